@@ -1,0 +1,49 @@
+import type { Decision, Effect, Outcome, PrincipalKind } from '../types.js';
+
+/**
+ * One audit record per request (and later per approval step). It is written through the
+ * store port before any response that carries data is sent. It never holds clear values of
+ * masked data, tokens or secrets.
+ */
+export interface AuditRecord {
+  /** Unique record id (for a request record: the request id). */
+  id: string;
+  requestId: string;
+  /** `request` for the query path; approval steps and executions add their own kinds later. */
+  kind: 'request';
+  /** ISO-8601 UTC time the request arrived. */
+  time: string;
+  principal: {
+    id: string;
+    kind: PrincipalKind;
+    appId?: string;
+    name?: string;
+    groups: string[];
+    roles: string[];
+    onBehalfOf?: { id: string; name?: string };
+  } | null;
+  /** Connection id from the route (even when unknown). */
+  connection: string | null;
+  action: string;
+  statement: string | null;
+  fingerprint: string | null;
+  facts: {
+    effect: Effect;
+    statementCount: number;
+    tables: string[];
+    selectStar: boolean;
+    hasWhere: boolean;
+    limit: number | null;
+    estimatedRows: number | null;
+  } | null;
+  decision: { outcome: Outcome | 'error'; policyIds: string[]; reasons: string[] };
+  status: number;
+  errorCode: string | null;
+  rowsReturned: number;
+  truncated: boolean;
+  masking: { columns: Record<string, string>; cellsMasked: number; byClass: Record<string, number> } | null;
+  purpose: string | null;
+  durationMs: number;
+}
+
+export type DecisionSummary = Pick<Decision, 'outcome' | 'policyIds' | 'reasons'>;

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * The connections file: which targets exist, how the gateway reaches them with its own
+ * identity, their limits, and how their columns are classified for masking.
+ */
+
+const targetSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(5432),
+    database: z.string().min(1),
+    user: z.string().min(1),
+    /** `entra`: password is an Entra access token for the gateway identity. */
+    auth: z.enum(['entra', 'password-from-env']),
+    /** With `password-from-env`: the environment variable holding the password. */
+    passwordEnv: z.string().min(1).optional(),
+    ssl: z.boolean().default(true),
+  })
+  .strict()
+  .refine((t) => t.auth !== 'password-from-env' || t.passwordEnv !== undefined, {
+    message: 'passwordEnv is required when auth is password-from-env',
+  });
+
+const dataClass = z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'data class: lower-case dotted name');
+
+export const connectionSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'connection id: lower-case letters, digits, - and _'),
+    engine: z.enum(['postgres', 'tsql']),
+    environment: z.string().min(1),
+    description: z.string().default(''),
+    tags: z.array(z.string()).default([]),
+    /** `embedded-demo` is the PGlite demo served by the local host. */
+    target: z.union([targetSchema, z.literal('embedded-demo')]),
+    maxRows: z.number().int().min(1).max(1_000_000).default(1000),
+    statementTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+    defaultSchema: z.string().default('public'),
+    /** `schema.table.column` -> data class. */
+    classification: z
+      .record(z.string().regex(/^[^.]+\.[^.]+\.[^.]+$/, 'schema.table.column'), dataClass)
+      .default({}),
+  })
+  .strict();
+
+export const configFileSchema = z
+  .object({
+    connections: z.array(connectionSchema).min(1),
+    /** Data class -> operator spec; merged over the built-in defaults. */
+    masking: z
+      .object({
+        operators: z.record(dataClass, z.string()).default({}),
+      })
+      .strict()
+      .default({ operators: {} }),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    for (const c of cfg.connections) {
+      if (seen.has(c.id)) ctx.addIssue({ code: 'custom', message: `duplicate connection id ${c.id}` });
+      seen.add(c.id);
+    }
+  });
+
+export type ConnectionConfig = z.output<typeof connectionSchema>;
+export type GatewayConfig = z.output<typeof configFileSchema>;
+
+export function parseConfig(raw: unknown, source = 'config'): GatewayConfig {
+  const parsed = configFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`Invalid ${source}: ${issues}`);
+  }
+  return parsed.data;
+}
+
+export async function loadConfigFile(path: string): Promise<GatewayConfig> {
+  const text = await readFile(path, 'utf8');
+  const raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  return parseConfig(raw, path);
+}

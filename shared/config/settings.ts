@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/**
+ * Every environment setting the gateway reads, in one table. Nothing else in the code
+ * reads `process.env`; the infra test compares this table with the Function App's app
+ * settings in Bicep, so a setting cannot be added on one side and forgotten on the other.
+ * Identity-based names follow the Azure Functions convention (`PREFIX__accountEndpoint`,
+ * `PREFIX__credential`, `PREFIX__clientId`).
+ */
+export const SETTINGS = {
+  AGENTGATE_CONFIG: 'Path of the connections/classification config file (YAML or JSON).',
+  AGENTGATE_POLICY_DIR: 'Folder with schema.cedarschema and *.cedar policies (default: policies/ shipped).',
+  AGENTGATE_AUTH_TENANTS: 'Comma-separated Entra tenant ids whose tokens are accepted.',
+  AGENTGATE_AUTH_AUDIENCES: 'Comma-separated accepted audiences (api://... and/or the app id).',
+  AGENTGATE_DEV_ISSUER: 'Local development only: issuer URL of the dev token issuer to trust.',
+  AGENTGATE_MASKING_KEY: 'Key for deterministic masking tokens (a Key Vault reference in Azure).',
+  AGENTGATE_TEAMS_WEBHOOK_URL: 'Teams Workflows webhook for approval cards (a Key Vault reference in Azure).',
+  AGENTGATE_APPROVAL_BASE_URL: 'Public base URL used in approval links.',
+  COSMOS__accountEndpoint: 'Cosmos DB account endpoint (identity-based connection).',
+  COSMOS__credential: 'Set to managedidentity in Azure.',
+  COSMOS__clientId: 'Client id of the user-assigned identity used for Cosmos DB.',
+  COSMOS_DATABASE: 'Cosmos DB database name (default agentgate).',
+  SERVICEBUS__fullyQualifiedNamespace: 'Service Bus namespace host (identity-based connection).',
+  SERVICEBUS__credential: 'Set to managedidentity in Azure.',
+  SERVICEBUS__clientId: 'Client id of the user-assigned identity used for Service Bus.',
+  AZURE_CLIENT_ID: 'Client id of the user-assigned managed identity (used by @azure/identity).',
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+const list = z
+  .string()
+  .optional()
+  .transform((s) =>
+    (s ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  );
+
+const settingsSchema = z.object({
+  AGENTGATE_CONFIG: z.string().min(1).optional(),
+  AGENTGATE_POLICY_DIR: z.string().min(1).optional(),
+  AGENTGATE_AUTH_TENANTS: list,
+  AGENTGATE_AUTH_AUDIENCES: list,
+  AGENTGATE_DEV_ISSUER: z.url().optional(),
+  AGENTGATE_MASKING_KEY: z.string().min(16).optional(),
+  AGENTGATE_TEAMS_WEBHOOK_URL: z.url().optional(),
+  AGENTGATE_APPROVAL_BASE_URL: z.url().optional(),
+  COSMOS__accountEndpoint: z.url().optional(),
+  COSMOS__credential: z.string().optional(),
+  COSMOS__clientId: z.string().optional(),
+  COSMOS_DATABASE: z.string().min(1).default('agentgate'),
+  SERVICEBUS__fullyQualifiedNamespace: z.string().optional(),
+  SERVICEBUS__credential: z.string().optional(),
+  SERVICEBUS__clientId: z.string().optional(),
+  AZURE_CLIENT_ID: z.string().optional(),
+});
+
+export type Settings = z.output<typeof settingsSchema>;
+
+/** Checked once at start-up; a bad value stops the start with the setting's name. */
+export function readSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const picked: Record<string, string | undefined> = {};
+  for (const name of Object.keys(SETTINGS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') picked[name] = v;
+  }
+  const parsed = settingsSchema.safeParse(picked);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid gateway settings: ${issues}`);
+  }
+  return parsed.data;
+}

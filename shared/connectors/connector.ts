@@ -1,0 +1,31 @@
+import type { QueryResult } from '../types.js';
+
+export interface ExecuteOptions {
+  /** Row cap: the connector fetches maxRows + 1 to report truncation and returns at most maxRows. */
+  maxRows: number;
+  statementTimeoutMs: number;
+}
+
+/** A fully qualified source column, resolved from the engine's catalog. */
+export interface SourceColumn {
+  schema: string;
+  table: string;
+  column: string;
+}
+
+/**
+ * Port to a data target. Connectors reach the target with the gateway's own identity, run
+ * every statement in a read-only transaction with a statement timeout, and bind parameters
+ * (never interpolate them).
+ */
+export interface Connector {
+  readonly engine: 'postgres' | 'tsql';
+  execute(sql: string, params: readonly unknown[], options: ExecuteOptions): Promise<QueryResult>;
+  /** Planner estimate of rows for a read, or null when the engine cannot say. */
+  estimateRows(sql: string, params: readonly unknown[], options: ExecuteOptions): Promise<number | null>;
+  /** Resolve RowDescription (tableId, columnId) pairs to source columns; cached per connector. */
+  resolveColumns(
+    pairs: ReadonlyArray<{ tableId: number; columnId: number }>,
+  ): Promise<Array<SourceColumn | null>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,27 @@
+import type { AuditRecord } from '../audit/record.js';
+
+/** Filters for audit search; every field optional, all given fields must match. */
+export interface AuditFilter {
+  principal?: string;
+  connection?: string;
+  decision?: AuditRecord['decision']['outcome'];
+  /** Inclusive lower bound, ISO-8601. */
+  from?: string;
+  /** Exclusive upper bound, ISO-8601. */
+  to?: string;
+}
+
+export interface AuditPage {
+  records: AuditRecord[];
+  /** Opaque token for the next page; absent on the last page. */
+  continuation?: string;
+}
+
+/**
+ * Persistence port for audit records. `append` resolves only once the record is durable;
+ * a rejected append means the caller must not release data. Newest records first in search.
+ */
+export interface AuditStore {
+  append(record: AuditRecord): Promise<void>;
+  search(filter: AuditFilter, page: { limit: number; continuation?: string }): Promise<AuditPage>;
+}

@@ -1,0 +1,15 @@
+/**
+ * The Cosmos DB containers the gateway uses, with their partition keys and TTLs. The Cosmos
+ * adapter creates them in development; Bicep provisions exactly these in Azure (the infra
+ * test compares the two).
+ */
+export const COSMOS_CONTAINERS = {
+  /** Audit records, partitioned by UTC day so appends spread over time and a day reads cheaply. Never expire. */
+  audit: { partitionKey: '/day', defaultTtlSeconds: null },
+  /** Approval requests (later issue), one per request id. Kept 30 days. */
+  requests: { partitionKey: '/id', defaultTtlSeconds: 30 * 24 * 3600 },
+  /** Results of approved requests, readable by the requester for a limited time. Kept 1 day. */
+  results: { partitionKey: '/requestId', defaultTtlSeconds: 24 * 3600 },
+} as const;
+
+export type CosmosContainerName = keyof typeof COSMOS_CONTAINERS;

@@ -1,0 +1,153 @@
+/**
+ * Types shared across concerns. Each concern owns its logic; the shapes that cross
+ * concern boundaries live here so no concern imports another's internals.
+ */
+
+// ---------- identity ----------
+
+export type PrincipalKind = 'agent' | 'human';
+
+export interface Principal {
+  kind: PrincipalKind;
+  /** Stable id: Entra object id (`oid`) when present, else `sub`. */
+  id: string;
+  tenantId: string | undefined;
+  /** Client application id (`azp` / `appid`). */
+  appId: string | undefined;
+  /** Display name for people and audit (`name`, `preferred_username`, or app name). */
+  name: string | undefined;
+  /** Entra group object ids (or dev group names). Become Cedar `Group` parents. */
+  groups: string[];
+  /** App roles (`roles` claim). Become Cedar `Role` parents. */
+  roles: string[];
+  /** Delegated scopes (`scp`), split on spaces. */
+  scopes: string[];
+  /** An agent acting for a user keeps both identities: the user is recorded here. */
+  onBehalfOf: { id: string; name: string | undefined } | undefined;
+  issuer: string;
+  /** Token id (`uti` / `jti`) for audit correlation, never the token itself. */
+  tokenId: string | undefined;
+}
+
+// ---------- statement analysis ----------
+
+export type Engine = 'postgres' | 'tsql';
+
+/** Ordered from harmless to worst; the analyser reports the worst effect of all statements. */
+export const EFFECTS = ['read', 'write', 'ddl', 'admin', 'exec'] as const;
+export type Effect = (typeof EFFECTS)[number];
+
+export interface OutputColumn {
+  /** Name the column will have in the result (alias or column name; `?column?` when unnamed). */
+  name: string;
+  /** Fully qualified source columns (`schema.table.column`) the expression reads. */
+  sources: string[];
+  /** True when the output is a plain column reference (no expression around it). */
+  direct: boolean;
+}
+
+export interface StatementFacts {
+  engine: Engine;
+  statementCount: number;
+  /** Worst effect across all statements. */
+  effect: Effect;
+  /** Parser node kinds of the top-level statements, e.g. `SelectStmt`. */
+  statementKinds: string[];
+  /** Schema-qualified, lower-case table names (`public.customers`); CTE names excluded. */
+  tables: string[];
+  /** Columns referenced per table (`public.customers` -> [`email`, ...]); `*` for a star. */
+  columns: Record<string, string[]>;
+  /** Lower-case function names called (schema-qualified when the statement qualifies them). */
+  functions: string[];
+  /** Functions from the dangerous list that the statement calls. */
+  dangerousFunctions: string[];
+  selectStar: boolean;
+  /** Tables read through `*` or `t.*`. */
+  starTables: string[];
+  hasWhere: boolean;
+  /** WHERE present but always true (`1=1`, `true`, `x OR 1=1`, ...). */
+  whereTriviallyTrue: boolean;
+  /** Constant LIMIT / TOP / FETCH FIRST of the outermost query, or null. */
+  limit: number | null;
+  /** SELECT ... INTO (creates a table). */
+  into: boolean;
+  /** Fully qualified columns used in WHERE, JOIN ON, GROUP BY, HAVING or ORDER BY. */
+  predicateColumns: string[];
+  /** Output columns of the outermost SELECT and what they read (for masking expressions). */
+  outputs: OutputColumn[];
+  /** Hex SHA-256 of the normalised statement (constants replaced), stable across formatting. */
+  fingerprint: string;
+}
+
+// ---------- policy ----------
+
+export type Outcome = 'allow' | 'deny' | 'approval';
+
+export type PolicyAction = 'query' | 'export' | 'approve' | 'unmask' | 'audit.read';
+
+export interface ConnectionResource {
+  type: 'Connection';
+  id: string;
+  engine: Engine;
+  environment: string;
+  tags: string[];
+}
+
+export interface DataClassResource {
+  type: 'DataClass';
+  id: string;
+}
+
+export interface GatewayResource {
+  type: 'Gateway';
+  id: string;
+}
+
+export type PolicyResource = ConnectionResource | DataClassResource | GatewayResource;
+
+/** Cedar-compatible context values. */
+export type ContextValue = string | number | boolean | ContextValue[] | { [key: string]: ContextValue };
+
+export interface DecisionRequest {
+  principal: Principal;
+  action: PolicyAction;
+  resource: PolicyResource;
+  context: Record<string, ContextValue>;
+}
+
+export interface Obligations {
+  /** Tightest row cap among satisfied permits. */
+  maxRows?: number;
+  /** Approver groups named by approval policies. */
+  approvers?: string[];
+}
+
+export interface Decision {
+  outcome: Outcome;
+  /** Ids of the policies that determined the outcome (forbids on deny, permits otherwise). */
+  policyIds: string[];
+  /** Human-readable reasons (the `@message` annotations of those policies, or a default). */
+  reasons: string[];
+  obligations: Obligations;
+}
+
+// ---------- connectors ----------
+
+export interface ResultColumn {
+  name: string;
+  /** Engine type name (`int4`, `text`, ...). */
+  type: string;
+  /** Postgres RowDescription source table OID (0 when not a plain column). */
+  tableId?: number;
+  /** Postgres RowDescription attribute number (0 when not a plain column). */
+  columnId?: number;
+}
+
+export type Row = Record<string, unknown>;
+
+export interface QueryResult {
+  columns: ResultColumn[];
+  rows: Row[];
+  rowCount: number;
+  truncated: boolean;
+}
