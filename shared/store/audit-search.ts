@@ -1,0 +1,77 @@
+import type { AuditRecord } from '../audit/record.js';
+import { GatewayError } from '../errors.js';
+import type { AuditFilter } from './audit-store.js';
+
+/** Bounds of one search page; larger pages would let one caller pin the store. */
+export const AUDIT_PAGE_MIN = 1;
+export const AUDIT_PAGE_MAX = 200;
+
+const OUTCOMES: ReadonlySet<string> = new Set(['allow', 'deny', 'approval', 'error']);
+const MAX_VALUE_LENGTH = 1024;
+
+export interface ValidSearch {
+  filter: AuditFilter;
+  limit: number;
+  continuation: string | undefined;
+}
+
+function badRequest(message: string): GatewayError {
+  return new GatewayError('bad_request', message);
+}
+
+function text(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) {
+    throw badRequest(`invalid ${name} filter`);
+  }
+  return value;
+}
+
+/** Bounds are compared as strings with stored times, so both must be in the canonical UTC form. */
+function instant(name: string, value: unknown): string | undefined {
+  const raw = text(name, value);
+  if (raw === undefined) return undefined;
+  const ms = Date.parse(raw);
+  if (Number.isNaN(ms)) throw badRequest(`invalid ${name} filter`);
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Checks a search request from outside (filter values may come straight from a query string)
+ * and returns it normalised, so both adapters apply exactly the same rules.
+ */
+export function validateSearch(
+  filter: AuditFilter,
+  page: { limit: number; continuation?: string },
+): ValidSearch {
+  const { limit, continuation } = page;
+  if (!Number.isInteger(limit) || limit < AUDIT_PAGE_MIN || limit > AUDIT_PAGE_MAX) {
+    throw badRequest(`limit must be an integer from ${AUDIT_PAGE_MIN} to ${AUDIT_PAGE_MAX}`);
+  }
+  if (continuation !== undefined && (typeof continuation !== 'string' || continuation.length === 0)) {
+    throw badRequest('invalid continuation token');
+  }
+  const decision = text('decision', filter.decision);
+  if (decision !== undefined && !OUTCOMES.has(decision)) throw badRequest('invalid decision filter');
+  const normal: AuditFilter = {};
+  const principal = text('principal', filter.principal);
+  const connection = text('connection', filter.connection);
+  const from = instant('from', filter.from);
+  const to = instant('to', filter.to);
+  if (principal !== undefined) normal.principal = principal;
+  if (connection !== undefined) normal.connection = connection;
+  if (decision !== undefined) normal.decision = decision as AuditRecord['decision']['outcome'];
+  if (from !== undefined) normal.from = from;
+  if (to !== undefined) normal.to = to;
+  return { filter: normal, limit, continuation };
+}
+
+/** The in-memory twin of the Cosmos WHERE clause; `filter` must come from validateSearch. */
+export function matchesFilter(record: AuditRecord, filter: AuditFilter): boolean {
+  if (filter.principal !== undefined && record.principal?.id !== filter.principal) return false;
+  if (filter.connection !== undefined && record.connection !== filter.connection) return false;
+  if (filter.decision !== undefined && record.decision.outcome !== filter.decision) return false;
+  if (filter.from !== undefined && !(record.time >= filter.from)) return false;
+  if (filter.to !== undefined && !(record.time < filter.to)) return false;
+  return true;
+}
