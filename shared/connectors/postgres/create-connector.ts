@@ -1,0 +1,153 @@
+import { Pool } from 'pg';
+import type { QueryResult } from '../../types.js';
+import type { Connector, ExecuteOptions, SourceColumn } from '../connector.js';
+import { rejectedAsCursor } from './errors.js';
+import { checkTimeout, inReadOnlyTransaction, oneStatement, type Work } from './read-only-transaction.js';
+import { columnsFromFields, rowsFromArrays } from './result-shape.js';
+
+export interface PostgresConnectorOptions {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** A function is called for every new connection (Entra tokens expire; the credential caches). */
+  password: string | (() => Promise<string>);
+  ssl: boolean | { rejectUnauthorized: boolean };
+  poolMax?: number;
+  connectTimeoutMs?: number;
+}
+
+const CURSOR = 'agentgate_rows';
+const CATALOG_TIMEOUT_MS = 5000;
+const MAX_ROWS_LIMIT = 1_000_000;
+
+function checkMaxRows(maxRows: number): number {
+  // Interpolated into FETCH, which takes no bind parameters.
+  if (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > MAX_ROWS_LIMIT) {
+    throw new TypeError(`maxRows must be an integer between 1 and ${MAX_ROWS_LIMIT}`);
+  }
+  return maxRows;
+}
+
+/**
+ * Runs the statement unchanged as the body of a server-side cursor and fetches one row more
+ * than allowed, so the server never sends more than maxRows + 1 rows and the parameters stay
+ * bound. DECLARE only accepts SELECT/VALUES/TABLE; for anything else (DML, SHOW, EXPLAIN,
+ * a data-modifying WITH) the statement runs as it is under the same read-only transaction,
+ * which refuses writes, and the cap is applied on the client.
+ */
+function fetchCapped(sql: string, params: readonly unknown[], maxRows: number): Work<QueryResult> {
+  const limit = checkMaxRows(maxRows);
+  return async (run) => {
+    await run(oneStatement('SAVEPOINT agentgate_cursor', []));
+    let result: Awaited<ReturnType<typeof run>>;
+    try {
+      await run(oneStatement(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${sql}`, params));
+      result = await run(oneStatement(`FETCH FORWARD ${limit + 1} FROM ${CURSOR}`, [], 'array'));
+    } catch (e) {
+      if (!rejectedAsCursor(e)) throw e;
+      await run(oneStatement('ROLLBACK TO SAVEPOINT agentgate_cursor', []));
+      result = await run(oneStatement(sql, params, 'array'));
+    }
+    const columns = columnsFromFields(result.fields ?? []);
+    const arrays = (result.rows as unknown[][]).slice(0, limit + 1);
+    const truncated = arrays.length > limit;
+    const rows = rowsFromArrays(columns, truncated ? arrays.slice(0, limit) : arrays);
+    return { columns, rows, rowCount: rows.length, truncated };
+  };
+}
+
+function topPlanRows(value: unknown): number | null {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  const plan = Array.isArray(parsed) ? (parsed[0] as { Plan?: { 'Plan Rows'?: unknown } })?.Plan : undefined;
+  const rows = plan?.['Plan Rows'];
+  return typeof rows === 'number' && Number.isFinite(rows) ? rows : null;
+}
+
+const CATALOG_LOOKUP = `
+select c.oid::int8 as table_id, a.attnum::int4 as column_id,
+       n.nspname as schema, c.relname as table, a.attname as column
+  from pg_catalog.pg_attribute a
+  join pg_catalog.pg_class c on c.oid = a.attrelid
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+ where (a.attrelid, a.attnum) in (select * from unnest($1::oid[], $2::int2[]))
+   and not a.attisdropped`;
+
+export function createPostgresConnector(options: PostgresConnectorOptions): Connector {
+  const pool = new Pool({
+    host: options.host,
+    port: options.port,
+    database: options.database,
+    user: options.user,
+    password: options.password,
+    ssl: options.ssl,
+    max: options.poolMax ?? 5,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    idleTimeoutMillis: 60_000,
+    keepAlive: true,
+    application_name: 'agentgate',
+  });
+  // An idle client whose server went away is dropped by the pool; the next checkout reconnects.
+  // Without a listener the 'error' event would crash the process.
+  pool.on('error', () => undefined);
+
+  // (tableId, columnId) -> source; catalog OIDs are stable for a table's lifetime.
+  const columnCache = new Map<string, SourceColumn | null>();
+  let closing: Promise<void> | undefined;
+  const key = (tableId: number, columnId: number) => `${tableId}:${columnId}`;
+
+  return {
+    engine: 'postgres',
+
+    async execute(sql: string, params: readonly unknown[], opts: ExecuteOptions): Promise<QueryResult> {
+      return await inReadOnlyTransaction(
+        pool,
+        opts.statementTimeoutMs,
+        fetchCapped(sql, params, opts.maxRows),
+      );
+    },
+
+    async estimateRows(
+      sql: string,
+      params: readonly unknown[],
+      opts: ExecuteOptions,
+    ): Promise<number | null> {
+      // Misuse stays loud; only failures of the target become "unknown".
+      checkTimeout(opts.statementTimeoutMs);
+      try {
+        return await inReadOnlyTransaction(pool, opts.statementTimeoutMs, async (run) => {
+          const result = await run(oneStatement(`EXPLAIN (FORMAT JSON) ${sql}`, params));
+          return topPlanRows((result.rows[0] as Record<string, unknown> | undefined)?.['QUERY PLAN']);
+        });
+      } catch {
+        return null;
+      }
+    },
+
+    async resolveColumns(pairs) {
+      const missing = pairs.filter(
+        (p) => p.tableId > 0 && p.columnId > 0 && !columnCache.has(key(p.tableId, p.columnId)),
+      );
+      if (missing.length > 0) {
+        const found = await inReadOnlyTransaction(pool, CATALOG_TIMEOUT_MS, (run) =>
+          run(oneStatement(CATALOG_LOOKUP, [missing.map((p) => p.tableId), missing.map((p) => p.columnId)])),
+        );
+        for (const p of missing) columnCache.set(key(p.tableId, p.columnId), null);
+        for (const r of found.rows as Array<{ table_id: string; column_id: number } & SourceColumn>) {
+          columnCache.set(key(Number(r.table_id), r.column_id), {
+            schema: r.schema,
+            table: r.table,
+            column: r.column,
+          });
+        }
+      }
+      return pairs.map((p) => columnCache.get(key(p.tableId, p.columnId)) ?? null);
+    },
+
+    close() {
+      // pg rejects a second end(); closing twice is harmless for callers.
+      closing ??= pool.end();
+      return closing;
+    },
+  };
+}
