@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Connector } from '../../shared/connectors/connector.js';
+import { GatewayError } from '../../shared/errors.js';
+
+/**
+ * The Connector port's contract, run against every adapter that can run here. The target
+ * must hold the demo schema (customers, orders, ...) with `customerCount` customers.
+ */
+
+export interface ContractTarget {
+  connector: Connector;
+  customerCount: number;
+  /** A connector for the same engine pointed at an address where nothing listens. */
+  unreachable: () => Connector;
+}
+
+const LIMITS = { maxRows: 1000, statementTimeoutMs: 5000 };
+
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<GatewayError> {
+  const error = await promise.then(
+    () => assert.fail(`expected ${code}, the call succeeded`),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof GatewayError, `expected a GatewayError, got ${String(error)}`);
+  assert.equal(error.code, code, error.message);
+  return error;
+}
+
+export function runConnectorContract(name: string, makeTarget: () => Promise<ContractTarget>): void {
+  describe(`Connector contract: ${name}`, () => {
+    let target: ContractTarget;
+    let db: Connector;
+    before(async () => {
+      target = await makeTarget();
+      db = target.connector;
+    });
+    after(async () => {
+      await db?.close();
+    });
+
+    it('returns typed columns with their source table and column ids', async () => {
+      const r = await db.execute(
+        'select id, email, created_at from customers where id <= 3 order by id',
+        [],
+        LIMITS,
+      );
+      assert.deepEqual(
+        r.columns.map((c) => [c.name, c.type]),
+        [
+          ['id', 'int4'],
+          ['email', 'text'],
+          ['created_at', 'timestamptz'],
+        ],
+      );
+      for (const c of r.columns) {
+        assert.ok((c.tableId ?? 0) > 0, `${c.name} has a table id`);
+        assert.ok((c.columnId ?? 0) > 0, `${c.name} has a column id`);
+      }
+      assert.equal(r.rowCount, 3);
+      assert.equal(r.truncated, false);
+      assert.deepEqual(
+        r.rows.map((row) => row.id),
+        [1, 2, 3],
+      );
+    });
+
+    it('keeps both values when two columns share a name', async () => {
+      const r = await db.execute(
+        'select c.id, o.id from customers c join orders o on o.customer_id = c.id order by o.id limit 1',
+        [],
+        LIMITS,
+      );
+      assert.deepEqual(
+        r.columns.map((c) => c.name),
+        ['id', 'id_2'],
+      );
+      const row = r.rows[0] ?? {};
+      assert.notEqual(row.id_2, undefined);
+      assert.equal(r.columns[0]?.tableId === r.columns[1]?.tableId, false, 'distinct source tables');
+    });
+
+    it('binds parameters and treats an injection attempt as data', async () => {
+      const one = await db.execute('select id, city from customers where id = $1', [5], LIMITS);
+      assert.deepEqual(
+        one.rows.map((r) => r.id),
+        [5],
+      );
+      const hostile = "x'; drop table customers; --";
+      const none = await db.execute('select id from customers where email = $1', [hostile], LIMITS);
+      assert.equal(none.rowCount, 0);
+      const echoed = await db.execute('select $1::text as v', [hostile], LIMITS);
+      assert.equal(echoed.rows[0]?.v, hostile);
+      const still = await db.execute('select count(*)::int4 as n from customers', [], LIMITS);
+      assert.equal(still.rows[0]?.n, target.customerCount);
+    });
+
+    it('caps rows at maxRows and reports truncation', async () => {
+      const capped = await db.execute('select id from customers order by id', [], { ...LIMITS, maxRows: 10 });
+      assert.equal(capped.rowCount, 10);
+      assert.equal(capped.rows.length, 10);
+      assert.equal(capped.truncated, true);
+      const exact = await db.execute('select id from customers where id <= 10', [], {
+        ...LIMITS,
+        maxRows: 10,
+      });
+      assert.equal(exact.rowCount, 10);
+      assert.equal(exact.truncated, false);
+    });
+
+    it('runs reads a cursor cannot hold, still capped', async () => {
+      const show = await db.execute('show server_version', [], LIMITS);
+      assert.equal(show.rowCount, 1);
+      assert.equal(show.columns[0]?.name, 'server_version');
+      const trailing = await db.execute('select id from customers;', [], { ...LIMITS, maxRows: 2 });
+      assert.equal(trailing.rowCount, 2);
+      assert.equal(trailing.truncated, true);
+      const values = await db.execute('values (1), (2), (3)', [], { ...LIMITS, maxRows: 2 });
+      assert.deepEqual(
+        values.rows.map((r) => r.column1),
+        [1, 2],
+      );
+      assert.equal(values.truncated, true);
+    });
+
+    it('refuses more than one statement in a call', async () => {
+      await rejectsWith(db.execute('select 1; delete from orders', [], LIMITS), 'query_failed');
+      await rejectsWith(db.execute('select 1; commit; delete from orders', [], LIMITS), 'query_failed');
+      const n = await db.execute('select count(*)::int4 as n from orders', [], LIMITS);
+      assert.ok(Number(n.rows[0]?.n) > 0);
+    });
+
+    it('refuses writes through the read-only transaction and leaves the data unchanged', async () => {
+      const count = async (table: string) =>
+        Number((await db.execute(`select count(*)::int4 as n from ${table}`, [], LIMITS)).rows[0]?.n);
+      const orders = await count('orders');
+      const customers = await count('customers');
+      const firstEmail = (await db.execute('select email from customers where id = 1', [], LIMITS)).rows[0]
+        ?.email;
+
+      await rejectsWith(db.execute('delete from orders', [], LIMITS), 'forbidden');
+      await rejectsWith(
+        db.execute(
+          "insert into customers (id, full_name, email, phone, card_number, ssn, city, created_at) values (999999, 'x', 'x', 'x', 'x', 'x', 'x', now())",
+          [],
+          LIMITS,
+        ),
+        'forbidden',
+      );
+      await rejectsWith(
+        db.execute('update customers set email = $1 where id = 1', ['evil@example.com'], LIMITS),
+        'forbidden',
+      );
+      await rejectsWith(
+        db.execute('with gone as (delete from orders returning id) select count(*) from gone', [], LIMITS),
+        'forbidden',
+      );
+
+      assert.equal(await count('orders'), orders);
+      assert.equal(await count('customers'), customers);
+      assert.equal(
+        (await db.execute('select email from customers where id = 1', [], LIMITS)).rows[0]?.email,
+        firstEmail,
+      );
+    });
+
+    it('reports a syntax error as query_failed with the server message', async () => {
+      const e = await rejectsWith(db.execute('selec id from customers', [], LIMITS), 'query_failed');
+      assert.match(e.message, /syntax error/);
+      await rejectsWith(db.execute('select nope from customers', [], LIMITS), 'query_failed');
+    });
+
+    it('estimates rows from the planner', async () => {
+      const all = await db.estimateRows('select id, city from customers', [], LIMITS);
+      assert.ok(all !== null, 'an estimate');
+      assert.ok(Math.abs(all - target.customerCount) <= target.customerCount * 0.2, `estimate ${all}`);
+      const one = await db.estimateRows('select id, city from customers where id = $1', [5], LIMITS);
+      assert.equal(one, 1);
+      assert.equal(await db.estimateRows('selec nonsense', [], LIMITS), null);
+    });
+
+    it('resolves result columns to their source columns', async () => {
+      const r = await db.execute('select id, email, 1 as one from customers where id = 1', [], LIMITS);
+      const pairs = r.columns.map((c) => ({ tableId: c.tableId ?? 0, columnId: c.columnId ?? 0 }));
+      const resolved = await db.resolveColumns([...pairs, { tableId: 0, columnId: 0 }]);
+      assert.deepEqual(resolved, [
+        { schema: 'public', table: 'customers', column: 'id' },
+        { schema: 'public', table: 'customers', column: 'email' },
+        null,
+        null,
+      ]);
+      // Served from the cache the second time, with the same answer.
+      assert.deepEqual(await db.resolveColumns(pairs.slice(1, 2)), [resolved[1]]);
+    });
+
+    it('reports an unreachable target as target_unavailable', async () => {
+      const dead = target.unreachable();
+      try {
+        const e = await rejectsWith(dead.execute('select 1', [], LIMITS), 'target_unavailable');
+        assert.doesNotMatch(e.message, /ECONNREFUSED|127\.0\.0\.1/, 'generic message');
+        assert.equal(await dead.estimateRows('select 1', [], LIMITS), null);
+      } finally {
+        await dead.close();
+      }
+    });
+
+    // Last: on engines that cannot interrupt a statement (PGlite) the sleep keeps running.
+    it('stops a statement at its time limit', async () => {
+      await rejectsWith(
+        db.execute('select pg_sleep(5)', [], { maxRows: 10, statementTimeoutMs: 200 }),
+        'query_timeout',
+      );
+    });
+  });
+}
