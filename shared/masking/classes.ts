@@ -1,0 +1,50 @@
+/**
+ * Data classes known to the engine and how restrictive each is. Custom classes (any
+ * lower-case dotted name) are allowed; they rank after the built-in ones.
+ */
+
+/** Built-in classes, most restrictive first: when several classes meet, the earliest wins. */
+export const BUILTIN_CLASSES = [
+  'secret',
+  'pci.pan',
+  'pii.ssn',
+  'pii.iban',
+  'pii.email',
+  'pii.phone',
+  'pii.name',
+  'pii.ip',
+] as const;
+
+export type BuiltinClass = (typeof BUILTIN_CLASSES)[number];
+
+/** Operator spec per built-in class when the configuration does not override it. */
+export const DEFAULT_OPERATORS: Readonly<Record<BuiltinClass, string>> = {
+  secret: 'redact',
+  'pci.pan': 'partial:4',
+  'pii.ssn': 'redact',
+  'pii.iban': 'partial:4',
+  'pii.email': 'email',
+  'pii.phone': 'partial:2',
+  'pii.name': 'token',
+  'pii.ip': 'redact',
+};
+
+/** Classes nobody configured get the operator that reveals nothing. */
+export const CUSTOM_CLASS_OPERATOR = 'redact';
+
+/** Same rule as the connections file, so a class valid there is valid here. */
+export const DATA_CLASS_PATTERN = /^[a-z][a-z0-9_.-]*$/;
+
+const ORDER = new Map<string, number>(BUILTIN_CLASSES.map((c, i) => [c, i]));
+
+export function isBuiltinClass(dataClass: string): dataClass is BuiltinClass {
+  return ORDER.has(dataClass);
+}
+
+/** Negative when `a` is more restrictive than `b`; custom classes compare by name for stable output. */
+export function compareClasses(a: string, b: string): number {
+  const ra = ORDER.get(a) ?? BUILTIN_CLASSES.length;
+  const rb = ORDER.get(b) ?? BUILTIN_CLASSES.length;
+  if (ra !== rb) return ra - rb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,52 @@
+import type { Span } from '../types.js';
+import { isAlnum } from './chars.js';
+
+/** Local-part characters we accept: the common subset of RFC 5322 atoms. */
+function isLocal(c: number): boolean {
+  return isAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+}
+
+function isDomainChar(c: number): boolean {
+  return isAlnum(c) || c === 46 || c === 45;
+}
+
+/** Labels separated by single dots, no label edged by `-`, alphabetic TLD of 2+ letters. */
+function validDomain(s: string, start: number, end: number): boolean {
+  let labelStart = start;
+  let dots = 0;
+  for (let i = start; i <= end; i++) {
+    if (i === end || s.charCodeAt(i) === 46) {
+      if (i === labelStart) return false;
+      if (s.charCodeAt(labelStart) === 45 || s.charCodeAt(i - 1) === 45) return false;
+      if (i < end) dots++;
+      labelStart = i + 1;
+    }
+  }
+  if (dots === 0) return false;
+  const tldStart = s.lastIndexOf('.', end - 1) + 1;
+  if (end - tldStart < 2) return false;
+  for (let i = tldStart; i < end; i++) {
+    const c = s.charCodeAt(i) | 32;
+    if (c < 97 || c > 122) return false;
+  }
+  return true;
+}
+
+/** Finds `local@domain.tld` around each `@`. */
+export function detectEmails(s: string, out: Span[]): void {
+  let at = s.indexOf('@');
+  while (at !== -1) {
+    let l = at;
+    while (l > 0 && isLocal(s.charCodeAt(l - 1))) l--;
+    while (l < at && s.charCodeAt(l) === 46) l++;
+    let r = at + 1;
+    while (r < s.length && isDomainChar(s.charCodeAt(r))) r++;
+    while (r > at + 1 && (s.charCodeAt(r - 1) === 46 || s.charCodeAt(r - 1) === 45)) r--;
+    if (l < at && r > at + 1 && validDomain(s, at + 1, r)) {
+      out.push({ start: l, end: r, dataClass: 'pii.email' });
+      at = s.indexOf('@', r);
+    } else {
+      at = s.indexOf('@', at + 1);
+    }
+  }
+}

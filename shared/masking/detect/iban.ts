@@ -1,0 +1,67 @@
+import type { Span } from '../types.js';
+import { isAlnum, isDigit, isUpper } from './chars.js';
+
+/** IBAN lengths of the countries we expect most; others are accepted at 15–34 characters. */
+const LENGTHS: Record<string, number> = {
+  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BR: 29, CH: 21, CR: 22,
+  CY: 28, CZ: 24, DE: 22, DK: 18, DO: 28, EE: 20, ES: 24, FI: 18, FO: 18, FR: 27, GB: 22, GE: 22,
+  GI: 23, GL: 18, GR: 27, HR: 21, HU: 28, IE: 22, IL: 23, IS: 26, IT: 27, KW: 30, KZ: 20, LB: 28,
+  LI: 21, LT: 20, LU: 20, LV: 21, MC: 27, MT: 31, MU: 30, NL: 18, NO: 15, PL: 28, PT: 25, QA: 29,
+  RO: 24, RS: 22, SA: 24, SE: 24, SI: 19, SK: 24, SM: 27, TN: 24, TR: 26, UA: 29,
+};
+
+function isIbanChar(c: number): boolean {
+  return isUpper(c) || isDigit(c);
+}
+
+/** ISO 13616 check: move the first four characters to the end, letters to 10..35, mod 97 == 1. */
+function mod97IsOne(s: string, start: number, end: number): boolean {
+  let r = 0;
+  const step = (c: number) => {
+    if (c === 32) return;
+    r = isDigit(c) ? (r * 10 + (c - 48)) % 97 : (r * 100 + (c - 55)) % 97;
+  };
+  for (let i = start + 4; i < end; i++) step(s.charCodeAt(i));
+  for (let i = start; i < start + 4; i++) step(s.charCodeAt(i));
+  return r === 1;
+}
+
+/** End of an IBAN starting at `i` (country letters, check digits), or -1. */
+function matchAt(s: string, i: number): number {
+  const expected = LENGTHS[s.slice(i, i + 2)];
+  const limit = expected ?? 34;
+  let pos = i + 4;
+  let count = 4;
+  if (s.charCodeAt(pos) === 32) {
+    // Printed form: groups of four separated by single spaces, the last one possibly shorter.
+    while (count < limit && s.charCodeAt(pos) === 32) {
+      let len = 0;
+      while (len < 4 && count < limit && isIbanChar(s.charCodeAt(pos + 1 + len))) len++;
+      if (len === 0) break;
+      pos += 1 + len;
+      count += len;
+      if (len < 4) break;
+    }
+  } else {
+    while (count < limit && isIbanChar(s.charCodeAt(pos))) {
+      pos++;
+      count++;
+    }
+  }
+  if (expected !== undefined ? count !== expected : count < 15) return -1;
+  if (pos < s.length && isAlnum(s.charCodeAt(pos))) return -1;
+  return mod97IsOne(s, i, pos) ? pos : -1;
+}
+
+export function detectIbans(s: string, out: Span[]): void {
+  for (let i = 0; i + 15 <= s.length; i++) {
+    if (!isUpper(s.charCodeAt(i)) || !isUpper(s.charCodeAt(i + 1))) continue;
+    if (!isDigit(s.charCodeAt(i + 2)) || !isDigit(s.charCodeAt(i + 3))) continue;
+    if (i > 0 && isAlnum(s.charCodeAt(i - 1))) continue;
+    const end = matchAt(s, i);
+    if (end > 0) {
+      out.push({ start: i, end, dataClass: 'pii.iban' });
+      i = end - 1;
+    }
+  }
+}

@@ -1,0 +1,217 @@
+import type { Span } from '../types.js';
+import { firstFourDigits, luhnValid, plausibleIssuer } from './card.js';
+import { digitAt, isAlnum, isDigit, isHex } from './chars.js';
+import { coveredBy } from './span.js';
+
+/**
+ * Payment cards, US SSNs, phone numbers and IPv4 addresses in one pass: the text is cut into
+ * runs of digit groups joined by single separators, and each run is matched window by window
+ * against the shapes below. Text without such runs costs one character loop and nothing more.
+ */
+
+const SPACE = 1;
+const DASH = 2;
+const DOT = 3;
+const PAREN = 4; // `)`
+const PAREN_SPACE = 5; // `) `
+const SPACE_PAREN = 6; // ` (`
+const PAREN_DASH = 7; // `)-`
+
+// Scratch buffers reused across calls: detection is synchronous, so no call can interleave.
+const gs: number[] = [];
+const ge: number[] = [];
+const sep: number[] = [];
+
+/** Separator at j as (code << 2) | length when a digit follows it, else 0. */
+function readSep(s: string, j: number): number {
+  const c1 = s.charCodeAt(j + 1);
+  switch (s.charCodeAt(j)) {
+    case 32:
+      if (isDigit(c1)) return (SPACE << 2) | 1;
+      return c1 === 40 && isDigit(s.charCodeAt(j + 2)) ? (SPACE_PAREN << 2) | 2 : 0;
+    case 45:
+      return isDigit(c1) ? (DASH << 2) | 1 : 0;
+    case 46:
+      return isDigit(c1) ? (DOT << 2) | 1 : 0;
+    case 41:
+      if (isDigit(c1)) return (PAREN << 2) | 1;
+      if (!isDigit(s.charCodeAt(j + 2))) return 0;
+      return c1 === 32 ? (PAREN_SPACE << 2) | 2 : c1 === 45 ? (PAREN_DASH << 2) | 2 : 0;
+    default:
+      return 0;
+  }
+}
+
+function len(k: number): number {
+  return ge[k] - gs[k];
+}
+
+function num(s: string, start: number, end: number): number {
+  let v = 0;
+  for (let i = start; i < end; i++) v = v * 10 + digitAt(s, i);
+  return v;
+}
+
+/** UUIDs and hex digests contain digit runs that pass Luhn by chance; their digits are not cards. */
+function insideHexToken(s: string, start: number, end: number): boolean {
+  let l = start;
+  while (l > 0 && (isAlnum(s.charCodeAt(l - 1)) || s.charCodeAt(l - 1) === 45)) l--;
+  let r = end;
+  while (r < s.length && (isAlnum(s.charCodeAt(r)) || s.charCodeAt(r) === 45)) r++;
+  if (r - l < 32) return false;
+  for (let i = l; i < r; i++) {
+    const c = s.charCodeAt(i);
+    if (!isHex(c) && c !== 45) return false;
+  }
+  return true;
+}
+
+function emit(s: string, start: number, end: number, dataClass: string, out: Span[]): boolean {
+  if (coveredBy(out, start, end)) return true;
+  if (dataClass !== 'pii.ip' && insideHexToken(s, start, end)) return false;
+  out.push({ start, end, dataClass });
+  return true;
+}
+
+/** 13–19 digits, ungrouped or in groups of 3+ joined by one kind of separator (space or dash). */
+function matchCard(s: string, a: number, g: number, out: Span[]): number {
+  const sp = a + 1 < g ? sep[a] : 0;
+  const grouped = sp === SPACE || sp === DASH;
+  let total = 0;
+  let best = -1;
+  for (let b = a; b < g; b++) {
+    if (b > a && (len(b) < 3 || len(a) < 3)) break;
+    total += len(b);
+    if (total > 19) break;
+    if (total >= 13 && plausibleIssuer(firstFourDigits(s, gs[a], ge[b])) && luhnValid(s, gs[a], ge[b])) {
+      best = b;
+    }
+    if (!grouped || b + 1 >= g || sep[b] !== sp) break;
+  }
+  return best >= 0 && emit(s, gs[a], ge[best], 'pci.pan', out) ? best : -1;
+}
+
+/** AAA-GG-SSSS (dashes or spaces, never bare) with the ranges the SSA never issues excluded. */
+function matchSsn(s: string, a: number, g: number, out: Span[]): number {
+  if (a + 2 >= g || len(a) !== 3 || len(a + 1) !== 2 || len(a + 2) !== 4) return -1;
+  const sp = sep[a];
+  if ((sp !== DASH && sp !== SPACE) || sep[a + 1] !== sp) return -1;
+  if ((a > 0 && sep[a - 1] === sp) || (a + 3 < g && sep[a + 2] === sp)) return -1;
+  const area = num(s, gs[a], ge[a]);
+  if (area === 0 || area === 666 || area >= 900) return -1;
+  if (num(s, gs[a + 1], ge[a + 1]) === 0 || num(s, gs[a + 2], ge[a + 2]) === 0) return -1;
+  return emit(s, gs[a], ge[a + 2], 'pii.ssn', out) ? a + 2 : -1;
+}
+
+/** `+` and 8–15 digits in any grouping (E.164). */
+function matchInternational(s: string, a: number, g: number, out: Span[]): number {
+  if (a !== 0 || s.charCodeAt(gs[0] - 1) !== 43 || s.charCodeAt(gs[0]) === 48) return -1;
+  let total = 0;
+  let best = -1;
+  for (let b = 0; b < g; b++) {
+    total += len(b);
+    if (total > 15) break;
+    if (total >= 8) best = b;
+  }
+  return best >= 0 && emit(s, gs[0] - 1, ge[best], 'pii.phone', out) ? best : -1;
+}
+
+/** North American `(415) 555-0132`, `415-555-0132`, `415.555.0132`, `415 555 0132`. */
+function matchNanp(s: string, a: number, g: number, out: Span[]): number {
+  if (a + 2 >= g || len(a) !== 3 || len(a + 1) !== 3 || len(a + 2) !== 4) return -1;
+  if (digitAt(s, gs[a]) < 2 || digitAt(s, gs[a + 1]) < 2) return -1;
+  const paren = s.charCodeAt(gs[a] - 1) === 40;
+  const s1 = sep[a];
+  const s2 = sep[a + 1];
+  const ok = paren
+    ? (s1 === PAREN || s1 === PAREN_SPACE || s1 === PAREN_DASH) && (s2 === DASH || s2 === SPACE || s2 === DOT)
+    : s1 === s2 && (s1 === DASH || s1 === DOT || s1 === SPACE);
+  if (!ok) return -1;
+  return emit(s, paren ? gs[a] - 1 : gs[a], ge[a + 2], 'pii.phone', out) ? a + 2 : -1;
+}
+
+/** National numbers with a trunk 0: `020 7946 0958`, `(0161) 496 0000`, `06 12 34 56 78`. */
+function matchTrunk(s: string, a: number, g: number, out: Span[]): number {
+  if (digitAt(s, gs[a]) !== 0 || len(a) < 2 || len(a) > 5 || digitAt(s, gs[a] + 1) === 0) return -1;
+  const paren = s.charCodeAt(gs[a] - 1) === 40;
+  const start = paren ? gs[a] - 1 : gs[a];
+  if (!paren && len(a) === 2 && a + 4 < g) {
+    const sp = sep[a];
+    let pairs = sp === SPACE || sp === DOT || sp === DASH;
+    for (let k = a + 1; pairs && k <= a + 4; k++) pairs = len(k) === 2 && (k === a + 4 || sep[k] === sp);
+    if (pairs && emit(s, start, ge[a + 4], 'pii.phone', out)) return a + 4;
+  }
+  let total = len(a);
+  let best = -1;
+  let sp = 0;
+  for (let b = a + 1; b < g && b <= a + 3; b++) {
+    const s0 = sep[b - 1];
+    if (b === a + 1 && paren) {
+      if (s0 !== PAREN && s0 !== PAREN_SPACE && s0 !== PAREN_DASH) break;
+    } else {
+      if (s0 !== SPACE && s0 !== DASH) break;
+      if (sp === 0) sp = s0;
+      else if (s0 !== sp) break;
+    }
+    if (len(b) < 3 || len(b) > 8) break;
+    total += len(b);
+    if (total > 11) break;
+    if (total >= 10) best = b;
+  }
+  return best >= 0 && emit(s, start, ge[best], 'pii.phone', out) ? best : -1;
+}
+
+function octet(s: string, k: number): boolean {
+  const l = len(k);
+  if (l > 3 || (l > 1 && digitAt(s, gs[k]) === 0)) return false;
+  return num(s, gs[k], ge[k]) <= 255;
+}
+
+/** Dotted quad with octets 0–255, no leading zeros, not part of a longer dotted number. */
+function matchIpv4(s: string, a: number, g: number, out: Span[]): number {
+  if (a + 3 >= g || sep[a] !== DOT || sep[a + 1] !== DOT || sep[a + 2] !== DOT) return -1;
+  if ((a > 0 && sep[a - 1] === DOT) || (a + 4 < g && sep[a + 3] === DOT)) return -1;
+  for (let k = a; k <= a + 3; k++) if (!octet(s, k)) return -1;
+  return emit(s, gs[a], ge[a + 3], 'pii.ip', out) ? a + 3 : -1;
+}
+
+function analyseRun(s: string, g: number, out: Span[]): void {
+  for (let a = 0; a < g; a++) {
+    let b = matchCard(s, a, g, out);
+    if (b < 0) b = matchSsn(s, a, g, out);
+    if (b < 0) b = matchInternational(s, a, g, out);
+    if (b < 0) b = matchNanp(s, a, g, out);
+    if (b < 0) b = matchTrunk(s, a, g, out);
+    if (b < 0) b = matchIpv4(s, a, g, out);
+    if (b >= 0) a = b;
+  }
+}
+
+export function detectNumbers(s: string, out: Span[]): void {
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    if (!isDigit(s.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let g = 0;
+    let total = 0;
+    let j = i;
+    for (;;) {
+      const start = j;
+      while (j < n && isDigit(s.charCodeAt(j))) j++;
+      gs[g] = start;
+      ge[g] = j;
+      total += j - start;
+      g++;
+      const code = readSep(s, j);
+      if (code === 0) break;
+      sep[g - 1] = code >> 2;
+      j += code & 3;
+    }
+    // Every shape needs 8+ digits, except a dotted quad (4 groups).
+    if (total >= 8 || g >= 4) analyseRun(s, g, out);
+    i = j;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Masking: classification tracing, content detection, operators and the masker. The gateway
+ * traces a result's columns, then masks it with a masker built once from configuration.
+ */
+import { detect as detectSpans } from './detect/detect.js';
+import { createMasker } from './masker.js';
+import type { Masker, Span } from './types.js';
+
+export { BUILTIN_CLASSES, DEFAULT_OPERATORS } from './classes.js';
+export { createMasker } from './masker.js';
+export { parseOperator, type Operator } from './operators.js';
+export { type Suggestion, type SuggestInput, suggestClasses } from './suggest.js';
+export { type TraceInput, traceColumns } from './trace.js';
+export type { ColumnPlan, Masker, MaskerOptions, MaskingReport, MaskResultInput, Span } from './types.js';
+
+/** Sensitive spans in `text` (sorted, overlaps merged into the most restrictive class). */
+export function detect(text: string): Span[] {
+  return detectSpans(text).slice();
+}
+
+let keyless: Masker | undefined;
+
+/** One value masked whole as `dataClass` with the default operators (no key: `token` becomes `redact`). */
+export function maskValue(value: unknown, dataClass: string): unknown {
+  keyless ??= createMasker();
+  return keyless.maskValue(value, dataClass);
+}

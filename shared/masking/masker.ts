@@ -1,0 +1,131 @@
+import { GatewayError } from '../errors.js';
+import type { Row } from '../types.js';
+import { applyToValue } from './apply.js';
+import { compareClasses } from './classes.js';
+import { buildOperatorTable, type Operator, type OperatorTable, revealRank } from './operators.js';
+import { type ScanContext, scanString, scanValue } from './scan.js';
+import { createTokenizer } from './token.js';
+import type { ColumnPlan, Masker, MaskerOptions, MaskingReport, MaskResultInput } from './types.js';
+
+/**
+ * The masker: built once from configuration (operator specs checked, key loaded), then
+ * applied to each result. Classified columns are masked whole; every other value, including
+ * keys the plan does not know, is content-scanned. Any failure withholds the whole result.
+ */
+
+type Action = { kind: 'clear' } | { kind: 'mask'; dataClass: string; op: Operator } | { kind: 'scan' };
+
+const SCAN: Action = { kind: 'scan' };
+const CLEAR: Action = { kind: 'clear' };
+
+/** Among the classes the caller may not see, the one whose operator reveals least. */
+function chooseClass(candidates: string[], unmasked: ReadonlySet<string>, ops: OperatorTable): string | undefined {
+  let best: string | undefined;
+  for (const c of candidates) {
+    if (unmasked.has(c)) continue;
+    if (best === undefined) {
+      best = c;
+      continue;
+    }
+    const diff = revealRank(ops.forClass(c)) - revealRank(ops.forClass(best));
+    if (diff < 0 || (diff === 0 && compareClasses(c, best) < 0)) best = c;
+  }
+  return best;
+}
+
+/** One action per column name; a name planned twice (joins) gets the union of its classes. */
+function actionsFor(plan: ColumnPlan[], unmasked: ReadonlySet<string>, ops: OperatorTable): Map<string, Action> {
+  const candidates = new Map<string, string[]>();
+  for (const p of plan) {
+    const list = candidates.get(p.column) ?? [];
+    if (p.kind === 'classified') list.push(...p.candidates, p.dataClass);
+    candidates.set(p.column, list);
+  }
+  const actions = new Map<string, Action>();
+  for (const [column, classes] of candidates) {
+    if (classes.length === 0) {
+      actions.set(column, SCAN);
+      continue;
+    }
+    const dataClass = chooseClass(classes, unmasked, ops);
+    actions.set(column, dataClass === undefined ? CLEAR : { kind: 'mask', dataClass, op: ops.forClass(dataClass) });
+  }
+  return actions;
+}
+
+function failed(cause: unknown, column: string | undefined): GatewayError {
+  return new GatewayError('masking_failed', 'Masking failed; the result was withheld.', {
+    cause,
+    details: column === undefined ? undefined : { column },
+  });
+}
+
+export function createMasker(options: MaskerOptions = {}): Masker {
+  const tokenize = options.tokenKey === undefined ? undefined : createTokenizer(options.tokenKey);
+  const operators = buildOperatorTable(options.operators ?? {}, tokenize !== undefined);
+
+  function maskResult(input: MaskResultInput): { rows: Row[]; report: MaskingReport } {
+    const actions = actionsFor(input.plan, input.unmasked, operators);
+    for (const c of input.columns) if (!actions.has(c.name)) actions.set(c.name, SCAN);
+    const ctx: ScanContext = { operators, tokenize, unmasked: input.unmasked, hits: [] };
+    const byClass: Record<string, number> = {};
+    const columns: Record<string, string> = {};
+    for (const [name, action] of actions) if (action.kind === 'mask') columns[name] = action.dataClass;
+    let cellsMasked = 0;
+    let column: string | undefined;
+    const rows: Row[] = new Array(input.rows.length);
+    try {
+      for (let r = 0; r < input.rows.length; r++) {
+        const row = input.rows[r];
+        const out: Row = {};
+        for (const key in row) {
+          column = key;
+          const value = row[key];
+          const action = actions.get(key) ?? SCAN;
+          if (action.kind === 'clear') {
+            out[key] = value;
+          } else if (action.kind === 'mask') {
+            out[key] = applyToValue(value, action.op, tokenize);
+            if (value !== null && value !== undefined) {
+              cellsMasked++;
+              byClass[action.dataClass] = (byClass[action.dataClass] ?? 0) + 1;
+            }
+          } else {
+            ctx.hits.length = 0;
+            out[key] = scanValue(value, ctx);
+            if (ctx.hits.length > 0) {
+              cellsMasked++;
+              for (const c of ctx.hits) {
+                byClass[c] = (byClass[c] ?? 0) + 1;
+                const seen = columns[key];
+                if (seen === undefined || compareClasses(c, seen) < 0) columns[key] = c;
+              }
+            }
+          }
+        }
+        rows[r] = out;
+      }
+    } catch (e) {
+      throw failed(e, column);
+    }
+    return { rows, report: { columns, cellsMasked, byClass } };
+  }
+
+  function maskValue(value: unknown, dataClass: string): unknown {
+    try {
+      return applyToValue(value, operators.forClass(dataClass), tokenize);
+    } catch (e) {
+      throw failed(e, undefined);
+    }
+  }
+
+  function maskText(text: string, unmasked: ReadonlySet<string> = new Set()): string | null {
+    try {
+      return scanString(text, { operators, tokenize, unmasked, hits: [] });
+    } catch (e) {
+      throw failed(e, undefined);
+    }
+  }
+
+  return { maskResult, maskValue, maskText };
+}

@@ -1,0 +1,114 @@
+import { applyToString, applyToValue } from './apply.js';
+import { detect } from './detect/detect.js';
+import { isSecretKeyName } from './detect/pairs.js';
+import type { OperatorTable } from './operators.js';
+import type { Tokenize } from './token.js';
+
+/**
+ * Content masking of unclassified cells: strings are scanned by the detectors, JSON values are
+ * walked (and members whose key names a secret are masked whole), long integers are checked
+ * for card numbers. Unchanged values are returned as they are, so clean cells cost no copy.
+ */
+export interface ScanContext {
+  operators: OperatorTable;
+  tokenize: Tokenize | undefined;
+  /** Classes the caller may see in clear. */
+  unmasked: ReadonlySet<string>;
+  /** Classes found in the current cell; the caller resets it per cell. */
+  hits: string[];
+}
+
+/** JSON nested deeper than this is refused rather than half-scanned. */
+const MAX_DEPTH = 64;
+/** Card numbers need 13 digits; smaller integers cannot hold anything we detect. */
+const MIN_SCANNED_INTEGER = 1e12;
+
+function hit(ctx: ScanContext, dataClass: string): void {
+  if (!ctx.hits.includes(dataClass)) ctx.hits.push(dataClass);
+}
+
+/** Text with detected spans replaced; null when an operator of a span is `null`. */
+export function scanString(text: string, ctx: ScanContext): string | null {
+  const spans = detect(text);
+  if (spans.length === 0) return text;
+  let out = '';
+  let last = 0;
+  for (const span of spans) {
+    if (ctx.unmasked.has(span.dataClass)) continue;
+    const op = ctx.operators.forClass(span.dataClass);
+    const replaced = applyToString(text.slice(span.start, span.end), op, ctx.tokenize);
+    if (replaced === null) {
+      hit(ctx, span.dataClass);
+      return null;
+    }
+    out += text.slice(last, span.start) + replaced;
+    last = span.end;
+    hit(ctx, span.dataClass);
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+function isBinary(value: object): boolean {
+  return value instanceof Uint8Array || value instanceof ArrayBuffer;
+}
+
+function maskSecretMember(value: unknown, ctx: ScanContext): unknown {
+  if (ctx.unmasked.has('secret') || value === null || value === '' || typeof value === 'object') return undefined;
+  hit(ctx, 'secret');
+  return applyToValue(value, ctx.operators.forClass('secret'), ctx.tokenize);
+}
+
+function scanObject(value: object, ctx: ScanContext, depth: number): unknown {
+  if (depth > MAX_DEPTH) throw new RangeError('JSON value nested too deeply to scan');
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const masked = scanValue(item, ctx, depth + 1);
+      if (masked !== item) {
+        copy ??= value.slice();
+        copy[i] = masked;
+      }
+    }
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const item = record[key];
+    let masked = isSecretKeyName(key) ? maskSecretMember(item, ctx) : undefined;
+    if (masked === undefined) masked = scanValue(item, ctx, depth + 1);
+    if (masked !== item) {
+      copy ??= { ...record };
+      copy[key] = masked;
+    }
+  }
+  return copy ?? value;
+}
+
+export function scanValue(value: unknown, ctx: ScanContext, depth = 0): unknown {
+  switch (typeof value) {
+    case 'string':
+      return scanString(value, ctx);
+    case 'number': {
+      if (!Number.isInteger(value) || Math.abs(value) < MIN_SCANNED_INTEGER) return value;
+      const text = String(value);
+      const masked = scanString(text, ctx);
+      return masked === text ? value : masked;
+    }
+    case 'bigint': {
+      const text = value.toString();
+      if (text.length < 13) return value;
+      const masked = scanString(text, ctx);
+      return masked === text ? value : masked;
+    }
+    case 'boolean':
+    case 'undefined':
+      return value;
+    case 'object':
+      if (value === null || value instanceof Date || isBinary(value)) return value;
+      return scanObject(value, ctx, depth);
+    default:
+      throw new TypeError(`cannot scan a value of type ${typeof value}`);
+  }
+}
