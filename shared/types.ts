@@ -77,6 +77,8 @@ export interface StatementFacts {
   outputs: OutputColumn[];
   /** Hex SHA-256 of the normalised statement (constants replaced), stable across formatting. */
   fingerprint: string;
+  /** Highest positional parameter (`$n` on Postgres, distinct `@name` parameters on T-SQL). */
+  paramCount?: number;
 }
 
 // ---------- policy ----------

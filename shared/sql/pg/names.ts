@@ -1,0 +1,110 @@
+import { asNode, type Body, bodyOf, child, items, names, stringValue, text } from './node.js';
+
+/**
+ * The name Postgres gives an unnamed result column (FigureColname in the server): the
+ * column or function name, the type of a cast of an unnamed value, a few keywords, else
+ * `?column?`. Masking matches result columns by this name, so it must agree with the server.
+ */
+export function outputName(expr: unknown): string {
+  return figure(expr) ?? '?column?';
+}
+
+/** A type name chosen for a cast is a weak guess: a CASE prefers its own keyword to it. */
+function figure(expr: unknown): string | undefined {
+  return figureWithStrength(expr)?.name;
+}
+
+function figureWithStrength(expr: unknown): { name: string; strong: boolean } | undefined {
+  const node = asNode(expr);
+  if (node?.kind === 'TypeCast') {
+    const inner = figureWithStrength(node.body.arg);
+    if (inner?.strong) return inner;
+    const type = names(items(child(node.body, 'typeName'), 'names')).at(-1);
+    return type === undefined ? undefined : { name: type, strong: false };
+  }
+  if (node?.kind === 'CaseExpr') {
+    const inner = figureWithStrength(node.body.defresult);
+    return inner?.strong ? inner : { name: 'case', strong: false };
+  }
+  const name = figureStrong(expr);
+  return name === undefined ? undefined : { name, strong: true };
+}
+
+function figureStrong(expr: unknown): string | undefined {
+  const node = asNode(expr);
+  if (!node) return undefined;
+  const { kind, body } = node;
+  switch (kind) {
+    case 'ColumnRef': {
+      const fields = items(body, 'fields');
+      const last = fields[fields.length - 1];
+      return stringValue(last) ?? (bodyOf(last, 'A_Star') ? '*' : undefined);
+    }
+    case 'A_Indirection': {
+      const last = items(body, 'indirection').at(-1);
+      return stringValue(last) ?? figure(body.arg);
+    }
+    case 'FuncCall':
+      return names(items(body, 'funcname')).at(-1);
+    case 'A_Expr':
+      return text(body, 'kind') === 'AEXPR_NULLIF' ? 'nullif' : undefined;
+    case 'CollateClause':
+      return figure(body.arg);
+    case 'SubLink':
+      return subLinkName(body);
+    case 'A_ArrayExpr':
+      return 'array';
+    case 'RowExpr':
+      return 'row';
+    case 'CoalesceExpr':
+      return 'coalesce';
+    case 'MinMaxExpr':
+      return text(body, 'op') === 'IS_LEAST' ? 'least' : 'greatest';
+    case 'GroupingFunc':
+      return 'grouping';
+    case 'SQLValueFunction':
+      return sqlValueFunctionName(text(body, 'op'));
+    case 'XmlExpr':
+      return xmlName(text(body, 'op'));
+    case 'XmlSerialize':
+      return 'xmlserialize';
+    default:
+      return undefined;
+  }
+}
+
+function subLinkName(body: Body): string | undefined {
+  switch (text(body, 'subLinkType')) {
+    case 'EXISTS_SUBLINK':
+      return 'exists';
+    case 'ARRAY_SUBLINK':
+      return 'array';
+    case 'EXPR_SUBLINK': {
+      const first = bodyOf(items(bodyOf(body.subselect, 'SelectStmt'), 'targetList')[0], 'ResTarget');
+      return text(first, 'name') ?? figure(first?.val);
+    }
+    default:
+      return undefined;
+  }
+}
+
+function sqlValueFunctionName(op: string | undefined): string | undefined {
+  // SVFOP_CURRENT_TIMESTAMP_N and friends name the column like their plain form.
+  return op
+    ?.replace(/^SVFOP_/, '')
+    .replace(/_N$/, '')
+    .toLowerCase();
+}
+
+function xmlName(op: string | undefined): string | undefined {
+  const map: Record<string, string> = {
+    IS_XMLCONCAT: 'xmlconcat',
+    IS_XMLELEMENT: 'xmlelement',
+    IS_XMLFOREST: 'xmlforest',
+    IS_XMLPARSE: 'xmlparse',
+    IS_XMLPI: 'xmlpi',
+    IS_XMLROOT: 'xmlroot',
+    IS_XMLSERIALIZE: 'xmlserialize',
+  };
+  return op === undefined ? undefined : map[op];
+}

@@ -1,0 +1,443 @@
+import type { OutputColumn } from '../../types.js';
+import type { FactsCollector } from '../collector.js';
+import { type Relation, Scope } from '../scope.js';
+import { isDangerousFunction } from './dangerous.js';
+import { isStatementKind, statementEffect } from './effect.js';
+import { outputName } from './names.js';
+import { asNode, type Body, bodyOf, child, isBody, items, names, stringValue, text } from './node.js';
+
+interface Context {
+  scope: Scope;
+  /** Column references found here go to predicateColumns (WHERE, JOIN, GROUP, ORDER...). */
+  predicate: boolean;
+  /** Collects the source columns of the output expression being walked, if any. */
+  sources?: Set<string>;
+}
+
+const DML = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+
+/**
+ * One pass over the whole parse tree. Clauses whose meaning matters (FROM, WHERE, targets)
+ * are handled by shape; every other field of every node is still visited generically, so a
+ * function call or write hidden anywhere (CASE, VALUES, LATERAL, function arguments, an
+ * unfamiliar node) is still seen.
+ */
+export class PgWalker {
+  constructor(
+    private readonly facts: FactsCollector,
+    private readonly defaultSchema: string,
+  ) {}
+
+  /** Walks a top-level statement and returns its result columns when it has any. */
+  statement(stmt: unknown): OutputColumn[] {
+    return this.query(stmt, { scope: new Scope(), predicate: false });
+  }
+
+  private query(value: unknown, ctx: Context): OutputColumn[] {
+    const node = asNode(value);
+    if (node?.kind === 'SelectStmt') return this.select(node.body, ctx);
+    if (node && DML.has(node.kind)) return this.dml(node.kind, node.body, ctx);
+    this.visit(value, ctx);
+    return [];
+  }
+
+  private visit(value: unknown, ctx: Context): void {
+    if (Array.isArray(value)) {
+      for (const item of value) this.visit(item, ctx);
+      return;
+    }
+    if (!isBody(value)) return;
+    const node = asNode(value);
+    if (node) {
+      this.dispatch(node.kind, node.body, ctx);
+      return;
+    }
+    // Bare bodies appear in fields such as `relation` or CALL's `funccall`.
+    if (typeof value.relname === 'string') this.tableReference(value, ctx);
+    else if (Array.isArray(value.funcname)) this.functionCall(value, ctx);
+    else this.visitRest(value, [], ctx);
+  }
+
+  private visitRest(body: Body, handled: readonly string[], ctx: Context): void {
+    for (const key of Object.keys(body)) if (!handled.includes(key)) this.visit(body[key], ctx);
+  }
+
+  private dispatch(kind: string, body: Body, ctx: Context): void {
+    switch (kind) {
+      case 'SelectStmt':
+        this.select(body, ctx);
+        return;
+      case 'InsertStmt':
+      case 'UpdateStmt':
+      case 'DeleteStmt':
+      case 'MergeStmt':
+        this.dml(kind, body, ctx);
+        return;
+      case 'RangeVar':
+        this.tableReference(body, ctx);
+        return;
+      case 'ColumnRef':
+        this.columnRef(body, ctx);
+        return;
+      case 'FuncCall':
+        this.functionCall(body, ctx);
+        return;
+      case 'SubLink':
+        this.subLink(body, ctx);
+        return;
+      case 'ParamRef': {
+        const n = body.number;
+        if (typeof n === 'number' && n > this.facts.paramCount) this.facts.paramCount = n;
+        return;
+      }
+      default:
+        if (isStatementKind(kind)) this.facts.raise(statementEffect(kind, body));
+        this.visitRest(body, [], ctx);
+    }
+  }
+
+  // ---------- queries ----------
+
+  private select(body: Body, outer: Context): OutputColumn[] {
+    this.facts.raise(statementEffect('SelectStmt', body));
+    if (body.intoClause !== undefined) this.facts.into = true;
+    const ctx: Context = { scope: new Scope(outer.scope), predicate: false };
+    const predicate: Context = { ...ctx, predicate: true };
+    this.withClause(child(body, 'withClause'), ctx);
+
+    if (text(body, 'op') !== undefined && text(body, 'op') !== 'SETOP_NONE') {
+      const left = this.select(child(body, 'larg') ?? {}, ctx);
+      const right = this.select(child(body, 'rarg') ?? {}, ctx);
+      // ORDER BY of a set operation names its output columns, not any table's.
+      this.orderBy(items(body, 'sortClause'), left, predicate);
+      this.visitRest(body, ['withClause', 'op', 'larg', 'rarg', 'sortClause'], ctx);
+      return mergeByPosition(left, right);
+    }
+
+    for (const item of items(body, 'fromClause')) this.fromItem(item, ctx);
+    const outputs = this.targets(items(body, 'targetList'), ctx);
+    for (const key of ['whereClause', 'groupClause', 'havingClause', 'windowClause', 'distinctClause']) {
+      this.visit(body[key], predicate);
+    }
+    this.orderBy(items(body, 'sortClause'), outputs, predicate);
+    this.visitRest(
+      body,
+      [
+        'withClause',
+        'op',
+        'fromClause',
+        'targetList',
+        'whereClause',
+        'groupClause',
+        'havingClause',
+        'windowClause',
+        'distinctClause',
+        'sortClause',
+      ],
+      ctx,
+    );
+    return outputs;
+  }
+
+  private dml(kind: string, body: Body, outer: Context): OutputColumn[] {
+    this.facts.raise(statementEffect(kind, body));
+    const ctx: Context = { scope: new Scope(outer.scope), predicate: false };
+    const predicate: Context = { ...ctx, predicate: true };
+    this.withClause(child(body, 'withClause'), ctx);
+    const target = this.relationFor(child(body, 'relation'), ctx);
+    // INSERT's source query cannot see the target, so walk it before the target is in scope.
+    this.visit(body.selectStmt, ctx);
+    if (target) ctx.scope.relations.push(target);
+    for (const item of [...items(body, 'fromClause'), ...items(body, 'usingClause')])
+      this.fromItem(item, ctx);
+    if (body.sourceRelation !== undefined) this.fromItem(body.sourceRelation, ctx);
+
+    // Columns written by INSERT (cols) and UPDATE/MERGE (targetList names) belong to the target.
+    const setTargets = [...items(body, 'cols'), ...items(body, 'targetList')];
+    for (const item of setTargets) {
+      const res = bodyOf(item, 'ResTarget');
+      const name = text(res, 'name');
+      if (name !== undefined && target?.table) this.facts.addColumn(target.table, name.toLowerCase());
+      this.visit(res?.val, ctx);
+      this.visit(res?.indirection, ctx);
+    }
+    this.visit(body.whereClause, predicate);
+    this.visit(body.joinCondition, predicate);
+    const returning = [...items(child(body, 'returningClause'), 'exprs'), ...items(body, 'returningList')];
+    const outputs = this.targets(returning, ctx);
+    this.visitRest(
+      body,
+      [
+        'withClause',
+        'relation',
+        'selectStmt',
+        'fromClause',
+        'usingClause',
+        'sourceRelation',
+        'cols',
+        'targetList',
+        'whereClause',
+        'joinCondition',
+        'returningClause',
+        'returningList',
+      ],
+      ctx,
+    );
+    return outputs;
+  }
+
+  private withClause(clause: Body | undefined, ctx: Context): void {
+    if (!clause) return;
+    const recursive = clause.recursive === true;
+    for (const item of items(clause, 'ctes')) {
+      const cte = bodyOf(item, 'CommonTableExpr');
+      const name = text(cte, 'ctename')?.toLowerCase();
+      if (!cte || name === undefined) {
+        this.visit(item, ctx);
+        continue;
+      }
+      const entry = { outputs: undefined as OutputColumn[] | undefined };
+      if (recursive) ctx.scope.ctes.set(name, entry);
+      const outputs = this.query(cte.ctequery, ctx);
+      entry.outputs = renameOutputs(outputs, names(items(cte, 'aliascolnames')));
+      ctx.scope.ctes.set(name, entry);
+      this.visitRest(cte, ['ctename', 'ctequery', 'aliascolnames'], ctx);
+    }
+  }
+
+  private targets(list: unknown[], ctx: Context): OutputColumn[] {
+    const outputs: OutputColumn[] = [];
+    for (const item of list) {
+      const res = bodyOf(item, 'ResTarget');
+      const star = starQualifier(res?.val);
+      if (star) {
+        outputs.push(...this.star(star, ctx));
+        continue;
+      }
+      const sources = new Set<string>();
+      this.visit(res?.val, { ...ctx, sources });
+      this.visit(res?.indirection, ctx);
+      outputs.push({
+        name: text(res, 'name') ?? outputName(res?.val),
+        sources: [...sources].sort(),
+        direct: isPlainColumn(res?.val),
+      });
+    }
+    return outputs;
+  }
+
+  /** ORDER BY may name an output column or its position; that sorts by the columns behind it. */
+  private orderBy(list: unknown[], outputs: OutputColumn[], ctx: Context): void {
+    for (const item of list) {
+      const sortBy = bodyOf(item, 'SortBy');
+      const output = outputFor(sortBy?.node, outputs);
+      if (!sortBy || !output) {
+        this.visit(item, ctx);
+        continue;
+      }
+      for (const source of output.sources) this.facts.addPredicate(source);
+      this.visitRest(sortBy, ['node'], ctx);
+    }
+  }
+
+  // ---------- FROM ----------
+
+  private fromItem(item: unknown, ctx: Context): void {
+    const node = asNode(item);
+    if (!node) {
+      this.visit(item, ctx);
+      return;
+    }
+    const { kind, body } = node;
+    switch (kind) {
+      case 'RangeVar': {
+        const relation = this.relationFor(body, ctx);
+        if (relation) ctx.scope.relations.push(relation);
+        return;
+      }
+      case 'JoinExpr': {
+        this.fromItem(body.larg, ctx);
+        this.fromItem(body.rarg, ctx);
+        this.visit(body.quals, { ...ctx, predicate: true });
+        for (const column of names(items(body, 'usingClause'))) {
+          this.resolveColumn([], column.toLowerCase(), { ...ctx, predicate: true });
+        }
+        this.visitRest(body, ['larg', 'rarg', 'quals', 'usingClause'], ctx);
+        return;
+      }
+      case 'RangeSubselect': {
+        const outputs = this.query(body.subquery, ctx);
+        const alias = child(body, 'alias');
+        ctx.scope.relations.push({
+          alias: (text(alias, 'aliasname') ?? '').toLowerCase(),
+          outputs: renameOutputs(outputs, names(items(alias, 'colnames'))),
+        });
+        this.visitRest(body, ['subquery', 'alias'], ctx);
+        return;
+      }
+      case 'RangeFunction': {
+        this.visitRest(body, [], ctx);
+        const alias = text(child(body, 'alias'), 'aliasname');
+        ctx.scope.relations.push({ alias: (alias ?? '').toLowerCase(), outputs: [] });
+        return;
+      }
+      case 'RangeTableSample':
+        this.fromItem(body.relation, ctx);
+        this.visitRest(body, ['relation'], ctx);
+        return;
+      default:
+        this.visit(item, ctx);
+    }
+  }
+
+  /** A RangeVar in FROM or as a DML target: a CTE when unqualified and a CTE is in scope. */
+  private relationFor(body: Body | undefined, ctx: Context): Relation | undefined {
+    if (!body) return undefined;
+    const relname = text(body, 'relname')?.toLowerCase();
+    if (relname === undefined) return undefined;
+    const alias = text(child(body, 'alias'), 'aliasname')?.toLowerCase() ?? relname;
+    const cte = text(body, 'schemaname') === undefined ? ctx.scope.findCte(relname) : undefined;
+    if (cte) return { alias, outputs: cte.outputs ?? [] };
+    const table = this.qualify(body);
+    this.facts.addTable(table);
+    return { alias, table };
+  }
+
+  /** A table named outside FROM (COPY, LOCK, TRUNCATE, INTO, DDL): recorded, not put in scope. */
+  private tableReference(body: Body, ctx: Context): void {
+    const relname = text(body, 'relname')?.toLowerCase();
+    if (relname === undefined) return;
+    if (text(body, 'schemaname') === undefined && ctx.scope.findCte(relname)) return;
+    this.facts.addTable(this.qualify(body));
+  }
+
+  private qualify(body: Body): string {
+    const relname = (text(body, 'relname') ?? '').toLowerCase();
+    const schema = text(body, 'schemaname')?.toLowerCase();
+    if (schema !== undefined) return `${schema}.${relname}`;
+    // pg_catalog is searched before the search_path, so unqualified catalogue names land there.
+    if (relname.startsWith('pg_')) return `pg_catalog.${relname}`;
+    return `${this.defaultSchema}.${relname}`;
+  }
+
+  // ---------- expressions ----------
+
+  private columnRef(body: Body, ctx: Context): void {
+    const star = starQualifier({ ColumnRef: body });
+    if (star) {
+      for (const output of this.star(star, ctx)) for (const s of output.sources) ctx.sources?.add(s);
+      return;
+    }
+    const parts = items(body, 'fields').map((f) => stringValue(f)?.toLowerCase() ?? '');
+    const column = parts.pop() ?? '';
+    this.resolveColumn(parts, column, ctx);
+  }
+
+  private resolveColumn(qualifier: string[], column: string, ctx: Context): void {
+    let relations =
+      qualifier.length > 0 ? ctx.scope.findQualified(qualifier) : ctx.scope.candidatesFor(column);
+    // A qualifier we cannot place (a join alias, a typo Postgres will reject): assume the worst.
+    if (relations.length === 0) relations = ctx.scope.nearestLevel();
+    for (const relation of relations) {
+      for (const source of this.sourcesOf(relation, column)) {
+        if (ctx.predicate) this.facts.addPredicate(source);
+        ctx.sources?.add(source);
+      }
+    }
+  }
+
+  private sourcesOf(relation: Relation, column: string): string[] {
+    if (relation.table) {
+      this.facts.addColumn(relation.table, column);
+      return [`${relation.table}.${column}`];
+    }
+    const outputs = relation.outputs ?? [];
+    const named = outputs.find((o) => o.name.toLowerCase() === column);
+    if (named) return named.sources;
+    // Through a derived `*`, the column comes from whichever star table has it.
+    const out: string[] = [];
+    for (const o of outputs) {
+      if (o.name !== '*') continue;
+      for (const s of o.sources) {
+        const table = s.slice(0, -2);
+        this.facts.addColumn(table, column);
+        out.push(`${table}.${column}`);
+      }
+    }
+    return out;
+  }
+
+  /** `*` or `t.*`: one output per base table (`schema.table.*`), derived outputs passed through. */
+  private star(qualifier: string[], ctx: Context): OutputColumn[] {
+    const relations = qualifier.length > 0 ? ctx.scope.findQualified(qualifier) : ctx.scope.nearestLevel();
+    const outputs: OutputColumn[] = [];
+    for (const relation of relations) {
+      if (relation.table) {
+        this.facts.addStar(relation.table);
+        outputs.push({ name: '*', sources: [`${relation.table}.*`], direct: true });
+      } else {
+        this.facts.selectStar = true;
+        outputs.push(...(relation.outputs ?? []));
+      }
+    }
+    return outputs;
+  }
+
+  private functionCall(body: Body, ctx: Context): void {
+    let parts = names(items(body, 'funcname')).map((n) => n.toLowerCase());
+    // SQL-syntax forms (SUBSTRING ... FROM) arrive as pg_catalog.x although nobody wrote that.
+    if (text(body, 'funcformat') === 'COERCE_SQL_SYNTAX' && parts[0] === 'pg_catalog') parts = parts.slice(1);
+    const name = parts.join('.');
+    if (name !== '') this.facts.addFunction(name, isDangerousFunction(name));
+    const predicate = { ...ctx, predicate: true, sources: undefined };
+    this.visit(body.over, predicate);
+    this.visit(body.agg_filter, predicate);
+    this.visit(body.agg_order, predicate);
+    this.visitRest(body, ['funcname', 'over', 'agg_filter', 'agg_order'], ctx);
+  }
+
+  private subLink(body: Body, ctx: Context): void {
+    this.visit(body.testexpr, ctx);
+    const outputs = this.query(body.subselect, { ...ctx, sources: undefined });
+    for (const output of outputs) for (const s of output.sources) ctx.sources?.add(s);
+    this.visitRest(body, ['testexpr', 'subselect'], ctx);
+  }
+}
+
+/** Qualifier of a `*` / `t.*` column reference, or undefined when the value is not a star. */
+function starQualifier(value: unknown): string[] | undefined {
+  const fields = items(bodyOf(value, 'ColumnRef'), 'fields');
+  if (fields.length === 0 || !bodyOf(fields[fields.length - 1], 'A_Star')) return undefined;
+  return fields.slice(0, -1).map((f) => stringValue(f)?.toLowerCase() ?? '');
+}
+
+function outputFor(node: unknown, outputs: OutputColumn[]): OutputColumn | undefined {
+  const position = child(bodyOf(node, 'A_Const'), 'ival');
+  if (position) return typeof position.ival === 'number' ? outputs[position.ival - 1] : undefined;
+  const fields = items(bodyOf(node, 'ColumnRef'), 'fields');
+  const name = fields.length === 1 ? stringValue(fields[0])?.toLowerCase() : undefined;
+  return name === undefined ? undefined : outputs.find((o) => o.name.toLowerCase() === name);
+}
+
+function isPlainColumn(value: unknown): boolean {
+  const fields = items(bodyOf(value, 'ColumnRef'), 'fields');
+  return fields.length > 0 && fields.every((f) => stringValue(f) !== undefined);
+}
+
+function renameOutputs(outputs: OutputColumn[], aliases: string[]): OutputColumn[] {
+  if (aliases.length === 0) return outputs;
+  return outputs.map((o, i) => (i < aliases.length ? { ...o, name: aliases[i].toLowerCase() } : o));
+}
+
+/** UNION/INTERSECT/EXCEPT: a result column can come from either branch. */
+function mergeByPosition(left: OutputColumn[], right: OutputColumn[]): OutputColumn[] {
+  return left.map((o, i) => {
+    const other = right[i];
+    if (!other) return o;
+    return {
+      name: o.name,
+      sources: [...new Set([...o.sources, ...other.sources])].sort(),
+      direct: o.direct && other.direct,
+    };
+  });
+}

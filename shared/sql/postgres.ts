@@ -1,0 +1,50 @@
+import { GatewayError } from '../errors.js';
+import type { StatementFacts } from '../types.js';
+import { FactsCollector } from './collector.js';
+import { checkStatementSize } from './limits.js';
+import { fingerprintPostgres } from './pg/fingerprint.js';
+import { asNode, bodyOf, items } from './pg/node.js';
+import { parsePostgres } from './pg/parse.js';
+import { recordLimit, recordWhere } from './pg/top.js';
+import { PgWalker } from './pg/walker.js';
+
+export interface AnalyseOptions {
+  /** Schema of unqualified table names; `public` on Postgres. */
+  defaultSchema?: string;
+}
+
+/** Facts about a Postgres statement, from the real PostgreSQL grammar (libpg-query). */
+export async function analysePostgres(sql: string, options: AnalyseOptions = {}): Promise<StatementFacts> {
+  checkStatementSize(sql);
+  const tree = bodyOf({ ParseResult: await parsePostgres(sql) }, 'ParseResult');
+  const raws = items(tree, 'stmts').map(stmtOnly);
+  const statements = raws.map((stmt) => asNode(stmt));
+  if (statements.length === 0) {
+    throw new GatewayError('unparseable_statement', 'The statement is empty.');
+  }
+
+  const facts = new FactsCollector('postgres');
+  const walker = new PgWalker(facts, (options.defaultSchema ?? 'public').toLowerCase());
+  statements.forEach((statement, index) => {
+    if (!statement) {
+      // A statement shape the walker cannot even name is something it cannot vouch for.
+      facts.statementKinds.push('Unknown');
+      facts.raise('admin');
+      return;
+    }
+    facts.statementKinds.push(statement.kind);
+    const outputs = walker.statement(raws[index]);
+    if (index > 0) return;
+    recordWhere(statement.kind, statement.body, facts);
+    if (statement.kind === 'SelectStmt') {
+      facts.outputs = outputs;
+      recordLimit(statement.body, facts);
+    }
+  });
+  return facts.build(statements.length, fingerprintPostgres(raws));
+}
+
+/** Statement positions and lengths differ with whitespace; only the statements are hashed. */
+function stmtOnly(raw: unknown): unknown {
+  return bodyOf({ RawStmt: raw }, 'RawStmt')?.stmt;
+}

