@@ -1,0 +1,181 @@
+// The gateway: a Linux Function App on Flex Consumption (FC1, Node 22) running as the user-assigned
+// identity. The deployment package lives in a blob container reached with that identity; FTP and
+// basic publishing credentials are off. App settings are exactly what the code reads (SETTINGS in
+// shared/config/settings.ts) plus the host's own settings; tests/infra checks both lists.
+
+param name string
+param planName string
+param location string
+param tags object
+
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+
+@description('Client id of that identity (for identity-based connections and @azure/identity).')
+param identityClientId string
+
+param storageAccountName string
+param deploymentContainerName string
+param applicationInsightsName string
+param keyVaultName string
+param cosmosAccountName string
+param cosmosDatabaseName string
+param serviceBusNamespaceName string
+
+@description('Comma-separated Entra tenant ids whose tokens are accepted.')
+param authTenants string
+
+@description('Comma-separated accepted token audiences.')
+param authAudiences string
+
+@description('Config file path inside the deployed package.')
+param configPath string
+
+@description('Policy folder inside the deployed package.')
+param policyDir string
+
+@description('Subnet for VNet integration; empty for none.')
+param subnetId string
+
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('Key Vault secret holding the deterministic masking key.')
+param maskingKeySecretName string
+
+@description('Key Vault secret holding the Teams Workflows webhook URL.')
+param teamsWebhookSecretName string
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
+}
+
+resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' existing = {
+  name: cosmosAccountName
+}
+
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+  name: serviceBusNamespaceName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientAffinityEnabled: false
+    publicNetworkAccess: 'Enabled'
+    keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+}
+
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+// Keep the keys literal: tests/infra reads them from the compiled template.
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: {
+    // Host settings (not read by agentgate's code).
+    AzureWebJobsStorage__accountName: storage.name
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    // agentgate settings (SETTINGS in shared/config/settings.ts).
+    AGENTGATE_CONFIG: configPath
+    AGENTGATE_POLICY_DIR: policyDir
+    AGENTGATE_AUTH_TENANTS: authTenants
+    AGENTGATE_AUTH_AUDIENCES: authAudiences
+    AGENTGATE_MASKING_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${maskingKeySecretName}/)'
+    AGENTGATE_TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${teamsWebhookSecretName}/)'
+    AGENTGATE_APPROVAL_BASE_URL: 'https://${site.properties.defaultHostName}'
+    COSMOS__accountEndpoint: cosmos.properties.documentEndpoint
+    COSMOS__credential: 'managedidentity'
+    COSMOS__clientId: identityClientId
+    COSMOS_DATABASE: cosmosDatabaseName
+    SERVICEBUS__fullyQualifiedNamespace: split(split(serviceBus.properties.serviceBusEndpoint, '/')[2], ':')[0]
+    SERVICEBUS__credential: 'managedidentity'
+    SERVICEBUS__clientId: identityClientId
+    AZURE_CLIENT_ID: identityClientId
+  }
+}
+
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName
