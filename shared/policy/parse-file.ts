@@ -1,0 +1,37 @@
+import { checkParsePolicySet, policySetTextToParts, policyToJson } from '@cedar-policy/cedar-wasm/nodejs';
+import { describeCedarError, PolicyLoadError } from './load-error.js';
+import { type PolicyMeta, readPolicyMeta } from './policy-meta.js';
+
+export interface PolicyFile {
+  name: string;
+  text: string;
+}
+
+/** Parses one `.cedar` file on its own, so a syntax error names the file it is in. */
+export function parsePolicyFile(file: PolicyFile): PolicyMeta[] {
+  const parsed = checkParsePolicySet({ staticPolicies: file.text });
+  if (parsed.type === 'failure') {
+    throw new PolicyLoadError(
+      file.name,
+      parsed.errors.map((e) => describeCedarError(e, file.text)).join('; '),
+    );
+  }
+  const parts = policySetTextToParts(file.text);
+  if (parts.type === 'failure') {
+    throw new PolicyLoadError(
+      file.name,
+      parts.errors.map((e) => describeCedarError(e, file.text)).join('; '),
+    );
+  }
+  // Templates would need links managed at run time; the gateway ships static policies only.
+  if (parts.policy_templates.length > 0) {
+    throw new PolicyLoadError(file.name, 'policy templates (?principal / ?resource slots) are not supported');
+  }
+  return parts.policies.map((text) => {
+    const json = policyToJson(text);
+    if (json.type === 'failure') {
+      throw new PolicyLoadError(file.name, json.errors.map((e) => describeCedarError(e, text)).join('; '));
+    }
+    return readPolicyMeta(json.json, text, file.name);
+  });
+}
