@@ -1,0 +1,34 @@
+import { createRoutes } from './routes.js';
+import { createAzureGateway, DEFAULT_POLICY_DIR } from './runtime.js';
+import { app } from './sdk.js';
+
+/** The Azure Functions entry point: registers the route table. */
+let gateway: ReturnType<typeof createAzureGateway> | undefined;
+// Built once per worker and reused across invocations so pools and preparsed policies stay warm.
+const getGateway = () => {
+  gateway ??= createAzureGateway().catch((e: unknown) => {
+    gateway = undefined;
+    throw e;
+  });
+  return gateway;
+};
+
+export const routes = createRoutes(getGateway);
+
+for (const r of routes) {
+  app.http(r.name, { methods: r.methods, route: r.route, authLevel: r.authLevel, handler: r.handler });
+}
+
+/**
+ * Loads what the bundle must carry (Cedar and libpg-query WASM, the shipped policies) so a
+ * test, or an operator after deploy, can prove the package is complete without Azure.
+ */
+export async function selfCheck(): Promise<{ policies: number; parsed: string }> {
+  const [{ loadPolicyEngine }, { analyseStatement }] = await Promise.all([
+    import('../shared/policy/index.js'),
+    import('../shared/sql/analyse.js'),
+  ]);
+  const engine = await loadPolicyEngine(DEFAULT_POLICY_DIR);
+  const facts = await analyseStatement('postgres', 'select 1');
+  return { policies: engine.policyIds().length, parsed: facts.effect };
+}

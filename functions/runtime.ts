@@ -1,0 +1,48 @@
+import { fileURLToPath } from 'node:url';
+import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import { bootstrapGateway } from '../shared/bootstrap.js';
+import { loadConfigFile } from '../shared/config/connections.js';
+import { readSettings } from '../shared/config/settings.js';
+import { connectorRegistry } from '../shared/connectors/registry.js';
+import type { Gateway } from '../shared/gateway.js';
+import { createTokenVerifier } from '../shared/identity/index.js';
+import { CosmosAuditStore } from '../shared/store/cosmos-audit-store.js';
+import { createCosmosClient } from '../shared/store/cosmos-client.js';
+
+/**
+ * The Azure composition root: managed identity everywhere, no keys. Built once per worker.
+ * Resolved relative to this module so the same line works from sources and from the bundle
+ * (dist/functions/index.js next to dist/policies/).
+ */
+export const DEFAULT_POLICY_DIR = fileURLToPath(new URL('../policies/', import.meta.url));
+
+export async function createAzureGateway(
+  env: Record<string, string | undefined> = process.env,
+): Promise<Gateway> {
+  const settings = readSettings(env);
+  if (!settings.AGENTGATE_CONFIG) throw new Error('AGENTGATE_CONFIG is not set');
+  if (!settings.COSMOS__accountEndpoint) throw new Error('COSMOS__accountEndpoint is not set');
+  if (settings.AGENTGATE_AUTH_TENANTS.length === 0 || settings.AGENTGATE_AUTH_AUDIENCES.length === 0) {
+    throw new Error('AGENTGATE_AUTH_TENANTS and AGENTGATE_AUTH_AUDIENCES must be set');
+  }
+
+  const clientId = settings.AZURE_CLIENT_ID ?? settings.COSMOS__clientId;
+  const credential: TokenCredential = clientId
+    ? new ManagedIdentityCredential({ clientId })
+    : new DefaultAzureCredential();
+
+  const config = await loadConfigFile(settings.AGENTGATE_CONFIG);
+  const cosmos = createCosmosClient({ endpoint: settings.COSMOS__accountEndpoint, credential });
+  const container = cosmos.database(settings.COSMOS_DATABASE).container('audit');
+
+  return bootstrapGateway({
+    config,
+    policyDir: settings.AGENTGATE_POLICY_DIR ?? DEFAULT_POLICY_DIR,
+    verifier: createTokenVerifier({
+      entra: { tenants: settings.AGENTGATE_AUTH_TENANTS, audiences: settings.AGENTGATE_AUTH_AUDIENCES },
+    }),
+    audit: new CosmosAuditStore(container),
+    connectorFor: connectorRegistry({ credential, env }).connectorFor,
+    maskingKey: settings.AGENTGATE_MASKING_KEY,
+  });
+}

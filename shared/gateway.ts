@@ -1,0 +1,402 @@
+import { z } from 'zod';
+import { buildAuditRecord, type RequestTrace } from './audit/build-record.js';
+import type { ConnectionConfig, GatewayConfig } from './config/connections.js';
+import type { Connector } from './connectors/connector.js';
+import { connectionResource, prepareQueryDecision } from './decide-query.js';
+import { GatewayError, InvalidTokenError, toGatewayError } from './errors.js';
+import { type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from './http/api.js';
+import { readJsonBody } from './http/body.js';
+import { StageTimer } from './http/timing.js';
+import type { TokenVerifier } from './identity/index.js';
+import { wwwAuthenticate } from './identity/index.js';
+import type { Masker, MaskingReport } from './masking/index.js';
+import { traceColumns } from './masking/index.js';
+import type { PolicyEngine } from './policy/index.js';
+import { queryContext } from './policy/index.js';
+import { analyseStatement } from './sql/analyse.js';
+import type { AuditStore } from './store/audit-store.js';
+import type { Principal, QueryResult, StatementFacts } from './types.js';
+
+/**
+ * The gateway core: every request is authenticated, analysed, decided, executed, masked and
+ * audited here, top to bottom. Nothing in this file knows about Azure Functions or the local
+ * host; both hand it an ApiRequest and send back the ApiResponse it returns.
+ */
+
+export interface GatewayDeps {
+  verifier: TokenVerifier;
+  policy: PolicyEngine;
+  config: GatewayConfig;
+  /** The connector for a connection (adapters cache pools per connection). */
+  connectorFor(connection: ConnectionConfig): Connector;
+  audit: AuditStore;
+  masker: Masker;
+  now?: () => Date;
+  newId?: () => string;
+  version?: string;
+}
+
+export interface Gateway {
+  query(req: ApiRequest): Promise<ApiResponse>;
+  listConnections(req: ApiRequest): Promise<ApiResponse>;
+  searchAudit(req: ApiRequest): Promise<ApiResponse>;
+  health(req: ApiRequest): Promise<ApiResponse>;
+}
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+const paramValue = z.union([z.string().max(100_000), z.number(), z.boolean(), z.null()]);
+
+const queryBodySchema = z
+  .object({
+    sql: z.string().min(1).max(100_000),
+    params: z.array(paramValue).max(1000).optional(),
+    maxRows: z.number().int().min(1).max(1_000_000).optional(),
+    purpose: z.string().max(1000).optional(),
+  })
+  .strict();
+
+const auditQuerySchema = z
+  .object({
+    principal: z.string().min(1).max(512).optional(),
+    connection: z.string().min(1).max(128).optional(),
+    decision: z.enum(['allow', 'deny', 'approval', 'error']).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    continuation: z.string().min(1).max(8192).optional(),
+  })
+  .strict();
+
+/** A token shaped like a JWT is worth an audit record even when it fails; noise is not. */
+function looksLikeBearerJwt(header: string | null): boolean {
+  return header !== null && /^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(header.trim());
+}
+
+export function createGateway(deps: GatewayDeps): Gateway {
+  const now = deps.now ?? (() => new Date());
+  const newId = deps.newId ?? (() => crypto.randomUUID());
+  const connections = new Map(deps.config.connections.map((c) => [c.id, c]));
+
+  /**
+   * Writes the audit record, then returns the response. When the record cannot be written
+   * the response is replaced by 503: no audit, no data.
+   */
+  async function finish(
+    trace: RequestTrace,
+    timer: StageTimer,
+    response: ApiResponse,
+    result: { errorCode: string | null; rowsReturned: number; truncated: boolean },
+  ): Promise<ApiResponse> {
+    const record = buildAuditRecord(trace, {
+      status: response.status,
+      errorCode: result.errorCode,
+      rowsReturned: result.rowsReturned,
+      truncated: result.truncated,
+      durationMs: timer.elapsedMs(),
+    });
+    try {
+      await timer.time('audit', () => deps.audit.append(record));
+    } catch (cause) {
+      const failure = new GatewayError(
+        'audit_unavailable',
+        'The audit store is unavailable; no data was released.',
+        {
+          cause,
+        },
+      );
+      return errorResponse(trace.requestId, failure, { 'server-timing': timer.header() }).response;
+    }
+    response.headers['server-timing'] = timer.header();
+    response.headers['x-request-id'] = trace.requestId;
+    return response;
+  }
+
+  function fail(
+    trace: RequestTrace,
+    timer: StageTimer,
+    error: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    const { response, error: e } = errorResponse(trace.requestId, error, headers);
+    return finish(trace, timer, response, { errorCode: e.code, rowsReturned: 0, truncated: false });
+  }
+
+  async function authenticate(req: ApiRequest, timer: StageTimer): Promise<Principal> {
+    return timer.time('auth', () => deps.verifier.verify(req.headers.get('authorization')));
+  }
+
+  /** 401 for a failed authentication; audited when the caller presented a JWT-shaped token. */
+  async function unauthenticated(trace: RequestTrace, timer: StageTimer, req: ApiRequest, error: unknown) {
+    const header = {
+      'www-authenticate': wwwAuthenticate(error instanceof InvalidTokenError ? error : undefined),
+    };
+    if (looksLikeBearerJwt(req.headers.get('authorization'))) return fail(trace, timer, error, header);
+    const { response } = errorResponse(trace.requestId, error, header);
+    return response;
+  }
+
+  function newTrace(action: string, connection: string | null): RequestTrace {
+    return {
+      requestId: newId(),
+      time: now(),
+      action,
+      principal: null,
+      connection,
+      statement: null,
+      facts: null,
+      estimatedRows: null,
+      decision: null,
+      purpose: null,
+      masking: null,
+    };
+  }
+
+  async function query(req: ApiRequest): Promise<ApiResponse> {
+    const timer = new StageTimer();
+    const connectionId = req.params.connection ?? null;
+    const trace = newTrace('query', connectionId);
+
+    try {
+      trace.principal = await authenticate(req, timer);
+    } catch (e) {
+      return unauthenticated(trace, timer, req, e);
+    }
+    const principal = trace.principal;
+
+    try {
+      const body = await readJsonBody(req, queryBodySchema, MAX_BODY_BYTES);
+      trace.statement = body.sql;
+      trace.purpose = body.purpose ?? null;
+
+      const conn = connectionId === null ? undefined : connections.get(connectionId);
+      if (!conn) throw new GatewayError('connection_not_found', 'No connection with that id exists.');
+      const connector = deps.connectorFor(conn);
+      const params = body.params ?? [];
+
+      const facts = await timer.time('analyse', () =>
+        analyseStatement(conn.engine, body.sql, { defaultSchema: conn.defaultSchema }),
+      );
+      trace.facts = facts;
+
+      const { clear, decide } = prepareQueryDecision({
+        policy: deps.policy,
+        principal,
+        connection: conn,
+        facts,
+        requestedMaxRows: body.maxRows ?? conn.maxRows,
+        purpose: body.purpose,
+        now: trace.time,
+      });
+
+      // Decide once without touching the target: what is denied on its face never reaches
+      // the database, not even as an EXPLAIN. Only a single plain read is estimated.
+      let decision = await timer.time('decide', () => decide(null));
+      if (decision.outcome !== 'deny' && facts.effect === 'read' && facts.statementCount === 1) {
+        const limits = { maxRows: conn.maxRows, statementTimeoutMs: conn.statementTimeoutMs };
+        trace.estimatedRows = await timer.time('decide', () =>
+          connector.estimateRows(body.sql, params, limits),
+        );
+        decision = await timer.time('decide', () => decide(trace.estimatedRows));
+      }
+      trace.decision = decision;
+
+      switch (decision.outcome) {
+        case 'deny':
+          throw new GatewayError('policy_denied', decision.reasons.join(' ') || 'Denied by policy.', {
+            details: { policyIds: decision.policyIds, reasons: decision.reasons },
+          });
+        case 'approval':
+          throw new GatewayError(
+            'approval_workflow_unavailable',
+            'This request needs human approval, and the approval workflow is not available yet. Nothing was executed.',
+            { details: { policyIds: decision.policyIds, reasons: decision.reasons } },
+          );
+        case 'allow':
+          break;
+        default: {
+          const unexpected: never = decision.outcome;
+          throw new GatewayError('policy_error', `Unexpected policy outcome ${String(unexpected)}.`);
+        }
+      }
+
+      const maxRows = Math.min(
+        conn.maxRows,
+        body.maxRows ?? conn.maxRows,
+        decision.obligations.maxRows ?? Infinity,
+      );
+      const result: QueryResult = await timer.time('execute', () =>
+        connector.execute(body.sql, params, { maxRows, statementTimeoutMs: conn.statementTimeoutMs }),
+      );
+
+      const { rows, report } = await timer.time('mask', () =>
+        maskResult(connector, conn, facts, result, clear),
+      );
+      trace.masking = report;
+
+      const response = jsonResponse(200, {
+        requestId: trace.requestId,
+        decision: { outcome: decision.outcome, policyIds: decision.policyIds },
+        columns: result.columns.map((c) => ({ name: c.name, type: c.type })),
+        rows,
+        rowCount: rows.length,
+        truncated: result.truncated,
+        masking: report,
+      });
+      return finish(trace, timer, response, {
+        errorCode: null,
+        rowsReturned: rows.length,
+        truncated: result.truncated,
+      });
+    } catch (e) {
+      return fail(trace, timer, e);
+    }
+  }
+
+  async function maskResult(
+    connector: Connector,
+    conn: ConnectionConfig,
+    facts: StatementFacts,
+    result: QueryResult,
+    clear: Set<string>,
+  ): Promise<{ rows: QueryResult['rows']; report: MaskingReport }> {
+    try {
+      const sources = await connector.resolveColumns(
+        result.columns.map((c) => ({ tableId: c.tableId ?? 0, columnId: c.columnId ?? 0 })),
+      );
+      const plan = traceColumns({
+        columns: result.columns,
+        sources,
+        facts,
+        classification: conn.classification,
+      });
+      return deps.masker.maskResult({ columns: result.columns, rows: result.rows, plan, unmasked: clear });
+    } catch (e) {
+      if (e instanceof GatewayError && e.code === 'masking_failed') throw e;
+      throw new GatewayError('masking_failed', 'The result could not be masked; no rows were released.', {
+        cause: e,
+      });
+    }
+  }
+
+  async function listConnections(req: ApiRequest): Promise<ApiResponse> {
+    const requestId = newId();
+    let principal: Principal;
+    try {
+      principal = await deps.verifier.verify(req.headers.get('authorization'));
+    } catch (e) {
+      const header = { 'www-authenticate': wwwAuthenticate(e instanceof InvalidTokenError ? e : undefined) };
+      return errorResponse(requestId, e, header).response;
+    }
+    // A connection is listed when a plain single-table read would not be denied outright.
+    const neutral = {
+      engine: 'postgres' as const,
+      statementCount: 1,
+      effect: 'read' as const,
+      statementKinds: ['SelectStmt'],
+      tables: [],
+      columns: {},
+      functions: [],
+      dangerousFunctions: [],
+      selectStar: false,
+      starTables: [],
+      hasWhere: false,
+      whereTriviallyTrue: false,
+      limit: 1,
+      into: false,
+      predicateColumns: [],
+      outputs: [],
+      fingerprint: '',
+    } satisfies StatementFacts;
+    const visible = deps.config.connections.filter((c) => {
+      const d = deps.policy.decide({
+        principal,
+        action: 'query',
+        resource: connectionResource(c),
+        context: queryContext(
+          { ...neutral, engine: c.engine },
+          {
+            estimatedRows: 1,
+            requestedMaxRows: 1,
+            now: now(),
+            predicateOnMasked: false,
+            maskedColumnsInPredicates: [],
+            onBehalfOf: principal.onBehalfOf !== undefined,
+          },
+        ),
+      });
+      return d.outcome !== 'deny';
+    });
+    return jsonResponse(
+      200,
+      {
+        connections: visible.map((c) => ({
+          id: c.id,
+          engine: c.engine,
+          environment: c.environment,
+          description: c.description,
+          tags: c.tags,
+          maxRows: c.maxRows,
+        })),
+      },
+      { 'x-request-id': requestId },
+    );
+  }
+
+  async function searchAudit(req: ApiRequest): Promise<ApiResponse> {
+    const timer = new StageTimer();
+    const trace = newTrace('audit.read', null);
+    try {
+      trace.principal = await authenticate(req, timer);
+    } catch (e) {
+      return unauthenticated(trace, timer, req, e);
+    }
+    const principal = trace.principal;
+    try {
+      const raw = Object.fromEntries(req.query.entries());
+      const parsed = auditQuerySchema.safeParse(raw);
+      if (!parsed.success) {
+        const issues = parsed.error.issues
+          .slice(0, 5)
+          .map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`);
+        throw new GatewayError('bad_request', `Invalid audit query: ${issues.join('; ')}`);
+      }
+      const decision = await timer.time('decide', () =>
+        deps.policy.decide({
+          principal,
+          action: 'audit.read',
+          resource: { type: 'Gateway', id: 'agentgate' },
+          context: {},
+        }),
+      );
+      trace.decision = decision;
+      if (decision.outcome !== 'allow') {
+        throw new GatewayError('forbidden', 'You may not read the audit trail.', {
+          details: { policyIds: decision.policyIds },
+        });
+      }
+      const { limit, continuation, ...filter } = parsed.data;
+      const page = await timer.time('execute', () =>
+        deps.audit.search(filter, { limit, ...(continuation ? { continuation } : {}) }),
+      );
+      const response = jsonResponse(200, {
+        requestId: trace.requestId,
+        records: page.records,
+        ...(page.continuation ? { continuation: page.continuation } : {}),
+      });
+      return finish(trace, timer, response, {
+        errorCode: null,
+        rowsReturned: page.records.length,
+        truncated: false,
+      });
+    } catch (e) {
+      return fail(trace, timer, toGatewayError(e));
+    }
+  }
+
+  async function health(_req: ApiRequest): Promise<ApiResponse> {
+    return jsonResponse(200, { status: 'ok', version: deps.version ?? '0.0.0', time: now().toISOString() });
+  }
+
+  return { query, listConnections, searchAudit, health };
+}

@@ -1,0 +1,40 @@
+import type { z } from 'zod';
+import { GatewayError } from '../errors.js';
+import type { ApiRequest } from './api.js';
+
+/**
+ * Reads and validates a JSON body. Size is checked from the declared length first (cheap
+ * refusal) and again on the bytes actually read, since the header can lie.
+ */
+export async function readJsonBody<S extends z.ZodType>(
+  req: ApiRequest,
+  schema: S,
+  maxBytes: number,
+): Promise<z.output<S>> {
+  const type = req.headers.get('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type.trim())) {
+    throw new GatewayError('unsupported_media_type', 'Send the request body as application/json.');
+  }
+  const declared = Number(req.headers.get('content-length') ?? '0');
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new GatewayError('payload_too_large', `The request body exceeds ${maxBytes} bytes.`);
+  }
+  const text = await req.text();
+  if (new TextEncoder().encode(text).byteLength > maxBytes) {
+    throw new GatewayError('payload_too_large', `The request body exceeds ${maxBytes} bytes.`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new GatewayError('invalid_body', 'The request body is not valid JSON.');
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    throw new GatewayError('invalid_body', `Invalid request body: ${issues.join('; ')}`);
+  }
+  return parsed.data;
+}

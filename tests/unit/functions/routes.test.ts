@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { routes } from '../../../functions/index.js';
+import { createRoutes } from '../../../functions/routes.js';
+import { HttpRequest, InvocationContext } from '../../../functions/sdk.js';
+import { gatewayFixture, queryRequest } from '../../support/gateway-fixture.js';
+
+describe('Azure Functions route table', () => {
+  test('registers exactly the documented routes, methods and handlers', () => {
+    assert.deepEqual(
+      routes.map((r) => ({ name: r.name, methods: r.methods, route: r.route, authLevel: r.authLevel })),
+      [
+        {
+          name: 'query',
+          methods: ['POST'],
+          route: 'v1/connections/{connection}/query',
+          authLevel: 'anonymous',
+        },
+        { name: 'listConnections', methods: ['GET'], route: 'v1/connections', authLevel: 'anonymous' },
+        { name: 'searchAudit', methods: ['GET'], route: 'v1/audit', authLevel: 'anonymous' },
+        { name: 'health', methods: ['GET'], route: 'health', authLevel: 'anonymous' },
+      ],
+    );
+    for (const r of routes) assert.equal(typeof r.handler, 'function');
+  });
+
+  test('a gateway that cannot start (no settings) refuses with 503 JSON, never a stack trace', async () => {
+    const health = routes.find((r) => r.name === 'health');
+    assert.ok(health);
+    const errors: unknown[] = [];
+    const ctx = new InvocationContext({ functionName: 'health', logHandler: (_l, ...a) => errors.push(a) });
+    const res = await health.handler(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }),
+      ctx,
+    );
+    assert.equal(res.status, 503);
+    assert.equal(JSON.parse(String(res.body)).error.code, 'gateway_unavailable');
+    assert.ok(errors.length > 0, 'the start failure is logged');
+  });
+
+  test('handlers take real HttpRequest/InvocationContext objects and return HttpResponseInit', async () => {
+    const f = await gatewayFixture();
+    f.connector.result = {
+      columns: [{ name: 'n', type: 'int4' }],
+      rows: [{ n: 1 }],
+      rowCount: 1,
+      truncated: false,
+    };
+    const table = createRoutes(async () => f.gateway);
+    const query = table.find((r) => r.name === 'query');
+    assert.ok(query);
+    const res = await query.handler(
+      queryRequest(f.agentToken, { sql: 'select 1 as n' }),
+      new InvocationContext({ functionName: 'query' }),
+    );
+    assert.equal(res.status, 200);
+    const headers = res.headers as Record<string, string>;
+    assert.match(headers['server-timing'], /execute;dur=/);
+    assert.deepEqual(JSON.parse(String(res.body)).rows, [{ n: 1 }]);
+  });
+});

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, test } from 'node:test';
+import { GatewayError } from '../../../shared/errors.js';
+import { type Fixture, gatewayFixture, queryRequest } from '../../support/gateway-fixture.js';
+
+const customerColumns = [
+  { name: 'id', type: 'int4', tableId: 100, columnId: 1 },
+  { name: 'card_number', type: 'text', tableId: 100, columnId: 2 },
+];
+
+describe('gateway query pipeline (fail closed)', () => {
+  let f: Fixture;
+  beforeEach(async () => {
+    f = await gatewayFixture();
+    f.connector.result = {
+      columns: customerColumns,
+      rows: [{ id: 1, card_number: '4111111111111111' }],
+      rowCount: 1,
+      truncated: false,
+    };
+    f.connector.sources = [
+      { schema: 'public', table: 'customers', column: 'id' },
+      { schema: 'public', table: 'customers', column: 'card_number' },
+    ];
+  });
+
+  test('an allowed read is executed, masked and audited before it is returned', async () => {
+    const res = await f.gateway.query(
+      queryRequest(f.agentToken, { sql: 'select id, card_number from customers where id = 1' }),
+    );
+    assert.equal(res.status, 200);
+    const body = res.body as { rows: Array<{ card_number: string }>; masking: { cellsMasked: number } };
+    assert.equal(body.rows[0].card_number.endsWith('1111'), true);
+    assert.doesNotMatch(body.rows[0].card_number, /4111111111111111/);
+    assert.equal(body.masking.cellsMasked, 1);
+    const [record] = f.audit.all();
+    assert.equal(record.decision.outcome, 'allow');
+    assert.equal(record.rowsReturned, 1);
+    assert.equal(record.masking?.cellsMasked, 1);
+    assert.doesNotMatch(
+      JSON.stringify(record),
+      /4111111111111111/,
+      'the audit record never holds clear values',
+    );
+  });
+
+  test('when the audit store is down: 503 audit_unavailable and no rows', async () => {
+    f.audit.setAvailable(false);
+    const res = await f.gateway.query(
+      queryRequest(f.agentToken, { sql: 'select id from customers where id = 1' }),
+    );
+    assert.equal(res.status, 503);
+    assert.equal((res.body as { error: { code: string } }).error.code, 'audit_unavailable');
+    assert.equal((res.body as { rows?: unknown }).rows, undefined);
+    assert.doesNotMatch(JSON.stringify(res.body), /4111/);
+  });
+
+  test('a denied statement never reaches the target, not even as an EXPLAIN', async () => {
+    const res = await f.gateway.query(queryRequest(f.agentToken, { sql: 'delete from customers' }));
+    assert.equal(res.status, 403);
+    assert.equal(f.connector.executed.length, 0);
+    assert.equal(f.connector.estimated.length, 0);
+  });
+
+  test('an approval outcome executes nothing and answers 501', async () => {
+    f.connector.estimate = 50_000;
+    const res = await f.gateway.query(queryRequest(f.agentToken, { sql: 'select id from customers' }));
+    assert.equal(res.status, 501);
+    assert.equal((res.body as { error: { code: string } }).error.code, 'approval_workflow_unavailable');
+    assert.equal(f.connector.executed.length, 0);
+    assert.equal(f.audit.all()[0].decision.outcome, 'approval');
+  });
+
+  test('the row cap is the tightest of connection, request and policy', async () => {
+    await f.gateway.query(
+      queryRequest(f.agentToken, { sql: 'select id from customers where id < 10', maxRows: 7 }),
+    );
+    assert.equal(f.connector.executed[0].options.maxRows, 7);
+    await f.gateway.query(
+      queryRequest(f.agentToken, { sql: 'select id from customers where id < 10', maxRows: 900 }),
+    );
+    assert.equal(
+      f.connector.executed[1].options.maxRows,
+      500,
+      'connection maxRows 500 caps a request for 900',
+    );
+  });
+
+  test('parameters are passed to the connector bound, never spliced into the text', async () => {
+    const sql = 'select id from customers where city = $1';
+    await f.gateway.query(queryRequest(f.agentToken, { sql, params: ["x' or 1=1 --"] }));
+    assert.equal(f.connector.executed[0].sql, sql);
+    assert.deepEqual(f.connector.executed[0].params, ["x' or 1=1 --"]);
+  });
+
+  test('a masking failure fails the request with masking_failed and releases no rows', async () => {
+    // A value no operator can handle: the masker throws, and the gateway must not pass it on.
+    const hostile = Symbol('unmaskable');
+    f.connector.result = {
+      columns: customerColumns,
+      rows: [{ id: 1, card_number: hostile }],
+      rowCount: 1,
+      truncated: false,
+    };
+    const res = await f.gateway.query(
+      queryRequest(f.agentToken, { sql: 'select id, card_number from customers where id = 1' }),
+    );
+    assert.equal(res.status, 500);
+    assert.equal((res.body as { error: { code: string } }).error.code, 'masking_failed');
+    assert.equal(f.audit.all()[0].errorCode, 'masking_failed');
+  });
+
+  test('target errors map to their codes and are audited', async () => {
+    f.connector.failWith = new GatewayError('query_timeout', 'The statement timed out.');
+    const res = await f.gateway.query(
+      queryRequest(f.agentToken, { sql: 'select id from customers where id = 1' }),
+    );
+    assert.equal(res.status, 504);
+    assert.equal(f.audit.all()[0].errorCode, 'query_timeout');
+    f.connector.failWith = new Error('socket hang up with secret host name');
+    const res2 = await f.gateway.query(
+      queryRequest(f.agentToken, { sql: 'select id from customers where id = 1' }),
+    );
+    assert.equal(res2.status, 500);
+    assert.doesNotMatch(JSON.stringify(res2.body), /secret host/, 'unexpected errors leak nothing');
+  });
+
+  test('bad bodies are refused with clear codes', async () => {
+    const cases: Array<[unknown, number, string]> = [
+      [{}, 400, 'invalid_body'],
+      [{ sql: '' }, 400, 'invalid_body'],
+      [{ sql: 'select 1', extra: true }, 400, 'invalid_body'],
+      [{ sql: 'select 1', maxRows: -1 }, 400, 'invalid_body'],
+      [{ sql: 'select 1', params: [{ nested: 'object' }] }, 400, 'invalid_body'],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await f.gateway.query(queryRequest(f.agentToken, body));
+      assert.equal(res.status, status, JSON.stringify(body));
+      assert.equal((res.body as { error: { code: string } }).error.code, code);
+    }
+  });
+
+  test('a missing token is 401 without an audit record; a JWT-shaped bad token is audited', async () => {
+    const res = await f.gateway.query(queryRequest('', { sql: 'select 1' }));
+    assert.equal(res.status, 401);
+    assert.equal(f.audit.all().length, 0);
+    const res2 = await f.gateway.query(queryRequest(`${f.agentToken}x`, { sql: 'select 1' }));
+    assert.equal(res2.status, 401);
+    assert.match(res2.headers['www-authenticate'], /error="invalid_token"/);
+    assert.equal(f.audit.all().length, 1);
+    assert.equal(f.audit.all()[0].principal, null);
+  });
+});
