@@ -1,7 +1,7 @@
 import type { Span } from '../types.js';
 import { firstFourDigits, luhnValid, plausibleIssuer } from './card.js';
 import { digitAt, isAlnum, isDigit, isHex } from './chars.js';
-import { coveredBy } from './span.js';
+import { coveredBy, overlapsAny } from './span.js';
 
 /**
  * Payment cards, US SSNs, phone numbers and IPv4 addresses in one pass: the text is cut into
@@ -18,24 +18,31 @@ const SPACE_PAREN = 6; // ` (`
 const PAREN_DASH = 7; // `)-`
 
 // Scratch buffers reused across calls: detection is synchronous, so no call can interleave.
-const gs: number[] = [];
-const ge: number[] = [];
-const sep: number[] = [];
+// A run longer than this is cut; no shape spans more than a handful of groups.
+const MAX_GROUPS = 32;
+const gs = new Int32Array(MAX_GROUPS);
+const ge = new Int32Array(MAX_GROUPS);
+const sep = new Int32Array(MAX_GROUPS);
+
+/** Code unit at i, or -1 past either end (keeps reads in bounds for the optimiser). */
+function at(s: string, i: number): number {
+  return i >= 0 && i < s.length ? s.charCodeAt(i) : -1;
+}
 
 /** Separator at j as (code << 2) | length when a digit follows it, else 0. */
 function readSep(s: string, j: number): number {
-  const c1 = s.charCodeAt(j + 1);
-  switch (s.charCodeAt(j)) {
+  const c1 = at(s, j + 1);
+  switch (at(s, j)) {
     case 32:
       if (isDigit(c1)) return (SPACE << 2) | 1;
-      return c1 === 40 && isDigit(s.charCodeAt(j + 2)) ? (SPACE_PAREN << 2) | 2 : 0;
+      return c1 === 40 && isDigit(at(s, j + 2)) ? (SPACE_PAREN << 2) | 2 : 0;
     case 45:
       return isDigit(c1) ? (DASH << 2) | 1 : 0;
     case 46:
       return isDigit(c1) ? (DOT << 2) | 1 : 0;
     case 41:
       if (isDigit(c1)) return (PAREN << 2) | 1;
-      if (!isDigit(s.charCodeAt(j + 2))) return 0;
+      if (!isDigit(at(s, j + 2))) return 0;
       return c1 === 32 ? (PAREN_SPACE << 2) | 2 : c1 === 45 ? (PAREN_DASH << 2) | 2 : 0;
     default:
       return 0;
@@ -66,27 +73,37 @@ function insideHexToken(s: string, start: number, end: number): boolean {
   return true;
 }
 
+/**
+ * Cards come first (Luhn is the strongest evidence) and skip what earlier detectors already
+ * cover; the weaker shapes give way to anything already found that they touch.
+ */
 function emit(s: string, start: number, end: number, dataClass: string, out: Span[]): boolean {
-  if (coveredBy(out, start, end)) return true;
+  if (dataClass === 'pci.pan' ? coveredBy(out, start, end) : overlapsAny(out, start, end)) {
+    return dataClass === 'pci.pan';
+  }
+  // Weaker shapes must stand alone: `9e01 10000000` is a hex tail and an amount, not a phone.
+  if (dataClass !== 'pci.pan' && (isAlnum(at(s, start - 1)) || isAlnum(at(s, end)))) return false;
   if (dataClass !== 'pii.ip' && insideHexToken(s, start, end)) return false;
   out.push({ start, end, dataClass });
   return true;
 }
 
-/** 13–19 digits, ungrouped or in groups of 3+ joined by one kind of separator (space or dash). */
+/**
+ * 13–19 digits, ungrouped or grouped the way cards are printed (4-4-4-4, 4-6-5, 4-4-4-4-3):
+ * a first group of 4, middle groups of 4–6, one kind of separator (space or dash).
+ */
 function matchCard(s: string, a: number, g: number, out: Span[]): number {
   const sp = a + 1 < g ? sep[a] : 0;
-  const grouped = sp === SPACE || sp === DASH;
+  const grouped = (sp === SPACE || sp === DASH) && len(a) === 4;
   let total = 0;
   let best = -1;
   for (let b = a; b < g; b++) {
-    if (b > a && (len(b) < 3 || len(a) < 3)) break;
     total += len(b);
     if (total > 19) break;
     if (total >= 13 && plausibleIssuer(firstFourDigits(s, gs[a], ge[b])) && luhnValid(s, gs[a], ge[b])) {
       best = b;
     }
-    if (!grouped || b + 1 >= g || sep[b] !== sp) break;
+    if (!grouped || b + 1 >= g || sep[b] !== sp || (b > a && (len(b) < 4 || len(b) > 6))) break;
   }
   return best >= 0 && emit(s, gs[a], ge[best], 'pci.pan', out) ? best : -1;
 }
@@ -105,7 +122,7 @@ function matchSsn(s: string, a: number, g: number, out: Span[]): number {
 
 /** `+` and 8–15 digits in any grouping (E.164). */
 function matchInternational(s: string, a: number, g: number, out: Span[]): number {
-  if (a !== 0 || s.charCodeAt(gs[0] - 1) !== 43 || s.charCodeAt(gs[0]) === 48) return -1;
+  if (a !== 0 || at(s, gs[0] - 1) !== 43 || s.charCodeAt(gs[0]) === 48) return -1;
   let total = 0;
   let best = -1;
   for (let b = 0; b < g; b++) {
@@ -120,7 +137,7 @@ function matchInternational(s: string, a: number, g: number, out: Span[]): numbe
 function matchNanp(s: string, a: number, g: number, out: Span[]): number {
   if (a + 2 >= g || len(a) !== 3 || len(a + 1) !== 3 || len(a + 2) !== 4) return -1;
   if (digitAt(s, gs[a]) < 2 || digitAt(s, gs[a + 1]) < 2) return -1;
-  const paren = s.charCodeAt(gs[a] - 1) === 40;
+  const paren = at(s, gs[a] - 1) === 40;
   const s1 = sep[a];
   const s2 = sep[a + 1];
   const ok = paren
@@ -133,7 +150,7 @@ function matchNanp(s: string, a: number, g: number, out: Span[]): number {
 /** National numbers with a trunk 0: `020 7946 0958`, `(0161) 496 0000`, `06 12 34 56 78`. */
 function matchTrunk(s: string, a: number, g: number, out: Span[]): number {
   if (digitAt(s, gs[a]) !== 0 || len(a) < 2 || len(a) > 5 || digitAt(s, gs[a] + 1) === 0) return -1;
-  const paren = s.charCodeAt(gs[a] - 1) === 40;
+  const paren = at(s, gs[a] - 1) === 40;
   const start = paren ? gs[a] - 1 : gs[a];
   if (!paren && len(a) === 2 && a + 4 < g) {
     const sp = sep[a];
@@ -175,10 +192,15 @@ function matchIpv4(s: string, a: number, g: number, out: Span[]): number {
   return emit(s, gs[a], ge[a + 3], 'pii.ip', out) ? a + 3 : -1;
 }
 
-function analyseRun(s: string, g: number, out: Span[]): void {
+function analyseRun(s: string, g: number, total: number, out: Span[]): void {
+  if (total >= 13) {
+    for (let a = 0; a < g; a++) {
+      const b = matchCard(s, a, g, out);
+      if (b >= 0) a = b;
+    }
+  }
   for (let a = 0; a < g; a++) {
-    let b = matchCard(s, a, g, out);
-    if (b < 0) b = matchSsn(s, a, g, out);
+    let b = matchSsn(s, a, g, out);
     if (b < 0) b = matchInternational(s, a, g, out);
     if (b < 0) b = matchNanp(s, a, g, out);
     if (b < 0) b = matchTrunk(s, a, g, out);
@@ -187,9 +209,10 @@ function analyseRun(s: string, g: number, out: Span[]): void {
   }
 }
 
-export function detectNumbers(s: string, out: Span[]): void {
+/** Scans from `from`, the start of the first run that could match (the pre-scan knows it). */
+export function detectNumbers(s: string, from: number, out: Span[]): void {
   const n = s.length;
-  let i = 0;
+  let i = from;
   while (i < n) {
     if (!isDigit(s.charCodeAt(i))) {
       i++;
@@ -205,13 +228,13 @@ export function detectNumbers(s: string, out: Span[]): void {
       ge[g] = j;
       total += j - start;
       g++;
-      const code = readSep(s, j);
+      const code = g < MAX_GROUPS ? readSep(s, j) : 0;
       if (code === 0) break;
       sep[g - 1] = code >> 2;
       j += code & 3;
     }
     // Every shape needs 8+ digits, except a dotted quad (4 groups).
-    if (total >= 8 || g >= 4) analyseRun(s, g, out);
+    if (total >= 8 || g >= 4) analyseRun(s, g, total, out);
     i = j;
   }
 }

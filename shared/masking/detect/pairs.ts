@@ -48,12 +48,20 @@ function isSasText(s: string): boolean {
   return s.includes('sv=') || s.includes('se=');
 }
 
+/** Next `=` or `:` at or after `from`, or -1; native searches beat a character loop here. */
+function nextAssignment(s: string, from: number, eq: number, colon: number): [number, number, number] {
+  const e = eq !== -1 && eq < from ? s.indexOf('=', from) : eq;
+  const c = colon !== -1 && colon < from ? s.indexOf(':', from) : colon;
+  const next = e === -1 ? c : c === -1 ? e : Math.min(e, c);
+  return [next, e, c];
+}
+
 export function detectSecretPairs(s: string, out: Span[]): void {
   const n = s.length;
   let sas: boolean | undefined;
-  for (let i = 1; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c !== 61 && c !== 58) continue;
+  let [i, eq, colon] = nextAssignment(s, 1, s.indexOf('='), s.indexOf(':'));
+  for (; i !== -1; [i, eq, colon] = nextAssignment(s, i + 1, eq, colon)) {
+    if (i === 0) continue;
     let keyEnd = i;
     const q = s.charCodeAt(keyEnd - 1);
     if (q === 34 || q === 39) keyEnd--;
@@ -71,7 +79,7 @@ export function detectSecretPairs(s: string, out: Span[]): void {
     }
     let v = i + 1;
     while (v < n && s.charCodeAt(v) === 32) v++;
-    const open = s.charCodeAt(v);
+    const open = v < n ? s.charCodeAt(v) : -1;
     let start = v;
     let end: number;
     if (open === 34 || open === 39) {

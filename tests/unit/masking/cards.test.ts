@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { createMasker, detect } from '../../../shared/masking/index.js';
+
+const masker = createMasker();
+
+/** Issuer prefixes with the lengths that issuer uses. */
+const ISSUERS: Array<{ prefix: fc.Arbitrary<string>; lengths: [number, number] }> = [
+  { prefix: fc.constant('4'), lengths: [13, 19] },
+  { prefix: fc.constantFrom('51', '52', '53', '54', '55'), lengths: [16, 16] },
+  { prefix: fc.integer({ min: 2221, max: 2720 }).map(String), lengths: [16, 16] },
+  { prefix: fc.constantFrom('34', '37'), lengths: [15, 15] },
+  { prefix: fc.constantFrom('6011', '65'), lengths: [16, 19] },
+  { prefix: fc.constantFrom('36', '38'), lengths: [14, 19] },
+  { prefix: fc.integer({ min: 3528, max: 3589 }).map(String), lengths: [16, 19] },
+];
+
+function luhnCheckDigit(body: string): string {
+  let sum = 0;
+  for (let i = body.length - 1, double = true; i >= 0; i--, double = !double) {
+    let d = Number(body[i]);
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return String((10 - (sum % 10)) % 10);
+}
+
+const cardNumber = fc
+  .oneof(
+    ...ISSUERS.map(({ prefix, lengths }) =>
+      fc
+        .tuple(prefix, fc.integer({ min: lengths[0], max: lengths[1] }))
+        .chain(([p, len]) =>
+          fc
+            .array(fc.integer({ min: 0, max: 9 }), { minLength: len - p.length - 1, maxLength: len - p.length - 1 })
+            .map((digits) => p + digits.join('')),
+        ),
+    ),
+  )
+  .map((body) => body + luhnCheckDigit(body));
+
+function groupsOf4(digits: string, sep: string): string {
+  return digits.match(/.{1,4}/g)!.join(sep);
+}
+
+const formatted = fc
+  .tuple(cardNumber, fc.constantFrom('plain', 'spaces', 'dashes'))
+  .map(([digits, style]) => ({
+    digits,
+    text: style === 'plain' ? digits : groupsOf4(digits, style === 'spaces' ? ' ' : '-'),
+  }));
+
+const nonDigit = fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 3 }).filter((s) => !/\d/.test(s));
+const textNotEndingInDigit = fc.string({ unit: 'grapheme-ascii', maxLength: 20 }).filter((s) => !/\d$/.test(s));
+const textNotStartingWithDigit = fc.string({ unit: 'grapheme-ascii', maxLength: 20 }).filter((s) => !/^\d/.test(s));
+
+test('any Luhn-valid card number, plain or grouped, inside any text is masked down to its last 4', () => {
+  fc.assert(
+    fc.property(
+      textNotEndingInDigit,
+      nonDigit,
+      formatted,
+      nonDigit,
+      textNotStartingWithDigit,
+      (before, left, card, right, after) => {
+        const text = before + left + card.text + right + after;
+        const masked = masker.maskText(text) ?? '';
+        assert.ok(!masked.includes(card.text), `card still visible in ${JSON.stringify(masked)}`);
+        assert.ok(!masked.replace(/\D/g, '').includes(card.digits), 'card digits still present');
+        assert.ok(masked.includes(`${'*'.repeat(card.digits.length - 4)}${card.digits.slice(-4)}`));
+        const start = text.indexOf(card.text);
+        const span = detect(text).find((s) => s.start <= start && s.end >= start + card.text.length);
+        assert.equal(span?.dataClass, 'pci.pan');
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test('the documented output shape: separators dropped, a star per masked digit', () => {
+  assert.equal(masker.maskText('4111 1111 1111 1111'), '************1111');
+  assert.equal(masker.maskText('pay 4111-1111-1111-1111 now'), 'pay ************1111 now');
+  assert.equal(masker.maskText('amex 378282246310005.'), 'amex ***********0005.');
+});
+
+test('Luhn-invalid numbers are not cards', () => {
+  fc.assert(
+    fc.property(cardNumber, fc.integer({ min: 1, max: 9 }), (digits, delta) => {
+      const last = (Number(digits.at(-1)) + delta) % 10;
+      const broken = digits.slice(0, -1) + last;
+      assert.ok(!detect(`card ${broken} end`).some((s) => s.dataClass === 'pci.pan'));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('look-alikes are not masked as cards or phones', () => {
+  const lookalikes = [
+    'ORD-2024-000123',
+    'order ORD-2024-000123 shipped',
+    '2024-05-01T12:34:56Z',
+    '2024-05-01T12:34:56.789+02:00',
+    '2024-05-01 12:34:56',
+    '550e8400-e29b-41d4-a716-446655440000',
+    '12345678-1234-1234-1234-123456789012',
+    '40128888-8888-1881-0000-000000000000',
+    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    '1234.56',
+    'total 1,234,567.89 EUR',
+    '01/05/2024',
+    '2024-05-01',
+    '1234',
+    '123456',
+    '1234567',
+    '4155550132',
+    '1714566896000',
+    'v1.2.3',
+    '10.000.000.000',
+  ];
+  for (const text of lookalikes) {
+    assert.deepEqual(detect(text), [], text);
+    assert.equal(masker.maskText(text), text, text);
+  }
+});
+
+test('fuzz: random timestamps, UUIDs and amounts never trigger number detectors', () => {
+  fc.assert(
+    fc.property(
+      fc.date({ min: new Date('1971-01-01'), max: new Date('2200-01-01'), noInvalidDate: true }),
+      fc.uuid(),
+      fc.double({ min: 0, max: 1e7, noNaN: true }),
+      fc.integer({ min: 0, max: 9_999_999 }),
+      (date, uuid, amount, n) => {
+        const text = `${date.toISOString()} ${uuid} ${amount.toFixed(2)} ORD-2024-${String(n).padStart(6, '0')} ${n}`;
+        assert.deepEqual(detect(text), [], text);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
