@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { startDevHost } from '../dev/host.js';
+import { AlreadyRunningError } from '../dev/lock.js';
+import type { CliIo } from '../io.js';
+
+const HELP = `Usage: agentgate dev [--port N]
+
+Runs the gateway locally on embedded defaults, all in one process: a demo PostgreSQL
+(PGlite over the wire), the in-process Cosmos DB emulator for the audit trail, and a dev
+token issuer whose key is kept under .agentgate/. Listens on http://localhost:7071
+(PORT or --port overrides). Ctrl-C stops it.`;
+
+export async function runDevCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { port: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help) {
+    io.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const port = Number(values.port ?? io.env.PORT ?? 7071);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    io.stderr.write(`agentgate dev: invalid port ${values.port ?? io.env.PORT}\n`);
+    return 2;
+  }
+  io.stderr.write('Starting agentgate (demo database, Cosmos DB emulator, dev issuer)...\n');
+  const started = Date.now();
+  let host: Awaited<ReturnType<typeof startDevHost>>;
+  try {
+    host = await startDevHost({ port, env: io.env });
+  } catch (e) {
+    if (e instanceof AlreadyRunningError) {
+      io.stderr.write(`agentgate dev: ${e.message}\n`);
+      return 1;
+    }
+    io.stderr.write(`agentgate dev: could not start: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  io.stdout.write(`
+agentgate is running at ${host.url} (started in ${secs} s)
+
+  Mint an agent token:   TOKEN=$(npx agentgate token --agent demo-agent)
+  Ask a question:        curl -s -X POST ${host.url}/api/v1/connections/demo/query \\
+                           -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+                           -d '{"sql":"select id, full_name, email, city from customers where id < 4"}'
+  Or with the CLI:       npx agentgate query --connection demo "select id, email from customers limit 3"
+
+Connections: demo (prod), sandbox (dev). Press Ctrl-C to stop.
+`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  io.stderr.write('\nStopping agentgate...\n');
+  await host.stop();
+  return 0;
+}

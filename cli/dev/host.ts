@@ -1,0 +1,290 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRoutes, type RouteSpec } from '../../functions/routes.js';
+import { HttpRequest, InvocationContext } from '../../functions/sdk.js';
+import { bootstrapGateway } from '../../shared/bootstrap.js';
+import { type GatewayConfig, loadConfigFile, parseConfig } from '../../shared/config/connections.js';
+import { readSettings, type Settings } from '../../shared/config/settings.js';
+import { connectorRegistry } from '../../shared/connectors/registry.js';
+import type { Gateway } from '../../shared/gateway.js';
+import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '../../shared/identity/index.js';
+import { CosmosAuditStore } from '../../shared/store/cosmos-audit-store.js';
+import { createCosmosClient, ensureContainers } from '../../shared/store/cosmos-client.js';
+import { startCosmosEmulator } from './cosmos-emulator.js';
+import { DEMO_CLASSIFICATION, startDemoDatabase } from './demo-database.js';
+import { acquireDevLock } from './lock.js';
+import { matchRoute } from './route-match.js';
+
+/** The issuer the dev token issuer signs as; stable so minted tokens survive restarts. */
+export const DEV_ISSUER = 'http://localhost/agentgate-dev';
+export const DEV_AUDIENCE = 'api://agentgate';
+export const DEFAULT_STATE_DIR = '.agentgate';
+const POLICY_DIR = fileURLToPath(new URL('../../policies/', import.meta.url));
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface DevHostOptions {
+  port?: number;
+  /** Folder for the dev key, masking key and lock (default `.agentgate`). */
+  stateDir?: string;
+  /** Demo customers to generate (default 10,000). */
+  customers?: number;
+  env?: Record<string, string | undefined>;
+  /** Skip the single-instance lock (tests run hosts side by side on port 0). */
+  noLock?: boolean;
+}
+
+export interface DevHost {
+  url: string;
+  port: number;
+  issuer: DevIssuer;
+  gateway: Gateway;
+  routes: RouteSpec[];
+  /** Where the embedded demo database listens, when a connection uses it. */
+  demo: { host: string; port: number } | undefined;
+  stop(): Promise<void>;
+}
+
+export function demoConfig(): GatewayConfig {
+  return parseConfig(
+    {
+      connections: [
+        {
+          id: 'demo',
+          engine: 'postgres',
+          environment: 'prod',
+          description: 'Embedded demo database (PGlite): customers, orders, payments, support tickets.',
+          tags: ['demo', 'pii'],
+          target: 'embedded-demo',
+          maxRows: 1000,
+          statementTimeoutMs: 5000,
+          classification: DEMO_CLASSIFICATION,
+        },
+        {
+          id: 'sandbox',
+          engine: 'postgres',
+          environment: 'dev',
+          description: 'The same demo database presented as a dev environment.',
+          tags: ['demo'],
+          target: 'embedded-demo',
+          maxRows: 1000,
+          statementTimeoutMs: 5000,
+          classification: DEMO_CLASSIFICATION,
+        },
+      ],
+    },
+    'embedded demo config',
+  );
+}
+
+async function devMaskingKey(stateDir: string, settings: Settings): Promise<string> {
+  if (settings.AGENTGATE_MASKING_KEY) return settings.AGENTGATE_MASKING_KEY;
+  const file = join(stateDir, 'masking-key');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const key = randomBytes(32).toString('hex');
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(file, key, { mode: 0o600 });
+    return key;
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | 'too_large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? 'too_large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body?: string): void {
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  send(
+    res,
+    status,
+    { 'content-type': 'application/json; charset=utf-8' },
+    JSON.stringify({ error: { code, message } }),
+  );
+}
+
+/**
+ * Serves the Functions route table over node:http the way the Functions host would: the
+ * same handlers receive real `HttpRequest` and `InvocationContext` objects.
+ */
+function createListener(routes: RouteSpec[], issuer: DevIssuer) {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname === '/.well-known/jwks.json' && req.method === 'GET') {
+        send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(issuer.jwks()));
+        return;
+      }
+      const path = url.pathname.replace(/^\/api(?=\/|$)/i, '');
+      if (path === url.pathname) return sendError(res, 404, 'not_found', 'No such route.');
+      let matched: { route: RouteSpec; params: Record<string, string> } | undefined;
+      let pathMatched = false;
+      for (const route of routes) {
+        const params = matchRoute(route.route, path);
+        if (!params) continue;
+        pathMatched = true;
+        if (route.methods.includes((req.method ?? 'GET').toUpperCase() as RouteSpec['methods'][number])) {
+          matched = { route, params };
+          break;
+        }
+      }
+      if (!matched) {
+        return pathMatched
+          ? sendError(res, 405, 'method_not_allowed', 'Method not allowed on this route.')
+          : sendError(res, 404, 'not_found', 'No such route.');
+      }
+      const body = await readBody(req, MAX_BODY_BYTES);
+      if (body === 'too_large')
+        return sendError(res, 413, 'payload_too_large', 'The request body is too large.');
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (typeof v === 'string') headers[k] = v;
+        else if (Array.isArray(v)) headers[k] = v.join(', ');
+      }
+      const httpRequest = new HttpRequest({
+        method: req.method ?? 'GET',
+        url: url.toString(),
+        headers,
+        params: matched.params,
+        ...(body.length > 0 ? { body: { bytes: body } } : {}),
+      });
+      const context = new InvocationContext({
+        functionName: matched.route.name,
+        logHandler: (level, ...args) => {
+          if (level === 'error' || level === 'critical') console.error(...args);
+        },
+      });
+      const out = await matched.route.handler(httpRequest, context);
+      const outHeaders: Record<string, string> = {};
+      for (const [k, v] of Object.entries((out.headers as Record<string, string> | undefined) ?? {})) {
+        outHeaders[k] = String(v);
+      }
+      send(res, out.status ?? 200, outHeaders, typeof out.body === 'string' ? out.body : undefined);
+    } catch (e) {
+      console.error('local host error', e);
+      if (!res.headersSent) sendError(res, 500, 'internal', 'The gateway failed to process the request.');
+    }
+  };
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
+
+/** Starts everything the gateway needs in this one process, on embedded defaults. */
+export async function startDevHost(options: DevHostOptions = {}): Promise<DevHost> {
+  const env = options.env ?? process.env;
+  const settings = readSettings(env);
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const requestedPort = options.port ?? 7071;
+  const releaseLock = options.noLock
+    ? async () => {}
+    : await acquireDevLock(stateDir, `http://localhost:${requestedPort}`);
+
+  const cleanups: Array<() => Promise<void>> = [releaseLock];
+  const stopAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  };
+  try {
+    const config = settings.AGENTGATE_CONFIG ? await loadConfigFile(settings.AGENTGATE_CONFIG) : demoConfig();
+    const issuer = await loadOrCreateDevIssuer({
+      dir: stateDir,
+      issuer: settings.AGENTGATE_DEV_ISSUER ?? DEV_ISSUER,
+      audience: DEV_AUDIENCE,
+    });
+
+    const needsDemo = config.connections.some((c) => c.target === 'embedded-demo');
+    const demo = needsDemo ? await startDemoDatabase({ customers: options.customers ?? 10_000 }) : undefined;
+    if (demo) cleanups.push(() => demo.stop());
+
+    const emulator = await startCosmosEmulator();
+    cleanups.push(() => emulator.stop());
+    const cosmos = createCosmosClient({
+      endpoint: emulator.endpoint,
+      key: emulator.key,
+      allowSelfSigned: true,
+    });
+    const database = await ensureContainers(cosmos, settings.COSMOS_DATABASE);
+
+    const connectors = connectorRegistry({
+      env,
+      ...(demo ? { demo: { host: demo.host, port: demo.port } } : {}),
+    });
+    cleanups.push(() => connectors.closeAll());
+
+    const entra =
+      settings.AGENTGATE_AUTH_TENANTS.length > 0 && settings.AGENTGATE_AUTH_AUDIENCES.length > 0
+        ? { tenants: settings.AGENTGATE_AUTH_TENANTS, audiences: settings.AGENTGATE_AUTH_AUDIENCES }
+        : undefined;
+    const gateway = await bootstrapGateway({
+      config,
+      policyDir: settings.AGENTGATE_POLICY_DIR ?? POLICY_DIR,
+      verifier: createTokenVerifier({
+        dev: { issuer: issuer.issuer, audience: issuer.audience, keys: issuer.keys },
+        ...(entra ? { entra } : {}),
+      }),
+      audit: new CosmosAuditStore(database.container('audit')),
+      connectorFor: connectors.connectorFor,
+      maskingKey: await devMaskingKey(stateDir, settings),
+      version: 'dev',
+    });
+
+    const routes = createRoutes(() => Promise.resolve(gateway));
+    const server = createServer(createListener(routes, issuer));
+    let port: number;
+    try {
+      port = await listen(server, requestedPort);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new Error(
+          `Port ${requestedPort} is already in use. Set PORT to another port, or stop what uses it.`,
+        );
+      }
+      throw e;
+    }
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    return {
+      url: `http://localhost:${port}`,
+      port,
+      issuer,
+      gateway,
+      routes,
+      demo: demo ? { host: demo.host, port: demo.port } : undefined,
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

@@ -1,0 +1,12 @@
+/** Renders rows as a plain-text table for terminals; long cells are cut, not wrapped. */
+export function formatTable(columns: string[], rows: Array<Record<string, unknown>>, maxWidth = 40): string {
+  const cell = (v: unknown): string => {
+    const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const flat = s.replace(/\s+/g, ' ');
+    return flat.length > maxWidth ? `${flat.slice(0, maxWidth - 1)}…` : flat;
+  };
+  const cells = rows.map((r) => columns.map((c) => cell(r[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join(' | ');
+  return [line(columns), widths.map((w) => '-'.repeat(w)).join('-+-'), ...cells.map(line)].join('\n');
+}

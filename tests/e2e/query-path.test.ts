@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type DevHost, startDevHost } from '../../cli/dev/host.js';
+
+/**
+ * The whole query path over HTTP against the local host: PGlite over the wire, the Cosmos
+ * DB emulator, the dev issuer, the shipped Cedar policies.
+ */
+describe('query path end to end (local host)', () => {
+  let host: DevHost;
+  let stateDir: string;
+  let agentToken: string;
+  let auditorToken: string;
+  const requestIds = new Map<string, string>();
+
+  before(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'agentgate-e2e-'));
+    host = await startDevHost({ port: 0, stateDir, customers: 3000, env: {}, noLock: true });
+    agentToken = await host.issuer.mint({ agent: 'e2e-agent' });
+    auditorToken = await host.issuer.mint({ user: 'alice', groups: ['auditors'] });
+  });
+
+  after(async () => {
+    await host?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  async function query(connection: string, body: unknown, token = agentToken) {
+    const res = await fetch(`${host.url}/api/v1/connections/${connection}/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as Record<string, unknown>;
+    return { res, json };
+  }
+
+  test('an allowed read returns rows, a request id and stage timings', async () => {
+    const { res, json } = await query('demo', {
+      sql: 'select id, city from customers where id < 4 order by id',
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      (json.rows as Array<{ id: number }>).map((r) => r.id),
+      [1, 2, 3],
+    );
+    assert.equal(json.rowCount, 3);
+    assert.equal(json.truncated, false);
+    assert.deepEqual(
+      (json.columns as Array<{ name: string }>).map((c) => c.name),
+      ['id', 'city'],
+    );
+    assert.equal(res.headers.get('x-request-id'), json.requestId);
+    const timing = res.headers.get('server-timing') ?? '';
+    for (const stage of ['auth', 'analyse', 'decide', 'execute', 'audit'])
+      assert.match(timing, new RegExp(`${stage};dur=`));
+    requestIds.set('allow', String(json.requestId));
+  });
+
+  test('SELECT * on a prod table by an agent is denied, naming the policy', async () => {
+    const { res, json } = await query('demo', { sql: 'select * from customers where id = 1' });
+    assert.equal(res.status, 403);
+    const error = json.error as { code: string; policyIds: string[] };
+    assert.equal(error.code, 'policy_denied');
+    assert.ok(error.policyIds.includes('agent-no-select-star-prod'), JSON.stringify(error));
+    assert.equal(json.rows, undefined);
+    requestIds.set('deny-star', String(json.requestId));
+  });
+
+  test('a write by an agent is denied and changes nothing', async () => {
+    const { res, json } = await query('demo', { sql: 'delete from orders where id = 1' });
+    assert.equal(res.status, 403);
+    assert.equal((json.error as { code: string }).code, 'policy_denied');
+    assert.ok((json.error as { policyIds: string[] }).policyIds.includes('agent-no-write'));
+    requestIds.set('deny-write', String(json.requestId));
+    const check = await query('demo', { sql: 'select count(id) as n from orders where id = 1' });
+    assert.equal(check.res.status, 200);
+    assert.equal(Number((check.json.rows as Array<{ n: unknown }>)[0].n), 1);
+  });
+
+  test('a bulk read needs approval, which is not available yet: 501 and nothing executed', async () => {
+    const { res, json } = await query('demo', { sql: 'select id, city from customers' });
+    assert.equal(res.status, 501);
+    assert.equal((json.error as { code: string }).code, 'approval_workflow_unavailable');
+    assert.equal(json.rows, undefined);
+    requestIds.set('approval', String(json.requestId));
+  });
+
+  test('an unparseable statement is refused', async () => {
+    const { res, json } = await query('demo', { sql: 'selec id frm customers' });
+    assert.equal(res.status, 400);
+    assert.equal((json.error as { code: string }).code, 'unparseable_statement');
+    requestIds.set('unparseable', String(json.requestId));
+  });
+
+  test('a bad token gets 401 with WWW-Authenticate and no detail', async () => {
+    const forged = `${agentToken.slice(0, -4)}AAAA`;
+    const { res, json } = await query('demo', { sql: 'select 1' }, forged);
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer .*error="invalid_token"/);
+    assert.equal((json.error as { code: string }).code, 'invalid_token');
+    assert.doesNotMatch(JSON.stringify(json), /signature|kid|alg/i);
+    requestIds.set('unauthenticated', String(json.requestId));
+  });
+
+  test('an unknown connection is 404 and an unknown route is 404', async () => {
+    const { res, json } = await query('nope', { sql: 'select 1' });
+    assert.equal(res.status, 404);
+    assert.equal((json.error as { code: string }).code, 'connection_not_found');
+    const r2 = await fetch(`${host.url}/api/v1/nothing-here`);
+    assert.equal(r2.status, 404);
+  });
+
+  test('wrong content type is 415, oversized body is 413', async () => {
+    const r1 = await fetch(`${host.url}/api/v1/connections/demo/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agentToken}`, 'content-type': 'text/plain' },
+      body: 'select 1',
+    });
+    assert.equal(r1.status, 415);
+    const big = await query('demo', { sql: `select '${'x'.repeat(300_000)}'` });
+    assert.equal(big.res.status, 413);
+  });
+
+  test('the connections list and health answer', async () => {
+    const res = await fetch(`${host.url}/api/v1/connections`, {
+      headers: { authorization: `Bearer ${agentToken}` },
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { connections: Array<{ id: string }> };
+    assert.deepEqual(body.connections.map((c) => c.id).sort(), ['demo', 'sandbox']);
+    const health = await fetch(`${host.url}/api/health`);
+    assert.equal(health.status, 200);
+    const jwks = (await (await fetch(`${host.url}/.well-known/jwks.json`)).json()) as {
+      keys: Array<{ d?: string }>;
+    };
+    assert.ok(
+      jwks.keys.length > 0 && jwks.keys.every((k) => k.d === undefined),
+      'JWKS must hold public keys only',
+    );
+  });
+
+  test('every request above left an audit record with the matching decision', async () => {
+    const expected: Record<string, { outcome: string; status: number }> = {
+      allow: { outcome: 'allow', status: 200 },
+      'deny-star': { outcome: 'deny', status: 403 },
+      'deny-write': { outcome: 'deny', status: 403 },
+      approval: { outcome: 'approval', status: 501 },
+      unparseable: { outcome: 'error', status: 400 },
+      unauthenticated: { outcome: 'error', status: 401 },
+    };
+    const res = await fetch(`${host.url}/api/v1/audit?limit=200`, {
+      headers: { authorization: `Bearer ${auditorToken}` },
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as {
+      records: Array<{
+        requestId: string;
+        decision: { outcome: string; policyIds: string[] };
+        status: number;
+        principal: unknown;
+      }>;
+    };
+    for (const [name, want] of Object.entries(expected)) {
+      const id = requestIds.get(name);
+      assert.ok(id, `request ${name} ran`);
+      const record = body.records.find((r) => r.requestId === id);
+      assert.ok(record, `audit record for ${name}`);
+      assert.equal(record.decision.outcome, want.outcome, name);
+      assert.equal(record.status, want.status, name);
+    }
+    const star = body.records.find((r) => r.requestId === requestIds.get('deny-star'));
+    assert.ok(star?.decision.policyIds.includes('agent-no-select-star-prod'));
+    assert.equal(
+      body.records.find((r) => r.requestId === requestIds.get('unauthenticated'))?.principal,
+      null,
+    );
+  });
+
+  test('an agent may not read the audit trail', async () => {
+    const res = await fetch(`${host.url}/api/v1/audit`, {
+      headers: { authorization: `Bearer ${agentToken}` },
+    });
+    assert.equal(res.status, 403);
+  });
+});
