@@ -8,21 +8,49 @@ export function connectionResource(c: ConnectionConfig): ConnectionResource {
   return { type: 'Connection', id: c.id, engine: c.engine, environment: c.environment, tags: c.tags };
 }
 
+/**
+ * Unmask decisions depend only on who the principal is and on the (immutable) policy set,
+ * so they are remembered per engine; the memo is bounded and simply starts over when full.
+ */
+const UNMASK_MEMO_LIMIT = 10_000;
+const unmaskMemo = new WeakMap<PolicyEngine, Map<string, boolean>>();
+
 /** Classes this principal may see in clear: one `unmask` decision per class, default deny. */
 export function unmaskedClasses(
   policy: PolicyEngine,
   principal: Principal,
   classes: Iterable<string>,
 ): Set<string> {
+  let memo = unmaskMemo.get(policy);
+  if (!memo) {
+    memo = new Map();
+    unmaskMemo.set(policy, memo);
+  }
+  const who = JSON.stringify([
+    principal.kind,
+    principal.id,
+    principal.tenantId ?? '',
+    principal.appId ?? '',
+    principal.name ?? '',
+    [...principal.groups].sort(),
+    [...principal.roles].sort(),
+  ]);
   const clear = new Set<string>();
   for (const cls of new Set(classes)) {
-    const d = policy.decide({
-      principal,
-      action: 'unmask',
-      resource: { type: 'DataClass', id: cls },
-      context: {},
-    });
-    if (d.outcome === 'allow') clear.add(cls);
+    const key = `${who}\u0000${cls}`;
+    let allowed = memo.get(key);
+    if (allowed === undefined) {
+      const d = policy.decide({
+        principal,
+        action: 'unmask',
+        resource: { type: 'DataClass', id: cls },
+        context: {},
+      });
+      allowed = d.outcome === 'allow';
+      if (memo.size >= UNMASK_MEMO_LIMIT) memo.clear();
+      memo.set(key, allowed);
+    }
+    if (allowed) clear.add(cls);
   }
   return clear;
 }

@@ -12,7 +12,7 @@ import { wwwAuthenticate } from './identity/index.js';
 import type { Masker, MaskingReport } from './masking/index.js';
 import { traceColumns } from './masking/index.js';
 import type { PolicyEngine } from './policy/index.js';
-import { queryContext } from './policy/index.js';
+import { ERROR_POLICY_ID, queryContext } from './policy/index.js';
 import { analyseStatement } from './sql/analyse.js';
 import type { AuditStore } from './store/audit-store.js';
 import type { Principal, QueryResult, StatementFacts } from './types.js';
@@ -203,6 +203,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
       switch (decision.outcome) {
         case 'deny':
+          // An evaluation error denies too; its Cedar message goes to the audit record only.
+          if (decision.policyIds.includes(ERROR_POLICY_ID)) {
+            throw new GatewayError('policy_denied', 'Denied: the policy could not be evaluated.', {
+              details: { policyIds: [ERROR_POLICY_ID], reasons: [] },
+            });
+          }
           throw new GatewayError('policy_denied', decision.reasons.join(' ') || 'Denied by policy.', {
             details: { policyIds: decision.policyIds, reasons: decision.reasons },
           });

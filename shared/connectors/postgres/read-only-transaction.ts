@@ -88,10 +88,13 @@ class RollbackFailed extends Error {
 async function runTransaction<T>(client: PoolClient, timeoutMs: number, work: Work<T>): Promise<T> {
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
-    await client.query('BEGIN READ ONLY');
-    await client.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
-    // Should this process vanish mid-transaction, the server still ends the session soon.
-    await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${Math.max(timeoutMs, 5000)}`);
+    // One round trip for our own fixed set-up text (integers checked above); only this
+    // text, never the caller's statement, goes through the multi-statement simple protocol.
+    // Should this process vanish mid-transaction, the idle timeout still ends the session.
+    await client.query(
+      `BEGIN READ ONLY; SET LOCAL statement_timeout = ${timeoutMs}; ` +
+        `SET LOCAL idle_in_transaction_session_timeout = ${Math.max(timeoutMs, 5000)}`,
+    );
     outcome = { ok: true, value: await work((statement) => client.query(statement)) };
   } catch (error) {
     outcome = { ok: false, error };

@@ -1,0 +1,22 @@
+import { benchAnalysis } from './analysis.bench.js';
+import { benchMasking } from './masking.bench.js';
+import { benchPipeline } from './pipeline.bench.js';
+import { benchPolicy } from './policy.bench.js';
+
+/**
+ * `npm run bench`: every benchmark prints its figures next to a baseline measured in the
+ * same run. `npm run bench -- pipeline` runs one.
+ */
+const suites: Record<string, () => Promise<void>> = {
+  analysis: benchAnalysis,
+  policy: benchPolicy,
+  masking: benchMasking,
+  pipeline: benchPipeline,
+};
+
+const wanted = process.argv.slice(2);
+for (const [name, run] of Object.entries(suites)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  await run();
+}
+process.exit(0);
