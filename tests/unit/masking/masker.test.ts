@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { GatewayError } from '../../../shared/errors.js';
+import { type ColumnPlan, createMasker } from '../../../shared/masking/index.js';
+import type { ResultColumn, Row } from '../../../shared/types.js';
+
+const KEY = 'test-key-0123456789abcdef';
+
+function cols(...names: string[]): ResultColumn[] {
+  return names.map((name) => ({ name, type: 'text' }));
+}
+
+function classified(column: string, dataClass: string, candidates = [dataClass]): ColumnPlan {
+  return { kind: 'classified', column, dataClass, candidates, via: 'source' };
+}
+
+const scan = (column: string): ColumnPlan => ({ kind: 'scan', column });
+const none = new Set<string>();
+
+describe('maskResult', () => {
+  const masker = createMasker({ tokenKey: KEY });
+
+  test('classified columns are masked whole, scanned columns only where content is found', () => {
+    const rows: Row[] = [
+      { name: 'Ana Silva', card: '4111111111111111', note: 'call 415-555-0132 please', n: 7 },
+      { name: null, card: '5555 5555 5555 4444', note: 'nothing here', n: 8 },
+    ];
+    const { rows: out, report } = masker.maskResult({
+      columns: cols('name', 'card', 'note', 'n'),
+      rows,
+      plan: [classified('name', 'pii.name'), classified('card', 'pci.pan'), scan('note'), scan('n')],
+      unmasked: none,
+    });
+    assert.match(String(out[0].name), /^tok_/);
+    assert.equal(out[1].name, null);
+    assert.deepEqual(
+      out.map((r) => r.card),
+      ['************1111', '************4444'],
+    );
+    assert.deepEqual(
+      out.map((r) => r.note),
+      ['call ********32 please', 'nothing here'],
+    );
+    assert.deepEqual(
+      out.map((r) => r.n),
+      [7, 8],
+    );
+    assert.deepEqual(report, {
+      columns: { name: 'pii.name', card: 'pci.pan', note: 'pii.phone' },
+      cellsMasked: 4,
+      byClass: { 'pii.name': 1, 'pci.pan': 2, 'pii.phone': 1 },
+    });
+  });
+
+  test('the input rows are not touched', () => {
+    const rows: Row[] = [{ card: '4111111111111111', doc: { contact: { email: 'ana@contoso.com' }, tags: ['x'] } }];
+    const before = structuredClone(rows);
+    const { rows: out } = masker.maskResult({
+      columns: cols('card', 'doc'),
+      rows,
+      plan: [classified('card', 'pci.pan'), scan('doc')],
+      unmasked: none,
+    });
+    assert.deepEqual(rows, before);
+    assert.notEqual(out[0], rows[0]);
+  });
+
+  test('strings inside JSON cells are scanned, and members named like secrets are masked', () => {
+    const doc = {
+      id: 'ORD-2024-000123',
+      contact: { email: 'ana@contoso.com', phones: ['+44 20 7946 0958', 'none'] },
+      payment: { card: 4111111111111111, amount: 1234.56 },
+      auth: { password: 'hunter2', token: 12345 },
+    };
+    const { rows, report } = masker.maskResult({
+      columns: cols('doc'),
+      rows: [{ doc }],
+      plan: [scan('doc')],
+      unmasked: none,
+    });
+    assert.deepEqual(rows[0].doc, {
+      id: 'ORD-2024-000123',
+      contact: { email: 'a***@contoso.com', phones: ['**********58', 'none'] },
+      payment: { card: '************1111', amount: 1234.56 },
+      auth: { password: '[REDACTED]', token: '[REDACTED]' },
+    });
+    assert.equal(report.cellsMasked, 1, 'a cell counts once however many spans it had');
+    assert.deepEqual(report.byClass, { 'pii.email': 1, 'pii.phone': 1, 'pci.pan': 1, secret: 1 });
+    assert.equal(report.columns.doc, 'secret');
+  });
+
+  test('classes in the unmasked set stay clear, classified or detected', () => {
+    const { rows, report } = masker.maskResult({
+      columns: cols('email', 'note'),
+      rows: [{ email: 'ana@contoso.com', note: 'ana@contoso.com paid with 4111111111111111' }],
+      plan: [classified('email', 'pii.email'), scan('note')],
+      unmasked: new Set(['pii.email']),
+    });
+    assert.deepEqual(rows[0], { email: 'ana@contoso.com', note: 'ana@contoso.com paid with ************1111' });
+    assert.deepEqual(report.byClass, { 'pci.pan': 1 });
+    assert.equal(report.columns.email, undefined);
+  });
+
+  test('an expression column reading several classes is masked as the one revealing least, among those not unmasked', () => {
+    const plan = [classified('x', 'pii.email', ['pii.email', 'pii.phone', 'pii.name'])];
+    const run = (unmasked: Set<string>) =>
+      masker.maskResult({ columns: cols('x'), rows: [{ x: 'ana@contoso.com' }], plan, unmasked });
+    assert.match(String(run(none).rows[0].x), /^tok_/, 'token (pii.name) reveals less than email or partial');
+    assert.equal(run(new Set(['pii.name'])).rows[0].x, '************om');
+    assert.equal(run(new Set(['pii.name', 'pii.phone', 'pii.email'])).rows[0].x, 'ana@contoso.com');
+  });
+
+  test('columns the plan does not know, and keys no column describes, are scanned', () => {
+    const { rows } = masker.maskResult({
+      columns: cols('a'),
+      rows: [{ a: 'ssn 123-45-6789', extra: 'ip 10.0.0.1' }],
+      plan: [],
+      unmasked: none,
+    });
+    assert.deepEqual(rows[0], { a: 'ssn [REDACTED]', extra: 'ip [REDACTED]' });
+  });
+
+  test('a name planned twice (join) is masked with the union of its classes', () => {
+    const { rows } = masker.maskResult({
+      columns: cols('v', 'v'),
+      rows: [{ v: 'Ana' }],
+      plan: [scan('v'), classified('v', 'secret')],
+      unmasked: none,
+    });
+    assert.equal(rows[0].v, '[REDACTED]');
+  });
+
+  test('a null operator on a detected span nulls the whole cell', () => {
+    const m = createMasker({ operators: { 'pii.ssn': 'null' } });
+    const { rows, report } = m.maskResult({
+      columns: cols('t'),
+      rows: [{ t: 'ssn 123-45-6789' }],
+      plan: [scan('t')],
+      unmasked: none,
+    });
+    assert.equal(rows[0].t, null);
+    assert.equal(report.cellsMasked, 1);
+  });
+
+  test('a value that cannot be masked fails the whole result with masking_failed', () => {
+    const cases: Array<{ plan: ColumnPlan[]; value: unknown }> = [
+      { plan: [scan('c')], value: Symbol('x') },
+      { plan: [classified('c', 'pii.name')], value: () => 1 },
+      {
+        plan: [scan('c')],
+        value: Object.defineProperty({}, 'boom', {
+          enumerable: true,
+          get() {
+            throw new Error('getter failed');
+          },
+        }),
+      },
+      {
+        plan: [classified('c', 'pii.name')],
+        value: {
+          toJSON() {
+            throw new Error('toJSON failed');
+          },
+        },
+      },
+    ];
+    for (const { plan, value } of cases) {
+      assert.throws(
+        () =>
+          masker.maskResult({
+            columns: cols('ok', 'c'),
+            rows: [{ ok: '4111111111111111' }, { ok: 'x', c: value }],
+            plan,
+            unmasked: none,
+          }),
+        (e: unknown) => e instanceof GatewayError && e.code === 'masking_failed' && e.status === 500,
+      );
+    }
+  });
+
+  test('deeply nested JSON is refused rather than half-scanned', () => {
+    let deep: unknown = 'ana@contoso.com';
+    for (let i = 0; i < 100; i++) deep = [deep];
+    assert.throws(
+      () => masker.maskResult({ columns: cols('j'), rows: [{ j: deep }], plan: [scan('j')], unmasked: none }),
+      (e: unknown) => e instanceof GatewayError && e.code === 'masking_failed',
+    );
+  });
+
+  test('large integers in scanned columns are checked for card numbers; Buffers and Dates pass', () => {
+    const when = new Date('2024-05-01T00:00:00Z');
+    const bytes = Buffer.from('x');
+    const { rows } = masker.maskResult({
+      columns: cols('a', 'b', 'c', 'd', 'e'),
+      rows: [{ a: 4111111111111111, b: 4111111111111111n, c: 1714566896000, d: when, e: bytes }],
+      plan: [],
+      unmasked: none,
+    });
+    assert.deepEqual(rows[0], { a: '************1111', b: '************1111', c: 1714566896000, d: when, e: bytes });
+  });
+});
