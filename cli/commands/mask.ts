@@ -73,7 +73,8 @@ function parseCsvRecord(text: string, line: number): string[] {
 }
 
 function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  const text =
+    value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
   return /[",\r\n]/.test(text) || text.trim() !== text ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
@@ -102,7 +103,11 @@ async function* csvRecords(lines: AsyncIterable<string>): AsyncGenerator<{ line:
 
 // ---------- masking ----------
 
-function maskRecord(masker: Masker, record: Row, classes: Map<string, string>): ReturnType<Masker['maskResult']> {
+function maskRecord(
+  masker: Masker,
+  record: Row,
+  classes: Map<string, string>,
+): ReturnType<Masker['maskResult']> {
   const names = Object.keys(record);
   const plan: ColumnPlan[] = names.map((column) => {
     const dataClass = classes.get(column);
@@ -221,6 +226,8 @@ export async function runMaskCommand(argv: string[], io: MaskIo): Promise<number
   const summary = Object.entries(byClass)
     .map(([c, n]) => `${c}: ${n}`)
     .join(', ');
-  io.stderr.write(`agentgate mask: ${records} records, ${cells} cells masked${summary ? ` (${summary})` : ''}\n`);
+  io.stderr.write(
+    `agentgate mask: ${records} records, ${cells} cells masked${summary ? ` (${summary})` : ''}\n`,
+  );
   return 0;
 }

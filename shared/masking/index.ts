@@ -8,8 +8,8 @@ import type { Masker, Span } from './types.js';
 
 export { BUILTIN_CLASSES, DEFAULT_OPERATORS } from './classes.js';
 export { createMasker } from './masker.js';
-export { parseOperator, type Operator } from './operators.js';
-export { type Suggestion, type SuggestInput, suggestClasses } from './suggest.js';
+export { type Operator, parseOperator } from './operators.js';
+export { type SuggestInput, type Suggestion, suggestClasses } from './suggest.js';
 export { type TraceInput, traceColumns } from './trace.js';
 export type { ColumnPlan, Masker, MaskerOptions, MaskingReport, MaskResultInput, Span } from './types.js';
 

@@ -19,7 +19,11 @@ const SCAN: Action = { kind: 'scan' };
 const CLEAR: Action = { kind: 'clear' };
 
 /** Among the classes the caller may not see, the one whose operator reveals least. */
-function chooseClass(candidates: string[], unmasked: ReadonlySet<string>, ops: OperatorTable): string | undefined {
+function chooseClass(
+  candidates: string[],
+  unmasked: ReadonlySet<string>,
+  ops: OperatorTable,
+): string | undefined {
   let best: string | undefined;
   for (const c of candidates) {
     if (unmasked.has(c)) continue;
@@ -34,7 +38,11 @@ function chooseClass(candidates: string[], unmasked: ReadonlySet<string>, ops: O
 }
 
 /** One action per column name; a name planned twice (joins) gets the union of its classes. */
-function actionsFor(plan: ColumnPlan[], unmasked: ReadonlySet<string>, ops: OperatorTable): Map<string, Action> {
+function actionsFor(
+  plan: ColumnPlan[],
+  unmasked: ReadonlySet<string>,
+  ops: OperatorTable,
+): Map<string, Action> {
   const candidates = new Map<string, string[]>();
   for (const p of plan) {
     const list = candidates.get(p.column) ?? [];
@@ -48,7 +56,10 @@ function actionsFor(plan: ColumnPlan[], unmasked: ReadonlySet<string>, ops: Oper
       continue;
     }
     const dataClass = chooseClass(classes, unmasked, ops);
-    actions.set(column, dataClass === undefined ? CLEAR : { kind: 'mask', dataClass, op: ops.forClass(dataClass) });
+    actions.set(
+      column,
+      dataClass === undefined ? CLEAR : { kind: 'mask', dataClass, op: ops.forClass(dataClass) },
+    );
   }
   return actions;
 }

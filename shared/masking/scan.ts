@@ -53,7 +53,8 @@ function isBinary(value: object): boolean {
 }
 
 function maskSecretMember(value: unknown, ctx: ScanContext): unknown {
-  if (ctx.unmasked.has('secret') || value === null || value === '' || typeof value === 'object') return undefined;
+  if (ctx.unmasked.has('secret') || value === null || value === '' || typeof value === 'object')
+    return undefined;
   hit(ctx, 'secret');
   return applyToValue(value, ctx.operators.forClass('secret'), ctx.tokenize);
 }

@@ -22,21 +22,32 @@ const NAME_RULES: Array<{ dataClass: string; test: (words: string[], joined: str
   {
     dataClass: 'secret',
     test: (w, j) =>
-      w.includes('password') || w.includes('passwd') || w.includes('secret') || j.includes('apikey') || j.includes('api_key'),
+      w.includes('password') ||
+      w.includes('passwd') ||
+      w.includes('secret') ||
+      j.includes('apikey') ||
+      j.includes('api_key'),
   },
   {
     dataClass: 'pci.pan',
-    test: (w, j) => w.includes('pan') || j.includes('card_number') || j.includes('cc_num') || j.includes('credit_card'),
+    test: (w, j) =>
+      w.includes('pan') || j.includes('card_number') || j.includes('cc_num') || j.includes('credit_card'),
   },
   { dataClass: 'pii.ssn', test: (w, j) => w.includes('ssn') || j.includes('social_security') },
   { dataClass: 'pii.iban', test: (w) => w.includes('iban') },
   { dataClass: 'pii.email', test: (w, j) => w.includes('email') || j.includes('e_mail') },
-  { dataClass: 'pii.phone', test: (w) => w.includes('phone') || w.includes('mobile') || w.includes('telephone') },
+  {
+    dataClass: 'pii.phone',
+    test: (w) => w.includes('phone') || w.includes('mobile') || w.includes('telephone'),
+  },
   {
     dataClass: 'pii.name',
     test: (_w, j) => /(^|_)(full|first|last|given|family|sur)_?name$/.test(j) || j === 'surname',
   },
-  { dataClass: 'pii.ip', test: (w, j) => j.includes('ip_address') || j.includes('ip_addr') || w.includes('ip') },
+  {
+    dataClass: 'pii.ip',
+    test: (w, j) => j.includes('ip_address') || j.includes('ip_addr') || w.includes('ip'),
+  },
 ];
 
 const NAME_CONFIDENCE = 0.8;
@@ -69,7 +80,11 @@ function byContent(samples: unknown[]): { dataClass: string; share: number } | u
   let best: { dataClass: string; share: number } | undefined;
   for (const [dataClass, n] of counts) {
     const share = n / total;
-    if (!best || share > best.share || (share === best.share && compareClasses(dataClass, best.dataClass) < 0)) {
+    if (
+      !best ||
+      share > best.share ||
+      (share === best.share && compareClasses(dataClass, best.dataClass) < 0)
+    ) {
       best = { dataClass, share };
     }
   }
@@ -85,7 +100,12 @@ export function suggestClasses(input: SuggestInput): Suggestion[] {
     const found = byContent(c.samples);
     if (found && (!named || found.share > NAME_CONFIDENCE || found.dataClass === named)) {
       const confidence = found.dataClass === named ? Math.max(found.share, NAME_CONFIDENCE) : found.share;
-      out.push({ column, suggested: found.dataClass, reason: 'content', confidence: Math.round(confidence * 100) / 100 });
+      out.push({
+        column,
+        suggested: found.dataClass,
+        reason: 'content',
+        confidence: Math.round(confidence * 100) / 100,
+      });
     } else if (named) {
       out.push({ column, suggested: named, reason: 'name', confidence: NAME_CONFIDENCE });
     }

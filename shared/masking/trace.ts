@@ -52,12 +52,17 @@ class Classifier {
 /** Tables a `*` output expands over: its `schema.table.*` sources, else every star table. */
 function starTables(o: OutputColumn, facts: StatementFacts): string[] {
   const tables = new Set<string>();
-  for (const src of o.sources) tables.add(src.endsWith('.*') ? src.slice(0, -2) : src.slice(0, src.lastIndexOf('.')));
+  for (const src of o.sources)
+    tables.add(src.endsWith('.*') ? src.slice(0, -2) : src.slice(0, src.lastIndexOf('.')));
   return tables.size > 0 ? [...tables] : facts.starTables;
 }
 
 /** Output expressions that may have produced column `index` (named `name`). */
-function matchOutputs(facts: StatementFacts, columns: ResultColumn[], index: number): { outputs: OutputColumn[]; stars: OutputColumn[] } {
+function matchOutputs(
+  facts: StatementFacts,
+  columns: ResultColumn[],
+  index: number,
+): { outputs: OutputColumn[]; stars: OutputColumn[] } {
   const outs = facts.outputs;
   const name = columns[index].name;
   const starAt = outs.map((o, i) => (isStar(o) ? i : -1)).filter((i) => i >= 0);
@@ -71,7 +76,8 @@ function matchOutputs(facts: StatementFacts, columns: ResultColumn[], index: num
     const after = outs.length - first - 1;
     if (columns.length >= outs.length - 1) {
       if (index < first) return { outputs: [outs[index]], stars: [] };
-      if (index >= columns.length - after) return { outputs: [outs[outs.length - (columns.length - index)]], stars: [] };
+      if (index >= columns.length - after)
+        return { outputs: [outs[outs.length - (columns.length - index)]], stars: [] };
       return { outputs: [], stars: [outs[first]] };
     }
   }
@@ -79,12 +85,7 @@ function matchOutputs(facts: StatementFacts, columns: ResultColumn[], index: num
   return { outputs: outs.filter((o) => !isStar(o) && o.name === name), stars: starAt.map((i) => outs[i]) };
 }
 
-function planFor(
-  column: ResultColumn,
-  index: number,
-  input: TraceInput,
-  classifier: Classifier,
-): ColumnPlan {
+function planFor(column: ResultColumn, index: number, input: TraceInput, classifier: Classifier): ColumnPlan {
   const found = new Map<string, Via>();
   const add = (classes: string[], via: Via) => {
     for (const c of classes) if (!found.has(c)) found.set(c, via);
@@ -101,7 +102,13 @@ function planFor(
   }
   if (found.size === 0) return { kind: 'scan', column: column.name };
   const candidates = [...found.keys()].sort(compareClasses);
-  return { kind: 'classified', column: column.name, dataClass: candidates[0], candidates, via: found.get(candidates[0])! };
+  return {
+    kind: 'classified',
+    column: column.name,
+    dataClass: candidates[0],
+    candidates,
+    via: found.get(candidates[0])!,
+  };
 }
 
 export function traceColumns(input: TraceInput): ColumnPlan[] {

@@ -23,7 +23,9 @@ export function detectPrivateKeys(s: string, out: Span[]): void {
 function isJwtHeader(segment: string): boolean {
   try {
     const header: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return typeof header === 'object' && header !== null && typeof (header as { alg?: unknown }).alg === 'string';
+    return (
+      typeof header === 'object' && header !== null && typeof (header as { alg?: unknown }).alg === 'string'
+    );
   } catch {
     return false;
   }

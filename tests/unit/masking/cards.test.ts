@@ -36,7 +36,10 @@ const cardNumber = fc
         .tuple(prefix, fc.integer({ min: lengths[0], max: lengths[1] }))
         .chain(([p, len]) =>
           fc
-            .array(fc.integer({ min: 0, max: 9 }), { minLength: len - p.length - 1, maxLength: len - p.length - 1 })
+            .array(fc.integer({ min: 0, max: 9 }), {
+              minLength: len - p.length - 1,
+              maxLength: len - p.length - 1,
+            })
             .map((digits) => p + digits.join('')),
         ),
     ),
@@ -54,9 +57,15 @@ const formatted = fc
     text: style === 'plain' ? digits : groupsOf4(digits, style === 'spaces' ? ' ' : '-'),
   }));
 
-const nonDigit = fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 3 }).filter((s) => !/\d/.test(s));
-const textNotEndingInDigit = fc.string({ unit: 'grapheme-ascii', maxLength: 20 }).filter((s) => !/\d$/.test(s));
-const textNotStartingWithDigit = fc.string({ unit: 'grapheme-ascii', maxLength: 20 }).filter((s) => !/^\d/.test(s));
+const nonDigit = fc
+  .string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 3 })
+  .filter((s) => !/\d/.test(s));
+const textNotEndingInDigit = fc
+  .string({ unit: 'grapheme-ascii', maxLength: 20 })
+  .filter((s) => !/\d$/.test(s));
+const textNotStartingWithDigit = fc
+  .string({ unit: 'grapheme-ascii', maxLength: 20 })
+  .filter((s) => !/^\d/.test(s));
 
 test('any Luhn-valid card number, plain or grouped, inside any text is masked down to its last 4', () => {
   fc.assert(

@@ -70,12 +70,22 @@ describe('US SSN', () => {
 
 describe('email', () => {
   test('addresses are found and masked to first letter and domain', () => {
-    assert.deepEqual(found('mail John.Doe+x@mail.contoso.co.uk.', 'pii.email'), ['John.Doe+x@mail.contoso.co.uk']);
+    assert.deepEqual(found('mail John.Doe+x@mail.contoso.co.uk.', 'pii.email'), [
+      'John.Doe+x@mail.contoso.co.uk',
+    ]);
     assert.equal(masker.maskText('<john@contoso.com>'), '<j***@contoso.com>');
   });
 
   test('things with an @ that are not addresses are left alone', () => {
-    for (const text of ['a@b', 'user@localhost', '@contoso.com', 'x@y.c', 'me@-bad.com', 'price @ 5.00', 'a@1.23']) {
+    for (const text of [
+      'a@b',
+      'user@localhost',
+      '@contoso.com',
+      'x@y.c',
+      'me@-bad.com',
+      'price @ 5.00',
+      'a@1.23',
+    ]) {
       assert.deepEqual(found(text, 'pii.email'), [], text);
     }
   });
@@ -120,7 +130,12 @@ describe('phone', () => {
 describe('IP addresses', () => {
   test('IPv4 and IPv6 addresses are found and redacted', () => {
     assert.deepEqual(found('from 192.168.1.20, then 8.8.8.8.', 'pii.ip'), ['192.168.1.20', '8.8.8.8']);
-    for (const v6 of ['2001:db8::1', 'fe80::1ff:fe23:4567:890a', '::ffff:192.0.2.1', '2001:0db8:0000:0000:0000:ff00:0042:8329']) {
+    for (const v6 of [
+      '2001:db8::1',
+      'fe80::1ff:fe23:4567:890a',
+      '::ffff:192.0.2.1',
+      '2001:0db8:0000:0000:0000:ff00:0042:8329',
+    ]) {
       assert.deepEqual(found(`peer [${v6}] said`, 'pii.ip'), [v6], v6);
     }
     assert.equal(masker.maskText('client 10.0.0.1'), 'client [REDACTED]');
@@ -157,7 +172,8 @@ describe('secrets', () => {
       masker.maskText(cs),
       'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=[REDACTED];EndpointSuffix=core.windows.net',
     );
-    const sb = 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=c2VjcmV0c2VjcmV0=';
+    const sb =
+      'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=c2VjcmV0c2VjcmV0=';
     assert.equal(
       masker.maskText(sb),
       'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=[REDACTED]',
@@ -165,7 +181,8 @@ describe('secrets', () => {
   });
 
   test('SAS tokens lose their signature; a lone sig= is not a SAS', () => {
-    const url = 'https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2024-05-01T00%3A00%3A00Z&sp=r&sig=AbC%2Bd%3D';
+    const url =
+      'https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2024-05-01T00%3A00%3A00Z&sp=r&sig=AbC%2Bd%3D';
     assert.deepEqual(found(url, 'secret'), ['AbC%2Bd%3D']);
     assert.deepEqual(found('email sig=John', 'secret'), []);
   });
@@ -186,10 +203,15 @@ describe('secrets', () => {
 
   test('credential pairs lose their values only', () => {
     assert.equal(
-      masker.maskText('host=db;user=app;password=hunter2;pwd=x1;ApiKey=k-1 api_key="two words" secret=s token=t'),
+      masker.maskText(
+        'host=db;user=app;password=hunter2;pwd=x1;ApiKey=k-1 api_key="two words" secret=s token=t',
+      ),
       'host=db;user=app;password=[REDACTED];pwd=[REDACTED];ApiKey=[REDACTED] api_key="[REDACTED]" secret=[REDACTED] token=[REDACTED]',
     );
-    assert.equal(masker.maskText('{"client_secret": "abc", "name": "x"}'), '{"client_secret": "[REDACTED]", "name": "x"}');
+    assert.equal(
+      masker.maskText('{"client_secret": "abc", "name": "x"}'),
+      '{"client_secret": "[REDACTED]", "name": "x"}',
+    );
     for (const text of ['tokens=5', 'passwordless=true', 'user=bob', 'secretary=Ann', 'token=']) {
       assert.deepEqual(found(text, 'secret'), [], text);
     }

@@ -53,7 +53,9 @@ describe('maskResult', () => {
   });
 
   test('the input rows are not touched', () => {
-    const rows: Row[] = [{ card: '4111111111111111', doc: { contact: { email: 'ana@contoso.com' }, tags: ['x'] } }];
+    const rows: Row[] = [
+      { card: '4111111111111111', doc: { contact: { email: 'ana@contoso.com' }, tags: ['x'] } },
+    ];
     const before = structuredClone(rows);
     const { rows: out } = masker.maskResult({
       columns: cols('card', 'doc'),
@@ -96,7 +98,10 @@ describe('maskResult', () => {
       plan: [classified('email', 'pii.email'), scan('note')],
       unmasked: new Set(['pii.email']),
     });
-    assert.deepEqual(rows[0], { email: 'ana@contoso.com', note: 'ana@contoso.com paid with ************1111' });
+    assert.deepEqual(rows[0], {
+      email: 'ana@contoso.com',
+      note: 'ana@contoso.com paid with ************1111',
+    });
     assert.deepEqual(report.byClass, { 'pci.pan': 1 });
     assert.equal(report.columns.email, undefined);
   });
@@ -196,6 +201,12 @@ describe('maskResult', () => {
       plan: [],
       unmasked: none,
     });
-    assert.deepEqual(rows[0], { a: '************1111', b: '************1111', c: 1714566896000, d: when, e: bytes });
+    assert.deepEqual(rows[0], {
+      a: '************1111',
+      b: '************1111',
+      c: 1714566896000,
+      d: when,
+      e: bytes,
+    });
   });
 });

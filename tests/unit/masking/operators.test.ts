@@ -9,15 +9,22 @@ describe('operator specs', () => {
     assert.deepEqual(parseOperator('redact'), { kind: 'redact' });
     assert.deepEqual(parseOperator('partial:4'), { kind: 'partial', keep: 4 });
     assert.deepEqual(parseOperator(' partial:0 '), { kind: 'partial', keep: 0 });
-    for (const k of ['email', 'token', 'null', 'default'] as const) assert.deepEqual(parseOperator(k), { kind: k });
+    for (const k of ['email', 'token', 'null', 'default'] as const)
+      assert.deepEqual(parseOperator(k), { kind: k });
     for (const bad of ['hash', 'sha256', 'partial', 'partial:-1', 'partial:x', 'partial:65', 'REDACT', '']) {
       assert.equal(parseOperator(bad), undefined, bad);
     }
   });
 
   test('an unknown spec, a bad class name, or a token without key fails at construction', () => {
-    assert.throws(() => createMasker({ operators: { 'pii.email': 'hash' } }), /Invalid masking operator for pii\.email/);
-    assert.throws(() => createMasker({ operators: { 'Bad Class': 'redact' } }), /not a lower-case dotted data class/);
+    assert.throws(
+      () => createMasker({ operators: { 'pii.email': 'hash' } }),
+      /Invalid masking operator for pii\.email/,
+    );
+    assert.throws(
+      () => createMasker({ operators: { 'Bad Class': 'redact' } }),
+      /not a lower-case dotted data class/,
+    );
     assert.throws(() => createMasker({ operators: { 'pii.email': 'token' } }), /no token key/);
     assert.throws(() => createMasker({ tokenKey: 'short' }), /at least 16 bytes/);
     assert.doesNotThrow(() => createMasker({ operators: { 'pii.email': 'token' }, tokenKey: KEY }));

@@ -40,7 +40,8 @@ function facts(outputs: OutputColumn[], starTables: string[] = []): StatementFac
 
 const out = (name: string, sources: string[], direct = false): OutputColumn => ({ name, sources, direct });
 const src = (table: string, column: string): SourceColumn => ({ schema: 'public', table, column });
-const summary = (plan: ColumnPlan[]) => plan.map((p) => (p.kind === 'scan' ? 'scan' : `${p.dataClass}/${p.via}`));
+const summary = (plan: ColumnPlan[]) =>
+  plan.map((p) => (p.kind === 'scan' ? 'scan' : `${p.dataClass}/${p.via}`));
 
 test('a column resolved to a classified source gets its class; others are scanned', () => {
   const plan = traceColumns({
@@ -76,7 +77,9 @@ test('an expression over several classified columns lists them all, most restric
   const [p] = traceColumns({
     columns: cols('who'),
     sources: [null],
-    facts: facts([out('who', ['public.customers.full_name', 'public.customers.email', 'public.customers.api_token'])]),
+    facts: facts([
+      out('who', ['public.customers.full_name', 'public.customers.email', 'public.customers.api_token']),
+    ]),
     classification: CLASSIFICATION,
   });
   assert.equal(p.kind, 'classified');
