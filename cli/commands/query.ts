@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadOrCreateDevIssuer } from '../../shared/identity/index.js';
@@ -48,7 +49,7 @@ export async function runQueryCommand(argv: string[], io: CliIo): Promise<number
   let token = values.token;
   if (!token) {
     const issuer = await loadOrCreateDevIssuer({
-      dir: DEFAULT_STATE_DIR,
+      dir: join(io.cwd, DEFAULT_STATE_DIR),
       issuer: io.env.AGENTGATE_DEV_ISSUER ?? DEV_ISSUER,
       audience: DEV_AUDIENCE,
     });

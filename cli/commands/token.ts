@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOrCreateDevIssuer, parseTtl } from '../../shared/identity/index.js';
 import { DEFAULT_STATE_DIR, DEV_AUDIENCE, DEV_ISSUER } from '../dev/host.js';
@@ -37,7 +38,7 @@ export async function runTokenCommand(argv: string[], io: CliIo): Promise<number
     return 2;
   }
   const issuer = await loadOrCreateDevIssuer({
-    dir: DEFAULT_STATE_DIR,
+    dir: join(io.cwd, DEFAULT_STATE_DIR),
     issuer: io.env.AGENTGATE_DEV_ISSUER ?? DEV_ISSUER,
     audience: DEV_AUDIENCE,
   });

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { runQueryCommand } from '../../cli/commands/query.js';
 import { type DevHost, startDevHost } from '../../cli/dev/host.js';
 
 /**
@@ -185,5 +187,51 @@ describe('query path end to end (local host)', () => {
       headers: { authorization: `Bearer ${agentToken}` },
     });
     assert.equal(res.status, 403);
+  });
+
+  test('agentgate query prints rows as a table, or the error', async () => {
+    const capture = async (argv: string[]) => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = '';
+      let err = '';
+      stdout.on('data', (c) => {
+        out += String(c);
+      });
+      stderr.on('data', (c) => {
+        err += String(c);
+      });
+      const code = await runQueryCommand(argv, {
+        stdin: new PassThrough(),
+        stdout,
+        stderr,
+        env: {},
+        cwd: stateDir,
+      });
+      return { code, out, err };
+    };
+    const ok = await capture([
+      '--url',
+      host.url,
+      '--token',
+      agentToken,
+      '--connection',
+      'demo',
+      'select id, email from customers where id = 1',
+    ]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /^id\s*\|\s*email/m);
+    assert.match(ok.out, /\(1 row, 1 cells masked/);
+    const denied = await capture([
+      '--url',
+      host.url,
+      '--token',
+      agentToken,
+      '--connection',
+      'demo',
+      'select * from customers',
+    ]);
+    assert.equal(denied.code, 1);
+    assert.match(denied.err, /403 policy_denied/);
   });
 });

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, test } from 'node:test';
+import { DEV_AUDIENCE, DEV_ISSUER } from '../../../cli/dev/host.js';
+import { main } from '../../../cli/main.js';
+import { createTokenVerifier, loadOrCreateDevIssuer } from '../../../shared/identity/index.js';
+import { POLICY_DIR } from '../../support/gateway-fixture.js';
+
+async function run(argv: string[], cwd?: string, stdinText = '') {
+  const stdin = new PassThrough();
+  stdin.end(stdinText);
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => {
+    out += String(c);
+  });
+  stderr.on('data', (c) => {
+    err += String(c);
+  });
+  const dir = cwd ?? (await mkdtemp(join(tmpdir(), 'agentgate-cli-')));
+  const code = await main(argv, { stdin, stdout, stderr, env: {}, cwd: dir });
+  return { code, out, err, dir };
+}
+
+describe('agentgate CLI', () => {
+  test('--help on the CLI and on every command', async () => {
+    const top = await run(['--help']);
+    assert.equal(top.code, 0);
+    for (const name of ['dev', 'token', 'query', 'policy', 'mask']) {
+      assert.match(top.out, new RegExp(`\\b${name}\\b`));
+      const r = await run([name, '--help']);
+      assert.equal(r.code, 0, name);
+      assert.match(r.out, /Usage/i, name);
+    }
+    const unknown = await run(['frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /unknown command/);
+  });
+
+  test('token prints a dev token and nothing else, and the gateway accepts it', async () => {
+    const r = await run(['token', '--agent', 'reporting-bot', '--ttl', '5m']);
+    assert.equal(r.code, 0);
+    const token = r.out.trim();
+    assert.equal(r.out, `${token}\n`);
+    assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const issuer = await loadOrCreateDevIssuer({
+      dir: join(r.dir, '.agentgate'),
+      issuer: DEV_ISSUER,
+      audience: DEV_AUDIENCE,
+    });
+    const verifier = createTokenVerifier({
+      dev: { issuer: issuer.issuer, audience: issuer.audience, keys: issuer.keys },
+    });
+    const principal = await verifier.verify(`Bearer ${token}`);
+    assert.equal(principal.kind, 'agent');
+    assert.equal(principal.name, 'reporting-bot');
+
+    const user = await run(
+      ['token', '--user', 'alice', '--group', 'auditors', '--group', 'data-stewards'],
+      r.dir,
+    );
+    const human = await verifier.verify(`Bearer ${user.out.trim()}`);
+    assert.equal(human.kind, 'human');
+    assert.deepEqual(human.groups, ['auditors', 'data-stewards']);
+  });
+
+  test('token refuses ambiguous or bad arguments', async () => {
+    assert.equal((await run(['token'])).code, 2);
+    assert.equal((await run(['token', '--agent', 'a', '--user', 'b'])).code, 2);
+    const badTtl = await run(['token', '--agent', 'a', '--ttl', 'forever']);
+    assert.equal(badTtl.code, 2);
+    assert.equal(badTtl.out, '');
+  });
+
+  test('policy validate accepts the shipped policies and names the broken file', async () => {
+    const ok = await run(['policy', 'validate', '--dir', POLICY_DIR]);
+    assert.equal(ok.code, 0);
+    assert.equal(JSON.parse(ok.out).valid, true);
+
+    const dir = await mkdtemp(join(tmpdir(), 'agentgate-policies-'));
+    await cp(POLICY_DIR, dir, { recursive: true });
+    await writeFile(
+      join(dir, 'zz-broken.cedar'),
+      '@id("broken")\n@message("x")\npermit (principal, action, resource) when { context.nope };\n',
+    );
+    const bad = await run(['policy', 'validate', '--dir', dir]);
+    assert.equal(bad.code, 1);
+    const body = JSON.parse(bad.out) as { valid: boolean; error: string };
+    assert.equal(body.valid, false);
+    assert.match(body.error, /zz-broken\.cedar/);
+  });
+
+  test('policy check prints the outcome, policy ids and reasons without executing', async () => {
+    const star = await run([
+      'policy',
+      'check',
+      '--connection',
+      'demo',
+      '--as',
+      'agent:bot',
+      '--sql',
+      'select * from customers',
+    ]);
+    assert.equal(star.code, 0);
+    const denied = JSON.parse(star.out) as { outcome: string; policyIds: string[]; reasons: string[] };
+    assert.equal(denied.outcome, 'deny');
+    assert.deepEqual(denied.policyIds, ['agent-no-select-star-prod']);
+    assert.ok(denied.reasons[0].length > 0);
+
+    const read = JSON.parse(
+      (
+        await run([
+          'policy',
+          'check',
+          '--connection',
+          'demo',
+          '--as',
+          'agent:bot',
+          '--sql',
+          'select id from customers where id = 1',
+        ])
+      ).out,
+    ) as { outcome: string; policyIds: string[] };
+    assert.equal(read.outcome, 'allow');
+    assert.deepEqual(read.policyIds, ['agent-read']);
+
+    const bulk = JSON.parse(
+      (
+        await run([
+          'policy',
+          'check',
+          '--connection',
+          'demo',
+          '--as',
+          'agent:bot',
+          '--sql',
+          'select id, city from customers',
+          '--estimated-rows',
+          '5000',
+        ])
+      ).out,
+    ) as { outcome: string };
+    assert.equal(bulk.outcome, 'approval');
+
+    const bad = await run(['policy', 'check', '--connection', 'demo', '--as', 'robot', '--sql', 'select 1']);
+    assert.equal(bad.code, 1);
+  });
+});
