@@ -43,13 +43,19 @@ export function createRoutes(getGateway: () => Promise<Gateway>): RouteSpec[] {
         // A gateway that cannot start (bad policy, bad config) refuses everything, loudly in
         // the log and generically to the caller.
         ctx.error('agentgate failed to start', e);
+        const requestId = crypto.randomUUID();
         return toHttpResponseInit(
-          jsonResponse(503, {
-            error: {
-              code: 'gateway_unavailable',
-              message: 'The gateway is not available; nothing was executed.',
+          jsonResponse(
+            503,
+            {
+              requestId,
+              error: {
+                code: 'gateway_unavailable',
+                message: 'The gateway is not available; nothing was executed.',
+              },
             },
-          }),
+            { 'x-request-id': requestId },
+          ),
         );
       }
       return toHttpResponseInit(await pick(gateway)(req));

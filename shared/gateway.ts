@@ -401,7 +401,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   async function health(_req: ApiRequest): Promise<ApiResponse> {
-    return jsonResponse(200, { status: 'ok', version: deps.version ?? '0.0.0', time: now().toISOString() });
+    return jsonResponse(
+      200,
+      { status: 'ok', version: deps.version ?? '0.0.0', time: now().toISOString() },
+      { 'x-request-id': newId() },
+    );
   }
 
   return { query, listConnections, searchAudit, health };

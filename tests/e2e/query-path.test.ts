@@ -234,4 +234,50 @@ describe('query path end to end (local host)', () => {
     assert.equal(denied.code, 1);
     assert.match(denied.err, /403 policy_denied/);
   });
+
+  test('masking: an agent sees masked values, an unmasking data steward sees the same row in clear', async () => {
+    const sql = 'select id, email, card_number, upper(card_number) as shouted from customers where id = 1';
+    const agent = await query('demo', { sql });
+    assert.equal(agent.res.status, 200, JSON.stringify(agent.json));
+    const steward = await query(
+      'demo',
+      { sql },
+      await host.issuer.mint({ user: 'sam', groups: ['data-stewards'] }),
+    );
+    assert.equal(steward.res.status, 200, JSON.stringify(steward.json));
+    const masked = (agent.json.rows as Array<Record<string, string>>)[0];
+    const clear = (steward.json.rows as Array<Record<string, string>>)[0];
+    assert.match(clear.card_number, /^\d{13,19}$/);
+    assert.match(clear.email, /^[^*]+@/);
+    assert.equal(
+      masked.card_number,
+      `${'*'.repeat(clear.card_number.length - 4)}${clear.card_number.slice(-4)}`,
+    );
+    assert.equal(masked.email, `${clear.email[0]}***${clear.email.slice(clear.email.indexOf('@'))}`);
+    assert.doesNotMatch(masked.shouted, /\d{5}/, 'an expression over a classified column is masked too');
+    const report = agent.json.masking as { columns: Record<string, string>; cellsMasked: number };
+    assert.equal(report.columns.card_number, 'pci.pan');
+    assert.equal(report.columns.shouted, 'pci.pan');
+    assert.equal(report.cellsMasked, 3);
+    assert.equal((steward.json.masking as { cellsMasked: number }).cellsMasked, 0);
+  });
+
+  test('masking: free text in support tickets is scanned for cards, emails and phones', async () => {
+    const { res, json } = await query('demo', {
+      sql: 'select id, body from support_tickets where id < 200 order by id',
+    });
+    assert.equal(res.status, 200);
+    const bodies = (json.rows as Array<{ body: string }>).map((r) => r.body).join('\n');
+    assert.doesNotMatch(bodies, /\b(?:\d[ -]?){13,19}\b/, 'no card number survives in free text');
+    assert.doesNotMatch(bodies, /[\w.+-]+@[\w-]+\.[\w.]+/, 'no email address survives in free text');
+    assert.ok((json.masking as { cellsMasked: number }).cellsMasked > 0);
+  });
+
+  test('an agent filtering on a masked column needs approval (inference)', async () => {
+    const { res, json } = await query('demo', { sql: "select id from customers where email like 'a%'" });
+    assert.equal(res.status, 501);
+    assert.ok(
+      (json.error as { policyIds: string[] }).policyIds.includes('agent-predicate-on-masked-approval'),
+    );
+  });
 });
