@@ -23,8 +23,8 @@ param authTenants string = tenant().tenantId
 @description('Connections/classification config file, relative to the deployed package root.')
 param configPath string = 'agentgate.config.yaml'
 
-@description('Cedar policy folder, relative to the deployed package root.')
-param policyDir string = 'policies'
+@description('Cedar policy folder; empty means the policies/ folder shipped next to the bundle (dist/policies).')
+param policyDir string = ''
 
 @description('VNet integration, private endpoints and private DNS for Cosmos DB, Service Bus, Storage and Key Vault, with public network access off on them.')
 param enablePrivateNetworking bool = false

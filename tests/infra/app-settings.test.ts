@@ -180,12 +180,13 @@ describe('Function App settings in Bicep', () => {
     assert.deepEqual(others, []);
   });
 
-  it('points AGENTGATE_CONFIG and AGENTGATE_POLICY_DIR at files in the package', (t) => {
+  it('points AGENTGATE_CONFIG at the package config and leaves the shipped policies as default', (t) => {
     const template = templateOrSkip(t);
     if (!template) return;
     const defaults = (name: string): unknown =>
       asRecord(template.parameters[name], `parameter ${name}`).defaultValue;
     assert.equal(defaults('configPath'), 'agentgate.config.yaml');
-    assert.equal(defaults('policyDir'), 'policies');
+    // Empty: the code falls back to the policies/ folder shipped next to the bundle.
+    assert.equal(defaults('policyDir'), '');
   });
 });

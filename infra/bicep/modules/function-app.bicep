@@ -31,7 +31,7 @@ param authAudiences string
 @description('Config file path inside the deployed package.')
 param configPath string
 
-@description('Policy folder inside the deployed package.')
+@description('Policy folder; empty selects the policies shipped in the package.')
 param policyDir string
 
 @description('Subnet for VNet integration; empty for none.')
