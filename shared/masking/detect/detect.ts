@@ -101,8 +101,8 @@ export function detect(text: string): Span[] {
   if (found & PAIR) detectSecretPairs(text, out);
   if (found & AT) detectEmails(text, out);
   if (found & IBAN && n >= 15) detectIbans(text, out);
-  if (found & IPV6) detectIpv6(text, out);
   if (found & NUMBER) detectNumbers(text, numberFrom, out);
+  if (found & IPV6) detectIpv6(text, out);
   return out.length === 0 ? NONE : merge(out);
 }
 

@@ -1,5 +1,6 @@
 import type { Span } from '../types.js';
-import { isAlnum } from './chars.js';
+import { firstFourDigits, luhnValid, plausibleIssuer } from './card.js';
+import { isAlnum, isDigit } from './chars.js';
 
 /** Local-part characters we accept: the common subset of RFC 5322 atoms. */
 function isLocal(c: number): boolean {
@@ -32,6 +33,13 @@ function validDomain(s: string, start: number, end: number): boolean {
   return true;
 }
 
+/** `4111111111111111@x.io` is a card number glued to a domain: leave it to the card detector. */
+function isCardLocalPart(s: string, start: number, end: number): boolean {
+  if (end - start < 13 || end - start > 19) return false;
+  for (let i = start; i < end; i++) if (!isDigit(s.charCodeAt(i))) return false;
+  return plausibleIssuer(firstFourDigits(s, start, end)) && luhnValid(s, start, end);
+}
+
 /** Finds `local@domain.tld` around each `@`. */
 export function detectEmails(s: string, out: Span[]): void {
   let at = s.indexOf('@');
@@ -42,7 +50,7 @@ export function detectEmails(s: string, out: Span[]): void {
     let r = at + 1;
     while (r < s.length && isDomainChar(s.charCodeAt(r))) r++;
     while (r > at + 1 && (s.charCodeAt(r - 1) === 46 || s.charCodeAt(r - 1) === 45)) r--;
-    if (l < at && r > at + 1 && validDomain(s, at + 1, r)) {
+    if (l < at && r > at + 1 && validDomain(s, at + 1, r) && !isCardLocalPart(s, l, at)) {
       out.push({ start: l, end: r, dataClass: 'pii.email' });
       at = s.indexOf('@', r);
     } else {

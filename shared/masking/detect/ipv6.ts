@@ -27,6 +27,8 @@ export function detectIpv6(s: string, out: Span[]): void {
     let colons = 0;
     for (let i = l; i < r; i++) if (s.charCodeAt(i) === 58) colons++;
     if (colons < 2 || r - l < 3) continue;
+    // `4111 ... 0009::` is a card followed by colons, not an address that swallows its tail.
+    if (out.some((o) => o.dataClass !== 'pii.ip' && o.start < r && l < o.end)) continue;
     if (isIPv6(s.slice(l, r))) out.push({ start: l, end: r, dataClass: 'pii.ip' });
   }
 }

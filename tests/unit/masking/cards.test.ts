@@ -32,16 +32,14 @@ function luhnCheckDigit(body: string): string {
 const cardNumber = fc
   .oneof(
     ...ISSUERS.map(({ prefix, lengths }) =>
-      fc
-        .tuple(prefix, fc.integer({ min: lengths[0], max: lengths[1] }))
-        .chain(([p, len]) =>
-          fc
-            .array(fc.integer({ min: 0, max: 9 }), {
-              minLength: len - p.length - 1,
-              maxLength: len - p.length - 1,
-            })
-            .map((digits) => p + digits.join('')),
-        ),
+      fc.tuple(prefix, fc.integer({ min: lengths[0], max: lengths[1] })).chain(([p, len]) =>
+        fc
+          .array(fc.integer({ min: 0, max: 9 }), {
+            minLength: len - p.length - 1,
+            maxLength: len - p.length - 1,
+          })
+          .map((digits) => p + digits.join('')),
+      ),
     ),
   )
   .map((body) => body + luhnCheckDigit(body));
