@@ -1,3 +1,4 @@
+import { runClassifyCommand } from './commands/classify.js';
 import { runDevCommand } from './commands/dev.js';
 import { runMaskCommand } from './commands/mask.js';
 import { runPolicyCommand } from './commands/policy.js';
@@ -14,7 +15,8 @@ Commands:
   token     mint a dev token for an agent or a user
   query     send a statement to a running gateway and print the rows
   policy    validate the Cedar policies, or check what they decide for a statement
-  mask      mask records from stdin (ndjson or csv) with the gateway's masking engine`;
+  mask      mask records from stdin (ndjson or csv) with the gateway's masking engine
+  classify  suggest data classes for a connection's columns from names and sampled content`;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   dev: runDevCommand,
@@ -22,6 +24,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   query: runQueryCommand,
   policy: runPolicyCommand,
   mask: (argv, io) => runMaskCommand(argv, io),
+  classify: runClassifyCommand,
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { suggestFor } from '../../cli/commands/classify.js';
 import { runQueryCommand } from '../../cli/commands/query.js';
-import { type DevHost, startDevHost } from '../../cli/dev/host.js';
+import { type DevHost, demoConfig, startDevHost } from '../../cli/dev/host.js';
+import { connectorRegistry } from '../../shared/connectors/registry.js';
 
 /**
  * The whole query path over HTTP against the local host: PGlite over the wire, the Cosmos
@@ -279,5 +281,24 @@ describe('query path end to end (local host)', () => {
     assert.ok(
       (json.error as { policyIds: string[] }).policyIds.includes('agent-predicate-on-masked-approval'),
     );
+  });
+
+  test('classify suggests classes from names and sampled content, and applies nothing', async () => {
+    assert.ok(host.demo);
+    const registry = connectorRegistry({ demo: host.demo });
+    const demo = demoConfig().connections.find((c) => c.id === 'demo');
+    assert.ok(demo);
+    const suggestions = await suggestFor(registry.connectorFor(demo), 30);
+    const byColumn = new Map(suggestions.map((s) => [s.column, s.suggested]));
+    assert.equal(byColumn.get('public.customers.card_number'), 'pci.pan');
+    assert.equal(byColumn.get('public.customers.email'), 'pii.email');
+    assert.equal(byColumn.get('public.customers.ssn'), 'pii.ssn');
+    assert.equal(
+      byColumn.get('public.orders.order_ref'),
+      undefined,
+      'order references are not cards or phones',
+    );
+    assert.equal(byColumn.get('public.orders.amount'), undefined);
+    assert.equal(byColumn.get('public.customers.created_at'), undefined);
   });
 });
