@@ -55,15 +55,12 @@ const formatted = fc
     text: style === 'plain' ? digits : groupsOf4(digits, style === 'spaces' ? ' ' : '-'),
   }));
 
-const nonDigit = fc
-  .string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 3 })
-  .filter((s) => !/\d/.test(s));
-const textNotEndingInDigit = fc
-  .string({ unit: 'grapheme-ascii', maxLength: 20 })
-  .filter((s) => !/\d$/.test(s));
-const textNotStartingWithDigit = fc
-  .string({ unit: 'grapheme-ascii', maxLength: 20 })
-  .filter((s) => !/^\d/.test(s));
+// Text without `@`: `4111...@x.io` is an email address, masked whole as one (see detectors tests).
+const ascii = (minLength: number, maxLength: number) =>
+  fc.string({ unit: 'grapheme-ascii', minLength, maxLength }).filter((s) => !s.includes('@'));
+const nonDigit = ascii(1, 3).filter((s) => !/\d/.test(s));
+const textNotEndingInDigit = ascii(0, 20).filter((s) => !/\d$/.test(s));
+const textNotStartingWithDigit = ascii(0, 20).filter((s) => !/^\d/.test(s));
 
 test('any Luhn-valid card number, plain or grouped, inside any text is masked down to its last 4', () => {
   fc.assert(
@@ -81,7 +78,11 @@ test('any Luhn-valid card number, plain or grouped, inside any text is masked do
         assert.ok(masked.includes(`${'*'.repeat(card.digits.length - 4)}${card.digits.slice(-4)}`));
         const start = text.indexOf(card.text);
         const span = detect(text).find((s) => s.start <= start && s.end >= start + card.text.length);
-        assert.equal(span?.dataClass, 'pci.pan');
+        // Two capitals glued in front can make a generic IBAN (mod 97 == 1 by chance): masked all the same.
+        assert.ok(
+          span?.dataClass === 'pci.pan' ||
+            (span?.dataClass === 'pii.iban' && /[A-Z]{2}$/.test(before + left)),
+        );
       },
     ),
     { numRuns: 500 },
