@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { bootstrapGateway } from '../shared/bootstrap.js';
@@ -15,6 +16,13 @@ import { createCosmosClient } from '../shared/store/cosmos-client.js';
  * (dist/functions/index.js next to dist/policies/).
  */
 export const DEFAULT_POLICY_DIR = fileURLToPath(new URL('../policies/', import.meta.url));
+/** The package root (the repo from sources, dist/ in the deployed bundle). */
+const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/** A relative AGENTGATE_CONFIG names a file shipped in the package, whatever the working directory. */
+export function resolveConfigPath(path: string): string {
+  return isAbsolute(path) ? path : resolve(PACKAGE_ROOT, path);
+}
 
 export async function createAzureGateway(
   env: Record<string, string | undefined> = process.env,
@@ -31,7 +39,7 @@ export async function createAzureGateway(
     ? new ManagedIdentityCredential({ clientId })
     : new DefaultAzureCredential();
 
-  const config = await loadConfigFile(settings.AGENTGATE_CONFIG);
+  const config = await loadConfigFile(resolveConfigPath(settings.AGENTGATE_CONFIG));
   const cosmos = createCosmosClient({ endpoint: settings.COSMOS__accountEndpoint, credential });
   const container = cosmos.database(settings.COSMOS_DATABASE).container('audit');
 

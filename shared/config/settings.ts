@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * Every environment setting the gateway reads, in one table. Nothing else in the code
- * reads `process.env`; the infra test compares this table with the Function App's app
+ * Every environment setting the gateway reads, in one table. Nothing in the core reads
+ * `process.env` (only the composition roots in functions/ and cli/ hand it over); the infra test compares this table with the Function App's app
  * settings in Bicep, so a setting cannot be added on one side and forgotten on the other.
  * Identity-based names follow the Azure Functions convention (`PREFIX__accountEndpoint`,
  * `PREFIX__credential`, `PREFIX__clientId`).
@@ -64,6 +64,11 @@ export function readSettings(env: Record<string, string | undefined> = process.e
   const picked: Record<string, string | undefined> = {};
   for (const name of Object.keys(SETTINGS)) {
     const v = env[name];
+    // When App Service cannot resolve a Key Vault reference it leaves the reference text in
+    // the setting; used as-is it would become, say, the masking key. Refuse to start instead.
+    if (v?.trimStart().startsWith('@Microsoft.KeyVault(')) {
+      throw new Error(`Invalid gateway settings: ${name}: the Key Vault reference did not resolve`);
+    }
     if (v !== undefined && v !== '') picked[name] = v;
   }
   const parsed = settingsSchema.safeParse(picked);
