@@ -7,6 +7,7 @@ import { readSettings } from '../shared/config/settings.js';
 import { connectorRegistry } from '../shared/connectors/registry.js';
 import type { Gateway } from '../shared/gateway.js';
 import { createTokenVerifier } from '../shared/identity/index.js';
+import { loadPolicyEngine } from '../shared/policy/index.js';
 import { CosmosAuditStore } from '../shared/store/cosmos-audit-store.js';
 import { createCosmosClient } from '../shared/store/cosmos-client.js';
 
@@ -39,13 +40,14 @@ export async function createAzureGateway(
     ? new ManagedIdentityCredential({ clientId })
     : new DefaultAzureCredential();
 
+  const policy = await loadPolicyEngine(settings.AGENTGATE_POLICY_DIR ?? DEFAULT_POLICY_DIR);
   const config = await loadConfigFile(resolveConfigPath(settings.AGENTGATE_CONFIG));
   const cosmos = createCosmosClient({ endpoint: settings.COSMOS__accountEndpoint, credential });
   const container = cosmos.database(settings.COSMOS_DATABASE).container('audit');
 
   return bootstrapGateway({
     config,
-    policyDir: settings.AGENTGATE_POLICY_DIR ?? DEFAULT_POLICY_DIR,
+    policy,
     verifier: createTokenVerifier({
       entra: { tenants: settings.AGENTGATE_AUTH_TENANTS, audiences: settings.AGENTGATE_AUTH_AUDIENCES },
     }),

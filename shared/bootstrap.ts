@@ -3,12 +3,13 @@ import type { Connector } from './connectors/connector.js';
 import { createGateway, type Gateway } from './gateway.js';
 import type { TokenVerifier } from './identity/index.js';
 import { createMasker } from './masking/index.js';
-import { loadPolicyEngine } from './policy/index.js';
+import type { PolicyEngine } from './policy/index.js';
 import type { AuditStore } from './store/audit-store.js';
 
 export interface BootstrapOptions {
   config: GatewayConfig;
-  policyDir: string;
+  /** Loaded first by the host, so a bad policy stops the start before anything else starts. */
+  policy: PolicyEngine;
   verifier: TokenVerifier;
   audit: AuditStore;
   connectorFor(connection: ConnectionConfig): Connector;
@@ -18,18 +19,17 @@ export interface BootstrapOptions {
 
 /**
  * Everything both hosts (Azure Functions and the local host) do the same way once their
- * adapters exist: load and validate the policies, build the masker, assemble the gateway.
- * Failing here stops the start, so a bad policy never serves a request.
+ * adapters exist: build the masker (a bad operator or a missing key stops the start) and
+ * assemble the gateway.
  */
-export async function bootstrapGateway(options: BootstrapOptions): Promise<Gateway> {
-  const policy = await loadPolicyEngine(options.policyDir);
+export function bootstrapGateway(options: BootstrapOptions): Gateway {
   const masker = createMasker({
     operators: options.config.masking.operators,
     ...(options.maskingKey === undefined ? {} : { tokenKey: options.maskingKey }),
   });
   return createGateway({
     verifier: options.verifier,
-    policy,
+    policy: options.policy,
     config: options.config,
     connectorFor: options.connectorFor,
     audit: options.audit,

@@ -11,6 +11,7 @@ import { readSettings, type Settings } from '../../shared/config/settings.js';
 import { connectorRegistry } from '../../shared/connectors/registry.js';
 import type { Gateway } from '../../shared/gateway.js';
 import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '../../shared/identity/index.js';
+import { loadPolicyEngine } from '../../shared/policy/index.js';
 import { CosmosAuditStore } from '../../shared/store/cosmos-audit-store.js';
 import { createCosmosClient, ensureContainers } from '../../shared/store/cosmos-client.js';
 import { startCosmosEmulator } from './cosmos-emulator.js';
@@ -211,6 +212,8 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
     for (const c of cleanups.reverse()) await c().catch(() => {});
   };
   try {
+    // Policies and config first: a mistake in either stops the start before databases spin up.
+    const policy = await loadPolicyEngine(settings.AGENTGATE_POLICY_DIR ?? POLICY_DIR);
     const config = settings.AGENTGATE_CONFIG ? await loadConfigFile(settings.AGENTGATE_CONFIG) : demoConfig();
     const issuer = await loadOrCreateDevIssuer({
       dir: stateDir,
@@ -241,9 +244,9 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       settings.AGENTGATE_AUTH_TENANTS.length > 0 && settings.AGENTGATE_AUTH_AUDIENCES.length > 0
         ? { tenants: settings.AGENTGATE_AUTH_TENANTS, audiences: settings.AGENTGATE_AUTH_AUDIENCES }
         : undefined;
-    const gateway = await bootstrapGateway({
+    const gateway = bootstrapGateway({
       config,
-      policyDir: settings.AGENTGATE_POLICY_DIR ?? POLICY_DIR,
+      policy,
       verifier: createTokenVerifier({
         dev: { issuer: issuer.issuer, audience: issuer.audience, keys: issuer.keys },
         ...(entra ? { entra } : {}),

@@ -151,3 +151,44 @@ describe('agentgate CLI', () => {
     assert.equal(bad.code, 1);
   });
 });
+
+describe('agentgate dev start-up checks', () => {
+  test('an invalid policy stops the start, naming the file, before any database starts', async () => {
+    const { startDevHost } = await import('../../../cli/dev/host.js');
+    const dir = await mkdtemp(join(tmpdir(), 'agentgate-badpol-'));
+    await cp(POLICY_DIR, dir, { recursive: true });
+    await writeFile(
+      join(dir, 'typo.cedar'),
+      '@id("typo")\n@message("m")\npermit (principal, action, resource) when { 1 + };\n',
+    );
+    const started = Date.now();
+    await assert.rejects(
+      startDevHost({ port: 0, stateDir: dir, env: { AGENTGATE_POLICY_DIR: dir }, noLock: true }),
+      /typo\.cedar/,
+    );
+    assert.ok(Date.now() - started < 30_000);
+  });
+
+  test('a second host in the same folder fails with a clear message', async () => {
+    const { acquireDevLock, AlreadyRunningError } = await import('../../../cli/dev/lock.js');
+    const dir = await mkdtemp(join(tmpdir(), 'agentgate-lock-'));
+    const release = await acquireDevLock(dir, 'http://localhost:7071');
+    await assert.rejects(acquireDevLock(dir, 'http://localhost:7071'), (e: unknown) => {
+      assert.ok(e instanceof AlreadyRunningError);
+      assert.match(e.message, /already running \(pid \d+\) at http:\/\/localhost:7071/);
+      return true;
+    });
+    await release();
+    const again = await acquireDevLock(dir, 'http://localhost:7071');
+    await again();
+  });
+
+  test('a stale lock from a dead process is taken over', async () => {
+    const { acquireDevLock } = await import('../../../cli/dev/lock.js');
+    const dir = await mkdtemp(join(tmpdir(), 'agentgate-stale-'));
+    // pid 2^22 + 1 is above Linux's pid_max default ceiling, so no live process has it.
+    await writeFile(join(dir, 'dev.lock'), JSON.stringify({ pid: 4_194_305, url: 'http://localhost:7071' }));
+    const release = await acquireDevLock(dir, 'http://localhost:7071');
+    await release();
+  });
+});
