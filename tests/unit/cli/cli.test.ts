@@ -123,11 +123,26 @@ describe('agentgate CLI', () => {
           'agent:bot',
           '--sql',
           'select id from customers where id = 1',
+          '--estimated-rows',
+          '1',
         ])
       ).out,
     ) as { outcome: string; policyIds: string[] };
     assert.equal(read.outcome, 'allow');
     assert.deepEqual(read.policyIds, ['agent-read']);
+
+    // Without a planner estimate the size is unknown, and unknown fails closed.
+    const unknown = await run([
+      'policy',
+      'check',
+      '--connection',
+      'demo',
+      '--as',
+      'agent:bot',
+      '--sql',
+      'select id from customers where id = 1',
+    ]);
+    assert.equal((JSON.parse(unknown.out) as { outcome: string }).outcome, 'approval');
 
     const bulk = JSON.parse(
       (

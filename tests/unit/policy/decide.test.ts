@@ -84,9 +84,15 @@ describe('agent queries', () => {
     assert.deepEqual(decision.obligations, { approvers: ['data-owners'], maxRows: 100000 });
   });
 
-  it('does not ask for approval at the threshold or when the estimate is unknown', () => {
+  it('does not ask for approval at the threshold', () => {
     assert.equal(engine.decide(queryRequest(agent(), { estimatedRows: 1000 })).outcome, 'allow');
-    assert.equal(engine.decide(queryRequest(agent(), { estimatedRows: null })).outcome, 'allow');
+  });
+
+  it('fails closed on size: an unknown estimate needs approval', () => {
+    const decision = engine.decide(queryRequest(agent(), { estimatedRows: null }));
+    assert.equal(decision.outcome, 'approval');
+    assert.deepEqual(decision.policyIds, ['agent-unknown-estimate-approval']);
+    assert.deepEqual(decision.obligations, { approvers: ['data-owners'], maxRows: 1000 });
   });
 
   it('lets deny beat approval', () => {

@@ -14,6 +14,7 @@ const SHIPPED_IDS = [
   'agent-no-write',
   'agent-predicate-on-masked-approval',
   'agent-read',
+  'agent-unknown-estimate-approval',
   'agents-never-approve',
   'agents-never-unmask',
   'approvers-approve',
