@@ -5,13 +5,34 @@ import type { Tokenize } from './token.js';
 export const REDACTED = '[REDACTED]';
 
 /** Formatting characters dropped before partial masking, so `4111 1111 ...` keeps only digits. */
-const FORMATTING = /[\s\-().+/]/g;
+function isFormatting(c: number): boolean {
+  // \s (ASCII whitespace and the Unicode spaces) - ( ) + . /
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 45 ||
+    c === 40 ||
+    c === 41 ||
+    c === 43 ||
+    c === 46 ||
+    c === 47 ||
+    (c > 127 && /\s/.test(String.fromCharCode(c)))
+  );
+}
 
 /** Keeps at most `keep` trailing characters and never more than half, so short values stay hidden. */
 export function partial(value: string, keep: number): string {
-  const compact = value.replace(FORMATTING, '');
-  const shown = Math.min(keep, Math.floor(compact.length / 2));
-  return '*'.repeat(compact.length - shown) + compact.slice(compact.length - shown);
+  let kept = '';
+  let length = 0;
+  // Walk from the end: only the last `keep` kept characters are ever needed.
+  for (let i = value.length - 1; i >= 0; i--) {
+    const c = value.charCodeAt(i);
+    if (isFormatting(c)) continue;
+    if (kept.length < keep) kept = value[i] + kept;
+    length++;
+  }
+  const shown = Math.min(keep, Math.floor(length / 2));
+  return '*'.repeat(length - shown) + kept.slice(kept.length - shown);
 }
 
 /** `john.doe@contoso.com` -> `j***@contoso.com`; anything that is not an address is redacted. */

@@ -3,7 +3,7 @@ import type { Row } from '../types.js';
 import { applyToValue } from './apply.js';
 import { compareClasses } from './classes.js';
 import { buildOperatorTable, type Operator, type OperatorTable, revealRank } from './operators.js';
-import { type ScanContext, scanString, scanValue } from './scan.js';
+import { type ScanContext, scanString, scanValue, setOwn } from './scan.js';
 import { createTokenizer } from './token.js';
 import type { ColumnPlan, Masker, MaskerOptions, MaskingReport, MaskResultInput } from './types.js';
 
@@ -82,39 +82,57 @@ export function createMasker(options: MaskerOptions = {}): Masker {
     const byClass: Record<string, number> = {};
     const columns: Record<string, string> = {};
     for (const [name, action] of actions) if (action.kind === 'mask') columns[name] = action.dataClass;
+    // Driver rows share one key order; remembering it turns the per-cell map lookup into a
+    // string identity check. A row with other keys just falls back to the map.
+    const shapeKeys: string[] = [];
+    const shapeActions: Action[] = [];
     let cellsMasked = 0;
     let column: string | undefined;
     const rows: Row[] = new Array(input.rows.length);
     try {
       for (let r = 0; r < input.rows.length; r++) {
         const row = input.rows[r];
-        const out: Row = {};
+        // Copy on first change only: clean rows are handed on as they are, never modified.
+        let out: Row | undefined;
+        let k = 0;
         for (const key in row) {
           column = key;
+          let action: Action;
+          if (shapeKeys[k] === key) action = shapeActions[k];
+          else {
+            action = actions.get(key) ?? SCAN;
+            shapeKeys[k] = key;
+            shapeActions[k] = action;
+          }
+          k++;
+          if (action.kind === 'clear') continue;
           const value = row[key];
-          const action = actions.get(key) ?? SCAN;
-          if (action.kind === 'clear') {
-            out[key] = value;
-          } else if (action.kind === 'mask') {
-            out[key] = applyToValue(value, action.op, tokenize);
+          let masked: unknown;
+          if (action.kind === 'mask') {
+            masked = applyToValue(value, action.op, tokenize);
             if (value !== null && value !== undefined) {
               cellsMasked++;
               byClass[action.dataClass] = (byClass[action.dataClass] ?? 0) + 1;
             }
           } else {
-            ctx.hits.length = 0;
-            out[key] = scanValue(value, ctx);
-            if (ctx.hits.length > 0) {
+            masked = scanValue(value, ctx);
+            const hits = ctx.hits;
+            if (hits.length > 0) {
               cellsMasked++;
-              for (const c of ctx.hits) {
+              for (const c of hits) {
                 byClass[c] = (byClass[c] ?? 0) + 1;
                 const seen = columns[key];
                 if (seen === undefined || compareClasses(c, seen) < 0) columns[key] = c;
               }
+              ctx.hits = [];
             }
           }
+          if (masked !== value) {
+            out ??= { ...row };
+            setOwn(out, key, masked);
+          }
         }
-        rows[r] = out;
+        rows[r] = out ?? row;
       }
     } catch (e) {
       throw failed(e, column);

@@ -48,6 +48,16 @@ export function scanString(text: string, ctx: ScanContext): string | null {
   return last === 0 ? text : out + text.slice(last);
 }
 
+/**
+ * Sets an own property on a copy. A `__proto__` key (JSON.parse makes it an own key) must be
+ * overwritten, not turned into a prototype change that leaves the clear value in the copy.
+ */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else target[key] = value;
+}
+
 function isBinary(value: object): boolean {
   return value instanceof Uint8Array || value instanceof ArrayBuffer;
 }
@@ -81,7 +91,7 @@ function scanObject(value: object, ctx: ScanContext, depth: number): unknown {
     if (masked === undefined) masked = scanValue(item, ctx, depth + 1);
     if (masked !== item) {
       copy ??= { ...record };
-      copy[key] = masked;
+      setOwn(copy, key, masked);
     }
   }
   return copy ?? value;

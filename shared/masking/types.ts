@@ -41,7 +41,10 @@ export interface MaskResultInput {
 }
 
 export interface Masker {
-  /** New rows (the input is not touched) and what was masked; throws `masking_failed`, never half-masks. */
+  /**
+   * Masked rows and what was masked; throws `masking_failed`, never half-masks. The input is
+   * never modified: a row with something to mask is copied, a row with nothing is passed on.
+   */
   maskResult(input: MaskResultInput): { rows: Row[]; report: MaskingReport };
   /** One value masked whole as `dataClass`. */
   maskValue(value: unknown, dataClass: string): unknown;

@@ -23,14 +23,25 @@ const JWT = 32; // `eyJ`
 const IPV6 = 64; // `::`, or 7+ colons
 const DASH = 128; // a PEM armour line
 
-// Per ASCII code: how the pre-scan treats it.
-const SEP = 1; // may sit inside a number (space - . ( ) +)
-const KEY_END = 2; // last letter of a secret key name (d t n y e g), or a quote
-const UP = 4;
-const KIND = new Uint8Array(128);
-for (const ch of ' -.()+') KIND[ch.charCodeAt(0)] |= SEP;
-for (const ch of 'dtnyegDTNYEG"\'') KIND[ch.charCodeAt(0)] |= KEY_END;
-for (let c = 65; c <= 90; c++) KIND[c] |= UP;
+// Per UTF-16 code unit: what the pre-scan does with it. A full-range table costs 64 KiB once
+// and spares the hot loop a range check; everything not listed only ends a digit run.
+const PLAIN = 0;
+const DIGIT = 1;
+const SEP = 2; // may sit inside a number (space - . ( ) +)
+const MARK = 3; // `:` `=` `@` `J`: looked at together with the characters before it
+const KIND = new Uint8Array(65536);
+for (let c = 48; c <= 57; c++) KIND[c] = DIGIT;
+for (const ch of ' -.()+') KIND[ch.charCodeAt(0)] = SEP;
+for (const ch of ':=@J') KIND[ch.charCodeAt(0)] = MARK;
+
+// Last letter of a secret key name (d t n y e g), or a quote closing a quoted key.
+const KEY_END = new Uint8Array(65536);
+for (const ch of 'dtnyegDTNYEG"\'') KEY_END[ch.charCodeAt(0)] = 1;
+
+function isUpperAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c >= 65 && c <= 90;
+}
 
 // Shared empty answer for the common case; frozen so no caller can fill it by mistake.
 const NONE = Object.freeze([]) as unknown as Span[];
@@ -38,51 +49,69 @@ const NONE = Object.freeze([]) as unknown as Span[];
 /** Where the first run of digits that could hold a number shape starts (set by `hints`). */
 let numberFrom = 0;
 
-/** One loop over the text: which detectors could possibly match. */
+/**
+ * One loop over the text: which detectors could possibly match. A run of digits and
+ * separators is consumed by an inner loop and judged once at its end; look-behind happens
+ * only at the rare characters that need it. The number test may say yes too often (a
+ * trailing dot counts), never too rarely: the number detector has the last word.
+ */
 function hints(text: string): number {
+  const n = text.length;
   let found = 0;
-  let runStart = 0;
   let colons = 0;
-  let run = 0;
-  let runDots = 0;
-  let runPlus = false;
-  let p1 = 0;
-  let p2 = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (run++ === 0) runStart = i;
-      if ((found & NUMBER) === 0 && (run >= 9 || (run === 8 && runPlus) || (runDots >= 3 && run >= 4))) {
+  let dots = 0;
+  let plus = false;
+  for (let i = 0; i < n; i++) {
+    let c = text.charCodeAt(i);
+    let kind = KIND[c];
+    if (kind === PLAIN) {
+      dots = 0;
+      plus = false;
+      continue;
+    }
+    if (kind === DIGIT) {
+      const runStart = i;
+      // Only the digit that starts a run can follow a letter.
+      if (i >= 2 && isUpperAt(text, i - 1) && isUpperAt(text, i - 2)) found |= IBAN;
+      let digits = 0;
+      for (; i < n; i++) {
+        c = text.charCodeAt(i);
+        kind = KIND[c];
+        if (kind === DIGIT) digits++;
+        else if (kind !== SEP) break;
+        else if (c === 46) dots++;
+        else if (c === 45) found |= DASH;
+        else if (c === 43) plus = true;
+      }
+      if ((found & NUMBER) === 0 && (digits >= 9 || (digits >= 8 && plus) || (dots >= 3 && digits >= 4))) {
         found |= NUMBER;
         numberFrom = runStart;
       }
-      if (p1 < 128 && p2 < 128 && KIND[p1] & KIND[p2] & UP) found |= IBAN;
-    } else if (c < 128) {
-      const kind = KIND[c];
-      if (kind & SEP) {
-        if (c === 46) runDots++;
-        else if (c === 45) found |= DASH;
-        else if (c === 43) runPlus = true;
-      } else {
-        run = 0;
-        runDots = 0;
-        runPlus = false;
-        if (c === 58 || c === 61) {
-          if (c === 58) {
-            colons++;
-            if (p1 === 58) found |= IPV6;
-          } else found |= EQ;
-          if (p1 < 128 && KIND[p1] & KEY_END) found |= PAIR;
-        } else if (c === 64) found |= AT;
-        else if (c === 74 && p1 === 121 && p2 === 101) found |= JWT;
-      }
-    } else {
-      run = 0;
-      runDots = 0;
-      runPlus = false;
+      dots = 0;
+      plus = false;
+      if (i >= n) break;
+      if (kind === PLAIN) continue;
     }
-    p2 = p1;
-    p1 = c;
+    if (kind === SEP) {
+      if (c === 46) dots++;
+      else if (c === 45) found |= DASH;
+      else if (c === 43) plus = true;
+      continue;
+    }
+    dots = 0;
+    plus = false;
+    if (c === 58) {
+      colons++;
+      if (i > 0 && text.charCodeAt(i - 1) === 58) found |= IPV6;
+      if (i > 0 && KEY_END[text.charCodeAt(i - 1)] === 1) found |= PAIR;
+    } else if (c === 61) {
+      found |= EQ;
+      if (i > 0 && KEY_END[text.charCodeAt(i - 1)] === 1) found |= PAIR;
+    } else if (c === 64) {
+      found |= AT;
+    } else if (i >= 2 && text.charCodeAt(i - 1) === 121 && text.charCodeAt(i - 2) === 101) {
+      found |= JWT;
+    }
   }
   return colons >= 7 ? found | IPV6 : found;
 }

@@ -67,6 +67,33 @@ describe('maskResult', () => {
     assert.notEqual(out[0], rows[0]);
   });
 
+  test('rows with nothing to mask are passed on as they are; masked rows are copies', () => {
+    const clean: Row = { note: 'nothing here', n: 1 };
+    const dirty: Row = { note: 'ssn 123-45-6789', n: 2 };
+    const { rows: out } = masker.maskResult({
+      columns: cols('note', 'n'),
+      rows: [clean, dirty],
+      plan: [scan('note'), scan('n')],
+      unmasked: none,
+    });
+    assert.equal(out[0], clean);
+    assert.notEqual(out[1], dirty);
+    assert.deepEqual(out[1], { note: 'ssn [REDACTED]', n: 2 });
+    assert.equal(dirty.note, 'ssn 123-45-6789');
+  });
+
+  test('a column or JSON member named __proto__ is masked like any other', () => {
+    const rows = JSON.parse(
+      '[{"__proto__": "ssn 123-45-6789", "doc": {"__proto__": "ana@contoso.com"}, "a": "x"}]',
+    ) as Row[];
+    const { rows: out } = masker.maskResult({ columns: cols('a'), rows, plan: [], unmasked: none });
+    assert.equal(
+      JSON.stringify(out),
+      '[{"__proto__":"ssn [REDACTED]","doc":{"__proto__":"a***@contoso.com"},"a":"x"}]',
+    );
+    assert.equal(JSON.stringify(rows[0].doc), '{"__proto__":"ana@contoso.com"}', 'input untouched');
+  });
+
   test('strings inside JSON cells are scanned, and members named like secrets are masked', () => {
     const doc = {
       id: 'ORD-2024-000123',
