@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { suggestFor } from '../../cli/commands/classify.js';
 import { runQueryCommand } from '../../cli/commands/query.js';
 import { type DevHost, demoConfig, startDevHost } from '../../cli/dev/host.js';
 import { connectorRegistry } from '../../shared/connectors/registry.js';
+import { runWithIo } from '../support/capture-io.js';
 
 /**
  * The whole query path over HTTP against the local host: PGlite over the wire, the Cosmos
@@ -192,26 +192,7 @@ describe('query path end to end (local host)', () => {
   });
 
   test('agentgate query prints rows as a table, or the error', async () => {
-    const capture = async (argv: string[]) => {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let out = '';
-      let err = '';
-      stdout.on('data', (c) => {
-        out += String(c);
-      });
-      stderr.on('data', (c) => {
-        err += String(c);
-      });
-      const code = await runQueryCommand(argv, {
-        stdin: new PassThrough(),
-        stdout,
-        stderr,
-        env: {},
-        cwd: stateDir,
-      });
-      return { code, out, err };
-    };
+    const capture = (argv: string[]) => runWithIo(runQueryCommand, argv, { cwd: stateDir });
     const ok = await capture([
       '--url',
       host.url,

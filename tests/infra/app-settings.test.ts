@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { SETTINGS } from '../../shared/config/settings.js';
-import { type ArmTemplate, asRecord, loadCompiledTemplate, moduleCall, propsOf, single } from './arm.js';
+import { type ArmTemplate, asRecord, moduleCall, propsOf, single, templateOrSkip } from './arm.js';
 
 /**
  * The Function App's app settings in Bicep are exactly the settings the code reads (the keys of
@@ -47,15 +47,6 @@ const FORBIDDEN = [
   'WEBSITE_NODE_DEFAULT_VERSION',
   'APPINSIGHTS_INSTRUMENTATIONKEY',
 ];
-
-function templateOrSkip(t: TestContext): ArmTemplate | undefined {
-  const loaded = loadCompiledTemplate();
-  if ('skip' in loaded) {
-    t.skip(loaded.skip);
-    return undefined;
-  }
-  return loaded.template;
-}
 
 function appSettings(template: ArmTemplate): Record<string, string> {
   const config = single(template, 'Microsoft.Web/sites/config');

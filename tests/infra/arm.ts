@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
@@ -185,4 +186,14 @@ export function loadCompiledTemplate(): TemplateLoad {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/** The compiled template, or a skip with the reason when no Bicep CLI is available here. */
+export function templateOrSkip(t: TestContext): ArmTemplate | undefined {
+  const loaded = loadCompiledTemplate();
+  if ('skip' in loaded) {
+    t.skip(loaded.skip);
+    return undefined;
+  }
+  return loaded.template;
 }

@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { COSMOS_CONTAINERS } from '../../shared/store/cosmos-layout.js';
-import { type ArmTemplate, asRecord, loadCompiledTemplate, moduleCall, propsOf, single } from './arm.js';
+import { asRecord, moduleCall, propsOf, single, templateOrSkip } from './arm.js';
 
 /** Bicep provisions exactly the Cosmos DB containers the code uses, with their keys and TTLs. */
-
-function templateOrSkip(t: TestContext): ArmTemplate | undefined {
-  const loaded = loadCompiledTemplate();
-  if ('skip' in loaded) {
-    t.skip(loaded.skip);
-    return undefined;
-  }
-  return loaded.template;
-}
 
 describe('Cosmos DB layout in Bicep', () => {
   it('matches COSMOS_CONTAINERS: names, partition keys and TTLs', (t) => {

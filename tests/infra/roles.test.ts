@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
-import {
-  type ArmTemplate,
-  allResources,
-  type Located,
-  loadCompiledTemplate,
-  moduleCall,
-  propsOf,
-} from './arm.js';
+import { describe, it } from 'node:test';
+import { type ArmTemplate, allResources, type Located, moduleCall, propsOf, templateOrSkip } from './arm.js';
 
 /**
  * Every role assignment names the function identity (or, for the two Teams queue rights, the
@@ -44,15 +37,6 @@ interface Grant {
   role: string;
   scope: string;
   perQueue: boolean;
-}
-
-function templateOrSkip(t: TestContext): ArmTemplate | undefined {
-  const loaded = loadCompiledTemplate();
-  if ('skip' in loaded) {
-    t.skip(loaded.skip);
-    return undefined;
-  }
-  return loaded.template;
 }
 
 const GUID = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/;

@@ -1,25 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
-import {
-  type ArmTemplate,
-  allResources,
-  asRecord,
-  byType,
-  loadCompiledTemplate,
-  propsOf,
-  single,
-} from './arm.js';
+import { describe, it } from 'node:test';
+import { allResources, asRecord, byType, propsOf, single, templateOrSkip } from './arm.js';
 
 /** Keyless by construction: local auth off everywhere, no shared keys, no secrets in outputs. */
-
-function templateOrSkip(t: TestContext): ArmTemplate | undefined {
-  const loaded = loadCompiledTemplate();
-  if ('skip' in loaded) {
-    t.skip(loaded.skip);
-    return undefined;
-  }
-  return loaded.template;
-}
 
 const PRIVATE_OFF = "[if(parameters('privateNetworking'), 'Disabled', 'Enabled')]";
 

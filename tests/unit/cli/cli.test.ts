@@ -2,29 +2,16 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../../../cli/dev/host.js';
 import { main } from '../../../cli/main.js';
 import { createTokenVerifier, loadOrCreateDevIssuer } from '../../../shared/identity/index.js';
+import { runWithIo } from '../../support/capture-io.js';
 import { POLICY_DIR } from '../../support/gateway-fixture.js';
 
 async function run(argv: string[], cwd?: string, stdinText = '') {
-  const stdin = new PassThrough();
-  stdin.end(stdinText);
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += String(c);
-  });
-  stderr.on('data', (c) => {
-    err += String(c);
-  });
   const dir = cwd ?? (await mkdtemp(join(tmpdir(), 'agentgate-cli-')));
-  const code = await main(argv, { stdin, stdout, stderr, env: {}, cwd: dir });
-  return { code, out, err, dir };
+  return { ...(await runWithIo(main, argv, { cwd: dir, stdin: stdinText })), dir };
 }
 
 describe('agentgate CLI', () => {
