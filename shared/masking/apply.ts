@@ -60,8 +60,9 @@ export function applyToString(value: string, op: Operator, tokenize: Tokenize | 
   }
 }
 
-function isBinary(value: object): boolean {
-  return value instanceof Uint8Array || value instanceof ArrayBuffer;
+/** Bytes in any wrapper (Buffer, typed arrays, DataView, ArrayBuffer). */
+export function isBinary(value: object): value is ArrayBuffer | ArrayBufferView {
+  return ArrayBuffer.isView(value) || value instanceof ArrayBuffer;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { applyToString, applyToValue } from './apply.js';
+import { applyToString, applyToValue, isBinary } from './apply.js';
+import { compareClasses } from './classes.js';
 import { detect } from './detect/detect.js';
 import { isSecretKeyName } from './detect/pairs.js';
 import type { OperatorTable } from './operators.js';
@@ -58,8 +59,26 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
   } else target[key] = value;
 }
 
-function isBinary(value: object): boolean {
-  return value instanceof Uint8Array || value instanceof ArrayBuffer;
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * Bytes are read as UTF-8 (bad sequences become U+FFFD) so text stored as bytea or varbinary
+ * is scanned too. Part of a byte string cannot be masked safely, so a finding redacts the
+ * whole cell, with the operator of the most restrictive class found.
+ */
+function scanBinary(value: ArrayBuffer | ArrayBufferView, ctx: ScanContext): unknown {
+  const bytes =
+    value instanceof ArrayBuffer
+      ? new Uint8Array(value)
+      : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (bytes.byteLength < 3) return value;
+  let worst: string | undefined;
+  for (const span of detect(utf8.decode(bytes))) {
+    if (ctx.unmasked.has(span.dataClass)) continue;
+    hit(ctx, span.dataClass);
+    if (worst === undefined || compareClasses(span.dataClass, worst) < 0) worst = span.dataClass;
+  }
+  return worst === undefined ? value : applyToValue(value, ctx.operators.forClass(worst), ctx.tokenize);
 }
 
 function maskSecretMember(value: unknown, ctx: ScanContext): unknown {
@@ -117,7 +136,9 @@ export function scanValue(value: unknown, ctx: ScanContext, depth = 0): unknown 
     case 'undefined':
       return value;
     case 'object':
-      if (value === null || value instanceof Date || isBinary(value)) return value;
+      // A Date's text is a timestamp, which no detector reports.
+      if (value === null || value instanceof Date) return value;
+      if (isBinary(value)) return scanBinary(value, ctx);
       return scanObject(value, ctx, depth);
     default:
       throw new TypeError(`cannot scan a value of type ${typeof value}`);

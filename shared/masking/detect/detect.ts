@@ -6,6 +6,7 @@ import { detectIpv6 } from './ipv6.js';
 import { detectNumbers } from './numbers.js';
 import { detectSecretPairs } from './pairs.js';
 import { detectJwts, detectPrivateKeys, detectStorageKeys } from './secrets.js';
+import { detectUrlCredentials } from './url.js';
 
 /**
  * Content detection entry point. One cheap loop over the text records which detectors could
@@ -14,7 +15,7 @@ import { detectJwts, detectPrivateKeys, detectStorageKeys } from './secrets.js';
  */
 
 // Bits recorded by the pre-scan; each one is a necessary condition for some detector.
-const AT = 1; // an email
+const AT = 1; // an email, or a URL with a password
 const EQ = 2; // a storage key or a `key=value` secret
 const NUMBER = 4; // 9+ digits (8 after `+`) in one loosely separated run, or a dotted quad
 const PAIR = 8; // `=` or `:` right after a letter that ends a secret key name, or a quote
@@ -128,7 +129,14 @@ export function detect(text: string): Span[] {
   if (found & JWT) detectJwts(text, out);
   if (found & EQ && n >= 88) detectStorageKeys(text, out);
   if (found & PAIR) detectSecretPairs(text, out);
-  if (found & AT) detectEmails(text, out);
+  if (found & AT) {
+    let closers: Set<number> | undefined;
+    detectUrlCredentials(text, out, (at) => {
+      closers ??= new Set();
+      closers.add(at);
+    });
+    detectEmails(text, out, closers);
+  }
   if (found & IBAN && n >= 15) detectIbans(text, out);
   if (found & NUMBER) detectNumbers(text, numberFrom, out);
   if (found & IPV6) detectIpv6(text, out);

@@ -40,10 +40,17 @@ function isCardLocalPart(s: string, start: number, end: number): boolean {
   return plausibleIssuer(firstFourDigits(s, start, end)) && luhnValid(s, start, end);
 }
 
-/** Finds `local@domain.tld` around each `@`. */
-export function detectEmails(s: string, out: Span[]): void {
+/**
+ * Finds `local@domain.tld` around each `@`. `skip` holds the `@`s that close a URL password:
+ * `user:pw@db.example.com` is a credential and a host, not an address.
+ */
+export function detectEmails(s: string, out: Span[], skip?: ReadonlySet<number>): void {
   let at = s.indexOf('@');
   while (at !== -1) {
+    if (skip?.has(at)) {
+      at = s.indexOf('@', at + 1);
+      continue;
+    }
     let l = at;
     while (l > 0 && isLocal(s.charCodeAt(l - 1))) l--;
     while (l < at && s.charCodeAt(l) === 46) l++;

@@ -1,6 +1,7 @@
 import { isIPv6 } from 'node:net';
 import type { Span } from '../types.js';
 import { isAlnum, isHex } from './chars.js';
+import { SpanIndex } from './span.js';
 
 function isV6Char(c: number): boolean {
   return isHex(c) || c === 58 || c === 46;
@@ -13,6 +14,7 @@ function isV6Char(c: number): boolean {
  */
 export function detectIpv6(s: string, out: Span[]): void {
   let from = 0;
+  let others: SpanIndex | undefined;
   for (;;) {
     const colon = s.indexOf(':', from);
     if (colon === -1) return;
@@ -24,11 +26,14 @@ export function detectIpv6(s: string, out: Span[]): void {
     while (r > l && s.charCodeAt(r - 1) === 46) r--;
     if (l > 0 && (isAlnum(s.charCodeAt(l - 1)) || s.charCodeAt(l - 1) === 95)) continue;
     if (r < s.length && (isAlnum(s.charCodeAt(r)) || s.charCodeAt(r) === 95)) continue;
+    // The longest address (`ffff:...:ffff:255.255.255.255`) has 45 characters.
+    if (r - l < 3 || r - l > 45) continue;
     let colons = 0;
     for (let i = l; i < r; i++) if (s.charCodeAt(i) === 58) colons++;
-    if (colons < 2 || r - l < 3) continue;
+    if (colons < 2) continue;
     // `4111 ... 0009::` is a card followed by colons, not an address that swallows its tail.
-    if (out.some((o) => o.dataClass !== 'pii.ip' && o.start < r && l < o.end)) continue;
+    others ??= new SpanIndex(out, (o) => o.dataClass !== 'pii.ip');
+    if (others.overlaps(l, r)) continue;
     if (isIPv6(s.slice(l, r))) out.push({ start: l, end: r, dataClass: 'pii.ip' });
   }
 }

@@ -1,7 +1,7 @@
 import type { Span } from '../types.js';
 import { firstFourDigits, luhnValid, plausibleIssuer } from './card.js';
 import { digitAt, isAlnum, isDigit, isHex } from './chars.js';
-import { coveredBy, overlapsAny } from './span.js';
+import { coveredBy, overlapsAny, SpanIndex } from './span.js';
 
 /**
  * Payment cards, US SSNs, phone numbers and IPv4 addresses in one pass: the text is cut into
@@ -59,18 +59,43 @@ function num(s: string, start: number, end: number): number {
   return v;
 }
 
+// The maximal hex token last measured: digits of one long token are asked about many times.
+let hexText: string | undefined;
+let hexStart = 0;
+let hexEnd = 0;
+let hexAll = false;
+
+function isHexOrDash(c: number): boolean {
+  return isHex(c) || c === 45;
+}
+
 /** UUIDs and hex digests contain digit runs that pass Luhn by chance; their digits are not cards. */
 function insideHexToken(s: string, start: number, end: number): boolean {
-  let l = start;
-  while (l > 0 && (isAlnum(s.charCodeAt(l - 1)) || s.charCodeAt(l - 1) === 45)) l--;
-  let r = end;
-  while (r < s.length && (isAlnum(s.charCodeAt(r)) || s.charCodeAt(r) === 45)) r++;
-  if (r - l < 32) return false;
-  for (let i = l; i < r; i++) {
-    const c = s.charCodeAt(i);
-    if (!isHex(c) && c !== 45) return false;
+  // A span holding a separator other than `-` cannot sit inside a hex token.
+  for (let i = start; i < end; i++) if (!isHexOrDash(s.charCodeAt(i))) return false;
+  if (hexText !== s || start < hexStart || end > hexEnd) {
+    let l = start;
+    while (l > 0 && (isAlnum(s.charCodeAt(l - 1)) || s.charCodeAt(l - 1) === 45)) l--;
+    let r = end;
+    while (r < s.length && (isAlnum(s.charCodeAt(r)) || s.charCodeAt(r) === 45)) r++;
+    let all = true;
+    for (let i = l; i < r && all; i++) all = isHexOrDash(s.charCodeAt(i));
+    hexText = s;
+    hexStart = l;
+    hexEnd = r;
+    hexAll = all;
   }
-  return true;
+  return hexAll && hexEnd - hexStart >= 32;
+}
+
+// Findings of the detectors that ran before this one, and where this run's own findings begin
+// in `out`; set per call. Findings of earlier runs end before the current run starts.
+let prior: SpanIndex | undefined;
+let runBase = 0;
+
+function conflicts(out: Span[], start: number, end: number, card: boolean): boolean {
+  if (card) return (prior?.covers(start, end) ?? false) || coveredBy(out, start, end, runBase);
+  return (prior?.overlaps(start, end) ?? false) || overlapsAny(out, start, end, runBase);
 }
 
 /**
@@ -78,7 +103,7 @@ function insideHexToken(s: string, start: number, end: number): boolean {
  * cover; the weaker shapes give way to anything already found that they touch.
  */
 function emit(s: string, start: number, end: number, dataClass: string, out: Span[]): boolean {
-  if (dataClass === 'pci.pan' ? coveredBy(out, start, end) : overlapsAny(out, start, end)) {
+  if (conflicts(out, start, end, dataClass === 'pci.pan')) {
     return dataClass === 'pci.pan';
   }
   // Weaker shapes must stand alone: `9e01 10000000` is a hex tail and an amount, not a phone.
@@ -212,6 +237,7 @@ function analyseRun(s: string, g: number, total: number, out: Span[]): void {
 /** Scans from `from`, the start of the first run that could match (the pre-scan knows it). */
 export function detectNumbers(s: string, from: number, out: Span[]): void {
   const n = s.length;
+  prior = out.length === 0 ? undefined : new SpanIndex(out);
   let i = from;
   while (i < n) {
     if (!isDigit(s.charCodeAt(i))) {
@@ -234,7 +260,10 @@ export function detectNumbers(s: string, from: number, out: Span[]): void {
       j += code & 3;
     }
     // Every shape needs 8+ digits, except a dotted quad (4 groups).
-    if (total >= 8 || g >= 4) analyseRun(s, g, total, out);
+    if (total >= 8 || g >= 4) {
+      runBase = out.length;
+      analyseRun(s, g, total, out);
+    }
     i = j;
   }
 }

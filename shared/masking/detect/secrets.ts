@@ -19,10 +19,17 @@ export function detectPrivateKeys(s: string, out: Span[]): void {
   }
 }
 
+/** `{"alg":"x"}` in base64url; no header is shorter. */
+const MIN_HEADER = 15;
+
 /** A header segment that decodes to a JSON object naming its `alg` makes a JWT. */
 function isJwtHeader(segment: string): boolean {
+  if (segment.length < MIN_HEADER) return false;
+  const text = Buffer.from(segment, 'base64url').toString('utf8');
+  // Most look-alikes fail here, without the cost of a thrown parse error.
+  if (!text.includes('"alg"')) return false;
   try {
-    const header: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    const header: unknown = JSON.parse(text);
     return (
       typeof header === 'object' && header !== null && typeof (header as { alg?: unknown }).alg === 'string'
     );
