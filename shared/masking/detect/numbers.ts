@@ -88,6 +88,21 @@ function insideHexToken(s: string, start: number, end: number): boolean {
   return hexAll && hexEnd - hexStart >= 32;
 }
 
+/**
+ * Either end of a spaced shape may belong to a UUID or digest the rest does not: in
+ * `0.01 00000000-0000-1000-...` the `01 00000000` is an amount and a UUID, not a phone.
+ */
+function endsInHexToken(s: string, start: number, end: number): boolean {
+  let firstEnd = start;
+  while (firstEnd < end && isHexOrDash(s.charCodeAt(firstEnd))) firstEnd++;
+  let lastStart = end;
+  while (lastStart > start && isHexOrDash(s.charCodeAt(lastStart - 1))) lastStart--;
+  return (
+    (firstEnd > start && insideHexToken(s, start, firstEnd)) ||
+    (lastStart < end && insideHexToken(s, lastStart, end))
+  );
+}
+
 // Findings of the detectors that ran before this one, and where this run's own findings begin
 // in `out`; set per call. Findings of earlier runs end before the current run starts.
 let prior: SpanIndex | undefined;
@@ -108,14 +123,15 @@ function emit(s: string, start: number, end: number, dataClass: string, out: Spa
   }
   // Weaker shapes must stand alone: `9e01 10000000` is a hex tail and an amount, not a phone.
   if (dataClass !== 'pci.pan' && (isAlnum(at(s, start - 1)) || isAlnum(at(s, end)))) return false;
-  if (dataClass !== 'pii.ip' && insideHexToken(s, start, end)) return false;
+  if (dataClass === 'pci.pan' && insideHexToken(s, start, end)) return false;
+  if (dataClass !== 'pci.pan' && dataClass !== 'pii.ip' && endsInHexToken(s, start, end)) return false;
   out.push({ start, end, dataClass });
   return true;
 }
 
 /**
  * 13–19 digits, ungrouped or grouped the way cards are printed (4-4-4-4, 4-6-5, 4-4-4-4-3):
- * a first group of 4, middle groups of 4–6, one kind of separator (space or dash).
+ * a first group of 4, middle groups of 4–6, a last group of at most 6, one kind of separator.
  */
 function matchCard(s: string, a: number, g: number, out: Span[]): number {
   const sp = a + 1 < g ? sep[a] : 0;
@@ -125,7 +141,14 @@ function matchCard(s: string, a: number, g: number, out: Span[]): number {
   for (let b = a; b < g; b++) {
     total += len(b);
     if (total > 19) break;
-    if (total >= 13 && plausibleIssuer(firstFourDigits(s, gs[a], ge[b])) && luhnValid(s, gs[a], ge[b])) {
+    // Printed groupings end in a short group: `6120 4722178245622` is a number and a card.
+    const ends = b === a || len(b) <= 6;
+    if (
+      total >= 13 &&
+      ends &&
+      plausibleIssuer(firstFourDigits(s, gs[a], ge[b])) &&
+      luhnValid(s, gs[a], ge[b])
+    ) {
       best = b;
     }
     if (!grouped || b + 1 >= g || sep[b] !== sp || (b > a && (len(b) < 4 || len(b) > 6))) break;
