@@ -129,14 +129,7 @@ export function detect(text: string): Span[] {
   if (found & JWT) detectJwts(text, out);
   if (found & EQ && n >= 88) detectStorageKeys(text, out);
   if (found & PAIR) detectSecretPairs(text, out);
-  if (found & AT) {
-    let closers: Set<number> | undefined;
-    detectUrlCredentials(text, out, (at) => {
-      closers ??= new Set();
-      closers.add(at);
-    });
-    detectEmails(text, out, closers);
-  }
+  if (found & AT) detectEmails(text, out, detectUrlCredentials(text, out));
   if (found & IBAN && n >= 15) detectIbans(text, out);
   if (found & NUMBER) detectNumbers(text, numberFrom, out);
   if (found & IPV6) detectIpv6(text, out);

@@ -28,40 +28,35 @@ function endsAuthority(c: number): boolean {
 }
 
 /**
- * Calls `found` with the index of each `@` that closes a password, after pushing the span.
- * Forward searches are cached and only ever move right, so a long text full of `://` costs
- * linear time.
+ * Pushes a span per password and returns the positions of the `@`s that close them (so the
+ * email detector leaves `pw@host` alone), or undefined when there are none. Forward searches
+ * are remembered and only ever move right, so a long text full of `://` costs linear time.
  */
-export function detectUrlCredentials(s: string, out: Span[], found: (at: number) => void): void {
+export function detectUrlCredentials(s: string, out: Span[]): Set<number> | undefined {
+  let from = s.indexOf('://');
+  if (from === -1) return undefined;
   const n = s.length;
-  let nextAt = -2; // cached s.indexOf('@', p) for the last p asked
-  let nextEnd = -1; // cached position of the next URL-ending character
-  const atFrom = (p: number) => {
-    if (nextAt !== -1 && nextAt < p) nextAt = s.indexOf('@', p);
-    return nextAt;
-  };
-  const endFrom = (p: number) => {
-    if (nextEnd < p) {
-      nextEnd = p;
-      while (nextEnd < n && !endsUrl(s.charCodeAt(nextEnd))) nextEnd++;
-    }
-    return nextEnd;
-  };
-  let from = 0;
+  let closers: Set<number> | undefined;
+  let nextAt = -2; // s.indexOf('@', p) for the last p asked, -1 when there is none
+  let nextEnd = -1; // the next URL-ending character at or after the last p asked
   for (;;) {
     const sep = s.indexOf('://', from);
-    if (sep === -1) return;
+    if (sep === -1) return closers;
     from = sep + 3;
     if (sep === 0 || !isSchemeChar(s.charCodeAt(sep - 1))) continue;
     let colon = sep + 3;
     while (colon < n && !endsUser(s.charCodeAt(colon))) colon++;
     if (colon >= n || s.charCodeAt(colon) !== 58) continue;
     const start = colon + 1;
-    const firstAt = atFrom(start);
-    if (firstAt === -1) return;
-    const end = endFrom(start);
-    if (firstAt > end) {
-      from = Math.max(from, end);
+    if (nextAt !== -1 && nextAt < start) nextAt = s.indexOf('@', start);
+    const firstAt = nextAt;
+    if (firstAt === -1) return closers;
+    if (nextEnd < start) {
+      nextEnd = start;
+      while (nextEnd < n && !endsUrl(s.charCodeAt(nextEnd))) nextEnd++;
+    }
+    if (firstAt > nextEnd) {
+      from = Math.max(from, nextEnd);
       continue;
     }
     let port = start;
@@ -72,7 +67,8 @@ export function detectUrlCredentials(s: string, out: Span[], found: (at: number)
     const at = s.lastIndexOf('@', authEnd - 1);
     if (at > start) {
       out.push({ start, end: at, dataClass: 'secret' });
-      found(at);
+      closers ??= new Set();
+      closers.add(at);
     }
     from = at + 1;
   }
