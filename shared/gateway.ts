@@ -34,6 +34,28 @@ export interface GatewayDeps {
   now?: () => Date;
   newId?: () => string;
   version?: string;
+  /** Where server-side failures are reported (their causes never reach the caller). */
+  log?: (event: GatewayLogEvent) => void;
+}
+
+export interface GatewayLogEvent {
+  level: 'error';
+  requestId: string;
+  code: string;
+  status: number;
+  message: string;
+  cause: string | undefined;
+}
+
+/** One JSON line on stderr: the Functions host ships it to Application Insights. */
+function logToStderr(event: GatewayLogEvent): void {
+  console.error(JSON.stringify({ source: 'agentgate', ...event }));
+}
+
+function describeCause(error: unknown): string | undefined {
+  const cause = error instanceof Error && error.cause !== undefined ? error.cause : undefined;
+  if (cause === undefined) return undefined;
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }
 
 export interface Gateway {
@@ -77,6 +99,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? (() => crypto.randomUUID());
   const connections = new Map(deps.config.connections.map((c) => [c.id, c]));
+  const log = deps.log ?? logToStderr;
+
+  function report(requestId: string, e: GatewayError): void {
+    if (e.status < 500) return;
+    log({
+      level: 'error',
+      requestId,
+      code: e.code,
+      status: e.status,
+      message: e.message,
+      cause: describeCause(e),
+    });
+  }
 
   /**
    * Writes the audit record, then returns the response. When the record cannot be written
@@ -105,6 +140,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           cause,
         },
       );
+      report(trace.requestId, failure);
       return errorResponse(trace.requestId, failure, { 'server-timing': timer.header() }).response;
     }
     response.headers['server-timing'] = timer.header();
@@ -119,6 +155,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     headers: Record<string, string> = {},
   ) {
     const { response, error: e } = errorResponse(trace.requestId, error, headers);
+    report(trace.requestId, e);
     return finish(trace, timer, response, { errorCode: e.code, rowsReturned: 0, truncated: false });
   }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpRequest } from '../../functions/sdk.js';
 import { parseConfig } from '../../shared/config/connections.js';
-import { createGateway, type Gateway } from '../../shared/gateway.js';
+import { createGateway, type Gateway, type GatewayLogEvent } from '../../shared/gateway.js';
 import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '../../shared/identity/index.js';
 import { createMasker } from '../../shared/masking/index.js';
 import { loadPolicyEngine } from '../../shared/policy/index.js';
@@ -14,6 +14,8 @@ export const POLICY_DIR = join(import.meta.dirname, '..', '..', 'policies');
 
 export interface Fixture {
   gateway: Gateway;
+  /** Server-side failures the gateway reported (instead of printing them). */
+  logged: GatewayLogEvent[];
   audit: MemoryAuditStore;
   connector: FakeConnector;
   issuer: DevIssuer;
@@ -38,7 +40,9 @@ export async function gatewayFixture(): Promise<Fixture> {
       },
     ],
   });
+  const logged: GatewayLogEvent[] = [];
   const gateway = createGateway({
+    log: (event) => logged.push(event),
     verifier: createTokenVerifier({
       dev: { issuer: issuer.issuer, audience: issuer.audience, keys: issuer.keys },
     }),
@@ -48,7 +52,14 @@ export async function gatewayFixture(): Promise<Fixture> {
     audit,
     masker: createMasker({ tokenKey: 'unit-test-masking-key-0123456789' }),
   });
-  return { gateway, audit, connector, issuer, agentToken: await issuer.mint({ agent: 'unit-agent' }) };
+  return {
+    gateway,
+    logged,
+    audit,
+    connector,
+    issuer,
+    agentToken: await issuer.mint({ agent: 'unit-agent' }),
+  };
 }
 
 export function queryRequest(token: string, body: unknown, connection = 'demo'): HttpRequest {

@@ -53,6 +53,7 @@ describe('gateway query pipeline (fail closed)', () => {
     assert.equal((res.body as { error: { code: string } }).error.code, 'audit_unavailable');
     assert.equal((res.body as { rows?: unknown }).rows, undefined);
     assert.doesNotMatch(JSON.stringify(res.body), /4111/);
+    assert.ok(f.logged.some((e) => e.code === 'audit_unavailable'));
   });
 
   test('a denied statement never reaches the target, not even as an EXPLAIN', async () => {
@@ -123,6 +124,9 @@ describe('gateway query pipeline (fail closed)', () => {
     );
     assert.equal(res2.status, 500);
     assert.doesNotMatch(JSON.stringify(res2.body), /secret host/, 'unexpected errors leak nothing');
+    const event = f.logged.find((e) => e.code === 'internal');
+    assert.ok(event, 'the operator sees the failure in the log');
+    assert.match(event.cause ?? '', /socket hang up/);
   });
 
   test('bad bodies are refused with clear codes', async () => {
