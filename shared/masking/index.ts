@@ -15,7 +15,10 @@ export type { ColumnPlan, Masker, MaskerOptions, MaskingReport, MaskResultInput,
 
 /** Sensitive spans in `text` (sorted, overlaps merged into the most restrictive class). */
 export function detect(text: string): Span[] {
-  return detectSpans(text).slice();
+  // Copied so callers cannot touch the detector's arrays; the shared empty answer is frozen,
+  // and slicing a frozen array takes a slow path, so that case gets a fresh literal instead.
+  const spans = detectSpans(text);
+  return spans.length === 0 ? [] : spans.slice();
 }
 
 let keyless: Masker | undefined;

@@ -2,6 +2,7 @@ import { GatewayError } from '../errors.js';
 import type { Row } from '../types.js';
 import { applyToValue } from './apply.js';
 import { compareClasses } from './classes.js';
+import { ColumnMemo, MIN_REMEMBERED_LENGTH } from './memo.js';
 import { buildOperatorTable, type Operator, type OperatorTable, revealRank } from './operators.js';
 import { type ScanContext, scanString, scanValue, setOwn } from './scan.js';
 import { createTokenizer } from './token.js';
@@ -86,6 +87,8 @@ export function createMasker(options: MaskerOptions = {}): Masker {
     // string identity check. A row with other keys just falls back to the map.
     const shapeKeys: string[] = [];
     const shapeActions: Action[] = [];
+    const memos = new Map<string, ColumnMemo>();
+    const shapeMemos: ColumnMemo[] = [];
     let cellsMasked = 0;
     let column: string | undefined;
     const rows: Row[] = new Array(input.rows.length);
@@ -103,7 +106,14 @@ export function createMasker(options: MaskerOptions = {}): Masker {
             action = actions.get(key) ?? SCAN;
             shapeKeys[k] = key;
             shapeActions[k] = action;
+            let memo = memos.get(key);
+            if (memo === undefined) {
+              memo = new ColumnMemo();
+              memos.set(key, memo);
+            }
+            shapeMemos[k] = memo;
           }
+          const memo = shapeMemos[k];
           k++;
           if (action.kind === 'clear') continue;
           const value = row[key];
@@ -115,14 +125,19 @@ export function createMasker(options: MaskerOptions = {}): Masker {
               byClass[action.dataClass] = (byClass[action.dataClass] ?? 0) + 1;
             }
           } else {
-            masked = scanValue(value, ctx);
+            // Strings are nearly every cell: going straight to the text scan keeps this call site
+            // monomorphic instead of passing through the type switch.
+            if (typeof value !== 'string') masked = scanValue(value, ctx);
+            else if (memo.active && value.length >= MIN_REMEMBERED_LENGTH) masked = memo.scan(value, ctx);
+            else masked = scanString(value, ctx);
             const hits = ctx.hits;
             if (hits.length > 0) {
               cellsMasked++;
-              for (const c of hits) {
+              for (let h = 0; h < hits.length; h++) {
+                const c = hits[h];
                 byClass[c] = (byClass[c] ?? 0) + 1;
                 const seen = columns[key];
-                if (seen === undefined || compareClasses(c, seen) < 0) columns[key] = c;
+                if (seen === undefined || (c !== seen && compareClasses(c, seen) < 0)) columns[key] = c;
               }
               ctx.hits = [];
             }

@@ -32,6 +32,13 @@ function hit(ctx: ScanContext, dataClass: string): void {
 export function scanString(text: string, ctx: ScanContext): string | null {
   const spans = detect(text);
   if (spans.length === 0) return text;
+  // A cell that is one finding end to end (an address column, an IP column) needs no splicing.
+  if (spans.length === 1 && spans[0].start === 0 && spans[0].end === text.length) {
+    const dataClass = spans[0].dataClass;
+    if (ctx.unmasked.has(dataClass)) return text;
+    hit(ctx, dataClass);
+    return applyToString(text, ctx.operators.forClass(dataClass), ctx.tokenize);
+  }
   let out = '';
   let last = 0;
   for (const span of spans) {

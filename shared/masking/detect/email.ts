@@ -13,19 +13,20 @@ function isDomainChar(c: number): boolean {
 
 /** Labels separated by single dots, no label edged by `-`, alphabetic TLD of 2+ letters. */
 function validDomain(s: string, start: number, end: number): boolean {
-  let labelStart = start;
+  // One read per character: the previous one is carried along instead of read again.
+  let prev = 46;
   let dots = 0;
-  for (let i = start; i <= end; i++) {
-    if (i === end || s.charCodeAt(i) === 46) {
-      if (i === labelStart) return false;
-      if (s.charCodeAt(labelStart) === 45 || s.charCodeAt(i - 1) === 45) return false;
-      if (i < end) dots++;
-      labelStart = i + 1;
-    }
+  let tldStart = start;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (prev === 46 || prev === 45) return false;
+      dots++;
+      tldStart = i + 1;
+    } else if (c === 45 && prev === 46) return false;
+    prev = c;
   }
-  if (dots === 0) return false;
-  const tldStart = s.lastIndexOf('.', end - 1) + 1;
-  if (end - tldStart < 2) return false;
+  if (dots === 0 || prev === 46 || prev === 45 || end - tldStart < 2) return false;
   for (let i = tldStart; i < end; i++) {
     const c = s.charCodeAt(i) | 32;
     if (c < 97 || c > 122) return false;

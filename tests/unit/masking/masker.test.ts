@@ -236,4 +236,44 @@ describe('maskResult', () => {
       e: bytes,
     });
   });
+
+  test('repeated values give the same cells and counts as values seen once', () => {
+    const texts = [
+      'Paid with card 4111 1111 1111 1111, receipt sent.',
+      'Call back on (415) 555-0132 or mail ana.silva@contoso.com',
+      'Nothing sensitive in this one.',
+    ];
+    // A repeating column, then one that repeats at first and stops, then one that never does.
+    const rows: Row[] = Array.from({ length: 300 }, (_, i) => ({
+      rep: texts[i % texts.length],
+      drift: i < 100 ? texts[i % 2] : `order ${i} paid with 4111-1111-1111-1111 from 10.0.0.${i % 250}`,
+      uniq: `user${i}@example.org wrote from 192.168.${i % 256}.1`,
+    }));
+    const nullPhones = createMasker({ tokenKey: KEY, operators: { 'pii.phone': 'null' } });
+    for (const m of [masker, nullPhones]) {
+      const { rows: out, report } = m.maskResult({
+        columns: cols('rep', 'drift', 'uniq'),
+        rows,
+        plan: [],
+        unmasked: none,
+      });
+      const byClass: Record<string, number> = {};
+      let cellsMasked = 0;
+      rows.forEach((row, i) => {
+        for (const key of ['rep', 'drift', 'uniq']) {
+          const one = m.maskResult({
+            columns: cols(key),
+            rows: [{ [key]: row[key] }],
+            plan: [],
+            unmasked: none,
+          });
+          assert.deepEqual(out[i][key], one.rows[0][key], `row ${i} ${key}`);
+          cellsMasked += one.report.cellsMasked;
+          for (const [c, n] of Object.entries(one.report.byClass)) byClass[c] = (byClass[c] ?? 0) + n;
+        }
+      });
+      assert.equal(report.cellsMasked, cellsMasked);
+      assert.deepEqual(report.byClass, byClass);
+    }
+  });
 });
