@@ -191,7 +191,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   async function query(req: ApiRequest): Promise<ApiResponse> {
     const timer = new StageTimer();
-    const connectionId = req.params.connection ?? null;
+    // Route values are attacker-chosen; ids are at most 63 characters, so anything longer is
+    // unknown, and only a bounded prefix of it goes into the audit record.
+    const routeId = req.params.connection ?? null;
+    const connectionId = routeId !== null && routeId.length > 128 ? `${routeId.slice(0, 128)}…` : routeId;
     const trace = newTrace('query', connectionId);
 
     try {

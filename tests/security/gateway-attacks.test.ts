@@ -110,3 +110,14 @@ describe('local host routing', () => {
     assert.equal(matchRoute('v1/audit', '/v1/audit/extra'), null);
   });
 });
+
+describe('attacker-chosen route values', () => {
+  test('a huge connection id is not found, and only a bounded prefix reaches the audit record', async () => {
+    const f = await gatewayFixture();
+    const id = 'x'.repeat(10_000);
+    const res = await f.gateway.query(queryRequest(f.agentToken, { sql: 'select 1' }, id));
+    assert.equal(res.status, 404);
+    const [record] = f.audit.all();
+    assert.ok((record.connection ?? '').length <= 129);
+  });
+});
