@@ -272,7 +272,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
         decision.obligations.maxRows ?? Infinity,
       );
       const result: QueryResult = await timer.time('execute', () =>
-        connector.execute(body.sql, params, { maxRows, statementTimeoutMs: conn.statementTimeoutMs }),
+        connector.execute(body.sql, params, {
+          maxRows,
+          statementTimeoutMs: conn.statementTimeoutMs,
+          plainQuery: facts.statementKinds.every((kind) => kind === 'SelectStmt'),
+        }),
       );
 
       const { rows, report } = await timer.time('mask', () =>

@@ -4,6 +4,12 @@ export interface ExecuteOptions {
   /** Row cap: the connector fetches maxRows + 1 to report truncation and returns at most maxRows. */
   maxRows: number;
   statementTimeoutMs: number;
+  /**
+   * The caller's analysis says the statement is a plain query (SELECT, VALUES, TABLE), so a
+   * connector may run it as a cursor without preparing a fallback. A wrong hint fails the
+   * request; it never widens what runs.
+   */
+  plainQuery?: boolean;
 }
 
 /** A fully qualified source column, resolved from the engine's catalog. */

@@ -65,6 +65,28 @@ export function runConnectorContract(name: string, makeTarget: () => Promise<Con
       );
     });
 
+    it('runs a plain query the same way when told it is one, and caps it', async () => {
+      const sql = 'select id from customers where id <= $1 order by id';
+      const hinted = await db.execute(sql, [5], { ...LIMITS, maxRows: 3, plainQuery: true });
+      const plain = await db.execute(sql, [5], { ...LIMITS, maxRows: 3 });
+      assert.deepEqual(hinted.rows, plain.rows);
+      assert.equal(hinted.truncated, true);
+      assert.equal(hinted.rowCount, 3);
+    });
+
+    it('a wrong plain-query hint fails the request instead of running anything else', async () => {
+      await assert.rejects(
+        db.execute('show server_version', [], { ...LIMITS, plainQuery: true }),
+        (e: unknown) => e instanceof GatewayError && e.code === 'query_failed',
+      );
+      await assert.rejects(
+        db.execute('delete from orders where id = 1', [], { ...LIMITS, plainQuery: true }),
+        (e: unknown) => e instanceof GatewayError && (e.code === 'query_failed' || e.code === 'forbidden'),
+      );
+      const still = await db.execute('select count(id) as n from orders where id = 1', [], LIMITS);
+      assert.equal(Number(still.rows[0]?.n), 1);
+    });
+
     it('keeps both values when two columns share a name', async () => {
       const r = await db.execute(
         'select c.id, o.id from customers c join orders o on o.customer_id = c.id order by o.id limit 1',

@@ -36,18 +36,31 @@ function checkMaxRows(maxRows: number): number {
  * a data-modifying WITH) the statement runs as it is under the same read-only transaction,
  * which refuses writes, and the cap is applied on the client.
  */
-function fetchCapped(sql: string, params: readonly unknown[], maxRows: number): Work<QueryResult> {
+function fetchCapped(
+  sql: string,
+  params: readonly unknown[],
+  maxRows: number,
+  plainQuery: boolean,
+): Work<QueryResult> {
   const limit = checkMaxRows(maxRows);
   return async (run) => {
-    await run(oneStatement('SAVEPOINT agentgate_cursor', []));
     let result: Awaited<ReturnType<typeof run>>;
-    try {
+    const viaCursor = async () => {
       await run(oneStatement(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${sql}`, params));
-      result = await run(oneStatement(`FETCH FORWARD ${limit + 1} FROM ${CURSOR}`, [], 'array'));
-    } catch (e) {
-      if (!rejectedAsCursor(e)) throw e;
-      await run(oneStatement('ROLLBACK TO SAVEPOINT agentgate_cursor', []));
-      result = await run(oneStatement(sql, params, 'array'));
+      return run(oneStatement(`FETCH FORWARD ${limit + 1} FROM ${CURSOR}`, [], 'array'));
+    };
+    if (plainQuery) {
+      // A plain query always fits a cursor: no savepoint round trip for a fallback.
+      result = await viaCursor();
+    } else {
+      await run(oneStatement('SAVEPOINT agentgate_cursor', []));
+      try {
+        result = await viaCursor();
+      } catch (e) {
+        if (!rejectedAsCursor(e)) throw e;
+        await run(oneStatement('ROLLBACK TO SAVEPOINT agentgate_cursor', []));
+        result = await run(oneStatement(sql, params, 'array'));
+      }
     }
     const columns = columnsFromFields(result.fields ?? []);
     const arrays = (result.rows as unknown[][]).slice(0, limit + 1);
@@ -103,7 +116,7 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Conn
       return await inReadOnlyTransaction(
         pool,
         opts.statementTimeoutMs,
-        fetchCapped(sql, params, opts.maxRows),
+        fetchCapped(sql, params, opts.maxRows, opts.plainQuery === true),
       );
     },
 
