@@ -3,7 +3,7 @@ import { buildAuditRecord, type RequestTrace } from './audit/build-record.js';
 import type { ConnectionConfig, GatewayConfig } from './config/connections.js';
 import type { Connector } from './connectors/connector.js';
 import { connectionResource, prepareQueryDecision } from './decide-query.js';
-import { GatewayError, InvalidTokenError, toGatewayError } from './errors.js';
+import { GatewayError, InvalidTokenError } from './errors.js';
 import { type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from './http/api.js';
 import { readJsonBody } from './http/body.js';
 import { StageTimer } from './http/timing.js';
@@ -189,22 +189,39 @@ export function createGateway(deps: GatewayDeps): Gateway {
     };
   }
 
-  async function query(req: ApiRequest): Promise<ApiResponse> {
+  /**
+   * The frame every audited route shares: authenticate (401, audited when the token had a
+   * JWT shape), run the route with the principal, and turn any failure into an audited
+   * error response.
+   */
+  async function audited(
+    req: ApiRequest,
+    action: string,
+    connection: string | null,
+    run: (trace: RequestTrace, timer: StageTimer, principal: Principal) => Promise<ApiResponse>,
+  ): Promise<ApiResponse> {
     const timer = new StageTimer();
+    const trace = newTrace(action, connection);
+    let principal: Principal;
+    try {
+      principal = await authenticate(req, timer);
+    } catch (e) {
+      return unauthenticated(trace, timer, req, e);
+    }
+    trace.principal = principal;
+    try {
+      return await run(trace, timer, principal);
+    } catch (e) {
+      return fail(trace, timer, e);
+    }
+  }
+
+  async function query(req: ApiRequest): Promise<ApiResponse> {
     // Route values are attacker-chosen; ids are at most 63 characters, so anything longer is
     // unknown, and only a bounded prefix of it goes into the audit record.
     const routeId = req.params.connection ?? null;
     const connectionId = routeId !== null && routeId.length > 128 ? `${routeId.slice(0, 128)}…` : routeId;
-    const trace = newTrace('query', connectionId);
-
-    try {
-      trace.principal = await authenticate(req, timer);
-    } catch (e) {
-      return unauthenticated(trace, timer, req, e);
-    }
-    const principal = trace.principal;
-
-    try {
+    return audited(req, 'query', connectionId, async (trace, timer, principal) => {
       const body = await readJsonBody(req, queryBodySchema, MAX_BODY_BYTES);
       trace.statement = body.sql;
       trace.purpose = body.purpose ?? null;
@@ -298,9 +315,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         rowsReturned: rows.length,
         truncated: result.truncated,
       });
-    } catch (e) {
-      return fail(trace, timer, e);
-    }
+    });
   }
 
   async function maskResult(
@@ -394,15 +409,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
 
   async function searchAudit(req: ApiRequest): Promise<ApiResponse> {
-    const timer = new StageTimer();
-    const trace = newTrace('audit.read', null);
-    try {
-      trace.principal = await authenticate(req, timer);
-    } catch (e) {
-      return unauthenticated(trace, timer, req, e);
-    }
-    const principal = trace.principal;
-    try {
+    return audited(req, 'audit.read', null, async (trace, timer, principal) => {
       const raw = Object.fromEntries(req.query.entries());
       const parsed = auditQuerySchema.safeParse(raw);
       if (!parsed.success) {
@@ -439,9 +446,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         rowsReturned: page.records.length,
         truncated: false,
       });
-    } catch (e) {
-      return fail(trace, timer, toGatewayError(e));
-    }
+    });
   }
 
   async function health(_req: ApiRequest): Promise<ApiResponse> {
