@@ -39,3 +39,46 @@ test('npm run build produces a bundle that Node loads, with its WASM files and p
   assert.ok(out.check.policies > 5, 'shipped policies load from the bundle');
   assert.equal(out.check.parsed, 'read');
 });
+
+test('the bundled Azure composition root starts from app settings and answers without Azure', async () => {
+  // Relies on dist/ from the test above (tests in one file run in order).
+  const { mkdtemp, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'agentgate-bundle-'));
+  const config = join(dir, 'agentgate.config.yaml');
+  await writeFile(
+    config,
+    'connections:\n  - id: sales\n    engine: postgres\n    environment: prod\n    target: { host: db.example.com, database: sales, user: agentgate, auth: entra }\n',
+  );
+  // Plain objects stand in for HttpRequest/InvocationContext: the handlers only use the
+  // structural ApiRequest surface. Nothing here reaches the network: health needs no store,
+  // and a request without a token is refused before any key or store is touched.
+  const script = `const m = await import(${JSON.stringify(join(root, 'dist/functions/index.js'))});
+    const req = (method, url, params = {}) => ({ method, url, params, query: new URL(url).searchParams,
+      headers: new Headers({ 'content-type': 'application/json' }), text: async () => '{"sql":"select 1"}' });
+    const ctx = { error: (...a) => console.error(...a) };
+    const health = await m.routes.find((r) => r.name === 'health').handler(req('GET', 'http://h/api/health'), ctx);
+    const query = await m.routes.find((r) => r.name === 'query').handler(
+      req('POST', 'http://h/api/v1/connections/sales/query', { connection: 'sales' }), ctx);
+    console.log(JSON.stringify({ health: health.status, query: query.status, www: query.headers['www-authenticate'] }));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      AGENTGATE_CONFIG: config,
+      AGENTGATE_AUTH_TENANTS: '11111111-1111-1111-1111-111111111111',
+      AGENTGATE_AUTH_AUDIENCES: 'api://agentgate',
+      COSMOS__accountEndpoint: 'https://127.0.0.1:9/',
+      AGENTGATE_MASKING_KEY: 'bundle-test-masking-key-0123456789',
+      AZURE_CLIENT_ID: '22222222-2222-2222-2222-222222222222',
+    },
+  });
+  const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+    health: number;
+    query: number;
+    www: string;
+  };
+  assert.equal(out.health, 200, 'the gateway was built from settings, policies and config inside the bundle');
+  assert.equal(out.query, 401);
+  assert.match(out.www, /^Bearer realm="agentgate"/);
+});
