@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { buildAuditRecord, type RequestTrace } from './audit/build-record.js';
 import type { ConnectionConfig, GatewayConfig } from './config/connections.js';
 import type { Connector } from './connectors/connector.js';
+import { WITHHELD, withholdDataInDbMessage } from './db-error-message.js';
 import { connectionResource, prepareQueryDecision } from './decide-query.js';
 import { GatewayError, InvalidTokenError } from './errors.js';
 import { type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from './http/api.js';
@@ -289,11 +290,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
         decision.obligations.maxRows ?? Infinity,
       );
       const result: QueryResult = await timer.time('execute', () =>
-        connector.execute(body.sql, params, {
-          maxRows,
-          statementTimeoutMs: conn.statementTimeoutMs,
-          plainQuery: facts.statementKinds.every((kind) => kind === 'SelectStmt'),
-        }),
+        connector
+          .execute(body.sql, params, {
+            maxRows,
+            statementTimeoutMs: conn.statementTimeoutMs,
+            plainQuery: facts.statementKinds.every((kind) => kind === 'SelectStmt'),
+          })
+          .catch((e: unknown) => {
+            throw withholdDataInError(e, body.sql, clear);
+          }),
       );
 
       const { rows, report } = await timer.time('mask', () =>
@@ -316,6 +321,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
         truncated: result.truncated,
       });
     });
+  }
+
+  /**
+   * The target's message is passed on for statement errors, so it goes through the same
+   * protections as rows: quoted values not written by the caller are withheld, and the
+   * content detectors run over what is left.
+   */
+  function withholdDataInError(e: unknown, sql: string, clear: Set<string>): unknown {
+    if (!(e instanceof GatewayError) || (e.code !== 'query_failed' && e.code !== 'forbidden')) return e;
+    const text = withholdDataInDbMessage(e.message, sql);
+    const masked = deps.masker.maskText(text, clear) ?? WITHHELD;
+    return new GatewayError(e.code, masked, { cause: e, ...(e.details ? { details: e.details } : {}) });
   }
 
   async function maskResult(

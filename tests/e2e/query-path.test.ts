@@ -282,4 +282,18 @@ describe('query path end to end (local host)', () => {
     assert.equal(byColumn.get('public.orders.amount'), undefined);
     assert.equal(byColumn.get('public.customers.created_at'), undefined);
   });
+
+  test('a database error does not leak the value that caused it', async () => {
+    const sql = 'select full_name::int as n from customers where id = 1';
+    const steward = await query(
+      'demo',
+      { sql: 'select full_name from customers where id = 1' },
+      await host.issuer.mint({ user: 'sam', groups: ['data-stewards'] }),
+    );
+    const name = (steward.json.rows as Array<{ full_name: string }>)[0].full_name;
+    const { res, json } = await query('demo', { sql });
+    assert.equal(res.status, 422, JSON.stringify(json));
+    const message = (json.error as { message: string }).message;
+    assert.ok(!message.includes(name), `the error must not carry ${name}: ${message}`);
+  });
 });
