@@ -18,6 +18,7 @@ type Action = { kind: 'clear' } | { kind: 'mask'; dataClass: string; op: Operato
 
 const SCAN: Action = { kind: 'scan' };
 const CLEAR: Action = { kind: 'clear' };
+const REDACT_WHOLE: Operator = { kind: 'redact' };
 
 /** Among the classes the caller may not see, the one whose operator reveals least. */
 function chooseClass(
@@ -45,9 +46,13 @@ function actionsFor(
   ops: OperatorTable,
 ): Map<string, Action> {
   const candidates = new Map<string, string[]>();
+  const derived = new Set<string>();
   for (const p of plan) {
     const list = candidates.get(p.column) ?? [];
-    if (p.kind === 'classified') list.push(...p.candidates, p.dataClass);
+    if (p.kind === 'classified') {
+      list.push(...p.candidates, p.dataClass);
+      if (p.via === 'expression') derived.add(p.column);
+    }
     candidates.set(p.column, list);
   }
   const actions = new Map<string, Action>();
@@ -57,10 +62,19 @@ function actionsFor(
       continue;
     }
     const dataClass = chooseClass(classes, unmasked, ops);
-    actions.set(
-      column,
-      dataClass === undefined ? CLEAR : { kind: 'mask', dataClass, op: ops.forClass(dataClass) },
-    );
+    if (dataClass === undefined) {
+      actions.set(column, CLEAR);
+      continue;
+    }
+    // A value computed from a masked column is not that value: showing part of it, or a
+    // token of it, can reveal the column by inference (`case when card_number like '4%'
+    // then 'yes' else 'no' end`). Derived columns are redacted whole unless nulled.
+    const op = ops.forClass(dataClass);
+    actions.set(column, {
+      kind: 'mask',
+      dataClass,
+      op: derived.has(column) && op.kind !== 'null' ? REDACT_WHOLE : op,
+    });
   }
   return actions;
 }

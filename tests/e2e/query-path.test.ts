@@ -296,4 +296,15 @@ describe('query path end to end (local host)', () => {
     const message = (json.error as { message: string }).message;
     assert.ok(!message.includes(name), `the error must not carry ${name}: ${message}`);
   });
+
+  test('a value computed from a masked column is redacted whole, so it cannot be inferred', async () => {
+    const sql =
+      "select id, case when card_number like '4%' then 'visa' else 'other' end as brand, length(email) as n from customers where id < 40 order by id";
+    const { res, json } = await query('demo', { sql });
+    assert.equal(res.status, 200, JSON.stringify(json));
+    const rows = json.rows as Array<{ brand: unknown; n: unknown }>;
+    assert.equal(new Set(rows.map((r) => JSON.stringify(r.brand))).size, 1, 'every brand looks the same');
+    assert.equal(new Set(rows.map((r) => JSON.stringify(r.n))).size, 1, 'every length looks the same');
+    assert.equal((json.masking as { columns: Record<string, string> }).columns.brand, 'pci.pan');
+  });
 });
