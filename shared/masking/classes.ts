@@ -37,6 +37,11 @@ export const DATA_CLASS_PATTERN = /^[a-z][a-z0-9_.-]*$/;
 
 const ORDER = new Map<string, number>(BUILTIN_CLASSES.map((c, i) => [c, i]));
 
+/** Position of a built-in class in `BUILTIN_CLASSES` (lower is more restrictive), or -1. */
+export function builtinIndex(dataClass: string): number {
+  return ORDER.get(dataClass) ?? -1;
+}
+
 export function isBuiltinClass(dataClass: string): dataClass is BuiltinClass {
   return ORDER.has(dataClass);
 }

@@ -1,10 +1,10 @@
 import { GatewayError } from '../errors.js';
 import type { Row } from '../types.js';
 import { applyToValue } from './apply.js';
-import { compareClasses } from './classes.js';
+import { BUILTIN_CLASSES, compareClasses } from './classes.js';
 import { ColumnMemo, MIN_REMEMBERED_LENGTH } from './memo.js';
 import { buildOperatorTable, type Operator, type OperatorTable, revealRank } from './operators.js';
-import { type ScanContext, scanString, scanValue, setOwn } from './scan.js';
+import { firstClass, newScanContext, scanString, scanValue, setOwn } from './scan.js';
 import { createTokenizer } from './token.js';
 import type { ColumnPlan, Masker, MaskerOptions, MaskingReport, MaskResultInput } from './types.js';
 
@@ -79,6 +79,13 @@ function actionsFor(
   return actions;
 }
 
+/** What a result has shown of one content-scanned column so far. */
+interface ColumnState {
+  memo: ColumnMemo;
+  /** Classes found in the column, as `ScanContext.hits` bits. */
+  found: number;
+}
+
 function failed(cause: unknown, column: string | undefined): GatewayError {
   return new GatewayError('masking_failed', 'Masking failed; the result was withheld.', {
     cause,
@@ -93,7 +100,7 @@ export function createMasker(options: MaskerOptions = {}): Masker {
   function maskResult(input: MaskResultInput): { rows: Row[]; report: MaskingReport } {
     const actions = actionsFor(input.plan, input.unmasked, operators);
     for (const c of input.columns) if (!actions.has(c.name)) actions.set(c.name, SCAN);
-    const ctx: ScanContext = { operators, tokenize, unmasked: input.unmasked, hits: [] };
+    const ctx = newScanContext(operators, tokenize, input.unmasked);
     const byClass: Record<string, number> = {};
     const columns: Record<string, string> = {};
     for (const [name, action] of actions) if (action.kind === 'mask') columns[name] = action.dataClass;
@@ -101,8 +108,12 @@ export function createMasker(options: MaskerOptions = {}): Masker {
     // string identity check. A row with other keys just falls back to the map.
     const shapeKeys: string[] = [];
     const shapeActions: Action[] = [];
-    const memos = new Map<string, ColumnMemo>();
-    const shapeMemos: ColumnMemo[] = [];
+    const states = new Map<string, ColumnState>();
+    const shapeStates: ColumnState[] = [];
+    // Scanned cells per built-in class, added to `byClass` at the end; the keys are put in
+    // when a class is first found, so `byClass` lists classes in the order they were met.
+    const scanCounts = new Int32Array(BUILTIN_CLASSES.length);
+    let ordered = 0;
     let cellsMasked = 0;
     let column: string | undefined;
     const rows: Row[] = new Array(input.rows.length);
@@ -120,14 +131,14 @@ export function createMasker(options: MaskerOptions = {}): Masker {
             action = actions.get(key) ?? SCAN;
             shapeKeys[k] = key;
             shapeActions[k] = action;
-            let memo = memos.get(key);
-            if (memo === undefined) {
-              memo = new ColumnMemo();
-              memos.set(key, memo);
+            let state = states.get(key);
+            if (state === undefined) {
+              state = { memo: new ColumnMemo(), found: 0 };
+              states.set(key, state);
             }
-            shapeMemos[k] = memo;
+            shapeStates[k] = state;
           }
-          const memo = shapeMemos[k];
+          const state = shapeStates[k];
           k++;
           if (action.kind === 'clear') continue;
           const value = row[key];
@@ -142,18 +153,20 @@ export function createMasker(options: MaskerOptions = {}): Masker {
             // Strings are nearly every cell: going straight to the text scan keeps this call site
             // monomorphic instead of passing through the type switch.
             if (typeof value !== 'string') masked = scanValue(value, ctx);
-            else if (memo.active && value.length >= MIN_REMEMBERED_LENGTH) masked = memo.scan(value, ctx);
+            else if (state.memo.active && value.length >= MIN_REMEMBERED_LENGTH)
+              masked = state.memo.scan(value, ctx);
             else masked = scanString(value, ctx);
             const hits = ctx.hits;
-            if (hits.length > 0) {
+            if (hits !== 0) {
               cellsMasked++;
-              for (let h = 0; h < hits.length; h++) {
-                const c = hits[h];
-                byClass[c] = (byClass[c] ?? 0) + 1;
-                const seen = columns[key];
-                if (seen === undefined || (c !== seen && compareClasses(c, seen) < 0)) columns[key] = c;
+              for (let bits = hits; bits !== 0; bits &= bits - 1) scanCounts[31 - Math.clz32(bits & -bits)]++;
+              for (; ordered < ctx.order.length; ordered++) byClass[ctx.order[ordered]] ??= 0;
+              // Built-in classes rank by bit: the lowest bit found is the most restrictive.
+              if ((hits & ~state.found) !== 0) {
+                state.found |= hits;
+                columns[key] = firstClass(state.found);
               }
-              ctx.hits = [];
+              ctx.hits = 0;
             }
           }
           if (masked !== value) {
@@ -165,6 +178,9 @@ export function createMasker(options: MaskerOptions = {}): Masker {
       }
     } catch (e) {
       throw failed(e, column);
+    }
+    for (let i = 0; i < scanCounts.length; i++) {
+      if (scanCounts[i] !== 0) byClass[BUILTIN_CLASSES[i]] += scanCounts[i];
     }
     return { rows, report: { columns, cellsMasked, byClass } };
   }
@@ -179,7 +195,7 @@ export function createMasker(options: MaskerOptions = {}): Masker {
 
   function maskText(text: string, unmasked: ReadonlySet<string> = new Set()): string | null {
     try {
-      return scanString(text, { operators, tokenize, unmasked, hits: [] });
+      return scanString(text, newScanContext(operators, tokenize, unmasked));
     } catch (e) {
       throw failed(e, undefined);
     }

@@ -16,10 +16,8 @@ export const MIN_REMEMBERED_LENGTH = 12;
 
 interface Answer {
   masked: string | null;
-  hits: readonly string[];
+  hits: number;
 }
-
-const NO_HITS: readonly string[] = Object.freeze([]);
 
 export class ColumnMemo {
   private readonly answers = new Map<string, Answer>();
@@ -29,7 +27,7 @@ export class ColumnMemo {
 
   /**
    * `scanString(text, ctx)`, with the classes found added to `ctx.hits` as the scan would.
-   * Called per whole cell, when `ctx.hits` is still empty, so all it holds after a scan is
+   * Called per whole cell, when `ctx.hits` is still 0, so all it holds after a scan is
    * this text's.
    */
   scan(text: string, ctx: ScanContext): string | null {
@@ -37,15 +35,13 @@ export class ColumnMemo {
     let masked: string | null;
     if (known !== undefined) {
       this.repeats++;
-      for (let i = 0; i < known.hits.length; i++) {
-        if (!ctx.hits.includes(known.hits[i])) ctx.hits.push(known.hits[i]);
-      }
+      // Every class of a remembered answer was seen when it was first scanned.
+      ctx.hits |= known.hits;
       masked = known.masked;
     } else {
       masked = scanString(text, ctx);
       if (this.answers.size < MAX_ENTRIES) {
-        const hits = ctx.hits.length === 0 ? NO_HITS : ctx.hits.slice();
-        this.answers.set(text, { masked, hits });
+        this.answers.set(text, { masked, hits: ctx.hits });
       }
     }
     if (++this.lookups === WINDOW) {

@@ -1,5 +1,5 @@
 import { applyToString, applyToValue, isBinary } from './apply.js';
-import { compareClasses } from './classes.js';
+import { BUILTIN_CLASSES, builtinIndex, compareClasses } from './classes.js';
 import { detect } from './detect/detect.js';
 import { isSecretKeyName } from './detect/pairs.js';
 import type { OperatorTable } from './operators.js';
@@ -15,8 +15,35 @@ export interface ScanContext {
   tokenize: Tokenize | undefined;
   /** Classes the caller may see in clear. */
   unmasked: ReadonlySet<string>;
-  /** Classes found in the current cell; the caller resets it per cell. */
-  hits: string[];
+  /**
+   * Classes found in the current cell, one bit per index in `BUILTIN_CLASSES` (detectors only
+   * report built-in classes); the caller resets it per cell. A number, not a list: a list
+   * cost an allocation per masked cell.
+   */
+  hits: number;
+  /** Every class found so far in the result, as bits, and in the order first found. */
+  seen: number;
+  order: string[];
+}
+
+export function newScanContext(
+  operators: OperatorTable,
+  tokenize: Tokenize | undefined,
+  unmasked: ReadonlySet<string>,
+): ScanContext {
+  return { operators, tokenize, unmasked, hits: 0, seen: 0, order: [] };
+}
+
+/** Bit of a built-in class in `ScanContext.hits`. */
+export function classBit(dataClass: string): number {
+  const i = builtinIndex(dataClass);
+  if (i < 0) throw new TypeError(`not a built-in data class: ${dataClass}`);
+  return 1 << i;
+}
+
+/** Class of the lowest bit set in `bits`: the most restrictive one. */
+export function firstClass(bits: number): string {
+  return BUILTIN_CLASSES[31 - Math.clz32(bits & -bits)];
 }
 
 /** JSON nested deeper than this is refused rather than half-scanned. */
@@ -25,7 +52,17 @@ const MAX_DEPTH = 64;
 const MIN_SCANNED_INTEGER = 1e12;
 
 function hit(ctx: ScanContext, dataClass: string): void {
-  if (!ctx.hits.includes(dataClass)) ctx.hits.push(dataClass);
+  const bit = classBit(dataClass);
+  ctx.hits |= bit;
+  if ((ctx.seen & bit) === 0) {
+    ctx.seen |= bit;
+    ctx.order.push(dataClass);
+  }
+}
+
+/** Most callers may see nothing in clear: the empty set is not asked. */
+function visible(ctx: ScanContext, dataClass: string): boolean {
+  return ctx.unmasked.size !== 0 && ctx.unmasked.has(dataClass);
 }
 
 /** Text with detected spans replaced; null when an operator of a span is `null`. */
@@ -35,14 +72,14 @@ export function scanString(text: string, ctx: ScanContext): string | null {
   // A cell that is one finding end to end (an address column, an IP column) needs no splicing.
   if (spans.length === 1 && spans[0].start === 0 && spans[0].end === text.length) {
     const dataClass = spans[0].dataClass;
-    if (ctx.unmasked.has(dataClass)) return text;
+    if (visible(ctx, dataClass)) return text;
     hit(ctx, dataClass);
     return applyToString(text, ctx.operators.forClass(dataClass), ctx.tokenize);
   }
   let out = '';
   let last = 0;
   for (const span of spans) {
-    if (ctx.unmasked.has(span.dataClass)) continue;
+    if (visible(ctx, span.dataClass)) continue;
     const op = ctx.operators.forClass(span.dataClass);
     const replaced = applyToString(text.slice(span.start, span.end), op, ctx.tokenize);
     if (replaced === null) {
@@ -81,7 +118,7 @@ function scanBinary(value: ArrayBuffer | ArrayBufferView, ctx: ScanContext): unk
   if (bytes.byteLength < 3) return value;
   let worst: string | undefined;
   for (const span of detect(utf8.decode(bytes))) {
-    if (ctx.unmasked.has(span.dataClass)) continue;
+    if (visible(ctx, span.dataClass)) continue;
     hit(ctx, span.dataClass);
     if (worst === undefined || compareClasses(span.dataClass, worst) < 0) worst = span.dataClass;
   }

@@ -1,6 +1,7 @@
 import type { Span } from '../types.js';
 import { firstFourDigits, luhnValid, plausibleIssuer } from './card.js';
 import { digitAt, isAlnum, isDigit, isHex } from './chars.js';
+import type { NumberRuns } from './prescan.js';
 import { coveredBy, overlapsAny, SpanIndex } from './span.js';
 
 /**
@@ -257,12 +258,48 @@ function analyseRun(s: string, g: number, total: number, out: Span[]): void {
   }
 }
 
-/** Scans from `from`, the start of the first run that could match (the pre-scan knows it). */
-export function detectNumbers(s: string, from: number, out: Span[]): void {
-  const n = s.length;
+/** Reads only the runs the pre-scan kept: text between them cannot hold a number shape. */
+export function detectNumbers(s: string, runs: NumberRuns, out: Span[]): void {
   prior = out.length === 0 ? undefined : new SpanIndex(out);
+  for (let r = 0; r < runs.count; r++) {
+    const to = runs.groupTo[r];
+    if (to < 0) readRuns(s, runs.starts[r], runs.ends[r], out);
+    else joinGroups(s, runs, runs.groupFrom[r], to, out);
+  }
+}
+
+/**
+ * `readRuns` over groups the pre-scan already found: consecutive groups belong to one run
+ * when a single separator joins them, which only the characters between them can tell.
+ */
+function joinGroups(s: string, runs: NumberRuns, from: number, to: number, out: Span[]): void {
+  let k = from;
+  while (k < to) {
+    let g = 0;
+    let total = 0;
+    for (;;) {
+      const start = runs.groupStarts[k];
+      const end = runs.groupEnds[k];
+      gs[g] = start;
+      ge[g] = end;
+      total += end - start;
+      g++;
+      k++;
+      const code = g < MAX_GROUPS && k < to ? readSep(s, end) : 0;
+      if (code === 0) break;
+      sep[g - 1] = code >> 2;
+    }
+    if (total >= 8 || g >= 4) {
+      runBase = out.length;
+      analyseRun(s, g, total, out);
+    }
+  }
+}
+
+/** Cuts s[from, to) into runs of digit groups joined by single separators and matches each. */
+function readRuns(s: string, from: number, to: number, out: Span[]): void {
   let i = from;
-  while (i < n) {
+  while (i < to) {
     if (!isDigit(s.charCodeAt(i))) {
       i++;
       continue;
@@ -272,7 +309,7 @@ export function detectNumbers(s: string, from: number, out: Span[]): void {
     let j = i;
     for (;;) {
       const start = j;
-      while (j < n && isDigit(s.charCodeAt(j))) j++;
+      while (j < to && isDigit(s.charCodeAt(j))) j++;
       gs[g] = start;
       ge[g] = j;
       total += j - start;
