@@ -2,7 +2,7 @@ import { applyToString, applyToValue, isBinary } from './apply.js';
 import { BUILTIN_CLASSES, builtinIndex, compareClasses } from './classes.js';
 import { detect } from './detect/detect.js';
 import { isSecretKeyName } from './detect/pairs.js';
-import type { OperatorTable } from './operators.js';
+import type { Operator, OperatorTable } from './operators.js';
 import type { Tokenize } from './token.js';
 
 /**
@@ -24,6 +24,8 @@ export interface ScanContext {
   /** Every class found so far in the result, as bits, and in the order first found. */
   seen: number;
   order: string[];
+  /** Operator per index in `BUILTIN_CLASSES`, looked up once rather than per finding. */
+  builtinOps: Operator[];
 }
 
 export function newScanContext(
@@ -31,14 +33,14 @@ export function newScanContext(
   tokenize: Tokenize | undefined,
   unmasked: ReadonlySet<string>,
 ): ScanContext {
-  return { operators, tokenize, unmasked, hits: 0, seen: 0, order: [] };
+  const builtinOps = BUILTIN_CLASSES.map((c) => operators.forClass(c));
+  return { operators, tokenize, unmasked, hits: 0, seen: 0, order: [], builtinOps };
 }
 
-/** Bit of a built-in class in `ScanContext.hits`. */
-export function classBit(dataClass: string): number {
+function classIndex(dataClass: string): number {
   const i = builtinIndex(dataClass);
   if (i < 0) throw new TypeError(`not a built-in data class: ${dataClass}`);
-  return 1 << i;
+  return i;
 }
 
 /** Class of the lowest bit set in `bits`: the most restrictive one. */
@@ -51,8 +53,8 @@ const MAX_DEPTH = 64;
 /** Card numbers need 13 digits; smaller integers cannot hold anything we detect. */
 const MIN_SCANNED_INTEGER = 1e12;
 
-function hit(ctx: ScanContext, dataClass: string): void {
-  const bit = classBit(dataClass);
+function hit(ctx: ScanContext, dataClass: string, index = classIndex(dataClass)): void {
+  const bit = 1 << index;
   ctx.hits |= bit;
   if ((ctx.seen & bit) === 0) {
     ctx.seen |= bit;
@@ -73,22 +75,20 @@ export function scanString(text: string, ctx: ScanContext): string | null {
   if (spans.length === 1 && spans[0].start === 0 && spans[0].end === text.length) {
     const dataClass = spans[0].dataClass;
     if (visible(ctx, dataClass)) return text;
-    hit(ctx, dataClass);
-    return applyToString(text, ctx.operators.forClass(dataClass), ctx.tokenize);
+    const index = classIndex(dataClass);
+    hit(ctx, dataClass, index);
+    return applyToString(text, ctx.builtinOps[index], ctx.tokenize);
   }
   let out = '';
   let last = 0;
   for (const span of spans) {
     if (visible(ctx, span.dataClass)) continue;
-    const op = ctx.operators.forClass(span.dataClass);
-    const replaced = applyToString(text.slice(span.start, span.end), op, ctx.tokenize);
-    if (replaced === null) {
-      hit(ctx, span.dataClass);
-      return null;
-    }
+    const index = classIndex(span.dataClass);
+    const replaced = applyToString(text.slice(span.start, span.end), ctx.builtinOps[index], ctx.tokenize);
+    hit(ctx, span.dataClass, index);
+    if (replaced === null) return null;
     out += text.slice(last, span.start) + replaced;
     last = span.end;
-    hit(ctx, span.dataClass);
   }
   return last === 0 ? text : out + text.slice(last);
 }

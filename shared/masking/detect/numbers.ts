@@ -249,11 +249,14 @@ function analyseRun(s: string, g: number, total: number, out: Span[]): void {
     }
   }
   for (let a = 0; a < g; a++) {
-    let b = matchSsn(s, a, g, out);
-    if (b < 0) b = matchInternational(s, a, g, out);
-    if (b < 0) b = matchNanp(s, a, g, out);
-    if (b < 0) b = matchTrunk(s, a, g, out);
-    if (b < 0) b = matchIpv4(s, a, g, out);
+    // Each shape's first test, asked here: most groups start no shape and call nothing.
+    const first = len(a);
+    const ssnOrNanp = first === 3 && a + 2 < g;
+    let b = ssnOrNanp ? matchSsn(s, a, g, out) : -1;
+    if (b < 0 && a === 0) b = matchInternational(s, a, g, out);
+    if (b < 0 && ssnOrNanp) b = matchNanp(s, a, g, out);
+    if (b < 0 && first >= 2 && first <= 5 && digitAt(s, gs[a]) === 0) b = matchTrunk(s, a, g, out);
+    if (b < 0 && a + 3 < g && sep[a] === DOT) b = matchIpv4(s, a, g, out);
     if (b >= 0) a = b;
   }
 }

@@ -14,9 +14,10 @@ export const IPV6 = 64; // `::`, or 7+ colons
 export const DASH = 128; // a PEM armour line
 export const SCHEME = 256; // `://`, which a URL with a password needs
 
-// What the main loop must stop for. Letters, spaces and most punctuation are 0 and cost one
-// well-predicted branch: prose alternates letters and spaces, and a loop that told those two
-// apart (spaces may sit inside numbers) mispredicted at every word boundary.
+// What the main loop must stop for below `A` (above it only `J` matters). Spaces count as
+// nothing here although they may sit inside numbers: the digit loop reads those itself, and
+// the rare run that needs what stood before it looks back. Prose is mostly letters and
+// spaces; a loop that treated spaces apart paid for it at every word.
 const SKIP = 0;
 const STOP_DIGIT = 1;
 const STOP_DASH = 2;
@@ -26,13 +27,9 @@ for (let c = 48; c <= 57; c++) STOP[c] = STOP_DIGIT;
 STOP[45] = STOP_DASH;
 for (const ch of ':=@J') STOP[ch.charCodeAt(0)] = STOP_MARK;
 
-// Inside a digit run: what continues it. Separators may sit inside a number (space - . ( ) +).
-const OTHER = 0;
-const DIGIT = 1;
-const SEP = 2;
-const RUN = new Uint8Array(65536);
-for (let c = 48; c <= 57; c++) RUN[c] = DIGIT;
-for (const ch of ' -.()+') RUN[ch.charCodeAt(0)] = SEP;
+// Inside a digit run, besides digits: separators that may sit inside a number (space - . ( ) +).
+const SEP = new Uint8Array(65536);
+for (const ch of ' -.()+') SEP[ch.charCodeAt(0)] = 1;
 
 // Last letter of a secret key name (d t n y e g), or a quote closing a quoted key.
 const KEY_END = new Uint8Array(65536);
@@ -58,25 +55,17 @@ export interface NumberRuns {
   count: number;
 }
 // Reused across calls: detection is synchronous, so no call can interleave.
+const GROUP_STARTS = new Int32Array(MAX_GROUPS);
+const GROUP_ENDS = new Int32Array(MAX_GROUPS);
 export const numberRuns: NumberRuns = {
   starts: new Int32Array(MAX_RUNS),
   ends: new Int32Array(MAX_RUNS),
   groupFrom: new Int32Array(MAX_RUNS),
   groupTo: new Int32Array(MAX_RUNS),
-  groupStarts: new Int32Array(MAX_GROUPS),
-  groupEnds: new Int32Array(MAX_GROUPS),
+  groupStarts: GROUP_STARTS,
+  groupEnds: GROUP_ENDS,
   count: 0,
 };
-/** Groups recorded so far in this text, kept or not; may pass MAX_GROUPS (then not stored). */
-let groups = 0;
-
-function addGroup(start: number, end: number): void {
-  if (groups < MAX_GROUPS) {
-    numberRuns.groupStarts[groups] = start;
-    numberRuns.groupEnds[groups] = end;
-  }
-  groups++;
-}
 
 /** `://` at the colon at `i`. */
 function isScheme(text: string, i: number): boolean {
@@ -98,6 +87,7 @@ function judgeRun(
   start: number,
   end: number,
   firstGroup: number,
+  groups: number,
   digits: number,
   dots: number,
   plus: boolean,
@@ -105,7 +95,7 @@ function judgeRun(
   // What stands before the run only matters to a run of 4 to 8 digits.
   for (let k = start - 1; digits >= 4 && digits <= 8 && k >= 0; k--) {
     const c = text.charCodeAt(k);
-    if (RUN[c] !== SEP) break;
+    if (SEP[c] === 0) break;
     if (c === 46) dots++;
     else if (c === 43) plus = true;
   }
@@ -130,10 +120,13 @@ export function prescan(text: string): number {
   const n = text.length;
   let found = 0;
   let colons = 0;
+  // Digit groups seen so far, kept or not; past MAX_GROUPS they are counted but not stored.
+  let groups = 0;
   numberRuns.count = 0;
-  groups = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
+    // Letters and everything above them, bar `J`, are skipped without a table read.
+    if (c >= 65 && c !== 74) continue;
     const stop = STOP[c];
     if (stop === SKIP) continue;
     if (stop === STOP_DIGIT) {
@@ -141,30 +134,32 @@ export function prescan(text: string): number {
       // Only the digit that starts a run can follow a letter.
       if (i >= 2 && isUpperAt(text, i - 1) && isUpperAt(text, i - 2)) found |= IBAN;
       const firstGroup = groups;
-      let groupStart = i;
-      let digits = 1;
+      let digits = 0;
       let dots = 0;
       let plus = false;
       let d = 0;
-      for (i++; i < n; i++) {
-        d = text.charCodeAt(i);
-        const kind = RUN[d];
-        if (kind === DIGIT) {
-          digits++;
-          if (groupStart < 0) groupStart = i;
-          continue;
+      // A group of digits, then the separators before the next group, until something else.
+      for (;;) {
+        const groupStart = i;
+        for (i++; i < n; i++) {
+          d = text.charCodeAt(i);
+          if (d < 48 || d > 57) break;
         }
-        if (groupStart >= 0) {
-          addGroup(groupStart, i);
-          groupStart = -1;
+        digits += i - groupStart;
+        if (groups < MAX_GROUPS) {
+          GROUP_STARTS[groups] = groupStart;
+          GROUP_ENDS[groups] = i;
         }
-        if (kind === OTHER) break;
-        if (d === 46) dots++;
-        else if (d === 45) found |= DASH;
-        else if (d === 43) plus = true;
+        groups++;
+        while (i < n && SEP[d] === 1) {
+          if (d === 46) dots++;
+          else if (d === 45) found |= DASH;
+          else if (d === 43) plus = true;
+          if (++i < n) d = text.charCodeAt(i);
+        }
+        if (i >= n || d < 48 || d > 57) break;
       }
-      if (groupStart >= 0) addGroup(groupStart, i);
-      if (judgeRun(text, start, i, firstGroup, digits, dots, plus)) found |= NUMBER;
+      if (judgeRun(text, start, i, firstGroup, groups, digits, dots, plus)) found |= NUMBER;
       else groups = firstGroup;
       // The character that ended the run may be a mark. After a digit, a mark only counts for
       // itself: no key name, `::` or `eyJ` ends in a digit.
