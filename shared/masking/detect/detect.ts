@@ -18,31 +18,54 @@ import { detectUrlCredentials } from './url.js';
 // Shared empty answer for the common case; frozen so no caller can fill it by mistake.
 const NONE = Object.freeze([]) as unknown as Span[];
 
-/** Sensitive spans in `text`, sorted, overlaps merged into the most restrictive class. */
+// Where the detectors put their findings, reused: a fresh list per flagged cell was most of
+// what a scan allocated. Detection is synchronous, so no call can interleave. Emptied with
+// pop, which keeps the capacity (setting the length to 0 gives it back and costs more).
+const found: Span[] = [];
+
+function clear(list: Span[]): void {
+  while (list.length > 0) list.pop();
+}
+
+/**
+ * Sensitive spans in `text`, sorted, overlaps merged into the most restrictive class. The
+ * list may be reused by the next call: read it before detecting again (the package's public
+ * `detect` hands out a copy).
+ */
 export function detect(text: string): Span[] {
   const n = text.length;
   if (n < 3) return NONE;
-  const found = prescan(text);
-  if (found === 0 || (found === DASH && n < 40)) return NONE;
-  const out: Span[] = [];
+  const hints = prescan(text);
+  if (hints === 0 || (hints === DASH && n < 40)) return NONE;
+  const out = found;
+  // It still holds the previous text's findings, which its caller has read by now.
+  clear(out);
   // Secrets first: their values often look like numbers, emails or base64 noise.
-  if (found & DASH && n >= 40) detectPrivateKeys(text, out);
-  if (found & JWT) detectJwts(text, out);
-  if (found & EQ && n >= 88) detectStorageKeys(text, out);
-  if (found & PAIR) detectSecretPairs(text, out);
-  if (found & AT) {
+  if (hints & DASH && n >= 40) detectPrivateKeys(text, out);
+  if (hints & JWT) detectJwts(text, out);
+  if (hints & EQ && n >= 88) detectStorageKeys(text, out);
+  if (hints & PAIR) detectSecretPairs(text, out);
+  if (hints & AT) {
     // A password's closing `@` is not an address: URLs go first and tell the email detector.
-    detectEmails(text, out, found & SCHEME ? detectUrlCredentials(text, out) : undefined);
+    detectEmails(text, out, hints & SCHEME ? detectUrlCredentials(text, out) : undefined);
   }
-  if (found & IBAN && n >= 15) detectIbans(text, out);
-  if (found & NUMBER) detectNumbers(text, numberRuns, out);
-  if (found & IPV6) detectIpv6(text, out);
+  if (hints & IBAN && n >= 15) detectIbans(text, out);
+  if (hints & NUMBER) detectNumbers(text, numberRuns, out);
+  if (hints & IPV6) detectIpv6(text, out);
   return out.length === 0 ? NONE : merge(out);
+}
+
+function inOrder(a: Span, b: Span): number {
+  return a.start - b.start || b.end - a.end;
 }
 
 function merge(spans: Span[]): Span[] {
   if (spans.length === 1) return spans;
-  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  // Detectors report left to right, so a list is often in order already; the sort is stable,
+  // so skipping it then changes nothing.
+  let sorted = true;
+  for (let i = 1; i < spans.length && sorted; i++) sorted = inOrder(spans[i - 1], spans[i]) <= 0;
+  if (!sorted) spans.sort(inOrder);
   const merged: Span[] = [];
   let cur = { ...spans[0] };
   for (let i = 1; i < spans.length; i++) {

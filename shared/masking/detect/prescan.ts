@@ -22,7 +22,7 @@ const SKIP = 0;
 const STOP_DIGIT = 1;
 const STOP_DASH = 2;
 const STOP_MARK = 3; // `:` `=` `@` `J`: looked at together with the characters before it
-const STOP = new Uint8Array(65536);
+const STOP = new Uint8Array(65);
 for (let c = 48; c <= 57; c++) STOP[c] = STOP_DIGIT;
 STOP[45] = STOP_DASH;
 for (const ch of ':=@J') STOP[ch.charCodeAt(0)] = STOP_MARK;
