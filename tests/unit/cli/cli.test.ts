@@ -83,71 +83,37 @@ describe('agentgate CLI', () => {
   });
 
   test('policy check prints the outcome, policy ids and reasons without executing', async () => {
-    const star = await run([
-      'policy',
-      'check',
-      '--connection',
-      'demo',
-      '--as',
-      'agent:bot',
-      '--sql',
-      'select * from customers',
-    ]);
-    assert.equal(star.code, 0);
-    const denied = JSON.parse(star.out) as { outcome: string; policyIds: string[]; reasons: string[] };
+    const check = async (sql: string, ...extra: string[]) => {
+      const r = await run([
+        'policy',
+        'check',
+        '--connection',
+        'demo',
+        '--as',
+        'agent:bot',
+        '--sql',
+        sql,
+        ...extra,
+      ]);
+      assert.equal(r.code, 0, r.err);
+      return JSON.parse(r.out) as { outcome: string; policyIds: string[]; reasons: string[] };
+    };
+
+    const denied = await check('select * from customers');
     assert.equal(denied.outcome, 'deny');
     assert.deepEqual(denied.policyIds, ['agent-no-select-star-prod']);
     assert.ok(denied.reasons[0].length > 0);
 
-    const read = JSON.parse(
-      (
-        await run([
-          'policy',
-          'check',
-          '--connection',
-          'demo',
-          '--as',
-          'agent:bot',
-          '--sql',
-          'select id from customers where id = 1',
-          '--estimated-rows',
-          '1',
-        ])
-      ).out,
-    ) as { outcome: string; policyIds: string[] };
+    const read = await check('select id from customers where id = 1', '--estimated-rows', '1');
     assert.equal(read.outcome, 'allow');
     assert.deepEqual(read.policyIds, ['agent-read']);
 
     // Without a planner estimate the size is unknown, and unknown fails closed.
-    const unknown = await run([
-      'policy',
-      'check',
-      '--connection',
-      'demo',
-      '--as',
-      'agent:bot',
-      '--sql',
-      'select id from customers where id = 1',
-    ]);
-    assert.equal((JSON.parse(unknown.out) as { outcome: string }).outcome, 'approval');
-
-    const bulk = JSON.parse(
-      (
-        await run([
-          'policy',
-          'check',
-          '--connection',
-          'demo',
-          '--as',
-          'agent:bot',
-          '--sql',
-          'select id, city from customers',
-          '--estimated-rows',
-          '5000',
-        ])
-      ).out,
-    ) as { outcome: string };
-    assert.equal(bulk.outcome, 'approval');
+    assert.equal((await check('select id from customers where id = 1')).outcome, 'approval');
+    assert.equal(
+      (await check('select id, city from customers', '--estimated-rows', '5000')).outcome,
+      'approval',
+    );
 
     const bad = await run(['policy', 'check', '--connection', 'demo', '--as', 'robot', '--sql', 'select 1']);
     assert.equal(bad.code, 1);
