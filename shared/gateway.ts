@@ -96,6 +96,27 @@ function looksLikeBearerJwt(header: string | null): boolean {
   return header !== null && /^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(header.trim());
 }
 
+/** A connection is listed when a plain one-row read would not be denied outright. */
+const NEUTRAL_READ = {
+  engine: 'postgres' as const,
+  statementCount: 1,
+  effect: 'read' as const,
+  statementKinds: ['SelectStmt'],
+  tables: [],
+  columns: {},
+  functions: [],
+  dangerousFunctions: [],
+  selectStar: false,
+  starTables: [],
+  hasWhere: false,
+  whereTriviallyTrue: false,
+  limit: 1,
+  into: false,
+  predicateColumns: [],
+  outputs: [],
+  fingerprint: '',
+} satisfies StatementFacts;
+
 export function createGateway(deps: GatewayDeps): Gateway {
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? (() => crypto.randomUUID());
@@ -370,33 +391,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const header = { 'www-authenticate': wwwAuthenticate(e instanceof InvalidTokenError ? e : undefined) };
       return errorResponse(requestId, e, header).response;
     }
-    // A connection is listed when a plain single-table read would not be denied outright.
-    const neutral = {
-      engine: 'postgres' as const,
-      statementCount: 1,
-      effect: 'read' as const,
-      statementKinds: ['SelectStmt'],
-      tables: [],
-      columns: {},
-      functions: [],
-      dangerousFunctions: [],
-      selectStar: false,
-      starTables: [],
-      hasWhere: false,
-      whereTriviallyTrue: false,
-      limit: 1,
-      into: false,
-      predicateColumns: [],
-      outputs: [],
-      fingerprint: '',
-    } satisfies StatementFacts;
     const visible = deps.config.connections.filter((c) => {
       const d = deps.policy.decide({
         principal,
         action: 'query',
         resource: connectionResource(c),
         context: queryContext(
-          { ...neutral, engine: c.engine },
+          { ...NEUTRAL_READ, engine: c.engine },
           {
             estimatedRows: 1,
             requestedMaxRows: 1,

@@ -1,4 +1,4 @@
-import type { Decision, Effect, Outcome, PrincipalKind } from '../types.js';
+import type { Effect, Outcome, PrincipalKind } from '../types.js';
 
 /**
  * One audit record per request (and later per approval step). It is written through the
@@ -45,5 +45,3 @@ export interface AuditRecord {
   purpose: string | null;
   durationMs: number;
 }
-
-export type DecisionSummary = Pick<Decision, 'outcome' | 'policyIds' | 'reasons'>;
