@@ -5,7 +5,9 @@ import type { Principal } from '../types.js';
 import { extractBearerToken } from './bearer.js';
 import type { KeyResolver } from './key-resolver.js';
 import { principalFromClaims } from './principal.js';
+import { DEFAULT_TOKEN_CACHE_ENTRIES, MAX_TOKEN_CACHE_AGE_SEC, VerifiedTokenCache } from './token-cache.js';
 import { tokenFailureReason } from './token-failure.js';
+import { tokenDigests } from './token-identity.js';
 import { type TrustedIssuer, trustedIssuers } from './trusted-issuers.js';
 
 export { wwwAuthenticate } from './bearer.js';
@@ -19,11 +21,23 @@ export interface TokenVerifierOptions {
   now?: () => Date;
   /** Allowed clock skew for `exp` / `nbf`, in seconds (default 60). */
   clockToleranceSec?: number;
+  /**
+   * The cache of verified tokens: at most `maxEntries` tokens (default 10,000; 0 turns it
+   * off), each for at most `maxAgeSec` seconds (default and ceiling 600) and never past its
+   * `exp` (plus the clock tolerance).
+   */
+  tokenCache?: { maxEntries?: number; maxAgeSec?: number };
 }
 
 export interface TokenVerifier {
   /** Resolves the caller, or rejects with InvalidTokenError whatever went wrong. */
   verify(authorization: string | null | undefined): Promise<Principal>;
+}
+
+/** The verifier `createTokenVerifier` makes: a TokenVerifier whose cache can be looked at. */
+export interface CachingTokenVerifier extends TokenVerifier {
+  /** How many tokens the cache holds now (one per `tokenIdentity`, whatever the signature spelling). */
+  cachedTokens(): number;
 }
 
 const keyResolver = z.custom<KeyResolver>((v) => typeof v === 'function', 'expected a key resolver function');
@@ -41,25 +55,47 @@ const optionsSchema = z
     dev: z.strictObject({ issuer: z.url(), audience: z.string().min(1), keys: keyResolver }).optional(),
     now: z.custom<() => Date>((v) => typeof v === 'function', 'expected a function').optional(),
     clockToleranceSec: z.number().int().min(0).max(300).default(60),
+    tokenCache: z
+      .strictObject({
+        maxEntries: z.number().int().min(0).max(1_000_000).default(DEFAULT_TOKEN_CACHE_ENTRIES),
+        maxAgeSec: z.number().int().min(1).max(MAX_TOKEN_CACHE_AGE_SEC).default(MAX_TOKEN_CACHE_AGE_SEC),
+      })
+      .default({ maxEntries: DEFAULT_TOKEN_CACHE_ENTRIES, maxAgeSec: MAX_TOKEN_CACHE_AGE_SEC }),
   })
   .refine(
     (o) => o.entra !== undefined || o.dev !== undefined,
     'configure at least one issuer (entra or dev)',
   );
 
-/** Checks the options once; misuse is a TypeError at start-up, never a per-request surprise. */
-export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+/**
+ * Checks the options once; misuse is a TypeError at start-up, never a per-request surprise.
+ *
+ * A token seen before with exactly the same bytes skips jose. A token whose `header.payload`
+ * is cached but whose signature is spelled differently (an ES256 (r, n - s), a re-encoded
+ * last character) is verified with jose like any new token and, if it passes, maps to the
+ * cached principal: the signing input names the token, the signature only has to be valid.
+ * A token that fails is never cached and leaves the cache as it was.
+ */
+export function createTokenVerifier(options: TokenVerifierOptions): CachingTokenVerifier {
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`);
     throw new TypeError(`Invalid token verifier options: ${issues.join('; ')}`);
   }
-  const { entra, dev, now, clockToleranceSec } = parsed.data;
+  const { entra, dev, now, clockToleranceSec, tokenCache } = parsed.data;
   const issuers = trustedIssuers(entra, dev);
+  const cache = new VerifiedTokenCache({ ...tokenCache, clockToleranceSec });
 
   return {
     async verify(authorization) {
       const token = extractBearerToken(authorization);
+      // One reading of the clock for the cache and for jose, so both judge the same instant.
+      const currentDate = now?.() ?? new Date();
+      const nowMs = currentDate.getTime();
+      const { identity, signature } = tokenDigests(token);
+      const cached = cache.hit(identity, signature, nowMs);
+      if (cached !== undefined) return cached;
+
       const trusted = routeByIssuer(token, issuers);
       let payload: JWTPayload;
       try {
@@ -70,7 +106,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           algorithms: trusted.algorithms,
           requiredClaims: ['exp'],
           clockTolerance: clockToleranceSec,
-          currentDate: now?.(),
+          currentDate,
         }));
       } catch (e) {
         throw new InvalidTokenError(tokenFailureReason(e), e);
@@ -78,8 +114,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (trusted.tenantId !== undefined && !sameTenant(payload.tid, trusted.tenantId)) {
         throw new InvalidTokenError('tenant_mismatch');
       }
-      return principalFromClaims(payload, trusted.issuer);
+      const principal = principalFromClaims(payload, trusted.issuer);
+      // jose has checked that exp is a number (required) and nbf, when present, is one too.
+      const validity = {
+        exp: Number(payload.exp),
+        nbf: payload.nbf === undefined ? undefined : Number(payload.nbf),
+      };
+      return cache.store(identity, signature, principal, validity, nowMs);
     },
+    cachedTokens: () => cache.size,
   };
 }
 
