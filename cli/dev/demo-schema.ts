@@ -98,3 +98,6 @@ export async function loadDemoSchema(db: PGlite, data: DemoData): Promise<void> 
   await db.exec(INDEXES);
   await db.exec('analyze');
 }
+
+/** The same DDL for loaders that reach a real server through `pg` (cli/dev/demo-load-pg.ts). */
+export { INDEXES as DEMO_INDEXES_SQL, SCHEMA as DEMO_SCHEMA_SQL };
