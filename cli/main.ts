@@ -1,4 +1,5 @@
 import { runClassifyCommand } from './commands/classify.js';
+import { runDemoCommand } from './commands/demo.js';
 import { runDevCommand } from './commands/dev.js';
 import { runMaskCommand } from './commands/mask.js';
 import { runPolicyCommand } from './commands/policy.js';
@@ -16,7 +17,8 @@ Commands:
   query     send a statement to a running gateway and print the rows
   policy    validate the Cedar policies, or check what they decide for a statement
   mask      mask records from stdin (ndjson or csv) with the gateway's masking engine
-  classify  suggest data classes for a connection's columns from names and sampled content`;
+  classify  suggest data classes for a connection's columns from names and sampled content
+  demo      load the demo data and a read-only role into your own PostgreSQL (demo load)`;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   dev: runDevCommand,
@@ -25,6 +27,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   policy: runPolicyCommand,
   mask: (argv, io) => runMaskCommand(argv, io),
   classify: runClassifyCommand,
+  demo: runDemoCommand,
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
