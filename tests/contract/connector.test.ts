@@ -1,7 +1,15 @@
 import { createServer } from 'node:net';
-import { after, before } from 'node:test';
+import { after, before, describe } from 'node:test';
+import { Client } from 'pg';
+import { generateDemoData } from '../../cli/dev/demo-data.js';
 import { type DemoDatabase, startDemoDatabase } from '../../cli/dev/demo-database.js';
+import { DEMO_READER_ROLE, loadDemoIntoPostgres } from '../../cli/dev/demo-load-pg.js';
 import { createPostgresConnector } from '../../shared/connectors/postgres.js';
+import {
+  type PostgresServer,
+  skipUnlessRealPostgres,
+  startPostgresServer,
+} from '../support/postgres-server.js';
 import { runConnectorContract } from './connector.contract.js';
 
 const CUSTOMERS = 500;
@@ -40,4 +48,43 @@ runConnectorContract('postgres on the embedded demo (PGlite)', async () => {
     unreachable: () =>
       createPostgresConnector({ ...base, host: '127.0.0.1', port: dead, connectTimeoutMs: 2000 }),
   };
+});
+
+// The same contract on a real server (Debian's postgresql), as the read-only role that
+// `agentgate demo load` creates: the way the gateway reaches a user's own PostgreSQL.
+describe('real PostgreSQL server', { skip: skipUnlessRealPostgres() }, () => {
+  const readerPassword = 'contract-reader-password';
+  let server: PostgresServer | undefined;
+  before(async () => {
+    server = await startPostgresServer();
+    const admin = new Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      await loadDemoIntoPostgres(admin, generateDemoData({ customers: CUSTOMERS }), {
+        reader: { role: DEMO_READER_ROLE, password: readerPassword },
+      });
+    } finally {
+      await admin.end();
+    }
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  runConnectorContract('postgres on a real PostgreSQL server', async () => {
+    if (server === undefined) throw new Error('PostgreSQL server not started');
+    const dead = await closedPort();
+    const base = {
+      database: server.database,
+      user: DEMO_READER_ROLE,
+      password: readerPassword,
+      ssl: false,
+    } as const;
+    return {
+      connector: createPostgresConnector({ ...base, host: server.host, port: server.port }),
+      customerCount: CUSTOMERS,
+      unreachable: () =>
+        createPostgresConnector({ ...base, host: '127.0.0.1', port: dead, connectTimeoutMs: 2000 }),
+    };
+  });
 });
