@@ -118,11 +118,12 @@ export function realPostgresAvailable(): RealPostgresAvailability {
 export function skipUnlessRealPostgres(): false | string {
   const availability = realPostgresAvailable();
   if (availability.ok) return false;
-  const message =
-    `real PostgreSQL tests skipped: ${availability.reason}. ` +
+  const why =
+    `no real PostgreSQL for these tests: ${availability.reason}. ` +
     'Install the Debian "postgresql" package (scripts/ensure-postgres.sh) or set AGENTGATE_PG_BIN.';
-  if (process.env.CI === 'true') throw new Error(`${message} CI=true requires them to run.`);
-  return message;
+  if (process.env.CI === 'true')
+    throw new Error(`${why} With CI=true this fails the run instead of skipping.`);
+  return `${why} Skipped (outside CI).`;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ import {
 
 const CUSTOMERS = 200;
 const LIMITS = { maxRows: 1000, statementTimeoutMs: 5000 };
+/** Outside CI a missing server skips the real-server tests; with CI=true this throws. */
+const SKIP_REAL = skipUnlessRealPostgres();
 
 async function run(argv: string[], env: Record<string, string | undefined> = {}, cwd?: string) {
   const dir = cwd ?? (await mkdtemp(join(tmpdir(), 'agentgate-demo-')));
@@ -77,7 +79,7 @@ describe('agentgate demo', () => {
     assert.throws(() => scramSha256Verifier('short'), /at least 8/);
   });
 
-  describe('load into a real PostgreSQL server', { skip: skipUnlessRealPostgres() }, () => {
+  describe('load into a real PostgreSQL server', { skip: SKIP_REAL }, () => {
     let server: PostgresServer;
     let admin: Client;
     before(async () => {
