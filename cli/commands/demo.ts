@@ -11,6 +11,7 @@ import {
   DEMO_TABLES,
   DemoTablesExistError,
   loadDemoIntoPostgres,
+  scramSha256Verifier,
 } from '../dev/demo-load-pg.js';
 import { DEMO_CLASSIFICATION } from '../dev/demo-schema.js';
 import type { CliIo } from '../io.js';
@@ -110,6 +111,11 @@ async function runLoad(argv: string[], io: CliIo): Promise<number> {
     const fromEnv = io.env[passwordEnv];
     if (!fromEnv) return usage(io, `environment variable ${passwordEnv} is not set`);
     password = fromEnv;
+    try {
+      scramSha256Verifier(password);
+    } catch (e) {
+      return usage(io, `${passwordEnv}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   } else {
     password = randomBytes(24).toString('base64url');
     generated = true;

@@ -65,6 +65,12 @@ describe('agentgate demo', () => {
     ]);
     assert.equal(noSecret.code, 2);
     assert.match(noSecret.err, /NOPE is not set/);
+    const weak = await run(
+      ['load', '--database-url', 'postgres://x@127.0.0.1/x', '--reader-password-env', 'WEAK'],
+      { WEAK: 'short' },
+    );
+    assert.equal(weak.code, 2);
+    assert.match(weak.err, /WEAK: the reader password must be at least 8/);
     assert.equal((await run(['unload'])).code, 2);
   });
 
