@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { bootstrapGateway } from '../shared/bootstrap.js';
+import { CosmosBudgetStore } from '../shared/budget/index.js';
 import { loadConfigFile } from '../shared/config/connections.js';
 import { readSettings } from '../shared/config/settings.js';
 import { connectorRegistry } from '../shared/connectors/registry.js';
@@ -43,7 +44,7 @@ export async function createAzureGateway(
   const policy = await loadPolicyEngine(settings.AGENTGATE_POLICY_DIR ?? DEFAULT_POLICY_DIR);
   const config = await loadConfigFile(resolveConfigPath(settings.AGENTGATE_CONFIG));
   const cosmos = createCosmosClient({ endpoint: settings.COSMOS__accountEndpoint, credential });
-  const container = cosmos.database(settings.COSMOS_DATABASE).container('audit');
+  const database = cosmos.database(settings.COSMOS_DATABASE);
 
   return bootstrapGateway({
     config,
@@ -51,7 +52,8 @@ export async function createAzureGateway(
     verifier: createTokenVerifier({
       entra: { tenants: settings.AGENTGATE_AUTH_TENANTS, audiences: settings.AGENTGATE_AUTH_AUDIENCES },
     }),
-    audit: new CosmosAuditStore(container),
+    audit: new CosmosAuditStore(database.container('audit')),
+    budgets: new CosmosBudgetStore(database.container('budgets')),
     connectorFor: connectorRegistry({ credential, env }).connectorFor,
     maskingKey: settings.AGENTGATE_MASKING_KEY,
   });

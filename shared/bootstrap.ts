@@ -1,3 +1,4 @@
+import type { BudgetStore } from './budget/index.js';
 import type { ConnectionConfig, GatewayConfig } from './config/connections.js';
 import type { Connector } from './connectors/connector.js';
 import { createGateway, type Gateway } from './gateway.js';
@@ -12,6 +13,7 @@ export interface BootstrapOptions {
   policy: PolicyEngine;
   verifier: TokenVerifier;
   audit: AuditStore;
+  budgets?: BudgetStore;
   connectorFor(connection: ConnectionConfig): Connector;
   maskingKey: string | undefined;
   version?: string;
@@ -33,6 +35,7 @@ export function bootstrapGateway(options: BootstrapOptions): Gateway {
     config: options.config,
     connectorFor: options.connectorFor,
     audit: options.audit,
+    ...(options.budgets ? { budgets: options.budgets } : {}),
     masker,
     ...(options.version === undefined ? {} : { version: options.version }),
   });

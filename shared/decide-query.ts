@@ -1,5 +1,6 @@
 import type { ConnectionConfig } from './config/connections.js';
 import { BUILTIN_CLASSES } from './masking/index.js';
+import { FREE_TEXT_CLASS, UNPROVEN_CLASS } from './masking/provenance-plan.js';
 import type { PolicyEngine } from './policy/index.js';
 import { queryContext } from './policy/index.js';
 import type { ConnectionResource, Decision, Principal, StatementFacts } from './types.js';
@@ -63,6 +64,8 @@ export interface QueryDecisionInput {
   requestedMaxRows: number;
   purpose: string | undefined;
   now: Date;
+  /** Tables and columns read that the connection does not expose. */
+  unexposed?: string[];
 }
 
 /**
@@ -76,12 +79,14 @@ export function prepareQueryDecision(input: QueryDecisionInput) {
   const clear = unmaskedClasses(policy, principal, [
     ...Object.values(connection.classification),
     ...BUILTIN_CLASSES,
+    FREE_TEXT_CLASS,
+    UNPROVEN_CLASS,
   ]);
   const maskedPredicates = facts.predicateColumns.filter((col) => {
     const cls = connection.classification[col];
     return cls !== undefined && !clear.has(cls);
   });
-  const decide = (estimatedRows: number | null): Decision =>
+  const decide = (estimatedRows: number | null, rowsSource?: 'estimate' | 'actual'): Decision =>
     policy.decide({
       principal,
       action: 'query',
@@ -94,6 +99,8 @@ export function prepareQueryDecision(input: QueryDecisionInput) {
         predicateOnMasked: maskedPredicates.length > 0,
         maskedColumnsInPredicates: maskedPredicates,
         onBehalfOf: principal.onBehalfOf !== undefined,
+        unexposed: input.unexposed ?? [],
+        ...(rowsSource ? { rowsSource } : {}),
       }),
     });
   return { clear, maskedPredicates, decide };

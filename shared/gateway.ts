@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { buildAuditRecord, type RequestTrace } from './audit/build-record.js';
+import { type BudgetStore, spendBudget } from './budget/index.js';
 import type { ConnectionConfig, GatewayConfig } from './config/connections.js';
 import type { Connector } from './connectors/connector.js';
 import { WITHHELD, withholdDataInDbMessage } from './db-error-message.js';
@@ -12,11 +14,17 @@ import type { TokenVerifier } from './identity/index.js';
 import { wwwAuthenticate } from './identity/index.js';
 import type { Masker, MaskingReport } from './masking/index.js';
 import { traceColumns } from './masking/index.js';
+import { planFromProvenance } from './masking/provenance-plan.js';
 import type { PolicyEngine } from './policy/index.js';
 import { ERROR_POLICY_ID, queryContext } from './policy/index.js';
+import { agentFacingError } from './query/agent-error.js';
+import { createCatalogCache } from './query/catalog-cache.js';
+import { allowlistRefusal, tablesOutsideExposure, unexposedReads } from './query/exposure.js';
 import { analyseStatement } from './sql/analyse.js';
+import type { Catalog } from './sql/catalog.js';
+import { DEFAULT_FUNCTIONS, functionPolicy } from './sql/pg/allowlist.js';
 import type { AuditStore } from './store/audit-store.js';
-import type { Principal, QueryResult, StatementFacts } from './types.js';
+import type { Decision, Principal, QueryResult, StatementFacts } from './types.js';
 
 /**
  * The gateway core: every request is authenticated, analysed, decided, executed, masked and
@@ -32,6 +40,8 @@ export interface GatewayDeps {
   connectorFor(connection: ConnectionConfig): Connector;
   audit: AuditStore;
   masker: Masker;
+  /** Rows and bytes released per principal and connection; budgets are off without it. */
+  budgets?: BudgetStore;
   now?: () => Date;
   newId?: () => string;
   version?: string;
@@ -116,6 +126,12 @@ const NEUTRAL_READ = {
   outputs: [],
   fingerprint: '',
 } satisfies StatementFacts;
+
+/** Budgets are per principal (by issuer and id) and connection; hashed so any id is a valid item id. */
+function budgetKey(principal: Principal, connection: string): string {
+  const who = JSON.stringify([connection, principal.kind, principal.issuer, principal.id]);
+  return createHash('sha256').update(who).digest('hex');
+}
 
 export function createGateway(deps: GatewayDeps): Gateway {
   const now = deps.now ?? (() => new Date());
@@ -238,6 +254,69 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   }
 
+  const catalogs = createCatalogCache();
+
+  /** Refusal of a decision that is not `allow`: nothing was released. */
+  function refusal(decision: Decision): GatewayError {
+    switch (decision.outcome) {
+      case 'deny':
+        // An evaluation error denies too; its Cedar message goes to the audit record only.
+        if (decision.policyIds.includes(ERROR_POLICY_ID)) {
+          return new GatewayError('policy_denied', 'Denied: the policy could not be evaluated.', {
+            details: { policyIds: [ERROR_POLICY_ID], reasons: [] },
+          });
+        }
+        return new GatewayError('policy_denied', decision.reasons.join(' ') || 'Denied by policy.', {
+          details: { policyIds: decision.policyIds, reasons: decision.reasons },
+        });
+      case 'approval':
+        return new GatewayError(
+          'approval_workflow_unavailable',
+          'This request needs human approval, and the approval workflow is not available yet. Nothing was executed.',
+          { details: { policyIds: decision.policyIds, reasons: decision.reasons } },
+        );
+      case 'allow':
+        return new GatewayError('policy_error', 'An allowed decision was refused.');
+      default: {
+        const unexpected: never = decision.outcome;
+        return new GatewayError('policy_error', `Unexpected policy outcome ${String(unexpected)}.`);
+      }
+    }
+  }
+
+  /** A refusal the gateway makes itself (byte cap, budget), named like a policy. */
+  function gatewayApproval(policyId: string, reason: string): Decision {
+    return { outcome: 'approval', policyIds: [policyId], reasons: [reason], obligations: {} };
+  }
+
+  /** Analysis against the exposed catalog, after the tables were checked without it. */
+  async function analyse(conn: ConnectionConfig, connector: Connector, sql: string, principal: Principal) {
+    const first = await analyseStatement(conn.engine, sql, { defaultSchema: conn.defaultSchema });
+    const early = tablesOutsideExposure(first, conn);
+    // Names outside the exposure never reach the target, not even as a catalog lookup.
+    if (
+      principal.kind === 'agent' &&
+      early.length > 0 &&
+      first.effect === 'read' &&
+      first.statementCount === 1
+    ) {
+      return { facts: first, unexposed: early, catalog: undefined };
+    }
+    if (conn.engine !== 'postgres' || first.statementCount !== 1 || first.effect !== 'read') {
+      return { facts: first, unexposed: early, catalog: undefined };
+    }
+    const catalog = await catalogs.catalogFor(conn, connector);
+    const facts = await analyseStatement(conn.engine, sql, {
+      defaultSchema: conn.defaultSchema,
+      catalog,
+      functions:
+        conn.functions.deny.length + Object.keys(conn.functions.allow).length > 0
+          ? functionPolicy(conn.functions)
+          : DEFAULT_FUNCTIONS,
+    });
+    return { facts, unexposed: unexposedReads(facts, early), catalog };
+  }
+
   async function query(req: ApiRequest): Promise<ApiResponse> {
     // Route values are attacker-chosen; ids are at most 63 characters, so anything longer is
     // unknown, and only a bounded prefix of it goes into the audit record.
@@ -246,17 +325,25 @@ export function createGateway(deps: GatewayDeps): Gateway {
     return audited(req, 'query', connectionId, async (trace, timer, principal) => {
       const body = await readJsonBody(req, queryBodySchema, MAX_BODY_BYTES);
       trace.statement = body.sql;
+      trace.params = body.params ?? [];
       trace.purpose = body.purpose ?? null;
 
       const conn = connectionId === null ? undefined : connections.get(connectionId);
       if (!conn) throw new GatewayError('connection_not_found', 'No connection with that id exists.');
       const connector = deps.connectorFor(conn);
       const params = body.params ?? [];
+      const isAgent = principal.kind === 'agent';
 
-      const facts = await timer.time('analyse', () =>
-        analyseStatement(conn.engine, body.sql, { defaultSchema: conn.defaultSchema }),
+      const { facts, unexposed, catalog } = await timer.time('analyse', () =>
+        analyse(conn, connector, body.sql, principal),
       );
       trace.facts = facts;
+
+      const refused = allowlistRefusal(principal, facts, unexposed);
+      if (refused) {
+        trace.decision = refused;
+        throw refusal(refused);
+      }
 
       const { clear, decide } = prepareQueryDecision({
         policy: deps.policy,
@@ -266,44 +353,37 @@ export function createGateway(deps: GatewayDeps): Gateway {
         requestedMaxRows: body.maxRows ?? conn.maxRows,
         purpose: body.purpose,
         now: trace.time,
+        unexposed,
       });
+      const targetError = (e: unknown) => {
+        throw withholdDataInError(e, body.sql, clear, isAgent, trace);
+      };
 
       // Decide once without touching the target: what is denied on its face never reaches
       // the database, not even as an EXPLAIN. Only a single plain read is estimated.
       let decision = await timer.time('decide', () => decide(null));
+      const rowPreserving = facts.provenance?.rowPreserving ?? false;
+      const limits = { maxRows: conn.maxRows, statementTimeoutMs: conn.statementTimeoutMs };
       if (decision.outcome !== 'deny' && facts.effect === 'read' && facts.statementCount === 1) {
-        const limits = { maxRows: conn.maxRows, statementTimeoutMs: conn.statementTimeoutMs };
         trace.estimatedRows = await timer.time('decide', () =>
-          connector.estimateRows(body.sql, params, limits),
+          connector.estimateRows(body.sql, params, { ...limits, rowsRead: rowPreserving }).catch(targetError),
         );
         decision = await timer.time('decide', () => decide(trace.estimatedRows));
       }
       trace.decision = decision;
 
-      switch (decision.outcome) {
-        case 'deny':
-          // An evaluation error denies too; its Cedar message goes to the audit record only.
-          if (decision.policyIds.includes(ERROR_POLICY_ID)) {
-            throw new GatewayError('policy_denied', 'Denied: the policy could not be evaluated.', {
-              details: { policyIds: [ERROR_POLICY_ID], reasons: [] },
-            });
-          }
-          throw new GatewayError('policy_denied', decision.reasons.join(' ') || 'Denied by policy.', {
-            details: { policyIds: decision.policyIds, reasons: decision.reasons },
-          });
-        case 'approval':
-          throw new GatewayError(
-            'approval_workflow_unavailable',
-            'This request needs human approval, and the approval workflow is not available yet. Nothing was executed.',
-            { details: { policyIds: decision.policyIds, reasons: decision.reasons } },
-          );
-        case 'allow':
-          break;
-        default: {
-          const unexpected: never = decision.outcome;
-          throw new GatewayError('policy_error', `Unexpected policy outcome ${String(unexpected)}.`);
+      // The estimate is an early filter; for a statement whose rows are its volume the real
+      // count decides. An approval that only the estimate caused is tried with the row cap
+      // of the small read, and the rows fetched (at most cap + 1) are decided again.
+      let counted = false;
+      if (decision.outcome === 'approval' && !rowPreserving && facts.provenance !== undefined) {
+        const small = decide(1, 'actual');
+        if (small.outcome === 'allow') {
+          decision = small;
+          counted = true;
         }
       }
+      if (decision.outcome !== 'allow') throw refusal(decision);
 
       const maxRows = Math.min(
         conn.maxRows,
@@ -317,15 +397,62 @@ export function createGateway(deps: GatewayDeps): Gateway {
             statementTimeoutMs: conn.statementTimeoutMs,
             plainQuery: facts.statementKinds.every((kind) => kind === 'SelectStmt'),
           })
-          .catch((e: unknown) => {
-            throw withholdDataInError(e, body.sql, clear);
-          }),
+          .catch(targetError),
       );
 
+      if ((counted || result.truncated) && !rowPreserving) {
+        const fetched = result.truncated ? maxRows + 1 : result.rows.length;
+        const recount = await timer.time('decide', () => decide(fetched, 'actual'));
+        trace.estimatedRows = Math.max(trace.estimatedRows ?? 0, fetched);
+        trace.decision = recount;
+        if (recount.outcome !== 'allow') throw refusal(recount);
+        decision = recount;
+      }
+
       const { rows, report } = await timer.time('mask', () =>
-        maskResult(connector, conn, facts, result, clear),
+        maskResult(connector, conn, facts, result, clear, catalog),
       );
       trace.masking = report;
+
+      const bytes = Buffer.byteLength(JSON.stringify(rows));
+      trace.released = { rows: rows.length, cells: rows.length * result.columns.length, bytes };
+      if (isAgent && bytes > conn.maxResponseBytes) {
+        const over = gatewayApproval(
+          'gateway-response-bytes',
+          `The result is ${bytes} bytes, more than the ${conn.maxResponseBytes} one response may carry to an agent.`,
+        );
+        trace.decision = over;
+        throw refusal(over);
+      }
+
+      let budget: { rowsLeft: number; bytesLeft: number; windowSeconds: number } | undefined;
+      if (isAgent && conn.budget && deps.budgets) {
+        const spent = rowPreserving
+          ? Math.max(rows.length, Math.ceil(trace.estimatedRows ?? 0))
+          : rows.length;
+        const outcome = await timer.time('budget', () =>
+          spendBudget(
+            deps.budgets as BudgetStore,
+            budgetKey(principal, conn.id),
+            { rows: spent, bytes },
+            conn.budget!,
+            now,
+          ),
+        );
+        budget = {
+          rowsLeft: outcome.left.rows,
+          bytesLeft: outcome.left.bytes,
+          windowSeconds: conn.budget.windowSeconds,
+        };
+        if (!outcome.ok) {
+          const over = gatewayApproval(
+            'gateway-budget',
+            `This read of ${spent} rows and ${bytes} bytes would exceed your budget on this connection (${outcome.left.rows} rows and ${outcome.left.bytes} bytes left in the current ${conn.budget.windowSeconds} s window).`,
+          );
+          trace.decision = over;
+          throw refusal(over);
+        }
+      }
 
       const response = jsonResponse(200, {
         requestId: trace.requestId,
@@ -335,6 +462,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         rowCount: rows.length,
         truncated: result.truncated,
         masking: report,
+        ...(budget ? { budget } : {}),
       });
       return finish(trace, timer, response, {
         errorCode: null,
@@ -349,8 +477,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
    * protections as rows: quoted values not written by the caller are withheld, and the
    * content detectors run over what is left.
    */
-  function withholdDataInError(e: unknown, sql: string, clear: Set<string>): unknown {
+  function withholdDataInError(
+    e: unknown,
+    sql: string,
+    clear: Set<string>,
+    agent: boolean,
+    trace: RequestTrace,
+  ): unknown {
     if (!(e instanceof GatewayError) || (e.code !== 'query_failed' && e.code !== 'forbidden')) return e;
+    // The target's own words go to the audit record (masked), never to an agent.
+    trace.targetMessage = deps.masker.maskText(e.message, new Set()) ?? WITHHELD;
+    if (agent) return agentFacingError(e);
     const text = withholdDataInDbMessage(e.message, sql);
     const masked = deps.masker.maskText(text, clear) ?? WITHHELD;
     return new GatewayError(e.code, masked, { cause: e, ...(e.details ? { details: e.details } : {}) });
@@ -362,17 +499,24 @@ export function createGateway(deps: GatewayDeps): Gateway {
     facts: StatementFacts,
     result: QueryResult,
     clear: Set<string>,
+    catalog: Catalog | undefined,
   ): Promise<{ rows: QueryResult['rows']; report: MaskingReport }> {
     try {
       const sources = await connector.resolveColumns(
         result.columns.map((c) => ({ tableId: c.tableId ?? 0, columnId: c.columnId ?? 0 })),
       );
-      const plan = traceColumns({
-        columns: result.columns,
-        sources,
-        facts,
-        classification: conn.classification,
-      });
+      // Complete provenance, by position, when the statement was traced; the older
+      // name-based trace only for statements nobody could trace (people, other engines).
+      const plan =
+        facts.provenance && catalog
+          ? planFromProvenance({
+              columns: result.columns,
+              sources,
+              outputs: facts.provenance.outputs,
+              classification: conn.classification,
+              catalog,
+            })
+          : traceColumns({ columns: result.columns, sources, facts, classification: conn.classification });
       return deps.masker.maskResult({ columns: result.columns, rows: result.rows, plan, unmasked: clear });
     } catch (e) {
       if (e instanceof GatewayError && e.code === 'masking_failed') throw e;

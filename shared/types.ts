@@ -31,6 +31,38 @@ export interface Principal {
 
 // ---------- statement analysis ----------
 
+export interface ProvenanceOutput {
+  name: string;
+  /** `schema.table.column` of every base column the value may reveal. */
+  sources: string[];
+  /** Exactly one base column's value, untransformed. */
+  direct: boolean;
+  /** Carries many rows' values in one cell (string_agg, array_agg, ARRAY(...)). */
+  aggregatesRows: boolean;
+  /** The pass could not follow it: withheld for everyone who may not see everything. */
+  opaque: boolean;
+}
+
+export type ViolationRule = 'exposure' | 'function' | 'construct' | 'column';
+
+export interface Violation {
+  rule: ViolationRule;
+  message: string;
+}
+
+export interface ProvenanceFacts {
+  outputs: ProvenanceOutput[];
+  violations: Violation[];
+  /** Base columns tested by WHERE, JOIN, GROUP BY, HAVING, ORDER BY, windows and filters. */
+  predicateColumns: string[];
+  /** Tables read through a whole-row reference (`c`, `row_to_json(c)`, `c::text`). */
+  wholeRowTables: string[];
+  /** Some output carries many rows in one cell: volume is the rows read, not returned. */
+  rowPreserving: boolean;
+  /** Tables and columns read that the connection does not expose. */
+  unexposed: string[];
+}
+
 export type Engine = 'postgres' | 'tsql';
 
 /** Ordered from harmless to worst; the analyser reports the worst effect of all statements. */
@@ -77,6 +109,11 @@ export interface StatementFacts {
   outputs: OutputColumn[];
   /** Hex SHA-256 of the normalised statement (constants replaced), stable across formatting. */
   fingerprint: string;
+  /**
+   * The provenance pass over the exposed catalog (PostgreSQL SELECTs when the connection's
+   * catalog is known): per-output provenance and the allowlist violations agents are refused for.
+   */
+  provenance?: ProvenanceFacts;
   /** Highest positional parameter (`$n` on Postgres, distinct `@name` parameters on T-SQL). */
   paramCount?: number;
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createRoutes, type RouteSpec } from '../../functions/routes.js';
 import { HttpRequest, InvocationContext } from '../../functions/sdk.js';
 import { bootstrapGateway } from '../../shared/bootstrap.js';
+import { CosmosBudgetStore } from '../../shared/budget/index.js';
 import { type GatewayConfig, loadConfigFile, parseConfig } from '../../shared/config/connections.js';
 import { readSettings, type Settings } from '../../shared/config/settings.js';
 import { connectorRegistry } from '../../shared/connectors/registry.js';
@@ -16,6 +17,7 @@ import { CosmosAuditStore } from '../../shared/store/cosmos-audit-store.js';
 import { createCosmosClient, ensureContainers } from '../../shared/store/cosmos-client.js';
 import { startCosmosEmulator } from './cosmos-emulator.js';
 import { DEMO_CLASSIFICATION, startDemoDatabase } from './demo-database.js';
+import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS } from './demo-exposure.js';
 import { acquireDevLock } from './lock.js';
 import { matchRoute } from './route-match.js';
 
@@ -61,7 +63,9 @@ export function demoConfig(): GatewayConfig {
           target: 'embedded-demo',
           maxRows: 1000,
           statementTimeoutMs: 5000,
-          classification: DEMO_CLASSIFICATION,
+          classification: { ...DEMO_CLASSIFICATION, ...DEMO_PUBLIC_COLUMNS },
+          exposure: DEMO_EXPOSURE,
+          budget: DEMO_BUDGET,
         },
         {
           id: 'sandbox',
@@ -72,7 +76,9 @@ export function demoConfig(): GatewayConfig {
           target: 'embedded-demo',
           maxRows: 1000,
           statementTimeoutMs: 5000,
-          classification: DEMO_CLASSIFICATION,
+          classification: { ...DEMO_CLASSIFICATION, ...DEMO_PUBLIC_COLUMNS },
+          exposure: DEMO_EXPOSURE,
+          budget: DEMO_BUDGET,
         },
       ],
     },
@@ -252,6 +258,7 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
         ...(entra ? { entra } : {}),
       }),
       audit: new CosmosAuditStore(database.container('audit')),
+      budgets: new CosmosBudgetStore(database.container('budgets')),
       connectorFor: connectors.connectorFor,
       maskingKey: await devMaskingKey(stateDir, settings),
       version: 'dev',

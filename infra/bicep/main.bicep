@@ -71,6 +71,11 @@ var cosmosContainers = [
     partitionKey: '/requestId'
     defaultTtl: 86400
   }
+  {
+    name: 'budgets'
+    partitionKey: '/id'
+    defaultTtl: 172800
+  }
 ]
 
 var requestsQueueName = 'approval-requests'

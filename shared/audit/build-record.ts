@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Decision, Principal, StatementFacts } from '../types.js';
 import type { AuditRecord } from './record.js';
 
@@ -14,10 +15,18 @@ export interface RequestTrace {
   decision: Pick<Decision, 'outcome' | 'policyIds' | 'reasons'> | null;
   purpose: string | null;
   masking: AuditRecord['masking'];
+  /** Parameters bound to the statement (kept whole, masked for readers like the statement). */
+  params?: unknown[];
+  /** What left the gateway: rows, cells and bytes of the released result. */
+  released?: { rows: number; cells: number; bytes: number };
+  /** The target's own error text (masked): for investigators, never for an agent. */
+  targetMessage?: string;
 }
 
-/** Statements are long-tail input; the audit keeps enough to replay and search, not megabytes. */
-const MAX_STATEMENT_CHARS = 20_000;
+/** Hex SHA-256 of the statement as received, so a stored statement can be checked whole. */
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
 
 export function buildAuditRecord(
   trace: RequestTrace,
@@ -56,7 +65,10 @@ export function buildAuditRecord(
       : null,
     connection: trace.connection,
     action: trace.action,
-    statement: trace.statement === null ? null : trace.statement.slice(0, MAX_STATEMENT_CHARS),
+    // Kept whole: requests are capped at 100,000 characters, well inside one Cosmos item.
+    statement: trace.statement,
+    ...(trace.statement === null ? {} : { statementSha256: sha256Hex(trace.statement) }),
+    ...(trace.params && trace.params.length > 0 ? { params: trace.params } : {}),
     fingerprint: f?.fingerprint ?? null,
     facts: f
       ? {
@@ -79,6 +91,9 @@ export function buildAuditRecord(
     status: outcome.status,
     errorCode: outcome.errorCode,
     rowsReturned: outcome.rowsReturned,
+    cellsReturned: trace.released?.cells ?? 0,
+    bytesReturned: trace.released?.bytes ?? 0,
+    ...(trace.targetMessage === undefined ? {} : { targetMessage: trace.targetMessage }),
     truncated: outcome.truncated,
     masking: trace.masking,
     purpose: trace.purpose,

@@ -25,7 +25,11 @@ export interface AuditRecord {
   /** Connection id from the route (even when unknown). */
   connection: string | null;
   action: string;
+  /** The statement whole, as received. */
   statement: string | null;
+  statementSha256?: string;
+  /** Bound parameters, as received. */
+  params?: unknown[];
   fingerprint: string | null;
   facts: {
     effect: Effect;
@@ -40,6 +44,11 @@ export interface AuditRecord {
   status: number;
   errorCode: string | null;
   rowsReturned: number;
+  /** Cells and bytes (of the JSON rows) released. */
+  cellsReturned?: number;
+  bytesReturned?: number;
+  /** The target's error text, masked; never sent to an agent. */
+  targetMessage?: string;
   truncated: boolean;
   masking: { columns: Record<string, string>; cellsMasked: number; byClass: Record<string, number> } | null;
   purpose: string | null;

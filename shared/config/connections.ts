@@ -26,6 +26,49 @@ const targetSchema = z
 
 const dataClass = z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'data class: lower-case dotted name');
 
+/** Schemas that are never exposed, whatever a config says: the server's own catalogs. */
+const SYSTEM_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
+
+const exposedTable = z
+  .object({
+    /** Columns that may be read; all of the table's columns when absent. */
+    columns: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+
+/**
+ * What agents may read through a connection: `schema.table` -> which columns. Names are
+ * compared exactly as PostgreSQL stores them (unquoted names fold to lower case).
+ */
+const exposureSchema = z
+  .record(
+    z
+      .string()
+      .regex(/^[^.\s]+\.[^.\s]+$/, 'schema.table')
+      .refine((t) => !SYSTEM_SCHEMAS.has(t.split('.')[0].toLowerCase()) && !t.startsWith('pg_'), {
+        message: 'system catalogs are never exposed',
+      }),
+    exposedTable.nullable().transform((t) => t ?? {}),
+  )
+  .default({});
+
+const functionKind = z.enum(['scalar', 'count', 'summary', 'collection', 'ordered', 'window', 'srf']);
+
+const budgetSchema = z
+  .object({
+    /** Rows released per principal through this connection in one window. */
+    rows: z.number().int().min(1),
+    /** Bytes of result released per principal in one window. */
+    bytes: z.number().int().min(1).default(50_000_000),
+    windowSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .default(3600),
+  })
+  .strict();
+
 export const connectionSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'connection id: lower-case letters, digits, - and _'),
@@ -42,6 +85,19 @@ export const connectionSchema = z
     classification: z
       .record(z.string().regex(/^[^.]+\.[^.]+\.[^.]+$/, 'schema.table.column'), dataClass)
       .default({}),
+    exposure: exposureSchema,
+    /** Changes to the reviewed function list agents may call (see shared/sql/pg/allowlist.ts). */
+    functions: z
+      .object({
+        allow: z.record(z.string().min(1), functionKind).default({}),
+        deny: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ allow: {}, deny: [] }),
+    /** Bytes one response may carry to an agent; more is a bulk read that needs approval. */
+    maxResponseBytes: z.number().int().min(1024).max(100_000_000).default(1_000_000),
+    /** Rows and bytes one agent may take through this connection per window; unlimited when absent. */
+    budget: budgetSchema.optional(),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import type { CatalogTable } from '../sql/catalog.js';
 import type { QueryResult } from '../types.js';
 
 export interface ExecuteOptions {
@@ -10,6 +11,11 @@ export interface ExecuteOptions {
    * request; it never widens what runs.
    */
   plainQuery?: boolean;
+  /**
+   * For estimates: the largest row count of any step of the plan (the rows read) instead of
+   * the rows returned, for statements that fold many rows into one cell.
+   */
+  rowsRead?: boolean;
 }
 
 /** A fully qualified source column, resolved from the engine's catalog. */
@@ -27,8 +33,17 @@ export interface SourceColumn {
 export interface Connector {
   readonly engine: 'postgres' | 'tsql';
   execute(sql: string, params: readonly unknown[], options: ExecuteOptions): Promise<QueryResult>;
-  /** Planner estimate of rows for a read, or null when the engine cannot say. */
+  /**
+   * Planner estimate of rows for a read, or null when the engine cannot say. A statement the
+   * target rejects fails here as it would when executed (`query_failed`), and a target that
+   * cannot be reached is `target_unavailable`: neither is an unknown size.
+   */
   estimateRows(sql: string, params: readonly unknown[], options: ExecuteOptions): Promise<number | null>;
+  /**
+   * The columns of these `schema.table`s in the engine's order, with their types; tables the
+   * target does not have are left out. The analyser resolves names against this.
+   */
+  describeTables?(tables: readonly string[]): Promise<CatalogTable[]>;
   /** Resolve RowDescription (tableId, columnId) pairs to source columns; cached per connector. */
   resolveColumns(
     pairs: ReadonlyArray<{ tableId: number; columnId: number }>,

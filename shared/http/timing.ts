@@ -1,4 +1,4 @@
-export type Stage = 'auth' | 'analyse' | 'decide' | 'execute' | 'mask' | 'audit';
+export type Stage = 'auth' | 'analyse' | 'decide' | 'execute' | 'mask' | 'budget' | 'audit';
 
 /** Collects per-stage durations for the `Server-Timing` header and the audit record. */
 export class StageTimer {

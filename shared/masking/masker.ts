@@ -63,7 +63,8 @@ function actionsFor(
     }
     const dataClass = chooseClass(classes, unmasked, ops);
     if (dataClass === undefined) {
-      actions.set(column, CLEAR);
+      // A derived value the caller may see in clear is still free content: scan it.
+      actions.set(column, derived.has(column) ? SCAN : CLEAR);
       continue;
     }
     // A value computed from a masked column is not that value: showing part of it, or a

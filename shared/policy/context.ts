@@ -9,6 +9,10 @@ export interface QueryContextExtra {
   predicateOnMasked: boolean;
   maskedColumnsInPredicates: string[];
   onBehalfOf: boolean;
+  /** Tables and columns read that the connection does not expose. */
+  unexposed?: string[];
+  /** Where `estimatedRows` comes from. */
+  rowsSource?: 'none' | 'estimate' | 'actual';
 }
 
 /**
@@ -37,6 +41,10 @@ export function queryContext(facts: StatementFacts, extra: QueryContextExtra): R
     purpose: extra.purpose ?? '',
     hour: extra.now.getUTCHours(),
     onBehalfOf: extra.onBehalfOf,
+    unexposed: unique(extra.unexposed ?? []),
+    violations: unique((facts.provenance?.violations ?? []).map((v) => v.rule)),
+    rowPreserving: facts.provenance?.rowPreserving ?? false,
+    rowsSource: extra.rowsSource ?? (extra.estimatedRows === null ? 'none' : 'estimate'),
   };
 }
 

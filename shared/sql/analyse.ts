@@ -1,12 +1,12 @@
 import type { Engine, StatementFacts } from '../types.js';
-import { analysePostgres } from './postgres.js';
+import { type AnalyseOptions, analysePostgres } from './postgres.js';
 import { analyseTsql } from './tsql.js';
 
 /** The one entry point the gateway calls: facts about a statement for the connection's engine. */
 export function analyseStatement(
   engine: Engine,
   sql: string,
-  options: { defaultSchema?: string } = {},
+  options: AnalyseOptions = {},
 ): Promise<StatementFacts> {
   switch (engine) {
     case 'postgres':

@@ -1,16 +1,23 @@
 import { GatewayError } from '../errors.js';
 import type { StatementFacts } from '../types.js';
+import type { Catalog } from './catalog.js';
 import { FactsCollector } from './collector.js';
 import { checkStatementSize } from './limits.js';
+import type { FunctionPolicy } from './pg/allowlist.js';
 import { fingerprintPostgres } from './pg/fingerprint.js';
 import { asNode, bodyOf, items } from './pg/node.js';
 import { parsePostgres } from './pg/parse.js';
+import { analyseProvenance } from './pg/provenance.js';
 import { recordLimit, recordWhere } from './pg/top.js';
 import { PgWalker } from './pg/walker.js';
+import { withProvenance } from './provenance-facts.js';
 
 export interface AnalyseOptions {
   /** Schema of unqualified table names; `public` on Postgres. */
   defaultSchema?: string;
+  /** What the connection exposes; with it, a SELECT gets the provenance pass. */
+  catalog?: Catalog;
+  functions?: FunctionPolicy;
 }
 
 /** Facts about a Postgres statement, from the real PostgreSQL grammar (libpg-query). */
@@ -41,7 +48,17 @@ export async function analysePostgres(sql: string, options: AnalyseOptions = {})
       recordLimit(statement.body, facts);
     }
   });
-  return facts.build(statements.length, fingerprintPostgres(raws));
+  const built = facts.build(statements.length, fingerprintPostgres(raws));
+  // Only a single SELECT is traced; anything else an agent sends is refused by policy.
+  if (options.catalog === undefined || statements.length !== 1 || statements[0]?.kind !== 'SelectStmt') {
+    return built;
+  }
+  const provenance = analyseProvenance(raws[0], {
+    catalog: options.catalog,
+    defaultSchema: options.defaultSchema ?? 'public',
+    ...(options.functions ? { functions: options.functions } : {}),
+  });
+  return withProvenance(built, provenance);
 }
 
 /** Statement positions and lengths differ with whitespace; only the statements are hashed. */

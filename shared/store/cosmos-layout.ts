@@ -10,6 +10,8 @@ export const COSMOS_CONTAINERS = {
   requests: { partitionKey: '/id', defaultTtlSeconds: 30 * 24 * 3600 },
   /** Results of approved requests, readable by the requester for a limited time. Kept 1 day. */
   results: { partitionKey: '/requestId', defaultTtlSeconds: 24 * 3600 },
+  /** Rows and bytes released per principal and connection in a sliding window. Kept 2 days. */
+  budgets: { partitionKey: '/id', defaultTtlSeconds: 2 * 24 * 3600 },
 } as const;
 
 export type CosmosContainerName = keyof typeof COSMOS_CONTAINERS;

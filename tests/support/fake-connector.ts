@@ -1,5 +1,7 @@
 import type { Connector, ExecuteOptions, SourceColumn } from '../../shared/connectors/connector.js';
+import type { CatalogTable } from '../../shared/sql/catalog.js';
 import type { QueryResult } from '../../shared/types.js';
+import { DEMO_TABLES } from './demo-catalog.js';
 
 /**
  * A hand-written test fake of the Connector port (the real adapter is tested against PGlite
@@ -13,6 +15,9 @@ export class FakeConnector implements Connector {
   result: QueryResult = { columns: [], rows: [], rowCount: 0, truncated: false };
   sources: Array<SourceColumn | null> = [];
   failWith: Error | undefined;
+  /** What the target's catalog holds (the demo's four tables unless a test changes it). */
+  tables: CatalogTable[] = DEMO_TABLES;
+  described = 0;
 
   async execute(sql: string, params: readonly unknown[], options: ExecuteOptions): Promise<QueryResult> {
     this.executed.push({ sql, params, options });
@@ -29,6 +34,11 @@ export class FakeConnector implements Connector {
     pairs: ReadonlyArray<{ tableId: number; columnId: number }>,
   ): Promise<Array<SourceColumn | null>> {
     return pairs.map((_, i) => this.sources[i] ?? null);
+  }
+
+  async describeTables(tables: readonly string[]): Promise<CatalogTable[]> {
+    this.described++;
+    return this.tables.filter((t) => tables.includes(t.name));
   }
 
   async close(): Promise<void> {}

@@ -37,6 +37,12 @@ export async function gatewayFixture(): Promise<Fixture> {
         target: 'embedded-demo',
         maxRows: 500,
         classification: { 'public.customers.card_number': 'pci.pan', 'public.customers.email': 'pii.email' },
+        exposure: {
+          'public.customers': {},
+          'public.orders': {},
+          'public.payments': {},
+          'public.support_tickets': {},
+        },
       },
     ],
   });

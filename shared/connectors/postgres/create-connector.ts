@@ -1,7 +1,8 @@
 import { Pool } from 'pg';
+import type { CatalogTable } from '../../sql/catalog.js';
 import type { QueryResult } from '../../types.js';
 import type { Connector, ExecuteOptions, SourceColumn } from '../connector.js';
-import { rejectedAsCursor } from './errors.js';
+import { rejectedAsCursor, shiftPosition } from './errors.js';
 import { checkTimeout, inReadOnlyTransaction, oneStatement, type Work } from './read-only-transaction.js';
 import { columnsFromFields, rowsFromArrays } from './result-shape.js';
 
@@ -46,7 +47,10 @@ function fetchCapped(
   return async (run) => {
     let result: Awaited<ReturnType<typeof run>>;
     const viaCursor = async () => {
-      await run(oneStatement(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${sql}`, params));
+      const declare = `DECLARE ${CURSOR} NO SCROLL CURSOR FOR `;
+      await run(oneStatement(`${declare}${sql}`, params)).catch((e: unknown) => {
+        throw shiftPosition(e, declare.length);
+      });
       return run(oneStatement(`FETCH FORWARD ${limit + 1} FROM ${CURSOR}`, [], 'array'));
     };
     if (plainQuery) {
@@ -70,12 +74,43 @@ function fetchCapped(
   };
 }
 
-function topPlanRows(value: unknown): number | null {
+interface PlanNode {
+  'Plan Rows'?: unknown;
+  Plans?: unknown;
+}
+
+function planRowsOf(value: unknown, rowsRead: boolean): number | null {
   const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
-  const plan = Array.isArray(parsed) ? (parsed[0] as { Plan?: { 'Plan Rows'?: unknown } })?.Plan : undefined;
-  const rows = plan?.['Plan Rows'];
+  const plan = Array.isArray(parsed) ? (parsed[0] as { Plan?: PlanNode })?.Plan : undefined;
+  if (!plan) return null;
+  if (!rowsRead) return finiteRows(plan);
+  // The largest step: what a string_agg or ARRAY(...) folds into one row was read somewhere.
+  let most: number | null = null;
+  const stack: unknown[] = [plan];
+  while (stack.length > 0) {
+    const node = stack.pop() as PlanNode;
+    const rows = finiteRows(node);
+    if (rows !== null && (most === null || rows > most)) most = rows;
+    if (Array.isArray(node.Plans)) stack.push(...node.Plans);
+  }
+  return most;
+}
+
+function finiteRows(node: PlanNode): number | null {
+  const rows = node['Plan Rows'];
   return typeof rows === 'number' && Number.isFinite(rows) ? rows : null;
 }
+
+const DESCRIBE_TABLES = `
+select n.nspname as schema, c.relname as table, a.attname as column, t.typname as type
+  from pg_catalog.pg_attribute a
+  join pg_catalog.pg_class c on c.oid = a.attrelid
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  join pg_catalog.pg_type t on t.oid = a.atttypid
+ where (n.nspname, c.relname) in (select * from unnest($1::text[], $2::text[]))
+   and c.relkind in ('r', 'v', 'm', 'p', 'f')
+   and a.attnum > 0 and not a.attisdropped
+ order by n.nspname, c.relname, a.attnum`;
 
 const CATALOG_LOOKUP = `
 select c.oid::int8 as table_id, a.attnum::int4 as column_id,
@@ -125,16 +160,37 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Conn
       params: readonly unknown[],
       opts: ExecuteOptions,
     ): Promise<number | null> {
-      // Misuse stays loud; only failures of the target become "unknown".
       checkTimeout(opts.statementTimeoutMs);
-      try {
-        return await inReadOnlyTransaction(pool, opts.statementTimeoutMs, async (run) => {
-          const result = await run(oneStatement(`EXPLAIN (FORMAT JSON) ${sql}`, params));
-          return topPlanRows((result.rows[0] as Record<string, unknown> | undefined)?.['QUERY PLAN']);
+      return await inReadOnlyTransaction(pool, opts.statementTimeoutMs, async (run) => {
+        const result = await run(oneStatement(`EXPLAIN (FORMAT JSON) ${sql}`, params)).catch((e: unknown) => {
+          throw shiftPosition(e, 'EXPLAIN (FORMAT JSON) '.length);
         });
-      } catch {
-        return null;
+        return planRowsOf(
+          (result.rows[0] as Record<string, unknown> | undefined)?.['QUERY PLAN'],
+          opts.rowsRead === true,
+        );
+      });
+    },
+
+    async describeTables(tables) {
+      const pairs = tables.map((t) => {
+        const dot = t.indexOf('.');
+        return [t.slice(0, dot), t.slice(dot + 1)] as const;
+      });
+      const found = await inReadOnlyTransaction(pool, CATALOG_TIMEOUT_MS, (run) =>
+        run(oneStatement(DESCRIBE_TABLES, [pairs.map((p) => p[0]), pairs.map((p) => p[1])])),
+      );
+      const byTable = new Map<string, CatalogTable>();
+      for (const r of found.rows as Array<{ schema: string; table: string; column: string; type: string }>) {
+        const name = `${r.schema}.${r.table}`;
+        let entry = byTable.get(name);
+        if (!entry) {
+          entry = { name, columns: [] };
+          byTable.set(name, entry);
+        }
+        entry.columns.push({ name: r.column, type: r.type, exposed: true });
       }
+      return [...byTable.values()];
     },
 
     async resolveColumns(pairs) {

@@ -30,6 +30,17 @@ export function rejectedAsCursor(e: unknown): boolean {
   return state === '42601' || state === '0A000' || state === '42P11';
 }
 
+/**
+ * The server counts an error's position in the text it was sent; the gateway sent the
+ * caller's statement after a prefix of its own (`DECLARE ... FOR `), so take that off.
+ */
+export function shiftPosition(e: unknown, prefixLength: number): unknown {
+  if (!(e instanceof DatabaseError) || e.position === undefined) return e;
+  const position = Number(e.position) - prefixLength;
+  e.position = position >= 1 ? String(position) : undefined;
+  return e;
+}
+
 export function unavailable(cause: unknown): GatewayError {
   return new GatewayError('target_unavailable', UNAVAILABLE, { cause });
 }
@@ -52,5 +63,9 @@ export function toConnectorError(e: unknown): GatewayError {
     });
   }
   if (breaksConnection(e) || UNAVAILABLE_CLASSES.has(state.slice(0, 2))) return unavailable(e);
-  return new GatewayError('query_failed', e.message, { cause: e, details: { sqlstate: state } });
+  const position = e.position === undefined ? undefined : Number(e.position);
+  return new GatewayError('query_failed', e.message, {
+    cause: e,
+    details: { sqlstate: state, ...(position !== undefined && position >= 1 ? { position } : {}) },
+  });
 }

@@ -95,8 +95,11 @@ describe('agentgate CLI', () => {
         sql,
         ...extra,
       ]);
-      assert.equal(r.code, 0, r.err);
-      return JSON.parse(r.out) as { outcome: string; policyIds: string[]; reasons: string[] };
+      const parsed = JSON.parse(r.out) as { outcome: string; policyIds: string[]; reasons: string[] };
+      // Exit codes by outcome, so a CI job can gate on them.
+      const expected = { allow: 0, approval: 3, deny: 4 }[parsed.outcome];
+      assert.equal(r.code, expected, r.err);
+      return parsed;
     };
 
     const denied = await check('select * from customers');

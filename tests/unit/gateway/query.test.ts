@@ -63,13 +63,44 @@ describe('gateway query pipeline (fail closed)', () => {
     assert.equal(f.connector.estimated.length, 0);
   });
 
-  test('an approval outcome executes nothing and answers 501', async () => {
+  test('an approval outcome for rows read into one cell executes nothing and answers 501', async () => {
     f.connector.estimate = 50_000;
-    const res = await f.gateway.query(queryRequest(f.agentToken, { sql: 'select id from customers' }));
+    const res = await f.gateway.query(
+      queryRequest(f.agentToken, { sql: "select string_agg(id::text, ',') from customers" }),
+    );
     assert.equal(res.status, 501);
     assert.equal((res.body as { error: { code: string } }).error.code, 'approval_workflow_unavailable');
     assert.equal(f.connector.executed.length, 0);
     assert.equal(f.audit.all()[0].decision.outcome, 'approval');
+  });
+
+  test('an over-estimate is settled by the real count: a small result is released', async () => {
+    f.connector.estimate = 50_000;
+    f.connector.result = {
+      columns: [{ name: 'id', type: 'int4' }],
+      rows: [{ id: 1 }, { id: 2 }],
+      rowCount: 2,
+      truncated: false,
+    };
+    const res = await f.gateway.query(queryRequest(f.agentToken, { sql: 'select id from customers' }));
+    assert.equal(res.status, 200);
+    assert.equal((res.body as { rowCount: number }).rowCount, 2);
+  });
+
+  test('a truncated read is decided again on the rows counted (cap + 1), not the estimate', async () => {
+    f.connector.estimate = 3;
+    f.connector.result = {
+      columns: [{ name: 'id', type: 'int4' }],
+      rows: Array.from({ length: 500 }, (_, i) => ({ id: i })),
+      rowCount: 500,
+      truncated: true,
+    };
+    const res = await f.gateway.query(queryRequest(f.agentToken, { sql: 'select id from customers' }));
+    // The fixture connection caps at 500, below the policy's 1000, so 501 counted stays allowed.
+    assert.equal(f.connector.executed.length, 1);
+    const record = f.audit.all()[0];
+    assert.equal(record.facts?.estimatedRows, 501);
+    assert.equal(res.status, 200, 'a count within the policy threshold still releases the capped rows');
   });
 
   test('the row cap is the tightest of connection, request and policy', async () => {

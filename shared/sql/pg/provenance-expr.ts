@@ -1,0 +1,343 @@
+import type { ViolationRule } from '../../types.js';
+import { type FunctionPolicy, isAllowedCastType, isAllowedOperator } from './allowlist.js';
+import { asNode, type Body, bodyOf, child, items, names, stringValue, text } from './node.js';
+import {
+  derived,
+  EMPTY,
+  type Field,
+  flatten,
+  OPAQUE,
+  type Prov,
+  type Value,
+  withRows,
+} from './provenance-model.js';
+import type { Level, Rel } from './provenance-scope.js';
+
+/** What the expression evaluator needs from the query walk around it. */
+export interface ExprHost {
+  readonly functions: FunctionPolicy;
+  violation(rule: ViolationRule, message: string): void;
+  /** Walks a subquery in a child level and returns its output columns. */
+  subquery(value: unknown, level: Level): Field[];
+  /** Records a table or column that is read but not exposed. */
+  unexposed(name: string): void;
+  /** Records that a whole row of `rel` is read. */
+  wholeRow(rel: Rel): void;
+  /** Sources read while the current sublinks are walked (EXISTS reveals what it tested). */
+  read(prov: Prov): void;
+  beginReads(): void;
+  endReads(): Set<string>;
+  predicate(prov: Prov): void;
+}
+
+/** SQL value functions that reveal only the date and time. */
+const TIME_VALUE_FUNCTIONS = new Set([
+  'SVFOP_CURRENT_DATE',
+  'SVFOP_CURRENT_TIME',
+  'SVFOP_CURRENT_TIME_N',
+  'SVFOP_CURRENT_TIMESTAMP',
+  'SVFOP_CURRENT_TIMESTAMP_N',
+  'SVFOP_LOCALTIME',
+  'SVFOP_LOCALTIME_N',
+  'SVFOP_LOCALTIMESTAMP',
+  'SVFOP_LOCALTIMESTAMP_N',
+]);
+
+/** Names as written, with the implicit `pg_catalog.` of SQL-syntax forms taken off. */
+function unqualified(parts: string[]): string[] {
+  return parts.length > 1 && parts[0] === 'pg_catalog' ? parts.slice(1) : parts;
+}
+
+/**
+ * Evaluates expressions to what they reveal, resolving names the way PostgreSQL does:
+ * a column of the innermost relation first, then a whole-row reference, and `x.f` where `f`
+ * is not a column of `x` is a call of function `f`, as is `(value).f` on a non-composite.
+ */
+export class ExpressionEvaluator {
+  constructor(private readonly host: ExprHost) {}
+
+  eval(value: unknown, level: Level): Value {
+    const node = asNode(value);
+    if (!node) {
+      if (Array.isArray(value)) return { prov: derived(...value.map((v) => flatten(this.eval(v, level)))) };
+      if (value === undefined || value === null) return { prov: EMPTY };
+      this.host.violation('construct', 'The statement has a shape the gateway cannot analyse.');
+      return { prov: OPAQUE };
+    }
+    const { kind, body } = node;
+    switch (kind) {
+      case 'A_Const':
+      case 'ParamRef':
+        return { prov: EMPTY };
+      case 'ColumnRef':
+        return this.columnRef(body, level);
+      case 'A_Indirection':
+        return this.indirection(body, level);
+      case 'FuncCall':
+        return { prov: this.funcCall(body, level) };
+      case 'TypeCast':
+        return { prov: this.cast(body, level) };
+      case 'CollateClause': {
+        const inner = this.eval(body.arg, level);
+        return inner.fields ? { prov: flatten(inner) } : inner;
+      }
+      case 'A_Expr':
+        return { prov: this.operator(body, level) };
+      case 'BoolExpr':
+      case 'CoalesceExpr':
+      case 'MinMaxExpr':
+        return { prov: this.all(items(body, 'args'), level) };
+      case 'NullTest':
+      case 'BooleanTest':
+      case 'NamedArgExpr':
+        return { prov: derived(flatten(this.eval(body.arg, level))) };
+      case 'CaseExpr':
+        return { prov: this.caseExpr(body, level) };
+      case 'A_ArrayExpr':
+        return { prov: this.all(items(body, 'elements'), level) };
+      case 'RowExpr':
+        return this.row(body, level);
+      case 'SubLink':
+        return { prov: this.subLink(body, level) };
+      case 'List':
+        return { prov: this.all(items(body, 'items'), level) };
+      case 'GroupingFunc':
+        this.all(items(body, 'args'), level);
+        return { prov: EMPTY };
+      case 'SQLValueFunction': {
+        const op = text(body, 'op') ?? '';
+        if (!TIME_VALUE_FUNCTIONS.has(op)) {
+          this.host.violation(
+            'function',
+            `${op.replace(/^SVFOP_/, '').toLowerCase()} is not allowed for agents.`,
+          );
+        }
+        return { prov: EMPTY };
+      }
+      default:
+        this.host.violation('construct', `${kind} is not supported in statements from agents.`);
+        return { prov: OPAQUE };
+    }
+  }
+
+  /** Sources of a list of expressions, each read as a whole. */
+  all(list: unknown[], level: Level): Prov {
+    return derived(...list.map((v) => flatten(this.eval(v, level))));
+  }
+
+  // ---------- names ----------
+
+  private columnRef(body: Body, level: Level): Value {
+    const fields = items(body, 'fields');
+    const last = fields[fields.length - 1];
+    const parts = fields.slice(0, -1).map((f) => stringValue(f) ?? '');
+    if (asNode(last)?.kind === 'A_Star') {
+      // `t.*` inside an expression (`row_to_json(t.*)`) is the whole row of t.
+      const rel = parts.length > 0 ? level.findRel(parts) : undefined;
+      if (!rel) {
+        this.host.violation(
+          'construct',
+          '`*` is only allowed in the select list or as `t.*` of a table in FROM.',
+        );
+        return { prov: OPAQUE };
+      }
+      return this.wholeRow(rel);
+    }
+    const column = stringValue(last);
+    if (column === undefined || parts.length > 2) {
+      this.host.violation('column', 'That column reference cannot be resolved.');
+      return { prov: OPAQUE };
+    }
+    if (parts.length === 0) return this.unqualifiedColumn(column, level);
+    const rel = level.findRel(parts);
+    if (!rel) {
+      if (level.hasUnknown()) return { prov: OPAQUE };
+      this.host.violation('column', `No relation named ${parts.join('.')} is in scope.`);
+      return { prov: OPAQUE };
+    }
+    const field = rel.fields.find((f) => f.name === column);
+    if (!field) {
+      if (rel.unknown) return { prov: OPAQUE };
+      // PostgreSQL reads `t.f` for a non-column `f` as the call `f(t)`: a function by another name.
+      this.host.violation(
+        'function',
+        `${column} is not a column of ${rel.alias}; PostgreSQL would call a function ${column}(${rel.alias}), which is not allowed.`,
+      );
+      return { prov: OPAQUE };
+    }
+    return this.fieldValue(field);
+  }
+
+  private unqualifiedColumn(column: string, level: Level): Value {
+    for (let l: Level | undefined = level; l; l = l.parent) {
+      const using = l.using.get(column);
+      if (using) return this.fieldValue(using);
+      const found: Field[] = [];
+      for (const rel of l.rels) {
+        const f = rel.fields.find((x) => x.name === column);
+        if (f) found.push(f);
+      }
+      if (found.length === 1) return this.fieldValue(found[0]);
+      if (found.length > 1) {
+        this.host.violation('column', `Column ${column} is ambiguous.`);
+        return { prov: OPAQUE };
+      }
+    }
+    // Not a column anywhere: PostgreSQL then reads a relation's name as its whole row.
+    const rel = level.findRel([column]);
+    if (rel) return this.wholeRow(rel);
+    if (level.hasUnknown()) return { prov: OPAQUE };
+    this.host.violation('column', `Column ${column} is not a column of any relation in scope.`);
+    return { prov: OPAQUE };
+  }
+
+  private fieldValue(field: Field): Value {
+    if (!field.exposed) {
+      this.host.violation(
+        'exposure',
+        `Column ${field.qualified ?? field.name} is not exposed on this connection.`,
+      );
+      this.host.unexposed(field.qualified ?? field.name);
+    }
+    this.host.read(field.prov);
+    return { prov: field.prov };
+  }
+
+  wholeRow(rel: Rel): Value {
+    if (rel.unknown) return { prov: OPAQUE };
+    for (const f of rel.fields) {
+      if (!f.exposed) {
+        this.host.violation(
+          'exposure',
+          `A whole-row reference to ${rel.alias} reads column ${f.qualified ?? f.name}, which is not exposed.`,
+        );
+        this.host.unexposed(f.qualified ?? f.name);
+      }
+      this.host.read(f.prov);
+    }
+    this.host.wholeRow(rel);
+    const fields = rel.fields.map((f) => ({ ...f }));
+    return { prov: derived(...fields.map((f) => f.prov)), fields };
+  }
+
+  private indirection(body: Body, level: Level): Value {
+    let value = this.eval(body.arg, level);
+    for (const step of items(body, 'indirection')) {
+      const name = stringValue(step);
+      const node = asNode(step);
+      if (name !== undefined) {
+        const field = value.fields?.find((f) => f.name === name);
+        if (!field) {
+          this.host.violation(
+            'function',
+            `(value).${name} is not a field of a row the gateway knows; PostgreSQL would call a function ${name}(value), which is not allowed.`,
+          );
+          return { prov: OPAQUE };
+        }
+        value = { prov: field.prov };
+      } else if (node?.kind === 'A_Indices') {
+        const index = derived(
+          flatten(this.eval(node.body.lidx, level)),
+          flatten(this.eval(node.body.uidx, level)),
+        );
+        value = { prov: derived(flatten(value), index) };
+      } else if (node?.kind === 'A_Star') {
+        // `(x).*` outside the select list reads every field.
+        value = { prov: flatten(value) };
+      } else {
+        this.host.violation('construct', 'That field selection is not supported.');
+        return { prov: OPAQUE };
+      }
+    }
+    return value;
+  }
+
+  // ---------- calls and operators ----------
+
+  private funcCall(body: Body, level: Level): Prov {
+    const parts = unqualified(names(items(body, 'funcname')));
+    const name = parts.join('.');
+    const kind = this.host.functions.kindOf(name);
+    if (kind === undefined)
+      this.host.violation('function', `Function ${name} is not on the allowlist for agents.`);
+    const args = derived(...items(body, 'args').map((a) => flatten(this.eval(a, level))));
+    const order = this.sortList(items(body, 'agg_order'), level);
+    this.host.predicate(order);
+    if (body.agg_filter !== undefined) this.host.predicate(flatten(this.eval(body.agg_filter, level)));
+    const over = child(body, 'over');
+    if (over) this.window(over, level);
+    switch (kind) {
+      case 'count':
+        return EMPTY;
+      case 'collection':
+        return withRows(derived(args, order));
+      case 'ordered':
+        return derived(args, order);
+      default:
+        return derived(args);
+    }
+  }
+
+  window(def: Body, level: Level): void {
+    this.host.predicate(this.all(items(def, 'partitionClause'), level));
+    this.host.predicate(this.sortList(items(def, 'orderClause'), level));
+    this.eval(def.startOffset, level);
+    this.eval(def.endOffset, level);
+  }
+
+  private sortList(list: unknown[], level: Level): Prov {
+    return derived(...list.map((s) => flatten(this.eval(bodyOf(s, 'SortBy')?.node, level))));
+  }
+
+  private cast(body: Body, level: Level): Prov {
+    const typeName = child(body, 'typeName');
+    const type = unqualified(names(items(typeName, 'names'))).join('.');
+    if (!isAllowedCastType(type))
+      this.host.violation('function', `A cast to type ${type} is not allowed for agents.`);
+    return derived(flatten(this.eval(body.arg, level)));
+  }
+
+  private operator(body: Body, level: Level): Prov {
+    const parts = unqualified(names(items(body, 'name')));
+    const op = parts.join('.');
+    if (parts.length > 1 || !isAllowedOperator(op)) {
+      this.host.violation('function', `Operator ${op} is not allowed for agents.`);
+    }
+    return derived(flatten(this.eval(body.lexpr, level)), flatten(this.eval(body.rexpr, level)));
+  }
+
+  private caseExpr(body: Body, level: Level): Prov {
+    // The conditions choose the result, so the result reveals what they test.
+    const whens = items(body, 'args').map((w) => {
+      const when = asNode(w)?.body;
+      return derived(flatten(this.eval(when?.expr, level)), flatten(this.eval(when?.result, level)));
+    });
+    return derived(flatten(this.eval(body.arg, level)), ...whens, flatten(this.eval(body.defresult, level)));
+  }
+
+  private row(body: Body, level: Level): Value {
+    const fields = items(body, 'args').map((a, i) => ({
+      name: `f${i + 1}`,
+      prov: flatten(this.eval(a, level)),
+      exposed: true,
+    }));
+    return { prov: derived(...fields.map((f) => f.prov)), fields };
+  }
+
+  private subLink(body: Body, level: Level): Prov {
+    const type = text(body, 'subLinkType');
+    const test = body.testexpr === undefined ? EMPTY : flatten(this.eval(body.testexpr, level));
+    this.host.beginReads();
+    const outputs = this.host.subquery(body.subselect, level);
+    const reads = this.host.endReads();
+    switch (type) {
+      case 'EXPR_SUBLINK':
+        return outputs.length === 1 ? outputs[0].prov : derived(...outputs.map((o) => o.prov));
+      case 'ARRAY_SUBLINK':
+        return withRows(derived(...outputs.map((o) => o.prov)));
+      default:
+        // EXISTS, IN, ANY, ALL: a yes or no about everything the subquery tested.
+        return derived(test, { src: reads, direct: false, rows: false, opaque: false });
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The values the provenance pass reasons about. A `Prov` is what one value may reveal: the
+ * base columns it reads, whether it is exactly one of them (`direct`), whether it carries
+ * many rows in one cell (`rows`), and whether the pass could not follow it (`opaque`).
+ */
+export interface Prov {
+  src: ReadonlySet<string>;
+  direct: boolean;
+  rows: boolean;
+  opaque: boolean;
+}
+
+/** One column of a relation or composite value. */
+export interface Field {
+  name: string;
+  prov: Prov;
+  /** False for a base column the connection does not expose. */
+  exposed: boolean;
+  /** `schema.table.column` of a base column, for messages. */
+  qualified?: string;
+}
+
+/** An expression's value; `fields` is set for composites (whole rows, ROW(...)). */
+export interface Value {
+  prov: Prov;
+  fields?: Field[];
+}
+
+export const EMPTY: Prov = Object.freeze({
+  src: new Set<string>(),
+  direct: false,
+  rows: false,
+  opaque: false,
+});
+export const OPAQUE: Prov = Object.freeze({
+  src: new Set<string>(),
+  direct: false,
+  rows: false,
+  opaque: true,
+});
+
+/** The provenance of a value computed from others: never direct. */
+export function derived(...provs: Prov[]): Prov {
+  if (provs.length === 0) return EMPTY;
+  const src = new Set<string>();
+  let rows = false;
+  let opaque = false;
+  for (const p of provs) {
+    for (const s of p.src) src.add(s);
+    rows ||= p.rows;
+    opaque ||= p.opaque;
+  }
+  return { src, direct: false, rows, opaque };
+}
+
+/** Two branches that produce the same output (UNION, USING): direct only when both are. */
+export function merged(a: Prov, b: Prov): Prov {
+  const d = derived(a, b);
+  return { ...d, direct: a.direct && b.direct };
+}
+
+/** A composite value read as one: every field counts. */
+export function flatten(value: Value): Prov {
+  if (!value.fields) return value.prov;
+  return derived(value.prov, ...value.fields.map((f) => f.prov));
+}
+
+export function withRows(p: Prov): Prov {
+  return { ...p, direct: false, rows: true };
+}
+
+export function sameProv(a: Prov, b: Prov): boolean {
+  if (a.direct !== b.direct || a.rows !== b.rows || a.opaque !== b.opaque || a.src.size !== b.src.size) {
+    return false;
+  }
+  for (const s of a.src) if (!b.src.has(s)) return false;
+  return true;
+}

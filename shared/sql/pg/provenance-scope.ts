@@ -1,0 +1,54 @@
+import type { Field } from './provenance-model.js';
+
+/** A relation in FROM: a base table, a subquery, a CTE or a function. */
+export interface Rel {
+  /** The name that qualifies its columns: the alias, else the relation's own name. */
+  alias: string;
+  /** `schema.table` of a base table. */
+  table?: string;
+  /** True when the FROM item named an alias (then only the alias qualifies columns). */
+  explicitAlias: boolean;
+  fields: Field[];
+  /** A relation the pass refused (not exposed); references to it add no further violations. */
+  unknown?: boolean;
+}
+
+/** One query level: its FROM relations, what `*` expands to, USING columns and CTEs. */
+export class Level {
+  readonly rels: Rel[] = [];
+  /** Columns of `*` in the server's order (USING columns first, once, per join). */
+  readonly star: Field[] = [];
+  readonly using = new Map<string, Field>();
+  readonly ctes = new Map<string, Field[]>();
+
+  constructor(readonly parent?: Level) {}
+
+  findCte(name: string): Field[] | undefined {
+    for (let level: Level | undefined = this; level; level = level.parent) {
+      const cte = level.ctes.get(name);
+      if (cte) return cte;
+    }
+    return undefined;
+  }
+
+  /** The relation a qualifier names, innermost level first. */
+  findRel(qualifier: readonly string[]): Rel | undefined {
+    const name = qualifier[qualifier.length - 1];
+    const schema = qualifier.length === 2 ? qualifier[0] : undefined;
+    for (let level: Level | undefined = this; level; level = level.parent) {
+      const found = level.rels.find((r) =>
+        schema === undefined ? r.alias === name : !r.explicitAlias && r.table === `${schema}.${name}`,
+      );
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  /** True when a refused relation is in scope: its columns are unknown, not missing. */
+  hasUnknown(): boolean {
+    for (let level: Level | undefined = this; level; level = level.parent) {
+      if (level.rels.some((r) => r.unknown)) return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,484 @@
+import type { ProvenanceFacts, Violation } from '../../types.js';
+import type { Catalog } from '../catalog.js';
+import { DEFAULT_FUNCTIONS, type FunctionPolicy, SRF_COLUMNS } from './allowlist.js';
+import { outputName } from './names.js';
+import { asNode, type Body, bodyOf, child, items, names, stringValue, text } from './node.js';
+import { ExpressionEvaluator, type ExprHost } from './provenance-expr.js';
+import {
+  derived,
+  EMPTY,
+  type Field,
+  flatten,
+  merged,
+  OPAQUE,
+  type Prov,
+  sameProv,
+} from './provenance-model.js';
+import { Level, type Rel } from './provenance-scope.js';
+
+/**
+ * The provenance pass: an allowlist walk of a SELECT against what the connection exposes.
+ * Every output column is traced, by position, to the base columns it reads; names resolve
+ * the way PostgreSQL resolves them (columns first, then whole rows, and a non-column
+ * `x.f` is a function call). Anything the pass cannot follow is a violation, so what it
+ * does not understand is refused for agents rather than guessed at.
+ */
+
+export interface ProvenanceOptions {
+  catalog: Catalog;
+  defaultSchema: string;
+  functions?: FunctionPolicy;
+}
+
+const MAX_VIOLATIONS = 10;
+const RECURSIVE_PASSES = 4;
+
+const SELECT_KEYS = new Set([
+  'targetList',
+  'fromClause',
+  'whereClause',
+  'groupClause',
+  'groupDistinct',
+  'havingClause',
+  'windowClause',
+  'distinctClause',
+  'sortClause',
+  'limitCount',
+  'limitOffset',
+  'limitOption',
+  'withClause',
+  'op',
+  'all',
+  'larg',
+  'rarg',
+  'valuesLists',
+]);
+
+export function analyseProvenance(statement: unknown, options: ProvenanceOptions): ProvenanceFacts {
+  return new ProvenancePass(options).run(statement);
+}
+
+class ProvenancePass implements ExprHost {
+  readonly functions: FunctionPolicy;
+  private readonly expr: ExpressionEvaluator;
+  private readonly violations = new Map<string, Violation>();
+  private readonly predicates = new Set<string>();
+  private readonly wholeRows = new Set<string>();
+  private readonly unexposedNames = new Set<string>();
+  private readonly readStack: Set<string>[] = [];
+
+  constructor(private readonly options: ProvenanceOptions) {
+    this.functions = options.functions ?? DEFAULT_FUNCTIONS;
+    this.expr = new ExpressionEvaluator(this);
+  }
+
+  run(statement: unknown): ProvenanceFacts {
+    const node = asNode(statement);
+    let outputs: Field[] = [];
+    if (node?.kind !== 'SelectStmt') {
+      this.violation('construct', 'Agents may only send SELECT statements.');
+    } else {
+      outputs = this.select(node.body, new Level());
+    }
+    const out = outputs.map((f) => ({
+      name: f.name,
+      sources: [...f.prov.src].sort(),
+      direct: f.prov.direct,
+      aggregatesRows: f.prov.rows,
+      opaque: f.prov.opaque,
+    }));
+    return {
+      outputs: out,
+      violations: [...this.violations.values()],
+      predicateColumns: [...this.predicates].sort(),
+      wholeRowTables: [...this.wholeRows].sort(),
+      rowPreserving: out.some((o) => o.aggregatesRows),
+      unexposed: [...this.unexposedNames].sort(),
+    };
+  }
+
+  // ---------- ExprHost ----------
+
+  violation(rule: Violation['rule'], message: string): void {
+    if (this.violations.size < MAX_VIOLATIONS) this.violations.set(message, { rule, message });
+  }
+
+  subquery(value: unknown, level: Level): Field[] {
+    const node = asNode(value);
+    if (node?.kind !== 'SelectStmt') {
+      this.violation('construct', 'Only SELECT subqueries are allowed.');
+      return [];
+    }
+    return this.select(node.body, new Level(level));
+  }
+
+  unexposed(name: string): void {
+    this.unexposedNames.add(name);
+  }
+
+  wholeRow(rel: Rel): void {
+    if (rel.table) this.wholeRows.add(rel.table);
+  }
+
+  read(prov: Prov): void {
+    for (const set of this.readStack) for (const s of prov.src) set.add(s);
+  }
+
+  beginReads(): void {
+    this.readStack.push(new Set());
+  }
+
+  endReads(): Set<string> {
+    return this.readStack.pop() ?? new Set();
+  }
+
+  predicate(prov: Prov): void {
+    for (const s of prov.src) this.predicates.add(s);
+  }
+
+  // ---------- queries ----------
+
+  private select(body: Body, level: Level): Field[] {
+    for (const key of Object.keys(body)) {
+      if (!SELECT_KEYS.has(key)) {
+        const what =
+          key === 'intoClause' ? 'SELECT INTO' : key === 'lockingClause' ? 'FOR UPDATE/SHARE' : key;
+        this.violation('construct', `${what} is not allowed for agents.`);
+      }
+    }
+    this.withClause(child(body, 'withClause'), level);
+    if (text(body, 'op') !== undefined && text(body, 'op') !== 'SETOP_NONE') {
+      const left = this.select(child(body, 'larg') ?? {}, new Level(level));
+      const right = this.select(child(body, 'rarg') ?? {}, new Level(level));
+      const outputs = mergeByPosition(left, right);
+      this.orderBy(items(body, 'sortClause'), outputs, level);
+      this.limits(body, level);
+      return outputs;
+    }
+    if (body.valuesLists !== undefined) return this.values(items(body, 'valuesLists'), level);
+
+    for (const item of items(body, 'fromClause')) this.fromItem(item, level);
+    const outputs = this.targets(items(body, 'targetList'), level);
+    if (body.whereClause !== undefined) this.predicate(flatten(this.expr.eval(body.whereClause, level)));
+    if (body.havingClause !== undefined) this.predicate(flatten(this.expr.eval(body.havingClause, level)));
+    for (const item of items(body, 'groupClause')) this.predicate(this.byOutput(item, outputs, level));
+    for (const item of items(body, 'distinctClause')) {
+      if (asNode(item)) this.predicate(this.byOutput(item, outputs, level));
+    }
+    for (const item of items(body, 'windowClause')) {
+      const def = bodyOf(item, 'WindowDef');
+      if (def) this.expr.window(def, level);
+    }
+    this.orderBy(items(body, 'sortClause'), outputs, level);
+    this.limits(body, level);
+    return outputs;
+  }
+
+  private limits(body: Body, level: Level): void {
+    this.expr.eval(body.limitCount, level);
+    this.expr.eval(body.limitOffset, level);
+  }
+
+  private values(rows: unknown[], level: Level): Field[] {
+    const outputs: Field[] = [];
+    for (const row of rows) {
+      items(bodyOf(row, 'List'), 'items').forEach((v, i) => {
+        const prov = flatten(this.expr.eval(v, level));
+        const seen = outputs[i];
+        outputs[i] = { name: `column${i + 1}`, prov: seen ? derived(seen.prov, prov) : prov, exposed: true };
+      });
+    }
+    return outputs;
+  }
+
+  private withClause(clause: Body | undefined, level: Level): void {
+    if (!clause) return;
+    const recursive = clause.recursive === true;
+    for (const item of items(clause, 'ctes')) {
+      const cte = bodyOf(item, 'CommonTableExpr');
+      const name = text(cte, 'ctename');
+      if (!cte || name === undefined) {
+        this.violation('construct', 'That WITH clause is not supported.');
+        continue;
+      }
+      if (cte.search_clause !== undefined || cte.cycle_clause !== undefined) {
+        this.violation('construct', 'SEARCH and CYCLE clauses are not supported for agents.');
+      }
+      const aliases = names(items(cte, 'aliascolnames'));
+      const query = asNode(cte.ctequery);
+      if (query?.kind !== 'SelectStmt') {
+        this.violation('construct', 'Data-modifying WITH is not allowed for agents.');
+        level.ctes.set(name, []);
+        continue;
+      }
+      if (recursive && text(query.body, 'op') !== undefined && text(query.body, 'op') !== 'SETOP_NONE') {
+        this.recursiveCte(name, query.body, aliases, level);
+      } else {
+        level.ctes.set(name, rename(this.select(query.body, new Level(level)), aliases));
+      }
+    }
+  }
+
+  /** The anchor first, then the recursive term until what each column reads stops growing. */
+  private recursiveCte(name: string, body: Body, aliases: string[], level: Level): void {
+    let fields = rename(this.select(child(body, 'larg') ?? {}, new Level(level)), aliases);
+    level.ctes.set(name, fields);
+    for (let pass = 0; pass < RECURSIVE_PASSES; pass++) {
+      const step = this.select(child(body, 'rarg') ?? {}, new Level(level));
+      const next = rename(mergeByPosition(fields, step), aliases);
+      const stable = next.length === fields.length && next.every((f, i) => sameProv(f.prov, fields[i].prov));
+      fields = next;
+      level.ctes.set(name, fields);
+      if (stable) return;
+    }
+    // Still growing: treat every column as reading everything any of them reads.
+    const all = derived(...fields.map((f) => f.prov));
+    level.ctes.set(
+      name,
+      fields.map((f) => ({ ...f, prov: all })),
+    );
+  }
+
+  private targets(list: unknown[], level: Level): Field[] {
+    const outputs: Field[] = [];
+    for (const item of list) {
+      const res = bodyOf(item, 'ResTarget');
+      const expanded = this.starTarget(res?.val, level);
+      if (expanded) {
+        outputs.push(...expanded);
+        continue;
+      }
+      const value = this.expr.eval(res?.val, level);
+      outputs.push({ name: text(res, 'name') ?? outputName(res?.val), prov: flatten(value), exposed: true });
+    }
+    return outputs;
+  }
+
+  /** `*`, `t.*` and `(composite).*` in the select list expand to one output per field. */
+  private starTarget(value: unknown, level: Level): Field[] | undefined {
+    const ref = bodyOf(value, 'ColumnRef');
+    const fields = items(ref, 'fields');
+    if (ref && asNode(fields[fields.length - 1])?.kind === 'A_Star') {
+      const qualifier = fields.slice(0, -1).map((f) => stringValue(f) ?? '');
+      if (qualifier.length === 0) return this.exposedFields(level.star, '*');
+      const rel = level.findRel(qualifier);
+      if (!rel) {
+        if (!level.hasUnknown())
+          this.violation('column', `No relation named ${qualifier.join('.')} is in scope.`);
+        return [{ name: '*', prov: OPAQUE, exposed: true }];
+      }
+      return this.exposedFields(rel.fields, `${rel.alias}.*`);
+    }
+    const ind = bodyOf(value, 'A_Indirection');
+    const steps = items(ind, 'indirection');
+    if (ind && steps.length === 1 && asNode(steps[0])?.kind === 'A_Star') {
+      const inner = this.expr.eval(ind.arg, level);
+      if (!inner.fields) return [{ name: '?column?', prov: inner.prov, exposed: true }];
+      return this.exposedFields(inner.fields, '(...).*');
+    }
+    return undefined;
+  }
+
+  private exposedFields(fields: Field[], what: string): Field[] {
+    for (const f of fields) {
+      if (!f.exposed) {
+        this.violation('exposure', `${what} reads column ${f.qualified ?? f.name}, which is not exposed.`);
+        this.unexposed(f.qualified ?? f.name);
+      }
+      this.read(f.prov);
+    }
+    return fields.map((f) => ({ name: f.name, prov: f.prov, exposed: true }));
+  }
+
+  /** GROUP BY, DISTINCT ON and ORDER BY may name an output by position or by name. */
+  private byOutput(item: unknown, outputs: Field[], level: Level): Prov {
+    const position = child(bodyOf(item, 'A_Const'), 'ival');
+    if (position) {
+      const n = position.ival;
+      return typeof n === 'number' && outputs[n - 1] ? outputs[n - 1].prov : EMPTY;
+    }
+    const ref = items(bodyOf(item, 'ColumnRef'), 'fields');
+    const name = ref.length === 1 ? stringValue(ref[0]) : undefined;
+    const output = name === undefined ? undefined : outputs.find((o) => o.name === name);
+    if (output && !this.resolvesQuietly(name ?? '', level)) return output.prov;
+    const value = flatten(this.expr.eval(item, level));
+    return output ? derived(value, output.prov) : value;
+  }
+
+  private resolvesQuietly(column: string, level: Level): boolean {
+    for (let l: Level | undefined = level; l; l = l.parent) {
+      if (l.using.has(column) || l.rels.some((r) => r.fields.some((f) => f.name === column))) return true;
+    }
+    return false;
+  }
+
+  private orderBy(list: unknown[], outputs: Field[], level: Level): void {
+    for (const item of list) {
+      const sortBy = bodyOf(item, 'SortBy');
+      if (!sortBy) continue;
+      if (items(sortBy, 'useOp').length > 0)
+        this.violation('function', 'ORDER BY ... USING is not allowed for agents.');
+      this.predicate(this.byOutput(sortBy.node, outputs, level));
+    }
+  }
+
+  // ---------- FROM ----------
+
+  /** Puts the item's relations in scope and returns what `*` expands to over it. */
+  private fromItem(item: unknown, level: Level): Field[] {
+    const node = asNode(item);
+    switch (node?.kind) {
+      case 'RangeVar':
+        return this.push(level, this.relationFor(node.body, level));
+      case 'JoinExpr':
+        return this.join(node.body, level);
+      case 'RangeSubselect': {
+        const alias = child(node.body, 'alias');
+        const fields = rename(this.subquery(node.body.subquery, level), names(items(alias, 'colnames')));
+        return this.push(level, { alias: text(alias, 'aliasname') ?? '', explicitAlias: true, fields });
+      }
+      case 'RangeFunction':
+        return this.push(level, this.rangeFunction(node.body, level));
+      default:
+        this.violation('construct', `${node?.kind ?? 'That FROM item'} is not supported for agents.`);
+        return this.push(level, { alias: '', explicitAlias: true, fields: [], unknown: true });
+    }
+  }
+
+  private push(level: Level, rel: Rel): Field[] {
+    level.rels.push(rel);
+    level.star.push(...rel.fields);
+    return rel.fields;
+  }
+
+  private relationFor(body: Body, level: Level): Rel {
+    const relname = text(body, 'relname') ?? '';
+    const schema = text(body, 'schemaname');
+    const alias = text(child(body, 'alias'), 'aliasname');
+    const aliasCols = names(items(child(body, 'alias'), 'colnames'));
+    if (text(body, 'catalogname') !== undefined) {
+      this.violation('exposure', 'Cross-database references are not allowed.');
+      return { alias: alias ?? relname, explicitAlias: alias !== undefined, fields: [], unknown: true };
+    }
+    const cte = schema === undefined ? level.findCte(relname) : undefined;
+    if (cte)
+      return { alias: alias ?? relname, explicitAlias: alias !== undefined, fields: rename(cte, aliasCols) };
+    // pg_catalog is searched before the search path, and every relation in it starts with pg_.
+    const qualified = `${schema ?? (relname.startsWith('pg_') ? 'pg_catalog' : this.options.defaultSchema)}.${relname}`;
+    const table = this.options.catalog.tables.get(qualified);
+    if (!table) {
+      this.violation('exposure', `Table ${qualified} is not exposed on this connection.`);
+      this.unexposed(qualified);
+      return {
+        alias: alias ?? relname,
+        table: qualified,
+        explicitAlias: alias !== undefined,
+        fields: [],
+        unknown: true,
+      };
+    }
+    const fields = table.columns.map((c) => ({
+      name: c.name,
+      prov: { src: new Set([`${qualified}.${c.name}`]), direct: true, rows: false, opaque: false },
+      exposed: c.exposed,
+      qualified: `${qualified}.${c.name}`,
+    }));
+    return {
+      alias: alias ?? relname,
+      table: qualified,
+      explicitAlias: alias !== undefined,
+      fields: rename(fields, aliasCols),
+    };
+  }
+
+  private join(body: Body, level: Level): Field[] {
+    const left = this.fromItem(body.larg, level);
+    const right = this.fromItem(body.rarg, level);
+    if (child(body, 'alias')) this.violation('construct', 'An alias on a JOIN is not supported for agents.');
+    let using = names(items(body, 'usingClause'));
+    if (body.isNatural === true) {
+      const rightNames = new Set(right.map((f) => f.name));
+      using = left.map((f) => f.name).filter((n) => rightNames.has(n));
+    }
+    if (body.quals !== undefined) this.predicate(flatten(this.expr.eval(body.quals, level)));
+    if (using.length === 0) return [...left, ...right];
+    const mergedFields: Field[] = [];
+    for (const name of using) {
+      const l = left.find((f) => f.name === name);
+      const r = right.find((f) => f.name === name);
+      if (!l || !r) {
+        this.violation('column', `USING column ${name} is not on both sides of the join.`);
+        continue;
+      }
+      const field: Field = { name, prov: merged(l.prov, r.prov), exposed: l.exposed && r.exposed };
+      this.predicate(field.prov);
+      level.using.set(name, field);
+      mergedFields.push(field);
+    }
+    const isUsing = new Set(using);
+    return [
+      ...mergedFields,
+      ...left.filter((f) => !isUsing.has(f.name)),
+      ...right.filter((f) => !isUsing.has(f.name)),
+    ];
+  }
+
+  private rangeFunction(body: Body, level: Level): Rel {
+    const alias = child(body, 'alias');
+    const fields: Field[] = [];
+    let firstName = '';
+    if (body.coldeflist !== undefined)
+      this.violation('construct', 'Column definition lists in FROM are not allowed.');
+    for (const entry of items(body, 'functions')) {
+      const [call, coldefs] = items(bodyOf(entry, 'List'), 'items');
+      const fn = bodyOf(call, 'FuncCall');
+      if (!fn || asNode(coldefs) !== undefined || Array.isArray(coldefs)) {
+        this.violation('construct', 'Only plain function calls are allowed in FROM.');
+        fields.push({ name: '?column?', prov: OPAQUE, exposed: true });
+        continue;
+      }
+      const name = names(items(fn, 'funcname'))
+        .join('.')
+        .replace(/^pg_catalog\./, '');
+      firstName ||= name;
+      const kind = this.functions.kindOf(name);
+      if (kind !== 'srf' && kind !== 'scalar') {
+        this.violation('function', `Function ${name} is not allowed in FROM for agents.`);
+      }
+      const args = items(fn, 'args');
+      const provs = args.map((a) => flatten(this.expr.eval(a, level)));
+      const columns =
+        SRF_COLUMNS.get(name) ?? (name === 'unnest' && args.length > 1 ? args.map(() => 'unnest') : [name]);
+      columns.forEach((col, i) => {
+        // unnest(a, b) pairs its arguments by position; other functions mix all of them.
+        const prov = name === 'unnest' && args.length > 1 ? derived(provs[i]) : derived(...provs);
+        fields.push({ name: col, prov, exposed: true });
+      });
+    }
+    if (body.ordinality === true) fields.push({ name: 'ordinality', prov: EMPTY, exposed: true });
+    const aliasName = text(alias, 'aliasname');
+    return {
+      alias: aliasName ?? firstName,
+      explicitAlias: aliasName !== undefined,
+      fields: rename(fields, names(items(alias, 'colnames'))),
+    };
+  }
+}
+
+function rename(fields: Field[], aliases: string[]): Field[] {
+  if (aliases.length === 0) return fields;
+  return fields.map((f, i) => (i < aliases.length ? { ...f, name: aliases[i] } : f));
+}
+
+/** UNION, INTERSECT, EXCEPT: an output column can come from either branch, matched by position. */
+function mergeByPosition(left: Field[], right: Field[]): Field[] {
+  const n = Math.max(left.length, right.length);
+  const out: Field[] = [];
+  for (let i = 0; i < n; i++) {
+    const l = left[i];
+    const r = right[i];
+    if (l && r) out.push({ name: l.name, prov: merged(l.prov, r.prov), exposed: true });
+    else out.push({ name: (l ?? r).name, prov: { ...(l ?? r).prov, opaque: true }, exposed: true });
+  }
+  return out;
+}
