@@ -1,6 +1,6 @@
 import type { ConnectionConfig } from './config/connections.js';
 import { BUILTIN_CLASSES } from './masking/index.js';
-import { FREE_TEXT_CLASS, UNPROVEN_CLASS } from './masking/provenance-plan.js';
+import { FREE_TEXT_CLASS, PUBLIC_CLASS, UNPROVEN_CLASS } from './masking/provenance-plan.js';
 import type { PolicyEngine } from './policy/index.js';
 import { queryContext } from './policy/index.js';
 import type { ConnectionResource, Decision, Principal, StatementFacts } from './types.js';
@@ -84,7 +84,7 @@ export function prepareQueryDecision(input: QueryDecisionInput) {
   ]);
   const maskedPredicates = facts.predicateColumns.filter((col) => {
     const cls = connection.classification[col];
-    return cls !== undefined && !clear.has(cls);
+    return cls !== undefined && cls !== PUBLIC_CLASS && !clear.has(cls);
   });
   const decide = (estimatedRows: number | null, rowsSource?: 'estimate' | 'actual'): Decision =>
     policy.decide({

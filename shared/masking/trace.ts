@@ -31,6 +31,8 @@ class Classifier {
 
   constructor(classification: Record<string, string>) {
     for (const [key, cls] of Object.entries(classification)) {
+      // `public` marks a column reviewed as harmless: no class to mask.
+      if (cls === 'public') continue;
       const k = key.toLowerCase();
       this.byColumn.set(k, cls);
       const table = k.slice(0, k.lastIndexOf('.'));

@@ -157,7 +157,8 @@ class ProvenancePass implements ExprHost {
     }
     if (body.valuesLists !== undefined) return this.values(items(body, 'valuesLists'), level);
 
-    for (const item of items(body, 'fromClause')) this.fromItem(item, level);
+    // `*` expands over the FROM items in order, a USING join giving its merged columns first.
+    for (const item of items(body, 'fromClause')) level.star.push(...this.fromItem(item, level));
     const outputs = this.targets(items(body, 'targetList'), level);
     if (body.whereClause !== undefined) this.predicate(flatten(this.expr.eval(body.whereClause, level)));
     if (body.havingClause !== undefined) this.predicate(flatten(this.expr.eval(body.havingClause, level)));
@@ -347,7 +348,6 @@ class ProvenancePass implements ExprHost {
 
   private push(level: Level, rel: Rel): Field[] {
     level.rels.push(rel);
-    level.star.push(...rel.fields);
     return rel.fields;
   }
 

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { type DevHost, startDevHost } from '../../cli/dev/host.js';
+import { leakedSecrets } from '../support/leak-oracle.js';
+
+/**
+ * The bypasses an attacker with a plain agent token found, sent to the local host as an
+ * agent would send them (PGlite over the wire, the shipped policies), and the ordinary
+ * reads that must keep working. The secrets to look for are read from the demo database
+ * directly, and every response is checked through easy disguises.
+ */
+describe('agents cannot talk their way around enforcement (local host)', () => {
+  let host: DevHost;
+  let stateDir: string;
+  let secrets: string[] = [];
+  let agent = 0;
+
+  before(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'agentgate-sound-'));
+    host = await startDevHost({ port: 0, stateDir, customers: 3000, env: {}, noLock: true });
+    const client = new pg.Client({ host: host.demo?.host, port: host.demo?.port, user: 'postgres' });
+    await client.connect();
+    try {
+      const rows = await client.query('select card_number, ssn, email, phone from customers');
+      secrets = rows.rows.flatMap((r) => [r.card_number, r.ssn, r.email]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  after(async () => {
+    await host?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  /** Each call is a fresh agent unless a name is given, so budgets do not interfere. */
+  async function send(sql: string, name = `agent-${agent++}`, extra: Record<string, unknown> = {}) {
+    const token = await host.issuer.mint({ agent: name });
+    const res = await fetch(`${host.url}/api/v1/connections/demo/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sql, ...extra }),
+    });
+    const json = (await res.json()) as Record<string, unknown>;
+    assert.deepEqual(leakedSecrets(json, secrets), [], `leak through: ${sql}`);
+    return { status: res.status, json };
+  }
+
+  function errorOf(json: Record<string, unknown>) {
+    return json.error as { code: string; message: string; policyIds?: string[]; sqlstate?: string };
+  }
+
+  test('one cell cannot carry the table, disguised or not', async () => {
+    for (const sql of [
+      "select string_agg(translate(c::text, '0123456789@', 'abcdefghij#'), ';') from customers c",
+      'select c from customers c where id = 1',
+      'select row_to_json(c) from customers c where id = 1',
+      'select (c).* from customers c where id = 1',
+      "select string_agg(card_number, ',') from customers",
+      'select array_agg(id) from customers',
+      'select array(select ssn from customers)',
+    ]) {
+      const { status } = await send(sql);
+      assert.notEqual(status, 200, sql);
+    }
+  });
+
+  test('field-selection and other disguised calls never run', async () => {
+    for (const sql of [
+      "select ('postgresql.conf'::text).pg_read_file",
+      'select (7::float8).pg_sleep',
+      "select * from ts_stat('select body::tsvector from support_tickets')",
+      'select c.row_to_json from customers c where id = 1',
+      "select 'customers'::regclass::oid",
+      'select pg_catalog.version()',
+    ]) {
+      const { status, json } = await send(sql);
+      assert.equal(status, 403, sql);
+      assert.deepEqual(errorOf(json).policyIds, ['agent-allowlist'], sql);
+    }
+  });
+
+  test('system catalogs do not answer', async () => {
+    for (const sql of [
+      'select rolname, rolpassword from pg_authid',
+      'select usename, passwd from pg_shadow',
+      'select query from pg_stat_activity',
+      'select name, setting from pg_settings',
+      'select table_name from information_schema.tables',
+      "select histogram_bounds from pg_stats where attname = 'email'",
+      'select id from "Customers"',
+    ]) {
+      const { status, json } = await send(sql);
+      assert.equal(status, 403, sql);
+      assert.match(errorOf(json).message, /not exposed/, sql);
+    }
+  });
+
+  test('transforms before the scan are redacted whole', async () => {
+    for (const sql of [
+      'select reverse(body) from support_tickets where id < 200',
+      "select replace(body, '@', ' at ') from support_tickets where id < 200",
+      "select encode(convert_to(body, 'UTF8'), 'base64') from support_tickets where id < 200",
+      "select regexp_replace(body, '(\\d)', '\\1.', 'g') from support_tickets where id < 200",
+      "select translate(card_number, '0123456789', 'abcdefghij') from customers where id < 50",
+      'select jsonb_object_agg(body, id) from support_tickets where id < 50',
+      'select id as f1, card_number as f1 from customers where id < 50',
+      "select (select email from customers where id = 1) || ''",
+      "select string_agg(reverse(ssn), ',') from customers where id < 10",
+    ]) {
+      const { status } = await send(sql);
+      assert.equal(status, 200, sql);
+    }
+  });
+
+  test('target errors carry no data to agents', async () => {
+    const { status, json } = await send(
+      "select ('x' || substr(card_number, 1, 2))::int from customers where id = 1 -- x55 x56 x41 x42 x37",
+    );
+    assert.equal(status, 422);
+    const error = errorOf(json);
+    assert.equal(error.sqlstate, '22P02');
+    assert.doesNotMatch(error.message, /x\d/);
+  });
+
+  test('an under-estimated read releases nothing and asks for approval', async () => {
+    // The planner guesses a few rows for each modulus test; 3,000 rows match.
+    const { status, json } = await send('select id from customers where (id % 2) = 0 or (id % 2) = 1');
+    assert.equal(status, 501);
+    assert.ok(!('rows' in json));
+  });
+
+  test('paging through a table runs into the budget', async () => {
+    const name = 'pager';
+    let released = 0;
+    let last: { status: number; json: Record<string, unknown> } | undefined;
+    for (let page = 0; page < 10; page++) {
+      last = await send(`select id, status from orders order by id limit 1000 offset ${page * 1000}`, name);
+      if (last.status !== 200) break;
+      released += Number(last.json.rowCount);
+      assert.ok((last.json.budget as { rowsLeft: number }).rowsLeft >= 0);
+    }
+    assert.equal(last?.status, 501);
+    assert.deepEqual(errorOf(last?.json ?? {}).policyIds, ['gateway-budget']);
+    assert.ok(released <= 4000, `released ${released}`);
+  });
+
+  test('ordinary reads keep working', async () => {
+    const ok = [
+      'select id, city, email from customers where id = 1',
+      'select count(*) from customers',
+      'select sum(amount), avg(amount), min(amount), max(amount) from orders',
+      'select city, count(*) from customers group by city order by 2 desc',
+      'select status, count(*) from orders group by status',
+      'select id, amount, rank() over (partition by status order by amount desc) from orders where customer_id = 5',
+      'select upper(city) from customers where id < 10',
+      "select date_trunc('month', created_at) m, count(*) from orders group by 1 order by 1",
+      "select id, case when amount > 100 then 'big' else 'small' end from orders where customer_id = 7",
+      'select c.id, o.order_ref, o.amount from customers c join orders o on o.customer_id = c.id where c.id = 3',
+      'select body from support_tickets where id < 20',
+      'select extract(year from created_at) y, count(*) from orders group by 1',
+    ];
+    for (const sql of ok) {
+      const { status, json } = await send(sql);
+      assert.equal(status, 200, `${sql}: ${JSON.stringify(json.error)}`);
+    }
+    const point = await send('select id, email, card_number from customers where id = 1');
+    const row = (point.json.rows as Array<Record<string, string>>)[0];
+    assert.match(row.card_number, /^\*+\d{4}$/);
+    assert.match(row.email, /\*/);
+  });
+});

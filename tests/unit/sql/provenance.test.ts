@@ -1,0 +1,294 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { catalogOf } from '../../../shared/sql/catalog.js';
+import { functionPolicy } from '../../../shared/sql/pg/allowlist.js';
+import { analysePostgres } from '../../../shared/sql/postgres.js';
+import type { ProvenanceFacts } from '../../../shared/types.js';
+import { DEMO_CATALOG, DEMO_TABLES } from '../../support/demo-catalog.js';
+
+async function prov(sql: string, catalog = DEMO_CATALOG): Promise<ProvenanceFacts> {
+  const facts = await analysePostgres(sql, { catalog });
+  assert.ok(facts.provenance, `no provenance for ${sql}`);
+  return facts.provenance;
+}
+
+async function violations(sql: string): Promise<string[]> {
+  return (await prov(sql)).violations.map((v) => v.rule);
+}
+
+const C = 'public.customers';
+
+describe('provenance: names resolve as PostgreSQL resolves them', () => {
+  test('a plain column is direct; an expression over it is derived', async () => {
+    const p = await prov('select id, upper(city), email from customers where id = 1');
+    assert.deepEqual(p.violations, []);
+    assert.deepEqual(
+      p.outputs.map((o) => [o.name, o.sources, o.direct]),
+      [
+        ['id', [`${C}.id`], true],
+        ['upper', [`${C}.city`], false],
+        ['email', [`${C}.email`], true],
+      ],
+    );
+    assert.deepEqual(p.predicateColumns, [`${C}.id`]);
+  });
+
+  test('t.f where f is not a column is the call f(t): refused', async () => {
+    for (const sql of [
+      'select c.row_to_json from customers c',
+      'select c.to_jsonb from customers c',
+      'select customers.concat from customers',
+      'select c.pg_typeof from customers c',
+    ]) {
+      assert.deepEqual(await violations(sql), ['function'], sql);
+    }
+  });
+
+  test('(value).f on a non-composite is the call f(value): refused', async () => {
+    for (const sql of [
+      "select ('postgresql.conf'::text).pg_read_file",
+      'select (7::float8).pg_sleep',
+      "select ('x'::text).upper",
+      'select (c.email).length from customers c',
+    ]) {
+      assert.ok((await violations(sql)).includes('function'), sql);
+    }
+  });
+
+  test('(row).f and (c).col select a field by name or position', async () => {
+    const p = await prov('select (row(id, email)).f2, (c).email from customers c');
+    assert.deepEqual(p.violations, []);
+    assert.deepEqual(p.outputs[0].sources, [`${C}.email`]);
+    assert.deepEqual(p.outputs[1].sources, [`${C}.email`]);
+    assert.equal(p.outputs[1].direct, true);
+  });
+
+  test('a quoted name with other case is another table, not the exposed one', async () => {
+    assert.deepEqual(await violations('select id from "Customers"'), ['exposure']);
+    assert.deepEqual(await violations('select "ID" from customers'), ['column']);
+  });
+
+  test('unknown and ambiguous columns are refused rather than guessed', async () => {
+    assert.deepEqual(await violations('select nosuch from customers'), ['column']);
+    assert.deepEqual(await violations('select id from customers, orders'), ['column']);
+  });
+});
+
+describe('provenance: whole-row references stand for every column', () => {
+  for (const sql of [
+    'select c from customers c',
+    'select c::text from customers c',
+    'select row_to_json(c) from customers c',
+    'select to_jsonb(c) from customers c',
+    'select array_agg(c) from customers c',
+    'select row_to_json(c.*) from customers c',
+    "select string_agg(translate(c::text, '0123456789@', 'abcdefghij#'), ';') from customers c",
+  ]) {
+    test(sql, async () => {
+      const p = await prov(sql);
+      assert.deepEqual(p.violations, []);
+      assert.equal(p.outputs.length, 1);
+      assert.ok(p.outputs[0].sources.includes(`${C}.card_number`));
+      assert.ok(p.outputs[0].sources.includes(`${C}.ssn`));
+      assert.equal(p.outputs[0].direct, false);
+      assert.deepEqual(p.wholeRowTables, [C]);
+    });
+  }
+
+  test('(c).* expands to every column in catalog order', async () => {
+    const p = await prov('select (c).* from customers c');
+    assert.deepEqual(
+      p.outputs.map((o) => o.name),
+      DEMO_TABLES[0].columns.map((c) => c.name),
+    );
+    assert.ok(p.outputs.every((o) => o.direct));
+  });
+
+  test('a whole row in WHERE tests every column', async () => {
+    const p = await prov("select id from customers c where c::text like '%4111%'");
+    assert.ok(p.predicateColumns.includes(`${C}.card_number`));
+  });
+});
+
+describe('provenance: outputs match by position through every construct', () => {
+  test('subquery and CTE aliases, renamed columns', async () => {
+    const p = await prov('with x(a, b) as (select email, id from customers) select b, a from x');
+    assert.deepEqual(p.outputs[0].sources, [`${C}.id`]);
+    assert.deepEqual(p.outputs[1].sources, [`${C}.email`]);
+    assert.equal(p.outputs[1].direct, true);
+    const q = await prov('select s.x from (select email as x from customers) s(x)');
+    assert.deepEqual(q.outputs[0].sources, [`${C}.email`]);
+  });
+
+  test('UNION merges by position, not by name', async () => {
+    const p = await prov('select id as email from customers union all select ssn::int from customers');
+    assert.deepEqual(p.outputs[0].sources, [`${C}.id`, `${C}.ssn`]);
+  });
+
+  test('LATERAL and set-returning functions in FROM carry their arguments', async () => {
+    const p = await prov('select u.x from customers c, lateral unnest(array[c.email, c.phone]) as u(x)');
+    assert.deepEqual(p.outputs[0].sources, [`${C}.email`, `${C}.phone`]);
+    assert.equal(p.outputs[0].direct, false);
+  });
+
+  test('VALUES and ROW constructors', async () => {
+    const p = await prov('select * from (values (1, (select email from customers limit 1))) v(a, b)');
+    assert.deepEqual(p.outputs[1].sources, [`${C}.email`]);
+  });
+
+  test('scalar and ARRAY subqueries; ARRAY carries many rows', async () => {
+    const p = await prov(
+      'select (select email from customers where id = 1), array(select ssn from customers)',
+    );
+    assert.deepEqual(p.outputs[0].sources, [`${C}.email`]);
+    assert.equal(p.outputs[0].direct, true);
+    assert.deepEqual(p.outputs[1].sources, [`${C}.ssn`]);
+    assert.equal(p.outputs[1].aggregatesRows, true);
+    assert.equal(p.rowPreserving, true);
+  });
+
+  test('EXISTS reveals what it tested', async () => {
+    const p = await prov(
+      "select id, exists(select 1 from customers c2 where c2.ssn like '1%' and c2.id = c.id) from customers c",
+    );
+    assert.ok(p.outputs[1].sources.includes(`${C}.ssn`));
+    assert.ok(p.predicateColumns.includes(`${C}.ssn`));
+  });
+
+  test('CASE conditions count: the result reveals what they test', async () => {
+    const p = await prov(
+      "select case when card_number like '4%' then 'visa' else 'other' end from customers",
+    );
+    assert.deepEqual(p.outputs[0].sources, [`${C}.card_number`]);
+  });
+
+  test('a recursive CTE reaches a fixpoint over what it reads', async () => {
+    const p = await prov(
+      'with recursive r(n, e) as (select 1, email from customers where id = 1 union all select n + 1, e from r where n < 3) select n, e from r',
+    );
+    assert.deepEqual(p.violations, []);
+    assert.deepEqual(p.outputs[1].sources, [`${C}.email`]);
+  });
+
+  test('USING merges the join column; star puts it first once', async () => {
+    const p = await prov('select * from orders join payments using (id)');
+    assert.equal(p.outputs[0].name, 'id');
+    assert.deepEqual(p.outputs[0].sources, ['public.orders.id', 'public.payments.id']);
+    assert.equal(p.outputs.length, 6 + 5 - 1);
+  });
+});
+
+describe('provenance: aggregates and volume', () => {
+  test('summarising aggregates are not row-preserving; count reveals no value', async () => {
+    const p = await prov(
+      'select count(*), count(ssn), sum(amount), avg(amount), max(created_at) from orders, customers',
+    );
+    assert.equal(p.rowPreserving, false);
+    assert.deepEqual(p.outputs[0].sources, []);
+    assert.deepEqual(p.outputs[1].sources, []);
+  });
+
+  for (const sql of [
+    "select string_agg(email, ',') from customers",
+    'select array_agg(id) from customers',
+    'select json_agg(city) from customers',
+    'select jsonb_object_agg(id, city) from customers',
+    'select s from (select array_agg(ssn) s from customers) t',
+  ]) {
+    test(`collection aggregate counts rows read: ${sql}`, async () => {
+      assert.equal((await prov(sql)).rowPreserving, true);
+    });
+  }
+
+  test('ordered-set aggregates reveal the sorted column', async () => {
+    const p = await prov('select percentile_disc(0.5) within group (order by ssn) from customers');
+    assert.deepEqual(p.outputs[0].sources, [`${C}.ssn`]);
+  });
+});
+
+describe('provenance: allowlists', () => {
+  test('system catalogs and undeclared tables are not exposed', async () => {
+    for (const sql of [
+      'select * from pg_authid',
+      'select rolname from pg_catalog.pg_roles',
+      'select query from pg_stat_activity',
+      'select * from information_schema.tables',
+      'select name, setting from pg_settings',
+      'select histogram_bounds from pg_stats',
+      'select * from other.customers',
+    ]) {
+      assert.deepEqual(await violations(sql), ['exposure'], sql);
+    }
+  });
+
+  test('functions off the list, in any form, are refused', async () => {
+    for (const sql of [
+      "select pg_read_file('postgresql.conf')",
+      "select ts_stat('select 1')",
+      "select * from ts_stat('select 1')",
+      "select current_setting('data_directory')",
+      'select version()',
+      'select clock_timestamp()',
+      "select query_to_xml('select 1', true, true, '')",
+      'select current_user',
+      "select 'pg_class'::regclass",
+      'select pg_catalog.pg_sleep(1)',
+      "select * from json_to_record('{}') as x(a int)",
+      'select id from customers for update',
+      'select 1 <-> 2',
+      'select 1 operator(public.+) 2',
+    ]) {
+      assert.ok((await violations(sql)).length > 0, sql);
+    }
+  });
+
+  test('the shipped list covers ordinary reads', async () => {
+    for (const sql of [
+      'select count(*) from customers',
+      "select date_trunc('month', created_at), count(*) from orders group by 1 order by 1",
+      'select city, count(*) from customers group by city',
+      'select id, row_number() over (partition by status order by amount) from orders',
+      "select case when amount > 100 then 'big' else 'small' end from orders where id = 3",
+      'select extract(year from created_at) y, sum(amount) from orders group by y',
+      "select substring(order_ref from 1 for 3), trim(both from status), coalesce(status, '') from orders",
+      'select c.id, o.amount from customers c join orders o on o.customer_id = c.id where c.id < 5',
+      'select body from support_tickets where id = 1',
+      "select now() - interval '1 day', current_date",
+      'select * from generate_series(1, 3) g',
+    ]) {
+      assert.deepEqual((await prov(sql)).violations, [], sql);
+    }
+  });
+
+  test('a connection can deny a shipped function and allow one of its own', async () => {
+    const catalog = catalogOf(DEMO_TABLES);
+    const functions = functionPolicy({ deny: ['upper'], allow: { 'public.score': 'scalar' } });
+    const denied = await analysePostgres('select upper(city) from customers', { catalog, functions });
+    assert.equal(denied.provenance?.violations[0].rule, 'function');
+    const allowed = await analysePostgres('select public.score(id) from customers', { catalog, functions });
+    assert.deepEqual(allowed.provenance?.violations, []);
+    assert.throws(() => functionPolicy({ allow: { pg_read_file: 'scalar' } }), /never be allowed/);
+  });
+
+  test('unexposed columns are refused, also through * and whole rows', async () => {
+    const catalog = catalogOf([
+      {
+        ...DEMO_TABLES[0],
+        columns: DEMO_TABLES[0].columns.map((c) => ({ ...c, exposed: c.name !== 'ssn' })),
+      },
+    ]);
+    for (const sql of [
+      'select ssn from customers',
+      'select * from customers',
+      'select c::text from customers c',
+    ]) {
+      const p = await prov(sql, catalog);
+      assert.ok(
+        p.violations.some((v) => v.rule === 'exposure'),
+        sql,
+      );
+      assert.deepEqual(p.unexposed, [`${C}.ssn`], sql);
+    }
+    assert.deepEqual((await prov('select id, email from customers', catalog)).violations, []);
+  });
+});
