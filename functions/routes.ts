@@ -64,6 +64,7 @@ export function createRoutes(getGateway: () => Promise<Gateway>): RouteSpec[] {
   return [
     route('query', ['POST'], 'v1/connections/{connection}/query', (g) => g.query),
     route('listConnections', ['GET'], 'v1/connections', (g) => g.listConnections),
+    route('describeConnection', ['GET'], 'v1/connections/{connection}/schema', (g) => g.describeConnection),
     route('searchAudit', ['GET'], 'v1/audit', (g) => g.searchAudit),
     route('health', ['GET'], 'health', (g) => g.health),
   ];

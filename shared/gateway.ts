@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { buildAuditRecord, type RequestTrace } from './audit/build-record.js';
+import type { AuditRecord } from './audit/record.js';
 import { type BudgetStore, spendBudget } from './budget/index.js';
 import type { ConnectionConfig, GatewayConfig } from './config/connections.js';
 import type { Connector } from './connectors/connector.js';
 import { WITHHELD, withholdDataInDbMessage } from './db-error-message.js';
-import { connectionResource, prepareQueryDecision } from './decide-query.js';
+import { connectionResource, prepareQueryDecision, unmaskedClasses } from './decide-query.js';
 import { GatewayError, InvalidTokenError } from './errors.js';
 import { type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from './http/api.js';
 import { readJsonBody } from './http/body.js';
@@ -13,7 +14,7 @@ import { StageTimer } from './http/timing.js';
 import type { TokenVerifier } from './identity/index.js';
 import { wwwAuthenticate } from './identity/index.js';
 import type { Masker, MaskingReport } from './masking/index.js';
-import { traceColumns } from './masking/index.js';
+import { BUILTIN_CLASSES, traceColumns } from './masking/index.js';
 import { planFromProvenance } from './masking/provenance-plan.js';
 import type { PolicyEngine } from './policy/index.js';
 import { ERROR_POLICY_ID, queryContext } from './policy/index.js';
@@ -72,6 +73,7 @@ function describeCause(error: unknown): string | undefined {
 export interface Gateway {
   query(req: ApiRequest): Promise<ApiResponse>;
   listConnections(req: ApiRequest): Promise<ApiResponse>;
+  describeConnection(req: ApiRequest): Promise<ApiResponse>;
   searchAudit(req: ApiRequest): Promise<ApiResponse>;
   health(req: ApiRequest): Promise<ApiResponse>;
 }
@@ -106,7 +108,7 @@ function looksLikeBearerJwt(header: string | null): boolean {
   return header !== null && /^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(header.trim());
 }
 
-/** A connection is listed when a plain one-row read would not be denied outright. */
+/** The statement facts of a plain one-row read, to ask whether a connection is visible. */
 const NEUTRAL_READ = {
   engine: 'postgres' as const,
   statementCount: 1,
@@ -526,37 +528,32 @@ export function createGateway(deps: GatewayDeps): Gateway {
     }
   }
 
-  async function listConnections(req: ApiRequest): Promise<ApiResponse> {
-    const requestId = newId();
-    let principal: Principal;
-    try {
-      principal = await deps.verifier.verify(req.headers.get('authorization'));
-    } catch (e) {
-      const header = { 'www-authenticate': wwwAuthenticate(e instanceof InvalidTokenError ? e : undefined) };
-      return errorResponse(requestId, e, header).response;
-    }
-    const visible = deps.config.connections.filter((c) => {
-      const d = deps.policy.decide({
-        principal,
-        action: 'query',
-        resource: connectionResource(c),
-        context: queryContext(
-          { ...NEUTRAL_READ, engine: c.engine },
-          {
-            estimatedRows: 1,
-            requestedMaxRows: 1,
-            now: now(),
-            predicateOnMasked: false,
-            maskedColumnsInPredicates: [],
-            onBehalfOf: principal.onBehalfOf !== undefined,
-          },
-        ),
-      });
-      return d.outcome !== 'deny';
+  /** A connection is listed when a plain one-row read would not be denied outright. */
+  function mayQuery(principal: Principal, c: ConnectionConfig): boolean {
+    const d = deps.policy.decide({
+      principal,
+      action: 'query',
+      resource: connectionResource(c),
+      context: queryContext(
+        { ...NEUTRAL_READ, engine: c.engine },
+        {
+          estimatedRows: 1,
+          requestedMaxRows: 1,
+          now: now(),
+          predicateOnMasked: false,
+          maskedColumnsInPredicates: [],
+          onBehalfOf: principal.onBehalfOf !== undefined,
+        },
+      ),
     });
-    return jsonResponse(
-      200,
-      {
+    return d.outcome !== 'deny';
+  }
+
+  async function listConnections(req: ApiRequest): Promise<ApiResponse> {
+    return audited(req, 'connections.list', null, async (trace, timer, principal) => {
+      const visible = deps.config.connections.filter((c) => mayQuery(principal, c));
+      const response = jsonResponse(200, {
+        requestId: trace.requestId,
         connections: visible.map((c) => ({
           id: c.id,
           engine: c.engine,
@@ -565,9 +562,44 @@ export function createGateway(deps: GatewayDeps): Gateway {
           tags: c.tags,
           maxRows: c.maxRows,
         })),
-      },
-      { 'x-request-id': requestId },
-    );
+      });
+      return finish(trace, timer, response, {
+        errorCode: null,
+        rowsReturned: visible.length,
+        truncated: false,
+      });
+    });
+  }
+
+  /**
+   * The exposed tables and columns of one connection, with types and data classes, so that
+   * an agent never needs a system catalog. Hidden (404) from whoever may not query it.
+   */
+  async function describeConnection(req: ApiRequest): Promise<ApiResponse> {
+    const routeId = req.params.connection ?? null;
+    const connectionId = routeId !== null && routeId.length > 128 ? `${routeId.slice(0, 128)}…` : routeId;
+    return audited(req, 'connections.describe', connectionId, async (trace, timer, principal) => {
+      const conn = connectionId === null ? undefined : connections.get(connectionId);
+      if (!conn || !mayQuery(principal, conn)) {
+        throw new GatewayError('connection_not_found', 'No connection with that id exists.');
+      }
+      const catalog = await timer.time('execute', () => catalogs.catalogFor(conn, deps.connectorFor(conn)));
+      const tables = [...catalog.tables.values()].map((t) => ({
+        name: t.name,
+        columns: t.columns
+          .filter((c) => c.exposed)
+          .map((c) => {
+            const dataClass = conn.classification[`${t.name}.${c.name}`];
+            return { name: c.name, type: c.type, ...(dataClass ? { dataClass } : {}) };
+          }),
+      }));
+      const response = jsonResponse(200, { requestId: trace.requestId, connection: conn.id, tables });
+      return finish(trace, timer, response, {
+        errorCode: null,
+        rowsReturned: tables.length,
+        truncated: false,
+      });
+    });
   }
 
   async function searchAudit(req: ApiRequest): Promise<ApiResponse> {
@@ -589,18 +621,24 @@ export function createGateway(deps: GatewayDeps): Gateway {
         }),
       );
       trace.decision = decision;
-      if (decision.outcome !== 'allow') {
+      // The audit trail is for people: an agent holding the auditor role is refused too.
+      if (decision.outcome !== 'allow' || principal.kind !== 'human') {
         throw new GatewayError('forbidden', 'You may not read the audit trail.', {
-          details: { policyIds: decision.policyIds },
+          details: { policyIds: principal.kind === 'human' ? decision.policyIds : ['audit-humans-only'] },
         });
       }
       const { limit, continuation, ...filter } = parsed.data;
+      trace.statement = JSON.stringify(parsed.data);
       const page = await timer.time('execute', () =>
         deps.audit.search(filter, { limit, ...(continuation ? { continuation } : {}) }),
       );
+      // Statements and parameters can hold what a data steward typed: the reader sees them
+      // with the reader's own masking posture.
+      const clear = unmaskedClasses(deps.policy, principal, BUILTIN_CLASSES);
+      const records = page.records.map((r) => maskAuditRecord(r, clear));
       const response = jsonResponse(200, {
         requestId: trace.requestId,
-        records: page.records,
+        records,
         ...(page.continuation ? { continuation: page.continuation } : {}),
       });
       return finish(trace, timer, response, {
@@ -611,6 +649,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
   }
 
+  function maskAuditRecord(record: AuditRecord, clear: Set<string>): AuditRecord {
+    const text = (v: string) => deps.masker.maskText(v, clear) ?? WITHHELD;
+    return {
+      ...record,
+      statement: record.statement === null ? null : text(record.statement),
+      ...(record.params ? { params: record.params.map((p) => (typeof p === 'string' ? text(p) : p)) } : {}),
+      ...(record.targetMessage === undefined ? {} : { targetMessage: text(record.targetMessage) }),
+    };
+  }
+
   async function health(_req: ApiRequest): Promise<ApiResponse> {
     return jsonResponse(
       200,
@@ -619,5 +667,5 @@ export function createGateway(deps: GatewayDeps): Gateway {
     );
   }
 
-  return { query, listConnections, searchAudit, health };
+  return { query, listConnections, describeConnection, searchAudit, health };
 }

@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { stringify as toYaml } from 'yaml';
 import { parseConfig } from '../../shared/config/connections.js';
 import { DEFAULT_DEMO_CUSTOMERS, generateDemoData } from '../dev/demo-data.js';
+import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS } from '../dev/demo-exposure.js';
 import {
   DEMO_READER_ROLE,
   DEMO_TABLES,
@@ -64,7 +65,9 @@ export function demoServerConfig(target: {
         },
         maxRows: 1000,
         statementTimeoutMs: 5000,
-        classification: { ...DEMO_CLASSIFICATION },
+        classification: { ...DEMO_CLASSIFICATION, ...DEMO_PUBLIC_COLUMNS },
+        exposure: { ...DEMO_EXPOSURE },
+        budget: { ...DEMO_BUDGET },
       },
     ],
   };

@@ -149,6 +149,66 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     assert.ok(released <= 4000, `released ${released}`);
   });
 
+  test('the schema route answers what an agent would ask a catalog, and is audited', async () => {
+    const token = await host.issuer.mint({ agent: 'schema-reader' });
+    const res = await fetch(`${host.url}/api/v1/connections/demo/schema`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(res.status, 200);
+    const json = (await res.json()) as {
+      requestId: string;
+      tables: Array<{ name: string; columns: Array<{ name: string; type: string; dataClass?: string }> }>;
+    };
+    assert.deepEqual(json.tables.map((t) => t.name).sort(), [
+      'public.customers',
+      'public.orders',
+      'public.payments',
+      'public.support_tickets',
+    ]);
+    const card = json.tables
+      .find((t) => t.name === 'public.customers')
+      ?.columns.find((c) => c.name === 'card_number');
+    assert.deepEqual(card, { name: 'card_number', type: 'varchar', dataClass: 'pci.pan' });
+
+    const auditor = await host.issuer.mint({ user: 'audrey', groups: ['auditors'] });
+    const audit = await fetch(`${host.url}/api/v1/audit?limit=200`, {
+      headers: { authorization: `Bearer ${auditor}` },
+    });
+    const records = ((await audit.json()) as { records: Array<{ requestId: string; action: string }> })
+      .records;
+    assert.ok(records.some((r) => r.requestId === json.requestId && r.action === 'connections.describe'));
+  });
+
+  test('the audit trail is for people: an agent with the auditor role or group is refused', async () => {
+    for (const claims of [
+      { agent: 'sneaky', groups: ['auditors'] },
+      { agent: 'sneaky2', roles: ['Auditor'] },
+    ]) {
+      const token = await host.issuer.mint(claims);
+      const res = await fetch(`${host.url}/api/v1/audit`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 403);
+    }
+  });
+
+  test('audited statements are whole, with parameters and what was released', async () => {
+    const padding = ' '.repeat(25_000);
+    const sql = `select id, city from customers where id = $1 /*${padding}*/ and city <> 'secret-tail'`;
+    const { status, json } = await send(sql, 'auditee', { params: [2] });
+    assert.equal(status, 200);
+    const auditor = await host.issuer.mint({ user: 'audrey', groups: ['auditors'] });
+    const res = await fetch(`${host.url}/api/v1/audit?limit=200`, {
+      headers: { authorization: `Bearer ${auditor}` },
+    });
+    const records = ((await res.json()) as { records: Array<Record<string, unknown>> }).records;
+    const record = records.find((r) => r.requestId === json.requestId);
+    assert.ok(record);
+    assert.equal(record.statement, sql);
+    assert.deepEqual(record.params, [2]);
+    assert.equal(record.rowsReturned, 1);
+    assert.equal(record.cellsReturned, 2);
+    assert.ok(Number(record.bytesReturned) > 0);
+  });
+
   test('ordinary reads keep working', async () => {
     const ok = [
       'select id, city, email from customers where id = 1',

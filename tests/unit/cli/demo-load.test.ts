@@ -133,7 +133,12 @@ describe('agentgate demo', () => {
       assert.equal(conn.environment, embedded.environment);
       assert.equal(conn.maxRows, embedded.maxRows);
       assert.equal(conn.statementTimeoutMs, embedded.statementTimeoutMs);
-      assert.deepEqual(conn.classification, DEMO_CLASSIFICATION);
+      assert.deepEqual(conn.classification, embedded.classification);
+      assert.deepEqual(conn.exposure, embedded.exposure);
+      assert.deepEqual(conn.budget, embedded.budget);
+      assert.ok(
+        Object.keys(DEMO_CLASSIFICATION).every((k) => conn.classification[k] === DEMO_CLASSIFICATION[k]),
+      );
       assert.deepEqual(conn.target, {
         host: '127.0.0.1',
         port: server.port,

@@ -17,6 +17,12 @@ describe('Azure Functions route table', () => {
           authLevel: 'anonymous',
         },
         { name: 'listConnections', methods: ['GET'], route: 'v1/connections', authLevel: 'anonymous' },
+        {
+          name: 'describeConnection',
+          methods: ['GET'],
+          route: 'v1/connections/{connection}/schema',
+          authLevel: 'anonymous',
+        },
         { name: 'searchAudit', methods: ['GET'], route: 'v1/audit', authLevel: 'anonymous' },
         { name: 'health', methods: ['GET'], route: 'health', authLevel: 'anonymous' },
       ],

@@ -39,6 +39,10 @@ describe('queryContext', () => {
       purpose: 'monthly report',
       hour: 21,
       onBehalfOf: true,
+      unexposed: [],
+      violations: [],
+      rowPreserving: false,
+      rowsSource: 'none',
     });
   });
 

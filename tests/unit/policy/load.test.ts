@@ -7,6 +7,7 @@ import { loadPolicyEngine, loadPolicyEngineFromText, PolicyLoadError } from '../
 import { SHIPPED_POLICY_DIR, shippedSchemaText } from './fixtures.js';
 
 const SHIPPED_IDS = [
+  'agent-allowlist',
   'agent-bulk-read-approval',
   'agent-no-dangerous-functions',
   'agent-no-select-star-prod',
@@ -19,6 +20,7 @@ const SHIPPED_IDS = [
   'agents-never-unmask',
   'approvers-approve',
   'auditors-read-audit',
+  'human-exposure',
   'human-no-admin-exec',
   'human-read',
   'human-write-approval',
