@@ -1,6 +1,6 @@
 import { GatewayError } from '../errors.js';
 import type { Row } from '../types.js';
-import { applyToValue } from './apply.js';
+import { applyToValue, REDACTED } from './apply.js';
 import { BUILTIN_CLASSES, compareClasses } from './classes.js';
 import { ColumnMemo, MIN_REMEMBERED_LENGTH } from './memo.js';
 import { buildOperatorTable, type Operator, type OperatorTable, revealRank } from './operators.js';
@@ -145,7 +145,9 @@ export function createMasker(options: MaskerOptions = {}): Masker {
           const value = row[key];
           let masked: unknown;
           if (action.kind === 'mask') {
-            masked = applyToValue(value, action.op, tokenize);
+            // A derived value redacted whole hides even whether it was NULL: NULL against
+            // [REDACTED] would be a yes/no answer about the masked column.
+            masked = action.op === REDACT_WHOLE ? REDACTED : applyToValue(value, action.op, tokenize);
             if (value !== null && value !== undefined) {
               cellsMasked++;
               byClass[action.dataClass] = (byClass[action.dataClass] ?? 0) + 1;

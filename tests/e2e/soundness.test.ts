@@ -117,6 +117,47 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     }
   });
 
+  test('what the red team found stays closed', async () => {
+    const refused = [
+      // A later CTE of WITH RECURSIVE shadowing the table it copies.
+      "with recursive a as (select id, created_at from customers), customers(id, created_at) as (select translate(card_number, '0123456789', 'abcdefghij'), translate(ssn, '0123456789', 'abcdefghij') from public.customers) select string_agg(id || '/' || created_at, ',') s from a where length(id) % 1 = 0",
+      // Row counts shaped by a masked value: function arguments in FROM and the select list.
+      'select p, count(g) from customers c, generate_series(1,40) p, generate_series(1, ascii(substr(c.email,p,1))) g where c.id=1 group by p order by p',
+      'select p, count(*) from customers c, generate_series(1,40) p, generate_series(1, ascii(substr(c.email,p,1))) g where c.id=1 group by p order by p',
+      'select generate_series(1, ascii(substr(email,1,1))) from customers where id=1',
+      // LIMIT and OFFSET read a masked value.
+      'select id from orders limit (select substr(card_number,1,1)::int from customers where id=1)',
+      'select id from orders order by id offset (select substr(card_number,1,1)::int from customers where id=1) limit 1',
+      // Operators of ANY/ALL are checked like any other.
+      "select 'abc' ~<~ any (select 'abd')",
+      "select 'a b'::text operator(pg_catalog.@@) any (select 'a')",
+      'select "UPPER"(city) from customers where id=1',
+      // Rows read are counted, not estimated: the planner cannot be talked down.
+      "select length(string_agg(id::text || ':' || city, ',')), count(*) from customers where id % 1 = 0 and id+0 > 0",
+    ];
+    for (const sql of refused) {
+      const { status } = await send(sql);
+      assert.notEqual(status, 200, sql);
+    }
+    // NULL and [REDACTED] look the same for a derived value.
+    const { status, json } = await send(
+      "select nullif(substr(ssn,1,1),'7') a, nullif(substr(ssn,1,1),'6') b from customers where id=1",
+    );
+    assert.equal(status, 200);
+    assert.deepEqual((json.rows as unknown[])[0], { a: '[REDACTED]', b: '[REDACTED]' });
+    const counted = await send(
+      "select count(nullif(substr(card_number,1,1),'6')) c from customers where id=1",
+    );
+    assert.deepEqual((counted.json.rows as unknown[])[0], { c: '[REDACTED]' });
+    for (const sql of [
+      'select id from customers where id between 1 and 3',
+      'select city, count(*) from customers group by rollup(city)',
+      "select id, amount from orders where status = 'paid' and customer_id = 3",
+    ]) {
+      assert.equal((await send(sql)).status, 200, sql);
+    }
+  });
+
   test('target errors carry no data to agents', async () => {
     const { status, json } = await send(
       "select ('x' || substr(card_number, 1, 2))::int from customers where id = 1 -- x55 x56 x41 x42 x37",

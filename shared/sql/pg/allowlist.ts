@@ -338,6 +338,10 @@ const OPERATORS = new Set([
   '?&',
   '&&',
   '#-',
+  'BETWEEN',
+  'NOT BETWEEN',
+  'BETWEEN SYMMETRIC',
+  'NOT BETWEEN SYMMETRIC',
 ]);
 
 export function isAllowedOperator(name: string): boolean {
@@ -362,15 +366,16 @@ export interface FunctionPolicy {
 
 export function functionPolicy(overrides: FunctionOverrides = {}): FunctionPolicy {
   const deny = new Set((overrides.deny ?? []).map((n) => n.toLowerCase()));
-  const allow = new Map(Object.entries(overrides.allow ?? {}).map(([n, k]) => [n.toLowerCase(), k]));
+  const allow = new Map(Object.entries(overrides.allow ?? {}));
   for (const name of allow.keys()) {
     if (isDangerousFunction(name)) throw new TypeError(`function ${name} can never be allowed for agents`);
   }
   return {
     kindOf(name) {
+      // Exact: a quoted "UPPER" is another function than upper to PostgreSQL.
       const n = name.toLowerCase();
       if (deny.has(n) || isDangerousFunction(n)) return undefined;
-      return allow.get(n) ?? BUILTIN.get(n);
+      return allow.get(name) ?? BUILTIN.get(name);
     },
   };
 }

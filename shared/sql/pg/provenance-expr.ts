@@ -101,6 +101,8 @@ export class ExpressionEvaluator {
         return { prov: this.subLink(body, level) };
       case 'List':
         return { prov: this.all(items(body, 'items'), level) };
+      case 'GroupingSet':
+        return { prov: this.all(items(body, 'content'), level) };
       case 'GroupingFunc':
         this.all(items(body, 'args'), level);
         return { prov: EMPTY };
@@ -266,9 +268,13 @@ export class ExpressionEvaluator {
     if (body.agg_filter !== undefined) this.host.predicate(flatten(this.eval(body.agg_filter, level)));
     const over = child(body, 'over');
     if (over) this.window(over, level);
+    // A set-returning call decides how many rows there are from its arguments.
+    if (kind === 'srf') this.host.predicate(args);
     switch (kind) {
       case 'count':
-        return EMPTY;
+        // count(x) counts the rows where x is not null, so it reveals x's nulls (and with
+        // DISTINCT, how many values x has): it reads x.
+        return derived(args);
       case 'collection':
         return withRows(derived(args, order));
       case 'ordered':
@@ -326,6 +332,10 @@ export class ExpressionEvaluator {
 
   private subLink(body: Body, level: Level): Prov {
     const type = text(body, 'subLinkType');
+    const opName = unqualified(names(items(body, 'operName')));
+    if (opName.length > 0 && (opName.length > 1 || !isAllowedOperator(opName[0]))) {
+      this.host.violation('function', `Operator ${opName.join('.')} is not allowed for agents.`);
+    }
     const test = body.testexpr === undefined ? EMPTY : flatten(this.eval(body.testexpr, level));
     this.host.beginReads();
     const outputs = this.host.subquery(body.subselect, level);

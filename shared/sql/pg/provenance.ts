@@ -31,6 +31,8 @@ export interface ProvenanceOptions {
 }
 
 const MAX_VIOLATIONS = 10;
+/** A CTE of a WITH RECURSIVE list whose body has not been traced yet. */
+const PENDING: Field[] = [];
 const RECURSIVE_PASSES = 4;
 
 const SELECT_KEYS = new Set([
@@ -175,9 +177,10 @@ class ProvenancePass implements ExprHost {
     return outputs;
   }
 
+  /** LIMIT and OFFSET decide how many rows come back: what they read is tested. */
   private limits(body: Body, level: Level): void {
-    this.expr.eval(body.limitCount, level);
-    this.expr.eval(body.limitOffset, level);
+    this.predicate(flatten(this.expr.eval(body.limitCount, level)));
+    this.predicate(flatten(this.expr.eval(body.limitOffset, level)));
   }
 
   private values(rows: unknown[], level: Level): Field[] {
@@ -195,6 +198,15 @@ class ProvenancePass implements ExprHost {
   private withClause(clause: Body | undefined, level: Level): void {
     if (!clause) return;
     const recursive = clause.recursive === true;
+    // WITH RECURSIVE lets a CTE name any CTE of the list, also a later one: mark them all
+    // first, so that a reference to one not yet traced is refused instead of resolving to a
+    // table of the same name.
+    if (recursive) {
+      for (const item of items(clause, 'ctes')) {
+        const name = text(bodyOf(item, 'CommonTableExpr'), 'ctename');
+        if (name !== undefined) level.ctes.set(name, PENDING);
+      }
+    }
     for (const item of items(clause, 'ctes')) {
       const cte = bodyOf(item, 'CommonTableExpr');
       const name = text(cte, 'ctename');
@@ -361,6 +373,10 @@ class ProvenancePass implements ExprHost {
       return { alias: alias ?? relname, explicitAlias: alias !== undefined, fields: [], unknown: true };
     }
     const cte = schema === undefined ? level.findCte(relname) : undefined;
+    if (cte === PENDING) {
+      this.violation('construct', `CTE ${relname} is referred to before it is defined.`);
+      return { alias: alias ?? relname, explicitAlias: alias !== undefined, fields: [], unknown: true };
+    }
     if (cte)
       return { alias: alias ?? relname, explicitAlias: alias !== undefined, fields: rename(cte, aliasCols) };
     // pg_catalog is searched before the search path, and every relation in it starts with pg_.
@@ -447,6 +463,8 @@ class ProvenancePass implements ExprHost {
       }
       const args = items(fn, 'args');
       const provs = args.map((a) => flatten(this.expr.eval(a, level)));
+      // The arguments decide how many rows the function returns: they are tested.
+      for (const p of provs) this.predicate(p);
       const columns =
         SRF_COLUMNS.get(name) ?? (name === 'unnest' && args.length > 1 ? args.map(() => 'unnest') : [name]);
       columns.forEach((col, i) => {

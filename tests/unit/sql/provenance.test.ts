@@ -179,13 +179,34 @@ describe('provenance: outputs match by position through every construct', () => 
 });
 
 describe('provenance: aggregates and volume', () => {
-  test('summarising aggregates are not row-preserving; count reveals no value', async () => {
+  test('summarising aggregates are not row-preserving; count(*) reads nothing, count(x) reads x', async () => {
     const p = await prov(
-      'select count(*), count(ssn), sum(amount), avg(amount), max(created_at) from orders, customers',
+      'select count(*), count(ssn), sum(amount), avg(amount), max(o.created_at) from orders o, customers',
     );
     assert.equal(p.rowPreserving, false);
     assert.deepEqual(p.outputs[0].sources, []);
-    assert.deepEqual(p.outputs[1].sources, []);
+    assert.deepEqual(p.outputs[1].sources, [`${C}.ssn`]);
+  });
+
+  test('what decides the number of rows is a predicate: FROM function arguments, LIMIT, OFFSET', async () => {
+    for (const sql of [
+      'select count(*) from customers c, generate_series(1, ascii(c.email)) g where c.id = 1',
+      'select generate_series(1, ascii(email)) from customers where id = 1',
+      'select id from orders limit (select ascii(ssn) from customers where id = 1)',
+    ]) {
+      const p = await prov(sql);
+      assert.ok(
+        p.predicateColumns.some((c) => c === `${C}.email` || c === `${C}.ssn`),
+        sql,
+      );
+    }
+  });
+
+  test('WITH RECURSIVE: a CTE naming a later one is refused, not resolved to a table', async () => {
+    const p = await prov(
+      'with recursive a as (select id from customers), customers(id) as (select card_number from public.customers) select id from a',
+    );
+    assert.ok(p.violations.some((v) => v.rule === 'construct'));
   });
 
   for (const sql of [
