@@ -52,3 +52,55 @@ export function firstFourDigits(s: string, start: number, end: number): number {
   }
   return v;
 }
+
+/** Luhn over the digits of s[start, end) read right to left, as a reversed number is written. */
+export function luhnValidReversed(s: string, start: number, end: number): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (!isDigit(c)) continue;
+    let d = c - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+/** First four digits of the reversed number: the last four of s[start, end), right to left. */
+export function lastFourReversed(s: string, start: number, end: number): number {
+  let v = 0;
+  let n = 0;
+  for (let i = end - 1; i >= start && n < 4; i--) {
+    const c = s.charCodeAt(i);
+    if (!isDigit(c)) continue;
+    v = v * 10 + (c - 48);
+    n++;
+  }
+  return v;
+}
+
+/**
+ * Lengths each issuer prints, for numbers read backwards: a reversal has no printed grouping
+ * to vouch for it, so it must also have its issuer's length. Lax where issuers are (5x, 6x).
+ */
+function issuerLength(firstFour: number, digits: number): boolean {
+  const d1 = Math.floor(firstFour / 1000);
+  const d12 = Math.floor(firstFour / 100);
+  if (d1 === 4) return digits === 13 || digits === 16 || digits === 19;
+  if (d12 === 34 || d12 === 37) return digits === 15;
+  if (d1 === 2 || (d12 >= 51 && d12 <= 55)) return digits === 16;
+  if (d12 === 35) return digits >= 16;
+  if (d1 === 3) return digits >= 14;
+  return digits >= 16 || (d1 === 5 && digits >= 12);
+}
+
+/** True when s[start, end) holds `digits` digits that are a card number written backwards. */
+export function reversedCard(s: string, start: number, end: number, digits: number): boolean {
+  const first = lastFourReversed(s, start, end);
+  return plausibleIssuer(first) && issuerLength(first, digits) && luhnValidReversed(s, start, end);
+}

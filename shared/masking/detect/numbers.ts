@@ -1,8 +1,9 @@
 import type { Span } from '../types.js';
-import { firstFourDigits, luhnValid, plausibleIssuer } from './card.js';
+import { firstFourDigits, luhnValid, plausibleIssuer, reversedCard } from './card.js';
 import { digitAt, isAlnum, isDigit, isHex } from './chars.js';
+import { saysPhone, saysSsn } from './context.js';
 import type { NumberRuns } from './prescan.js';
-import { coveredBy, overlapsAny, SpanIndex } from './span.js';
+import { coveredBy, type Finding, overlapsAny, SpanIndex } from './span.js';
 
 /**
  * Payment cards, US SSNs, phone numbers and IPv4 addresses in one pass: the text is cut into
@@ -17,6 +18,15 @@ const PAREN = 4; // `)`
 const PAREN_SPACE = 5; // `) `
 const SPACE_PAREN = 6; // ` (`
 const PAREN_DASH = 7; // `)-`
+// Separators no printed number uses between its groups, only a disguise (or a list).
+const UNDERSCORE = 8;
+const SLASH = 9;
+const COMMA = 10;
+
+/** One character between two digits, as in `4 1 1 1`, `4111.1111`, `4_1_1_1`, `4,1,1,1`. */
+function isSingleSep(code: number): boolean {
+  return code === SPACE || code === DASH || code === DOT || code >= UNDERSCORE;
+}
 
 // Scratch buffers reused across calls: detection is synchronous, so no call can interleave.
 // A run longer than this is cut; no shape spans more than a handful of groups.
@@ -41,6 +51,12 @@ function readSep(s: string, j: number): number {
       return isDigit(c1) ? (DASH << 2) | 1 : 0;
     case 46:
       return isDigit(c1) ? (DOT << 2) | 1 : 0;
+    case 95:
+      return isDigit(c1) ? (UNDERSCORE << 2) | 1 : 0;
+    case 47:
+      return isDigit(c1) ? (SLASH << 2) | 1 : 0;
+    case 44:
+      return isDigit(c1) ? (COMMA << 2) | 1 : 0;
     case 41:
       if (isDigit(c1)) return (PAREN << 2) | 1;
       if (!isDigit(at(s, j + 2))) return 0;
@@ -108,6 +124,10 @@ function endsInHexToken(s: string, start: number, end: number): boolean {
 // in `out`; set per call. Findings of earlier runs end before the current run starts.
 let prior: SpanIndex | undefined;
 let runBase = 0;
+// Set per call: the text is a normalised view, where any number found was disguised.
+let disguisedView = false;
+// Set while a run of single digits is matched.
+let spacedOut = false;
 
 function conflicts(out: Span[], start: number, end: number, card: boolean): boolean {
   if (card) return (prior?.covers(start, end) ?? false) || coveredBy(out, start, end, runBase);
@@ -118,15 +138,24 @@ function conflicts(out: Span[], start: number, end: number, card: boolean): bool
  * Cards come first (Luhn is the strongest evidence) and skip what earlier detectors already
  * cover; the weaker shapes give way to anything already found that they touch.
  */
-function emit(s: string, start: number, end: number, dataClass: string, out: Span[]): boolean {
+function emit(
+  s: string,
+  start: number,
+  end: number,
+  dataClass: string,
+  out: Span[],
+  disguised = false,
+): boolean {
   if (conflicts(out, start, end, dataClass === 'pci.pan')) {
     return dataClass === 'pci.pan';
   }
   // Weaker shapes must stand alone: `9e01 10000000` is a hex tail and an amount, not a phone.
   if (dataClass !== 'pci.pan' && (isAlnum(at(s, start - 1)) || isAlnum(at(s, end)))) return false;
-  if (dataClass === 'pci.pan' && insideHexToken(s, start, end)) return false;
+  // Digits spaced out one by one (`6-5-0-...`) are no UUID or digest, dashes or not.
+  if (dataClass === 'pci.pan' && !spacedOut && insideHexToken(s, start, end)) return false;
   if (dataClass !== 'pci.pan' && dataClass !== 'pii.ip' && endsInHexToken(s, start, end)) return false;
-  out.push({ start, end, dataClass });
+  const finding: Finding = disguised ? { start, end, dataClass, disguised } : { start, end, dataClass };
+  out.push(finding);
   return true;
 }
 
@@ -136,37 +165,142 @@ function emit(s: string, start: number, end: number, dataClass: string, out: Spa
  */
 function matchCard(s: string, a: number, g: number, out: Span[]): number {
   const sp = a + 1 < g ? sep[a] : 0;
-  const grouped = (sp === SPACE || sp === DASH) && len(a) === 4;
+  // Dots, underscores, slashes and commas between groups of four are a disguise, not print.
+  const grouped = isSingleSep(sp) && len(a) === 4;
+  const odd = grouped && sp !== SPACE && sp !== DASH;
   let total = 0;
   let best = -1;
+  let reversed = false;
   for (let b = a; b < g; b++) {
     total += len(b);
     if (total > 19) break;
     // Printed groupings end in a short group: `6120 4722178245622` is a number and a card.
     const ends = b === a || len(b) <= 6;
-    if (
-      total >= 13 &&
-      ends &&
-      plausibleIssuer(firstFourDigits(s, gs[a], ge[b])) &&
-      luhnValid(s, gs[a], ge[b])
-    ) {
-      best = b;
+    if (total >= 13 && ends) {
+      const forward = plausibleIssuer(firstFourDigits(s, gs[a], ge[b]));
+      if (forward && luhnValid(s, gs[a], ge[b])) {
+        best = b;
+        reversed = false;
+      } else if ((!forward || disguisedView || odd) && reversedCard(s, gs[a], ge[b], total)) {
+        // Printed plainly, a number with an issuer's prefix that fails Luhn is a mistyped
+        // card, not a reversed one (look-alikes must stay); written backwards, a card ends
+        // in its issuer.
+        best = b;
+        reversed = true;
+      }
     }
     if (!grouped || b + 1 >= g || sep[b] !== sp || (b > a && (len(b) < 4 || len(b) > 6))) break;
   }
-  return best >= 0 && emit(s, gs[a], ge[best], 'pci.pan', out) ? best : -1;
+  if (best < 0) return -1;
+  const disguised = reversed || (best > a && odd);
+  return emit(s, gs[a], ge[best], 'pci.pan', out, disguised) ? best : -1;
 }
 
-/** AAA-GG-SSSS (dashes or spaces, never bare) with the ranges the SSA never issues excluded. */
+/** Nine digits of s from `i` in the ranges the SSA issues (area not 000, 666 or 9xx; no zero part). */
+function ssnDigits(s: string, i: number): boolean {
+  const area = num(s, i, i + 3);
+  if (area === 0 || area === 666 || area >= 900) return false;
+  return num(s, i + 3, i + 5) !== 0 && num(s, i + 5, i + 9) !== 0;
+}
+
+/**
+ * AAA-GG-SSSS with dashes or spaces; with dots, underscores or slashes only where the text
+ * just before says SSN. Ranges the SSA never issues are excluded.
+ */
 function matchSsn(s: string, a: number, g: number, out: Span[]): number {
   if (a + 2 >= g || len(a) !== 3 || len(a + 1) !== 2 || len(a + 2) !== 4) return -1;
   const sp = sep[a];
-  if ((sp !== DASH && sp !== SPACE) || sep[a + 1] !== sp) return -1;
+  if (sep[a + 1] !== sp) return -1;
   if ((a > 0 && sep[a - 1] === sp) || (a + 3 < g && sep[a + 2] === sp)) return -1;
+  const printed = sp === DASH || sp === SPACE;
+  if (!printed && !((sp === DOT || sp === UNDERSCORE || sp === SLASH) && saysSsn(s, gs[a]))) return -1;
   const area = num(s, gs[a], ge[a]);
   if (area === 0 || area === 666 || area >= 900) return -1;
   if (num(s, gs[a + 1], ge[a + 1]) === 0 || num(s, gs[a + 2], ge[a + 2]) === 0) return -1;
-  return emit(s, gs[a], ge[a + 2], 'pii.ssn', out) ? a + 2 : -1;
+  return emit(s, gs[a], ge[a + 2], 'pii.ssn', out, !printed) ? a + 2 : -1;
+}
+
+/** Ten digits of s from `i` that the North American numbering plan can dial: NXX NXX XXXX, no N11. */
+function nanpDigits(s: string, i: number): boolean {
+  const c = (k: number) => s.charCodeAt(i + k) - 48;
+  if (c(0) < 2 || c(3) < 2) return false;
+  return !(c(1) === 1 && c(2) === 1) && !(c(4) === 1 && c(5) === 1);
+}
+
+/** A group of digits with nothing but spaces or commas joining it to its neighbours. */
+function standsAlone(a: number, g: number): boolean {
+  const free = (code: number) => code === SPACE || code === COMMA;
+  return (a === 0 || free(sep[a - 1])) && (a + 1 >= g || free(sep[a]));
+}
+
+/** Bare `123456789` after `SSN`, bare `4155550132` or `14155550132` after `phone`, `call` or `tel`. */
+function matchBare(s: string, a: number, g: number, out: Span[]): number {
+  const l = len(a);
+  const start = gs[a];
+  if (!standsAlone(a, g)) return -1;
+  if (l === 9) {
+    return ssnDigits(s, start) && saysSsn(s, start) && emit(s, start, ge[a], 'pii.ssn', out) ? a : -1;
+  }
+  const from = l === 11 && digitAt(s, start) === 1 ? start + 1 : start;
+  if (l !== 10 && from === start) return -1;
+  return nanpDigits(s, from) && saysPhone(s, start) && emit(s, start, ge[a], 'pii.phone', out) ? a : -1;
+}
+
+// The digits of a run spaced out one by one, gathered so the validators can read them.
+let spacedDigits = '';
+
+/**
+ * A digit between every separator (`4 1 1 1 ...`, `4-1-1-1`, `4.1.1.1`, `4_1_1_1`, `4,1,...`):
+ * a card when the digits pass Luhn forwards or backwards, an SSN or a phone number when
+ * their rules hold and the text before says so. Only whole runs count: a window inside a
+ * long list of single digits passes Luhn by chance too often.
+ */
+function matchSpaced(s: string, a: number, b: number, out: Span[]): boolean {
+  spacedOut = true;
+  const found = matchSpacedDigits(s, a, b, out);
+  spacedOut = false;
+  return found;
+}
+
+function matchSpacedDigits(s: string, a: number, b: number, out: Span[]): boolean {
+  spacedDigits = '';
+  for (let k = a; k <= b; k++) spacedDigits += s[gs[k]];
+  const d = spacedDigits;
+  const m = b - a + 1;
+  const start = gs[a];
+  const end = ge[b];
+  if (m >= 13 && m <= 19) {
+    const card =
+      (plausibleIssuer(firstFourDigits(d, 0, m)) && luhnValid(d, 0, m)) || reversedCard(d, 0, m, m);
+    return card && emit(s, start, end, 'pci.pan', out, true);
+  }
+  if (m === 9) return ssnDigits(d, 0) && saysSsn(s, start) && emit(s, start, end, 'pii.ssn', out, true);
+  const from = m === 11 && d.charCodeAt(0) === 49 ? 1 : 0;
+  if (m !== 10 && from === 0) return false;
+  return nanpDigits(d, from) && saysPhone(s, start) && emit(s, start, end, 'pii.phone', out, true);
+}
+
+/**
+ * Finds each maximal run of single digits joined by one and the same separator and matches
+ * it. A digit at either end joined to its other neighbour by another separator, or glued to
+ * letters, may belong to that number or word: in `v1.0.0 4 1 1 ... 1 0.50` the first `0` is
+ * the version's and the last the amount's, so the run is tried without them first.
+ */
+function spacedRuns(s: string, g: number, out: Span[]): void {
+  for (let a = 0; a < g; a++) {
+    if (len(a) !== 1 || a + 1 >= g || len(a + 1) !== 1 || !isSingleSep(sep[a])) continue;
+    const sp = sep[a];
+    let b = a + 1;
+    while (b + 1 < g && len(b + 1) === 1 && sep[b] === sp) b++;
+    const from = (a > 0 && sep[a - 1] !== sp) || isAlnum(at(s, gs[a] - 1)) ? a + 1 : a;
+    const to = (b + 1 < g && sep[b] !== sp) || isAlnum(at(s, ge[b])) ? b - 1 : b;
+    let found = to - from >= 8 && matchSpaced(s, from, to, out);
+    if (!found && to < b && b - from >= 8) found = matchSpaced(s, from, b, out);
+    if (!found && from > a && to - a >= 8) found = matchSpaced(s, a, to, out);
+    if (!found && (from > a || to < b) && b - a >= 8) matchSpaced(s, a, b, out);
+    // The last digit may start a run with another separator.
+    a = b - 1;
+  }
 }
 
 /** `+` and 8–15 digits in any grouping (E.164). */
@@ -182,7 +316,10 @@ function matchInternational(s: string, a: number, g: number, out: Span[]): numbe
   return best >= 0 && emit(s, gs[0] - 1, ge[best], 'pii.phone', out) ? best : -1;
 }
 
-/** North American `(415) 555-0132`, `415-555-0132`, `415.555.0132`, `415 555 0132`. */
+/**
+ * North American `(415) 555-0132`, `415-555-0132`, `415.555.0132`, `415 555 0132`, and the
+ * disguised `415_555_0132` and `415/555/0132`.
+ */
 function matchNanp(s: string, a: number, g: number, out: Span[]): number {
   if (a + 2 >= g || len(a) !== 3 || len(a + 1) !== 3 || len(a + 2) !== 4) return -1;
   if (digitAt(s, gs[a]) < 2 || digitAt(s, gs[a + 1]) < 2) return -1;
@@ -191,9 +328,10 @@ function matchNanp(s: string, a: number, g: number, out: Span[]): number {
   const s2 = sep[a + 1];
   const ok = paren
     ? (s1 === PAREN || s1 === PAREN_SPACE || s1 === PAREN_DASH) && (s2 === DASH || s2 === SPACE || s2 === DOT)
-    : s1 === s2 && (s1 === DASH || s1 === DOT || s1 === SPACE);
+    : s1 === s2 && (s1 === DASH || s1 === DOT || s1 === SPACE || s1 === UNDERSCORE || s1 === SLASH);
   if (!ok) return -1;
-  return emit(s, paren ? gs[a] - 1 : gs[a], ge[a + 2], 'pii.phone', out) ? a + 2 : -1;
+  const disguised = s1 === UNDERSCORE || s1 === SLASH;
+  return emit(s, paren ? gs[a] - 1 : gs[a], ge[a + 2], 'pii.phone', out, disguised) ? a + 2 : -1;
 }
 
 /** National numbers with a trunk 0: `020 7946 0958`, `(0161) 496 0000`, `06 12 34 56 78`. */
@@ -248,6 +386,7 @@ function analyseRun(s: string, g: number, total: number, out: Span[]): void {
       if (b >= 0) a = b;
     }
   }
+  if (g >= 9) spacedRuns(s, g, out);
   for (let a = 0; a < g; a++) {
     // Each shape's first test, asked here: most groups start no shape and call nothing.
     const first = len(a);
@@ -257,13 +396,15 @@ function analyseRun(s: string, g: number, total: number, out: Span[]): void {
     if (b < 0 && ssnOrNanp) b = matchNanp(s, a, g, out);
     if (b < 0 && first >= 2 && first <= 5 && digitAt(s, gs[a]) === 0) b = matchTrunk(s, a, g, out);
     if (b < 0 && a + 3 < g && sep[a] === DOT) b = matchIpv4(s, a, g, out);
+    if (b < 0 && first >= 9 && first <= 11) b = matchBare(s, a, g, out);
     if (b >= 0) a = b;
   }
 }
 
 /** Reads only the runs the pre-scan kept: text between them cannot hold a number shape. */
-export function detectNumbers(s: string, runs: NumberRuns, out: Span[]): void {
+export function detectNumbers(s: string, runs: NumberRuns, out: Span[], disguised = false): void {
   prior = out.length === 0 ? undefined : new SpanIndex(out);
+  disguisedView = disguised;
   for (let r = 0; r < runs.count; r++) {
     const to = runs.groupTo[r];
     if (to < 0) readRuns(s, runs.starts[r], runs.ends[r], out);

@@ -56,3 +56,13 @@ export class SpanIndex {
     return i >= 0 && this.maxEnds[i] >= end;
   }
 }
+
+/**
+ * A span found only once a disguise was undone (a normalised view, spaced-out digits, a
+ * reversal, an encoding). What the original holds there is not the value's printed form, so
+ * an operator that shows part of it (partial, email) could show the wrong part: such spans
+ * are redacted whole.
+ */
+export interface Finding extends Span {
+  disguised?: boolean;
+}
