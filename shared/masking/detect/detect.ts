@@ -3,10 +3,27 @@ import type { Span } from '../types.js';
 import { detectEmails } from './email.js';
 import { detectIbans } from './iban.js';
 import { detectIpv6 } from './ipv6.js';
+import { normalise } from './normalise.js';
 import { detectNumbers } from './numbers.js';
 import { detectSecretPairs } from './pairs.js';
-import { AT, DASH, EQ, IBAN, IPV6, JWT, NUMBER, numberRuns, PAIR, prescan, SCHEME } from './prescan.js';
+import {
+  AT,
+  DASH,
+  DISGUISE,
+  EQ,
+  IBAN,
+  IPV6,
+  JWT,
+  NUMBER,
+  numberRuns,
+  PAIR,
+  prescan,
+  SCHEME,
+  TOKEN,
+} from './prescan.js';
 import { detectJwts, detectPrivateKeys, detectStorageKeys } from './secrets.js';
+import type { Finding } from './span.js';
+import { nestedScans, scanTokens } from './tokens.js';
 import { detectUrlCredentials } from './url.js';
 
 /**
@@ -30,16 +47,67 @@ function clear(list: Span[]): void {
 /**
  * Sensitive spans in `text`, sorted, overlaps merged into the most restrictive class. The
  * list may be reused by the next call: read it before detecting again (the package's public
- * `detect` hands out a copy).
+ * `detect` hands out a copy). A span found only once a disguise was undone is a `Finding`
+ * marked `disguised`.
  */
 export function detect(text: string): Span[] {
+  return detectIn(text, true);
+}
+
+/** What a token decodes to, scanned (and normalised) without decoding again. */
+function detectDecoded(text: string): Span[] {
+  return detectIn(text, false);
+}
+
+function detectIn(text: string, decode: boolean): Span[] {
   const n = text.length;
   if (n < 3) return NONE;
   const hints = prescan(text);
   if (hints === 0 || (hints === DASH && n < 40)) return NONE;
+  if ((hints & DISGUISE) !== 0) return detectDisguised(text, hints, decode);
+  return detectPlain(text, hints, decode, false);
+}
+
+/**
+ * The text as it is and its normalised view are both scanned: undoing a disguise must not
+ * lose what the text showed plainly. Findings of the view are mapped back to the original,
+ * and marked disguised where the original differs from what the view read.
+ */
+function detectDisguised(text: string, hints: number, decode: boolean): Span[] {
+  const plain = detectPlain(text, hints, decode, false);
+  const normalised = normalise(text);
+  if (normalised === undefined) return plain;
+  const spans: Finding[] = plain.slice();
+  const viewText = normalised.text;
+  const seen = viewText.length < 3 ? NONE : detectPlain(viewText, prescan(viewText), decode, true);
+  for (const s of seen as Finding[]) {
+    const start = normalised.starts[s.start];
+    const end = normalised.ends[s.end - 1];
+    const disguised = s.disguised === true || text.slice(start, end) !== viewText.slice(s.start, s.end);
+    spans.push(
+      disguised ? { start, end, dataClass: s.dataClass, disguised } : { start, end, dataClass: s.dataClass },
+    );
+  }
+  clear(found);
+  for (const s of spans) found.push(s);
+  return found.length === 0 ? NONE : merge(found);
+}
+
+function detectPlain(text: string, scanned: number, decode: boolean, disguisedView: boolean): Span[] {
+  const n = text.length;
+  let hints = scanned;
+  // Tokens first, as decoding one scans its text with these same shared lists.
+  let tokens: Finding[] | undefined;
+  if (hints & TOKEN) {
+    const before = nestedScans();
+    tokens = scanTokens(text, decode ? detectDecoded : undefined);
+    // A nested scan left its own runs behind: take this text's again.
+    if (nestedScans() !== before) hints = prescan(text);
+  }
   const out = found;
   // It still holds the previous text's findings, which its caller has read by now.
   clear(out);
+  if (tokens !== undefined) for (const t of tokens) out.push(t);
   // Secrets first: their values often look like numbers, emails or base64 noise.
   if (hints & DASH && n >= 40) detectPrivateKeys(text, out);
   if (hints & JWT) detectJwts(text, out);
@@ -50,7 +118,7 @@ export function detect(text: string): Span[] {
     detectEmails(text, out, hints & SCHEME ? detectUrlCredentials(text, out) : undefined);
   }
   if (hints & IBAN && n >= 15) detectIbans(text, out);
-  if (hints & NUMBER) detectNumbers(text, numberRuns, out);
+  if (hints & NUMBER) detectNumbers(text, numberRuns, out, disguisedView);
   if (hints & IPV6) detectIpv6(text, out);
   return out.length === 0 ? NONE : merge(out);
 }
@@ -67,12 +135,13 @@ function merge(spans: Span[]): Span[] {
   for (let i = 1; i < spans.length && sorted; i++) sorted = inOrder(spans[i - 1], spans[i]) <= 0;
   if (!sorted) spans.sort(inOrder);
   const merged: Span[] = [];
-  let cur = { ...spans[0] };
+  let cur: Finding = { ...spans[0] };
   for (let i = 1; i < spans.length; i++) {
-    const s = spans[i];
+    const s: Finding = spans[i];
     if (s.start < cur.end) {
       if (s.end > cur.end) cur.end = s.end;
       if (compareClasses(s.dataClass, cur.dataClass) < 0) cur.dataClass = s.dataClass;
+      if (s.disguised === true) cur.disguised = true;
     } else {
       merged.push(cur);
       cur = { ...s };

@@ -1,6 +1,7 @@
 import type { Span } from '../types.js';
 import { firstFourDigits, luhnValid, plausibleIssuer } from './card.js';
 import { isAlnum, isDigit } from './chars.js';
+import type { Finding } from './span.js';
 
 // Per code unit: may it sit in a local part (the common subset of RFC 5322 atoms), in a domain?
 // One table read per character instead of a chain of range tests.
@@ -62,8 +63,44 @@ function isCardLocalPart(s: string, start: number, end: number): boolean {
   return plausibleIssuer(firstFourDigits(s, start, end)) && luhnValid(s, start, end);
 }
 
+// Top-level domains a reversed address must end in: common ones only, so `ed.sheeran@band`
+// (a reversed `.de`) is not taken for an address. Country codes count under a second level.
+const REVERSED_TLDS = new Set(['moc', 'gro', 'ten', 'ude', 'vog', 'lim', 'ofni', 'zib', 'oi', 'ved', 'ppa']);
+const REVERSED_SECOND_LEVEL = new Set(['oc', 'moc', 'gro', 'ten', 'ca', 'vog', 'ude']);
+
+function reversedLabel(s: string, from: number, to: number): string {
+  let r = '';
+  for (let i = to - 1; i >= from; i--) r += s[i];
+  return r;
+}
+
 /**
- * Finds `local@domain.tld` around each `@`. `skip` holds the `@`s that close a URL password:
+ * `moc.elpmaxe@ecila` is `alice@example.com` written backwards: a domain whose labels and
+ * top-level domain read right before the `@`, and a local part after it. Returns the end of
+ * the address, which starts at `l`, or -1.
+ */
+function reversedEnd(s: string, l: number, at: number): number {
+  // The top-level domain, backwards, is the first label: 2 to 4 letters.
+  let first = l;
+  while (first < at && first - l <= 4 && isLetter(s.charCodeAt(first))) first++;
+  if (first - l < 2 || first - l > 4 || s.charCodeAt(first) !== 46) return -1;
+  const tld = s.slice(l, first).toLowerCase();
+  if (!REVERSED_TLDS.has(tld)) {
+    const second = s.indexOf('.', first + 1);
+    const ccTld = tld.length === 2 && isLetter(tld.charCodeAt(0)) && isLetter(tld.charCodeAt(1));
+    if (!ccTld || second === -1 || second >= at) return -1;
+    if (!REVERSED_SECOND_LEVEL.has(s.slice(first + 1, second).toLowerCase())) return -1;
+  }
+  const domain = reversedLabel(s, l, at);
+  if (domainEnd(domain, 0) !== domain.length) return -1;
+  let r = at + 1;
+  while (r < s.length && (EMAIL_CHAR[s.charCodeAt(r)] & LOCAL) !== 0) r++;
+  while (r > at + 1 && s.charCodeAt(r - 1) === 46) r--;
+  return r > at + 1 ? r : -1;
+}
+
+/**
+ * Finds `local@domain.tld` around each `@`, and addresses written backwards. `skip` holds the `@`s that close a URL password:
  * `user:pw@db.example.com` is a credential and a host, not an address.
  */
 export function detectEmails(s: string, out: Span[], skip?: ReadonlySet<number>): void {
@@ -78,8 +115,21 @@ export function detectEmails(s: string, out: Span[], skip?: ReadonlySet<number>)
     while (l < at && s.charCodeAt(l) === 46) l++;
     const r = l < at ? domainEnd(s, at + 1) : -1;
     if (r !== -1 && !isCardLocalPart(s, l, at)) {
-      out.push({ start: l, end: r, dataClass: 'pii.email' });
+      // `moc.osotnoc@avlis.ana` reads forwards too; a known top-level domain before the `@`
+      // says which way it was written, and the address is masked whole.
+      const finding: Finding = { start: l, end: r, dataClass: 'pii.email' };
+      if (reversedEnd(s, l, at) !== -1) finding.disguised = true;
+      out.push(finding);
       at = s.indexOf('@', r);
+      continue;
+    }
+    let d = at;
+    while (d > 0 && (EMAIL_CHAR[s.charCodeAt(d - 1)] & DOMAIN) !== 0) d--;
+    const reversed = reversedEnd(s, d, at);
+    if (reversed !== -1) {
+      const finding: Finding = { start: d, end: reversed, dataClass: 'pii.email', disguised: true };
+      out.push(finding);
+      at = s.indexOf('@', reversed);
     } else {
       at = s.indexOf('@', at + 1);
     }

@@ -18,6 +18,10 @@ const SECRET_KEYS = [
   'accountkey',
   'sharedaccesskey',
   'sharedaccesssignature',
+  'secret_access_key',
+  'secret_key',
+  'private_key',
+  'passphrase',
 ];
 
 const LAST_LETTERS = new Set(['d', 't', 'n', 'y', 'e', 'g'].map((ch) => ch.charCodeAt(0)));
@@ -63,6 +67,8 @@ export function detectSecretPairs(s: string, out: Span[]): void {
   for (; i !== -1; [i, eq, colon] = nextAssignment(s, i + 1, eq, colon)) {
     if (i === 0) continue;
     let keyEnd = i;
+    // `password = 'x'`: spaces may stand between the key and its `=` or `:`.
+    while (keyEnd > 1 && s.charCodeAt(keyEnd - 1) === 32) keyEnd--;
     const q = s.charCodeAt(keyEnd - 1);
     if (q === 34 || q === 39) keyEnd--;
     let keyStart = keyEnd;

@@ -1,3 +1,5 @@
+import { needsNormalising } from './normalise.js';
+
 /**
  * The pre-scan: one loop over a text that says which detectors could possibly match, and
  * where the digit runs worth a closer look lie. Each bit is a necessary condition for some
@@ -13,6 +15,8 @@ export const JWT = 32; // `eyJ`
 export const IPV6 = 64; // `::`, or 7+ colons
 export const DASH = 128; // a PEM armour line
 export const SCHEME = 256; // `://`, which a URL with a password needs
+export const DISGUISE = 512; // a character or marker the normalised view changes: see normalise.ts
+export const TOKEN = 1024; // digits glued to letters, 16+ digits, or base64 padding: see tokens.ts
 
 // What the main loop must stop for below `A` (above it only `J` matters). Spaces count as
 // nothing here although they may sit inside numbers: the digit loop reads those itself, and
@@ -22,14 +26,19 @@ const SKIP = 0;
 const STOP_DIGIT = 1;
 const STOP_DASH = 2;
 const STOP_MARK = 3; // `:` `=` `@` `J`: looked at together with the characters before it
+const STOP_SPACE = 4; // ` at ` and ` dot ` stand for `@` and `.`
+const STOP_MARKER = 5; // `%40`, `&#64;`, `(at)`: see isMarker
 const STOP = new Uint8Array(65);
 for (let c = 48; c <= 57; c++) STOP[c] = STOP_DIGIT;
 STOP[45] = STOP_DASH;
 for (const ch of ':=@J') STOP[ch.charCodeAt(0)] = STOP_MARK;
+STOP[32] = STOP_SPACE;
+for (const ch of '%&(') STOP[ch.charCodeAt(0)] = STOP_MARKER;
 
-// Inside a digit run, besides digits: separators that may sit inside a number (space - . ( ) +).
+// Inside a digit run, besides digits: separators that may sit inside a number (space - . ( ) +),
+// or that a disguise puts between its digits (_ / ,).
 const SEP = new Uint8Array(65536);
-for (const ch of ' -.()+') SEP[ch.charCodeAt(0)] = 1;
+for (const ch of ' -.()+_/,') SEP[ch.charCodeAt(0)] = 1;
 
 // Last letter of a secret key name (d t n y e g), or a quote closing a quoted key.
 const KEY_END = new Uint8Array(65536);
@@ -115,24 +124,121 @@ function judgeRun(
   return true;
 }
 
+function isLetterAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i) | 32;
+  return c >= 97 && c <= 122;
+}
+
+/**
+ * A letter or `_` just before a digit starts a token that may be a key (`ghp_1...`, `AKIA2...`)
+ * or an encoding (`NDEx...`, `3431...`); `T` between digits is only an ISO timestamp.
+ */
+function gluedDigit(text: string, i: number): boolean {
+  const p = text.charCodeAt(i - 1);
+  if (p === 95) return true;
+  // Slack tokens: `xoxb-1234...`, `xapp-1-...`.
+  if (p === 45) {
+    if (i < 5 || text.charCodeAt(i - 5) !== 120) return false;
+    return text.startsWith('xox', i - 5) || text.startsWith('xapp', i - 5);
+  }
+  if (!isLetterAt(text, i - 1)) return false;
+  return p !== 84 || i < 2 || !isDigitCode(text.charCodeAt(i - 2));
+}
+
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Same letters, any case: `s` is lower case. */
+function wordAt(text: string, i: number, s: string): boolean {
+  for (let k = 0; k < s.length; k++) if ((text.charCodeAt(i + k) | 32) !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+// What a spelled-out word at a space stands for; only together do they make an address.
+const AT_WORD = 1; // ` at ` not followed by a dotted name (`at no. 42`, `at 5pm`, `at home dot com`)
+const DOT_WORD = 2; // ` dot `
+
+function isNameChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) || c === 45;
+}
+
+/**
+ * ` at ` or ` dot ` at the space at `i`, with a word on both sides: DISGUISE when ` at ` is
+ * followed by a dotted name (`ana at contoso.com`), else AT_WORD or DOT_WORD, or 0.
+ */
+function spelledWord(text: string, i: number): number {
+  const c = text.charCodeAt(i + 1) | 32;
+  if (c !== 97 && c !== 100) return 0;
+  const len = c === 97 ? (wordAt(text, i + 1, 'at') ? 2 : 0) : wordAt(text, i + 1, 'dot') ? 3 : 0;
+  if (len === 0 || text.charCodeAt(i + 1 + len) !== 32 || i === 0 || text.charCodeAt(i - 1) <= 32) return 0;
+  let k = i + 2 + len;
+  if (!isNameChar(text.charCodeAt(k))) return 0;
+  if (len === 3) return DOT_WORD;
+  while (isNameChar(text.charCodeAt(k))) k++;
+  return text.charCodeAt(k) === 46 && isNameChar(text.charCodeAt(k + 1)) ? DISGUISE : AT_WORD;
+}
+
+/** `%40`, `%2e`, an HTML character reference, `(at)`, `[dot]`, `{at}` at `i`. */
+function isMarker(text: string, i: number): boolean {
+  switch (text.charCodeAt(i)) {
+    case 37:
+      return text.startsWith('40', i + 1) || wordAt(text, i + 1, '2e');
+    case 38:
+      return (
+        text.charCodeAt(i + 1) === 35 || wordAt(text, i + 1, 'commat;') || wordAt(text, i + 1, 'period;')
+      );
+    default: {
+      let k = i + 1;
+      while (text.charCodeAt(k) === 32) k++;
+      return wordAt(text, k, 'at') || wordAt(text, k, 'dot');
+    }
+  }
+}
+
 /** Which detectors could match `text`; the runs worth reading are left in `numberRuns`. */
 export function prescan(text: string): number {
   const n = text.length;
   let found = 0;
   let colons = 0;
+  let spelled = 0;
+  // Where the current run of letters began: 16 in a row may be base64 without a digit.
+  let word = 0;
   // Digit groups seen so far, kept or not; past MAX_GROUPS they are counted but not stored.
   let groups = 0;
   numberRuns.count = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    // Letters and everything above them, bar `J`, are skipped without a table read.
-    if (c >= 65 && c !== 74) continue;
+    if (c >= 65) {
+      // Letters are skipped without a table read; above them only `J`, `[`, `{` and what is
+      // not ASCII are looked at.
+      if (c < 123 && c !== 74 && c !== 91) continue;
+      if (c >= 128) {
+        if (needsNormalising(text, i)) found |= DISGUISE;
+      } else if (c === 91 || c === 123) {
+        if (isMarker(text, i)) found |= DISGUISE;
+      } else if (c === 74 && i >= 2 && text.charCodeAt(i - 1) === 121 && text.charCodeAt(i - 2) === 101) {
+        found |= JWT;
+      }
+      continue;
+    }
+    if (i - word >= 16) found |= TOKEN;
+    word = i + 1;
     const stop = STOP[c];
     if (stop === SKIP) continue;
+    if (stop === STOP_SPACE) {
+      const c1 = text.charCodeAt(i + 1) | 32;
+      if (c1 === 97 || c1 === 100) spelled |= spelledWord(text, i);
+      continue;
+    }
     if (stop === STOP_DIGIT) {
       const start = i;
       // Only the digit that starts a run can follow a letter.
       if (i >= 2 && isUpperAt(text, i - 1) && isUpperAt(text, i - 2)) found |= IBAN;
+      if ((found & TOKEN) === 0 && i > 0) {
+        const before = text.charCodeAt(i - 1);
+        if ((before >= 65 || before === 45) && gluedDigit(text, i)) found |= TOKEN;
+      }
       const firstGroup = groups;
       let digits = 0;
       let dots = 0;
@@ -146,6 +252,7 @@ export function prescan(text: string): number {
           if (d < 48 || d > 57) break;
         }
         digits += i - groupStart;
+        if (i - groupStart >= 16 && hexOfText(text, groupStart)) found |= TOKEN;
         if (groups < MAX_GROUPS) {
           GROUP_STARTS[groups] = groupStart;
           GROUP_ENDS[groups] = i;
@@ -161,28 +268,75 @@ export function prescan(text: string): number {
       }
       if (judgeRun(text, start, i, firstGroup, groups, digits, dots, plus)) found |= NUMBER;
       else groups = firstGroup;
+      word = i;
       // The character that ended the run may be a mark. After a digit, a mark only counts for
       // itself: no key name, `::` or `eyJ` ends in a digit.
       if (d === 58) {
         colons++;
         if (isScheme(text, i)) found |= SCHEME;
-      } else if (d === 61) found |= EQ;
-      else if (d === 64) found |= AT;
+      } else if (d === 61) found |= EQ | padding(text, i);
+      else if (d === 64) found |= AT | spacedAt(text, i);
+      else if (d >= 128 || d === 37 || d === 38 || d === 91 || d === 123) {
+        // Looked at like any other character.
+        i--;
+      } else if ((d | 32) === 97 || (d | 32) === 100) {
+        // The run took the space or `(` of ` at ` or `(at)`.
+        const p = text.charCodeAt(i - 1);
+        if (p === 32) spelled |= spelledWord(text, i - 1);
+        else if (p === 40 && isMarker(text, i - 1)) found |= DISGUISE;
+      }
     } else if (stop === STOP_DASH) {
       found |= DASH;
+    } else if (stop === STOP_MARKER) {
+      if (isMarker(text, i)) found |= DISGUISE;
     } else if (c === 58) {
       colons++;
       if (i > 0 && text.charCodeAt(i - 1) === 58) found |= IPV6;
-      if (i > 0 && KEY_END[text.charCodeAt(i - 1)] === 1) found |= PAIR;
+      if (i > 0 && keyBefore(text, i)) found |= PAIR;
       if (isScheme(text, i)) found |= SCHEME;
     } else if (c === 61) {
-      found |= EQ;
-      if (i > 0 && KEY_END[text.charCodeAt(i - 1)] === 1) found |= PAIR;
+      found |= EQ | padding(text, i);
+      if (i > 0 && keyBefore(text, i)) found |= PAIR;
     } else if (c === 64) {
-      found |= AT;
-    } else if (i >= 2 && text.charCodeAt(i - 1) === 121 && text.charCodeAt(i - 2) === 101) {
-      found |= JWT;
+      found |= AT | spacedAt(text, i);
     }
   }
+  if (n - word >= 16) found |= TOKEN;
+  // ` dot ` only stands for `.` in an address: with an `@` or a spelled-out ` at `.
+  if ((spelled & DOT_WORD) !== 0 && ((spelled & AT_WORD) !== 0 || (found & AT) !== 0)) found |= DISGUISE;
+  found |= spelled & DISGUISE;
   return colons >= 7 ? found | IPV6 : found;
+}
+
+/** A secret key name may end before the `=` or `:` at `i`; `password = x` has spaces between. */
+function keyBefore(text: string, i: number): boolean {
+  let k = i - 1;
+  if (KEY_END[text.charCodeAt(k)] === 1) return true;
+  while (k > 0 && text.charCodeAt(k) === 32) k--;
+  return k < i - 1 && KEY_END[text.charCodeAt(k)] === 1;
+}
+
+/**
+ * Hex of text is a run of digits only when the text is digits: `34313131...`, each byte's
+ * first nibble 2–7 (printable ASCII).
+ */
+function hexOfText(text: string, from: number): boolean {
+  for (let k = from; k < from + 6; k += 2) {
+    const c = text.charCodeAt(k);
+    if (c < 50 || c > 55) return false;
+  }
+  return true;
+}
+
+/** `=` closing a base64 token: a letter, digit, `+` or `/` before it, no letter or digit after. */
+function padding(text: string, i: number): number {
+  const p = text.charCodeAt(i - 1);
+  if (!((p >= 48 && p <= 57) || ((p | 32) >= 97 && (p | 32) <= 122) || p === 43 || p === 47)) return 0;
+  const c = text.charCodeAt(i + 1);
+  return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) ? 0 : TOKEN;
+}
+
+/** `ana @ contoso.com`: an `@` with a space beside it and words around. */
+function spacedAt(text: string, i: number): number {
+  return text.charCodeAt(i - 1) === 32 || text.charCodeAt(i + 1) === 32 ? DISGUISE : 0;
 }
