@@ -2,8 +2,10 @@ import { applyToString, applyToValue, isBinary } from './apply.js';
 import { BUILTIN_CLASSES, builtinIndex, compareClasses } from './classes.js';
 import { detect } from './detect/detect.js';
 import { isSecretKeyName } from './detect/pairs.js';
+import type { Finding } from './detect/span.js';
 import type { Operator, OperatorTable } from './operators.js';
 import type { Tokenize } from './token.js';
+import type { Span } from './types.js';
 
 /**
  * Content masking of unclassified cells: strings are scanned by the detectors, JSON values are
@@ -67,6 +69,20 @@ function visible(ctx: ScanContext, dataClass: string): boolean {
   return ctx.unmasked.size !== 0 && ctx.unmasked.has(dataClass);
 }
 
+const REDACT: Operator = { kind: 'redact' };
+
+/**
+ * The operator for a span. One found through a disguise (spaced-out, reversed, encoded,
+ * other digits) is not in its printed form: the part `partial` or `email` would show might
+ * be the wrong part (a reversed card's first digits, an encoded card's text), so it is
+ * redacted instead. Operators that show nothing of the value stay as configured.
+ */
+function operatorFor(span: Span, ctx: ScanContext, index: number): Operator {
+  const op = ctx.builtinOps[index];
+  if ((span as Finding).disguised !== true) return op;
+  return op.kind === 'partial' || op.kind === 'email' ? REDACT : op;
+}
+
 /** Text with detected spans replaced; null when an operator of a span is `null`. */
 export function scanString(text: string, ctx: ScanContext): string | null {
   const spans = detect(text);
@@ -77,14 +93,18 @@ export function scanString(text: string, ctx: ScanContext): string | null {
     if (visible(ctx, dataClass)) return text;
     const index = classIndex(dataClass);
     hit(ctx, dataClass, index);
-    return applyToString(text, ctx.builtinOps[index], ctx.tokenize);
+    return applyToString(text, operatorFor(spans[0], ctx, index), ctx.tokenize);
   }
   let out = '';
   let last = 0;
   for (const span of spans) {
     if (visible(ctx, span.dataClass)) continue;
     const index = classIndex(span.dataClass);
-    const replaced = applyToString(text.slice(span.start, span.end), ctx.builtinOps[index], ctx.tokenize);
+    const replaced = applyToString(
+      text.slice(span.start, span.end),
+      operatorFor(span, ctx, index),
+      ctx.tokenize,
+    );
     hit(ctx, span.dataClass, index);
     if (replaced === null) return null;
     out += text.slice(last, span.start) + replaced;
@@ -148,7 +168,13 @@ function scanObject(value: object, ctx: ScanContext, depth: number): unknown {
   }
   let copy: Record<string, unknown> | undefined;
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
+  const keys = Object.keys(record);
+  // Keys holding a finding, by position, and their placeholders: `[redacted:n]`, counting up
+  // past any key the object already has, so keys stay unique.
+  let renamed: Map<number, string> | undefined;
+  let counter = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     const item = record[key];
     let masked = isSecretKeyName(key) ? maskSecretMember(item, ctx) : undefined;
     if (masked === undefined) masked = scanValue(item, ctx, depth + 1);
@@ -156,8 +182,35 @@ function scanObject(value: object, ctx: ScanContext, depth: number): unknown {
       copy ??= { ...record };
       setOwn(copy, key, masked);
     }
+    if (keyHasFinding(key, ctx)) {
+      renamed ??= new Map();
+      let key: string;
+      do key = `[redacted:${++counter}]`;
+      while (Object.hasOwn(record, key));
+      renamed.set(i, key);
+    }
   }
-  return copy ?? value;
+  if (renamed === undefined) return copy ?? value;
+  // Keys are rebuilt in their order, the masked ones under their placeholders.
+  const values = copy ?? record;
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) setOwn(out, renamed.get(i) ?? keys[i], values[keys[i]]);
+  return out;
+}
+
+/**
+ * True when a JSON key holds a finding the caller may not see (counted like one in a value).
+ * Part of a key cannot be masked safely (the masked forms of two keys may clash), so such a
+ * key is replaced whole.
+ */
+function keyHasFinding(key: string, ctx: ScanContext): boolean {
+  let found = false;
+  for (const span of detect(key)) {
+    if (visible(ctx, span.dataClass)) continue;
+    hit(ctx, span.dataClass);
+    found = true;
+  }
+  return found;
 }
 
 export function scanValue(value: unknown, ctx: ScanContext, depth = 0): unknown {
