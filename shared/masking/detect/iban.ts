@@ -1,5 +1,6 @@
 import type { Span } from '../types.js';
 import { isAlnum, isDigit, isUpper } from './chars.js';
+import type { Finding } from './span.js';
 
 /**
  * IBAN length per country of the ISO 13616 registry. Codes outside it are not IBANs: a
@@ -102,16 +103,24 @@ function isIbanChar(c: number): boolean {
 }
 
 /** ISO 13616 check: move the first four characters to the end, letters to 10..35, mod 97 == 1. */
-function mod97IsOne(s: string, start: number, end: number): boolean {
+function mod97IsOne(s: string, start: number, end: number, separator: number): boolean {
   let r = 0;
   const step = (c: number) => {
-    if (c === 32) return;
+    if (c === separator) return;
     r = isDigit(c) ? (r * 10 + (c - 48)) % 97 : (r * 100 + (c - 55)) % 97;
   };
   for (let i = start + 4; i < end; i++) step(s.charCodeAt(i));
   for (let i = start; i < start + 4; i++) step(s.charCodeAt(i));
   return r === 1;
 }
+
+/** A space prints groups of four; a dash, dot, underscore or slash between them is a disguise. */
+function isGroupSeparator(c: number): boolean {
+  return c === 32 || c === 45 || c === 46 || c === 95 || c === 47;
+}
+
+// The separator of the IBAN matched last, read by the caller.
+let separator = 0;
 
 /** End of an IBAN starting at `i` (country letters, check digits), or -1. */
 function matchAt(s: string, i: number): number {
@@ -120,9 +129,10 @@ function matchAt(s: string, i: number): number {
   const limit = expected;
   let pos = i + 4;
   let count = 4;
-  if (s.charCodeAt(pos) === 32) {
-    // Printed form: groups of four separated by single spaces, the last one possibly shorter.
-    while (count < limit && s.charCodeAt(pos) === 32) {
+  separator = isGroupSeparator(s.charCodeAt(pos)) ? s.charCodeAt(pos) : 0;
+  if (separator !== 0) {
+    // Printed form: groups of four joined by one kind of separator, the last possibly shorter.
+    while (count < limit && s.charCodeAt(pos) === separator) {
       let len = 0;
       while (len < 4 && count < limit && isIbanChar(s.charCodeAt(pos + 1 + len))) len++;
       if (len === 0) break;
@@ -138,7 +148,7 @@ function matchAt(s: string, i: number): number {
   }
   if (count !== expected) return -1;
   if (pos < s.length && isAlnum(s.charCodeAt(pos))) return -1;
-  return mod97IsOne(s, i, pos) ? pos : -1;
+  return mod97IsOne(s, i, pos, separator) ? pos : -1;
 }
 
 export function detectIbans(s: string, out: Span[]): void {
@@ -148,7 +158,11 @@ export function detectIbans(s: string, out: Span[]): void {
     if (i > 0 && isAlnum(s.charCodeAt(i - 1))) continue;
     const end = matchAt(s, i);
     if (end > 0) {
-      out.push({ start: i, end, dataClass: 'pii.iban' });
+      const disguised = separator !== 0 && separator !== 32;
+      const finding: Finding = disguised
+        ? { start: i, end, dataClass: 'pii.iban', disguised }
+        : { start: i, end, dataClass: 'pii.iban' };
+      out.push(finding);
       i = end - 1;
     }
   }

@@ -102,6 +102,7 @@ const MC = '5555555555554444';
 const SSN = '123456789';
 const PHONE = '2125550147';
 const EMAIL = 'ana.silva@contoso.com';
+const IBAN = 'GB82WEST12345698765432';
 
 /** [what is disguised, the clear value, the text that carries it]. */
 const DISGUISED: Array<[string, string, string]> = [
@@ -186,6 +187,24 @@ const DISGUISED: Array<[string, string, string]> = [
   ['phone, E.164 in Arabic-Indic digits', PHONE, `+1${script(PHONE, 0x660)}`],
   ['phone, non-breaking spaces', PHONE, 'call (212)\u00a0555\u00a00147'],
   ['phone, base64', PHONE, `blob ${b64('call (212) 555-0147')} end`],
+  // IBANs
+  ['IBAN, dashed groups', IBAN, `pay ${grouped(IBAN, '-')} thanks`],
+  ['IBAN, dotted groups', IBAN, `pay ${grouped(IBAN, '.')} thanks`],
+  ['IBAN, underscored groups', 'DE89370400440532013000', `pay ${grouped('DE89370400440532013000', '_')} ok`],
+  ['IBAN, slashed groups', 'DE89370400440532013000', `pay ${grouped('DE89370400440532013000', '/')} ok`],
+  [
+    'IBAN, fullwidth',
+    IBAN,
+    `pay ${grouped(IBAN, ' ')
+      .normalize('NFKD')
+      .replace(/[0-9A-Z]/g, (c) => String.fromCodePoint(c.charCodeAt(0) + 0xfee0))} ok`,
+  ],
+  ['IBAN, non-breaking spaces', IBAN, `pay ${grouped(IBAN, '\u00a0')} thanks`],
+  [
+    'IBAN, Arabic-Indic digits',
+    IBAN,
+    `pay ${IBAN.replace(/[0-9]/g, (c) => String.fromCodePoint(0x660 + Number(c)))} ok`,
+  ],
   // emails
   ['email, spelled out', EMAIL, 'mail ana.silva at contoso dot com please'],
   ['email, spelled out in capitals', EMAIL, 'mail ana.silva AT contoso DOT com please'],
@@ -304,6 +323,8 @@ const HARMLESS = [
   'order ORD_2024_000123 shipped',
   'ref 2024/000123/77',
   'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  'GB82-WEST-1234-5698-7654-33',
+  'ISO-8601 and RFC-3339',
   // bare numbers without a word that says what they are
   '4155550132',
   '123456789',
