@@ -184,10 +184,10 @@ function scanObject(value: object, ctx: ScanContext, depth: number): unknown {
     }
     if (keyHasFinding(key, ctx)) {
       renamed ??= new Map();
-      let key: string;
-      do key = `[redacted:${++counter}]`;
-      while (Object.hasOwn(record, key));
-      renamed.set(i, key);
+      let placeholder: string;
+      do placeholder = `[redacted:${++counter}]`;
+      while (Object.hasOwn(record, placeholder));
+      renamed.set(i, placeholder);
     }
   }
   if (renamed === undefined) return copy ?? value;

@@ -75,7 +75,8 @@ function detectIn(text: string, decode: boolean): Span[] {
  */
 function detectDisguised(text: string, hints: number, decode: boolean): Span[] {
   const plain = detectPlain(text, hints, decode, false);
-  const normalised = normalise(text);
+  // Decoded text is read while a view may still be: it gets views of its own.
+  const normalised = normalise(text, decode ? 0 : 1);
   if (normalised === undefined) return plain;
   const spans: Finding[] = plain.slice();
   const viewText = normalised.text;

@@ -20,6 +20,7 @@ const UNKNOWN = 0;
 const KEEP = 1; // the view keeps it as it is
 const CHANGE = 2; // the view changes it
 const MARK = 3; // a combining mark: dropped, which only matters after an ASCII character
+const SPACE_LIKE = 4; // a space other than ` `: only matters next to a digit, an `@` or `at`/`dot`
 const KINDS = new Uint8Array(65536);
 const ASTRAL_KINDS = new Map<number, number>();
 
@@ -32,7 +33,8 @@ const DETECTED = /[A-Za-z0-9@.]/;
 
 function classify(cp: number): number {
   const ch = String.fromCodePoint(cp);
-  if (DECIMAL.test(ch) || INVISIBLE.test(ch) || SPACE.test(ch)) return CHANGE;
+  if (SPACE.test(ch)) return SPACE_LIKE;
+  if (DECIMAL.test(ch) || INVISIBLE.test(ch)) return CHANGE;
   if (COMBINING.test(ch)) return MARK;
   const nfkc = ch.normalize('NFKC');
   return nfkc !== ch && DETECTED.test(nfkc) ? CHANGE : KEEP;
@@ -56,10 +58,25 @@ function kindOf(cp: number): number {
   return kind;
 }
 
-/** True when the character at `i` (not ASCII) would change in the view. */
+/** Next to a space: a digit of any script, `@`, `=`, `:`, or a word that may be `at` or `dot`. */
+function mattersBeside(c: number, after: boolean): boolean {
+  if ((c >= 48 && c <= 58) || c === 64 || c === 61 || c >= 128) return true;
+  return after && ((c | 32) === 97 || (c | 32) === 100);
+}
+
+/**
+ * True when the character at `i` (not ASCII) changes in the view in a way a detector could
+ * see. A non-breaking space between two words (French puts one before `:`) changes nothing
+ * any detector reads, so such texts keep the plain path.
+ */
 export function needsNormalising(text: string, i: number): boolean {
   const kind = kindOf(text.codePointAt(i) ?? 0);
   if (kind === MARK) return i > 0 && text.charCodeAt(i - 1) < 128;
+  if (kind === SPACE_LIKE) {
+    return (
+      (i > 0 && mattersBeside(text.charCodeAt(i - 1), false)) || mattersBeside(text.charCodeAt(i + 1), true)
+    );
+  }
   return kind === CHANGE;
 }
 
@@ -91,77 +108,98 @@ function replacement(cp: number): string {
   return r;
 }
 
-const utf16 = new TextDecoder('utf-16le');
-
-/** A growing view: code units with the original span of each, in typed arrays. */
-class Builder {
-  codes: Uint16Array;
-  starts: Int32Array;
-  ends: Int32Array;
+/**
+ * A growing view: its text, and the original span of each of its code units. The arrays are
+ * reused from text to text (an allocation per text cost more than the rest of the view), so
+ * a view is valid until the next one is built with the same builder; they may be longer than
+ * the text.
+ */
+class Builder implements NormalisedView {
+  text = '';
+  starts = new Int32Array(256);
+  ends = new Int32Array(256);
   length = 0;
 
-  constructor(capacity: number) {
-    this.codes = new Uint16Array(capacity);
-    this.starts = new Int32Array(capacity);
-    this.ends = new Int32Array(capacity);
+  reset(): void {
+    this.text = '';
+    this.length = 0;
   }
 
-  private grow(): void {
-    const size = this.codes.length * 2 + 16;
-    const codes = new Uint16Array(size);
+  private room(more: number): void {
+    if (this.length + more <= this.starts.length) return;
+    const size = Math.max(this.starts.length * 2, this.length + more);
     const starts = new Int32Array(size);
     const ends = new Int32Array(size);
-    codes.set(this.codes);
-    starts.set(this.starts);
-    ends.set(this.ends);
-    this.codes = codes;
+    starts.set(this.starts.subarray(0, this.length));
+    ends.set(this.ends.subarray(0, this.length));
     this.starts = starts;
     this.ends = ends;
   }
 
-  push(code: number, start: number, end: number): void {
-    if (this.length === this.codes.length) this.grow();
-    const k = this.length++;
-    this.codes[k] = code;
-    this.starts[k] = start;
-    this.ends[k] = end;
+  /** Characters that all come from original[start, end). */
+  push(chars: string, start: number, end: number): void {
+    this.room(chars.length);
+    this.text += chars;
+    for (let k = 0; k < chars.length; k++) {
+      this.starts[this.length] = start;
+      this.ends[this.length++] = end;
+    }
+  }
+
+  /** original[from, to) as it is. */
+  copy(original: string, from: number, to: number): void {
+    this.room(to - from);
+    this.text += original.slice(from, to);
+    for (let i = from; i < to; i++) {
+      this.starts[this.length] = i;
+      this.ends[this.length++] = i + 1;
+    }
+  }
+
+  /** view[from, to) of an earlier pass, with its spans. */
+  copyView(view: Builder, from: number, to: number): void {
+    this.room(to - from);
+    this.text += view.text.slice(from, to);
+    for (let i = from; i < to; i++) {
+      this.starts[this.length] = view.starts[i];
+      this.ends[this.length++] = view.ends[i];
+    }
   }
 
   /** Drops trailing spaces, returning where the first dropped one began (or `start`). */
   dropSpaces(start: number): number {
     let from = start;
-    while (this.length > 0 && this.codes[this.length - 1] === 32) from = this.starts[--this.length];
+    while (this.length > 0 && this.text.charCodeAt(this.length - 1) === 32) {
+      from = this.starts[--this.length];
+      this.text = this.text.slice(0, this.length);
+    }
     return from;
-  }
-
-  /** The view as a string; a lone surrogate reads as U+FFFD, which keeps every offset. */
-  toString(): string {
-    return utf16.decode(this.codes.subarray(0, this.length));
   }
 }
 
-/** First pass: characters. */
-function characters(text: string): Builder {
+/** First pass: characters; ASCII is copied a stretch at a time. */
+function characters(text: string, b: Builder): void {
   const n = text.length;
-  const b = new Builder(n + 16);
+  let ascii = 0;
   for (let i = 0; i < n; ) {
     const c = text.charCodeAt(i);
     if (c < 128) {
-      b.push(c, i, i + 1);
       i++;
       continue;
     }
+    if (ascii < i) b.copy(text, ascii, i);
     const cp = text.codePointAt(i) ?? c;
     const width = cp > 0xffff ? 2 : 1;
-    if (kindOf(cp) === KEEP) {
-      for (let k = 0; k < width; k++) b.push(text.charCodeAt(i + k), i, i + width);
-    } else {
-      const chars = replacement(cp);
-      for (let k = 0; k < chars.length; k++) b.push(chars.charCodeAt(k), i, i + width);
-    }
+    const kind = kindOf(cp);
+    b.push(
+      kind === KEEP ? text.slice(i, i + width) : kind === SPACE_LIKE ? ' ' : replacement(cp),
+      i,
+      i + width,
+    );
     i += width;
+    ascii = i;
   }
-  return b;
+  if (ascii < n) b.copy(text, ascii, n);
 }
 
 // `%40`, `&#64;`, `&#x40;`, `&commat;` and their `.` counterparts; the `;` is often left out.
@@ -185,88 +223,102 @@ function isWordChar(c: number): boolean {
   );
 }
 
+/** A sticky pattern matched at `j`. */
+function execAt(pattern: RegExp, s: string, j: number): RegExpExecArray | null {
+  pattern.lastIndex = j;
+  return pattern.exec(s);
+}
+
 /** `at` becomes `@`, `dot` becomes `.`, whatever case or bracket. */
-function symbolOf(word: string): number {
-  return word.length === 2 ? 64 : 46;
+function symbolOf(word: string): string {
+  return word.length === 2 ? '@' : '.';
 }
 
 // A cheap test for the second pass: most texts in a view hold no marker at all.
 const ANY_MARKER = /[%&([{@]| (?:at|dot) /i;
 
-/** Second pass over the first's output: the markers of an address. */
-function markers(p: Builder, s: string): Builder {
-  const b = new Builder(p.length + 16);
+/** Second pass over the first's output `p`: the markers of an address. */
+function markers(p: Builder, b: Builder): void {
+  const s = p.text;
   const n = s.length;
+  // Text since the last marker, copied when the next one is met.
+  let copied = 0;
   for (let j = 0; j < n; ) {
     const c = s.charCodeAt(j);
     let len = 0;
-    let symbol = 0;
+    let symbol = '';
     let spaced = false;
     if (c === 37 || c === 38) {
-      ENCODED.lastIndex = j;
-      const m = ENCODED.exec(s);
+      const m = execAt(ENCODED, s, j);
       if (m !== null) {
         len = m[0].length;
         const v = m[0].toLowerCase();
-        symbol = v === '%40' || v.includes('64') || v.includes('40') || v.includes('commat') ? 64 : 46;
+        symbol = v === '%40' || v.includes('64') || v.includes('40') || v.includes('commat') ? '@' : '.';
       }
     } else if (c === 40 || c === 91 || c === 123) {
-      BRACKETED.lastIndex = j;
-      const m = BRACKETED.exec(s);
+      const m = execAt(BRACKETED, s, j);
       if (m !== null) {
         len = m[0].length;
         symbol = symbolOf(m[1]);
         spaced = true;
       }
     } else if (c === 32 && j > 0 && isWordChar(s.charCodeAt(j - 1))) {
-      SPELLED.lastIndex = j;
-      const m = SPELLED.exec(s);
+      const next = s.charCodeAt(j + 1) | 32;
+      const m = next === 97 || next === 100 ? execAt(SPELLED, s, j) : null;
       if (m !== null) {
         len = m[0].length;
         symbol = symbolOf(m[1]);
-      } else {
-        SPACED_AT.lastIndex = j;
-        const at = SPACED_AT.exec(s);
+      } else if (next === 96 || next === 32) {
+        // `@` (64, read as 96 here) or more spaces before one.
+        const at = execAt(SPACED_AT, s, j);
         if (at !== null && isWordChar(s.charCodeAt(j + at[0].length))) {
           len = at[0].length;
-          symbol = 64;
+          symbol = '@';
         }
       }
     } else if (c === 64 && s.charCodeAt(j + 1) === 32) {
-      SPACED_AT.lastIndex = j;
-      const at = SPACED_AT.exec(s);
+      const at = execAt(SPACED_AT, s, j);
       if (at !== null && isWordChar(s.charCodeAt(j + at[0].length))) {
         len = at[0].length;
-        symbol = 64;
+        symbol = '@';
       }
     }
     if (len === 0) {
-      b.push(c, p.starts[j], p.ends[j]);
       j++;
       continue;
     }
+    b.copyView(p, copied, j);
     // Spaces around a bracketed marker belong to it: `ana (at) contoso` is one address.
     const start = spaced ? b.dropSpaces(p.starts[j]) : p.starts[j];
     let end = j + len;
     if (spaced) while (end < n && s.charCodeAt(end) === 32) end++;
     b.push(symbol, start, p.ends[end - 1]);
     j = end;
+    copied = end;
   }
-  return b;
+  b.copyView(p, copied, n);
 }
 
-/** The normalised view of `text`, or undefined when it is the text itself. */
-export function normalise(text: string): NormalisedView | undefined {
-  let view = characters(text);
-  let viewText = view.toString();
-  if (ANY_MARKER.test(viewText)) {
-    view = markers(view, viewText);
-    viewText = view.toString();
+// Builders per nesting level: a view (level 0) may decode a token whose text needs a view of
+// its own (level 1), while the first is still being read; nothing nests deeper.
+const LEVELS = [
+  [new Builder(), new Builder()],
+  [new Builder(), new Builder()],
+];
+
+/**
+ * The normalised view of `text`, or undefined when it is the text itself. The view is valid
+ * until the next one of the same `level` (0, or 1 for text decoded while reading a view).
+ */
+export function normalise(text: string, level: 0 | 1 = 0): NormalisedView | undefined {
+  const [first, second] = LEVELS[level];
+  first.reset();
+  characters(text, first);
+  let view = first;
+  if (ANY_MARKER.test(first.text)) {
+    second.reset();
+    markers(first, second);
+    view = second;
   }
-  if (viewText === text) return undefined;
-  return {
-    text: viewText,
-    starts: view.starts.subarray(0, view.length),
-    ends: view.ends.subarray(0, view.length),
-  };
+  return view.text === text ? undefined : view;
 }

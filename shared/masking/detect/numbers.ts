@@ -222,15 +222,23 @@ function matchSsn(s: string, a: number, g: number, out: Span[]): number {
 
 /** Ten digits of s from `i` that the North American numbering plan can dial: NXX NXX XXXX, no N11. */
 function nanpDigits(s: string, i: number): boolean {
-  const c = (k: number) => s.charCodeAt(i + k) - 48;
-  if (c(0) < 2 || c(3) < 2) return false;
-  return !(c(1) === 1 && c(2) === 1) && !(c(4) === 1 && c(5) === 1);
+  if (digitAt(s, i) < 2 || digitAt(s, i + 3) < 2) return false;
+  return !ones(s, i + 1) && !ones(s, i + 4);
+}
+
+/** `11` at `k`: with the digit before it, an N11 service code (411, 911), never an area or exchange. */
+function ones(s: string, k: number): boolean {
+  return digitAt(s, k) === 1 && digitAt(s, k + 1) === 1;
+}
+
+/** A space or a comma: what lists put between numbers. */
+function isListSep(code: number): boolean {
+  return code === SPACE || code === COMMA;
 }
 
 /** A group of digits with nothing but spaces or commas joining it to its neighbours. */
 function standsAlone(a: number, g: number): boolean {
-  const free = (code: number) => code === SPACE || code === COMMA;
-  return (a === 0 || free(sep[a - 1])) && (a + 1 >= g || free(sep[a]));
+  return (a === 0 || isListSep(sep[a - 1])) && (a + 1 >= g || isListSep(sep[a]));
 }
 
 /** Bare `123456789` after `SSN`, bare `4155550132` or `14155550132` after `phone`, `call` or `tel`. */

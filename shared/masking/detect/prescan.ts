@@ -16,12 +16,15 @@ export const IPV6 = 64; // `::`, or 7+ colons
 export const DASH = 128; // a PEM armour line
 export const SCHEME = 256; // `://`, which a URL with a password needs
 export const DISGUISE = 512; // a character or marker the normalised view changes: see normalise.ts
-export const TOKEN = 1024; // digits glued to letters, 16+ digits, or base64 padding: see tokens.ts
+// A token worth reading (tokens.ts): a digit glued to a letter, hex of digits, base64
+// padding, or 16 letters in a row.
+export const TOKEN = 1024;
 
-// What the main loop must stop for below `A` (above it only `J` matters). Spaces count as
-// nothing here although they may sit inside numbers: the digit loop reads those itself, and
-// the rare run that needs what stood before it looks back. Prose is mostly letters and
-// spaces; a loop that treated spaces apart paid for it at every word.
+// What the main loop must stop for below `A` (above it only `J`, `[`, `{` and what is not
+// ASCII matter). Spaces may sit inside numbers, but the digit loop reads those itself, and
+// the rare run that needs what stood before it looks back; a space only has the character
+// after it read, for ` at ` and ` dot `. Prose is mostly letters and spaces: a loop that did
+// more at each space paid for it at every word.
 const SKIP = 0;
 const STOP_DIGIT = 1;
 const STOP_DASH = 2;
@@ -214,7 +217,7 @@ export function prescan(text: string): number {
       // not ASCII are looked at.
       if (c < 123 && c !== 74 && c !== 91) continue;
       if (c >= 128) {
-        if (needsNormalising(text, i)) found |= DISGUISE;
+        if ((found & DISGUISE) === 0 && needsNormalising(text, i)) found |= DISGUISE;
       } else if (c === 91 || c === 123) {
         if (isMarker(text, i)) found |= DISGUISE;
       } else if (c === 74 && i >= 2 && text.charCodeAt(i - 1) === 121 && text.charCodeAt(i - 2) === 101) {

@@ -7,8 +7,8 @@ import type { Finding } from './span.js';
  * Long tokens of letters and digits: API keys known by their prefix (AWS access keys,
  * GitHub, Slack, OpenAI-style, Stripe live and Google API keys), and base64 or hex that
  * decodes to text holding a finding, which is masked whole. The pre-scan only asks for this
- * when a digit is glued to a letter, a run of 16+ digits or base64 padding occurs, so prose,
- * amounts and dates never pay for it.
+ * when a digit is glued to a letter, a run of digits looks like hex of text, base64 padding
+ * closes a token or 16 letters stand in a row, so prose, amounts and dates never pay for it.
  */
 
 // Characters of a token: base64 and base64url together; `=` only as padding at its end. The
@@ -73,9 +73,9 @@ function prefixedKey(s: string, i: number, end: number): number {
         while (k < end && isUpperOrDigit(s.charCodeAt(k))) k++;
         return k - i === 20 && (k === end || !isKeyChar(s.charCodeAt(k))) ? k : -1;
       }
-      if (s.startsWith('AIza', i))
-        return runOf(s, i + 4, end, false) >= 35 ? i + 4 + runOf(s, i + 4, end, false) : -1;
-      return -1;
+      if (!s.startsWith('AIza', i)) return -1;
+      const run = runOf(s, i + 4, end, false);
+      return run >= 35 ? i + 4 + run : -1;
     }
     case 103: {
       // GitHub: `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` + 36; fine-grained `github_pat_`.
