@@ -67,6 +67,7 @@ function isCardLocalPart(s: string, start: number, end: number): boolean {
 // (a reversed `.de`) is not taken for an address. Country codes count under a second level.
 const REVERSED_TLDS = new Set(['moc', 'gro', 'ten', 'ude', 'vog', 'lim', 'ofni', 'zib', 'oi', 'ved', 'ppa']);
 const REVERSED_SECOND_LEVEL = new Set(['oc', 'moc', 'gro', 'ten', 'ca', 'vog', 'ude']);
+const REVERSED_TLD_STARTS = new Set([...REVERSED_TLDS].map((t) => t.charCodeAt(0)));
 
 function reversedLabel(s: string, from: number, to: number): string {
   let r = '';
@@ -84,11 +85,13 @@ function reversedEnd(s: string, l: number, at: number): number {
   let first = l;
   while (first < at && first - l <= 4 && isLetter(s.charCodeAt(first))) first++;
   if (first - l < 2 || first - l > 4 || s.charCodeAt(first) !== 46) return -1;
+  // Most local parts (`ana.silva`) fail on the first letter, before anything is sliced.
+  if (first - l > 2 && !REVERSED_TLD_STARTS.has(s.charCodeAt(l) | 32)) return -1;
   const tld = s.slice(l, first).toLowerCase();
   if (!REVERSED_TLDS.has(tld)) {
+    // A country code, under a second level: `ku.oc.` for `.co.uk`.
     const second = s.indexOf('.', first + 1);
-    const ccTld = tld.length === 2 && isLetter(tld.charCodeAt(0)) && isLetter(tld.charCodeAt(1));
-    if (!ccTld || second === -1 || second >= at) return -1;
+    if (tld.length !== 2 || second === -1 || second >= at) return -1;
     if (!REVERSED_SECOND_LEVEL.has(s.slice(first + 1, second).toLowerCase())) return -1;
   }
   const domain = reversedLabel(s, l, at);
@@ -100,8 +103,9 @@ function reversedEnd(s: string, l: number, at: number): number {
 }
 
 /**
- * Finds `local@domain.tld` around each `@`, and addresses written backwards. `skip` holds the `@`s that close a URL password:
- * `user:pw@db.example.com` is a credential and a host, not an address.
+ * Finds `local@domain.tld` around each `@`, and addresses written backwards. `skip` holds the
+ * `@`s that close a URL password: `user:pw@db.example.com` is a credential and a host, not an
+ * address.
  */
 export function detectEmails(s: string, out: Span[], skip?: ReadonlySet<number>): void {
   let at = s.indexOf('@');
