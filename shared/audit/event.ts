@@ -1,0 +1,177 @@
+import type { Effect, Outcome, PrincipalKind } from '../types.js';
+
+/**
+ * The audit event stream. Every step of every request is one event; a request's events
+ * share `requestId` and are numbered by `seq`, so `id = requestId:seq` never collides
+ * between steps. Events are serialised with RFC 8785 canonical JSON (`canonical.ts`), so a
+ * hash chain can be laid over them without touching whoever records them. They never hold
+ * clear values of masked data, tokens or secrets.
+ */
+
+/** Which transport carried the request (or which trigger ran the step). */
+export type Transport = 'rest' | 'mcp' | 'queue' | 'timer';
+
+export interface PrincipalSnapshot {
+  id: string;
+  kind: PrincipalKind;
+  issuer?: string;
+  appId?: string;
+  name?: string;
+  groups: string[];
+  roles: string[];
+  onBehalfOf?: { id: string; name?: string };
+}
+
+interface Envelope {
+  /** `requestId:seq`. */
+  id: string;
+  requestId: string;
+  /** 0 for a request's first event, then 1, 2, ... */
+  seq: number;
+  /** ISO-8601 UTC. */
+  time: string;
+  principal: PrincipalSnapshot | null;
+  transport: Transport;
+  /** Connection id from the request (even when unknown), null when none applies. */
+  connection: string | null;
+  /** The use case or workflow step (`query`, `connections.list`, `approval.decide`, ...). */
+  action: string;
+  /** Set by a hash-chained store: where this event sits in its lane. */
+  chain?: { lane: number; index: number; prev: string; hash: string };
+}
+
+export interface DecisionSummary {
+  outcome: Outcome | 'error';
+  policyIds: string[];
+  reasons: string[];
+}
+
+export interface MaskingSummary {
+  columns: Record<string, string>;
+  cellsMasked: number;
+  byClass: Record<string, number>;
+}
+
+/** A request as decided and answered by a use case: one per direct request. */
+export interface RequestEvent extends Envelope {
+  kind: 'request';
+  /** The statement whole, as received. */
+  statement: string | null;
+  statementSha256?: string;
+  /** Bound parameters, as received. */
+  params?: unknown[];
+  fingerprint: string | null;
+  facts: {
+    effect: Effect;
+    statementCount: number;
+    tables: string[];
+    selectStar: boolean;
+    hasWhere: boolean;
+    limit: number | null;
+    estimatedRows: number | null;
+  } | null;
+  decision: DecisionSummary;
+  status: number;
+  errorCode: string | null;
+  rowsReturned: number;
+  /** Cells and bytes (of the JSON rows) released. */
+  cellsReturned?: number;
+  bytesReturned?: number;
+  /** Hex SHA-256 of the canonical JSON of what was released, when rows were. */
+  releasedDigest?: string;
+  /** The target's error text, masked; never sent to an agent. */
+  targetMessage?: string;
+  truncated: boolean;
+  masking: MaskingSummary | null;
+  purpose: string | null;
+  /** When a request was sent to approval: the stored request's id. */
+  approvalRequestId?: string;
+  durationMs: number;
+}
+
+/** A pending request stored for approval. */
+export interface ApprovalRequestedEvent extends Envelope {
+  kind: 'approval.requested';
+  statementSha256: string;
+  fingerprint: string;
+  approverGroup: string | null;
+  quorum: number;
+  expiresAt: string;
+  estimatedRows: number | null;
+  policyIds: string[];
+  reasons: string[];
+}
+
+/** Approvers were (or could not be) told. */
+export interface ApprovalNotifiedEvent extends Envelope {
+  kind: 'approval.notified';
+  channel: string;
+  ok: boolean;
+  attempts: number;
+  reason?: string;
+}
+
+/** One approver's decision, and what it did to the request. */
+export interface ApprovalDecisionEvent extends Envelope {
+  kind: 'approval.decision';
+  decisionId: string;
+  decision: 'approve' | 'deny';
+  reason?: string;
+  maxRows?: number;
+  /** Whether the decision changed the request, and if not, why. */
+  applied: boolean;
+  refusal?: string;
+  statusAfter: string;
+}
+
+/** A stored request changed state without a decision (expiry, cancellation, re-decision). */
+export interface RequestTransitionEvent extends Envelope {
+  kind: 'request.transition';
+  from: string;
+  to: string;
+  reason: string;
+}
+
+/** An approved statement ran with the gateway's identity. */
+export interface StatementExecutedEvent extends Envelope {
+  kind: 'statement.executed';
+  statementSha256: string;
+  rows: number;
+  truncated: boolean;
+  errorCode: string | null;
+  masking: MaskingSummary | null;
+  durationMs: number;
+}
+
+/** A stored result left the gateway. */
+export interface ResultReleasedEvent extends Envelope {
+  kind: 'result.released';
+  rows: number;
+  cells: number;
+  bytes: number;
+  digest: string;
+}
+
+/** A timer's own work (checkpoints, verification), audited like any other step. */
+export interface MaintenanceEvent extends Envelope {
+  kind: 'maintenance';
+  task: string;
+  ok: boolean;
+  detail: Record<string, unknown>;
+}
+
+export type AuditEvent =
+  | RequestEvent
+  | ApprovalRequestedEvent
+  | ApprovalNotifiedEvent
+  | ApprovalDecisionEvent
+  | RequestTransitionEvent
+  | StatementExecutedEvent
+  | ResultReleasedEvent
+  | MaintenanceEvent;
+
+export type AuditEventKind = AuditEvent['kind'];
+
+export function eventId(requestId: string, seq: number): string {
+  return `${requestId}:${seq}`;
+}
