@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { demoConfig, startDevHost } from '../cli/dev/host.js';
 import { HttpRequest, InvocationContext } from '../functions/sdk.js';
+import { composeGateway } from '../shared/compose.js';
 import { connectorRegistry } from '../shared/connectors/registry.js';
-import { createGateway } from '../shared/gateway.js';
 import { createTokenVerifier } from '../shared/identity/index.js';
-import { createMasker } from '../shared/masking/index.js';
 import { loadPolicyEngine } from '../shared/policy/index.js';
-import { MemoryAuditStore } from '../shared/store/memory-audit-store.js';
+import { MemoryAuditStore } from '../tests/support/memory-audit-store.js';
 import { measure, printStats } from './harness.js';
 
 /**
@@ -46,14 +45,14 @@ export async function benchPipeline(): Promise<void> {
     const core = await measure(
       'gateway core (in-process)',
       async () => {
-        const res = await host.gateway.query(request(token, sql, next()));
+        const res = await host.gateway.api.query(request(token, sql, next()));
         if (res.status !== 200) throw new Error(`gateway answered ${res.status}`);
       },
       { iterations },
     );
     // The same core with the audit going to memory: separates the gateway's own cost from the
     // Cosmos DB emulator, which runs in this process and shares its event loop.
-    const memoryAudit = createGateway({
+    const memoryAudit = composeGateway({
       verifier: createTokenVerifier({
         dev: { issuer: host.issuer.issuer, audience: host.issuer.audience, keys: host.issuer.keys },
       }),
@@ -61,8 +60,8 @@ export async function benchPipeline(): Promise<void> {
       config: demoConfig(),
       connectorFor: connectorRegistry({ demo: host.demo }).connectorFor,
       audit: new MemoryAuditStore(),
-      masker: createMasker({ tokenKey: 'bench-masking-key-0123456789' }),
-    });
+      maskingKey: 'bench-masking-key-0123456789',
+    }).api;
     const coreMemory = await measure(
       'gateway core, audit in memory',
       async () => {

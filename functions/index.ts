@@ -1,6 +1,8 @@
+import { TRIGGER_TABLE } from '../shared/triggers.js';
 import { createRoutes } from './routes.js';
 import { createAzureGateway, DEFAULT_POLICY_DIR } from './runtime.js';
 import { app } from './sdk.js';
+import { registerTriggers } from './triggers.js';
 
 /** The Azure Functions entry point: registers the route table. */
 let gateway: ReturnType<typeof createAzureGateway> | undefined;
@@ -18,6 +20,12 @@ export const routes = createRoutes(getGateway);
 for (const r of routes) {
   app.http(r.name, { methods: r.methods, route: r.route, authLevel: r.authLevel, handler: r.handler });
 }
+
+/**
+ * Triggers are declared by the gateway's trigger table. The table's rows are known without
+ * settings (they name schedules and queues, not adapters), so they are registered at load.
+ */
+export const triggers = registerTriggers(TRIGGER_TABLE, getGateway);
 
 /**
  * Loads what the bundle must carry (Cedar and libpg-query WASM, the shipped policies) so a

@@ -1,12 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import { bootstrapGateway } from '../shared/bootstrap.js';
 import { CosmosBudgetStore } from '../shared/budget/index.js';
+import { composeGateway, type Gateway } from '../shared/compose.js';
 import { loadConfigFile } from '../shared/config/connections.js';
 import { readSettings } from '../shared/config/settings.js';
 import { connectorRegistry } from '../shared/connectors/registry.js';
-import type { Gateway } from '../shared/gateway.js';
 import { createTokenVerifier } from '../shared/identity/index.js';
 import { loadPolicyEngine } from '../shared/policy/index.js';
 import { CosmosAuditStore } from '../shared/store/cosmos-audit-store.js';
@@ -46,7 +45,7 @@ export async function createAzureGateway(
   const cosmos = createCosmosClient({ endpoint: settings.COSMOS__accountEndpoint, credential });
   const database = cosmos.database(settings.COSMOS_DATABASE);
 
-  return bootstrapGateway({
+  return composeGateway({
     config,
     policy,
     verifier: createTokenVerifier({

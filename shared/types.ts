@@ -174,18 +174,14 @@ export interface Decision {
 
 export interface ResultColumn {
   name: string;
-  /** Engine type name (`int4`, `text`, ...). */
+  /** Target type name (`int4`, `text`, ...). */
   type: string;
-  /** Postgres RowDescription source table OID (0 when not a plain column). */
-  tableId?: number;
-  /** Postgres RowDescription attribute number (0 when not a plain column). */
-  columnId?: number;
 }
 
 export type Row = Record<string, unknown>;
 
-export interface QueryResult {
-  columns: ResultColumn[];
+export interface QueryResult<C extends ResultColumn = ResultColumn> {
+  columns: C[];
   rows: Row[];
   rowCount: number;
   truncated: boolean;

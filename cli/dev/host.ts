@@ -5,16 +5,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRoutes, type RouteSpec } from '../../functions/routes.js';
 import { HttpRequest, InvocationContext } from '../../functions/sdk.js';
-import { bootstrapGateway } from '../../shared/bootstrap.js';
 import { CosmosBudgetStore } from '../../shared/budget/index.js';
+import { composeGateway, type Gateway } from '../../shared/compose.js';
 import { type GatewayConfig, loadConfigFile, parseConfig } from '../../shared/config/connections.js';
 import { readSettings, type Settings } from '../../shared/config/settings.js';
 import { connectorRegistry } from '../../shared/connectors/registry.js';
-import type { Gateway } from '../../shared/gateway.js';
 import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '../../shared/identity/index.js';
+import { LIMITS } from '../../shared/limits.js';
 import { loadPolicyEngine } from '../../shared/policy/index.js';
 import { CosmosAuditStore } from '../../shared/store/cosmos-audit-store.js';
 import { createCosmosClient, ensureContainers } from '../../shared/store/cosmos-client.js';
+import type { TriggerDefinition } from '../../shared/triggers.js';
 import { startCosmosEmulator } from './cosmos-emulator.js';
 import { DEMO_CLASSIFICATION, startDemoDatabase } from './demo-database.js';
 import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS } from './demo-exposure.js';
@@ -26,7 +27,6 @@ export const DEV_ISSUER = 'http://localhost/agentgate-dev';
 export const DEV_AUDIENCE = 'api://agentgate';
 export const DEFAULT_STATE_DIR = '.agentgate';
 const POLICY_DIR = fileURLToPath(new URL('../../policies/', import.meta.url));
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface DevHostOptions {
   port?: number;
@@ -119,13 +119,39 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
   res.end(body);
 }
 
+/** Errors the host answers itself (unknown route, wrong method) look like the gateway's own. */
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  const requestId = crypto.randomUUID();
   send(
     res,
     status,
-    { 'content-type': 'application/json; charset=utf-8' },
-    JSON.stringify({ error: { code, message } }),
+    {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'x-request-id': requestId,
+    },
+    JSON.stringify({ requestId, error: { code, message } }),
   );
+}
+
+/**
+ * Runs the trigger table's timers on intervals, as the Functions host runs them on their
+ * schedules. A failing run is logged and tried again at the next tick.
+ */
+function runTimers(triggers: readonly TriggerDefinition[], gateway: Gateway): () => Promise<void> {
+  const timers = triggers.flatMap((t) => {
+    if (t.kind !== 'timer') return [];
+    const run = t.pick(gateway.triggerHandlers);
+    const timer = setInterval(() => {
+      run(new Date()).catch((e: unknown) => console.error(`agentgate: timer ${t.name} failed`, e));
+    }, t.everyMs);
+    timer.unref();
+    return [timer];
+  });
+  return async () => {
+    for (const timer of timers) clearInterval(timer);
+  };
 }
 
 /**
@@ -158,7 +184,7 @@ function createListener(routes: RouteSpec[], issuer: DevIssuer) {
           ? sendError(res, 405, 'method_not_allowed', 'Method not allowed on this route.')
           : sendError(res, 404, 'not_found', 'No such route.');
       }
-      const body = await readBody(req, MAX_BODY_BYTES);
+      const body = await readBody(req, LIMITS.hostBodyBytes);
       if (body === 'too_large')
         return sendError(res, 413, 'payload_too_large', 'The request body is too large.');
       const headers: Record<string, string> = {};
@@ -250,7 +276,7 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       settings.AGENTGATE_AUTH_TENANTS.length > 0 && settings.AGENTGATE_AUTH_AUDIENCES.length > 0
         ? { tenants: settings.AGENTGATE_AUTH_TENANTS, audiences: settings.AGENTGATE_AUTH_AUDIENCES }
         : undefined;
-    const gateway = bootstrapGateway({
+    const gateway = composeGateway({
       config,
       policy,
       verifier: createTokenVerifier({
@@ -264,6 +290,7 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       version: 'dev',
     });
 
+    cleanups.push(runTimers(gateway.triggers, gateway));
     const routes = createRoutes(() => Promise.resolve(gateway));
     const server = createServer(createListener(routes, issuer));
     let port: number;

@@ -86,6 +86,14 @@ export interface RequestEvent extends Envelope {
   purpose: string | null;
   /** When a request was sent to approval: the stored request's id. */
   approvalRequestId?: string;
+  /** Why the token was refused (kept here, never told to the caller). */
+  authFailure?: string;
+  /** Why the size could not be estimated. */
+  estimateError?: string;
+  /** Data classes the caller saw in clear (their `unmask` permits). */
+  unmaskedClasses?: string[];
+  /** Milliseconds per stage. */
+  timings?: Record<string, number>;
   durationMs: number;
 }
 
@@ -115,7 +123,7 @@ export interface ApprovalNotifiedEvent extends Envelope {
 export interface ApprovalDecisionEvent extends Envelope {
   kind: 'approval.decision';
   decisionId: string;
-  decision: 'approve' | 'deny';
+  vote: 'approve' | 'deny';
   reason?: string;
   maxRows?: number;
   /** Whether the decision changed the request, and if not, why. */

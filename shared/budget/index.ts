@@ -1,5 +1,4 @@
 export type { BudgetStore, StoredBudget } from './budget-store.js';
 export { CosmosBudgetStore } from './cosmos-budget-store.js';
-export { MemoryBudgetStore } from './memory-budget-store.js';
 export { type BudgetOutcome, spendBudget } from './spend-budget.js';
 export type { BudgetAmount, BudgetDocument, BudgetLimits } from './window.js';

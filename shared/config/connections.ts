@@ -69,37 +69,85 @@ const budgetSchema = z
   })
   .strict();
 
-export const connectionSchema = z
+/** Fields every connection has, whatever its target. */
+const commonFields = {
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'connection id: lower-case letters, digits, - and _'),
+  environment: z.string().min(1),
+  description: z.string().default(''),
+  tags: z.array(z.string()).default([]),
+  maxRows: z.number().int().min(1).max(1_000_000).default(1000),
+  statementTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+  defaultSchema: z.string().default('public'),
+  /** `schema.table.column` -> data class. */
+  classification: z
+    .record(z.string().regex(/^[^.]+\.[^.]+\.[^.]+$/, 'schema.table.column'), dataClass)
+    .default({}),
+  exposure: exposureSchema,
+  /** Changes to the reviewed function list agents may call (see shared/sql/pg/allowlist.ts). */
+  functions: z
+    .object({
+      allow: z.record(z.string().min(1), functionKind).default({}),
+      deny: z.array(z.string().min(1)).default([]),
+    })
+    .strict()
+    .default({ allow: {}, deny: [] }),
+  /** Bytes one response may carry to an agent; more is a bulk read that needs approval. */
+  maxResponseBytes: z.number().int().min(1024).max(100_000_000).default(1_000_000),
+  /** Rows and bytes one agent may take through this connection per window; unlimited when absent. */
+  budget: budgetSchema.optional(),
+};
+
+/** Azure SQL Database, reached with the gateway's Entra identity only. */
+const azureSqlTargetSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'connection id: lower-case letters, digits, - and _'),
-    engine: z.enum(['postgres', 'tsql']),
-    environment: z.string().min(1),
-    description: z.string().default(''),
-    tags: z.array(z.string()).default([]),
-    /** `embedded-demo` is the PGlite demo served by the local host. */
-    target: z.union([targetSchema, z.literal('embedded-demo')]),
-    maxRows: z.number().int().min(1).max(1_000_000).default(1000),
-    statementTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
-    defaultSchema: z.string().default('public'),
-    /** `schema.table.column` -> data class. */
-    classification: z
-      .record(z.string().regex(/^[^.]+\.[^.]+\.[^.]+$/, 'schema.table.column'), dataClass)
-      .default({}),
-    exposure: exposureSchema,
-    /** Changes to the reviewed function list agents may call (see shared/sql/pg/allowlist.ts). */
-    functions: z
-      .object({
-        allow: z.record(z.string().min(1), functionKind).default({}),
-        deny: z.array(z.string().min(1)).default([]),
-      })
-      .strict()
-      .default({ allow: {}, deny: [] }),
-    /** Bytes one response may carry to an agent; more is a bulk read that needs approval. */
-    maxResponseBytes: z.number().int().min(1024).max(100_000_000).default(1_000_000),
-    /** Rows and bytes one agent may take through this connection per window; unlimited when absent. */
-    budget: budgetSchema.optional(),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(1433),
+    database: z.string().min(1),
+    user: z.string().min(1).optional(),
+    auth: z.literal('entra'),
+    ssl: z.boolean().default(true),
   })
   .strict();
+
+/**
+ * One connection per target kind. The kind says what the gateway talks to and which adapter
+ * owns it; `engine` is the SQL dialect its statements are written in, which the analyser
+ * and the policies see.
+ */
+const postgresConnectionSchema = z
+  .object({
+    kind: z.literal('postgres'),
+    engine: z.literal('postgres').default('postgres'),
+    /** `embedded-demo` is the PGlite demo served by the local host. */
+    target: z.union([targetSchema, z.literal('embedded-demo')]),
+    ...commonFields,
+  })
+  .strict();
+
+const azureSqlConnectionSchema = z
+  .object({
+    kind: z.literal('azure-sql'),
+    engine: z.literal('tsql').default('tsql'),
+    target: azureSqlTargetSchema,
+    ...commonFields,
+  })
+  .strict();
+
+/** The kind a connection written before kinds existed has: its dialect's target. */
+function withKind(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || 'kind' in raw) return raw;
+  const engine = (raw as { engine?: unknown }).engine;
+  return { ...raw, kind: engine === 'tsql' ? 'azure-sql' : 'postgres' };
+}
+
+export const connectionSchema = z.preprocess(
+  withKind,
+  z.discriminatedUnion('kind', [postgresConnectionSchema, azureSqlConnectionSchema]),
+);
+
+/** The target kinds a connection may have. */
+export const TARGET_KINDS = ['postgres', 'azure-sql'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
 
 export const configFileSchema = z
   .object({
@@ -122,6 +170,7 @@ export const configFileSchema = z
   });
 
 export type ConnectionConfig = z.output<typeof connectionSchema>;
+export type PostgresConnectionConfig = Extract<ConnectionConfig, { kind: 'postgres' }>;
 export type GatewayConfig = z.output<typeof configFileSchema>;
 
 export function parseConfig(raw: unknown, source = 'config'): GatewayConfig {

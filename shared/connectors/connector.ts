@@ -1,5 +1,5 @@
 import type { CatalogTable } from '../sql/catalog.js';
-import type { QueryResult } from '../types.js';
+import type { QueryResult, ResultColumn } from '../types.js';
 
 export interface ExecuteOptions {
   /** Row cap: the connector fetches maxRows + 1 to report truncation and returns at most maxRows. */
@@ -31,6 +31,7 @@ export interface SourceColumn {
  * (never interpolate them).
  */
 export interface Connector {
+  /** The SQL dialect statements for this target are written in. */
   readonly engine: 'postgres' | 'tsql';
   execute(sql: string, params: readonly unknown[], options: ExecuteOptions): Promise<QueryResult>;
   /**
@@ -44,9 +45,11 @@ export interface Connector {
    * target does not have are left out. The analyser resolves names against this.
    */
   describeTables?(tables: readonly string[]): Promise<CatalogTable[]>;
-  /** Resolve RowDescription (tableId, columnId) pairs to source columns; cached per connector. */
-  resolveColumns(
-    pairs: ReadonlyArray<{ tableId: number; columnId: number }>,
-  ): Promise<Array<SourceColumn | null>>;
+  /**
+   * Optional capability: the base column each result column comes from, in order (null when
+   * it is not a plain column), for targets whose wire protocol says so. The connector reads
+   * its own origin fields of the columns it returned; the pipeline never looks at them.
+   */
+  resolveSources?(columns: readonly ResultColumn[]): Promise<Array<SourceColumn | null>>;
   close(): Promise<void>;
 }

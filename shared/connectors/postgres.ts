@@ -8,5 +8,9 @@ export {
   type PostgresDeps,
   postgresOptionsFor,
 } from './postgres/connection-options.js';
-export { createPostgresConnector, type PostgresConnectorOptions } from './postgres/create-connector.js';
+export {
+  createPostgresConnector,
+  type PostgresConnector,
+  type PostgresConnectorOptions,
+} from './postgres/create-connector.js';
 export { closeAllPostgresConnectors, getPostgresConnector } from './postgres/registry.js';

@@ -10,7 +10,7 @@ export interface StoredResult {
   rows: unknown[][];
   truncated: boolean;
   masking: MaskingReport;
-  /** Hex SHA-256 of the canonical JSON of `{columns, rows}`: what the audit trail names. */
+  /** `resultDigest(columns, JSON.stringify(rows))` (shared/audit/result-digest.ts): what the audit trail names. */
   digest: string;
   createdAt: string;
   expiresAt: string;

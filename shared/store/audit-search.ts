@@ -1,3 +1,4 @@
+import type { Transport } from '../audit/event.js';
 import type { AuditRecord } from '../audit/record.js';
 import { GatewayError } from '../errors.js';
 import type { AuditFilter } from './audit-store.js';
@@ -7,6 +8,7 @@ export const AUDIT_PAGE_MIN = 1;
 export const AUDIT_PAGE_MAX = 200;
 
 const OUTCOMES: ReadonlySet<string> = new Set(['allow', 'deny', 'approval', 'error']);
+const TRANSPORTS: ReadonlySet<string> = new Set(['rest', 'mcp', 'queue', 'timer']);
 const MAX_VALUE_LENGTH = 1024;
 
 export interface ValidSearch {
@@ -60,7 +62,12 @@ export function validateSearch(
   const to = instant('to', filter.to);
   if (principal !== undefined) normal.principal = principal;
   if (connection !== undefined) normal.connection = connection;
-  if (decision !== undefined) normal.decision = decision as AuditRecord['decision']['outcome'];
+  if (decision !== undefined) normal.decision = decision as NonNullable<AuditFilter['decision']>;
+  const requestId = text('requestId', filter.requestId);
+  if (requestId !== undefined) normal.requestId = requestId;
+  const transport = text('transport', filter.transport);
+  if (transport !== undefined && !TRANSPORTS.has(transport)) throw badRequest('invalid transport filter');
+  if (transport !== undefined) normal.transport = transport as Transport;
   if (from !== undefined) normal.from = from;
   if (to !== undefined) normal.to = to;
   return { filter: normal, limit, continuation };
@@ -70,7 +77,14 @@ export function validateSearch(
 export function matchesFilter(record: AuditRecord, filter: AuditFilter): boolean {
   if (filter.principal !== undefined && record.principal?.id !== filter.principal) return false;
   if (filter.connection !== undefined && record.connection !== filter.connection) return false;
-  if (filter.decision !== undefined && record.decision.outcome !== filter.decision) return false;
+  if (
+    filter.decision !== undefined &&
+    !(record.kind === 'request' && record.decision.outcome === filter.decision)
+  ) {
+    return false;
+  }
+  if (filter.requestId !== undefined && record.requestId !== filter.requestId) return false;
+  if (filter.transport !== undefined && record.transport !== filter.transport) return false;
   if (filter.from !== undefined && !(record.time >= filter.from)) return false;
   if (filter.to !== undefined && !(record.time < filter.to)) return false;
   return true;

@@ -1,10 +1,14 @@
+import type { Transport } from '../audit/event.js';
 import type { AuditRecord } from '../audit/record.js';
 
 /** Filters for audit search; every field optional, all given fields must match. */
 export interface AuditFilter {
   principal?: string;
   connection?: string;
-  decision?: AuditRecord['decision']['outcome'];
+  decision?: 'allow' | 'deny' | 'approval' | 'error';
+  /** Every event of one request. */
+  requestId?: string;
+  transport?: Transport;
   /** Inclusive lower bound, ISO-8601. */
   from?: string;
   /** Exclusive upper bound, ISO-8601. */

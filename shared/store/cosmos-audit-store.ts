@@ -46,6 +46,8 @@ function buildQuery(filter: AuditFilter): SqlQuerySpec {
   add('c.principal.id = @principal', '@principal', filter.principal);
   add('c.connection = @connection', '@connection', filter.connection);
   add('c.decision.outcome = @decision', '@decision', filter.decision);
+  add('c.requestId = @requestId', '@requestId', filter.requestId);
+  add('c.transport = @transport', '@transport', filter.transport);
   add('c.time >= @from', '@from', filter.from);
   add('c.time < @to', '@to', filter.to);
   const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';

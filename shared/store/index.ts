@@ -10,4 +10,3 @@ export {
   ensureContainers,
 } from './cosmos-client.js';
 export { COSMOS_CONTAINERS, type CosmosContainerName } from './cosmos-layout.js';
-export { MemoryAuditStore } from './memory-audit-store.js';

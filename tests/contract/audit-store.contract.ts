@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AuditRecord } from '../../shared/audit/record.js';
+import type { AuditRecord, RequestEvent } from '../../shared/audit/record.js';
 import { isGatewayError } from '../../shared/errors.js';
 import type { AuditFilter, AuditStore } from '../../shared/store/audit-store.js';
 
@@ -12,10 +12,12 @@ export interface AuditStoreFixture {
 const BASE = Date.UTC(2024, 4, 31, 23, 50, 0);
 
 /** A full record; `minute` spaces records so that newest-first order is unambiguous. */
-export function auditRecord(n: number, overrides: Partial<AuditRecord> = {}): AuditRecord {
+export function auditRecord(n: number, overrides: Partial<RequestEvent> = {}): RequestEvent {
   return {
     id: `req-${n}`,
     requestId: `req-${n}`,
+    seq: 0,
+    transport: 'rest',
     kind: 'request',
     // Straddles midnight UTC so records fall into more than one day partition.
     time: new Date(BASE + n * 60_000).toISOString(),

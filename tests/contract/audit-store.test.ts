@@ -4,7 +4,7 @@ import type { CosmosClient } from '@azure/cosmos';
 import { type CosmosEmulator, startCosmosEmulator } from '../../cli/dev/cosmos-emulator.js';
 import { CosmosAuditStore } from '../../shared/store/cosmos-audit-store.js';
 import { createCosmosClient, ensureContainers } from '../../shared/store/cosmos-client.js';
-import { MemoryAuditStore } from '../../shared/store/memory-audit-store.js';
+import { MemoryAuditStore } from '../support/memory-audit-store.js';
 import { runAuditStoreContract } from './audit-store.contract.js';
 
 runAuditStoreContract('MemoryAuditStore', async () => ({

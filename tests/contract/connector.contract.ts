@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Connector } from '../../shared/connectors/connector.js';
+import type { PostgresConnector as Connector } from '../../shared/connectors/postgres.js';
 import { GatewayError } from '../../shared/errors.js';
 
 /**

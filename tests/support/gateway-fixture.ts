@@ -2,18 +2,21 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpRequest } from '../../functions/sdk.js';
+import { composeGateway, type Gateway } from '../../shared/compose.js';
 import { parseConfig } from '../../shared/config/connections.js';
-import { createGateway, type Gateway, type GatewayLogEvent } from '../../shared/gateway.js';
 import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '../../shared/identity/index.js';
-import { createMasker } from '../../shared/masking/index.js';
 import { loadPolicyEngine } from '../../shared/policy/index.js';
-import { MemoryAuditStore } from '../../shared/store/memory-audit-store.js';
+import type { RestApi } from '../../shared/rest/rest-api.js';
+import type { GatewayLogEvent } from '../../shared/use-cases/index.js';
 import { FakeConnector } from './fake-connector.js';
+import { MemoryAuditStore } from './memory-audit-store.js';
 
 export const POLICY_DIR = join(import.meta.dirname, '..', '..', 'policies');
 
 export interface Fixture {
-  gateway: Gateway;
+  /** The REST adapter, called as the Functions handlers call it. */
+  gateway: RestApi;
+  composed: Gateway;
   /** Server-side failures the gateway reported (instead of printing them). */
   logged: GatewayLogEvent[];
   audit: MemoryAuditStore;
@@ -47,7 +50,7 @@ export async function gatewayFixture(): Promise<Fixture> {
     ],
   });
   const logged: GatewayLogEvent[] = [];
-  const gateway = createGateway({
+  const composed = composeGateway({
     log: (event) => logged.push(event),
     verifier: createTokenVerifier({
       dev: { issuer: issuer.issuer, audience: issuer.audience, keys: issuer.keys },
@@ -56,10 +59,11 @@ export async function gatewayFixture(): Promise<Fixture> {
     config,
     connectorFor: () => connector,
     audit,
-    masker: createMasker({ tokenKey: 'unit-test-masking-key-0123456789' }),
+    maskingKey: 'unit-test-masking-key-0123456789',
   });
   return {
-    gateway,
+    gateway: composed.api,
+    composed,
     logged,
     audit,
     connector,

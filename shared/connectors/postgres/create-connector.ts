@@ -1,10 +1,10 @@
 import { Pool } from 'pg';
 import type { CatalogTable } from '../../sql/catalog.js';
-import type { QueryResult } from '../../types.js';
+import type { QueryResult, ResultColumn } from '../../types.js';
 import type { Connector, ExecuteOptions, SourceColumn } from '../connector.js';
 import { rejectedAsCursor, shiftPosition } from './errors.js';
 import { checkTimeout, inReadOnlyTransaction, oneStatement, type Work } from './read-only-transaction.js';
-import { columnsFromFields, rowsFromArrays } from './result-shape.js';
+import { columnsFromFields, type PgResultColumn, rowsFromArrays } from './result-shape.js';
 
 export interface PostgresConnectorOptions {
   host: string;
@@ -16,6 +16,25 @@ export interface PostgresConnectorOptions {
   ssl: boolean | { rejectUnauthorized: boolean };
   poolMax?: number;
   connectTimeoutMs?: number;
+}
+
+/** The PostgreSQL adapter: results carry RowDescription origins that only it resolves. */
+export interface PostgresConnector extends Connector {
+  execute(
+    sql: string,
+    params: readonly unknown[],
+    options: ExecuteOptions,
+  ): Promise<QueryResult<PgResultColumn>>;
+  /** Resolve RowDescription (tableId, columnId) pairs to source columns; cached per connector. */
+  resolveColumns(
+    pairs: ReadonlyArray<{ tableId: number; columnId: number }>,
+  ): Promise<Array<SourceColumn | null>>;
+  resolveSources(columns: readonly ResultColumn[]): Promise<Array<SourceColumn | null>>;
+}
+
+function originOf(column: ResultColumn): { tableId: number; columnId: number } {
+  const c = column as Partial<PgResultColumn>;
+  return { tableId: c.tableId ?? 0, columnId: c.columnId ?? 0 };
 }
 
 const CURSOR = 'agentgate_rows';
@@ -42,7 +61,7 @@ function fetchCapped(
   params: readonly unknown[],
   maxRows: number,
   plainQuery: boolean,
-): Work<QueryResult> {
+): Work<QueryResult<PgResultColumn>> {
   const limit = checkMaxRows(maxRows);
   return async (run) => {
     let result: Awaited<ReturnType<typeof run>>;
@@ -131,7 +150,7 @@ select c.oid::int8 as table_id, a.attnum::int4 as column_id,
  where (a.attrelid, a.attnum) in (select * from unnest($1::oid[], $2::int2[]))
    and not a.attisdropped`;
 
-export function createPostgresConnector(options: PostgresConnectorOptions): Connector {
+export function createPostgresConnector(options: PostgresConnectorOptions): PostgresConnector {
   const pool = new Pool({
     host: options.host,
     port: options.port,
@@ -157,7 +176,11 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Conn
   return {
     engine: 'postgres',
 
-    async execute(sql: string, params: readonly unknown[], opts: ExecuteOptions): Promise<QueryResult> {
+    async execute(
+      sql: string,
+      params: readonly unknown[],
+      opts: ExecuteOptions,
+    ): Promise<QueryResult<PgResultColumn>> {
       return await inReadOnlyTransaction(
         pool,
         opts.statementTimeoutMs,
@@ -224,6 +247,10 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Conn
         }
       }
       return pairs.map((p) => columnCache.get(key(p.tableId, p.columnId)) ?? null);
+    },
+
+    resolveSources(columns) {
+      return this.resolveColumns(columns.map(originOf));
     },
 
     close() {

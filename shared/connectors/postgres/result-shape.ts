@@ -51,7 +51,15 @@ export function uniqueColumnNames(names: readonly string[]): string[] {
   });
 }
 
-export function columnsFromFields(fields: readonly FieldDef[]): ResultColumn[] {
+/** A result column with PostgreSQL's RowDescription origin, which only this adapter reads. */
+export interface PgResultColumn extends ResultColumn {
+  /** Source table OID (0 when not a plain column). */
+  tableId: number;
+  /** Source attribute number (0 when not a plain column). */
+  columnId: number;
+}
+
+export function columnsFromFields(fields: readonly FieldDef[]): PgResultColumn[] {
   const names = uniqueColumnNames(fields.map((f) => f.name));
   return fields.map((f, i) => ({
     name: names[i] as string,

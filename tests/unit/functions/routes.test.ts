@@ -24,6 +24,7 @@ describe('Azure Functions route table', () => {
           authLevel: 'anonymous',
         },
         { name: 'searchAudit', methods: ['GET'], route: 'v1/audit', authLevel: 'anonymous' },
+        { name: 'auditTrace', methods: ['GET'], route: 'v1/audit/{requestId}', authLevel: 'anonymous' },
         { name: 'health', methods: ['GET'], route: 'health', authLevel: 'anonymous' },
       ],
     );
@@ -52,7 +53,7 @@ describe('Azure Functions route table', () => {
       rowCount: 1,
       truncated: false,
     };
-    const table = createRoutes(async () => f.gateway);
+    const table = createRoutes(async () => f.composed);
     const query = table.find((r) => r.name === 'query');
     assert.ok(query);
     const res = await query.handler(

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isGatewayError } from '../../../shared/errors.js';
-import { MemoryAuditStore } from '../../../shared/store/memory-audit-store.js';
 import { auditRecord } from '../../contract/audit-store.contract.js';
+import { MemoryAuditStore } from '../../support/memory-audit-store.js';
 
 const unavailable = (e: unknown) => isGatewayError(e) && e.code === 'audit_unavailable';
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { GatewayError } from '../errors.js';
-import type { ApiRequest } from './api.js';
+import { describeIssues } from '../use-cases/inputs.js';
+import type { ApiRequest } from './http.js';
 
 /**
  * Reads and validates a JSON body. Size is checked from the declared length first (cheap
@@ -31,10 +32,7 @@ export async function readJsonBody<S extends z.ZodType>(
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 5)
-      .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-    throw new GatewayError('invalid_body', `Invalid request body: ${issues.join('; ')}`);
+    throw new GatewayError('invalid_body', `Invalid request body: ${describeIssues(parsed.error, '(body)')}`);
   }
   return parsed.data;
 }

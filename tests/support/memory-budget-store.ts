@@ -1,7 +1,7 @@
-import type { BudgetStore, StoredBudget } from './budget-store.js';
-import type { BudgetDocument } from './window.js';
+import type { BudgetStore, StoredBudget } from '../../shared/budget/budget-store.js';
+import type { BudgetDocument } from '../../shared/budget/window.js';
 
-/** In-process budgets (local host without Cosmos, tests). Same conditional-write contract. */
+/** In-process budgets: a TEST ADAPTER with the Cosmos adapter's conditional-write contract. */
 export class MemoryBudgetStore implements BudgetStore {
   private readonly docs = new Map<string, { doc: BudgetDocument; version: number }>();
 

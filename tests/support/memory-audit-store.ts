@@ -1,9 +1,9 @@
-import type { AuditRecord } from '../audit/record.js';
-import { GatewayError } from '../errors.js';
-import { auditDay } from './audit-keys.js';
-import { matchesFilter, validateSearch } from './audit-search.js';
-import type { AuditFilter, AuditPage, AuditStore } from './audit-store.js';
-import { decodeContinuation, encodeContinuation } from './continuation.js';
+import type { AuditRecord, RequestEvent } from '../../shared/audit/record.js';
+import { GatewayError } from '../../shared/errors.js';
+import { auditDay } from '../../shared/store/audit-keys.js';
+import { matchesFilter, validateSearch } from '../../shared/store/audit-search.js';
+import type { AuditFilter, AuditPage, AuditStore } from '../../shared/store/audit-store.js';
+import { decodeContinuation, encodeContinuation } from '../../shared/store/continuation.js';
 
 const ADAPTER = 'memory';
 
@@ -56,9 +56,14 @@ export class MemoryAuditStore implements AuditStore {
     this.#failures.push(error);
   }
 
-  /** Snapshot of everything stored, newest first, for assertions in tests. */
-  all(): AuditRecord[] {
+  /** Snapshot of every event stored, newest first, for assertions in tests. */
+  events(): AuditRecord[] {
     return [...this.#records.values()].sort(newerFirst).map(copy);
+  }
+
+  /** The request events (one per request), newest first. */
+  all(): RequestEvent[] {
+    return this.events().filter((e): e is RequestEvent => e.kind === 'request');
   }
 
   #checkAvailable(): void {

@@ -1,0 +1,47 @@
+import type { InvocationContext, Timer } from '@azure/functions';
+import type { Gateway } from '../shared/compose.js';
+import type { TriggerDefinition } from '../shared/triggers.js';
+import { app } from './sdk.js';
+
+/** The Service Bus connection setting prefix (identity-based: `SERVICEBUS__fullyQualifiedNamespace`). */
+export const SERVICE_BUS_CONNECTION = 'SERVICEBUS';
+
+export interface RegisteredTrigger {
+  name: string;
+  kind: TriggerDefinition['kind'];
+  schedule?: string;
+  queue?: string;
+}
+
+/**
+ * Registers the trigger table with the Functions host: timers with `app.timer`, queue
+ * consumers with `app.serviceBusQueue`. Handlers resolve the gateway lazily, like routes;
+ * a message whose handler throws is abandoned, so Service Bus delivers it again.
+ */
+export function registerTriggers(
+  table: readonly TriggerDefinition[],
+  getGateway: () => Promise<Gateway>,
+): RegisteredTrigger[] {
+  return table.map((t) => {
+    if (t.kind === 'timer') {
+      app.timer(t.name, {
+        schedule: t.schedule,
+        handler: async (_timer: Timer) => t.pick((await getGateway()).triggerHandlers)(new Date()),
+      });
+      return { name: t.name, kind: t.kind, schedule: t.schedule };
+    }
+    app.serviceBusQueue(t.name, {
+      connection: SERVICE_BUS_CONNECTION,
+      queueName: t.queue,
+      handler: async (message: unknown, ctx: InvocationContext) => {
+        const meta = ctx.triggerMetadata ?? {};
+        await t.pick((await getGateway()).triggerHandlers)({
+          messageId: String(meta.messageId ?? ''),
+          body: message,
+          deliveryCount: Number(meta.deliveryCount ?? 1),
+        });
+      },
+    });
+    return { name: t.name, kind: t.kind, queue: t.queue };
+  });
+}

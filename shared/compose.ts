@@ -1,0 +1,81 @@
+import type { BudgetStore } from './budget/index.js';
+import type { ConnectionConfig, GatewayConfig } from './config/connections.js';
+import type { Connector } from './connectors/connector.js';
+import type { TokenVerifier } from './identity/index.js';
+import { createMasker } from './masking/index.js';
+import type { PolicyEngine } from './policy/index.js';
+import { createCatalogCache } from './query/catalog-cache.js';
+import { createRestApi, type RestApi } from './rest/rest-api.js';
+import { ROUTES, type RouteDefinition } from './rest/routes.js';
+import type { AuditStore } from './store/audit-store.js';
+import { TRIGGER_TABLE, type TriggerDefinition, type TriggerHandlers } from './triggers.js';
+import { logToStderr } from './use-cases/deps.js';
+import { createUseCases, type GatewayLogEvent, type UseCases } from './use-cases/index.js';
+
+/** The adapters a host has built; everything else is assembled the same way for every host. */
+export interface GatewayParts {
+  config: GatewayConfig;
+  /** Loaded first by the host, so a bad policy stops the start before anything else starts. */
+  policy: PolicyEngine;
+  verifier: TokenVerifier;
+  audit: AuditStore;
+  budgets?: BudgetStore;
+  connectorFor(connection: ConnectionConfig): Connector;
+  maskingKey: string | undefined;
+  version?: string;
+  log?: (event: GatewayLogEvent) => void;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+export interface Gateway {
+  useCases: UseCases;
+  /** The REST adapter over the use cases. */
+  api: RestApi;
+  routes: readonly RouteDefinition[];
+  triggers: readonly TriggerDefinition[];
+  triggerHandlers: TriggerHandlers;
+  /** The connections actually configured (for the start banner and `doctor`). */
+  connections: readonly ConnectionConfig[];
+}
+
+/**
+ * The one composition root: the Functions entry, the local host, the test fixture and the
+ * bench all build the gateway here from the adapters they chose. A bad masking operator or
+ * a missing key stops the start.
+ */
+export function composeGateway(parts: GatewayParts): Gateway {
+  const masker = createMasker({
+    operators: parts.config.masking.operators,
+    ...(parts.maskingKey === undefined ? {} : { tokenKey: parts.maskingKey }),
+  });
+  const now = parts.now ?? (() => new Date());
+  const newId = parts.newId ?? (() => crypto.randomUUID());
+  const useCases = createUseCases({
+    policy: parts.policy,
+    config: parts.config,
+    connections: new Map(parts.config.connections.map((c) => [c.id, c])),
+    connectorFor: parts.connectorFor,
+    audit: parts.audit,
+    masker,
+    catalogs: createCatalogCache(),
+    ...(parts.budgets ? { budgets: parts.budgets } : {}),
+    now,
+    log: parts.log ?? logToStderr,
+  });
+  const api = createRestApi({
+    useCases,
+    verifier: parts.verifier,
+    now,
+    newId,
+    version: parts.version ?? '0.0.0',
+  });
+  return {
+    useCases,
+    api,
+    routes: ROUTES,
+    triggers: TRIGGER_TABLE,
+    triggerHandlers: {},
+    connections: parts.config.connections,
+  };
+}

@@ -1,0 +1,47 @@
+import type { ConnectionConfig } from '../config/connections.js';
+import type { Connector } from '../connectors/connector.js';
+import type { CatalogCache } from '../query/catalog-cache.js';
+import { tablesOutsideExposure, unexposedReads } from '../query/exposure.js';
+import { analyseStatement } from '../sql/analyse.js';
+import type { Catalog } from '../sql/catalog.js';
+import { DEFAULT_FUNCTIONS, functionPolicy } from '../sql/pg/allowlist.js';
+import type { Principal, StatementFacts } from '../types.js';
+
+export interface Analysis {
+  facts: StatementFacts;
+  /** Tables and columns read that the connection does not expose. */
+  unexposed: string[];
+  /** The exposed catalog the provenance pass ran against (single reads only). */
+  catalog: Catalog | undefined;
+}
+
+/**
+ * Stage 2: what the statement does. Parsed once without the catalog, so that names outside
+ * the exposure never reach the target (not even as a catalog lookup), then, for a single
+ * read, again against the exposed catalog for provenance.
+ */
+export async function analyse(input: {
+  connection: ConnectionConfig;
+  connector: Connector;
+  catalogs: CatalogCache;
+  sql: string;
+  principal: Principal;
+}): Promise<Analysis> {
+  const { connection: conn, sql } = input;
+  const first = await analyseStatement(conn.engine, sql, { defaultSchema: conn.defaultSchema });
+  const early = tablesOutsideExposure(first, conn);
+  const singleRead = first.effect === 'read' && first.statementCount === 1;
+  if (input.principal.kind === 'agent' && early.length > 0 && singleRead) {
+    return { facts: first, unexposed: early, catalog: undefined };
+  }
+  if (conn.engine !== 'postgres' || !singleRead)
+    return { facts: first, unexposed: early, catalog: undefined };
+  const catalog = await input.catalogs.catalogFor(conn, input.connector);
+  const custom = conn.functions.deny.length + Object.keys(conn.functions.allow).length > 0;
+  const facts = await analyseStatement(conn.engine, sql, {
+    defaultSchema: conn.defaultSchema,
+    catalog,
+    functions: custom ? functionPolicy(conn.functions) : DEFAULT_FUNCTIONS,
+  });
+  return { facts, unexposed: unexposedReads(facts, early), catalog };
+}

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import type { PrincipalSnapshot, RequestEvent } from '../audit/event.js';
+import { eventId } from '../audit/event.js';
+import { GatewayError } from '../errors.js';
+import type { AuditStore } from '../store/audit-store.js';
+import type { Principal } from '../types.js';
+import type { RequestTrace } from './trace.js';
+
+/** How the request ended, as its audit event says. */
+export interface RequestEnd {
+  status: number;
+  errorCode: string | null;
+  rowsReturned: number;
+  truncated: boolean;
+}
+
+/** Hex SHA-256 of the statement as received, so a stored statement can be checked whole. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+export function principalSnapshot(p: Principal): PrincipalSnapshot {
+  return {
+    id: p.id,
+    kind: p.kind,
+    issuer: p.issuer,
+    ...(p.appId ? { appId: p.appId } : {}),
+    ...(p.name ? { name: p.name } : {}),
+    groups: p.groups,
+    roles: p.roles,
+    ...(p.onBehalfOf
+      ? { onBehalfOf: { id: p.onBehalfOf.id, ...(p.onBehalfOf.name ? { name: p.onBehalfOf.name } : {}) } }
+      : {}),
+  };
+}
+
+/** The request's own event (seq 0): what was asked, what was decided, what left. */
+export function requestEvent(trace: RequestTrace, end: RequestEnd): RequestEvent {
+  const f = trace.facts;
+  const optional = {
+    ...(trace.statement === null ? {} : { statementSha256: sha256Hex(trace.statement) }),
+    ...(trace.params && trace.params.length > 0 ? { params: trace.params } : {}),
+    ...(trace.released?.digest ? { releasedDigest: trace.released.digest } : {}),
+    ...(trace.targetMessage === undefined ? {} : { targetMessage: trace.targetMessage }),
+    ...(trace.approvalRequestId ? { approvalRequestId: trace.approvalRequestId } : {}),
+    ...(trace.authFailure ? { authFailure: trace.authFailure } : {}),
+    ...(trace.estimateError ? { estimateError: trace.estimateError } : {}),
+    ...(trace.unmaskedClasses ? { unmaskedClasses: trace.unmaskedClasses } : {}),
+  };
+  return {
+    id: eventId(trace.requestId, 0),
+    requestId: trace.requestId,
+    seq: 0,
+    kind: 'request',
+    time: trace.time.toISOString(),
+    principal: trace.principal ? principalSnapshot(trace.principal) : null,
+    transport: trace.transport,
+    connection: trace.connection,
+    action: trace.action,
+    // Kept whole: requests are capped at 100,000 characters, well inside one Cosmos item.
+    statement: trace.statement,
+    fingerprint: f?.fingerprint ?? null,
+    facts: f
+      ? {
+          effect: f.effect,
+          statementCount: f.statementCount,
+          tables: f.tables,
+          selectStar: f.selectStar,
+          hasWhere: f.hasWhere,
+          limit: f.limit,
+          estimatedRows: trace.estimatedRows,
+        }
+      : null,
+    decision: trace.decision
+      ? {
+          outcome: trace.decision.outcome,
+          policyIds: trace.decision.policyIds,
+          reasons: trace.decision.reasons,
+        }
+      : { outcome: 'error', policyIds: [], reasons: [] },
+    status: end.status,
+    errorCode: end.errorCode,
+    rowsReturned: end.rowsReturned,
+    cellsReturned: trace.released?.cells ?? 0,
+    bytesReturned: trace.released?.bytes ?? 0,
+    truncated: end.truncated,
+    masking: trace.masking,
+    purpose: trace.purpose,
+    timings: trace.clock.stages(),
+    durationMs: Math.round(trace.clock.elapsedMs() * 100) / 100,
+    ...optional,
+  };
+}
+
+/**
+ * The last stage before anything leaves: the request's audit event is made durable. When it
+ * cannot be, the request fails with `audit_unavailable`: no audit, no data, whatever the
+ * transport.
+ */
+export async function record(audit: AuditStore, trace: RequestTrace, end: RequestEnd): Promise<void> {
+  const event = requestEvent(trace, end);
+  try {
+    await trace.clock.run('audit', () => audit.append(event));
+  } catch (cause) {
+    throw new GatewayError('audit_unavailable', 'The audit store is unavailable; no data was released.', {
+      cause,
+    });
+  }
+}

@@ -1,0 +1,63 @@
+import type { MaskingSummary, Transport } from '../audit/event.js';
+import type { Decision, Principal, StatementFacts } from '../types.js';
+import { StageClock } from './stage-clock.js';
+
+/**
+ * What the pipeline learns about one request as it goes, stage by stage. The record stage
+ * turns it into the request's audit event; nothing else reads it.
+ */
+export interface RequestTrace {
+  requestId: string;
+  time: Date;
+  transport: Transport;
+  action: string;
+  principal: Principal | null;
+  connection: string | null;
+  statement: string | null;
+  facts: StatementFacts | null;
+  estimatedRows: number | null;
+  /** Why the estimate could not be made (the target's words stay in targetMessage). */
+  estimateError?: string;
+  decision: Pick<Decision, 'outcome' | 'policyIds' | 'reasons'> | null;
+  purpose: string | null;
+  masking: MaskingSummary | null;
+  /** Parameters bound to the statement (kept whole, masked for readers like the statement). */
+  params?: unknown[];
+  /** What left the gateway: rows, cells and bytes of the released result, and its digest. */
+  released?: { rows: number; cells: number; bytes: number; digest?: string };
+  /** The target's own error text (masked): for investigators, never for an agent. */
+  targetMessage?: string;
+  /** Why a token was refused (never told to the caller). */
+  authFailure?: string;
+  /** Classes this principal saw in clear. */
+  unmaskedClasses?: string[];
+  approvalRequestId?: string;
+  clock: StageClock;
+}
+
+export interface RequestStart {
+  requestId: string;
+  time: Date;
+  transport: Transport;
+  action: string;
+  connection: string | null;
+  clock?: StageClock;
+}
+
+export function newTrace(start: RequestStart): RequestTrace {
+  return {
+    requestId: start.requestId,
+    time: start.time,
+    transport: start.transport,
+    action: start.action,
+    principal: null,
+    connection: start.connection,
+    statement: null,
+    facts: null,
+    estimatedRows: null,
+    decision: null,
+    purpose: null,
+    masking: null,
+    clock: start.clock ?? new StageClock(),
+  };
+}

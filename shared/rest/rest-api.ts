@@ -1,0 +1,129 @@
+import { GatewayError, InvalidTokenError } from '../errors.js';
+import type { TokenVerifier } from '../identity/index.js';
+import { wwwAuthenticate } from '../identity/index.js';
+import { LIMITS } from '../limits.js';
+import { authenticate, looksLikeBearerJwt } from '../pipeline/authenticate.js';
+import { StageClock } from '../pipeline/stage-clock.js';
+import type { RequestStart } from '../pipeline/trace.js';
+import type { Principal } from '../types.js';
+import type { Outcome, Start, UseCases } from '../use-cases/index.js';
+import { auditQuerySchema, describeIssues, queryBodySchema } from '../use-cases/inputs.js';
+import { readJsonBody } from './body.js';
+import { type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from './http.js';
+
+export interface RestApiDeps {
+  useCases: UseCases;
+  verifier: TokenVerifier;
+  now: () => Date;
+  newId: () => string;
+  version: string;
+}
+
+/** The REST adapter: one handler per route, each a thin translation to one use case. */
+export interface RestApi {
+  query(req: ApiRequest): Promise<ApiResponse>;
+  listConnections(req: ApiRequest): Promise<ApiResponse>;
+  describeConnection(req: ApiRequest): Promise<ApiResponse>;
+  searchAudit(req: ApiRequest): Promise<ApiResponse>;
+  auditTrace(req: ApiRequest): Promise<ApiResponse>;
+  health(req: ApiRequest): Promise<ApiResponse>;
+}
+
+/** Statuses, headers and bodies for an outcome: the only place outcomes become HTTP. */
+export function toResponse(outcome: Outcome<unknown>, clock: StageClock): ApiResponse {
+  const timing = { 'server-timing': clock.header() };
+  if (outcome.kind === 'allowed') {
+    return jsonResponse(200, outcome.value, { 'x-request-id': outcome.requestId, ...timing });
+  }
+  const { code, message, details } = outcome.failure;
+  const error = new GatewayError(code, message, details ? { details } : undefined);
+  const headers: Record<string, string> = { ...timing };
+  if (code === 'invalid_token') headers['www-authenticate'] = wwwAuthenticate(undefined);
+  return errorResponse(outcome.requestId, error, headers).response;
+}
+
+/**
+ * The frame every route shares: authenticate (401, audited when the token had a JWT
+ * shape), then hand the principal to the route, whose input errors are audited too.
+ */
+async function handle(
+  deps: RestApiDeps,
+  req: ApiRequest,
+  action: string,
+  connection: string | null,
+  run: (start: Start, principal: Principal) => Promise<Outcome<unknown>>,
+): Promise<ApiResponse> {
+  const clock = new StageClock();
+  const start: RequestStart = {
+    requestId: deps.newId(),
+    time: deps.now(),
+    transport: 'rest',
+    action,
+    connection,
+    clock,
+  };
+  let principal: Principal;
+  try {
+    principal = await authenticate(deps.verifier, req.headers.get('authorization'), clock);
+  } catch (e) {
+    const header = { 'www-authenticate': wwwAuthenticate(e instanceof InvalidTokenError ? e : undefined) };
+    if (!looksLikeBearerJwt(req.headers.get('authorization'))) {
+      return errorResponse(start.requestId, e, header).response;
+    }
+    const outcome = await deps.useCases.refuse(start, e);
+    const response = toResponse(outcome, clock);
+    if (outcome.kind !== 'allowed' && outcome.failure.code === 'invalid_token')
+      Object.assign(response.headers, header);
+    return response;
+  }
+  let outcome: Outcome<unknown>;
+  try {
+    outcome = await run(start, principal);
+  } catch (e) {
+    outcome = await deps.useCases.refuse(start, e, principal);
+  }
+  return toResponse(outcome, clock);
+}
+
+export function createRestApi(deps: RestApiDeps): RestApi {
+  const { useCases } = deps;
+
+  return {
+    query: (req) =>
+      handle(deps, req, 'query', req.params.connection ?? null, async (start, principal) => {
+        const body = await readJsonBody(req, queryBodySchema, LIMITS.bodyBytes);
+        return useCases.query(start, principal, { ...body, connection: req.params.connection ?? null });
+      }),
+    listConnections: (req) =>
+      handle(deps, req, 'connections.list', null, (start, p) => useCases.listConnections(start, p)),
+    describeConnection: (req) =>
+      handle(deps, req, 'connections.describe', req.params.connection ?? null, (start, p) =>
+        useCases.describeConnection(start, p, { connection: req.params.connection ?? null }),
+      ),
+    searchAudit: (req) =>
+      handle(deps, req, 'audit.read', null, async (start, p) => {
+        const parsed = auditQuerySchema.safeParse(Object.fromEntries(req.query.entries()));
+        if (!parsed.success) {
+          throw new GatewayError(
+            'bad_request',
+            `Invalid audit query: ${describeIssues(parsed.error, '(query)')}`,
+          );
+        }
+        return useCases.searchAudit(start, p, parsed.data);
+      }),
+    auditTrace: (req) =>
+      handle(deps, req, 'audit.read', null, async (start, p) => {
+        const requestId = req.params.requestId ?? '';
+        if (requestId.length === 0 || requestId.length > LIMITS.routeValueChars) {
+          throw new GatewayError('bad_request', 'Invalid request id.');
+        }
+        return useCases.auditTrace(start, p, { requestId });
+      }),
+    health: async () =>
+      jsonResponse(
+        200,
+        { status: 'ok', version: deps.version, time: deps.now().toISOString() },
+        { 'x-request-id': deps.newId() },
+      ),
+  };
+}

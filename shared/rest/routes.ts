@@ -1,0 +1,31 @@
+import type { ApiRequest, ApiResponse } from './http.js';
+import type { RestApi } from './rest-api.js';
+
+export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Every HTTP route of the gateway, in one declarative table. The Functions entry registers
+ * it with `app.http`, the local host serves it, the OpenAPI document is generated from it,
+ * and a test reads it. A new transport-facing capability adds rows here.
+ */
+export interface RouteDefinition {
+  name: string;
+  methods: HttpVerb[];
+  /** Route template relative to the `api` prefix (Azure Functions syntax). */
+  route: string;
+  pick: (api: RestApi) => (req: ApiRequest) => Promise<ApiResponse>;
+}
+
+export const ROUTES: readonly RouteDefinition[] = [
+  { name: 'query', methods: ['POST'], route: 'v1/connections/{connection}/query', pick: (a) => a.query },
+  { name: 'listConnections', methods: ['GET'], route: 'v1/connections', pick: (a) => a.listConnections },
+  {
+    name: 'describeConnection',
+    methods: ['GET'],
+    route: 'v1/connections/{connection}/schema',
+    pick: (a) => a.describeConnection,
+  },
+  { name: 'searchAudit', methods: ['GET'], route: 'v1/audit', pick: (a) => a.searchAudit },
+  { name: 'auditTrace', methods: ['GET'], route: 'v1/audit/{requestId}', pick: (a) => a.auditTrace },
+  { name: 'health', methods: ['GET'], route: 'health', pick: (a) => a.health },
+];

@@ -1,0 +1,85 @@
+import { type GatewayError, InvalidTokenError, toGatewayError } from '../errors.js';
+import { type RequestEnd, record } from '../pipeline/record.js';
+import type { RequestTrace } from '../pipeline/trace.js';
+import type { UseCaseDeps } from './deps.js';
+import { failureOf, type Outcome, outcomeOfError } from './outcome.js';
+
+function describeCause(error: unknown): string | undefined {
+  const cause = error instanceof Error && error.cause !== undefined ? error.cause : undefined;
+  if (cause === undefined) return undefined;
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+}
+
+/**
+ * Server failures at error; refusals (401 with its reason, 403 with the policies, a request
+ * sent to approval) at warn, since they are the gateway working, not failing.
+ */
+export function report(deps: Pick<UseCaseDeps, 'log'>, requestId: string, e: GatewayError): void {
+  const pending = e.code === 'approval_workflow_unavailable';
+  const refusal = e.status === 401 || e.status === 403 || pending;
+  if (e.status < 500 && !refusal) return;
+  const policyIds = e.details?.policyIds;
+  deps.log({
+    level: e.status >= 500 && !pending ? 'error' : 'warn',
+    requestId,
+    code: e.code,
+    status: e.status,
+    message: e.message,
+    cause: describeCause(e),
+    ...(Array.isArray(policyIds) ? { policyIds: policyIds.map(String) } : {}),
+    ...(e instanceof InvalidTokenError ? { reason: e.reason } : {}),
+  });
+}
+
+/**
+ * Ends a request that released nothing: the failure is reported, the request's event is
+ * recorded, and the outcome says why. When even the record fails, the outcome is
+ * `audit_unavailable`.
+ */
+export async function refuse<T>(
+  deps: Pick<UseCaseDeps, 'audit' | 'log'>,
+  trace: RequestTrace,
+  error: unknown,
+): Promise<Outcome<T>> {
+  const e = toGatewayError(error);
+  if (e instanceof InvalidTokenError) trace.authFailure = e.reason;
+  report(deps, trace.requestId, e);
+  try {
+    await record(deps.audit, trace, {
+      status: e.status,
+      errorCode: e.code,
+      rowsReturned: 0,
+      truncated: false,
+    });
+  } catch (auditError) {
+    const failure = toGatewayError(auditError);
+    report(deps, trace.requestId, failure);
+    return { kind: 'failed', requestId: trace.requestId, failure: failureOf(failure) };
+  }
+  return outcomeOfError(trace.requestId, e);
+}
+
+/**
+ * The frame of every use case: run it, record its event before the value is handed to any
+ * transport (no audit, no data), and turn every failure into an outcome.
+ */
+export async function conclude<T>(
+  deps: Pick<UseCaseDeps, 'audit' | 'log'>,
+  trace: RequestTrace,
+  run: () => Promise<{ value: T; end: Omit<RequestEnd, 'status' | 'errorCode'> }>,
+): Promise<Outcome<T>> {
+  let done: Awaited<ReturnType<typeof run>>;
+  try {
+    done = await run();
+  } catch (e) {
+    return refuse(deps, trace, e);
+  }
+  try {
+    await record(deps.audit, trace, { status: 200, errorCode: null, ...done.end });
+  } catch (e) {
+    const failure = toGatewayError(e);
+    report(deps, trace.requestId, failure);
+    return { kind: 'failed', requestId: trace.requestId, failure: failureOf(failure) };
+  }
+  return { kind: 'allowed', requestId: trace.requestId, value: done.value };
+}

@@ -1,0 +1,43 @@
+import type { BudgetStore } from '../budget/index.js';
+import type { ConnectionConfig, GatewayConfig } from '../config/connections.js';
+import type { Connector } from '../connectors/connector.js';
+import type { Masker } from '../masking/index.js';
+import type { PolicyEngine } from '../policy/index.js';
+import type { CatalogCache } from '../query/catalog-cache.js';
+import type { AuditStore } from '../store/audit-store.js';
+
+/** Where server-side failures and refusals are reported (their causes never reach the caller). */
+export interface GatewayLogEvent {
+  level: 'error' | 'warn';
+  requestId: string;
+  code: string;
+  status: number;
+  message: string;
+  cause: string | undefined;
+  /** For refusals: the policies that refused, or the token failure's reason. */
+  policyIds?: string[];
+  reason?: string;
+}
+
+/** What the use cases are built from: ports and settled configuration, nothing transport-shaped. */
+export interface UseCaseDeps {
+  policy: PolicyEngine;
+  config: GatewayConfig;
+  connections: ReadonlyMap<string, ConnectionConfig>;
+  /** The connector for a connection (adapters cache pools per connection). */
+  connectorFor(connection: ConnectionConfig): Connector;
+  audit: AuditStore;
+  masker: Masker;
+  catalogs: CatalogCache;
+  /** Rows and bytes released per principal and connection; budgets are off without it. */
+  budgets?: BudgetStore;
+  now: () => Date;
+  log: (event: GatewayLogEvent) => void;
+}
+
+/** One JSON line on stderr: the Functions host ships it to Application Insights. */
+export function logToStderr(event: GatewayLogEvent): void {
+  const line = JSON.stringify({ source: 'agentgate', ...event });
+  if (event.level === 'error') console.error(line);
+  else console.warn(line);
+}

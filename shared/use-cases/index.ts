@@ -1,0 +1,37 @@
+import type { RequestStart } from '../pipeline/trace.js';
+import type { Principal } from '../types.js';
+import type { UseCaseDeps } from './deps.js';
+import { describeConnection } from './describe-connection.js';
+import type { AuditQuery, QueryInput } from './inputs.js';
+import { listConnections } from './list-connections.js';
+import { query } from './query.js';
+import { auditTrace, searchAudit } from './search-audit.js';
+import { refuseRequest } from './unauthenticated.js';
+
+export type { GatewayLogEvent, UseCaseDeps } from './deps.js';
+export type { Failure, Outcome, PendingApproval } from './outcome.js';
+
+/** Who started a request, when, and over which transport: the adapter's part of every call. */
+export type Start = Omit<RequestStart, 'action' | 'connection'>;
+
+/**
+ * The gateway's use cases, bound to their ports. Every transport (REST, MCP, queue triggers)
+ * calls these and only these; each records its own audit event before it answers.
+ */
+export function createUseCases(deps: UseCaseDeps) {
+  return {
+    query: (start: Start, principal: Principal, input: QueryInput) => query(deps, start, principal, input),
+    listConnections: (start: Start, principal: Principal) => listConnections(deps, start, principal),
+    describeConnection: (start: Start, principal: Principal, input: { connection: string | null }) =>
+      describeConnection(deps, start, principal, input),
+    searchAudit: (start: Start, principal: Principal, input: AuditQuery) =>
+      searchAudit(deps, start, principal, input),
+    auditTrace: (start: Start, principal: Principal, input: { requestId: string }) =>
+      auditTrace(deps, start, principal, input),
+    /** Records a request refused before a use case could run (bad token, unreadable input). */
+    refuse: (start: RequestStart, error: unknown, principal?: Principal) =>
+      refuseRequest(deps, start, error, principal ? { principal } : {}),
+  };
+}
+
+export type UseCases = ReturnType<typeof createUseCases>;

@@ -1,0 +1,222 @@
+import { resultDigest } from '../audit/result-digest.js';
+import type { ConnectionConfig } from '../config/connections.js';
+import type { Connector } from '../connectors/connector.js';
+import { prepareQueryDecision } from '../decide-query.js';
+import { GatewayError } from '../errors.js';
+import { boundedRouteValue } from '../limits.js';
+import type { MaskingReport } from '../masking/index.js';
+import { type Analysis, analyse } from '../pipeline/analyse.js';
+import { type DecideFn, decide, refusalFor, requireAllow } from '../pipeline/decide.js';
+import { estimate } from '../pipeline/estimate.js';
+import { executeAndMask, type MaskedResult } from '../pipeline/execute.js';
+import { type BudgetLeft, checkRelease } from '../pipeline/release.js';
+import { targetErrorHandler } from '../pipeline/target-error.js';
+import { newTrace, type RequestStart, type RequestTrace } from '../pipeline/trace.js';
+import { allowlistRefusal } from '../query/exposure.js';
+import type { Decision, Principal } from '../types.js';
+import { conclude } from './conclude.js';
+import type { UseCaseDeps } from './deps.js';
+import type { QueryInput } from './inputs.js';
+import type { Outcome } from './outcome.js';
+
+export interface QueryValue {
+  requestId: string;
+  decision: { outcome: Decision['outcome']; policyIds: string[] };
+  columns: Array<{ name: string; type: string }>;
+  rows: Record<string, unknown>[];
+  rowCount: number;
+  truncated: boolean;
+  masking: MaskingReport;
+  budget?: BudgetLeft;
+}
+
+/** One statement, screened, decided, run, masked and released: everything a request needs. */
+interface Plan {
+  connection: ConnectionConfig;
+  connector: Connector;
+  analysis: Analysis;
+  clear: Set<string>;
+  decideFn: DecideFn;
+  onTargetError: (e: unknown) => never;
+  rowPreserving: boolean;
+}
+
+export function findConnection(deps: UseCaseDeps, id: string | null): ConnectionConfig {
+  const conn = id === null ? undefined : deps.connections.get(id);
+  if (!conn) throw new GatewayError('connection_not_found', 'No connection with that id exists.');
+  return conn;
+}
+
+/** The query use case: the same for REST, MCP and anything else that carries a statement. */
+export function query(
+  deps: UseCaseDeps,
+  start: Omit<RequestStart, 'action' | 'connection'>,
+  principal: Principal,
+  input: QueryInput,
+): Promise<Outcome<QueryValue>> {
+  const trace = newTrace({ ...start, action: 'query', connection: boundedRouteValue(input.connection) });
+  trace.principal = principal;
+  trace.statement = input.sql;
+  trace.params = input.params ?? [];
+  trace.purpose = input.purpose ?? null;
+  return conclude(deps, trace, async () => {
+    const plan = await screen(deps, trace, principal, input);
+    const decision = await decideBeforeRun(trace, plan, input);
+    const run = await runAllowed(deps, trace, plan, input, decision);
+    const value = await release(deps, trace, principal, plan, run);
+    return { value, end: { rowsReturned: value.rowCount, truncated: value.truncated } };
+  });
+}
+
+/** Analysis and the allowlist: what is refused on its face never reaches policy or target. */
+async function screen(deps: UseCaseDeps, trace: RequestTrace, principal: Principal, input: QueryInput) {
+  const conn = findConnection(deps, input.connection);
+  const connector = deps.connectorFor(conn);
+  const analysis = await trace.clock.run('analyse', () =>
+    analyse({ connection: conn, connector, catalogs: deps.catalogs, sql: input.sql, principal }),
+  );
+  trace.facts = analysis.facts;
+  const refused = allowlistRefusal(principal, analysis.facts, analysis.unexposed);
+  if (refused) requireAllow(trace, refused);
+  const { clear, decide: decideFn } = prepareQueryDecision({
+    policy: deps.policy,
+    principal,
+    connection: conn,
+    facts: analysis.facts,
+    requestedMaxRows: input.maxRows ?? conn.maxRows,
+    purpose: input.purpose,
+    now: trace.time,
+    unexposed: analysis.unexposed,
+  });
+  trace.unmaskedClasses = [...clear].sort();
+  const onTargetError = targetErrorHandler({
+    trace,
+    sql: input.sql,
+    clear,
+    agent: principal.kind === 'agent',
+    masker: deps.masker,
+  });
+  const rowPreserving = analysis.facts.provenance?.rowPreserving ?? false;
+  return {
+    connection: conn,
+    connector,
+    analysis,
+    clear,
+    decideFn,
+    onTargetError,
+    rowPreserving,
+  } satisfies Plan;
+}
+
+/**
+ * Decide once without touching the target (what is denied on its face never reaches the
+ * database, not even as an EXPLAIN), then with the estimate for a single plain read. An
+ * approval that only the estimate caused is tried with the row cap of a small read; the
+ * rows fetched are then decided again (`recount`).
+ */
+async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInput) {
+  const { facts } = plan.analysis;
+  const conn = plan.connection;
+  let decision = await decide(trace, plan.decideFn, null);
+  if (decision.outcome !== 'deny' && facts.effect === 'read' && facts.statementCount === 1) {
+    const limits = { maxRows: conn.maxRows, statementTimeoutMs: conn.statementTimeoutMs };
+    const rows = await estimate(
+      trace,
+      plan.connector,
+      { sql: input.sql, params: input.params ?? [] },
+      { ...limits, rowsRead: plan.rowPreserving },
+      plan.onTargetError,
+    );
+    decision = await decide(trace, plan.decideFn, rows);
+  }
+  if (decision.outcome === 'approval' && !plan.rowPreserving && facts.provenance !== undefined) {
+    const small = plan.decideFn(1, 'actual');
+    if (small.outcome === 'allow') return { decision: small, counted: true };
+  }
+  if (decision.outcome !== 'allow') throw refusalFor(decision);
+  return { decision, counted: false };
+}
+
+async function runAllowed(
+  deps: UseCaseDeps,
+  trace: RequestTrace,
+  plan: Plan,
+  input: QueryInput,
+  decided: { decision: Decision; counted: boolean },
+): Promise<MaskedResult & { decision: Decision }> {
+  const conn = plan.connection;
+  let decision = decided.decision;
+  trace.decision = decision;
+  // The effective cap: the connection's, the caller's and the policy's, whichever is least.
+  const maxRows = Math.min(
+    conn.maxRows,
+    input.maxRows ?? conn.maxRows,
+    decision.obligations.maxRows ?? Infinity,
+  );
+  const recount = async (result: { rows: unknown[]; truncated: boolean }) => {
+    if (!(decided.counted || result.truncated) || plan.rowPreserving) return;
+    const fetched = result.truncated ? maxRows + 1 : result.rows.length;
+    const again = await decide(trace, plan.decideFn, fetched, 'actual');
+    trace.estimatedRows = Math.max(trace.estimatedRows ?? 0, fetched);
+    requireAllow(trace, again);
+    decision = again;
+  };
+  const masked = await executeAndMask({
+    connector: plan.connector,
+    connection: conn,
+    facts: plan.analysis.facts,
+    catalog: plan.analysis.catalog,
+    clear: plan.clear,
+    masker: deps.masker,
+    sql: input.sql,
+    params: input.params ?? [],
+    maxRows,
+    clock: trace.clock,
+    onTargetError: plan.onTargetError,
+    afterExecute: recount,
+  });
+  trace.masking = masked.report;
+  return { ...masked, decision };
+}
+
+async function release(
+  deps: UseCaseDeps,
+  trace: RequestTrace,
+  principal: Principal,
+  plan: Plan,
+  run: MaskedResult & { decision: Decision },
+): Promise<QueryValue> {
+  const { rows, result, report } = run;
+  const rowsJson = JSON.stringify(rows);
+  const bytes = Buffer.byteLength(rowsJson);
+  const columns = result.columns.map((c) => ({ name: c.name, type: c.type }));
+  trace.released = {
+    rows: rows.length,
+    cells: rows.length * result.columns.length,
+    bytes,
+    digest: resultDigest(columns, rowsJson),
+  };
+  const spentRows = plan.rowPreserving
+    ? Math.max(rows.length, Math.ceil(trace.estimatedRows ?? 0))
+    : rows.length;
+  const budget = await checkRelease({
+    trace,
+    principal,
+    connection: plan.connection,
+    budgets: deps.budgets,
+    rows: rows.length,
+    bytes,
+    spentRows,
+    now: deps.now,
+  });
+  return {
+    requestId: trace.requestId,
+    decision: { outcome: run.decision.outcome, policyIds: run.decision.policyIds },
+    columns,
+    rows,
+    rowCount: rows.length,
+    truncated: result.truncated,
+    masking: report,
+    ...(budget ? { budget } : {}),
+  };
+}
