@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Container, CosmosClient } from '@azure/cosmos';
 import { type CosmosEmulator, startCosmosEmulator } from '../../cli/dev/cosmos-emulator.js';
+import { isGatewayError } from '../../shared/errors.js';
 import { createCosmosClient, ensureContainers } from '../../shared/store/cosmos-client.js';
 import { CosmosResultStore } from '../../shared/store/cosmos-result-store.js';
 import { MemoryResultStore } from '../support/memory-result-store.js';
@@ -74,6 +75,31 @@ describe('on the in-process Cosmos emulator', () => {
       }
     } finally {
       await database.delete();
+    }
+  });
+});
+
+describe('CosmosResultStore when the store is gone', () => {
+  it('rejects every call with store_unavailable, within its bound', async () => {
+    const emulator = await startCosmosEmulator();
+    const client = createCosmosClient({
+      endpoint: emulator.endpoint,
+      key: emulator.key,
+      allowSelfSigned: true,
+    });
+    try {
+      const database = await ensureContainers(client, `results-${randomUUID()}`);
+      const store = new CosmosResultStore(database.container('results'), { timeoutMs: 3000 });
+      await store.put(storedResult('r1', 2));
+      await emulator.stop();
+      const unavailable = (e: unknown) => isGatewayError(e) && e.code === 'store_unavailable';
+      const during = new Date(Date.parse(storedResult('r1', 2).createdAt) + 1000);
+      await assert.rejects(store.get('r1', during), unavailable);
+      await assert.rejects(store.put(storedResult('r2', 2)), unavailable);
+      await assert.rejects(store.delete('r1'), unavailable);
+    } finally {
+      client.dispose();
+      await emulator.stop();
     }
   });
 });

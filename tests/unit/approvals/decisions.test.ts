@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyDecision, cancelRequest } from '../../../shared/approvals/index.js';
+import { isGatewayError } from '../../../shared/errors.js';
+import { MemoryRequestStore } from '../../support/memory-request-store.js';
 import { alice, approverBot, bob, carol, dave, ISSUER, reportBot, world } from './world.js';
 
 describe('applyDecision: who may decide', () => {
@@ -98,6 +100,19 @@ describe('applyDecision: who may decide', () => {
       { decisionId: 'd2', requestId: request.id, approver: bob, decision: 'approve', status: 'approved' },
     );
     assert.equal(extra.kind === 'refused' && extra.reason, 'invalid_message');
+    assert.equal(await w.status(request.id), 'pending');
+  });
+
+  it('fails closed with store_unavailable when the request store is down', async () => {
+    const requests = new MemoryRequestStore();
+    const w = world({ requests });
+    const request = await w.create();
+    requests.unavailable = true;
+    await assert.rejects(
+      w.decide(request.id, bob, 'approve'),
+      (e) => isGatewayError(e) && e.code === 'store_unavailable',
+    );
+    requests.unavailable = false;
     assert.equal(await w.status(request.id), 'pending');
   });
 
