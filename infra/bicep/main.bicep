@@ -68,7 +68,7 @@ var cosmosContainers = [
   }
   {
     name: 'results'
-    partitionKey: '/requestId'
+    partitionKey: '/resultId'
     defaultTtl: 86400
   }
   {

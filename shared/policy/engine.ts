@@ -1,4 +1,5 @@
 import { statefulIsAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
+import { canonicalSha256 } from '../audit/canonical.js';
 import type { Decision, DecisionRequest } from '../types.js';
 import { toCedarRequest } from './entities.js';
 import { errorDecision, toDecision } from './outcome.js';
@@ -9,6 +10,10 @@ export interface PolicyEngine {
   decide(request: DecisionRequest): Decision;
   /** Ids of the loaded policies, sorted. */
   policyIds(): string[];
+  /** A loaded policy's annotations as written (undefined for an unknown id). */
+  annotations(id: string): Readonly<Record<string, string>> | undefined;
+  /** Hex SHA-256 of the loaded policy set (ids and texts), what a stored approval names. */
+  digest(): string;
 }
 
 export interface PreparsedPolicies {
@@ -21,6 +26,7 @@ export interface PreparsedPolicies {
 export function createPolicyEngine(preparsed: PreparsedPolicies): PolicyEngine {
   const { policySetId, schemaName, policies } = preparsed;
   const ids = [...policies.keys()].sort();
+  const digest = canonicalSha256(ids.map((id) => [id, policies.get(id)?.text ?? '']));
   return {
     decide(request) {
       try {
@@ -40,6 +46,12 @@ export function createPolicyEngine(preparsed: PreparsedPolicies): PolicyEngine {
     },
     policyIds() {
       return [...ids];
+    },
+    annotations(id) {
+      return policies.get(id)?.annotations;
+    },
+    digest() {
+      return digest;
     },
   };
 }

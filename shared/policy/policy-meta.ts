@@ -12,6 +12,11 @@ export interface PolicyMeta {
   outcome: 'allow' | 'approval';
   approvers: string[];
   maxRows: number | undefined;
+  /**
+   * Every annotation as written, for concerns that read their own (the approval workflow's
+   * `@quorum` and `@expires`) without this module knowing them.
+   */
+  annotations: Readonly<Record<string, string>>;
   /** The policy's own text, as handed to Cedar. */
   text: string;
 }
@@ -65,6 +70,7 @@ export function readPolicyMeta(policy: PolicyJson, text: string, file: string): 
     outcome,
     approvers,
     maxRows: readMaxRows(annotations.maxRows, id, file),
+    annotations: { ...annotations },
     text,
   };
 }

@@ -51,6 +51,8 @@ export interface StoredRequest {
   statement: string;
   params: unknown[];
   statementSha256: string;
+  /** Hex SHA-256 of the canonical JSON of `params`, re-checked with the statement before it runs. */
+  paramsSha256: string;
   fingerprint: string;
   requester: PrincipalSnapshot;
   purpose: string | null;
@@ -66,6 +68,12 @@ export interface StoredRequest {
   /** SHA-256 of the policy set the request was decided under. */
   policySetDigest: string;
   votes: ApprovalVote[];
+  /**
+   * The `seq` the next audit event about this request takes. Every step that records events
+   * reserves its seqs in the same conditional write that changes the request, so events
+   * written by racing workers never share an id.
+   */
+  auditSeq: number;
   /** Set when completed: the result store id. */
   resultId?: string;
   /** Set when failed: a stable code and a caller-safe message. */

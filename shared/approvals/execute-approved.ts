@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import { canonicalSha256 } from '../audit/canonical.js';
+import type { RequestTransitionEvent, StatementExecutedEvent, Transport } from '../audit/event.js';
+import { isGatewayError } from '../errors.js';
+import type { MaskingReport } from '../masking/index.js';
+import type { RequestStore, StoredRequest } from '../ports/request-store.js';
+import type { ResultStore, StoredResult } from '../ports/result-store.js';
+import { sha256Hex } from './create-request.js';
+import { envelope, type StepContext } from './events.js';
+import { isExpired, reserveSeqs, transition, updateRequest } from './lifecycle.js';
+
+export const DEFAULT_RESULT_TTL_MS = 3600_000;
+
+/** What the execute-then-mask stage hands back: masked with the requester's posture. */
+export interface MaskedRows {
+  columns: Array<{ name: string; type: string }>;
+  rows: unknown[][];
+  truncated: boolean;
+  masking: MaskingReport;
+}
+
+export interface ExecuteApprovedDeps {
+  requests: RequestStore;
+  results: ResultStore;
+  now: () => Date;
+  /** The fingerprint of the stored statement as the analyser computes it today. */
+  fingerprintOf: (request: StoredRequest) => string | Promise<string>;
+  /** The request decided again under the policies in force now. */
+  redecide: (request: StoredRequest) => Promise<'approval' | 'allow' | 'deny'>;
+  /** Runs exactly the stored statement and parameters, capped at `request.maxRows`, and masks. */
+  runAndMask: (request: StoredRequest) => Promise<MaskedRows>;
+  resultTtlMs?: number;
+  newResultId?: () => string;
+  transport?: Transport;
+}
+
+interface Reserved {
+  seqs: number[];
+  at: Date;
+}
+
+export type ExecuteEvent = RequestTransitionEvent | StatementExecutedEvent;
+
+export type ExecuteOutcome =
+  | { kind: 'completed'; request: StoredRequest; result: StoredResult; events: ExecuteEvent[] }
+  | { kind: 'failed'; request: StoredRequest; code: string; events: ExecuteEvent[] }
+  /** Nothing ran: not approved (any more), someone else is running it, or it expired first. */
+  | { kind: 'skipped'; reason: 'not_found' | 'not_approved' | 'expired'; events: ExecuteEvent[] };
+
+/** Stable failure codes, as stored on the request and named in the audit trail. */
+export const EXECUTION_FAILURES = {
+  statement_altered: 'The stored statement no longer matches what was approved.',
+  policy_denied: 'The policies in force now deny this request.',
+  policy_error: 'The request could not be decided again.',
+  result_store_unavailable: 'The result could not be stored.',
+  interrupted: 'The execution was interrupted.',
+} as const;
+
+function transitionEvent(
+  request: StoredRequest,
+  seq: number,
+  at: Date,
+  context: StepContext,
+  from: string,
+  reason: string,
+): RequestTransitionEvent {
+  return {
+    ...envelope(request, seq, at, context, 'approval.execute'),
+    kind: 'request.transition',
+    from,
+    to: request.status,
+    reason,
+  };
+}
+
+/**
+ * Runs an approved request once. The move to `executing` is a conditional write, so of many
+ * concurrent callers exactly one proceeds; the others are told `not_approved`. The winner
+ * checks the statement and parameters against their digests and the fingerprint, decides
+ * the request again, and only then runs it, stores the masked result with a TTL and
+ * completes. Any failure on the way fails the request with a code; nothing runs twice.
+ */
+export async function executeApproved(deps: ExecuteApprovedDeps, requestId: string): Promise<ExecuteOutcome> {
+  const context: StepContext = { transport: deps.transport ?? 'queue', principal: null };
+  type Claim = { kind: 'expired' | 'claimed'; seq: number; at: Date } | null;
+  const claim = await updateRequest<Claim>(deps.requests, requestId, (current) => {
+    if (current.status !== 'approved') return { stop: null };
+    const now = deps.now();
+    if (isExpired(current, now)) {
+      const { next, seqs } = reserveSeqs(transition(current, 'expired', now), 1);
+      return { write: next, result: { kind: 'expired', seq: seqs[0]!, at: now } };
+    }
+    const { next, seqs } = reserveSeqs(transition(current, 'executing', now), 1);
+    return { write: next, result: { kind: 'claimed', seq: seqs[0]!, at: now } };
+  });
+  if (claim.kind === 'missing') return { kind: 'skipped', reason: 'not_found', events: [] };
+  if (claim.kind === 'stopped' || claim.result === null) {
+    return { kind: 'skipped', reason: 'not_approved', events: [] };
+  }
+  const claimed = claim.stored.value;
+  const { seq, at } = claim.result;
+  if (claim.result.kind === 'expired') {
+    const event = transitionEvent(claimed, seq, at, context, 'approved', 'expired before it ran');
+    return { kind: 'skipped', reason: 'expired', events: [event] };
+  }
+  const events: ExecuteEvent[] = [transitionEvent(claimed, seq, at, context, 'approved', 'approved')];
+
+  const refusal = await refusalBeforeRun(deps, claimed);
+  if (refusal !== null) return fail(deps, claimed, refusal, events, context, null);
+
+  const started = deps.now();
+  let masked: MaskedRows;
+  try {
+    masked = capped(await deps.runAndMask(claimed), claimed.maxRows);
+  } catch (e) {
+    const code = isGatewayError(e) ? e.code : 'internal';
+    const executed = executedEvent(claimed, started, deps.now(), context, null, code);
+    return fail(deps, claimed, code, events, context, executed);
+  }
+  const finished = deps.now();
+  const executed = executedEvent(claimed, started, finished, context, masked, null);
+
+  const result: StoredResult = {
+    id: deps.newResultId?.() ?? randomUUID(),
+    requestId: claimed.id,
+    owner: { issuer: claimed.requester.issuer ?? '', id: claimed.requester.id },
+    columns: masked.columns,
+    rows: masked.rows,
+    truncated: masked.truncated,
+    masking: masked.masking,
+    digest: canonicalSha256({ columns: masked.columns, rows: masked.rows }),
+    createdAt: finished.toISOString(),
+    expiresAt: new Date(finished.getTime() + (deps.resultTtlMs ?? DEFAULT_RESULT_TTL_MS)).toISOString(),
+  };
+  try {
+    await deps.results.put(result);
+  } catch {
+    return fail(deps, claimed, 'result_store_unavailable', events, context, executed);
+  }
+  const done = await updateRequest<Reserved | null>(deps.requests, claimed.id, (current) => {
+    // Only the expiry timer moves an executing request on (to failed, when it hung).
+    if (current.status !== 'executing') return { stop: null };
+    const now = deps.now();
+    const { next, seqs } = reserveSeqs(transition(current, 'completed', now, { resultId: result.id }), 2);
+    return { write: next, result: { seqs, at: now } };
+  });
+  if (done.kind !== 'written' || done.result === null) {
+    await deps.results.delete(result.id).catch(() => {});
+    const current = done.kind === 'stopped' ? done.current : claimed;
+    return { kind: 'failed', request: current, code: 'interrupted', events: [...events] };
+  }
+  const completed = done.stored.value;
+  const [executedSeq, completedSeq] = done.result.seqs as [number, number];
+  events.push(
+    { ...executed, ...envelope(completed, executedSeq, finished, context, 'approval.execute') },
+    transitionEvent(completed, completedSeq, done.result.at, context, 'executing', 'completed'),
+  );
+  return { kind: 'completed', request: completed, result, events };
+}
+
+/** The bound statement must be byte-for-byte what was approved, and still allowed. */
+async function refusalBeforeRun(
+  deps: ExecuteApprovedDeps,
+  request: StoredRequest,
+): Promise<keyof typeof EXECUTION_FAILURES | null> {
+  try {
+    if (sha256Hex(request.statement) !== request.statementSha256) return 'statement_altered';
+    if (canonicalSha256(request.params) !== request.paramsSha256) return 'statement_altered';
+    if ((await deps.fingerprintOf(request)) !== request.fingerprint) return 'statement_altered';
+  } catch {
+    return 'statement_altered';
+  }
+  let outcome: 'approval' | 'allow' | 'deny';
+  try {
+    outcome = await deps.redecide(request);
+  } catch {
+    return 'policy_error';
+  }
+  // Anything but the two outcomes that let it run (including a value we do not know) refuses.
+  if (outcome !== 'approval' && outcome !== 'allow') return 'policy_denied';
+  return null;
+}
+
+/** A stage that ignores the cap must not release more than was approved. */
+function capped(masked: MaskedRows, maxRows: number): MaskedRows {
+  if (masked.rows.length <= maxRows) return masked;
+  return { ...masked, rows: masked.rows.slice(0, maxRows), truncated: true };
+}
+
+function executedEvent(
+  request: StoredRequest,
+  started: Date,
+  finished: Date,
+  context: StepContext,
+  masked: MaskedRows | null,
+  errorCode: string | null,
+): StatementExecutedEvent {
+  return {
+    // The seq is set when the outcome is written; -1 never reaches the audit trail.
+    ...envelope(request, -1, started, context, 'approval.execute'),
+    kind: 'statement.executed',
+    statementSha256: request.statementSha256,
+    rows: masked?.rows.length ?? 0,
+    truncated: masked?.truncated ?? false,
+    errorCode,
+    masking: masked === null ? null : { ...masked.masking },
+    durationMs: Math.max(0, finished.getTime() - started.getTime()),
+  };
+}
+
+async function fail(
+  deps: ExecuteApprovedDeps,
+  claimed: StoredRequest,
+  code: string,
+  events: ExecuteEvent[],
+  context: StepContext,
+  executed: StatementExecutedEvent | null,
+): Promise<ExecuteOutcome> {
+  const message =
+    code in EXECUTION_FAILURES
+      ? EXECUTION_FAILURES[code as keyof typeof EXECUTION_FAILURES]
+      : 'The approved statement failed.';
+  const done = await updateRequest<Reserved | null>(deps.requests, claimed.id, (current) => {
+    if (current.status !== 'executing') return { stop: null };
+    const now = deps.now();
+    const next = transition(current, 'failed', now, { error: { code, message } });
+    const reserved = reserveSeqs(next, executed === null ? 1 : 2);
+    return { write: reserved.next, result: { seqs: reserved.seqs, at: now } };
+  });
+  if (done.kind !== 'written' || done.result === null) {
+    return { kind: 'failed', request: done.kind === 'stopped' ? done.current : claimed, code, events };
+  }
+  const failed = done.stored.value;
+  const seqs = [...done.result.seqs];
+  if (executed !== null) {
+    events.push({
+      ...executed,
+      ...envelope(failed, seqs.shift()!, new Date(executed.time), context, 'approval.execute'),
+    });
+  }
+  events.push(transitionEvent(failed, seqs.shift()!, done.result.at, context, 'executing', code));
+  return { kind: 'failed', request: failed, code, events };
+}

@@ -1,0 +1,243 @@
+import { createHash } from 'node:crypto';
+import type { Container, ItemDefinition } from '@azure/cosmos';
+import { canonicalSha256 } from '../audit/canonical.js';
+import { GatewayError } from '../errors.js';
+import type { ResultStore, StoredResult } from '../ports/result-store.js';
+import { withDeadline } from './deadline.js';
+
+/**
+ * Raw bytes per chunk item. Base64 makes 1 MiB of it, leaving room under Cosmos' 2 MB
+ * item limit for the envelope whatever the rows hold (base64 never grows with escaping).
+ */
+export const RESULT_CHUNK_BYTES = 768 * 1024;
+
+/** Kept past `expiresAt` so Cosmos purges after `get` already answers null, never before. */
+const TTL_MARGIN_SECONDS = 60;
+
+export interface CosmosResultStoreOptions {
+  /** Upper bound for one call, SDK retries included. */
+  timeoutMs?: number;
+  chunkBytes?: number;
+}
+
+/** Everything of a StoredResult but its columns and rows, which travel in the chunks. */
+interface HeadItem extends ItemDefinition {
+  id: string;
+  resultId: string;
+  kind: 'head';
+  requestId: string;
+  owner: StoredResult['owner'];
+  truncated: boolean;
+  masking: StoredResult['masking'];
+  digest: string;
+  createdAt: string;
+  expiresAt: string;
+  chunks: number;
+  ttl: number;
+}
+
+interface ChunkItem extends ItemDefinition {
+  id: string;
+  resultId: string;
+  kind: 'chunk';
+  index: number;
+  data: string;
+  sha256: string;
+  ttl: number;
+}
+
+function unavailable(cause: unknown): GatewayError {
+  return new GatewayError('store_unavailable', 'The result store is unavailable.', { cause });
+}
+
+function corrupt(detail: string): GatewayError {
+  return new GatewayError('internal', 'A stored result failed its integrity check.', {
+    cause: new Error(detail),
+  });
+}
+
+function statusOf(e: unknown): unknown {
+  return typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function chunkId(resultId: string, index: number): string {
+  return `${resultId}.chunk.${index}`;
+}
+
+/**
+ * Results in the Cosmos DB `results` container, partitioned by result id so one result is
+ * one logical partition: a head item with the metadata, and the JSON of `{columns, rows}`
+ * cut into chunk items. The head is written last, so a result is visible only when whole.
+ * Every item carries a TTL so Cosmos purges it; `get` answers null after `expiresAt`
+ * whether or not that has happened yet, and refuses a result whose bytes no longer match.
+ */
+export class CosmosResultStore implements ResultStore {
+  readonly #container: Container;
+  readonly #timeoutMs: number;
+  readonly #chunkBytes: number;
+
+  constructor(container: Container, options: CosmosResultStoreOptions = {}) {
+    this.#container = container;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#chunkBytes = options.chunkBytes ?? RESULT_CHUNK_BYTES;
+    if (
+      !Number.isSafeInteger(this.#chunkBytes) ||
+      this.#chunkBytes < 1 ||
+      this.#chunkBytes > RESULT_CHUNK_BYTES
+    ) {
+      throw new TypeError(`chunkBytes must be between 1 and ${RESULT_CHUNK_BYTES}`);
+    }
+  }
+
+  async put(result: StoredResult): Promise<void> {
+    const lifetimeMs = Date.parse(result.expiresAt) - Date.parse(result.createdAt);
+    if (!Number.isFinite(lifetimeMs) || lifetimeMs <= 0) {
+      throw new TypeError('a result must expire after it was created');
+    }
+    const ttl = Math.ceil(lifetimeMs / 1000) + TTL_MARGIN_SECONDS;
+    const bytes = Buffer.from(JSON.stringify({ columns: result.columns, rows: result.rows }), 'utf8');
+    const chunks: ChunkItem[] = [];
+    for (
+      let offset = 0, index = 0;
+      offset < bytes.length || index === 0;
+      offset += this.#chunkBytes, index++
+    ) {
+      const slice = bytes.subarray(offset, offset + this.#chunkBytes);
+      chunks.push({
+        id: chunkId(result.id, index),
+        resultId: result.id,
+        kind: 'chunk',
+        index,
+        data: slice.toString('base64'),
+        sha256: sha256(slice),
+        ttl,
+      });
+    }
+    const head: HeadItem = {
+      id: result.id,
+      resultId: result.id,
+      kind: 'head',
+      requestId: result.requestId,
+      owner: result.owner,
+      truncated: result.truncated,
+      masking: result.masking,
+      digest: result.digest,
+      createdAt: result.createdAt,
+      expiresAt: result.expiresAt,
+      chunks: chunks.length,
+      ttl,
+    };
+    try {
+      await withDeadline(this.#timeoutMs, async (abortSignal) => {
+        await Promise.all(chunks.map((chunk) => this.#container.items.create(chunk, { abortSignal })));
+        await this.#container.items.create(head, { abortSignal });
+      });
+    } catch (e) {
+      if (statusOf(e) === 409) {
+        throw new GatewayError('conflict', 'A result with this id already exists.', { cause: e });
+      }
+      throw unavailable(e);
+    }
+  }
+
+  async get(id: string, now: Date): Promise<StoredResult | null> {
+    let head: HeadItem | undefined;
+    let chunks: Array<ChunkItem | undefined>;
+    try {
+      const read = await withDeadline(this.#timeoutMs, async (abortSignal) => {
+        const headItem = await this.#read<HeadItem>(id, id, abortSignal);
+        if (headItem === undefined || now.getTime() >= Date.parse(headItem.expiresAt)) {
+          return { head: undefined, chunks: [] };
+        }
+        if (headItem.kind !== 'head' || !Number.isSafeInteger(headItem.chunks) || headItem.chunks < 1) {
+          throw corrupt('the head item is malformed');
+        }
+        const indices = Array.from({ length: headItem.chunks }, (_, i) => i);
+        const found = await Promise.all(
+          indices.map((i) => this.#read<ChunkItem>(chunkId(id, i), id, abortSignal)),
+        );
+        return { head: headItem, chunks: found };
+      });
+      head = read.head;
+      chunks = read.chunks;
+    } catch (e) {
+      if (e instanceof GatewayError) throw e;
+      throw unavailable(e);
+    }
+    if (head === undefined) return null;
+    const parts: Buffer[] = [];
+    for (const [index, chunk] of chunks.entries()) {
+      if (chunk === undefined) throw corrupt(`chunk ${index} is missing`);
+      const slice = Buffer.from(chunk.data, 'base64');
+      if (chunk.index !== index || sha256(slice) !== chunk.sha256)
+        throw corrupt(`chunk ${index} was altered`);
+      parts.push(slice);
+    }
+    let payload: Pick<StoredResult, 'columns' | 'rows'>;
+    try {
+      payload = JSON.parse(Buffer.concat(parts).toString('utf8'));
+    } catch {
+      throw corrupt('the reassembled result is not JSON');
+    }
+    // Per-chunk hashes live beside the data they cover; the digest is what the audit trail names.
+    if (canonicalSha256({ columns: payload.columns, rows: payload.rows }) !== head.digest) {
+      throw corrupt('the reassembled result does not match its digest');
+    }
+    return {
+      id: head.resultId,
+      requestId: head.requestId,
+      owner: head.owner,
+      columns: payload.columns,
+      rows: payload.rows,
+      truncated: head.truncated,
+      masking: head.masking,
+      digest: head.digest,
+      createdAt: head.createdAt,
+      expiresAt: head.expiresAt,
+    };
+  }
+
+  async delete(id: string): Promise<void> {
+    try {
+      await withDeadline(this.#timeoutMs, async (abortSignal) => {
+        // The head goes first: from then on `get` answers null, even if a chunk delete fails.
+        await this.#delete(id, id, abortSignal);
+        const { resources } = await this.#container.items
+          .query<{ id: string }>(
+            { query: 'SELECT c.id FROM c WHERE c.resultId = @id', parameters: [{ name: '@id', value: id }] },
+            { partitionKey: id, abortSignal },
+          )
+          .fetchAll();
+        await Promise.all(resources.map((item) => this.#delete(item.id, id, abortSignal)));
+      });
+    } catch (e) {
+      throw unavailable(e);
+    }
+  }
+
+  async #read<T extends ItemDefinition>(
+    itemId: string,
+    partition: string,
+    abortSignal: AbortSignal,
+  ): Promise<T | undefined> {
+    try {
+      const response = await this.#container.item(itemId, partition).read<T>({ abortSignal });
+      return response.statusCode === 404 ? undefined : response.resource;
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async #delete(itemId: string, partition: string, abortSignal: AbortSignal): Promise<void> {
+    try {
+      await this.#container.item(itemId, partition).delete({ abortSignal });
+    } catch (e) {
+      if (statusOf(e) !== 404) throw e;
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { canonicalSha256 } from '../../shared/audit/canonical.js';
+import { isGatewayError } from '../../shared/errors.js';
+import type { ResultStore, StoredResult } from '../../shared/ports/result-store.js';
+
+export interface ResultStoreFixture {
+  store: ResultStore;
+  /** Alters one stored row (or the stored bytes holding it) behind the store's back. */
+  tamper(resultId: string): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+const CREATED = new Date(Date.UTC(2026, 0, 5, 9, 0, 0));
+const HOUR = 3600_000;
+
+/** A result of `rowCount` rows, each about `rowBytes` long, with non-ASCII text in it. */
+export function storedResult(id: string, rowCount: number, rowBytes = 40): StoredResult {
+  const columns = [
+    { name: 'id', type: 'int4' },
+    { name: 'note', type: 'text' },
+  ];
+  const filler = 'ünïcødé "quoted" \\ and plain text '.repeat(Math.ceil(rowBytes / 34)).slice(0, rowBytes);
+  const rows = Array.from({ length: rowCount }, (_, i) => [i, `${i}:${filler}`]);
+  return {
+    id,
+    requestId: `apr-${id}`,
+    owner: { issuer: 'https://issuer.test', id: 'agent-1' },
+    columns,
+    rows,
+    truncated: false,
+    masking: { columns: { note: 'free_text' }, cellsMasked: 3, byClass: { email: 3 } },
+    digest: canonicalSha256({ columns, rows }),
+    createdAt: CREATED.toISOString(),
+    expiresAt: new Date(CREATED.getTime() + HOUR).toISOString(),
+  };
+}
+
+const corrupt = (e: unknown) => isGatewayError(e) && e.code === 'internal';
+
+/** The behaviour every ResultStore adapter must have; run against memory and Cosmos. */
+export function runResultStoreContract(name: string, setup: () => Promise<ResultStoreFixture>): void {
+  describe(`ResultStore contract: ${name}`, () => {
+    async function withStore(body: (fixture: ResultStoreFixture) => Promise<void>): Promise<void> {
+      const fixture = await setup();
+      try {
+        await body(fixture);
+      } finally {
+        await fixture.cleanup();
+      }
+    }
+    const during = new Date(CREATED.getTime() + 10 * 60_000);
+
+    it('reads back a small result exactly', () =>
+      withStore(async ({ store }) => {
+        const result = storedResult('r1', 3);
+        await store.put(result);
+        assert.deepEqual(await store.get('r1', during), result);
+      }));
+
+    it('reads back an empty result', () =>
+      withStore(async ({ store }) => {
+        const result = storedResult('r0', 0);
+        await store.put(result);
+        assert.deepEqual(await store.get('r0', during), result);
+      }));
+
+    it('round-trips a 5 MB result whole', () =>
+      withStore(async ({ store }) => {
+        const result = storedResult('big', 5000, 1000);
+        assert.ok(JSON.stringify(result.rows).length > 5_000_000);
+        await store.put(result);
+        const read = await store.get('big', during);
+        assert.ok(read);
+        assert.equal(read.rows.length, 5000);
+        assert.deepEqual(read, result);
+      }));
+
+    it('answers null for an unknown id', () =>
+      withStore(async ({ store }) => {
+        assert.equal(await store.get('nope', during), null);
+      }));
+
+    it('answers null from expiresAt on, and not a moment before', () =>
+      withStore(async ({ store }) => {
+        const result = storedResult('r2', 2);
+        await store.put(result);
+        const expiry = Date.parse(result.expiresAt);
+        assert.ok(await store.get('r2', new Date(expiry - 1)));
+        assert.equal(await store.get('r2', new Date(expiry)), null);
+        assert.equal(await store.get('r2', new Date(expiry + 24 * HOUR)), null);
+      }));
+
+    it('deletes a result, chunks and all', () =>
+      withStore(async ({ store }) => {
+        await store.put(storedResult('r3', 3000, 1000));
+        await store.delete('r3');
+        assert.equal(await store.get('r3', during), null);
+        await store.delete('r3');
+        // The id is free again: nothing of the old result was left behind.
+        await store.put(storedResult('r3', 2));
+        assert.equal((await store.get('r3', during))?.rows.length, 2);
+      }));
+
+    it('refuses a second put with the same id', () =>
+      withStore(async ({ store }) => {
+        await store.put(storedResult('r4', 2));
+        await assert.rejects(
+          store.put(storedResult('r4', 5)),
+          (e) => isGatewayError(e) && e.code === 'conflict',
+        );
+        assert.equal((await store.get('r4', during))?.rows.length, 2);
+      }));
+
+    it('refuses a result whose stored rows were altered', () =>
+      withStore(async ({ store, tamper }) => {
+        await store.put(storedResult('r5', 3000, 1000));
+        await tamper('r5');
+        await assert.rejects(store.get('r5', during), corrupt);
+      }));
+
+    it('hands out copies: changing a returned result changes nothing stored', () =>
+      withStore(async ({ store }) => {
+        await store.put(storedResult('r6', 2));
+        const read = (await store.get('r6', during))!;
+        read.rows[0]![1] = 'changed';
+        assert.deepEqual(await store.get('r6', during), storedResult('r6', 2));
+      }));
+  });
+}
