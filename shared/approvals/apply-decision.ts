@@ -94,7 +94,7 @@ export async function applyDecision(deps: ApplyDecisionDeps, input: unknown): Pr
       ...envelope(request, seq, now, context, 'approval.decide'),
       kind: 'approval.decision',
       decisionId: message.decisionId,
-      decision: message.decision,
+      vote: message.decision,
       ...(message.reason === undefined ? {} : { reason: message.reason }),
       ...(message.maxRows === undefined ? {} : { maxRows: message.maxRows }),
       applied: refusal === undefined,

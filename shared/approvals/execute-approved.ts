@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalSha256 } from '../audit/canonical.js';
 import type { RequestTransitionEvent, StatementExecutedEvent, Transport } from '../audit/event.js';
+import { digestOf } from '../audit/result-digest.js';
 import { isGatewayError } from '../errors.js';
 import type { MaskingReport } from '../masking/index.js';
 import type { RequestStore, StoredRequest } from '../ports/request-store.js';
@@ -128,7 +129,7 @@ export async function executeApproved(deps: ExecuteApprovedDeps, requestId: stri
     rows: masked.rows,
     truncated: masked.truncated,
     masking: masked.masking,
-    digest: canonicalSha256({ columns: masked.columns, rows: masked.rows }),
+    digest: digestOf({ columns: masked.columns, rows: masked.rows }),
     createdAt: finished.toISOString(),
     expiresAt: new Date(finished.getTime() + (deps.resultTtlMs ?? DEFAULT_RESULT_TTL_MS)).toISOString(),
   };

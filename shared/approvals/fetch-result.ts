@@ -1,5 +1,5 @@
-import { canonicalSha256 } from '../audit/canonical.js';
 import type { PrincipalSnapshot, ResultReleasedEvent, Transport } from '../audit/event.js';
+import { digestOf } from '../audit/result-digest.js';
 import { GatewayError } from '../errors.js';
 import type { RequestStatus, RequestStore } from '../ports/request-store.js';
 import type { ResultStore, StoredResult } from '../ports/result-store.js';
@@ -40,7 +40,7 @@ export async function fetchResult(
   if (
     result.requestId !== request.id ||
     !sameParty(result.owner, caller) ||
-    canonicalSha256({ columns: result.columns, rows: result.rows }) !== result.digest
+    digestOf({ columns: result.columns, rows: result.rows }) !== result.digest
   ) {
     throw new GatewayError('internal', 'A stored result does not belong to its request.');
   }

@@ -17,3 +17,11 @@ export function resultDigest(
     .update('}')
     .digest('hex');
 }
+
+/** The same digest over a result held as values (a stored result, a released page). */
+export function digestOf(result: {
+  columns: ReadonlyArray<{ name: string; type: string }>;
+  rows: unknown;
+}): string {
+  return resultDigest(result.columns, JSON.stringify(result.rows));
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Container, ItemDefinition } from '@azure/cosmos';
-import { canonicalSha256 } from '../audit/canonical.js';
+import { digestOf } from '../audit/result-digest.js';
 import { GatewayError } from '../errors.js';
 import type { ResultStore, StoredResult } from '../ports/result-store.js';
 import { withDeadline } from './deadline.js';
@@ -184,7 +184,7 @@ export class CosmosResultStore implements ResultStore {
       throw corrupt('the reassembled result is not JSON');
     }
     // Per-chunk hashes live beside the data they cover; the digest is what the audit trail names.
-    if (canonicalSha256({ columns: payload.columns, rows: payload.rows }) !== head.digest) {
+    if (digestOf({ columns: payload.columns, rows: payload.rows }) !== head.digest) {
       throw corrupt('the reassembled result does not match its digest');
     }
     return {

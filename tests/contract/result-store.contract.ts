@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canonicalSha256 } from '../../shared/audit/canonical.js';
+import { digestOf } from '../../shared/audit/result-digest.js';
 import { isGatewayError } from '../../shared/errors.js';
 import type { ResultStore, StoredResult } from '../../shared/ports/result-store.js';
 
@@ -30,7 +30,7 @@ export function storedResult(id: string, rowCount: number, rowBytes = 40): Store
     rows,
     truncated: false,
     masking: { columns: { note: 'free_text' }, cellsMasked: 3, byClass: { email: 3 } },
-    digest: canonicalSha256({ columns, rows }),
+    digest: digestOf({ columns, rows }),
     createdAt: CREATED.toISOString(),
     expiresAt: new Date(CREATED.getTime() + HOUR).toISOString(),
   };

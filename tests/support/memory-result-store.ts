@@ -1,4 +1,4 @@
-import { canonicalSha256 } from '../../shared/audit/canonical.js';
+import { digestOf } from '../../shared/audit/result-digest.js';
 import { GatewayError } from '../../shared/errors.js';
 import type { ResultStore, StoredResult } from '../../shared/ports/result-store.js';
 
@@ -22,7 +22,7 @@ export class MemoryResultStore implements ResultStore {
     this.#check();
     const item = this.#items.get(id);
     if (item === undefined || now.getTime() >= Date.parse(item.expiresAt)) return null;
-    if (canonicalSha256({ columns: item.columns, rows: item.rows }) !== item.digest) {
+    if (digestOf({ columns: item.columns, rows: item.rows }) !== item.digest) {
       throw new GatewayError('internal', 'A stored result failed its integrity check.');
     }
     return structuredClone(item);
