@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GatewayError } from '../../errors.js';
+import type { AuditEvent } from '../event.js';
+import { chainEvent, GENESIS_PREV } from './hash.js';
+import type { LaneHead, LaneHeadStore } from './lane-head-store.js';
+
+export const DEFAULT_LANES = 16;
+
+/**
+ * The lane of a request: the first four bytes of SHA-256(requestId), modulo the lane count.
+ * Hashing (rather than round-robin) keeps all of one request's events in one lane, so their
+ * order in the lane is their `seq` order and a request can be replayed from one lane; with
+ * request ids random, requests still spread evenly over the lanes.
+ */
+export function laneOf(requestId: string, lanes: number): number {
+  return createHash('sha256').update(requestId, 'utf8').digest().readUInt32BE(0) % lanes;
+}
+
+/** Whatever durably stores events, create-only (the audit store port). */
+export interface AuditEventSink {
+  append(event: AuditEvent): Promise<void>;
+}
+
+export interface ChainedAuditLogOptions {
+  sink: AuditEventSink;
+  heads: LaneHeadStore;
+  /** Fixed for the life of the data: changing it moves requests to other lanes. Default 16. */
+  lanes?: number;
+  /** Conditional head writes tried per batch before giving up (fail closed). Default 64. */
+  maxAttempts?: number;
+  /** Events reserved with one head write at most. Default 64. */
+  maxBatch?: number;
+  /** Wait after the n-th lost race; injectable so tests need no wall clock. */
+  backoff?: (attempt: number) => Promise<void>;
+}
+
+interface Pending {
+  event: AuditEvent;
+  resolve: (chained: AuditEvent) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Reservation {
+  events: AuditEvent[];
+  /** The head before this reservation (null: the lane was empty). */
+  before: LaneHead | null;
+  etag: string;
+}
+
+function unavailable(message: string, cause?: unknown): GatewayError {
+  return new GatewayError('audit_unavailable', message, cause === undefined ? undefined : { cause });
+}
+
+async function defaultBackoff(attempt: number): Promise<void> {
+  // Full jitter, capped: racing writers of another instance spread out instead of colliding again.
+  await sleep(Math.random() * Math.min(50, 2 ** attempt));
+}
+
+/**
+ * Order of writes, and why: a batch first RESERVES its slots by advancing the lane head with a
+ * conditional write, and only then appends its events. The reverse order cannot work with a
+ * create-only store: a writer that lost the head race would already have stored its event at
+ * an index someone else took, and could never move it. So:
+ *
+ * - lost race on the head: nothing was written; re-read the head, recompute, retry.
+ * - the head write fails: nothing was written; the append rejects (audit_unavailable).
+ * - every append of the batch fails (store down): the head is put back with a conditional
+ *   write, so the lane has no trace of the batch; the appends reject.
+ * - a crash between head and event, or a failure the head cannot be put back after: the lane
+ *   has a reserved slot with no event. Verify reports it as `missing` at that index (for an
+ *   auditor it is indistinguishable from a deletion, and is never explained away).
+ * - an append that failed ambiguously (it landed, yet the head was put back): the next event
+ *   reuses the index, and verify reports the first as `inserted` (an off-chain event).
+ *
+ * One process serialises each lane through a queue (batching what waits), so its own appends
+ * never race; different lanes proceed in parallel; other processes race only on the head.
+ */
+class LaneWriter {
+  readonly #lane: number;
+  readonly #options: Required<Omit<ChainedAuditLogOptions, 'lanes'>>;
+  readonly #queue: Pending[] = [];
+  #busy = false;
+  /** Last head this process wrote or read; undefined when it must be read again. */
+  #head: LaneHead | null | undefined;
+
+  constructor(lane: number, options: Required<Omit<ChainedAuditLogOptions, 'lanes'>>) {
+    this.#lane = lane;
+    this.#options = options;
+  }
+
+  enqueue(pending: Pending): void {
+    this.#queue.push(pending);
+    if (!this.#busy) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#busy = true;
+    try {
+      while (this.#queue.length > 0) await this.#write(this.#queue.splice(0, this.#options.maxBatch));
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #write(batch: Pending[]): Promise<void> {
+    let reservation: Reservation;
+    try {
+      reservation = await this.#reserve(batch.map((p) => p.event));
+    } catch (e) {
+      const error = e instanceof GatewayError ? e : unavailable('The audit lane head is unavailable.', e);
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    const results = await Promise.allSettled(reservation.events.map((e) => this.#options.sink.append(e)));
+    if (results.every((r) => r.status === 'rejected')) await this.#restore(reservation);
+    results.forEach((r, i) => {
+      const p = batch[i] as Pending;
+      if (r.status === 'fulfilled') p.resolve(reservation.events[i] as AuditEvent);
+      else p.reject(r.reason);
+    });
+  }
+
+  async #reserve(events: AuditEvent[]): Promise<Reservation> {
+    const { heads, maxAttempts, backoff } = this.#options;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const head = this.#head !== undefined ? this.#head : await heads.get(this.#lane);
+        const start = head?.length ?? 0;
+        let prev = head?.hash ?? GENESIS_PREV;
+        const chained = events.map((event, i) => {
+          const c = chainEvent(event, { lane: this.#lane, index: start + i, prev });
+          prev = (c.chain as { hash: string }).hash;
+          return c;
+        });
+        const next = { length: start + events.length, hash: prev };
+        const write = await heads.set(this.#lane, next, head?.etag ?? null);
+        if (write.ok) {
+          this.#head = { lane: this.#lane, ...next, etag: write.etag };
+          return { events: chained, before: head, etag: write.etag };
+        }
+      } catch (e) {
+        this.#head = undefined;
+        throw e;
+      }
+      this.#head = undefined;
+      if (attempt >= maxAttempts) {
+        throw unavailable(`Audit lane ${this.#lane} stayed contended for ${maxAttempts} attempts.`);
+      }
+      await backoff(attempt);
+    }
+  }
+
+  /** Puts the head back if nobody built on the reservation; otherwise the slots stay empty. */
+  async #restore(reservation: Reservation): Promise<void> {
+    const before = {
+      length: reservation.before?.length ?? 0,
+      hash: reservation.before?.hash ?? GENESIS_PREV,
+    };
+    try {
+      const write = await this.#options.heads.set(this.#lane, before, reservation.etag);
+      this.#head = write.ok ? { lane: this.#lane, ...before, etag: write.etag } : undefined;
+    } catch {
+      this.#head = undefined;
+    }
+  }
+}
+
+/**
+ * An audit log whose events are hash-chained in lanes. `append` resolves with the event as
+ * stored (its `chain` field set) once it is durable, and rejects when it is not; the caller
+ * must then release nothing, as with the plain store.
+ */
+export class ChainedAuditLog implements AuditEventSink {
+  readonly lanes: number;
+  readonly #writers: LaneWriter[];
+
+  constructor(options: ChainedAuditLogOptions) {
+    const lanes = options.lanes ?? DEFAULT_LANES;
+    if (!Number.isInteger(lanes) || lanes < 1 || lanes > 1024) throw new RangeError('lanes must be 1-1024');
+    this.lanes = lanes;
+    const resolved = {
+      sink: options.sink,
+      heads: options.heads,
+      maxAttempts: options.maxAttempts ?? 64,
+      maxBatch: options.maxBatch ?? 64,
+      backoff: options.backoff ?? defaultBackoff,
+    };
+    this.#writers = Array.from({ length: lanes }, (_, lane) => new LaneWriter(lane, resolved));
+  }
+
+  laneOf(requestId: string): number {
+    return laneOf(requestId, this.lanes);
+  }
+
+  async append(event: AuditEvent): Promise<void> {
+    await this.appendChained(event);
+  }
+
+  /** Like `append`, answering the event as stored (with its `chain` field). */
+  appendChained(event: AuditEvent): Promise<AuditEvent> {
+    return new Promise((resolve, reject) => {
+      const writer = this.#writers[this.laneOf(event.requestId)] as LaneWriter;
+      writer.enqueue({ event, resolve, reject });
+    });
+  }
+}
