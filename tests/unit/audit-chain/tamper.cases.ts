@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { checkpointText, parseCheckpoint, sealCheckpoint, signNote } from '../../../shared/audit/chain/checkpoint.js';
+import {
+  checkpointText,
+  parseCheckpoint,
+  sealCheckpoint,
+  signNote,
+} from '../../../shared/audit/chain/checkpoint.js';
 import { chainEvent } from '../../../shared/audit/chain/hash.js';
 import { ChainedAuditLog } from '../../../shared/audit/chain/lanes.js';
 import { jwks, LocalEs256Signer } from '../../../shared/audit/chain/signers.js';
@@ -109,7 +114,11 @@ export function runTamperSuite(name: string, makeWorld: () => Promise<ChainWorld
       await fresh();
       const victim = s.events[1] as AuditEvent;
       const c = victim.chain as NonNullable<AuditEvent['chain']>;
-      const forged = chainEvent({ ...victim, status: 403 } as AuditEvent, { lane: c.lane, index: c.index, prev: c.prev });
+      const forged = chainEvent({ ...victim, status: 403 } as AuditEvent, {
+        lane: c.lane,
+        index: c.index,
+        prev: c.prev,
+      });
       await s.world.tamper.replace(forged);
       const failure = laneFailure(await s.verify(), s.lane);
       assert.equal(failure?.kind, 'modified');
@@ -145,7 +154,9 @@ export function runTamperSuite(name: string, makeWorld: () => Promise<ChainWorld
       await fresh();
       const last = s.events.at(-1) as AuditEvent;
       const lc = last.chain as NonNullable<AuditEvent['chain']>;
-      await s.world.tamper.insert(chainEvent(sampleEvent('forged', 0), { lane: s.lane, index: lc.index + 1, prev: lc.hash }));
+      await s.world.tamper.insert(
+        chainEvent(sampleEvent('forged', 0), { lane: s.lane, index: lc.index + 1, prev: lc.hash }),
+      );
       const failure = laneFailure(await s.verify(), s.lane);
       assert.equal(failure?.kind, 'inserted');
       assert.equal(failure?.index, s.events.length);
@@ -182,7 +193,11 @@ export function runTamperSuite(name: string, makeWorld: () => Promise<ChainWorld
       let prev = (s.events[0]?.chain as { hash: string }).hash;
       for (const e of s.events.slice(1)) {
         const c = e.chain as NonNullable<AuditEvent['chain']>;
-        const forged = chainEvent({ ...e, rowsReturned: 0 } as AuditEvent, { lane: c.lane, index: c.index, prev });
+        const forged = chainEvent({ ...e, rowsReturned: 0 } as AuditEvent, {
+          lane: c.lane,
+          index: c.index,
+          prev,
+        });
         await s.world.tamper.replace(forged);
         prev = (forged.chain as { hash: string }).hash;
       }
@@ -220,7 +235,11 @@ export function runTamperSuite(name: string, makeWorld: () => Promise<ChainWorld
       const parts = (lines[laneLine] as string).split(' ');
       lines[laneLine] = `lane ${s.lane} ${Number(parts[2]) + 1} ${parts[3]}`;
       const altered = lines.join('\n');
-      await s.world.tamper.replaceCheckpoint({ ...original, note: altered, hash: parseCheckpoint(altered).hash });
+      await s.world.tamper.replaceCheckpoint({
+        ...original,
+        note: altered,
+        hash: parseCheckpoint(altered).hash,
+      });
       let report = await s.verify();
       assert.deepEqual(
         report.checkpoints.failures.map((f) => [f.seq, f.kind]),
@@ -251,4 +270,3 @@ export function runTamperSuite(name: string, makeWorld: () => Promise<ChainWorld
     });
   });
 }
-
