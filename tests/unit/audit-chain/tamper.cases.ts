@@ -190,7 +190,7 @@ export function runTamperSuite(name: string, makeWorld: () => Promise<ChainWorld
 
     it('detects a lane rewritten consistently (every hash recomputed) against the signed checkpoint', async () => {
       await fresh();
-      let prev = (s.events[0]?.chain as { hash: string }).hash;
+      let prev = ((s.events[0] as AuditEvent).chain as { hash: string }).hash;
       for (const e of s.events.slice(1)) {
         const c = e.chain as NonNullable<AuditEvent['chain']>;
         const forged = chainEvent({ ...e, rowsReturned: 0 } as AuditEvent, {
