@@ -79,16 +79,20 @@ export function storedForm(event: AuditEvent): Record<string, unknown> {
   return rest as unknown as Record<string, unknown>;
 }
 
-/** The exact bytes an event's leaf hashes; see the module comment. */
-export function eventLeafInput(event: AuditEvent, position: ChainPosition): Buffer {
+function leafInputOfStored(stored: Record<string, unknown>, position: ChainPosition): Buffer {
   const value = {
     v: CHAIN_FORMAT_VERSION,
     lane: position.lane,
     index: position.index,
     prev: position.prev,
-    event: storedForm(event),
+    event: stored,
   };
   return Buffer.from(canonicalJson(value), 'utf8');
+}
+
+/** The exact bytes an event's leaf hashes; see the module comment. */
+export function eventLeafInput(event: AuditEvent, position: ChainPosition): Buffer {
+  return leafInputOfStored(storedForm(event), position);
 }
 
 /** Hex leaf hash of an event at a position. */
@@ -98,6 +102,8 @@ export function eventHash(event: AuditEvent, position: ChainPosition): string {
 
 /** The event with its chain field set for a position (the stored form plus `chain`). */
 export function chainEvent(event: AuditEvent, position: ChainPosition): AuditEvent {
-  const hash = eventHash(event, position);
-  return { ...(storedForm(event) as unknown as AuditEvent), chain: { ...position, hash } };
+  // One JSON round trip serves both the hash and the stored copy: this runs on every append.
+  const stored = storedForm(event);
+  const hash = leafHash(leafInputOfStored(stored, position)).toString('hex');
+  return { ...(stored as unknown as AuditEvent), chain: { ...position, hash } };
 }
