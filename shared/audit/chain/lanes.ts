@@ -31,6 +31,8 @@ export interface ChainedAuditLogOptions {
   maxAttempts?: number;
   /** Events reserved with one head write at most. Default 64. */
   maxBatch?: number;
+  /** Batches of one lane whose appends may be in flight at once. Default 4. */
+  pipeline?: number;
   /** Wait after the n-th lost race; injectable so tests need no wall clock. */
   backoff?: (attempt: number) => Promise<void>;
 }
@@ -39,6 +41,13 @@ interface Pending {
   event: AuditEvent;
   resolve: (chained: AuditEvent) => void;
   reject: (e: unknown) => void;
+}
+
+interface Flight {
+  reservation: Reservation;
+  done: boolean;
+  /** Every append of the batch failed. */
+  failed: boolean;
 }
 
 interface Reservation {
@@ -65,22 +74,28 @@ async function defaultBackoff(attempt: number): Promise<void> {
  *
  * - lost race on the head: nothing was written; re-read the head, recompute, retry.
  * - the head write fails: nothing was written; the append rejects (audit_unavailable).
- * - every append of the batch fails (store down): the head is put back with a conditional
- *   write, so the lane has no trace of the batch; the appends reject.
+ * - every append of the batch fails (store down): once the batches in flight have settled, the
+ *   head is put back over the failed ones at the end of the lane (conditional writes), so the
+ *   lane has no trace of them; the appends reject.
  * - a crash between head and event, or a failure the head cannot be put back after: the lane
  *   has a reserved slot with no event. Verify reports it as `missing` at that index (for an
  *   auditor it is indistinguishable from a deletion, and is never explained away).
  * - an append that failed ambiguously (it landed, yet the head was put back): the next event
  *   reuses the index, and verify reports the first as `inserted` (an off-chain event).
  *
- * One process serialises each lane through a queue (batching what waits), so its own appends
- * never race; different lanes proceed in parallel; other processes race only on the head.
+ * One process serialises each lane's head writes through a queue (batching what waits), so
+ * its own appends never race; different lanes proceed in parallel; other processes race only
+ * on the head. While a batch's events are being stored the next batch may already reserve.
  */
 class LaneWriter {
   readonly #lane: number;
   readonly #options: Required<Omit<ChainedAuditLogOptions, 'lanes'>>;
   readonly #queue: Pending[] = [];
-  #busy = false;
+  /** Reserved batches whose appends have not all settled, oldest first. */
+  readonly #flights: Flight[] = [];
+  #pumping = false;
+  /** Set when a batch failed wholly: no new reservation until the head is put back. */
+  #halted = false;
   /** Last head this process wrote or read; undefined when it must be read again. */
   #head: LaneHead | null | undefined;
 
@@ -91,34 +106,78 @@ class LaneWriter {
 
   enqueue(pending: Pending): void {
     this.#queue.push(pending);
-    if (!this.#busy) void this.#drain();
+    void this.#pump();
   }
 
-  async #drain(): Promise<void> {
-    this.#busy = true;
+  /**
+   * Reserves batch after batch; a batch's appends run while the next batch reserves (up to
+   * `pipeline` batches in flight), so a lane pays one head write per batch, not per append.
+   */
+  async #pump(): Promise<void> {
+    if (this.#pumping) return;
+    this.#pumping = true;
     try {
-      while (this.#queue.length > 0) await this.#write(this.#queue.splice(0, this.#options.maxBatch));
+      while (this.#queue.length > 0 && !this.#halted && this.#flights.length < this.#options.pipeline) {
+        const batch = this.#queue.splice(0, this.#options.maxBatch);
+        let reservation: Reservation;
+        try {
+          reservation = await this.#reserve(batch.map((p) => p.event));
+        } catch (e) {
+          const error = e instanceof GatewayError ? e : unavailable('The audit lane head is unavailable.', e);
+          for (const p of batch) p.reject(error);
+          continue;
+        }
+        const flight: Flight = { reservation, done: false, failed: false };
+        this.#flights.push(flight);
+        void this.#fly(flight, batch);
+      }
     } finally {
-      this.#busy = false;
+      this.#pumping = false;
     }
   }
 
-  async #write(batch: Pending[]): Promise<void> {
-    let reservation: Reservation;
-    try {
-      reservation = await this.#reserve(batch.map((p) => p.event));
-    } catch (e) {
-      const error = e instanceof GatewayError ? e : unavailable('The audit lane head is unavailable.', e);
-      for (const p of batch) p.reject(error);
-      return;
-    }
-    const results = await Promise.allSettled(reservation.events.map((e) => this.#options.sink.append(e)));
-    if (results.every((r) => r.status === 'rejected')) await this.#restore(reservation);
+  async #fly(flight: Flight, batch: Pending[]): Promise<void> {
+    const { events } = flight.reservation;
+    const results = await Promise.allSettled(events.map((e) => this.#options.sink.append(e)));
+    flight.done = true;
+    flight.failed = results.every((r) => r.status === 'rejected');
+    if (flight.failed) this.#halted = true;
     results.forEach((r, i) => {
       const p = batch[i] as Pending;
-      if (r.status === 'fulfilled') p.resolve(reservation.events[i] as AuditEvent);
+      if (r.status === 'fulfilled') p.resolve(events[i] as AuditEvent);
       else p.reject(r.reason);
     });
+    if (this.#halted) {
+      if (this.#flights.every((f) => f.done)) await this.#restore();
+    } else {
+      while (this.#flights[0]?.done) this.#flights.shift();
+    }
+    void this.#pump();
+  }
+
+  /**
+   * Once every batch in flight has settled: puts the head back over the wholly failed batches
+   * at the end of the lane, newest first, each with a conditional write on the etag the one
+   * after it left. A failed batch with a stored one after it cannot be taken back: its slots
+   * stay empty and verify reports them.
+   */
+  async #restore(): Promise<void> {
+    const flights = this.#flights.splice(0);
+    let etag = flights.at(-1)?.reservation.etag;
+    for (let f = flights.pop(); f?.failed && etag !== undefined; f = flights.pop()) {
+      const before = f.reservation.before;
+      const target = { length: before?.length ?? 0, hash: before?.hash ?? GENESIS_PREV };
+      try {
+        const write = await this.#options.heads.set(this.#lane, target, etag);
+        etag = write.ok ? write.etag : undefined;
+        this.#head = write.ok ? { lane: this.#lane, ...target, etag: write.etag } : undefined;
+      } catch {
+        etag = undefined;
+        this.#head = undefined;
+      }
+    }
+    // Only now may new batches reserve: they must build on the head as put back.
+    this.#halted = false;
   }
 
   async #reserve(events: AuditEvent[]): Promise<Reservation> {
@@ -150,20 +209,6 @@ class LaneWriter {
       await backoff(attempt);
     }
   }
-
-  /** Puts the head back if nobody built on the reservation; otherwise the slots stay empty. */
-  async #restore(reservation: Reservation): Promise<void> {
-    const before = {
-      length: reservation.before?.length ?? 0,
-      hash: reservation.before?.hash ?? GENESIS_PREV,
-    };
-    try {
-      const write = await this.#options.heads.set(this.#lane, before, reservation.etag);
-      this.#head = write.ok ? { lane: this.#lane, ...before, etag: write.etag } : undefined;
-    } catch {
-      this.#head = undefined;
-    }
-  }
 }
 
 /**
@@ -184,6 +229,7 @@ export class ChainedAuditLog implements AuditEventSink {
       heads: options.heads,
       maxAttempts: options.maxAttempts ?? 64,
       maxBatch: options.maxBatch ?? 64,
+      pipeline: options.pipeline ?? 4,
       backoff: options.backoff ?? defaultBackoff,
     };
     this.#writers = Array.from({ length: lanes }, (_, lane) => new LaneWriter(lane, resolved));
