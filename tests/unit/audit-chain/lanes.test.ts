@@ -92,6 +92,24 @@ describe('ChainedAuditLog', () => {
     assert.equal(report.events, 2);
   });
 
+  it('store down with several batches in flight: every append rejects and the lane has no trace of them', async () => {
+    const events = new MemoryChainEventStore({ latencyMs: 1 });
+    const heads = new MemoryLaneHeadStore();
+    const log = new ChainedAuditLog({ sink: events, heads, lanes: 1 });
+    await log.append(sampleEvent('before', 0));
+    events.setAvailable(false);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) => log.append(sampleEvent(`down-${i}`, 0))),
+    );
+    assert.ok(outcomes.every((o) => o.status === 'rejected'));
+    events.setAvailable(true);
+    await log.append(sampleEvent('after', 0));
+    const report = await verify(events, heads, 1);
+    assert.equal(report.ok, true, JSON.stringify(report.lanes));
+    assert.equal(report.events, 2);
+    assert.equal((await heads.get(0))?.length, 2);
+  });
+
   it('head store unavailable: rejects with audit_unavailable and stores nothing', async () => {
     const events = new MemoryChainEventStore();
     const heads = new MemoryLaneHeadStore();
