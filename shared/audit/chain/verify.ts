@@ -84,6 +84,12 @@ export interface VerifyOptions {
   origin?: string;
   /** Indexes read per query. Default 1000. */
   window?: number;
+  /**
+   * Verify only what follows this checkpoint (the periodic check over a window): each lane is
+   * recomputed from the length and hash this checkpoint signed. Every checkpoint is still
+   * checked. When it is missing or invalid, the whole lanes are verified and that is reported.
+   */
+  sinceSeq?: number;
 }
 
 /**
@@ -93,12 +99,25 @@ export interface VerifyOptions {
  */
 export async function verifyAuditChain(options: VerifyOptions): Promise<VerifyReport> {
   const checkpoints = await verifyCheckpoints(options);
+  let since: ParsedCheckpoint | undefined;
+  if (options.sinceSeq !== undefined) {
+    since = checkpoints.valid.find((c) => c.seq === options.sinceSeq);
+    if (!since) {
+      checkpoints.report.ok = false;
+      checkpoints.report.latest = null;
+      checkpoints.report.failures.push({
+        seq: options.sinceSeq,
+        kind: 'gap',
+        detail: 'the checkpoint to verify from is missing or invalid; verified the whole lanes',
+      });
+    }
+  }
   const lanes: LaneReport[] = [];
   // A few lanes at a time: parallel enough, without flooding the store with queries.
   const queue = Array.from({ length: options.lanes }, (_, i) => i);
   const workers = Array.from({ length: Math.min(4, options.lanes) }, async () => {
     for (let lane = queue.shift(); lane !== undefined; lane = queue.shift()) {
-      lanes[lane] = await verifyLane(lane, options, checkpoints.valid);
+      lanes[lane] = await verifyLane(lane, options, checkpoints.valid, since?.lanes[lane]);
     }
   });
   await Promise.all(workers);
@@ -207,11 +226,12 @@ async function verifyCheckpoints(
 async function readLane(
   lane: number,
   reader: AuditLaneReader,
+  start: number,
   end: number,
   window: number,
 ): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
-  let from = 0;
+  let from = start;
   while (from < end) {
     events.push(...(await reader.read(lane, from, from + window)));
     from += window;
@@ -225,19 +245,21 @@ async function verifyLane(
   lane: number,
   options: VerifyOptions,
   valid: ParsedCheckpoint[],
+  from: { length: number; hash: string } | undefined,
 ): Promise<LaneReport> {
+  const start = from?.length ?? 0;
   const head = options.heads ? await options.heads.get(lane) : null;
   // Length -> the hash every checkpoint recorded for it.
   const commitments = new Map<number, string[]>();
-  let sealed = 0;
+  let sealed = start;
   for (const c of valid) {
     const entry = c.lanes[lane];
-    if (!entry || entry.length === 0) continue;
+    if (!entry || entry.length <= start) continue;
     commitments.set(entry.length, [...(commitments.get(entry.length) ?? []), entry.hash]);
     sealed = Math.max(sealed, entry.length);
   }
   const expectedEnd = Math.max(sealed, head?.length ?? 0);
-  const events = await readLane(lane, options.reader, expectedEnd, options.window ?? 1000);
+  const events = await readLane(lane, options.reader, start, expectedEnd, options.window ?? 1000);
   const report = (failure?: LaneReport['failure']): LaneReport => ({
     lane,
     ok: failure === undefined,
@@ -248,17 +270,17 @@ async function verifyLane(
 
   const byIndex = new Map<number, AuditEvent[]>();
   const successorOf = new Map<string, number>();
-  let end = 0;
+  let end = start;
   for (const e of events) {
     const c = e.chain;
-    if (!c || c.lane !== lane || !Number.isSafeInteger(c.index) || c.index < 0) continue;
+    if (!c || c.lane !== lane || !Number.isSafeInteger(c.index) || c.index < start) continue;
     byIndex.set(c.index, [...(byIndex.get(c.index) ?? []), e]);
     if (typeof c.prev === 'string') successorOf.set(c.prev, c.index);
     end = Math.max(end, c.index + 1);
   }
 
-  let running = GENESIS_PREV;
-  for (let i = 0; i < end; i++) {
+  let running = from?.hash ?? GENESIS_PREV;
+  for (let i = start; i < end; i++) {
     const at = byIndex.get(i);
     if (!at) return report({ kind: 'missing', index: i, detail: 'no event at this index, later ones exist' });
     if (at.length > 1)
