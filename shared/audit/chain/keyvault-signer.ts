@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { CryptographyClient, KeyClient, parseKeyVaultKeyIdentifier } from '@azure/keyvault-keys';
-import { type CheckpointPublicJwk, type CheckpointSigner, publicJwkSchema } from './signers.js';
+import { type CheckpointPublicJwk, type CheckpointSigner, type Jwks, publicJwkSchema } from './signers.js';
 
 /**
  * The part of Key Vault's CryptographyClient this signer uses. The real client fits it;
@@ -76,20 +76,43 @@ export class KeyVaultSigner implements CheckpointSigner {
   }
 
   async #fetchPublic(): Promise<CheckpointPublicJwk> {
-    const key = await this.#getKey();
-    const jwk = key.key;
-    if (jwk?.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.x || !jwk.y) {
-      throw new Error('The Key Vault checkpoint key must be an EC P-256 key.');
-    }
-    return publicJwkSchema.parse({
-      kty: 'EC',
-      crv: 'P-256',
-      x: Buffer.from(jwk.x).toString('base64url'),
-      y: Buffer.from(jwk.y).toString('base64url'),
-      // The versioned key URL names exactly this key, across rotations.
-      kid: key.id ?? this.keyName,
-      alg: 'ES256',
-      use: 'sig',
-    });
+    return publicJwkFromKeyVault(await this.#getKey(), this.keyName);
   }
+}
+
+/** A Key Vault key's public half as a JWKS entry; anything but EC P-256 is refused. */
+export function publicJwkFromKeyVault(key: KeyVaultPublicKey, fallbackKid: string): CheckpointPublicJwk {
+  const jwk = key.key;
+  if (jwk?.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.x || !jwk.y) {
+    throw new Error('The Key Vault checkpoint key must be an EC P-256 key.');
+  }
+  return publicJwkSchema.parse({
+    kty: 'EC',
+    crv: 'P-256',
+    x: Buffer.from(jwk.x).toString('base64url'),
+    y: Buffer.from(jwk.y).toString('base64url'),
+    // The versioned key URL names exactly this key, across rotations.
+    kid: key.id ?? fallbackKid,
+    alg: 'ES256',
+    use: 'sig',
+  });
+}
+
+/** The part of KeyClient that lists a key's versions (the real client fits it). */
+export interface KeyVaultKeyVersions {
+  listPropertiesOfKeyVersions(name: string): AsyncIterable<{ version?: string; enabled?: boolean }>;
+  getKey(name: string, options?: { version?: string }): Promise<KeyVaultPublicKey>;
+}
+
+/**
+ * The JWKS to serve after rotations: every enabled version of the key, so checkpoints signed
+ * with an older version still verify. Disabling a version is how a leaked one is withdrawn.
+ */
+export async function keyVaultJwks(client: KeyVaultKeyVersions, name: string): Promise<Jwks> {
+  const keys: CheckpointPublicJwk[] = [];
+  for await (const version of client.listPropertiesOfKeyVersions(name)) {
+    if (version.enabled === false || !version.version) continue;
+    keys.push(publicJwkFromKeyVault(await client.getKey(name, { version: version.version }), name));
+  }
+  return { keys };
 }

@@ -11,7 +11,7 @@ import {
   sealCheckpoint,
 } from '../../../shared/audit/chain/checkpoint.js';
 import { GENESIS_PREV } from '../../../shared/audit/chain/hash.js';
-import { KeyVaultSigner } from '../../../shared/audit/chain/keyvault-signer.js';
+import { KeyVaultSigner, keyVaultJwks } from '../../../shared/audit/chain/keyvault-signer.js';
 import { type CheckpointSigner, jwks, LocalEs256Signer } from '../../../shared/audit/chain/signers.js';
 import { MemoryCheckpointStore } from '../../support/memory-checkpoint-store.js';
 import { MemoryLaneHeadStore } from '../../support/memory-lane-head-store.js';
@@ -133,5 +133,40 @@ describe('signers', () => {
     } finally {
       await rm(dir, { recursive: true });
     }
+  });
+});
+
+describe('Key Vault JWKS across rotations', () => {
+  it('lists every enabled version of the key, so older checkpoints still verify', async () => {
+    const v1 = new FakeKeyVaultCryptography();
+    const v2 = new FakeKeyVaultCryptography();
+    const withdrawn = new FakeKeyVaultCryptography();
+    const versions = { v1, v2, withdrawn } as const;
+    const fakeKeyClient = {
+      async *listPropertiesOfKeyVersions() {
+        yield { version: 'v1', enabled: true };
+        yield { version: 'v2', enabled: true };
+        yield { version: 'withdrawn', enabled: false };
+      },
+      getKey: async (_name: string, options?: { version?: string }) => {
+        const fake = versions[(options?.version ?? 'v2') as keyof typeof versions];
+        return {
+          ...(await fake.getKey()),
+          id: `https://fake-vault.vault.azure.net/keys/k/${options?.version}`,
+        };
+      },
+    };
+    const old = new KeyVaultSigner({
+      client: v1,
+      getKey: () => fakeKeyClient.getKey('k', { version: 'v1' }),
+    });
+    const sealed = await seal(old);
+    assert.ok(sealed.ok);
+    const served = await keyVaultJwks(fakeKeyClient, 'k');
+    assert.deepEqual(
+      served.keys.map((k) => k.kid.split('/').at(-1)),
+      ['v1', 'v2'],
+    );
+    assert.equal(hasValidSignature(parseCheckpoint(sealed.checkpoint.note), served.keys), true);
   });
 });
