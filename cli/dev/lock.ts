@@ -1,5 +1,30 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
+
+const LOCK_FILE = 'dev.lock';
+
+/**
+ * What the lock file records: who holds it and where that host listens, so the CLI finds a
+ * host started on another port (`PORT=17390 npm start`) without flags.
+ */
+const lockSchema = z.object({
+  pid: z.number().int().positive(),
+  url: z.string().url(),
+  port: z.number().int().min(0).max(65535),
+  startedAt: z.string().optional(),
+});
+
+export type DevLock = z.output<typeof lockSchema>;
+
+function portOf(url: string): number {
+  const u = new URL(url);
+  return u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port);
+}
+
+function lockText(url: string): string {
+  return JSON.stringify({ pid: process.pid, url, port: portOf(url), startedAt: new Date().toISOString() });
+}
 
 /** Thrown when another local host already runs from this folder. */
 export class AlreadyRunningError extends Error {
@@ -27,11 +52,11 @@ function alive(pid: number): boolean {
  */
 export async function acquireDevLock(dir: string, url: string): Promise<() => Promise<void>> {
   await mkdir(dir, { recursive: true });
-  const file = join(dir, 'dev.lock');
+  const file = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       // `wx` makes creation atomic: of two hosts started at once, exactly one wins.
-      await writeFile(file, JSON.stringify({ pid: process.pid, url }), { mode: 0o600, flag: 'wx' });
+      await writeFile(file, lockText(url), { mode: 0o600, flag: 'wx' });
       return async () => {
         await rm(file, { force: true });
       };
@@ -50,4 +75,39 @@ export async function acquireDevLock(dir: string, url: string): Promise<() => Pr
     await rm(file, { force: true });
   }
   throw new Error(`Could not take the dev lock ${file}`);
+}
+
+/**
+ * Records where the host really listens once it does (the port asked for may be 0, or
+ * taken). Call after `listen`; only the process holding the lock may rewrite it.
+ */
+export async function recordDevHostAddress(dir: string, url: string): Promise<void> {
+  const file = join(dir, LOCK_FILE);
+  const held = await readLockFile(file);
+  if (held !== undefined && held.pid !== process.pid) return;
+  // Written aside and renamed so a reader never sees half a file.
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, lockText(url), { mode: 0o600 });
+  await rename(temp, file);
+}
+
+async function readLockFile(file: string): Promise<DevLock | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = lockSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The lock of a local host running from `dir` (a `.agentgate` folder), or undefined if none is alive. */
+export async function readDevLock(dir: string): Promise<DevLock | undefined> {
+  const held = await readLockFile(join(dir, LOCK_FILE));
+  return held !== undefined && alive(held.pid) ? held : undefined;
 }
