@@ -106,7 +106,7 @@ export async function runClassifyCommand(argv: string[], io: CliIo): Promise<num
     return 1;
   }
 
-  const demo = connection.target === 'embedded-demo' ? await startDemoDatabase() : undefined;
+  const demo = connection.target === 'embedded-demo' ? await startDemoDatabase({ spare: false }) : undefined;
   const registry = connectorRegistry({
     env: io.env,
     ...(demo ? { demo: { host: demo.host, port: demo.port } } : { credential: new DefaultAzureCredential() }),
