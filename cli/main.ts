@@ -38,6 +38,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     const { runPolicyCommand } = await import('./commands/policy.js');
     return (argv, io) => runPolicyCommand(argv, io);
   },
+  doctor: async () => {
+    const { runDoctorCommand } = await import('./commands/doctor.js');
+    return (argv, io) => runDoctorCommand(argv, io);
+  },
   mask: async () => {
     const { runMaskCommand } = await import('./commands/mask.js');
     return (argv, io) => runMaskCommand(argv, io);
