@@ -175,3 +175,20 @@ describe('the project folder', () => {
     );
   });
 });
+
+test('mask --classify refuses an unknown class with the list of valid ones', async () => {
+  const cwd = await tempDir();
+  const r = await runWithIo(main, ['mask', '--classify', 'card=pci.nope'], {
+    cwd,
+    stdin: '{"card":"4111111111111111"}\n',
+  });
+  assert.equal(r.code, 2);
+  assert.equal(r.out, '');
+  assert.match(r.err, /unknown data class "pci\.nope" \(valid: secret, pci\.pan, /);
+  const ok = await runWithIo(main, ['mask', '--classify', 'card=pci.pan'], {
+    cwd,
+    stdin: '{"card":"4111111111111111"}\n',
+  });
+  assert.equal(ok.code, 0, ok.err);
+  assert.doesNotMatch(ok.out, /4111111111111111/);
+});
