@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
 import { readDevLock } from './dev/lock.js';
 import type { CliIo } from './io.js';
@@ -15,8 +15,24 @@ export const DEFAULT_PORT = 7071;
 /** Config file names that mark a project folder as well as `.agentgate/` or the package does. */
 const CONFIG_NAMES = ['agentgate.config.yaml', 'agentgate.config.yml', 'agentgate.config.json'];
 
+/**
+ * A `.agentgate` folder is trusted only when it is the caller's own and nobody else may write
+ * to it: one planted higher up (say `/tmp/.agentgate`) could otherwise hand the CLI a signing
+ * key, or a lock whose URL receives the tokens and statements the CLI sends.
+ */
+export function ownStateDir(dir: string): boolean {
+  try {
+    const st = statSync(dir);
+    if (!st.isDirectory()) return false;
+    if (typeof process.getuid !== 'function') return true;
+    return st.uid === process.getuid() && (st.mode & 0o002) === 0;
+  } catch {
+    return false;
+  }
+}
+
 function isProjectRoot(dir: string): boolean {
-  if (existsSync(join(dir, DEFAULT_STATE_DIR))) return true;
+  if (ownStateDir(join(dir, DEFAULT_STATE_DIR))) return true;
   if (CONFIG_NAMES.some((name) => existsSync(join(dir, name)))) return true;
   const pkg = join(dir, 'package.json');
   if (!existsSync(pkg)) return false;

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -51,7 +51,7 @@ function alive(pid: number): boolean {
  * starting databases; a stale file from a crashed run is taken over.
  */
 export async function acquireDevLock(dir: string, url: string): Promise<() => Promise<void>> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -106,8 +106,25 @@ async function readLockFile(file: string): Promise<DevLock | undefined> {
   }
 }
 
-/** The lock of a local host running from `dir` (a `.agentgate` folder), or undefined if none is alive. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The lock of a local host running from `dir` (a `.agentgate` folder), or undefined if none is
+ * alive. Only a lock file of the caller's own that points at a loopback address is believed:
+ * the CLI sends tokens to that URL.
+ */
 export async function readDevLock(dir: string): Promise<DevLock | undefined> {
-  const held = await readLockFile(join(dir, LOCK_FILE));
-  return held !== undefined && alive(held.pid) ? held : undefined;
+  const file = join(dir, LOCK_FILE);
+  try {
+    const st = await stat(file);
+    if (typeof process.getuid === 'function' && (st.uid !== process.getuid() || (st.mode & 0o002) !== 0)) {
+      return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  const held = await readLockFile(file);
+  if (held === undefined || !alive(held.pid)) return undefined;
+  const url = new URL(held.url);
+  return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname) ? held : undefined;
 }

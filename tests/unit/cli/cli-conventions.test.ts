@@ -192,3 +192,40 @@ test('mask --classify refuses an unknown class with the list of valid ones', asy
   assert.equal(ok.code, 0, ok.err);
   assert.doesNotMatch(ok.out, /4111111111111111/);
 });
+
+describe('what the CLI believes of a .agentgate folder', () => {
+  test('a lock that points away from loopback, or is world-writable, is ignored', async () => {
+    const { chmod, mkdir: mk, writeFile: wf } = await import('node:fs/promises');
+    const { readDevLock } = await import('../../../cli/dev/lock.js');
+    const root = await tempDir();
+    const state = join(root, '.agentgate');
+    await mk(state, { mode: 0o700 });
+    const lock = (url: string) =>
+      wf(join(state, 'dev.lock'), JSON.stringify({ pid: process.pid, url, port: 1 }), { mode: 0o600 });
+    await lock('http://localhost:17390');
+    assert.equal((await readDevLock(state))?.url, 'http://localhost:17390');
+    const resolved = await project.resolveGatewayUrl({ cwd: join(root), env: {} });
+    assert.deepEqual(resolved, { url: 'http://localhost:17390', source: 'lock file' });
+    await lock('http://attacker.example:80');
+    assert.equal(await readDevLock(state), undefined);
+    await lock('http://127.0.0.1:17390');
+    await chmod(join(state, 'dev.lock'), 0o666);
+    assert.equal(await readDevLock(state), undefined);
+    // Without a believable lock: PORT, then the default.
+    assert.equal(
+      (await project.resolveGatewayUrl({ cwd: root, env: { PORT: '9999' } })).url,
+      'http://localhost:9999',
+    );
+  });
+
+  test('a world-writable .agentgate higher up does not make a project root', async () => {
+    const { chmod, mkdir: mk } = await import('node:fs/promises');
+    const root = await tempDir();
+    await mk(join(root, '.agentgate'));
+    await chmod(join(root, '.agentgate'), 0o777);
+    await mk(join(root, 'work'));
+    assert.equal(project.findProjectRoot(join(root, 'work')), join(root, 'work'));
+    await chmod(join(root, '.agentgate'), 0o700);
+    assert.equal(project.findProjectRoot(join(root, 'work')), root);
+  });
+});
