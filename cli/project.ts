@@ -16,8 +16,8 @@ export const DEFAULT_PORT = 7071;
 const CONFIG_NAMES = ['agentgate.config.yaml', 'agentgate.config.yml', 'agentgate.config.json'];
 
 /**
- * A `.agentgate` folder is trusted only when it is the caller's own and nobody else may write
- * to it: one planted higher up (say `/tmp/.agentgate`) could otherwise hand the CLI a signing
+ * A `.agentgate` folder is trusted only when it is the caller's own and not world-writable:
+ * one planted higher up (say `/tmp/.agentgate`) could otherwise hand the CLI a signing
  * key, or a lock whose URL receives the tokens and statements the CLI sends.
  */
 export function ownStateDir(dir: string): boolean {

@@ -229,3 +229,17 @@ describe('what the CLI believes of a .agentgate folder', () => {
     assert.equal(project.findProjectRoot(join(root, 'work')), root);
   });
 });
+
+test('the host records the port it really listens on (asked for 0)', async () => {
+  const { acquireDevLock, readDevLock, recordDevHostAddress } = await import('../../../cli/dev/lock.js');
+  const state = join(await tempDir(), '.agentgate');
+  const release = await acquireDevLock(state, 'http://localhost:0');
+  assert.equal((await readDevLock(state))?.port, 0);
+  await recordDevHostAddress(state, 'http://localhost:45678');
+  assert.deepEqual(
+    { url: (await readDevLock(state))?.url, port: (await readDevLock(state))?.port },
+    { url: 'http://localhost:45678', port: 45678 },
+  );
+  await release();
+  assert.equal(await readDevLock(state), undefined);
+});
