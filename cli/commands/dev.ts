@@ -2,18 +2,25 @@ import { parseArgs } from 'node:util';
 import { startDevHost } from '../dev/host.js';
 import { AlreadyRunningError } from '../dev/lock.js';
 import type { CliIo } from '../io.js';
+import { projectStateDir } from '../project.js';
 
 const HELP = `Usage: agentgate dev [--port N]
 
 Runs the gateway locally on embedded defaults, all in one process: a demo PostgreSQL
 (PGlite over the wire), the in-process Cosmos DB emulator for the audit trail, and a dev
 token issuer whose key is kept under .agentgate/. Listens on http://localhost:7071
-(PORT or --port overrides). Ctrl-C stops it.`;
+(PORT or --port overrides). Ctrl-C stops it. The lock file .agentgate/dev.lock records the
+URL and port, so "agentgate query" and "agentgate audit" find this host without flags.
+
+Example:
+  PORT=17390 agentgate dev
+
+Exit codes: 0 stopped, 1 could not start, 2 usage.`;
 
 export async function runDevCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { port: { type: 'string' }, help: { type: 'boolean' } },
+    options: { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     io.stdout.write(`${HELP}\n`);
@@ -28,7 +35,8 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
   const started = Date.now();
   let host: Awaited<ReturnType<typeof startDevHost>>;
   try {
-    host = await startDevHost({ port, env: io.env });
+    // The project's own .agentgate, found from any subdirectory, so the CLI finds the lock and key.
+    host = await startDevHost({ port, env: io.env, stateDir: projectStateDir(io) });
   } catch (e) {
     if (e instanceof AlreadyRunningError) {
       io.stderr.write(`agentgate dev: ${e.message}\n`);
