@@ -37,6 +37,13 @@ export interface ServiceBusQueueOptions {
   retryMaxMs?: number;
   /** SDK-level retries of a send or a settlement before giving up (3). */
   sdkRetries?: number;
+  /**
+   * How long the SDK keeps renewing the lock of a message whose handler still runs (5 minutes,
+   * the SDK default; 0 turns renewal off). The SDK cannot settle a message without a message id
+   * while renewal is on, so such a message goes back until the queue's maxDeliveryCount
+   * dead-letters it; with renewal off the adapter dead-letters it at once.
+   */
+  lockRenewalMs?: number;
   /** Told about receive and settlement errors (never message bodies); the default ignores them. */
   onError?: (what: string, error: unknown) => void;
 }
@@ -97,6 +104,7 @@ export class ServiceBusQueue implements Queue {
       retryBaseMs: options.retryBaseMs ?? 500,
       retryMaxMs: options.retryMaxMs ?? 10_000,
       sdkRetries: options.sdkRetries ?? 3,
+      lockRenewalMs: options.lockRenewalMs ?? 5 * 60_000,
       onError: options.onError,
     };
     if (!Number.isInteger(this.#options.concurrency) || this.#options.concurrency < 1) {
@@ -136,7 +144,10 @@ export class ServiceBusQueue implements Queue {
   consume(queue: QueueName, handler: MessageHandler, options?: { maxDeliveries?: number }): Consumer {
     if (this.#closed) throw new Error('the queue is closed');
     const maxDeliveries = checkMaxDeliveries(options?.maxDeliveries);
-    const receiver = this.#client.createReceiver(queue, { receiveMode: 'peekLock' });
+    const receiver = this.#client.createReceiver(queue, {
+      receiveMode: 'peekLock',
+      maxAutoLockRenewalDurationInMs: this.#options.lockRenewalMs,
+    });
     const running = new Set<Promise<void>>();
     let stopping = false;
     const subscription = receiver.subscribe(
@@ -180,7 +191,7 @@ export class ServiceBusQueue implements Queue {
     await Promise.allSettled([...this.#consumers].map((c) => c.close()));
     await Promise.allSettled([...this.#senders.values()].map((s) => s.close()));
     this.#senders.clear();
-    await this.#client.close();
+    await this.#client.close().catch((e) => this.#options.onError?.('close client', e));
   }
 
   async #handle(
@@ -191,7 +202,7 @@ export class ServiceBusQueue implements Queue {
   ): Promise<void> {
     const incoming = toIncomingMessage(received);
     if (!incoming) {
-      // Without an id nothing downstream can be idempotent: set it aside at once.
+      // Without an id nothing downstream can be idempotent: it never reaches the handler.
       await this.#settle('dead-letter', () =>
         receiver.deadLetterMessage(received, {
           deadLetterReason: 'MissingMessageId',

@@ -57,8 +57,18 @@ export interface AmqpTestBroker {
   /** Messages available or locked on a queue, oldest first. */
   messages(queue: string): BrokerMessage[];
   deadLetters(queue: string): BrokerMessage[];
-  readonly stats: { putTokenAccepted: number; putTokenRefused: number; linksRefused: number };
+  readonly stats: BrokerStats;
   stop(): Promise<void>;
+}
+
+export interface BrokerStats {
+  connectionsOpened: number;
+  putTokenAccepted: number;
+  putTokenRefused: number;
+  linksRefused: number;
+  /** Links the clients opened to send to a queue, and to receive from one. */
+  sendLinks: number;
+  receiveLinks: number;
 }
 
 interface Stored {
@@ -87,8 +97,12 @@ interface QueueState {
 const DEAD_LETTER_SUFFIX = '/$deadletterqueue';
 const CBS = '$cbs';
 
-type OutcomeFactory = (fields: Record<string, unknown>) => { described(): unknown };
-const outcomes = rhea.message as unknown as { rejected: OutcomeFactory };
+type OutcomeFactory = (fields?: Record<string, unknown>) => { described(): unknown };
+const outcomes = rhea.message as unknown as {
+  accepted: OutcomeFactory;
+  released: OutcomeFactory;
+  rejected: OutcomeFactory;
+};
 
 export async function startAmqpTestBroker(options: AmqpTestBrokerOptions = {}): Promise<AmqpTestBroker> {
   const keyName = options.keyName ?? 'RootManageSharedAccessKey';
@@ -109,7 +123,14 @@ export async function startAmqpTestBroker(options: AmqpTestBrokerOptions = {}): 
   }
   const locks = new Map<Delivery, Lock>();
   const authorised = new WeakMap<Connection, Set<string>>();
-  const stats = { putTokenAccepted: 0, putTokenRefused: 0, linksRefused: 0 };
+  const stats: BrokerStats = {
+    connectionsOpened: 0,
+    putTokenAccepted: 0,
+    putTokenRefused: 0,
+    linksRefused: 0,
+    sendLinks: 0,
+    receiveLinks: 0,
+  };
   let sequence = 0;
 
   const container = rhea.create_container({ id: 'agentgate-amqp-test-broker' });
@@ -236,7 +257,7 @@ export async function startAmqpTestBroker(options: AmqpTestBrokerOptions = {}): 
       progress = false;
       for (const sender of links) {
         if (list.length === 0) break;
-        if (!sender.is_open() || !sender.sendable()) continue;
+        if (!sender.is_open() || !sender.sendable() || isDraining(sender)) continue;
         const stored = list.shift()!;
         const lockedUntil = new Date(Date.now() + lockDurationMs);
         const tag = Buffer.from(randomUUID().replaceAll('-', ''), 'hex');
@@ -279,7 +300,15 @@ export async function startAmqpTestBroker(options: AmqpTestBrokerOptions = {}): 
     }
     locks.delete(delivery);
     clearTimeout(lock.timer);
-    delivery.update(true);
+    // Settle with an outcome that carries no error: the SDK takes an error in the broker's
+    // answer as a failed settlement.
+    const final =
+      outcome === 'accepted'
+        ? outcomes.accepted()
+        : outcome === 'abandoned'
+          ? outcomes.released()
+          : outcomes.rejected();
+    delivery.update(true, final.described());
     if (outcome === 'accepted') {
       pump(lock.queue);
       return;
@@ -333,6 +362,7 @@ export async function startAmqpTestBroker(options: AmqpTestBrokerOptions = {}): 
     if (!target) return refuseLink(sender, `no entity ${String(address)}`);
     if (!isAuthorised(context.connection, address)) return refuseLink(sender, 'no token for this entity');
     (target.dead ? target.queue.deadLinks : target.queue.links).add(sender);
+    stats.receiveLinks++;
     pump(target.queue);
   });
 
@@ -347,6 +377,11 @@ export async function startAmqpTestBroker(options: AmqpTestBrokerOptions = {}): 
     const target = resolve(address);
     if (!target || target.dead) return refuseLink(receiver, `cannot send to ${String(address)}`);
     if (!isAuthorised(context.connection, address)) return refuseLink(receiver, 'no token for this entity');
+    stats.sendLinks++;
+  });
+
+  container.on('connection_open', () => {
+    stats.connectionsOpened++;
   });
 
   container.on('message', (context: EventContext) => {
@@ -383,6 +418,12 @@ export async function startAmqpTestBroker(options: AmqpTestBrokerOptions = {}): 
   container.on('sendable', (context: EventContext) => {
     const target = resolve(context.sender?.source?.address as string | undefined);
     if (target) pump(target.queue);
+  });
+
+  // A receiver that stops asks the broker to use up its credit (drain): answer at once, sending
+  // nothing more, so the client's stop does not wait for its drain timeout.
+  container.on('sender_draining', (context: EventContext) => {
+    context.sender?.set_drained(true);
   });
 
   container.on('accepted', (context: EventContext) => settle(context, 'accepted'));
@@ -466,6 +507,10 @@ export async function startAmqpTestBroker(options: AmqpTestBrokerOptions = {}): 
       });
     },
   };
+}
+
+function isDraining(sender: Sender): boolean {
+  return (sender as unknown as { _draining?: boolean })._draining === true;
 }
 
 function readBody(body: unknown): unknown {
