@@ -343,9 +343,10 @@ export async function startAmqpTestBroker(options: AmqpTestBrokerOptions = {}): 
   function refuseLink(
     link: { close(error?: { condition: string; description: string }): void },
     why: string,
+    condition = 'amqp:unauthorized-access',
   ) {
     stats.linksRefused++;
-    link.close({ condition: 'amqp:unauthorized-access', description: why });
+    link.close({ condition, description: why });
   }
 
   container.on('sender_open', (context: EventContext) => {
@@ -359,7 +360,7 @@ export async function startAmqpTestBroker(options: AmqpTestBrokerOptions = {}): 
         .snd_settle_mode ?? 0;
     if (address === CBS) return;
     const target = resolve(address);
-    if (!target) return refuseLink(sender, `no entity ${String(address)}`);
+    if (!target) return refuseLink(sender, `no entity ${String(address)}`, 'amqp:not-found');
     if (!isAuthorised(context.connection, address)) return refuseLink(sender, 'no token for this entity');
     (target.dead ? target.queue.deadLinks : target.queue.links).add(sender);
     stats.receiveLinks++;
@@ -375,7 +376,8 @@ export async function startAmqpTestBroker(options: AmqpTestBrokerOptions = {}): 
     ).local.attach.max_message_size = 256 * 1024;
     if (address === CBS) return;
     const target = resolve(address);
-    if (!target || target.dead) return refuseLink(receiver, `cannot send to ${String(address)}`);
+    if (!target || target.dead)
+      return refuseLink(receiver, `cannot send to ${String(address)}`, 'amqp:not-found');
     if (!isAuthorised(context.connection, address)) return refuseLink(receiver, 'no token for this entity');
     stats.sendLinks++;
   });
