@@ -6,7 +6,7 @@ import type {
   Queue,
   QueueName,
 } from '../ports/queue.js';
-import { backoffDelay, checkMaxDeliveries, checkOutgoing, failureName } from './message.js';
+import { backoffDelay, checkMaxDeliveries, checkOutgoing, deadLetterReason, failureName } from './message.js';
 
 /** Timers the queue uses for redelivery, injectable so tests drive them (or use `mock.timers`). */
 export interface QueueScheduler {
@@ -32,7 +32,7 @@ export interface DeadLetter {
   messageId: string;
   body: Record<string, unknown>;
   deliveryCount: number;
-  reason: 'MaxDeliveriesExceeded';
+  reason: 'MaxDeliveriesExceeded' | 'Unretryable';
   /** The handler's last error class (not its message, which may hold data). */
   description: string;
   deadLetteredAt: string;
@@ -216,13 +216,14 @@ export class InProcessQueue implements Queue {
   }
 
   #failed(consumer: ConsumerState, stored: Stored, error: unknown): void {
-    if (stored.deliveries >= consumer.maxDeliveries) {
+    const reason = deadLetterReason(error, stored.deliveries, consumer.maxDeliveries);
+    if (reason !== undefined) {
       const list = this.#dead.get(consumer.queue) ?? [];
       list.push({
         messageId: stored.messageId,
         body: stored.body,
         deliveryCount: stored.deliveries,
-        reason: 'MaxDeliveriesExceeded',
+        reason: reason as DeadLetter['reason'],
         description: failureName(error),
         deadLetteredAt: new Date(this.#now()).toISOString(),
       });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type OutgoingMessage, QUEUES, type QueueName } from '../ports/queue.js';
+import { type OutgoingMessage, QUEUES, type QueueName, UnretryableMessageError } from '../ports/queue.js';
 
 /** Service Bus refuses a message id longer than 128 characters; the in-process queue does too, so both fail alike. */
 export const MAX_MESSAGE_ID_LENGTH = 128;
@@ -35,9 +35,20 @@ export function backoffDelay(deliveryCount: number, baseMs: number, maxMs: numbe
 
 /** A short, fixed description for a dead letter: the handler's error class, never its message (it may hold data). */
 export function failureName(error: unknown): string {
+  if (error instanceof UnretryableMessageError) return `${error.name}: ${error.reason.slice(0, 200)}`;
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? `${error.name}:${code}` : error.name;
   }
   return typeof error;
+}
+
+/** Whether a failed delivery goes to the dead letters now rather than back to the queue. */
+export function deadLetterReason(
+  error: unknown,
+  deliveryCount: number,
+  maxDeliveries: number,
+): string | undefined {
+  if (error instanceof UnretryableMessageError) return 'Unretryable';
+  return deliveryCount >= maxDeliveries ? 'MaxDeliveriesExceeded' : undefined;
 }

@@ -16,7 +16,7 @@ import type {
   Queue,
   QueueName,
 } from '../ports/queue.js';
-import { backoffDelay, checkMaxDeliveries, checkOutgoing, failureName } from './message.js';
+import { backoffDelay, checkMaxDeliveries, checkOutgoing, deadLetterReason, failureName } from './message.js';
 
 /**
  * How to reach Service Bus. In Azure: the namespace host and the managed identity
@@ -214,10 +214,11 @@ export class ServiceBusQueue implements Queue {
     try {
       await handler(incoming);
     } catch (error) {
-      if (incoming.deliveryCount >= maxDeliveries) {
+      const reason = deadLetterReason(error, incoming.deliveryCount, maxDeliveries);
+      if (reason !== undefined) {
         await this.#settle('dead-letter', () =>
           receiver.deadLetterMessage(received, {
-            deadLetterReason: 'MaxDeliveriesExceeded',
+            deadLetterReason: reason,
             deadLetterErrorDescription: failureName(error),
           }),
         );

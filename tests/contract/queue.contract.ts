@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { IncomingMessage, Queue, QueueName } from '../../shared/ports/queue.js';
+import {
+  type IncomingMessage,
+  type Queue,
+  type QueueName,
+  UnretryableMessageError,
+} from '../../shared/ports/queue.js';
 
 export interface QueueFixture {
   queue: Queue;
@@ -144,6 +149,21 @@ export function runQueueContract(name: string, make: () => Promise<QueueFixture>
         assert.equal(dead[0].messageId, 'poison');
         assert.deepEqual(dead[0].body, { requestId: 'poison' });
         assert.deepEqual(await f.deadLetters(DECISIONS), []);
+      }));
+
+    it('dead-letters at once a message whose handler says trying again cannot help', () =>
+      withFixture(async (f) => {
+        const r = recorder(async () => {
+          throw new UnretryableMessageError('no Teams webhook for approver group "hr"');
+        });
+        f.queue.consume(REQUESTS, r.handler, { maxDeliveries: 5 });
+        await f.queue.send(REQUESTS, { messageId: 'hopeless', body: { requestId: 'hopeless' } });
+        await eventually(async () => (await f.deadLetters(REQUESTS)).length === 1, 'the dead letter');
+        await sleep(QUIET_MS);
+        assert.equal(r.seen.length, 1);
+        const [dead] = await f.deadLetters(REQUESTS);
+        assert.equal(dead.messageId, 'hopeless');
+        assert.equal(dead.reason, 'Unretryable');
       }));
 
     it('drops a second message with the same id (duplicate detection), keeping the first body', () =>
