@@ -37,7 +37,8 @@ function putToken(connection: Connection, audience: string, token: string): Prom
   const sender = connection.open_sender({ target: { address: '$cbs' } });
   return new Promise((resolve) => {
     receiver.once('message', (ctx: EventContext) => {
-      resolve(Number((ctx.message?.application_properties as Record<string, unknown>)['status-code']));
+      const props = (ctx.message?.application_properties ?? {}) as Record<string, unknown>;
+      resolve(Number(props['status-code']));
     });
     sender.once('sendable', () => {
       sender.send({
