@@ -284,6 +284,8 @@ export async function startAmqpTestBroker(options: AmqpTestBrokerOptions = {}): 
     const delivery = context.delivery;
     if (!delivery) return;
     const lock = locks.get(delivery);
+    // Answers on $cbs are not queue messages; their dispositions need nothing.
+    if (!lock && (delivery.link as Sender).source?.address === CBS) return;
     if (!lock) {
       // The lock expired (or the link closed) before this disposition: refuse it, as the service does.
       if (!delivery.remote_settled) {
