@@ -3,6 +3,7 @@ import { runDemoCommand } from './commands/demo.js';
 import { runDevCommand } from './commands/dev.js';
 import { runMaskCommand } from './commands/mask.js';
 import { runPolicyCommand } from './commands/policy.js';
+import { runPostureCommand } from './commands/posture.js';
 import { runQueryCommand } from './commands/query.js';
 import { runTokenCommand } from './commands/token.js';
 import type { CliIo } from './io.js';
@@ -18,7 +19,8 @@ Commands:
   policy    validate the Cedar policies, or check what they decide for a statement
   mask      mask records from stdin (ndjson or csv) with the gateway's masking engine
   classify  suggest data classes for a connection's columns from names and sampled content
-  demo      load the demo data and a read-only role into your own PostgreSQL (demo load)`;
+  demo      load the demo data and a read-only role into your own PostgreSQL (demo load)
+  posture   find the paths by which agents can reach data without the gateway (secrets, roles, network, logs)`;
 
 const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   dev: runDevCommand,
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> =
   mask: (argv, io) => runMaskCommand(argv, io),
   classify: runClassifyCommand,
   demo: runDemoCommand,
+  posture: runPostureCommand,
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
