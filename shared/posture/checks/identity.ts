@@ -99,7 +99,12 @@ export function checkGrants(
     const unresolved = g.principal === undefined;
     const who =
       g.principalName ?? g.principal ?? `the principal given by ${g.principalExpression ?? 'the deployment'}`;
-    const where = g.scopeLevel === 'resource' ? (g.scopeType ?? g.scope) : `${g.scopeLevel} ${g.scope}`;
+    const where =
+      g.scopeLevel === 'resource'
+        ? (g.scopeType ?? g.scope)
+        : g.scope.startsWith('/')
+          ? `${g.scopeLevel} ${g.scope}`
+          : `the ${g.scopeLevel === 'resourceGroup' ? 'resource group' : 'subscription'} it is deployed to`;
     let severity = role.kind === 'reader' ? 'medium' : 'high';
     // Decided at deployment: it may well be the gateway's own identity; worth a look, not an alarm.
     if (unresolved) severity = 'medium';

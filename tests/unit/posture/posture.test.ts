@@ -1,0 +1,269 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import AjvDraft04 from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
+import { runPostureCommand } from '../../../cli/commands/posture.js';
+import { evaluate } from '../../../shared/posture/arm/expression.js';
+import {
+  findBicep,
+  loadInputs,
+  RULES,
+  SECRET_MARK,
+  scanPosture,
+  toSarif,
+} from '../../../shared/posture/index.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const FIXTURES = join(ROOT, 'tests', 'fixtures', 'posture');
+const RED = join(FIXTURES, 'red');
+const CLEAN = join(FIXTURES, 'clean');
+const GATEWAY = ['11111111-1111-4111-8111-111111111111', 'agentgate-gateway'];
+const AGENT = 'aaaaaaaa-0000-4000-8000-000000000001';
+
+/** The fake secrets planted in red/repo: none may ever be printed. */
+const PLANTED = [
+  'fake'.repeat(22).slice(0, 86),
+  'fakefakefakefakefakefakefakefake0123456789A',
+  'fakefakefakeSignature0123456789',
+  'FakePassw0rd-Sales!',
+  'FakePassw0rd123',
+  'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCfakefakefakefake',
+  'ghp_fakefakefakefakefakefakefakefakefake',
+];
+
+function scan(dir: string, gatewayPrincipals: string[] = []) {
+  const loaded = loadInputs(dir);
+  return scanPosture(loaded.inputs, { gatewayPrincipals }, loaded.skipped);
+}
+
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => {
+    out += String(c);
+  });
+  stderr.on('data', (c) => {
+    err += String(c);
+  });
+  const code = await runPostureCommand(argv, {
+    stdin: new PassThrough(),
+    stdout,
+    stderr,
+    env: {},
+    cwd: ROOT,
+  });
+  return { code, stdout: out, stderr: err };
+}
+
+describe('posture fixtures', () => {
+  const red = scan(RED);
+  const clean = scan(CLEAN, GATEWAY);
+
+  it('reads every fixture input', () => {
+    assert.deepEqual(red.skipped, []);
+    assert.ok(red.scanned.templates >= 1 && red.scanned.resources >= 10 && red.scanned.roleAssignments >= 5);
+    assert.deepEqual(clean.skipped, []);
+  });
+
+  for (const id of RULES.keys()) {
+    it(`${id}: produced by the red fixtures, absent from the clean ones`, () => {
+      assert.ok(
+        red.findings.some((f) => f.id === id),
+        `no ${id} in red`,
+      );
+      assert.ok(!clean.findings.some((f) => f.id === id), `${id} in clean`);
+    });
+  }
+
+  it('the clean counterparts have no finding at all', () => {
+    assert.deepEqual(
+      clean.findings.map((f) => `${f.id} ${f.resource}`),
+      [],
+    );
+  });
+
+  it('every finding carries evidence, why and fix', () => {
+    for (const f of red.findings) {
+      assert.ok(f.evidence.file, `${f.id} without a file`);
+      assert.ok(
+        f.evidence.line !== undefined || f.evidence.resourceId !== undefined,
+        `${f.id} without line or id`,
+      );
+      assert.ok(f.why.length > 40 && f.fix.length > 20);
+    }
+  });
+
+  it('template findings point at the line of the property', () => {
+    const text = readFileSync(join(RED, 'templates', 'data-stores.json'), 'utf8').split('\n');
+    const f = red.findings.find(
+      (x) =>
+        x.id === 'local-auth.storage' &&
+        x.evidence.file?.endsWith('.json') &&
+        x.evidence.line !== undefined &&
+        x.evidence.file.includes('templates'),
+    );
+    assert.ok(f?.evidence.line);
+    assert.match(text[f.evidence.line - 1], /"allowSharedKeyAccess": true/);
+  });
+
+  it("a data role is expected for agentgate's own identity, and only for it", () => {
+    const asGateway = scan(RED, [AGENT, 'agent-orders']);
+    assert.ok(!asGateway.findings.some((f) => f.id.startsWith('identity.') && f.id !== 'identity.sql-role'));
+    assert.ok(red.findings.some((f) => f.id === 'identity.data-role' && f.message.includes(AGENT)));
+  });
+
+  it('a parameter default decides a property: keysOff false leaves Cosmos keys on', () => {
+    const cosmos = red.findings.find((f) => f.id === 'local-auth.cosmos');
+    assert.match(cosmos?.message ?? '', /disableLocalAuth is false/);
+  });
+});
+
+describe('posture outputs mask secrets', () => {
+  for (const format of [[], ['--json'], ['--sarif']]) {
+    it(`${format[0] ?? 'table'}: no planted secret in the output, the mark instead`, async () => {
+      const r = await run([join(RED, 'repo'), ...format]);
+      assert.equal(r.code, 0);
+      for (const s of PLANTED) assert.ok(!r.stdout.includes(s), `${s} printed`);
+      // The table shows no excerpts; JSON and SARIF quote the masked line.
+      if (format.length > 0) assert.ok(r.stdout.includes(`AccountKey=${SECRET_MARK}`));
+      else assert.match(r.stdout, /secret\.storage-key/);
+      assert.ok(!r.stderr.includes('fake'));
+    });
+  }
+});
+
+describe('posture SARIF', () => {
+  const schema = JSON.parse(readFileSync(join(FIXTURES, 'schema', 'sarif-schema-2.1.0-rtm.5.json'), 'utf8'));
+  const ajv = new AjvDraft04.default({ allErrors: true, strict: false });
+  addFormats.default(ajv);
+  const validate = ajv.compile(schema);
+
+  for (const [name, dir, gw] of [
+    ['red', RED, []],
+    ['clean', CLEAN, GATEWAY],
+  ] as const) {
+    it(`validates against the SARIF 2.1.0 schema (${name})`, () => {
+      const sarif = toSarif(scan(dir, [...gw]), '0.1.0');
+      const ok = validate(sarif);
+      assert.ok(ok, JSON.stringify(validate.errors?.slice(0, 5)));
+    });
+  }
+
+  it('the schema check is real: a broken log fails it', () => {
+    const sarif = toSarif(scan(RED), '0.1.0') as { runs: Array<{ results: Array<Record<string, unknown>> }> };
+    sarif.runs[0].results[0].level = 'fatal';
+    assert.equal(validate(sarif), false);
+  });
+
+  it('maps severities to levels and security-severity, rules to results', () => {
+    const sarif = toSarif(scan(RED), '0.1.0') as {
+      runs: Array<{
+        tool: { driver: { rules: Array<{ id: string }> } };
+        results: Array<{
+          ruleId: string;
+          ruleIndex: number;
+          level: string;
+          properties: Record<string, string>;
+        }>;
+      }>;
+    };
+    const run0 = sarif.runs[0];
+    for (const r of run0.results) assert.equal(run0.tool.driver.rules[r.ruleIndex].id, r.ruleId);
+    const critical = run0.results.find((r) => r.ruleId === 'secret.storage-key');
+    assert.equal(critical?.level, 'error');
+    assert.equal(critical?.properties['security-severity'], '9.5');
+    assert.equal(run0.results.find((r) => r.ruleId === 'logging.no-request-logs')?.level, 'warning');
+  });
+});
+
+describe('posture exit codes', () => {
+  it('--fail-on high fails on red, passes on clean', async () => {
+    assert.equal((await run([RED, '--fail-on', 'high'])).code, 1);
+    const gw = GATEWAY.flatMap((g) => ['--gateway-principal', g]);
+    const clean = await run([CLEAN, '--fail-on', 'low', ...gw]);
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stdout, /No findings/);
+  });
+
+  it('--fail-on counts only findings at or above the threshold', async () => {
+    // red/inventory holds high and medium findings, nothing critical.
+    assert.equal((await run([join(RED, 'inventory'), '--fail-on', 'critical'])).code, 0);
+    assert.equal((await run([join(RED, 'inventory'), '--fail-on', 'high'])).code, 1);
+  });
+
+  it('usage errors exit 2', async () => {
+    assert.equal((await run([RED, '--fail-on', 'severe'])).code, 2);
+    assert.equal((await run([])).code, 2);
+    assert.equal((await run([RED, '--json', '--sarif'])).code, 2);
+  });
+
+  it('an input that cannot be analysed makes the scan incomplete: exit 2 unless allowed', async () => {
+    const r = await run([join(ROOT, 'infra', 'bicep'), '--bicep', '/nonexistent/bicep']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /not analysed: .*main\.bicep/);
+    const allowed = await run([
+      join(ROOT, 'infra', 'bicep'),
+      '--bicep',
+      '/nonexistent/bicep',
+      '--allow-incomplete',
+    ]);
+    assert.equal(allowed.code, 0);
+  });
+});
+
+describe('ARM expressions', () => {
+  const scope = {
+    parameter: (n: string) =>
+      n === 'private' ? { values: [false], unknown: false } : { values: [], unknown: true },
+    variable: () => ({ values: [], unknown: true }),
+  };
+  it('if() over a known parameter takes one branch, over an unknown one both', () => {
+    assert.deepEqual(evaluate("[if(parameters('private'), 'Disabled', 'Enabled')]", scope), {
+      values: ['Enabled'],
+      unknown: false,
+    });
+    assert.deepEqual(evaluate("[if(parameters('other'), 'Disabled', 'Enabled')]", scope).values.sort(), [
+      'Disabled',
+      'Enabled',
+    ]);
+  });
+  it('what it cannot evaluate is unknown, never a guess', () => {
+    assert.equal(evaluate("[reference('x').outputs.y.value]", scope).unknown, true);
+    assert.equal(evaluate('[not a valid expression', scope).unknown, false);
+    assert.equal(evaluate("[concat('a', 'b']", scope).unknown, true);
+  });
+});
+
+describe('dogfood: agentgate posture infra/bicep', () => {
+  it('reports no high or critical finding on agentgate’s own templates', (t) => {
+    const bicep = findBicep(undefined, process.env, ROOT);
+    if (!bicep) {
+      t.skip('no Bicep CLI (BICEP_BIN, .bicep/ or PATH): run `bash scripts/bicep.sh --fetch`');
+      return;
+    }
+    const loaded = loadInputs(join(ROOT, 'infra', 'bicep'), { bicep });
+    const report = scanPosture(loaded.inputs, {}, loaded.skipped);
+    assert.deepEqual(report.skipped, []);
+    assert.ok(report.scanned.resources > 10, 'the compiled templates were read');
+    const severe = report.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
+    assert.deepEqual(
+      severe.map((f) => `${f.id} ${f.evidence.file}:${f.evidence.line} ${f.message}`),
+      [],
+    );
+    // The modules are read with the parameters main.bicep passes, and findings point into them.
+    const storage = report.findings.find(
+      (f) => f.id === 'network.public-data-store' && f.evidence.file?.endsWith('modules/storage.bicep'),
+    );
+    assert.ok(storage?.evidence.line);
+    const line = readFileSync(join(ROOT, 'infra', 'bicep', 'modules', 'storage.bicep'), 'utf8').split('\n')[
+      storage.evidence.line - 1
+    ];
+    assert.match(line, /publicNetworkAccess/);
+  });
+});
