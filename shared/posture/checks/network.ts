@@ -17,7 +17,21 @@ interface NsgRule {
   ports: string[];
 }
 
-const ANY_INTERNET = new Set(['*', 'internet', '0.0.0.0/0', 'any']);
+/** Destinations that stay inside the network; everything else (a public address, a service tag such as Storage, which covers every tenant's accounts) can carry data out. */
+const INTERNAL_TAGS = new Set(['virtualnetwork', 'azureloadbalancer']);
+const ANY = new Set(['*', 'internet', '0.0.0.0/0', 'any']);
+
+function isPrivate(prefix: string): boolean {
+  const m = /^(\d+)\.(\d+)\.\d+\.\d+(\/(\d+))?$/.exec(prefix);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  const bits = m[4] === undefined ? 32 : Number(m[4]);
+  return (
+    (a === 10 && bits >= 8) ||
+    (a === 172 && b >= 16 && b <= 31 && bits >= 12) ||
+    (a === 192 && b === 168 && bits >= 16)
+  );
+}
 
 function list(...values: unknown[]): string[] {
   const out: string[] = [];
@@ -48,66 +62,64 @@ function ruleOf(raw: unknown): NsgRule | undefined {
   };
 }
 
-function coversPort(ports: string[], port: number): boolean {
-  return ports.some((r) => {
-    if (r === '*') return true;
-    // An expression in a template is unknown: it may cover the port.
-    if (r.startsWith('[')) return true;
-    const [a, b] = r.split('-').map(Number);
-    return b === undefined ? a === port : a <= port && port <= b;
-  });
+/** May this destination be outside the network? An expression may be anything. */
+function external(d: string): boolean {
+  const lower = d.toLowerCase();
+  return !(INTERNAL_TAGS.has(lower) || isPrivate(d));
 }
 
 function toInternet(rule: NsgRule): boolean {
-  return rule.destinations.some((d) => ANY_INTERNET.has(d.toLowerCase()) || d.startsWith('['));
+  return rule.destinations.some(external);
 }
 
-/** The rule that decides outbound TCP to the internet on `port`: first match by priority. */
-function decidingRule(rules: NsgRule[], port: number): NsgRule | undefined {
-  return rules
-    .filter(
-      (r) =>
-        r.direction === 'outbound' && (r.protocol === '*' || r.protocol === 'tcp' || r.protocol === 'any'),
-    )
-    .sort((a, b) => a.priority - b.priority)
-    .find(
-      (r) =>
-        toInternet(r) &&
-        coversPort(r.ports, port) &&
-        (r.access === 'allow' || !r.destinations.some((d) => d.startsWith('['))),
-    );
+/** A Deny that stops all outbound traffic to the internet: any protocol, any port, Internet or *. */
+function deniesAll(rule: NsgRule): boolean {
+  return (
+    rule.access === 'deny' &&
+    (rule.protocol === '*' || rule.protocol === 'any') &&
+    rule.ports.includes('*') &&
+    rule.destinations.some((d) => ANY.has(d.toLowerCase()))
+  );
 }
 
+/**
+ * Outbound to the internet is open when an Allow rule to an outside destination comes before
+ * (lower priority number) the first Deny of everything, or when no such Deny exists and the
+ * default rule AllowInternetOutBound (65001) lets traffic out. A Deny of some ports only
+ * leaves the others open.
+ */
 function nsgFindings(r: ResourceView): Finding[] {
   const raw = r.raw('properties.securityRules');
-  const rules = (Array.isArray(raw) ? raw : []).map(ruleOf).filter((x): x is NsgRule => x !== undefined);
-  for (const port of [443, 80]) {
-    const rule = decidingRule(rules, port);
-    if (rule?.access === 'deny') continue;
-    const evidence = evidenceOf(r, 'properties.securityRules');
-    if (rule) {
-      evidence.excerpt = `${rule.name}: Outbound Allow ${rule.protocol} to ${rule.destinations.join(',')} ports ${rule.ports.join(',')} (priority ${rule.priority})`;
-      return [
-        finding(
-          'network.nsg-egress-open',
-          r.id,
-          `NSG ${r.name} rule ${rule.name} allows outbound traffic to the internet`,
-          evidence,
-        ),
-      ];
-    }
-    evidence.excerpt = `no outbound rule denies Internet on port ${port}: the default rule AllowInternetOutBound (65001) applies`;
+  const rules = (Array.isArray(raw) ? raw : [])
+    .map(ruleOf)
+    .filter((x): x is NsgRule => x !== undefined && x.direction === 'outbound')
+    .sort((a, b) => a.priority - b.priority);
+  const denyAt = rules.find(deniesAll)?.priority ?? 65001;
+  const allow = rules.find((x) => x.access === 'allow' && x.priority < denyAt && toInternet(x));
+  const evidence = evidenceOf(r, 'properties.securityRules');
+  if (allow) {
+    evidence.excerpt = `${allow.name}: Outbound Allow ${allow.protocol} to ${allow.destinations.join(',')} ports ${allow.ports.join(',')} (priority ${allow.priority})`;
     return [
       finding(
         'network.nsg-egress-open',
         r.id,
-        `NSG ${r.name} does not deny outbound traffic to the internet (default rule AllowInternetOutBound)`,
+        `NSG ${r.name} rule ${allow.name} allows outbound traffic to the internet`,
         evidence,
-        'medium',
       ),
     ];
   }
-  return [];
+  if (denyAt < 65001) return [];
+  evidence.excerpt =
+    'no outbound rule denies Internet on all ports: the default rule AllowInternetOutBound (65001) applies';
+  return [
+    finding(
+      'network.nsg-egress-open',
+      r.id,
+      `NSG ${r.name} does not deny outbound traffic to the internet (default rule AllowInternetOutBound)`,
+      evidence,
+      'medium',
+    ),
+  ];
 }
 
 function publicStorage(r: ResourceView): Finding | undefined {

@@ -267,3 +267,58 @@ describe('dogfood: agentgate posture infra/bicep', () => {
     assert.match(line, /publicNetworkAccess/);
   });
 });
+
+describe('NSG egress, tried the ways around it', () => {
+  const nsg = (rules: Array<Record<string, unknown>>) => [
+    {
+      id: '/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/networkSecurityGroups/n',
+      name: 'n',
+      type: 'Microsoft.Network/networkSecurityGroups',
+      securityRules: rules.map((r, i) => ({
+        name: `r${i}`,
+        direction: 'Outbound',
+        protocol: '*',
+        destinationPortRange: '*',
+        ...r,
+      })),
+    },
+  ];
+  const egress = (rules: Array<Record<string, unknown>>) =>
+    scanPosture([{ kind: 'inventory', file: 'nsgs.json', json: nsg(rules) }]).findings.filter(
+      (f) => f.id === 'network.nsg-egress-open',
+    );
+  const denyAll = { access: 'Deny', priority: 4000, destinationAddressPrefix: 'Internet' };
+
+  it('the whole internet split in two halves is still the internet', () => {
+    const f = egress([
+      { access: 'Allow', priority: 100, destinationAddressPrefixes: ['0.0.0.0/1', '128.0.0.0/1'] },
+      denyAll,
+    ]);
+    assert.equal(f[0]?.severity, 'high');
+  });
+
+  it("a service tag such as Storage reaches every tenant's accounts", () => {
+    assert.equal(
+      egress([{ access: 'Allow', priority: 100, destinationAddressPrefix: 'Storage' }, denyAll]).length,
+      1,
+    );
+  });
+
+  it('denying one port leaves the others open through the default rule', () => {
+    const f = egress([
+      { access: 'Deny', priority: 100, destinationAddressPrefix: 'Internet', destinationPortRange: '443' },
+    ]);
+    assert.equal(f[0]?.severity, 'medium');
+  });
+
+  it('an allow placed after the deny of everything is shadowed; private destinations stay inside', () => {
+    assert.deepEqual(
+      egress([
+        { access: 'Allow', priority: 100, destinationAddressPrefix: '10.1.0.0/16' },
+        denyAll,
+        { access: 'Allow', priority: 4001, destinationAddressPrefix: 'Internet' },
+      ]),
+      [],
+    );
+  });
+});
