@@ -138,7 +138,7 @@ export function checkGrants(
 
 const SQL_PATTERNS: Array<{ re: RegExp; role: number; member: number }> = [
   {
-    re: /ALTER\s+ROLE\s+\[?(db_datareader|db_datawriter|db_owner)\]?\s+ADD\s+MEMBER\s+(\[[^\]]+\]|"[^"]+"|[\w@.-]+)/gi,
+    re: /ALTER\s+(?:SERVER\s+)?ROLE\s+\[?(db_datareader|db_datawriter|db_owner|sysadmin)\]?\s+ADD\s+MEMBER\s+(\[[^\]]+\]|"[^"]+"|[\w@.-]+)/gi,
     role: 1,
     member: 2,
   },
@@ -153,6 +153,12 @@ const SQL_PATTERNS: Array<{ re: RegExp; role: number; member: number }> = [
     member: 2,
   },
   { re: /ALTER\s+(?:ROLE|USER)\s+("[^"]+"|[\w@.-]+)\s+(?:WITH\s+)?(SUPERUSER)/gi, role: 2, member: 1 },
+  // Direct grants read as much as a role: `GRANT SELECT ON SCHEMA::dbo TO [x]`, `GRANT ALL ON ALL TABLES IN SCHEMA s TO x`.
+  {
+    re: /GRANT\s+((?:SELECT|CONTROL|ALL(?:\s+PRIVILEGES)?)(?:\s*,\s*\w+)*\s+ON\s+[^;]*?)\s+TO\s+(\[[^\]]+\]|"[^"]+"|[\w@.-]+)/gi,
+    role: 1,
+    member: 2,
+  },
 ];
 
 function unquote(name: string): string {
@@ -173,7 +179,7 @@ function entraPrincipals(text: string): Set<string> {
 
 export function scanSqlGrants(file: string, text: string, options: PostureOptions): Finding[] {
   if (
-    !/db_datareader|db_datawriter|db_owner|pg_read_all_data|pg_write_all_data|azure_pg_admin|superuser/i.test(
+    !/db_datareader|db_datawriter|db_owner|sysadmin|pg_read_all_data|pg_write_all_data|azure_pg_admin|superuser|\bgrant\b/i.test(
       text,
     )
   )
@@ -192,7 +198,7 @@ export function scanSqlGrants(file: string, text: string, options: PostureOption
         finding(
           'identity.sql-role',
           `${file}: ${member}`,
-          `${kind} ${member} is made a member of ${m[p.role]}`,
+          `${kind} ${member} gets ${m[p.role].replace(/\s+/g, ' ')}`,
           { file, line, excerpt: lineText },
         ),
       );

@@ -140,7 +140,8 @@ describe('posture outputs mask secrets', () => {
 
 describe('posture SARIF', () => {
   const schema = JSON.parse(readFileSync(join(FIXTURES, 'schema', 'sarif-schema-2.1.0-rtm.5.json'), 'utf8'));
-  const ajv = new AjvDraft04.default({ allErrors: true, strict: false });
+  // Draft-04 patterns are plain ECMA-262 regular expressions; one in this schema is not valid with the u flag.
+  const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
   addFormats.default(ajv);
   const validate = ajv.compile(schema);
 
@@ -318,6 +319,34 @@ describe('NSG egress, tried the ways around it', () => {
         denyAll,
         { access: 'Allow', priority: 4001, destinationAddressPrefix: 'Internet' },
       ]),
+      [],
+    );
+  });
+});
+
+describe('database grants in scripts', () => {
+  const grants = (sql: string, gateway: string[] = []) =>
+    scanPosture([{ kind: 'text', file: 'grants.sql', text: sql }], {
+      gatewayPrincipals: gateway,
+    }).findings.filter((f) => f.id === 'identity.sql-role');
+
+  it('finds role memberships, server roles, direct grants and PostgreSQL roles', () => {
+    const sql = [
+      "EXEC sp_addrolemember @rolename = 'db_owner', @membername = 'agents';",
+      'ALTER SERVER ROLE sysadmin ADD MEMBER [agent-ops];',
+      'GRANT SELECT ON SCHEMA::sales TO [agents-sales];',
+      'GRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA public TO agent_pg;',
+      'GRANT pg_read_all_data TO "agent-reader";',
+      'ALTER ROLE agent_admin WITH SUPERUSER;',
+    ].join('\n');
+    const found = grants(sql);
+    assert.deepEqual(found.map((f) => f.evidence.line).sort(), [1, 2, 3, 4, 5, 6]);
+    assert.equal(found.length, 6, found.map((f) => f.message).join('\n'));
+  });
+
+  it("grants to agentgate's own identity are expected", () => {
+    assert.deepEqual(
+      grants('GRANT SELECT ON SCHEMA::sales TO [agentgate-gateway];', ['agentgate-gateway']),
       [],
     );
   });
