@@ -13,11 +13,13 @@ import {
   toJson,
   toSarif,
 } from '../../shared/posture/index.js';
+import { fetchLiveInputs } from '../../shared/posture/live.js';
 import { formatTable } from '../format-table.js';
 import type { CliIo } from '../io.js';
 
 const HELP = `Usage: agentgate posture <path>... [--json | --sarif] [--fail-on <severity>]
                          [--gateway-principal <id or name>]... [--bicep <path>] [--allow-incomplete]
+       agentgate posture --live --subscription <id> [same options]
 
 Finds the paths by which an agent can reach data without agentgate. Each path is a directory
 (repository, CI files, .env files) or a file: Bicep (compiled with the Bicep CLI), ARM JSON
@@ -32,6 +34,9 @@ open egress and public data stores, data stores without request logs, keys left 
   --gateway-principal X  agentgate's own identity (object id or name): its grants are expected
   --bicep <path>         the Bicep CLI (else BICEP_BIN, .bicep/*/bicep, or bicep on PATH)
   --allow-incomplete     exit 0/1 even when some input could not be analysed (default: exit 2)
+  --live                 read the subscription through Azure Resource Graph and ARM, signed in
+                         with DefaultAzureCredential (az login, managed identity, environment)
+  --subscription <id>    the subscription --live reads
 
 Found secrets are masked in every output. Exit codes: 0 clean, 1 findings at the --fail-on
 severity or above, 2 usage error or an input that could not be analysed.`;
@@ -59,6 +64,29 @@ function renderTable(report: PostureReport): string {
   );
 }
 
+/** The live reader with DefaultAzureCredential; loaded only for --live, as @azure/identity is large. */
+async function readLive(
+  subscriptionId: string,
+  io: CliIo,
+): Promise<Awaited<ReturnType<typeof fetchLiveInputs>> | undefined> {
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  const credential = new DefaultAzureCredential();
+  try {
+    return await fetchLiveInputs({
+      subscriptionId,
+      getToken: async () => {
+        const t = await credential.getToken('https://management.azure.com/.default');
+        if (!t) throw new Error('no token for Azure Resource Manager');
+        return t.token;
+      },
+      fetch: (url, init) => fetch(url, init),
+    });
+  } catch (e) {
+    io.stderr.write(`agentgate posture: --live: ${e instanceof Error ? e.message : String(e)}\n`);
+    return undefined;
+  }
+}
+
 export async function runPostureCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -70,6 +98,8 @@ export async function runPostureCommand(argv: string[], io: CliIo): Promise<numb
       'gateway-principal': { type: 'string', multiple: true },
       bicep: { type: 'string' },
       'allow-incomplete': { type: 'boolean' },
+      live: { type: 'boolean' },
+      subscription: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -88,13 +118,23 @@ export async function runPostureCommand(argv: string[], io: CliIo): Promise<numb
     io.stderr.write('agentgate posture: choose one of --json and --sarif\n');
     return 2;
   }
-  if (positionals.length === 0) {
-    io.stderr.write(`agentgate posture: name at least one directory or file\n\n${HELP}\n`);
+  if (positionals.length === 0 && !values.live) {
+    io.stderr.write(`agentgate posture: name at least one directory or file, or --live\n\n${HELP}\n`);
     return 2;
   }
-  const bicep = findBicep(values.bicep, io.env, io.cwd);
+  if (values.live && values.subscription === undefined) {
+    io.stderr.write('agentgate posture: --live needs --subscription <id>\n');
+    return 2;
+  }
   const inputs: PostureInput[] = [];
   const skipped: Skipped[] = [];
+  if (values.live && values.subscription !== undefined) {
+    const live = await readLive(values.subscription, io);
+    if (!live) return 2;
+    inputs.push(...live.inputs);
+    skipped.push(...live.skipped);
+  }
+  const bicep = positionals.length > 0 ? findBicep(values.bicep, io.env, io.cwd) : undefined;
   for (const p of positionals) {
     let loaded: ReturnType<typeof loadInputs>;
     try {

@@ -115,21 +115,21 @@ export function readInventoryFile(file: string, json: unknown): Inventory | unde
     const rec = row as Record<string, unknown>;
     const origin = originFor(file);
     const type = typeof rec.type === 'string' ? rec.type.toLowerCase() : '';
-    const ra = roleAssignmentSchema.safeParse(
-      type === 'microsoft.authorization/roleassignments' && typeof rec.properties === 'object'
-        ? { ...(rec.properties as object), id: rec.id }
-        : rec,
-    );
     const isCosmos = type === 'microsoft.documentdb/databaseaccounts/sqlroleassignments';
+    // ARM and Resource Graph rows keep an assignment's fields under `properties`; az flattens them.
+    const nested =
+      (type === 'microsoft.authorization/roleassignments' || isCosmos) &&
+      typeof rec.properties === 'object' &&
+      rec.properties !== null;
+    const ra = roleAssignmentSchema.safeParse(
+      nested ? { ...rec, ...(rec.properties as object), id: rec.id } : rec,
+    );
     if (
       ra.success &&
       ra.data.principalId !== undefined &&
       (ra.data.roleDefinitionId || ra.data.roleDefinitionName)
     ) {
-      const d =
-        isCosmos && typeof rec.properties === 'object'
-          ? { ...ra.data, ...(rec.properties as object) }
-          : ra.data;
+      const d = ra.data;
       const scope = typeof d.scope === 'string' ? d.scope : '';
       grants.push({
         principal: d.principalId,

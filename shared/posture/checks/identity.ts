@@ -88,7 +88,9 @@ export function checkGrants(
     const role = classifyRole(g.roleId, g.roleName, g.plane);
     if (!role) continue;
     let over: boolean;
-    if (g.scopeLevel === 'resource') over = isDataStoreType(g.scopeType);
+    // A Cosmos DB SQL role assignment is always on an account's data.
+    if (g.plane === 'cosmos') over = true;
+    else if (g.scopeLevel === 'resource') over = isDataStoreType(g.scopeType);
     else if (g.scope.startsWith('/')) {
       // An inventory scope covers the stores listed under it; with no resource list, assume it covers some.
       const scope = g.scope.toLowerCase();

@@ -9,7 +9,9 @@ import addFormats from 'ajv-formats';
 import { runPostureCommand } from '../../../cli/commands/posture.js';
 import { evaluate } from '../../../shared/posture/arm/expression.js';
 import {
+  fetchLiveInputs,
   findBicep,
+  type LiveOptions,
   loadInputs,
   RULES,
   SECRET_MARK,
@@ -348,6 +350,83 @@ describe('database grants in scripts', () => {
     assert.deepEqual(
       grants('GRANT SELECT ON SCHEMA::sales TO [agentgate-gateway];', ['agentgate-gateway']),
       [],
+    );
+  });
+});
+
+describe('live mode against recorded responses', () => {
+  const responses = JSON.parse(readFileSync(join(FIXTURES, 'live', 'responses.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const SUB = '0b1c2d3e-0000-4000-8000-000000000042';
+
+  function recorded() {
+    const calls: Array<{ url: string; auth: string | undefined; body?: string }> = [];
+    const fetchFn: LiveOptions['fetch'] = async (url, init) => {
+      calls.push({ url, auth: init.headers.authorization, body: init.body });
+      const u = new URL(url);
+      if (u.host !== 'management.azure.com') throw new Error(`unexpected host ${u.host}`);
+      let key = u.pathname;
+      if (u.pathname === '/providers/Microsoft.ResourceGraph/resources') {
+        const body = JSON.parse(init.body ?? '{}') as { query: string; options: { $skipToken?: string } };
+        key = `graph:${body.query.startsWith('authorizationresources') ? 'roles' : 'resources'}#${body.options.$skipToken === 'page-2' ? 2 : 1}`;
+      }
+      const status = responses[`status:${key}`];
+      if (typeof status === 'number') return { ok: false, status, json: async () => ({}) };
+      const body = responses[key];
+      if (body === undefined) return { ok: false, status: 404, json: async () => ({}) };
+      return { ok: true, status: 200, json: async () => body };
+    };
+    return { calls, fetchFn };
+  }
+
+  it('reads Resource Graph (with paging) and ARM, and reports what it finds', async () => {
+    const { calls, fetchFn } = recorded();
+    const live = await fetchLiveInputs({
+      subscriptionId: SUB,
+      getToken: async () => 'recorded-token',
+      fetch: fetchFn,
+    });
+    const report = scanPosture(
+      live.inputs,
+      { gatewayPrincipals: ['11111111-1111-4111-8111-111111111111'] },
+      live.skipped,
+    );
+    const ids = report.findings.map((f) => `${f.id} ${f.resource.split('/').pop()}`).sort();
+    assert.deepEqual(ids, [
+      'identity.data-role a1',
+      'identity.data-role r1',
+      'local-auth.cosmos cosmos-live',
+      'logging.no-request-logs cosmos-live',
+      'logging.no-request-logs sql-live',
+      'network.public-data-store AllowAllWindowsAzureIps',
+    ]);
+    assert.ok(calls.every((c) => c.auth === 'Bearer recorded-token'));
+    assert.ok(
+      calls.some((c) => c.body?.includes('"$skipToken":"page-2"')),
+      'second page read',
+    );
+    // The SQL auditing listing answered 403: the scan says it is incomplete instead of calling it clean.
+    assert.deepEqual(
+      report.skipped.map((s) => s.reason),
+      [
+        'HTTP 403 from /subscriptions/0b1c2d3e-0000-4000-8000-000000000042/resourceGroups/rg-live/providers/Microsoft.Sql/servers/sql-live/auditingSettings?api-version=2021-11-01',
+      ],
+    );
+  });
+
+  it('never follows a nextLink to another host with the token', async () => {
+    const { calls, fetchFn } = recorded();
+    await fetchLiveInputs({ subscriptionId: SUB, getToken: async () => 'recorded-token', fetch: fetchFn });
+    assert.ok(!calls.some((c) => c.url.includes('attacker.example')));
+  });
+
+  it('refuses a subscription id that is not a GUID', async () => {
+    const { fetchFn } = recorded();
+    await assert.rejects(
+      fetchLiveInputs({ subscriptionId: '../x', getToken: async () => 't', fetch: fetchFn }),
+      TypeError,
     );
   });
 });
