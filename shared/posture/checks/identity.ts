@@ -179,7 +179,11 @@ function entraPrincipals(text: string): Set<string> {
   return out;
 }
 
+/** Files that run grants: SQL and shell scripts, CI and template files; prose and source code only mention them. */
+const SCRIPT_FILE = /\.(sql|psql|pgsql|tsql|sh|bash|zsh|ps1|psm1|cmd|bat|ya?ml|bicep|tf|json)$/i;
+
 export function scanSqlGrants(file: string, text: string, options: PostureOptions): Finding[] {
+  if (!SCRIPT_FILE.test(file)) return [];
   if (
     !/db_datareader|db_datawriter|db_owner|sysadmin|pg_read_all_data|pg_write_all_data|azure_pg_admin|superuser|\bgrant\b/i.test(
       text,

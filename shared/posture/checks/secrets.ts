@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { isSecretKeyName } from '../../masking/detect/pairs.js';
 import { detect } from '../../masking/index.js';
 import { finding } from '../mask.js';
 import type { Finding } from '../types.js';
@@ -53,12 +55,47 @@ function lineAt(starts: number[], offset: number): number {
 function isReference(value: string): boolean {
   const v = value.trim().replace(/^["'`]|["'`,;]$/g, '');
   if (v.length < 6) return true;
+  // Placeholders in documentation and examples, and values quoted inside prose or Markdown.
+  if (/^(password|passwd|pass|pwd|secret|changeme|example|placeholder|x+|\*+)$/i.test(v)) return true;
+  if (v.includes('`')) return true;
   if (/^(\$|%|\{\{|<|\[|@Microsoft\.KeyVault\(|secrets\.|vars\.|env\.)/i.test(v)) return true;
   // `config.db.password`, `process.env.PG_PASSWORD`: code reading a setting.
   if (/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+(\(\))?$/.test(v)) return true;
   // `toLower(uniqueString(...))`, `getenv("X")`: a call computes the value.
   if (/^[A-Za-z_][\w.]*\(/.test(v)) return true;
+  // `tokens[i]`, `args.token`: code indexing or reading a member.
+  if (/^[A-Za-z_$][\w$]*(\[[^\]]*\]|\.[\w$]+)+$/.test(v)) return true;
+  // `TOKEN=$(az account get-access-token ...)`, `${PASSWORD}`, `{{ secret }}` inside a value: substituted later.
+  if (/\$\(|\$\{|\{\{/.test(v)) return true;
   return false;
+}
+
+/**
+ * A value assigned to a secret-named key must look like one to count: code such as
+ * `password: string` or `token: runTokenCommand` assigns words, not credentials.
+ */
+function plausibleLiteral(value: string): boolean {
+  const v = value.replace(/^[\s"'`([{]+|[\s"'`,;:)\]}]+$/g, '');
+  if (v.length < 8 || /\s/.test(v)) return false;
+  if (/^[A-Za-z_]+$/.test(v)) return false;
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(v)).length;
+  return classes >= 2;
+}
+
+/**
+ * Keys Microsoft publishes for local emulators (the Cosmos DB emulator, Azurite's
+ * devstoreaccount1), as SHA-256 digests: they open nothing outside a developer's machine.
+ */
+const PUBLIC_EMULATOR_KEYS = new Set([
+  'aa6547439583c3a275d4542a0df6c1ad6a863971be9f2a2220f027cc02aef615',
+  '0011cc25eb4320717494d2703e8cba85743e71b500283c21c8b88147992f9059',
+]);
+
+/** A private key block holds its base64 body, not only the header a comment may quote. */
+function hasKeyBody(secret: string): boolean {
+  const header = secret.indexOf('-----', 11);
+  // Encrypted PEM keys carry Proc-Type and DEK-Info lines before the body.
+  return /^\s*(Proc-Type:[^\n]*\n(DEK-Info:[^\n]*\n)?\s*)?[A-Za-z0-9+/]{40,}/.test(secret.slice(header + 5));
 }
 
 export function scanSecrets(file: string, text: string): Finding[] {
@@ -74,7 +111,20 @@ export function scanSecrets(file: string, text: string): Finding[] {
     const before = text.slice(Math.max(lineStart, s.start - 80), s.start);
     const secret = text.slice(s.start, s.end);
     const id = kindOf(before, secret, line);
-    if (id !== 'secret.private-key' && isReference(secret)) continue;
+    if (id === 'secret.private-key') {
+      if (!hasKeyBody(secret)) continue;
+    } else {
+      if (isReference(secret)) continue;
+      // Found because the key before it names a secret: the value must then look like one.
+      const key = /([A-Za-z0-9_-]+)["']?\s*[=:]\s*["'`]?$/.exec(before)?.[1];
+      if (
+        key !== undefined &&
+        (isSecretKeyName(key) || key.toLowerCase() === 'sig') &&
+        !plausibleLiteral(secret)
+      )
+        continue;
+      if (PUBLIC_EMULATOR_KEYS.has(createHash('sha256').update(secret).digest('hex'))) continue;
+    }
     out.push(
       finding(id, file, `${id.slice('secret.'.length).replace('-', ' ')} in ${file}:${index + 1}`, {
         file,

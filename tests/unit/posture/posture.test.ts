@@ -430,3 +430,37 @@ describe('live mode against recorded responses', () => {
     );
   });
 });
+
+describe('secrets in source code: what is not a credential', () => {
+  const secrets = (file: string, text: string) =>
+    scanPosture([{ kind: 'text', file, text }]).findings.filter((f) => f.id.startsWith('secret.'));
+
+  it('type annotations, calls, member reads, substitutions and placeholders are not findings', () => {
+    const code = [
+      'export function signingInput(token: string): string {',
+      'const token = tokens[i];',
+      'const token = readToken();',
+      "const token = `tok_${createHmac('sha256', key)}`;",
+      '  TOKEN=$(npx agentgate token --agent demo-agent)',
+      ' * `scheme://user:password@host`: only the password is masked',
+      ' * `-----BEGIN ... PRIVATE KEY-----` through its END line',
+      'password: process.env.PG_PASSWORD,',
+    ].join('\n');
+    assert.deepEqual(
+      secrets('code.ts', code).map((f) => f.evidence.line),
+      [],
+    );
+  });
+
+  it("the emulators' published keys open nothing and are not findings; any other key is", () => {
+    const emulator =
+      'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
+    assert.deepEqual(secrets('emulator.ts', `const KEY = '${emulator}';`), []);
+    const other = `${emulator.slice(0, 40)}x${emulator.slice(41)}`;
+    assert.equal(secrets('app.ts', `const KEY = '${other}';`)[0]?.id, 'secret.storage-key');
+  });
+
+  it('a literal secret assigned in code is still found', () => {
+    assert.equal(secrets('app.ts', "const password = 'Sw0rdfish-2024!';")[0]?.id, 'secret.token');
+  });
+});
