@@ -440,6 +440,7 @@ describe('secrets in source code: what is not a credential', () => {
       'export function signingInput(token: string): string {',
       'const token = tokens[i];',
       'const token = readToken();',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the placeholder is the code under test
       "const token = `tok_${createHmac('sha256', key)}`;",
       '  TOKEN=$(npx agentgate token --agent demo-agent)',
       ' * `scheme://user:password@host`: only the password is masked',
