@@ -465,3 +465,30 @@ describe('secrets in source code: what is not a credential', () => {
     assert.equal(secrets('app.ts', "const password = 'Sw0rdfish-2024!';")[0]?.id, 'secret.token');
   });
 });
+
+describe('roles known by name only', () => {
+  it('classifies Reader, management and data roles from roleDefinitionName when the id is not a built-in one', () => {
+    const sub = '/subscriptions/00000000-0000-4000-8000-00000000abcd';
+    const st = `${sub}/resourceGroups/r/providers/Microsoft.Storage/storageAccounts/s`;
+    const rows = [
+      { principalId: AGENT, principalType: 'ServicePrincipal', roleDefinitionName: 'Reader', scope: sub },
+      {
+        principalId: AGENT,
+        principalType: 'ServicePrincipal',
+        roleDefinitionName: 'Storage Queue Data Reader',
+        scope: st,
+      },
+      {
+        principalId: AGENT,
+        principalType: 'ServicePrincipal',
+        roleDefinitionName: 'Tag Contributor',
+        scope: st,
+      },
+    ];
+    const found = scanPosture([{ kind: 'inventory', file: 'roles.json', json: rows }]).findings;
+    assert.deepEqual(found.map((f) => `${f.id} ${f.severity}`).sort(), [
+      'identity.broad-role medium',
+      'identity.data-role high',
+    ]);
+  });
+});
