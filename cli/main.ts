@@ -25,7 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   },
   classify: async () => (await import('./commands/classify.js')).runClassifyCommand,
   demo: async () => (await import('./commands/demo.js')).runDemoCommand,
-  // Further commands (e.g. posture) register here the same way: a lazy import per command.
+  posture: async () => (await import('./commands/posture.js')).runPostureCommand,
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

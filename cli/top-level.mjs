@@ -17,6 +17,7 @@ Commands:
   mask      mask records from stdin (ndjson or csv) with the gateway's masking engine
   classify  suggest data classes for a connection's columns from names and sampled content
   demo      load the demo data and a read-only role into your own PostgreSQL (demo load)
+  posture   find the paths by which agents can reach data without the gateway (secrets, roles, network, logs)
 
 Options:
   -h, --help     show this help (every command takes it too)
