@@ -1,4 +1,5 @@
 import { benchAnalysis } from './analysis.bench.js';
+import { benchAuditChain } from './audit-chain.bench.js';
 import { benchMasking } from './masking.bench.js';
 import { benchPipeline } from './pipeline.bench.js';
 import { benchPolicy } from './policy.bench.js';
@@ -12,6 +13,7 @@ const suites: Record<string, () => Promise<void>> = {
   policy: benchPolicy,
   masking: benchMasking,
   pipeline: benchPipeline,
+  'audit-chain': benchAuditChain,
 };
 
 const wanted = process.argv.slice(2);

@@ -97,6 +97,11 @@ const commonFields = {
   maxResponseBytes: z.number().int().min(1024).max(100_000_000).default(1_000_000),
   /** Rows and bytes one agent may take through this connection per window; unlimited when absent. */
   budget: budgetSchema.optional(),
+  /**
+   * The approver group for the approvals the gateway itself asks for (a result over the byte
+   * cap, a read over budget), which no policy annotation names.
+   */
+  approvers: z.string().min(1).max(256).default('data-owners'),
 };
 
 /** Azure SQL Database, reached with the gateway's Entra identity only. */

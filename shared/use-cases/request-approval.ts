@@ -54,7 +54,8 @@ export async function requestApproval(
       tables: trace.facts.tables,
       policySetDigest: deps.policy.digest(),
     },
-    (id) => deps.policy.annotations(id),
+    // The gateway's own approvals (byte cap, budget) take the connection's approver group.
+    (id) => (id.startsWith('gateway-') ? { approvers: conn.approvers } : deps.policy.annotations(id)),
     trace.time,
   );
   trace.approvalRequestId = request.id;
