@@ -44,7 +44,9 @@ test('ndjson: records round-trip, classified columns masked whole, others scanne
 test('csv: quoted fields with commas, quotes and newlines survive; masked values are re-quoted', async () => {
   const input =
     'name,email,note\r\n"Silva, Ana",ana@contoso.com,"said ""hi""\nthen 415-555-0132"\nBen,,plain\n';
-  const { code, stdout } = await run(['--format', 'csv', '--classify', 'name=acme.person'], input);
+  // A class nobody declared is refused (a typo would mask nothing); a known class masks.
+  assert.equal((await run(['--format', 'csv', '--classify', 'name=acme.person'], input)).code, 2);
+  const { code, stdout } = await run(['--format', 'csv', '--classify', 'name=pii.name'], input);
   assert.equal(code, 0);
   assert.equal(
     stdout,
