@@ -12,6 +12,7 @@ import { readSettings, type Settings } from '../../shared/config/settings.js';
 import { connectorRegistry } from '../../shared/connectors/registry.js';
 import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '../../shared/identity/index.js';
 import { LIMITS } from '../../shared/limits.js';
+import { mcpOptionsFromEnv } from '../../shared/mcp/auth.js';
 import { loadPolicyEngine } from '../../shared/policy/index.js';
 import { CosmosAuditStore } from '../../shared/store/cosmos-audit-store.js';
 import { createCosmosClient, ensureContainers } from '../../shared/store/cosmos-client.js';
@@ -167,11 +168,13 @@ function createListener(routes: RouteSpec[], issuer: DevIssuer) {
         return;
       }
       const path = url.pathname.replace(/^\/api(?=\/|$)/i, '');
-      if (path === url.pathname) return sendError(res, 404, 'not_found', 'No such route.');
+      const underApi = path !== url.pathname;
       let matched: { route: RouteSpec; params: Record<string, string> } | undefined;
       let pathMatched = false;
       for (const route of routes) {
-        const params = matchRoute(route.route, path);
+        // Root rows (MCP, its OAuth metadata) sit outside `/api`, as the Functions entry registers them.
+        if (!route.root && !underApi) continue;
+        const params = matchRoute(route.route, route.root ? url.pathname : path);
         if (!params) continue;
         pathMatched = true;
         if (route.methods.includes((req.method ?? 'GET').toUpperCase() as RouteSpec['methods'][number])) {
@@ -288,6 +291,7 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       connectorFor: connectors.connectorFor,
       maskingKey: await devMaskingKey(stateDir, settings),
       version: 'dev',
+      mcp: mcpOptionsFromEnv(env, { issuer: issuer.issuer, audience: issuer.audience }),
     });
 
     cleanups.push(runTimers(gateway.triggers, gateway));

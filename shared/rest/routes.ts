@@ -1,3 +1,4 @@
+import type { McpApi } from '../mcp/endpoint.js';
 import type { ApiRequest, ApiResponse } from './http.js';
 import type { RestApi } from './rest-api.js';
 
@@ -13,7 +14,9 @@ export interface RouteDefinition {
   methods: HttpVerb[];
   /** Route template relative to the `api` prefix (Azure Functions syntax). */
   route: string;
-  pick: (api: RestApi) => (req: ApiRequest) => Promise<ApiResponse>;
+  /** Served at the host's root instead, outside `api` (MCP and its OAuth metadata). */
+  root?: true;
+  pick: (api: RestApi, mcp: McpApi) => (req: ApiRequest) => Promise<ApiResponse>;
 }
 
 export const ROUTES: readonly RouteDefinition[] = [
@@ -28,4 +31,20 @@ export const ROUTES: readonly RouteDefinition[] = [
   { name: 'searchAudit', methods: ['GET'], route: 'v1/audit', pick: (a) => a.searchAudit },
   { name: 'auditTrace', methods: ['GET'], route: 'v1/audit/{requestId}', pick: (a) => a.auditTrace },
   { name: 'health', methods: ['GET'], route: 'health', pick: (a) => a.health },
+  // MCP (shared/mcp): the endpoint and its RFC 9728 metadata, at the root as clients expect.
+  { name: 'mcp', methods: ['POST', 'GET', 'DELETE'], route: 'mcp', root: true, pick: (_, m) => m.endpoint },
+  {
+    name: 'mcpResourceMetadata',
+    methods: ['GET'],
+    route: '.well-known/oauth-protected-resource',
+    root: true,
+    pick: (_, m) => m.resourceMetadata,
+  },
+  {
+    name: 'mcpResourceMetadataForPath',
+    methods: ['GET'],
+    route: '.well-known/oauth-protected-resource/mcp',
+    root: true,
+    pick: (_, m) => m.resourceMetadata,
+  },
 ];
