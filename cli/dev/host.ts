@@ -162,7 +162,11 @@ function runTimers(triggers: readonly TriggerDefinition[], gateway: Gateway): ()
 function createListener(routes: RouteSpec[], issuer: DevIssuer) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      // The Host header gives the port, as Azure's request URL does (MCP metadata names it).
+      const url = new URL(
+        req.url ?? '/',
+        URL.canParse(`http://${req.headers.host}`) ? `http://${req.headers.host}` : 'http://localhost',
+      );
       if (url.pathname === '/.well-known/jwks.json' && req.method === 'GET') {
         send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(issuer.jwks()));
         return;
