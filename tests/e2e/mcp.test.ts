@@ -54,7 +54,7 @@ describe('MCP over Streamable HTTP (local host)', () => {
     return client;
   }
 
-  function textOf(result: { content?: unknown }): Record<string, unknown> {
+  function textOf(result: Record<string, unknown>): Record<string, unknown> {
     const content = result.content as Array<{ type: string; text: string }>;
     assert.equal(content[0]?.type, 'text');
     return JSON.parse(content[0].text) as Record<string, unknown>;
