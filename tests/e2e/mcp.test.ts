@@ -292,6 +292,20 @@ describe('MCP over Streamable HTTP (local host)', () => {
     assert.equal((await fetch(`${host.url}/mcp`, { headers: auth })).status, 405);
   });
 
+  test('the local host serves the OpenAPI document at /api/openapi.json, without a token', async () => {
+    const res = await fetch(`${host.url}/api/openapi.json`);
+    assert.equal(res.status, 200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    assert.match(doc.openapi, /^3\.1\./);
+    assert.ok(doc.paths['/mcp'] && doc.paths['/v1/connections/{connection}/query']);
+    assert.equal((await fetch(`${host.url}/openapi.json`)).status, 404, 'REST rows stay under /api');
+    assert.equal(
+      (await fetch(`${host.url}/api/mcp`, { method: 'POST' })).status,
+      404,
+      'root rows stay at the root',
+    );
+  });
+
   test('every tool call above has its audit record with transport mcp and the tool name', async () => {
     assert.ok(calls.size >= 7, `calls recorded: ${calls.size}`);
     const res = await fetch(`${host.url}/api/v1/audit?transport=mcp&limit=200`, {
