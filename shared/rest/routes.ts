@@ -1,5 +1,6 @@
 import type { McpApi } from '../mcp/endpoint.js';
 import type { ApiRequest, ApiResponse } from './http.js';
+import { openApiResponse } from './openapi.js';
 import type { RestApi } from './rest-api.js';
 
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -31,6 +32,12 @@ export const ROUTES: readonly RouteDefinition[] = [
   { name: 'searchAudit', methods: ['GET'], route: 'v1/audit', pick: (a) => a.searchAudit },
   { name: 'auditTrace', methods: ['GET'], route: 'v1/audit/{requestId}', pick: (a) => a.auditTrace },
   { name: 'health', methods: ['GET'], route: 'health', pick: (a) => a.health },
+  {
+    name: 'openapi',
+    methods: ['GET'],
+    route: 'openapi.json',
+    pick: () => async () => openApiResponse(ROUTES),
+  },
   // MCP (shared/mcp): the endpoint and its RFC 9728 metadata, at the root as clients expect.
   { name: 'mcp', methods: ['POST', 'GET', 'DELETE'], route: 'mcp', root: true, pick: (_, m) => m.endpoint },
   {
