@@ -6,10 +6,12 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { runMcpCommand } from '../../cli/commands/mcp.js';
 import { DEV_ISSUER, type DevHost, startDevHost } from '../../cli/dev/host.js';
 import { canonicalSha256 } from '../../shared/audit/canonical.js';
 import { loadOrCreateDevIssuer } from '../../shared/identity/index.js';
 import { TOOLS_DIGEST, TOOLS_DIGEST_META_KEY } from '../../shared/mcp/tools.js';
+import { runWithIo } from '../support/capture-io.js';
 
 /**
  * MCP end to end: the SDK's own Client and Streamable HTTP client transport over real HTTP
@@ -304,6 +306,56 @@ describe('MCP over Streamable HTTP (local host)', () => {
       404,
       'root rows stay at the root',
     );
+  });
+
+  test('agentgate mcp config prints a client configuration for the running gateway', async () => {
+    const vscode = await runWithIo(runMcpCommand, ['config', '--url', host.url], { cwd: stateDir });
+    assert.equal(vscode.code, 0, vscode.err);
+    const config = JSON.parse(vscode.out) as {
+      servers: { agentgate: { type: string; url: string; headers: Record<string, string> } };
+    };
+    assert.deepEqual(config.servers.agentgate.type, 'http');
+    assert.equal(config.servers.agentgate.url, `${host.url}/mcp`);
+    assert.match(config.servers.agentgate.headers.Authorization, /^Bearer \$\{input:agentgate-token\}$/);
+    assert.match(vscode.err, /agentgate token --agent/);
+    const claude = await runWithIo(runMcpCommand, ['config', '--client', 'claude', '--url', host.url], {
+      cwd: stateDir,
+    });
+    assert.equal(claude.code, 0, claude.err);
+    assert.equal(
+      (JSON.parse(claude.out) as { mcpServers: { agentgate: { url: string } } }).mcpServers.agentgate.url,
+      `${host.url}/mcp`,
+    );
+    const bad = await runWithIo(runMcpCommand, ['config', '--client', 'emacs', '--url', host.url], {
+      cwd: stateDir,
+    });
+    assert.equal(bad.code, 2);
+  });
+
+  test('agentgate mcp tools lists the tools as a client sees them, digest checked', async () => {
+    const run = await runWithIo(runMcpCommand, ['tools', '--url', host.url, '--token', agentToken], {
+      cwd: stateDir,
+    });
+    assert.equal(run.code, 0, run.err);
+    const lines = run.out.trim().split('\n');
+    assert.deepEqual(
+      lines.slice(0, 3).map((l) => l.split(' ')[0]),
+      ['list_connections', 'describe_connection', 'query'],
+    );
+    assert.equal(lines[3], `digest ${TOOLS_DIGEST}`);
+    assert.match(lines[0], /readOnly/);
+    const json = await runWithIo(
+      runMcpCommand,
+      ['tools', '--json', '--url', host.url, '--token', agentToken],
+      {
+        cwd: stateDir,
+      },
+    );
+    assert.equal((JSON.parse(json.out) as { digest: string }).digest, TOOLS_DIGEST);
+    const refused = await runWithIo(runMcpCommand, ['tools', '--url', host.url, '--token', 'nope'], {
+      cwd: stateDir,
+    });
+    assert.equal(refused.code, 1);
   });
 
   test('every tool call above has its audit record with transport mcp and the tool name', async () => {
