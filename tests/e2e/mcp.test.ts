@@ -11,6 +11,15 @@ import { DEV_ISSUER, type DevHost, startDevHost } from '../../cli/dev/host.js';
 import { canonicalSha256 } from '../../shared/audit/canonical.js';
 import { loadOrCreateDevIssuer } from '../../shared/identity/index.js';
 import { TOOLS_DIGEST, TOOLS_DIGEST_META_KEY } from '../../shared/mcp/tools.js';
+import {
+  auditPageSchema,
+  auditTraceSchema,
+  connectionListSchema,
+  connectionSchemaSchema,
+  errorBodySchema,
+  healthSchema,
+  queryResultSchema,
+} from '../../shared/use-cases/outputs.js';
 import { runWithIo } from '../support/capture-io.js';
 
 /**
@@ -356,6 +365,38 @@ describe('MCP over Streamable HTTP (local host)', () => {
       cwd: stateDir,
     });
     assert.equal(refused.code, 1);
+  });
+
+  test('REST answers are exactly what the output schemas (and so the OpenAPI document) say', async () => {
+    const get = async (path: string, token = agentToken, init: RequestInit = {}) => {
+      const res = await fetch(`${host.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
+      return (await res.json()) as unknown;
+    };
+    const query = await get('/api/v1/connections/demo/query', agentToken, {
+      method: 'POST',
+      body: JSON.stringify({ sql: 'select id, email from customers where id < 3' }),
+    });
+    const denied = await get('/api/v1/connections/demo/query', agentToken, {
+      method: 'POST',
+      body: JSON.stringify({ sql: 'select * from customers' }),
+    });
+    const page = (await get('/api/v1/audit?limit=2', auditorToken)) as {
+      records: Array<{ requestId: string }>;
+    };
+    const cases: Array<[unknown, { parse(v: unknown): unknown }]> = [
+      [query, queryResultSchema],
+      [denied, errorBodySchema],
+      [await get('/api/v1/connections'), connectionListSchema],
+      [await get('/api/v1/connections/demo/schema'), connectionSchemaSchema],
+      [await get('/api/health'), healthSchema],
+      [page, auditPageSchema],
+      [await get(`/api/v1/audit/${page.records[0].requestId}`, auditorToken), auditTraceSchema],
+    ];
+    // Parsing strips keys a schema does not name: equal after parsing means nothing is undescribed.
+    for (const [body, schema] of cases) assert.deepEqual(schema.parse(body), body);
   });
 
   test('every tool call above has its audit record with transport mcp and the tool name', async () => {
