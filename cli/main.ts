@@ -1,33 +1,31 @@
-import { runClassifyCommand } from './commands/classify.js';
-import { runDemoCommand } from './commands/demo.js';
-import { runDevCommand } from './commands/dev.js';
-import { runMaskCommand } from './commands/mask.js';
-import { runPolicyCommand } from './commands/policy.js';
-import { runQueryCommand } from './commands/query.js';
-import { runTokenCommand } from './commands/token.js';
 import type { CliIo } from './io.js';
+import { cliVersion, TOP_HELP as HELP } from './top-level.mjs';
 
-const HELP = `agentgate: a data gateway between AI agents and your data.
+export { cliVersion };
 
-Usage: agentgate <command> [options]   (agentgate <command> --help for details)
+/** A command module is loaded only when it runs, so `agentgate --help` loads nothing heavy. */
+type Command = (argv: string[], io: CliIo) => Promise<number>;
 
-Commands:
-  dev       run the gateway locally on embedded defaults (same as npm start)
-  token     mint a dev token for an agent or a user
-  query     send a statement to a running gateway and print the rows
-  policy    validate the Cedar policies, or check what they decide for a statement
-  mask      mask records from stdin (ndjson or csv) with the gateway's masking engine
-  classify  suggest data classes for a connection's columns from names and sampled content
-  demo      load the demo data and a read-only role into your own PostgreSQL (demo load)`;
-
-const COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
-  dev: runDevCommand,
-  token: runTokenCommand,
-  query: runQueryCommand,
-  policy: runPolicyCommand,
-  mask: (argv, io) => runMaskCommand(argv, io),
-  classify: runClassifyCommand,
-  demo: runDemoCommand,
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  dev: async () => (await import('./commands/dev.js')).runDevCommand,
+  token: async () => (await import('./commands/token.js')).runTokenCommand,
+  query: async () => (await import('./commands/query.js')).runQueryCommand,
+  audit: async () => (await import('./commands/audit.js')).runAuditCommand,
+  policy: async () => {
+    const { runPolicyCommand } = await import('./commands/policy.js');
+    return (argv, io) => runPolicyCommand(argv, io);
+  },
+  doctor: async () => {
+    const { runDoctorCommand } = await import('./commands/doctor.js');
+    return (argv, io) => runDoctorCommand(argv, io);
+  },
+  mask: async () => {
+    const { runMaskCommand } = await import('./commands/mask.js');
+    return (argv, io) => runMaskCommand(argv, io);
+  },
+  classify: async () => (await import('./commands/classify.js')).runClassifyCommand,
+  demo: async () => (await import('./commands/demo.js')).runDemoCommand,
+  posture: async () => (await import('./commands/posture.js')).runPostureCommand,
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -36,12 +34,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${HELP}\n`);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  if (name === '--version' || name === '-V' || (rest.includes('--version') && name in COMMANDS)) {
+    io.stdout.write(`agentgate ${cliVersion()}\n`);
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
     io.stderr.write(`agentgate: unknown command '${name}'\n\n${HELP}\n`);
     return 2;
   }
   try {
+    const command = await load();
     return await command(rest, io);
   } catch (e) {
     // Argument errors from parseArgs and the like: one line, no stack trace.

@@ -168,6 +168,21 @@ export interface Decision {
   /** Human-readable reasons (the `@message` annotations of those policies, or a default). */
   reasons: string[];
   obligations: Obligations;
+  /**
+   * Present when shadow policies (`@mode("shadow")`) are loaded: what the decision would be
+   * with them enforced. Never enforced; for the audit record and `policy check`.
+   */
+  shadow?: ShadowDecision;
+}
+
+export interface ShadowDecision {
+  outcome: Outcome;
+  policyIds: string[];
+  reasons: string[];
+  /** Shadow policies among those that determined the would-be outcome. */
+  matched: Array<{ policyId: string; effect: 'permit' | 'forbid' }>;
+  /** True when the would-be outcome differs from the enforced one. */
+  changed: boolean;
 }
 
 // ---------- connectors ----------

@@ -21,7 +21,12 @@ config. Columns already classified are left out unless --all is given.
 
 This is an operator's tool: it reads the target directly (read-only transaction, row cap)
 with your own Azure identity (DefaultAzureCredential) or, for the embedded demo, a demo
-database it starts for the occasion. Agents never reach it.`;
+database it starts for the occasion. Agents never reach it.
+
+Example:
+  agentgate classify --connection demo --sample 100
+
+Exit codes: 0 suggestions printed, 1 failure, 2 usage.`;
 
 const MAX_SAMPLE = 1000;
 
@@ -73,7 +78,7 @@ export async function runClassifyCommand(argv: string[], io: CliIo): Promise<num
       all: { type: 'boolean' },
       json: { type: 'boolean' },
       config: { type: 'string' },
-      help: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -101,7 +106,7 @@ export async function runClassifyCommand(argv: string[], io: CliIo): Promise<num
     return 1;
   }
 
-  const demo = connection.target === 'embedded-demo' ? await startDemoDatabase() : undefined;
+  const demo = connection.target === 'embedded-demo' ? await startDemoDatabase({ spare: false }) : undefined;
   const registry = connectorRegistry({
     env: io.env,
     ...(demo ? { demo: { host: demo.host, port: demo.port } } : { credential: new DefaultAzureCredential() }),

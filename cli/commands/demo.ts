@@ -35,7 +35,9 @@ classification. The gateway reads the role's password from PGPASSWORD.
 
 Example:
   agentgate demo load --database-url postgres://admin@localhost:5432/shop --config-out agentgate.yaml
-  PGPASSWORD='<printed password>' AGENTGATE_CONFIG=agentgate.yaml npx agentgate dev`;
+  PGPASSWORD='<printed password>' AGENTGATE_CONFIG=agentgate.yaml npx agentgate dev
+
+Exit codes: 0 loaded, 1 failure (server, existing tables, file), 2 usage.`;
 
 const MAX_CUSTOMERS = 1_000_000;
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\/.*)$/;

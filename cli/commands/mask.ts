@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { DATA_CLASS_PATTERN } from '../../shared/masking/classes.js';
+import { DATA_CLASS_PATTERN, dataClassProblem } from '../../shared/masking/classes.js';
 import { type ColumnPlan, createMasker, type Masker } from '../../shared/masking/index.js';
 import type { Row } from '../../shared/types.js';
 
@@ -13,7 +13,13 @@ gateway's masking engine. Columns named with --classify are masked whole as that
 phones, IP addresses and secrets. --format ndjson (default): one JSON object per line;
 csv: a header line, then rows (quoted fields may hold commas, quotes and newlines).
 --key K is the HMAC key for the token operator (16+ characters); without it, classes whose
-default is token (pii.name) are redacted. A summary goes to stderr.`;
+default is token (pii.name) are redacted. A summary goes to stderr. An unknown class is
+refused with the list of valid ones.
+
+Example:
+  printf '{"card":"4111 1111 1111 1111"}\\n' | agentgate mask --classify card=pci.pan
+
+Exit codes: 0 masked, 1 failure, 2 usage.`;
 
 interface MaskIo {
   stdin: NodeJS.ReadableStream;
@@ -132,6 +138,9 @@ function parseClassify(specs: string[]): Map<string, string> {
     if (eq <= 0 || !DATA_CLASS_PATTERN.test(dataClass)) {
       throw new Error(`--classify expects column=class with a lower-case dotted class, got "${spec}"`);
     }
+    // This command has no operator table to declare custom classes in: built-in ones only.
+    const problem = dataClassProblem(dataClass, new Set());
+    if (problem) throw new Error(`--classify ${spec}: ${problem}`);
     classes.set(column, dataClass);
   }
   return classes;
@@ -148,7 +157,7 @@ export async function runMaskCommand(argv: string[], io: MaskIo): Promise<number
         classify: { type: 'string', multiple: true },
         format: { type: 'string' },
         key: { type: 'string' },
-        help: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
     if (values.help) {

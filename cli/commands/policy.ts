@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DefaultAzureCredential } from '@azure/identity';
@@ -10,9 +12,10 @@ import type { Connector } from '../../shared/connectors/connector.js';
 import { connectorRegistry } from '../../shared/connectors/registry.js';
 import { prepareQueryDecision } from '../../shared/decide-query.js';
 import { GatewayError } from '../../shared/errors.js';
-import { loadPolicyEngine } from '../../shared/policy/index.js';
+import { loadPolicyEngine, tableNameWarnings } from '../../shared/policy/index.js';
 import { analyseStatement } from '../../shared/sql/analyse.js';
 import type { Decision, Outcome, Principal, StatementFacts } from '../../shared/types.js';
+import { parsePrincipalSpec } from '../args.js';
 import { demoConfig } from '../dev/host.js';
 import type { CliIo } from '../io.js';
 
@@ -32,12 +35,18 @@ const SMALL_ESTIMATE = 1;
 
 const HELP = `Usage:
   agentgate policy validate [--dir DIR]
+  agentgate policy test CASES.yaml [--estimate-from-target] [--json] [--config FILE] [--dir DIR]
+  agentgate policy diff --against DIR [--records FILE | --url URL] [--limit N] [--json]
+                        [--config FILE] [--dir DIR]
   agentgate policy check --connection ID --as agent:NAME|human:NAME [--group G]... [--role R]...
                          --sql "SQL" [--estimated-rows N | --estimate-from-target]
                          [--max-rows N] [--config FILE] [--dir DIR]
 
 validate: parses every *.cedar file in DIR (default: the shipped policies/) and validates it
-against schema.cedarschema; prints JSON and exits 1 on any error, naming the file.
+against schema.cedarschema; prints JSON and exits 1 on any error, naming the file. Warns
+(in "warnings", exit 0) when a policy compares context.tables with a name that is not
+lower-case and schema-qualified: the gateway fills context.tables with names such as
+"public.payments", so context.tables.contains("payments") never matches.
 
 check: analyses the statement and prints the decision as JSON ({outcome, policyIds, reasons,
 obligations, estimatedRows, estimateSource, facts, ...}) without executing it. Connections come
@@ -58,7 +67,39 @@ when the size is unknown, or above 1,000 rows).
 Exit codes (check): 0 allow, 3 approval, 4 deny, 1 error (config, connection, statement,
 target), 2 usage. validate: 0 valid, 1 invalid, 2 usage.
 
+test: runs every case of CASES.yaml and prints a table; exits 0 when all pass, 1 on any
+mismatch or error, 2 when the file is not a valid case list. A case:
+  - name: agent reads one customer
+    as: agent:reporting-bot          # or human:NAME
+    groups: [data-stewards]          # optional; roles: [...] too
+    connection: demo
+    sql: select id from customers where id = 1
+    estimatedRows: 1                 # optional; else unknown size, or --estimate-from-target
+    expect: allow                    # allow | approval | deny | error
+    policyIds: [agent-read]          # optional: exactly these policies decided it
+
+diff: replays audited statements (query records of GET /api/v1/audit of the running host,
+or of --records FILE, a JSON array of records or {records: [...]}) through the policies of
+--dir (default: shipped) and of --against DIR, with the estimate each record was decided
+with, and lists every changed outcome or policy set. Exit 0 nothing changed, 1 changes
+(or an error), 2 usage. Statements come back masked with the reader's own masking posture,
+so a statement that names masked data may replay differently.
+
+Examples:
+  agentgate policy check --connection demo --as agent:bot --sql "select id from customers where id = 1" --estimated-rows 1
+  agentgate policy test policies/cases.yaml
+  agentgate policy diff --against ./policies-next
+
   -h, --help  show this help`;
+
+/** The `.cedar` files of a policy folder, as text. */
+export async function readPolicyFiles(dir: string): Promise<Array<{ name: string; text: string }>> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.cedar')).sort();
+  return Promise.all(names.map(async (name) => ({ name, text: await readFile(join(dir, name), 'utf8') })));
+}
+
+/** The shipped policy folder. */
+export const SHIPPED_POLICY_DIR = POLICY_DIR;
 
 export interface PolicyCommandDeps {
   /**
@@ -72,11 +113,14 @@ function print(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-function principalFrom(spec: string, groups: string[], roles: string[]): Principal {
-  const m = /^(agent|human):(.+)$/.exec(spec);
-  if (!m) throw new GatewayError('bad_request', '--as must be agent:NAME or human:NAME');
-  const kind = m[1] === 'agent' ? 'agent' : 'human';
-  const name = m[2];
+export function principalFrom(spec: string, groups: string[], roles: string[]): Principal {
+  let parsed: ReturnType<typeof parsePrincipalSpec>;
+  try {
+    parsed = parsePrincipalSpec(spec);
+  } catch {
+    throw new GatewayError('bad_request', '--as must be agent:NAME or human:NAME');
+  }
+  const { kind, name } = parsed;
   return {
     kind,
     id: `${kind === 'agent' ? 'agent' : 'user'}:${name}`,
@@ -106,6 +150,10 @@ export async function runPolicyCommand(
   deps: PolicyCommandDeps = {},
 ): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'test' || sub === 'diff') {
+    const { runPolicyTest, runPolicyDiff } = await import('./policy-test.js');
+    return sub === 'test' ? runPolicyTest(rest, io, deps) : runPolicyDiff(rest, io);
+  }
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -143,7 +191,9 @@ export async function runPolicyCommand(
     return CHECK_EXIT_CODES.error;
   }
   if (check === undefined) {
-    print(io, { valid: true, dir, policies: engine.policyIds() });
+    const warnings = tableNameWarnings(await readPolicyFiles(dir));
+    for (const w of warnings) io.stderr.write(`warning: ${w.file}:${w.line}: ${w.message}\n`);
+    print(io, { valid: true, dir, policies: engine.policyIds(), warnings });
     return 0;
   }
   try {
@@ -157,7 +207,7 @@ export async function runPolicyCommand(
   }
 }
 
-interface CheckArguments {
+export interface CheckArguments {
   connection: string;
   as: string;
   groups: string[];
@@ -214,7 +264,7 @@ function checkArguments(
 type EstimateSource = 'given' | 'target' | 'not-given' | 'not-needed';
 
 /** The decision that `outcome` reports, the estimate it used, and what else the reader should know. */
-interface EstimatedDecision {
+export interface EstimatedDecision {
   decision: Decision;
   estimatedRows: number | null;
   source: EstimateSource;
@@ -261,6 +311,7 @@ async function runCheck(
     estimatedRows: r.estimatedRows,
     estimateSource: r.source,
     ...(r.ifSmall === undefined ? {} : { ifSmall: r.ifSmall }),
+    ...(r.decision.shadow === undefined ? {} : { shadow: r.decision.shadow }),
     unmaskedClasses: [...clear],
     maskedPredicateColumns: maskedPredicates,
     facts,
@@ -268,7 +319,7 @@ async function runCheck(
   return OUTCOME_EXIT[r.decision.outcome] ?? CHECK_EXIT_CODES.error;
 }
 
-async function decideWithEstimate(
+export async function decideWithEstimate(
   decide: (estimatedRows: number | null) => Decision,
   facts: StatementFacts,
   args: CheckArguments,
@@ -330,7 +381,7 @@ function isSingleRead(facts: StatementFacts): boolean {
 }
 
 /** The planner estimate from the connection's own database, through the gateway's connector. */
-async function estimateFromTarget(
+export async function estimateFromTarget(
   connection: ConnectionConfig,
   sql: string,
   io: CliIo,

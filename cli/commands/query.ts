@@ -1,15 +1,24 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { loadOrCreateDevIssuer } from '../../shared/identity/index.js';
-import { DEFAULT_STATE_DIR, DEV_AUDIENCE, DEV_ISSUER } from '../dev/host.js';
+import { parseDuration, parsePrincipalSpec, UsageError } from '../args.js';
 import { formatTable } from '../format-table.js';
+import { callGateway, reportFailure, Unreachable } from '../http.js';
 import type { CliIo } from '../io.js';
+import { mintDevToken } from './token.js';
 
-const HELP = `Usage: agentgate query --connection ID [--token T] [--url URL] [--max-rows N] [--json] "SQL"
+const HELP = `Usage: agentgate query --connection ID [--as agent:NAME|human:NAME] [--group G]... [--role R]...
+                       [--token T] [--url URL] [--max-rows N] [--json] "SQL"
 
-Sends the statement to a running gateway (default http://localhost:\${PORT:-7071}) and prints
-the rows as a table, or the error. Without --token, mints a dev agent token ("cli-agent").`;
+Sends the statement to the running gateway and prints the rows as a table, or the error with
+its code, message, policy ids, reasons and request id. The gateway is found from --url, else
+AGENTGATE_URL, else the lock file of the "agentgate dev" running in this project, else PORT,
+else http://localhost:7071. Without --token, mints a short-lived dev token for --as (default
+agent:cli-agent) with the project's dev key. NULL cells print as NULL, empty strings as "".
+
+Example:
+  agentgate query --as human:alice --group data-stewards -c demo "select id, email from customers limit 3"
+
+Exit codes: 0 rows returned, 1 refused or failed (the error says why), 2 usage.`;
 
 const success = z.object({
   requestId: z.string(),
@@ -19,10 +28,6 @@ const success = z.object({
   truncated: z.boolean(),
   masking: z.object({ cellsMasked: z.number() }).passthrough().nullish(),
 });
-const failure = z.object({
-  requestId: z.string().optional(),
-  error: z.object({ code: z.string(), message: z.string() }),
-});
 
 export async function runQueryCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -30,11 +35,14 @@ export async function runQueryCommand(argv: string[], io: CliIo): Promise<number
     allowPositionals: true,
     options: {
       connection: { type: 'string', short: 'c' },
+      as: { type: 'string' },
+      group: { type: 'string', multiple: true },
+      role: { type: 'string', multiple: true },
       token: { type: 'string' },
       url: { type: 'string' },
       'max-rows': { type: 'string' },
       json: { type: 'boolean' },
-      help: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -43,66 +51,61 @@ export async function runQueryCommand(argv: string[], io: CliIo): Promise<number
   }
   const sql = positionals.join(' ').trim();
   if (!values.connection || sql.length === 0) {
-    io.stderr.write('agentgate query: give --connection ID and a statement\n');
+    io.stderr.write('agentgate query: give --connection ID and a statement (see --help)\n');
+    return 2;
+  }
+  const maxRows = values['max-rows'] === undefined ? undefined : Number(values['max-rows']);
+  if (maxRows !== undefined && (!Number.isInteger(maxRows) || maxRows < 1)) {
+    io.stderr.write('agentgate query: --max-rows must be a whole number, 1 or more\n');
     return 2;
   }
   let token = values.token;
   if (!token) {
-    const issuer = await loadOrCreateDevIssuer({
-      dir: join(io.cwd, DEFAULT_STATE_DIR),
-      issuer: io.env.AGENTGATE_DEV_ISSUER ?? DEV_ISSUER,
-      audience: DEV_AUDIENCE,
-    });
-    token = await issuer.mint({ agent: 'cli-agent', ttlSeconds: 300 });
+    try {
+      const spec = parsePrincipalSpec(values.as ?? 'agent:cli-agent');
+      token = await mintDevToken(io, spec, {
+        groups: values.group ?? [],
+        roles: values.role ?? [],
+        ttlSeconds: parseDuration('5m'),
+      });
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      io.stderr.write(`agentgate query: ${e.message}\n`);
+      return 2;
+    }
+  } else if (values.as || values.group || values.role) {
+    io.stderr.write('agentgate query: --as, --group and --role mint a dev token; not with --token\n');
+    return 2;
   }
-  const base = values.url ?? `http://localhost:${io.env.PORT ?? 7071}`;
-  const maxRows = values['max-rows'] === undefined ? undefined : Number(values['max-rows']);
-  let res: Response;
+  let call: Awaited<ReturnType<typeof callGateway>>;
   try {
-    res = await fetch(`${base}/api/v1/connections/${encodeURIComponent(values.connection)}/query`, {
+    call = await callGateway(io, `/api/v1/connections/${encodeURIComponent(values.connection)}/query`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ sql, ...(maxRows === undefined ? {} : { maxRows }) }),
-      signal: AbortSignal.timeout(60_000),
+      token,
+      url: values.url,
+      body: { sql, ...(maxRows === undefined ? {} : { maxRows }) },
     });
   } catch (e) {
-    io.stderr.write(
-      `agentgate query: cannot reach ${base} (${e instanceof Error ? e.message : String(e)}). Is 'npm start' running?\n`,
-    );
+    if (!(e instanceof Unreachable)) throw e;
+    io.stderr.write(`agentgate query: ${e.message}\n`);
     return 1;
   }
-  const text = await res.text();
   if (values.json) {
-    io.stdout.write(`${text}\n`);
-    return res.ok ? 0 : 1;
+    io.stdout.write(`${call.text}\n`);
+    return call.ok ? 0 : 1;
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    io.stderr.write(`agentgate query: HTTP ${res.status}: ${text.slice(0, 500)}\n`);
-    return 1;
-  }
-  const ok = success.safeParse(body);
-  if (res.ok && ok.success) {
-    const d = ok.data;
-    io.stdout.write(
-      `${formatTable(
-        d.columns.map((c) => c.name),
-        d.rows,
-      )}\n`,
-    );
-    const masked = d.masking?.cellsMasked ?? 0;
-    io.stdout.write(
-      `(${d.rowCount} row${d.rowCount === 1 ? '' : 's'}${d.truncated ? ', truncated' : ''}${masked ? `, ${masked} cells masked` : ''}; request ${d.requestId})\n`,
-    );
-    return 0;
-  }
-  const err = failure.safeParse(body);
-  if (err.success) {
-    io.stderr.write(`error ${res.status} ${err.data.error.code}: ${err.data.error.message}\n`);
-  } else {
-    io.stderr.write(`agentgate query: unexpected HTTP ${res.status}: ${text.slice(0, 500)}\n`);
-  }
-  return 1;
+  const ok = success.safeParse(call.body);
+  if (!call.ok || !ok.success) return reportFailure(io, 'query', call);
+  const d = ok.data;
+  io.stdout.write(
+    `${formatTable(
+      d.columns.map((c) => c.name),
+      d.rows,
+    )}\n`,
+  );
+  const masked = d.masking?.cellsMasked ?? 0;
+  io.stdout.write(
+    `(${d.rowCount} row${d.rowCount === 1 ? '' : 's'}${d.truncated ? ', truncated' : ''}${masked ? `, ${masked} cells masked` : ''}; request ${d.requestId})\n`,
+  );
+  return 0;
 }

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { dataClassProblem, declaredCustomClasses } from '../masking/classes.js';
+import { parseOperator } from '../masking/operators.js';
 
 /**
  * The connections file: which targets exist, how the gateway reaches them with its own
@@ -167,7 +169,43 @@ export const configFileSchema = z
       if (seen.has(c.id)) ctx.addIssue({ code: 'custom', message: `duplicate connection id ${c.id}` });
       seen.add(c.id);
     }
+    checkMasking(cfg, ctx);
   });
+
+const OPERATOR_SPECS = 'redact, partial:N (N from 0 to 64), email, token, null, default';
+
+/** A typo'd class or operator would leave data unmasked, so it stops the start instead. */
+function checkMasking(
+  cfg: {
+    connections: Array<{ id: string; classification: Record<string, string> }>;
+    masking: { operators: Record<string, string> };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const declared = declaredCustomClasses(Object.keys(cfg.masking.operators));
+  for (const [cls, spec] of Object.entries(cfg.masking.operators)) {
+    const problem = dataClassProblem(cls, declared);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['masking', 'operators', cls], message: problem });
+    if (parseOperator(spec) === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['masking', 'operators', cls],
+        message: `unknown masking operator "${spec}" (valid: ${OPERATOR_SPECS})`,
+      });
+    }
+  }
+  cfg.connections.forEach((c, i) => {
+    for (const [column, cls] of Object.entries(c.classification)) {
+      const problem = dataClassProblem(cls, declared);
+      if (problem)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connections', i, 'classification', column],
+          message: problem,
+        });
+    }
+  });
+}
 
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 export type PostgresConnectionConfig = Extract<ConnectionConfig, { kind: 'postgres' }>;

@@ -53,3 +53,50 @@ export function compareClasses(a: string, b: string): number {
   if (ra !== rb) return ra - rb;
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** Columns classified `public` are known to hold nothing to mask. */
+export const PUBLIC_DATA_CLASS = 'public';
+
+/**
+ * Families the built-in classes live in. A name in one of them that is not built in is a
+ * typo (`pii.emial`), never a custom class: accepting it would leave the column unmasked
+ * under the custom-class fallback without anyone noticing.
+ */
+const BUILTIN_FAMILIES = ['secret', 'pci', 'pii'];
+
+function inBuiltinFamily(dataClass: string): boolean {
+  return BUILTIN_FAMILIES.some((f) => dataClass === f || dataClass.startsWith(`${f}.`));
+}
+
+/** The classes a configuration may use: built-in, `public`, and custom ones it declares. */
+export function knownClasses(declaredCustom: Iterable<string> = []): string[] {
+  const custom = [...declaredCustom].filter((c) => !isBuiltinClass(c) && c !== PUBLIC_DATA_CLASS);
+  return [...BUILTIN_CLASSES, PUBLIC_DATA_CLASS, ...[...new Set(custom)].sort()];
+}
+
+/**
+ * Why `dataClass` may not be used, or undefined when it may. A custom class must be declared
+ * (given an operator under `masking.operators`) and must stay out of the built-in families.
+ */
+export function dataClassProblem(dataClass: string, declaredCustom: ReadonlySet<string>): string | undefined {
+  if (!DATA_CLASS_PATTERN.test(dataClass)) return `"${dataClass}" is not a lower-case dotted data class`;
+  if (isBuiltinClass(dataClass) || dataClass === PUBLIC_DATA_CLASS) return undefined;
+  if (inBuiltinFamily(dataClass)) {
+    return `unknown data class "${dataClass}" (valid: ${knownClasses(declaredCustom).join(', ')})`;
+  }
+  if (declaredCustom.has(dataClass)) return undefined;
+  return (
+    `unknown data class "${dataClass}" (valid: ${knownClasses(declaredCustom).join(', ')}; ` +
+    'a custom class is declared by giving it an operator under masking.operators)'
+  );
+}
+
+/** Custom classes a `masking.operators` table declares: its keys outside the built-in families. */
+export function declaredCustomClasses(operatorKeys: Iterable<string>): Set<string> {
+  return new Set(
+    [...operatorKeys].filter(
+      (c) =>
+        !isBuiltinClass(c) && c !== PUBLIC_DATA_CLASS && !inBuiltinFamily(c) && DATA_CLASS_PATTERN.test(c),
+    ),
+  );
+}

@@ -7,3 +7,4 @@ export { PolicyLoadError } from './load-error.js';
 export { loadPolicyEngineFromText } from './load-text.js';
 export { DEFAULT_DENY_REASON, ERROR_POLICY_ID } from './outcome.js';
 export type { PolicyFile } from './parse-file.js';
+export { type TableNameWarning, tableNameWarnings } from './table-names.js';

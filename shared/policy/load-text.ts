@@ -39,11 +39,27 @@ export function loadPolicyEngineFromText(files: PolicyFile[], schemaText: string
   if (preparsedSchema.type === 'failure') {
     throw new PolicyLoadError(SCHEMA_FILE, preparsedSchema.errors.map((e) => e.message).join('; '));
   }
-  const preparsedSet = preparsePolicySet(policySetId, { staticPolicies });
+  // Shadow policies are validated with the rest but left out of the set that is enforced.
+  const enforced = Object.fromEntries(
+    [...policies].filter(([, m]) => m.mode === 'enforce').map(([id, m]) => [id, m.text]),
+  );
+  preparse(policySetId, enforced);
+  const hasShadow = [...policies.values()].some((m) => m.mode === 'shadow');
+  const shadowPolicySetId = hasShadow ? `${policySetId}-shadow` : undefined;
+  if (shadowPolicySetId !== undefined) preparse(shadowPolicySetId, staticPolicies);
+  return createPolicyEngine({
+    policySetId,
+    schemaName,
+    policies,
+    ...(shadowPolicySetId === undefined ? {} : { shadowPolicySetId }),
+  });
+}
+
+function preparse(id: string, staticPolicies: Record<string, string>): void {
+  const preparsedSet = preparsePolicySet(id, { staticPolicies });
   if (preparsedSet.type === 'failure') {
     throw new PolicyLoadError('(policy set)', preparsedSet.errors.map((e) => e.message).join('; '));
   }
-  return createPolicyEngine({ policySetId, schemaName, policies });
 }
 
 function collectPolicies(files: PolicyFile[]): Map<string, PolicyMeta> {

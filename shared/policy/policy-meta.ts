@@ -17,6 +17,11 @@ export interface PolicyMeta {
    * `@quorum` and `@expires`) without this module knowing them.
    */
   annotations: Readonly<Record<string, string>>;
+  /**
+   * `shadow` (from `@mode("shadow")`): evaluated and reported as a would-be decision, never
+   * enforced. Lets an operator see what a new policy would change before it takes effect.
+   */
+  mode: 'enforce' | 'shadow';
   /** The policy's own text, as handed to Cedar. */
   text: string;
 }
@@ -71,6 +76,7 @@ export function readPolicyMeta(policy: PolicyJson, text: string, file: string): 
     approvers,
     maxRows: readMaxRows(annotations.maxRows, id, file),
     annotations: { ...annotations },
+    mode: readMode(annotations.mode, id, file),
     text,
   };
 }
@@ -79,6 +85,13 @@ function readOutcome(value: string | undefined, id: string, file: string): Polic
   if (value === undefined || value === 'allow') return 'allow';
   if (value === 'approval') return 'approval';
   throw new PolicyLoadError(file, `policy ${id} has @outcome("${value}"); expected "approval" or "allow"`);
+}
+
+function readMode(value: string | undefined, id: string, file: string): PolicyMeta['mode'] {
+  if (value === undefined || value === 'enforce') return 'enforce';
+  if (value === 'shadow') return 'shadow';
+  // A typo must not silently enforce (or silently not enforce) a policy.
+  throw new PolicyLoadError(file, `policy ${id} has @mode("${value}"); expected "shadow" or "enforce"`);
 }
 
 function readMaxRows(value: string | undefined, id: string, file: string): number | undefined {

@@ -15,6 +15,22 @@ export interface IncomingMessage {
   deliveryCount: number;
 }
 
+/**
+ * A handler rejects with this when delivering the message again cannot help (say, no webhook
+ * is configured for the approver group): the adapter dead-letters it at once instead of after
+ * `maxDeliveries`. `reason` becomes the dead letter's description, so it must hold no secret
+ * and no data. (A Functions trigger cannot dead-letter by itself: there the host's
+ * maxDeliveryCount applies, or the trigger completes the message after auditing.)
+ */
+export class UnretryableMessageError extends Error {
+  readonly reason: string;
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'UnretryableMessageError';
+    this.reason = reason;
+  }
+}
+
 /** Resolves when the message is handled; a rejection means "deliver it again". */
 export type MessageHandler = (message: IncomingMessage) => Promise<void>;
 

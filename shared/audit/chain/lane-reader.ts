@@ -1,0 +1,20 @@
+import type { AuditEvent } from '../event.js';
+
+/**
+ * Reads one lane of the chain back for verification. Verification trusts nothing it reads:
+ * the reader only has to return what is stored, tampered or not.
+ */
+export interface AuditLaneReader {
+  /**
+   * Every stored event whose `chain.lane` is `lane` and `chain.index` is in [from, to),
+   * ordered by index. Several events at one index (an insertion) are all returned.
+   */
+  read(lane: number, from: number, to: number): Promise<AuditEvent[]>;
+}
+
+/** Sorts by chain index, then id, so equal indexes come back in a stable order. */
+export function byChainIndex(a: AuditEvent, b: AuditEvent): number {
+  const d = (a.chain?.index ?? -1) - (b.chain?.index ?? -1);
+  if (d !== 0) return d;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
