@@ -22,8 +22,6 @@ export interface McpOptions {
   requiredRoles?: string[];
   /** Delegated scopes (`scp`) that let a user's client use MCP (default `Query.Read`). */
   requiredScopes?: string[];
-  /** Where a stored approval request's status is read (set once the approval routes exist). */
-  statusUrl?: (approvalRequestId: string) => string;
 }
 
 export const MCP_PATH = '/mcp';
@@ -31,7 +29,7 @@ export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
 const DEFAULT_ROLES = ['Agent.Query'];
 const DEFAULT_SCOPES = ['Query.Read'];
 
-function baseUrl(requestUrl: string, options: McpOptions): string {
+export function baseUrl(requestUrl: string, options: McpOptions): string {
   return (options.publicUrl ?? new URL(requestUrl).origin).replace(/\/+$/, '');
 }
 

@@ -10,6 +10,7 @@ import { jsonResponse } from '../rest/http.js';
 import type { Principal } from '../types.js';
 import type { UseCases } from '../use-cases/index.js';
 import {
+  baseUrl,
   type McpOptions,
   mayUseMcp,
   resourceMetadata,
@@ -139,7 +140,7 @@ export function createMcpApi(deps: McpEndpointDeps): McpApi {
         now: deps.now,
         newId: deps.newId,
         version: deps.version,
-        ...(options.statusUrl ? { statusUrl: options.statusUrl } : {}),
+        baseUrl: baseUrl(req.url, options),
       });
       try {
         await server.connect(transport);

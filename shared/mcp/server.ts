@@ -26,8 +26,8 @@ export interface McpServerContext {
   now: () => Date;
   newId: () => string;
   version: string;
-  /** Where a stored approval request's status is read, when the workflow stores one. */
-  statusUrl?: (approvalRequestId: string) => string;
+  /** The gateway's public base URL, to make the status URL of a held request absolute. */
+  baseUrl?: string;
 }
 
 // One validator for every request: the SDK would otherwise build an Ajv instance per Server.
@@ -114,7 +114,7 @@ export async function callTool(ctx: McpServerContext, name: string, args: unknow
   }
   return toToolResult(outcome as Outcome<Record<string, unknown>>, {
     completed: spec.name === 'query',
-    ...(ctx.statusUrl ? { statusUrl: ctx.statusUrl } : {}),
+    ...(ctx.baseUrl ? { baseUrl: ctx.baseUrl } : {}),
   });
 }
 
@@ -134,5 +134,9 @@ function runUseCase(
       const { connection, ...body } = input as { connection: string } & QueryBody;
       return useCases.query(start, principal, { ...body, connection });
     }
+    case 'request_status':
+      return useCases.requestStatus(start, principal, { id: String(input.id) });
+    case 'fetch_result':
+      return useCases.requestResult(start, principal, { id: String(input.id) });
   }
 }

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { canonicalSha256 } from '../audit/canonical.js';
 import { LIMITS } from '../limits.js';
 import { queryBodySchema } from '../use-cases/inputs.js';
-import { connectionListSchema, connectionSchemaSchema, queryResultSchema } from '../use-cases/outputs.js';
+import {
+  connectionListSchema,
+  connectionSchemaSchema,
+  queryResultSchema,
+  requestResultSchema,
+  requestStatusSchema,
+} from '../use-cases/outputs.js';
 
 /**
  * The MCP tools, in the order they are listed. Their JSON schemas are generated from the same
@@ -16,7 +22,14 @@ const connectionId = z
   .max(LIMITS.routeValueChars)
   .describe('A connection id, as list_connections names it.');
 
+const approvalRequestId = z
+  .string()
+  .min(1)
+  .max(LIMITS.routeValueChars)
+  .describe('The approval request id that a pending query answered (approval.approvalRequestId).');
+
 export const listConnectionsInput = z.strictObject({});
+export const requestInput = z.strictObject({ id: approvalRequestId });
 export const describeConnectionInput = z.strictObject({ connection: connectionId });
 export const queryInput = z.strictObject({
   connection: connectionId,
@@ -35,11 +48,18 @@ export const queryToolOutput = queryResultSchema.partial().extend({
       status: z.string(),
       expiresAt: z.string(),
       statusUrl: z.string().describe('Where the request status can be read (REST, same token).'),
+      policyIds: z.array(z.string()),
+      reasons: z.array(z.string()),
     })
     .optional(),
 });
 
-export type ToolName = 'list_connections' | 'describe_connection' | 'query';
+export type ToolName =
+  | 'list_connections'
+  | 'describe_connection'
+  | 'query'
+  | 'request_status'
+  | 'fetch_result';
 
 interface ToolSpec {
   name: ToolName;
@@ -82,6 +102,26 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     output: queryToolOutput,
     action: 'query',
     idempotent: false,
+  },
+  {
+    name: 'request_status',
+    title: 'Status of a request held for approval',
+    description:
+      'The status of a query that was held for human approval (pending, approved, denied, expired, cancelled, executing, completed, failed), its votes and, once completed, that its result can be fetched.',
+    input: requestInput,
+    output: requestStatusSchema,
+    action: 'requests.status',
+    idempotent: true,
+  },
+  {
+    name: 'fetch_result',
+    title: 'Fetch the result of an approved request',
+    description:
+      'The masked result of an approved and completed request, for the agent that asked, until the result expires. Each fetch is audited.',
+    input: requestInput,
+    output: requestResultSchema,
+    action: 'requests.result',
+    idempotent: true,
   },
 ];
 

@@ -2,14 +2,21 @@ import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { auditQuerySchema, queryBodySchema } from '../use-cases/inputs.js';
 import {
+  approvalListSchema,
   auditPageSchema,
   auditTraceSchema,
+  cancelledSchema,
   connectionListSchema,
   connectionSchemaSchema,
+  decisionQueuedSchema,
   errorBodySchema,
   healthSchema,
+  pendingApprovalSchema,
   queryResultSchema,
+  requestResultSchema,
+  requestStatusSchema,
 } from '../use-cases/outputs.js';
+import { decisionBodySchema } from '../use-cases/requests.js';
 import { type ApiResponse, jsonResponse } from './http.js';
 import type { RouteDefinition } from './routes.js';
 
@@ -35,6 +42,13 @@ const COMPONENTS = {
   AuditPage: schemaOf(auditPageSchema, 'output'),
   AuditTrace: schemaOf(auditTraceSchema, 'output'),
   Health: schemaOf(healthSchema, 'output'),
+  PendingApproval: schemaOf(pendingApprovalSchema, 'output'),
+  RequestStatus: schemaOf(requestStatusSchema, 'output'),
+  RequestResult: schemaOf(requestResultSchema, 'output'),
+  Cancelled: schemaOf(cancelledSchema, 'output'),
+  ApprovalList: schemaOf(approvalListSchema, 'output'),
+  DecisionRequest: schemaOf(decisionBodySchema, 'input'),
+  DecisionQueued: schemaOf(decisionQueuedSchema, 'output'),
   Error: schemaOf(errorBodySchema, 'output'),
   JsonRpcMessage: {
     type: 'object',
@@ -74,10 +88,14 @@ const STATEMENT_ERRORS: ErrorCode[] = [
   'masking_failed',
   'policy_error',
   'approval_workflow_unavailable',
+  'queue_unavailable',
   'target_unavailable',
   'store_unavailable',
   'query_timeout',
 ];
+
+/** Codes every route over a stored request can answer. */
+const REQUEST_ERRORS: ErrorCode[] = ['not_found', 'approval_workflow_unavailable', 'store_unavailable'];
 
 interface Operation {
   summary: string;
@@ -88,6 +106,8 @@ interface Operation {
   errors: ErrorCode[];
   body?: { schema: ComponentName; example: unknown };
   response?: { status: number; schema: ComponentName; example?: unknown; description: string };
+  /** A second success answer (the query's 202 when it is held for approval). */
+  also?: { status: number; schema: ComponentName; example?: unknown; description: string };
   query?: z.ZodObject;
 }
 
@@ -126,6 +146,23 @@ export const OPERATIONS: Record<string, Operation> = {
         rowCount: 1,
         truncated: false,
         masking: { columns: { email: 'pii.email' }, cellsMasked: 1, byClass: { 'pii.email': 1 } },
+      },
+    },
+    also: {
+      status: 202,
+      schema: 'PendingApproval',
+      description:
+        'Held for human approval: nothing ran. Follow it at error.statusUrl (the Location header).',
+      example: {
+        requestId: EXAMPLE_ID,
+        error: {
+          code: 'approval_required',
+          message: 'This request needs human approval.',
+          policyIds: ['agent-bulk-read-approval'],
+          reasons: ['More than 1,000 rows.'],
+          statusUrl: '/api/v1/requests/5d2c…',
+        },
+        approval: { approvalRequestId: '5d2c…', status: 'pending', expiresAt: '2026-01-02T00:00:00.000Z' },
       },
     },
   },
@@ -192,6 +229,53 @@ export const OPERATIONS: Record<string, Operation> = {
     secured: true,
     errors: ['bad_request', 'forbidden', 'store_unavailable'],
     response: { status: 200, schema: 'AuditTrace', description: "The request's events, in order." },
+  },
+  requestStatus: {
+    summary: 'Status of a request held for approval (its requester and approvers)',
+    tags: ['approvals'],
+    secured: true,
+    errors: ['bad_request', ...REQUEST_ERRORS],
+    response: {
+      status: 200,
+      schema: 'RequestStatus',
+      description: 'The stored request, its votes and status.',
+    },
+  },
+  cancelRequest: {
+    summary: 'Cancel a request still waiting for approval (its requester)',
+    tags: ['approvals'],
+    secured: true,
+    errors: ['bad_request', 'conflict', ...REQUEST_ERRORS],
+    response: { status: 200, schema: 'Cancelled', description: 'Cancelled; nothing will run.' },
+  },
+  requestResult: {
+    summary: 'The masked result of a completed request (its requester, until the TTL)',
+    tags: ['approvals'],
+    secured: true,
+    errors: ['bad_request', 'conflict', ...REQUEST_ERRORS],
+    response: { status: 200, schema: 'RequestResult', description: 'The result, masked when it ran.' },
+  },
+  listApprovals: {
+    summary: 'Requests waiting for your decision (approvers)',
+    tags: ['approvals'],
+    secured: true,
+    errors: ['forbidden', 'approval_workflow_unavailable', 'store_unavailable'],
+    response: { status: 200, schema: 'ApprovalList', description: 'Pending requests in your groups.' },
+  },
+  submitDecision: {
+    summary: 'Approve or deny a request (approvers)',
+    tags: ['approvals'],
+    secured: true,
+    errors: ['bad_request', 'invalid_body', 'forbidden', 'conflict', 'queue_unavailable', ...REQUEST_ERRORS],
+    body: {
+      schema: 'DecisionRequest',
+      example: { decision: 'approve', reason: 'ticket 1234', maxRows: 500 },
+    },
+    response: {
+      status: 202,
+      schema: 'DecisionQueued',
+      description: 'Queued; applied by the decision consumer.',
+    },
   },
   health: {
     summary: 'Liveness',
@@ -378,6 +462,7 @@ export function openApiDocument(routes: readonly RouteDefinition[]): Json {
       { name: 'query' },
       { name: 'connections' },
       { name: 'audit' },
+      { name: 'approvals' },
       { name: 'mcp' },
       { name: 'operations' },
     ],

@@ -89,3 +89,73 @@ export const errorBodySchema = z.object({
     })
     .catchall(z.unknown()),
 });
+
+/** A stored request as its requester and approvers see it (never its result). */
+export const requestViewSchema = z.object({
+  id: z.string(),
+  status: z.string(),
+  connection: z.string(),
+  statement: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  expiresAt: z.string(),
+  requester: z.object({ kind: z.string(), id: z.string(), name: z.string().optional() }),
+  approverGroup: z.string().nullable(),
+  quorum: z.number().int(),
+  maxRows: z.number().int(),
+  estimatedRows: z.number().nullable(),
+  policyIds: z.array(z.string()),
+  reasons: z.array(z.string()),
+  purpose: z.string().nullable(),
+  votes: z.array(
+    z.object({
+      approver: z.object({ id: z.string(), name: z.string().optional() }),
+      decision: z.string(),
+      at: z.string(),
+      reason: z.string().optional(),
+    }),
+  ),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  resultUrl: z.string().optional(),
+});
+
+export const requestStatusSchema = z.object({ requestId: z.string(), request: requestViewSchema });
+
+export const approvalListSchema = z.object({ requestId: z.string(), requests: z.array(requestViewSchema) });
+
+/** The masked result of an approved request, as stored when it ran. */
+export const requestResultSchema = z.object({
+  requestId: z.string(),
+  approvalRequestId: z.string(),
+  columns: z.array(z.object({ name: z.string(), type: z.string() })),
+  rows: z.array(z.record(z.string(), z.unknown())),
+  rowCount: z.number().int().min(0),
+  truncated: z.boolean(),
+  masking: maskingReportSchema,
+  digest: z.string(),
+  expiresAt: z.string(),
+});
+
+export const cancelledSchema = z.object({ requestId: z.string(), id: z.string(), status: z.string() });
+
+export const decisionQueuedSchema = z.object({
+  requestId: z.string(),
+  id: z.string(),
+  decisionId: z.string(),
+  status: z.literal('queued'),
+});
+
+/** REST's 202 for a request stored for approval: nothing ran; follow it at the status URL. */
+export const pendingApprovalSchema = z.object({
+  requestId: z.string(),
+  error: z
+    .object({
+      code: z.literal('approval_required'),
+      message: z.string(),
+      policyIds: z.array(z.string()).optional(),
+      reasons: z.array(z.string()).optional(),
+      statusUrl: z.string().optional(),
+    })
+    .catchall(z.unknown()),
+  approval: z.object({ approvalRequestId: z.string(), status: z.string(), expiresAt: z.string() }),
+});

@@ -18,6 +18,7 @@ import {
   connectionSchemaSchema,
   errorBodySchema,
   healthSchema,
+  pendingApprovalSchema,
   queryResultSchema,
 } from '../../shared/use-cases/outputs.js';
 import { runWithIo } from '../support/capture-io.js';
@@ -96,7 +97,7 @@ describe('MCP over Streamable HTTP (local host)', () => {
     const listed = await client.listTools();
     assert.deepEqual(
       listed.tools.map((t) => t.name),
-      ['list_connections', 'describe_connection', 'query'],
+      ['list_connections', 'describe_connection', 'query', 'request_status', 'fetch_result'],
     );
     for (const tool of listed.tools) {
       assert.equal(tool.inputSchema.type, 'object');
@@ -196,19 +197,72 @@ describe('MCP over Streamable HTTP (local host)', () => {
     calls.set(body.requestId, 'query');
   });
 
-  test('a bulk read is held for approval: pending with a request id, nothing executed', async () => {
+  test('a bulk read is held for approval: pending with a request id; request_status and fetch_result follow it', async () => {
     const client = await connect();
     const result = await client.callTool({
       name: 'query',
-      arguments: { connection: 'demo', sql: 'select id, city from customers' },
+      arguments: { connection: 'demo', sql: 'select id, city, email from customers', purpose: 'e2e export' },
     });
-    const body = textOf(result) as { requestId: string; status: string; error: { code: string } };
-    assert.equal(body.status, 'pending');
-    assert.match(body.requestId, /^[0-9a-f-]{36}$/);
-    // The approval workflow is not wired into the use case yet: it says so, as REST's 501 does.
-    assert.equal(body.error.code, 'approval_workflow_unavailable');
-    assert.equal(result.isError, true);
-    calls.set(body.requestId, 'query');
+    assert.notEqual(result.isError, true, JSON.stringify(result.content));
+    const held = result.structuredContent as {
+      requestId: string;
+      status: string;
+      rows?: unknown;
+      approval: { approvalRequestId: string; status: string; statusUrl: string; policyIds: string[] };
+    };
+    assert.equal(held.status, 'pending');
+    assert.equal(held.rows, undefined, 'nothing released');
+    assert.equal(held.approval.status, 'pending');
+    const id = held.approval.approvalRequestId;
+    assert.equal(held.approval.statusUrl, `${host.url}/api/v1/requests/${id}`);
+    assert.ok(held.approval.policyIds.length > 0);
+    calls.set(held.requestId, 'query');
+
+    const status = await client.callTool({ name: 'request_status', arguments: { id } });
+    const seen = status.structuredContent as { requestId: string; request: { id: string; status: string } };
+    assert.equal(seen.request.status, 'pending');
+    calls.set(seen.requestId, 'request_status');
+
+    const early = await client.callTool({ name: 'fetch_result', arguments: { id } });
+    assert.equal(early.isError, true);
+    const earlyBody = textOf(early) as { requestId: string; error: { code: string } };
+    assert.equal(earlyBody.error.code, 'conflict');
+    calls.set(earlyBody.requestId, 'fetch_result');
+
+    // A data owner approves over REST; the approved statement runs once, in the background.
+    const alice = await host.issuer.mint({ user: 'alice', groups: ['data-owners'] });
+    const decided = await fetch(`${host.url}/api/v1/approvals/${id}/decision`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ decision: 'approve', maxRows: 5 }),
+    });
+    assert.equal(decided.status, 202);
+    let state = 'pending';
+    for (let i = 0; i < 150 && state !== 'completed' && state !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const s = await client.callTool({ name: 'request_status', arguments: { id } });
+      state = (s.structuredContent as { request: { status: string } }).request.status;
+    }
+    assert.equal(state, 'completed');
+
+    const fetched = await client.callTool({ name: 'fetch_result', arguments: { id } });
+    assert.notEqual(fetched.isError, true, JSON.stringify(fetched.content));
+    const released = fetched.structuredContent as {
+      requestId: string;
+      rows: Array<{ email: string }>;
+      rowCount: number;
+      truncated: boolean;
+    };
+    assert.equal(released.rowCount, 5, "the approver's cap");
+    assert.equal(released.truncated, true);
+    for (const row of released.rows) assert.doesNotMatch(row.email, /^[^*]+@/);
+    calls.set(released.requestId, 'fetch_result');
+
+    // Another agent learns nothing of it.
+    const other = await connect(await host.issuer.mint({ agent: 'other-agent' }));
+    const peek = await other.callTool({ name: 'fetch_result', arguments: { id } });
+    assert.equal(peek.isError, true);
+    assert.equal((textOf(peek) as { error: { code: string } }).error.code, 'not_found');
   });
 
   test('malformed arguments are refused by the schema, audited, and an unknown tool is a protocol error', async () => {
@@ -348,10 +402,10 @@ describe('MCP over Streamable HTTP (local host)', () => {
     assert.equal(run.code, 0, run.err);
     const lines = run.out.trim().split('\n');
     assert.deepEqual(
-      lines.slice(0, 3).map((l) => l.split(' ')[0]),
-      ['list_connections', 'describe_connection', 'query'],
+      lines.slice(0, 5).map((l) => l.split(' ')[0]),
+      ['list_connections', 'describe_connection', 'query', 'request_status', 'fetch_result'],
     );
-    assert.equal(lines[3], `digest ${TOOLS_DIGEST}`);
+    assert.equal(lines[5], `digest ${TOOLS_DIGEST}`);
     assert.match(lines[0], /readOnly/);
     const json = await runWithIo(
       runMcpCommand,
@@ -383,6 +437,10 @@ describe('MCP over Streamable HTTP (local host)', () => {
       method: 'POST',
       body: JSON.stringify({ sql: 'select * from customers' }),
     });
+    const pending = await get('/api/v1/connections/demo/query', agentToken, {
+      method: 'POST',
+      body: JSON.stringify({ sql: 'select id, city from customers' }),
+    });
     const page = (await get('/api/v1/audit?limit=2', auditorToken)) as {
       records: Array<{ requestId: string }>;
     };
@@ -393,6 +451,7 @@ describe('MCP over Streamable HTTP (local host)', () => {
       [await get('/api/v1/connections/demo/schema'), connectionSchemaSchema],
       [await get('/api/health'), healthSchema],
       [page, auditPageSchema],
+      [pending, pendingApprovalSchema],
       [await get(`/api/v1/audit/${page.records[0].requestId}`, auditorToken), auditTraceSchema],
     ];
     // Parsing strips keys a schema does not name: equal after parsing means nothing is undescribed.
@@ -406,10 +465,17 @@ describe('MCP over Streamable HTTP (local host)', () => {
     });
     assert.equal(res.status, 200);
     const body = (await res.json()) as {
-      records: Array<{ requestId: string; transport: string; tool?: string; action: string; status: number }>;
+      records: Array<{
+        requestId: string;
+        kind: string;
+        transport: string;
+        tool?: string;
+        action: string;
+        status: number;
+      }>;
     };
     for (const [requestId, tool] of calls) {
-      const record = body.records.find((r) => r.requestId === requestId);
+      const record = body.records.find((r) => r.requestId === requestId && r.kind === 'request');
       assert.ok(record, `audit record for ${tool} ${requestId}`);
       assert.equal(record.transport, 'mcp');
       if (tool === '(refused)') {

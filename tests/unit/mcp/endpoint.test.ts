@@ -198,15 +198,19 @@ describe('MCP adapter', () => {
     assert.throws(() => mcpOptionsFromEnv({ AGENTGATE_MCP_ALLOWED_ORIGINS: '*' }));
   });
 
-  test('a stored approval is a pending result naming its status URL, not an error', () => {
+  test('a stored approval is a pending result naming its absolute status URL, not an error', () => {
     const result = toToolResult(
       {
         kind: 'pending',
         requestId: 'r1',
-        failure: { code: 'approval_workflow_unavailable', message: 'waits' },
+        failure: {
+          code: 'approval_required',
+          message: 'waits',
+          details: { policyIds: ['bulk'], reasons: ['big'], statusUrl: '/api/v1/requests/a1' },
+        },
         approval: { approvalRequestId: 'a1', status: 'pending', expiresAt: '2026-01-01T00:00:00Z' },
       },
-      { completed: true, statusUrl: (id) => `https://h/api/v1/requests/${id}` },
+      { completed: true, baseUrl: 'https://gw.example' },
     );
     assert.equal(result.isError, undefined);
     assert.deepEqual(result.structuredContent, {
@@ -216,8 +220,16 @@ describe('MCP adapter', () => {
         approvalRequestId: 'a1',
         status: 'pending',
         expiresAt: '2026-01-01T00:00:00Z',
-        statusUrl: 'https://h/api/v1/requests/a1',
+        statusUrl: 'https://gw.example/api/v1/requests/a1',
+        policyIds: ['bulk'],
+        reasons: ['big'],
       },
     });
+    const unstored = toToolResult({
+      kind: 'pending',
+      requestId: 'r2',
+      failure: { code: 'approval_workflow_unavailable', message: 'no workflow' },
+    });
+    assert.equal(unstored.isError, true);
   });
 });

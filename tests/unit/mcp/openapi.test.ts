@@ -9,6 +9,7 @@ import {
   connectionListSchema,
   connectionSchemaSchema,
   healthSchema,
+  pendingApprovalSchema,
   queryResultSchema,
 } from '../../../shared/use-cases/outputs.js';
 
@@ -75,6 +76,13 @@ describe('OpenAPI document', () => {
       assert.match(response.description, new RegExp(code));
       assert.equal(response.content['application/json'].examples[code].value.error.code, code);
     }
+    assert.deepEqual(
+      (query.responses['202'] as { content: Record<string, { schema: unknown }> }).content['application/json']
+        .schema,
+      {
+        $ref: '#/components/schemas/PendingApproval',
+      },
+    );
     const health = paths['/health'].get as { responses: Json; security: unknown[] };
     assert.deepEqual(Object.keys(health.responses), ['200']);
     assert.deepEqual(health.security, []);
@@ -97,6 +105,7 @@ describe('OpenAPI document', () => {
       [OPERATIONS.listConnections.response?.example, connectionListSchema],
       [OPERATIONS.describeConnection.response?.example, connectionSchemaSchema],
       [OPERATIONS.health.response?.example, healthSchema],
+      [OPERATIONS.query.also?.example, pendingApprovalSchema],
     ] as const;
     for (const [example, schema] of checks) {
       const parsed = schema.safeParse(example);
