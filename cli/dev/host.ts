@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRoutes, type RouteSpec } from '../../functions/routes.js';
 import { HttpRequest, InvocationContext } from '../../functions/sdk.js';
+import { CosmosCheckpointStore } from '../../shared/audit/chain/cosmos-checkpoint-store.js';
+import { CosmosLaneHeadStore } from '../../shared/audit/chain/cosmos-lane-head-store.js';
+import { ensureChainContainers } from '../../shared/audit/chain/cosmos-layout.js';
+import { LocalEs256Signer } from '../../shared/audit/chain/signers.js';
 import { CosmosBudgetStore } from '../../shared/budget/index.js';
 import { composeGateway, type Gateway } from '../../shared/compose.js';
 import { type GatewayConfig, loadConfigFile, parseConfig } from '../../shared/config/connections.js';
@@ -335,7 +339,13 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
     const inbox = new InboxNotifier();
     // The approval link names the port really bound, known once the server listens.
     let baseUrl = `http://localhost:${requestedPort}`;
+    await ensureChainContainers(database);
     const gateway = composeGateway({
+      auditChain: {
+        heads: new CosmosLaneHeadStore(database.container('auditLanes')),
+        checkpoints: new CosmosCheckpointStore(database.container('auditCheckpoints')),
+        signer: await LocalEs256Signer.fromStateDir(stateDir),
+      },
       approvals: {
         requests: new CosmosRequestStore(database.container('requests')),
         results: new CosmosResultStore(database.container('results')),
