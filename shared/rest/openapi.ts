@@ -403,6 +403,17 @@ function operationFor(route: RouteDefinition, method: string): Json {
       content: { 'application/json': { schema: { type: 'object' } } },
     };
   }
+  if (op.also) {
+    responses[String(op.also.status)] = {
+      description: op.also.description,
+      content: {
+        'application/json': {
+          schema: ref(op.also.schema),
+          ...(op.also.example === undefined ? {} : { example: op.also.example }),
+        },
+      },
+    };
+  }
   Object.assign(responses, errorResponses(op.secured ? [...COMMON, ...op.errors] : op.errors));
   const parameters = [...pathParameters(route.route), ...queryParameters(op.query)];
   const single = route.methods.length === 1;
