@@ -17,8 +17,11 @@ const getGateway = () => {
 
 export const routes = createRoutes(getGateway);
 
+// host.json sets no route prefix, so that MCP and its OAuth metadata can sit at the root;
+// the REST rows get their `api/` here.
 for (const r of routes) {
-  app.http(r.name, { methods: r.methods, route: r.route, authLevel: r.authLevel, handler: r.handler });
+  const route = r.root ? r.route : `api/${r.route}`;
+  app.http(r.name, { methods: r.methods, route, authLevel: r.authLevel, handler: r.handler });
 }
 
 /**

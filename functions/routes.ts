@@ -12,6 +12,8 @@ export interface RouteSpec {
   methods: HttpMethod[];
   /** Azure Functions route template, relative to the `api` prefix. */
   route: string;
+  /** Served at the host's root, outside `api` (the Functions entry registers it as such). */
+  root?: true;
   authLevel: 'anonymous';
   handler: (req: HttpRequest, ctx: InvocationContext) => Promise<HttpResponseInit>;
 }
@@ -47,6 +49,7 @@ export function createRoutes(getGateway: () => Promise<Gateway>): RouteSpec[] {
     name: r.name,
     methods: r.methods,
     route: r.route,
+    ...(r.root ? { root: r.root } : {}),
     authLevel: 'anonymous',
     handler: async (req, ctx) => {
       let gateway: Gateway;
@@ -56,7 +59,7 @@ export function createRoutes(getGateway: () => Promise<Gateway>): RouteSpec[] {
         ctx.error('agentgate failed to start', e);
         return unavailableResponse();
       }
-      return toHttpResponseInit(await r.pick(gateway.api)(req));
+      return toHttpResponseInit(await r.pick(gateway.api, gateway.mcp)(req));
     },
   }));
 }

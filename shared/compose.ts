@@ -4,6 +4,8 @@ import type { ConnectionConfig, GatewayConfig } from './config/connections.js';
 import type { Connector } from './connectors/connector.js';
 import type { TokenVerifier } from './identity/index.js';
 import { createMasker } from './masking/index.js';
+import { type McpOptions, mcpOptionsFromEnv } from './mcp/auth.js';
+import { createMcpApi, type McpApi } from './mcp/endpoint.js';
 import type { PolicyEngine } from './policy/index.js';
 import { createCatalogCache } from './query/catalog-cache.js';
 import { createRestApi, type RestApi } from './rest/rest-api.js';
@@ -33,6 +35,8 @@ export interface GatewayParts {
   log?: (event: GatewayLogEvent) => void;
   now?: () => Date;
   newId?: () => string;
+  /** The MCP endpoint's OAuth metadata and origins (default: from the app settings). */
+  mcp?: McpOptions;
   /** The approval workflow's stores, queue and notifier; without them approvals answer 501. */
   approvals?: ApprovalPorts;
   /** Lane heads, checkpoints and a signer: with them every audit event is hash-linked. */
@@ -43,6 +47,8 @@ export interface Gateway {
   useCases: UseCases;
   /** The REST adapter over the use cases. */
   api: RestApi;
+  /** The MCP adapter over the same use cases. */
+  mcp: McpApi;
   routes: readonly RouteDefinition[];
   triggers: readonly TriggerDefinition[];
   triggerHandlers: TriggerHandlers;
@@ -87,9 +93,18 @@ export function composeGateway(parts: GatewayParts): Gateway {
     newId,
     version: parts.version ?? '0.0.0',
   });
+  const mcp = createMcpApi({
+    useCases,
+    verifier: parts.verifier,
+    now,
+    newId,
+    version: parts.version ?? '0.0.0',
+    options: parts.mcp ?? mcpOptionsFromEnv(process.env),
+  });
   return {
     useCases,
     api,
+    mcp,
     routes: ROUTES,
     triggers: TRIGGER_TABLE,
     triggerHandlers: triggerHandlers(deps, chain),

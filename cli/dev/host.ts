@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRoutes, type RouteSpec } from '../../functions/routes.js';
 import { HttpRequest, InvocationContext } from '../../functions/sdk.js';
+import { CosmosCheckpointStore } from '../../shared/audit/chain/cosmos-checkpoint-store.js';
+import { CosmosLaneHeadStore } from '../../shared/audit/chain/cosmos-lane-head-store.js';
+import { ensureChainContainers } from '../../shared/audit/chain/cosmos-layout.js';
+import { LocalEs256Signer } from '../../shared/audit/chain/signers.js';
 import { CosmosBudgetStore } from '../../shared/budget/index.js';
 import { composeGateway, type Gateway } from '../../shared/compose.js';
 import { type GatewayConfig, loadConfigFile, parseConfig } from '../../shared/config/connections.js';
@@ -12,10 +16,7 @@ import { readSettings, type Settings } from '../../shared/config/settings.js';
 import { connectorRegistry } from '../../shared/connectors/registry.js';
 import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '../../shared/identity/index.js';
 import { LIMITS } from '../../shared/limits.js';
-import { CosmosCheckpointStore } from '../../shared/audit/chain/cosmos-checkpoint-store.js';
-import { ensureChainContainers } from '../../shared/audit/chain/cosmos-layout.js';
-import { CosmosLaneHeadStore } from '../../shared/audit/chain/cosmos-lane-head-store.js';
-import { LocalEs256Signer } from '../../shared/audit/chain/signers.js';
+import { mcpOptionsFromEnv } from '../../shared/mcp/auth.js';
 import { InboxNotifier } from '../../shared/notify/inbox.js';
 import { loadPolicyEngine } from '../../shared/policy/index.js';
 import type { Consumer } from '../../shared/ports/queue.js';
@@ -173,7 +174,11 @@ function runTimers(triggers: readonly TriggerDefinition[], gateway: Gateway): ()
 function createListener(routes: RouteSpec[], issuer: DevIssuer, inbox: InboxNotifier) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      // The Host header gives the port, as Azure's request URL does (MCP metadata names it).
+      const url = new URL(
+        req.url ?? '/',
+        URL.canParse(`http://${req.headers.host}`) ? `http://${req.headers.host}` : 'http://localhost',
+      );
       if (url.pathname === '/.well-known/jwks.json' && req.method === 'GET') {
         send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(issuer.jwks()));
         return;
@@ -189,11 +194,13 @@ function createListener(routes: RouteSpec[], issuer: DevIssuer, inbox: InboxNoti
         return;
       }
       const path = url.pathname.replace(/^\/api(?=\/|$)/i, '');
-      if (path === url.pathname) return sendError(res, 404, 'not_found', 'No such route.');
+      const underApi = path !== url.pathname;
       let matched: { route: RouteSpec; params: Record<string, string> } | undefined;
       let pathMatched = false;
       for (const route of routes) {
-        const params = matchRoute(route.route, path);
+        // Root rows (MCP, its OAuth metadata) sit outside `/api`, as the Functions entry registers them.
+        if (!route.root && !underApi) continue;
+        const params = matchRoute(route.route, route.root ? url.pathname : path);
         if (!params) continue;
         pathMatched = true;
         if (route.methods.includes((req.method ?? 'GET').toUpperCase() as RouteSpec['methods'][number])) {
@@ -357,6 +364,7 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       connectorFor: connectors.connectorFor,
       maskingKey: await devMaskingKey(stateDir, settings),
       version: 'dev',
+      mcp: mcpOptionsFromEnv(env, { issuer: issuer.issuer, audience: issuer.audience }),
     });
 
     cleanups.push(runTimers(gateway.triggers, gateway));

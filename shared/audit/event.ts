@@ -86,6 +86,8 @@ export interface RequestEvent extends Envelope {
   purpose: string | null;
   /** When a request was sent to approval: the stored request's id. */
   approvalRequestId?: string;
+  /** The MCP tool called, when the request came as a tool call. */
+  tool?: string;
   /** Why the token was refused (kept here, never told to the caller). */
   authFailure?: string;
   /** Why the size could not be estimated. */

@@ -43,6 +43,7 @@ export function requestEvent(trace: RequestTrace, end: RequestEnd): RequestEvent
     ...(trace.released?.digest ? { releasedDigest: trace.released.digest } : {}),
     ...(trace.targetMessage === undefined ? {} : { targetMessage: trace.targetMessage }),
     ...(trace.approvalRequestId ? { approvalRequestId: trace.approvalRequestId } : {}),
+    ...(trace.tool ? { tool: trace.tool } : {}),
     ...(trace.authFailure ? { authFailure: trace.authFailure } : {}),
     ...(trace.estimateError ? { estimateError: trace.estimateError } : {}),
     ...(trace.unmaskedClasses ? { unmaskedClasses: trace.unmaskedClasses } : {}),

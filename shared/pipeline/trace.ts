@@ -32,6 +32,8 @@ export interface RequestTrace {
   /** Classes this principal saw in clear. */
   unmaskedClasses?: string[];
   approvalRequestId?: string;
+  /** The MCP tool called (transport `mcp`). */
+  tool?: string;
   clock: StageClock;
 }
 
@@ -42,6 +44,8 @@ export interface RequestStart {
   action: string;
   connection: string | null;
   clock?: StageClock;
+  /** The MCP tool called (transport `mcp`). */
+  tool?: string;
 }
 
 export function newTrace(start: RequestStart): RequestTrace {
@@ -59,5 +63,6 @@ export function newTrace(start: RequestStart): RequestTrace {
     purpose: null,
     masking: null,
     clock: start.clock ?? new StageClock(),
+    ...(start.tool === undefined ? {} : { tool: start.tool }),
   };
 }

@@ -1,4 +1,6 @@
+import type { McpApi } from '../mcp/endpoint.js';
 import type { ApiRequest, ApiResponse } from './http.js';
+import { openApiResponse } from './openapi.js';
 import type { RestApi } from './rest-api.js';
 
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -13,7 +15,9 @@ export interface RouteDefinition {
   methods: HttpVerb[];
   /** Route template relative to the `api` prefix (Azure Functions syntax). */
   route: string;
-  pick: (api: RestApi) => (req: ApiRequest) => Promise<ApiResponse>;
+  /** Served at the host's root instead, outside `api` (MCP and its OAuth metadata). */
+  root?: true;
+  pick: (api: RestApi, mcp: McpApi) => (req: ApiRequest) => Promise<ApiResponse>;
 }
 
 export const ROUTES: readonly RouteDefinition[] = [
@@ -38,4 +42,26 @@ export const ROUTES: readonly RouteDefinition[] = [
     pick: (a) => a.submitDecision,
   },
   { name: 'health', methods: ['GET'], route: 'health', pick: (a) => a.health },
+  {
+    name: 'openapi',
+    methods: ['GET'],
+    route: 'openapi.json',
+    pick: () => async () => openApiResponse(ROUTES),
+  },
+  // MCP (shared/mcp): the endpoint and its RFC 9728 metadata, at the root as clients expect.
+  { name: 'mcp', methods: ['POST', 'GET', 'DELETE'], route: 'mcp', root: true, pick: (_, m) => m.endpoint },
+  {
+    name: 'mcpResourceMetadata',
+    methods: ['GET'],
+    route: '.well-known/oauth-protected-resource',
+    root: true,
+    pick: (_, m) => m.resourceMetadata,
+  },
+  {
+    name: 'mcpResourceMetadataForPath',
+    methods: ['GET'],
+    route: '.well-known/oauth-protected-resource/mcp',
+    root: true,
+    pick: (_, m) => m.resourceMetadata,
+  },
 ];

@@ -1,0 +1,170 @@
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { GatewayError, InvalidTokenError } from '../errors.js';
+import type { TokenVerifier } from '../identity/index.js';
+import { LIMITS } from '../limits.js';
+import { authenticate, looksLikeBearerJwt } from '../pipeline/authenticate.js';
+import { StageClock } from '../pipeline/stage-clock.js';
+import type { RequestStart } from '../pipeline/trace.js';
+import type { ApiRequest, ApiResponse } from '../rest/http.js';
+import { jsonResponse } from '../rest/http.js';
+import type { Principal } from '../types.js';
+import type { UseCases } from '../use-cases/index.js';
+import {
+  baseUrl,
+  type McpOptions,
+  mayUseMcp,
+  resourceMetadata,
+  resourceMetadataUrl,
+  wwwAuthenticateMcp,
+} from './auth.js';
+import { createMcpServer, MCP_PROTOCOL_VERSIONS } from './server.js';
+
+export interface McpEndpointDeps {
+  useCases: UseCases;
+  verifier: TokenVerifier;
+  now: () => Date;
+  newId: () => string;
+  version: string;
+  options: McpOptions;
+}
+
+/** The MCP adapter's HTTP surface: the endpoint itself and its RFC 9728 metadata. */
+export interface McpApi {
+  /** `POST /mcp` (GET and DELETE answer 405: no sessions, no server-sent stream). */
+  endpoint(req: ApiRequest): Promise<ApiResponse>;
+  /** `GET /.well-known/oauth-protected-resource[/mcp]`. */
+  resourceMetadata(req: ApiRequest): Promise<ApiResponse>;
+}
+
+/** A JSON-RPC error answered before the MCP server runs (id unknown: null, as JSON-RPC says). */
+function rpcError(status: number, code: number, message: string, headers: Record<string, string> = {}) {
+  return jsonResponse(status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers);
+}
+
+/** The headers the transport reads; everything else stays out of the web Request. */
+const FORWARDED_HEADERS = ['accept', 'content-type', 'mcp-protocol-version'] as const;
+
+function originAllowed(origin: string | null, allowed: readonly string[]): boolean {
+  // Agents and desktop clients send no Origin; a browser always does, and only listed pages pass.
+  return origin === null || allowed.includes(origin);
+}
+
+export function createMcpApi(deps: McpEndpointDeps): McpApi {
+  const { options } = deps;
+  return {
+    async endpoint(req) {
+      const requestId = deps.newId();
+      const ids = { 'x-request-id': requestId };
+      if (!originAllowed(req.headers.get('origin'), options.allowedOrigins ?? [])) {
+        return rpcError(403, -32000, 'Forbidden: this Origin is not allowed.', ids);
+      }
+      if (req.method.toUpperCase() !== 'POST') {
+        return rpcError(405, -32000, 'Method not allowed: this server is stateless and streams nothing.', {
+          ...ids,
+          allow: 'POST',
+        });
+      }
+      const version = req.headers.get('mcp-protocol-version');
+      if (version !== null && !MCP_PROTOCOL_VERSIONS.includes(version)) {
+        return rpcError(
+          400,
+          -32000,
+          `Bad Request: unsupported MCP-Protocol-Version (supported: ${MCP_PROTOCOL_VERSIONS.join(', ')}).`,
+          ids,
+        );
+      }
+      const metadataUrl = resourceMetadataUrl(req.url, options);
+      const clock = new StageClock();
+      const start: RequestStart = {
+        requestId,
+        time: deps.now(),
+        transport: 'mcp',
+        action: 'mcp',
+        connection: null,
+        clock,
+      };
+      const authorization = req.headers.get('authorization');
+      let principal: Principal;
+      try {
+        principal = await authenticate(deps.verifier, authorization, clock);
+      } catch (e) {
+        if (looksLikeBearerJwt(authorization)) await deps.useCases.refuse(start, e);
+        const invalid = e instanceof InvalidTokenError && e.reason !== 'missing';
+        return jsonResponse(
+          401,
+          { requestId, error: { code: 'invalid_token', message: 'The access token is missing or invalid.' } },
+          {
+            ...ids,
+            'www-authenticate': wwwAuthenticateMcp(
+              metadataUrl,
+              invalid ? 'invalid_token' : undefined,
+              options,
+            ),
+          },
+        );
+      }
+      if (!mayUseMcp(principal, options)) {
+        const refused = new GatewayError(
+          'forbidden',
+          'The token does not grant the permission to use agentgate over MCP.',
+        );
+        await deps.useCases.refuse(start, refused, principal);
+        return jsonResponse(
+          403,
+          { requestId, error: { code: 'insufficient_scope', message: refused.message } },
+          { ...ids, 'www-authenticate': wwwAuthenticateMcp(metadataUrl, 'insufficient_scope', options) },
+        );
+      }
+      const text = await req.text();
+      if (Buffer.byteLength(text) > LIMITS.bodyBytes) {
+        return rpcError(413, -32000, 'The request body is too large.', ids);
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return rpcError(400, -32700, 'Parse error: the body is not JSON.', ids);
+      }
+      const headers = new Headers();
+      for (const name of FORWARDED_HEADERS) {
+        const value = req.headers.get(name);
+        if (value !== null) headers.set(name, value);
+      }
+      const transport = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        enableJsonResponse: true,
+      });
+      const server = createMcpServer({
+        useCases: deps.useCases,
+        principal,
+        now: deps.now,
+        newId: deps.newId,
+        version: deps.version,
+        baseUrl: baseUrl(req.url, options),
+      });
+      try {
+        await server.connect(transport);
+        const res = await transport.handleRequest(new Request(req.url, { method: 'POST', headers }), {
+          parsedBody: body,
+        });
+        const out = await res.text();
+        const outHeaders: Record<string, string> = {
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+          ...ids,
+        };
+        res.headers.forEach((v, k) => {
+          outHeaders[k] = v;
+        });
+        return out.length === 0
+          ? { status: res.status, headers: outHeaders }
+          : { status: res.status, headers: outHeaders, body: JSON.parse(out) as unknown };
+      } finally {
+        await server.close().catch(() => {});
+      }
+    },
+    async resourceMetadata(req) {
+      return jsonResponse(200, resourceMetadata(req.url, options), { 'cache-control': 'max-age=300' });
+    },
+  };
+}
