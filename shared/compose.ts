@@ -5,6 +5,7 @@ import type { TokenVerifier } from './identity/index.js';
 import { createMasker } from './masking/index.js';
 import type { PolicyEngine } from './policy/index.js';
 import { createCatalogCache } from './query/catalog-cache.js';
+import type { ApprovalPageOptions } from './rest/approval-page.js';
 import { createRestApi, type RestApi } from './rest/rest-api.js';
 import { ROUTES, type RouteDefinition } from './rest/routes.js';
 import type { AuditStore } from './store/audit-store.js';
@@ -26,6 +27,8 @@ export interface GatewayParts {
   log?: (event: GatewayLogEvent) => void;
   now?: () => Date;
   newId?: () => string;
+  /** Sign-in settings of the approval page (shared/rest/approval-page.ts). */
+  approvalPage?: ApprovalPageOptions;
 }
 
 export interface Gateway {
@@ -69,6 +72,7 @@ export function composeGateway(parts: GatewayParts): Gateway {
     now,
     newId,
     version: parts.version ?? '0.0.0',
+    ...(parts.approvalPage ? { approvalPage: parts.approvalPage } : {}),
   });
   return {
     useCases,

@@ -19,6 +19,7 @@ import type { TriggerDefinition } from '../../shared/triggers.js';
 import { startCosmosEmulator } from './cosmos-emulator.js';
 import { DEMO_CLASSIFICATION, startDemoDatabase } from './demo-database.js';
 import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS } from './demo-exposure.js';
+import { DEV_TOKEN_PATH, handleDevToken } from './dev-token-route.js';
 import { acquireDevLock } from './lock.js';
 import { matchRoute } from './route-match.js';
 
@@ -158,7 +159,7 @@ function runTimers(triggers: readonly TriggerDefinition[], gateway: Gateway): ()
  * Serves the Functions route table over node:http the way the Functions host would: the
  * same handlers receive real `HttpRequest` and `InvocationContext` objects.
  */
-function createListener(routes: RouteSpec[], issuer: DevIssuer) {
+function createListener(routes: RouteSpec[], issuer: DevIssuer, port: () => number) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -166,6 +167,9 @@ function createListener(routes: RouteSpec[], issuer: DevIssuer) {
         send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(issuer.jwks()));
         return;
       }
+      // The approval page's dev sign-in: local host only, never in the Azure route table.
+      if (url.pathname.toLowerCase() === DEV_TOKEN_PATH)
+        return await handleDevToken(req, res, issuer, port());
       const path = url.pathname.replace(/^\/api(?=\/|$)/i, '');
       if (path === url.pathname) return sendError(res, 404, 'not_found', 'No such route.');
       let matched: { route: RouteSpec; params: Record<string, string> } | undefined;
@@ -288,12 +292,13 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       connectorFor: connectors.connectorFor,
       maskingKey: await devMaskingKey(stateDir, settings),
       version: 'dev',
+      approvalPage: { devSignIn: true },
     });
 
     cleanups.push(runTimers(gateway.triggers, gateway));
     const routes = createRoutes(() => Promise.resolve(gateway));
-    const server = createServer(createListener(routes, issuer));
-    let port: number;
+    let port = 0;
+    const server = createServer(createListener(routes, issuer, () => port));
     try {
       port = await listen(server, requestedPort);
     } catch (e) {

@@ -8,6 +8,7 @@ import type { RequestStart } from '../pipeline/trace.js';
 import type { Principal } from '../types.js';
 import type { Outcome, Start, UseCases } from '../use-cases/index.js';
 import { auditQuerySchema, describeIssues, queryBodySchema } from '../use-cases/inputs.js';
+import { type ApprovalPageOptions, createApprovalPageHandlers } from './approval-page.js';
 import { readJsonBody } from './body.js';
 import { type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from './http.js';
 
@@ -17,6 +18,8 @@ export interface RestApiDeps {
   now: () => Date;
   newId: () => string;
   version: string;
+  /** Sign-in settings of the approval page (Entra SPA, or the local host's dev sign-in). */
+  approvalPage?: ApprovalPageOptions;
 }
 
 /** The REST adapter: one handler per route, each a thin translation to one use case. */
@@ -27,6 +30,8 @@ export interface RestApi {
   searchAudit(req: ApiRequest): Promise<ApiResponse>;
   auditTrace(req: ApiRequest): Promise<ApiResponse>;
   health(req: ApiRequest): Promise<ApiResponse>;
+  approvalPage(req: ApiRequest): Promise<ApiResponse>;
+  approvalAsset(req: ApiRequest): Promise<ApiResponse>;
 }
 
 /** Statuses, headers and bodies for an outcome: the only place outcomes become HTTP. */
@@ -87,6 +92,7 @@ async function handle(
 
 export function createRestApi(deps: RestApiDeps): RestApi {
   const { useCases } = deps;
+  const pages = createApprovalPageHandlers(deps.approvalPage);
 
   return {
     query: (req) =>
@@ -125,5 +131,7 @@ export function createRestApi(deps: RestApiDeps): RestApi {
         { status: 'ok', version: deps.version, time: deps.now().toISOString() },
         { 'x-request-id': deps.newId() },
       ),
+    approvalPage: pages.page,
+    approvalAsset: pages.asset,
   };
 }
