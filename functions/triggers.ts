@@ -1,5 +1,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import type { Gateway } from '../shared/compose.js';
+import { UnretryableMessageError } from '../shared/ports/queue.js';
+import { fromServiceBusTrigger } from '../shared/queue/service-bus-queue.js';
 import type { TriggerDefinition } from '../shared/triggers.js';
 import { app } from './sdk.js';
 
@@ -34,12 +36,19 @@ export function registerTriggers(
       connection: SERVICE_BUS_CONNECTION,
       queueName: t.queue,
       handler: async (message: unknown, ctx: InvocationContext) => {
-        const meta = ctx.triggerMetadata ?? {};
-        await t.pick((await getGateway()).triggerHandlers)({
-          messageId: String(meta.messageId ?? ''),
-          body: message,
-          deliveryCount: Number(meta.deliveryCount ?? 1),
-        });
+        const incoming = fromServiceBusTrigger(message, ctx.triggerMetadata);
+        try {
+          await t.pick((await getGateway()).triggerHandlers)(incoming);
+        } catch (e) {
+          // A trigger cannot dead-letter on its own: a message that can never succeed is
+          // logged and completed; anything else is rethrown and Service Bus delivers it again
+          // until the queue's maxDeliveryCount dead-letters it.
+          if (e instanceof UnretryableMessageError) {
+            ctx.error(`agentgate: ${t.name} gave up on message ${incoming.messageId}: ${e.reason}`);
+            return;
+          }
+          throw e;
+        }
       },
     });
     return { name: t.name, kind: t.kind, queue: t.queue };

@@ -9,8 +9,14 @@ import type { ApprovalPageOptions } from './rest/approval-page.js';
 import { createRestApi, type RestApi } from './rest/rest-api.js';
 import { ROUTES, type RouteDefinition } from './rest/routes.js';
 import type { AuditStore } from './store/audit-store.js';
-import { TRIGGER_TABLE, type TriggerDefinition, type TriggerHandlers } from './triggers.js';
-import { logToStderr } from './use-cases/deps.js';
+import {
+  APPROVAL_MAX_DELIVERIES,
+  TRIGGER_TABLE,
+  type TriggerDefinition,
+  type TriggerHandlers,
+} from './triggers.js';
+import { applyApprovalDecision, expireApprovals, notifyApprovers } from './use-cases/approval-workflow.js';
+import { type ApprovalPorts, logToStderr, type UseCaseDeps } from './use-cases/deps.js';
 import { createUseCases, type GatewayLogEvent, type UseCases } from './use-cases/index.js';
 
 /** The adapters a host has built; everything else is assembled the same way for every host. */
@@ -27,6 +33,8 @@ export interface GatewayParts {
   log?: (event: GatewayLogEvent) => void;
   now?: () => Date;
   newId?: () => string;
+  /** The approval workflow's stores, queue and notifier; without them approvals answer 501. */
+  approvals?: ApprovalPorts;
   /** Sign-in settings of the approval page (shared/rest/approval-page.ts). */
   approvalPage?: ApprovalPageOptions;
 }
@@ -54,7 +62,7 @@ export function composeGateway(parts: GatewayParts): Gateway {
   });
   const now = parts.now ?? (() => new Date());
   const newId = parts.newId ?? (() => crypto.randomUUID());
-  const useCases = createUseCases({
+  const deps: UseCaseDeps = {
     policy: parts.policy,
     config: parts.config,
     connections: new Map(parts.config.connections.map((c) => [c.id, c])),
@@ -63,9 +71,12 @@ export function composeGateway(parts: GatewayParts): Gateway {
     masker,
     catalogs: createCatalogCache(),
     ...(parts.budgets ? { budgets: parts.budgets } : {}),
+    ...(parts.approvals ? { approvals: parts.approvals } : {}),
     now,
+    newId,
     log: parts.log ?? logToStderr,
-  });
+  };
+  const useCases = createUseCases(deps);
   const api = createRestApi({
     useCases,
     verifier: parts.verifier,
@@ -79,7 +90,23 @@ export function composeGateway(parts: GatewayParts): Gateway {
     api,
     routes: ROUTES,
     triggers: TRIGGER_TABLE,
-    triggerHandlers: {},
+    triggerHandlers: triggerHandlers(deps),
     connections: parts.config.connections,
+  };
+}
+
+/** What the trigger table runs, bound to the same ports as the use cases. */
+function triggerHandlers(deps: UseCaseDeps): TriggerHandlers {
+  const approvals = deps.approvals;
+  if (!approvals) return {};
+  const w = { ...deps, approvals };
+  return {
+    notifyApprovers: (message) => notifyApprovers(w, message, APPROVAL_MAX_DELIVERIES),
+    applyDecisions: async (message) => {
+      await applyApprovalDecision(w, message);
+    },
+    expireApprovals: async () => {
+      await expireApprovals(w);
+    },
   };
 }

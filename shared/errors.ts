@@ -6,6 +6,8 @@
  */
 
 export const ERROR_STATUS = {
+  /** Not an error: the request was stored for approval (REST answers 202). */
+  approval_required: 202,
   bad_request: 400,
   invalid_body: 400,
   unparseable_statement: 400,
@@ -27,6 +29,7 @@ export const ERROR_STATUS = {
   target_unavailable: 502,
   audit_unavailable: 503,
   store_unavailable: 503,
+  queue_unavailable: 503,
   query_timeout: 504,
 } as const;
 

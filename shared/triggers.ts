@@ -5,7 +5,19 @@ import type { MessageHandler, QueueName } from './ports/queue.js';
  * grows as capabilities land (the approval consumers and the expiry timer, the audit
  * checkpoint timer).
  */
-export type TriggerHandlers = Record<string, never>;
+export interface TriggerHandlers {
+  notifyApprovers?: MessageHandler;
+  applyDecisions?: MessageHandler;
+  expireApprovals?: (now: Date) => Promise<void>;
+}
+
+/** A trigger whose capability is not configured: a message cannot be handled, so it is retried. */
+function missing(name: string): never {
+  throw new Error(`agentgate: ${name} is not configured on this gateway`);
+}
+
+/** Deliveries of an approval message before it goes to the dead-letter queue. */
+export const APPROVAL_MAX_DELIVERIES = 5;
 
 /**
  * Every non-HTTP entry point of the gateway, in one declarative table beside the route
@@ -34,4 +46,26 @@ export type TriggerDefinition =
       pick: (handlers: TriggerHandlers) => MessageHandler;
     };
 
-export const TRIGGER_TABLE: readonly TriggerDefinition[] = [];
+export const TRIGGER_TABLE: readonly TriggerDefinition[] = [
+  {
+    name: 'notifyApprovers',
+    kind: 'queue',
+    queue: 'approval-requests',
+    maxDeliveries: APPROVAL_MAX_DELIVERIES,
+    pick: (h) => h.notifyApprovers ?? (() => missing('the approval workflow')),
+  },
+  {
+    name: 'applyDecisions',
+    kind: 'queue',
+    queue: 'approval-decisions',
+    maxDeliveries: APPROVAL_MAX_DELIVERIES,
+    pick: (h) => h.applyDecisions ?? (() => missing('the approval workflow')),
+  },
+  {
+    name: 'expireApprovals',
+    kind: 'timer',
+    schedule: '0 * * * * *',
+    everyMs: 60_000,
+    pick: (h) => h.expireApprovals ?? (async () => {}),
+  },
+];

@@ -31,7 +31,11 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     io.stderr.write(`agentgate dev: invalid port ${values.port ?? io.env.PORT}\n`);
     return 2;
   }
-  io.stderr.write('Starting agentgate (demo database, Cosmos DB emulator, dev issuer)...\n');
+  io.stderr.write(
+    io.env.AGENTGATE_CONFIG
+      ? `Starting agentgate (connections from ${io.env.AGENTGATE_CONFIG}, Cosmos DB emulator, dev issuer)...\n`
+      : 'Starting agentgate (demo database, Cosmos DB emulator, dev issuer)...\n',
+  );
   const started = Date.now();
   let host: Awaited<ReturnType<typeof startDevHost>>;
   try {
@@ -46,16 +50,22 @@ export async function runDevCommand(argv: string[], io: CliIo): Promise<number> 
     return 1;
   }
   const secs = ((Date.now() - started) / 1000).toFixed(1);
+  // The banner names the connections actually configured, and suggests one that exists.
+  const connections = host.gateway.connections;
+  const first = connections[0]?.id ?? 'demo';
+  const isDemo = connections.some((c) => c.id === first && c.target === 'embedded-demo');
+  const sample = isDemo ? 'select id, full_name, email, city from customers where id < 4' : 'select 1 as one';
+  const list = connections.map((c) => `${c.id} (${c.kind}, ${c.environment})`).join(', ');
   io.stdout.write(`
 agentgate is running at ${host.url} (started in ${secs} s)
 
-  Mint an agent token:   TOKEN=$(npx agentgate token --agent demo-agent)
-  Ask a question:        curl -s -X POST ${host.url}/api/v1/connections/demo/query \\
+  Mint an agent token:   TOKEN=$(npx agentgate token --as agent:demo-agent)
+  Ask a question:        curl -s -X POST ${host.url}/api/v1/connections/${first}/query \\
                            -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
-                           -d '{"sql":"select id, full_name, email, city from customers where id < 4"}'
-  Or with the CLI:       npx agentgate query --connection demo "select id, email from customers limit 3"
+                           -d '{"sql":"${sample}"}'
+  Or with the CLI:       npx agentgate query --connection ${first} "${sample}"
 
-Connections: demo (prod), sandbox (dev). Press Ctrl-C to stop.
+Connections: ${list}. Press Ctrl-C to stop.
 `);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

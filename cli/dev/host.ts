@@ -12,15 +12,20 @@ import { readSettings, type Settings } from '../../shared/config/settings.js';
 import { connectorRegistry } from '../../shared/connectors/registry.js';
 import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '../../shared/identity/index.js';
 import { LIMITS } from '../../shared/limits.js';
+import { InboxNotifier } from '../../shared/notify/inbox.js';
 import { loadPolicyEngine } from '../../shared/policy/index.js';
+import type { Consumer } from '../../shared/ports/queue.js';
+import { InProcessQueue } from '../../shared/queue/in-process-queue.js';
 import { CosmosAuditStore } from '../../shared/store/cosmos-audit-store.js';
 import { createCosmosClient, ensureContainers } from '../../shared/store/cosmos-client.js';
+import { CosmosRequestStore } from '../../shared/store/cosmos-request-store.js';
+import { CosmosResultStore } from '../../shared/store/cosmos-result-store.js';
 import type { TriggerDefinition } from '../../shared/triggers.js';
 import { startCosmosEmulator } from './cosmos-emulator.js';
 import { DEMO_CLASSIFICATION, startDemoDatabase } from './demo-database.js';
 import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS } from './demo-exposure.js';
 import { DEV_TOKEN_PATH, handleDevToken } from './dev-token-route.js';
-import { acquireDevLock } from './lock.js';
+import { acquireDevLock, recordDevHostAddress } from './lock.js';
 import { matchRoute } from './route-match.js';
 
 /** The issuer the dev token issuer signs as; stable so minted tokens survive restarts. */
@@ -46,6 +51,9 @@ export interface DevHost {
   issuer: DevIssuer;
   gateway: Gateway;
   routes: RouteSpec[];
+  /** The in-process approval queues and the inbox where approval cards land. */
+  queue: InProcessQueue;
+  inbox: InboxNotifier;
   /** Where the embedded demo database listens, when a connection uses it. */
   demo: { host: string; port: number } | undefined;
   stop(): Promise<void>;
@@ -159,12 +167,22 @@ function runTimers(triggers: readonly TriggerDefinition[], gateway: Gateway): ()
  * Serves the Functions route table over node:http the way the Functions host would: the
  * same handlers receive real `HttpRequest` and `InvocationContext` objects.
  */
-function createListener(routes: RouteSpec[], issuer: DevIssuer, port: () => number) {
+function createListener(routes: RouteSpec[], issuer: DevIssuer, inbox: InboxNotifier, port: () => number) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname === '/.well-known/jwks.json' && req.method === 'GET') {
         send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(issuer.jwks()));
+        return;
+      }
+      if (url.pathname === '/api/inbox' && req.method === 'GET') {
+        // The local stand-in for Teams: the cards approvers would get (loopback only).
+        send(
+          res,
+          200,
+          { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+          JSON.stringify({ cards: inbox.list() }),
+        );
         return;
       }
       // The approval page's dev sign-in: local host only, never in the Azure route table.
@@ -233,6 +251,18 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
+/** Runs the trigger table's queue consumers on the in-process queue, as Service Bus triggers would. */
+function runConsumers(queue: InProcessQueue, gateway: Gateway): () => Promise<void> {
+  const consumers: Consumer[] = gateway.triggers.flatMap((t) =>
+    t.kind === 'queue'
+      ? [queue.consume(t.queue, t.pick(gateway.triggerHandlers), { maxDeliveries: t.maxDeliveries })]
+      : [],
+  );
+  return async () => {
+    await Promise.allSettled(consumers.map((c) => c.close()));
+  };
+}
+
 /** Starts everything the gateway needs in this one process, on embedded defaults. */
 export async function startDevHost(options: DevHostOptions = {}): Promise<DevHost> {
   const env = options.env ?? process.env;
@@ -258,7 +288,24 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
     });
 
     const needsDemo = config.connections.some((c) => c.target === 'embedded-demo');
-    const demo = needsDemo ? await startDemoDatabase({ customers: options.customers ?? 10_000 }) : undefined;
+    const demoTimeoutMs = Math.max(
+      0,
+      ...config.connections.filter((c) => c.target === 'embedded-demo').map((c) => c.statementTimeoutMs),
+    );
+    const demo = needsDemo
+      ? await startDemoDatabase({
+          customers: options.customers ?? 10_000,
+          ...(demoTimeoutMs > 0 ? { statementTimeoutMs: demoTimeoutMs } : {}),
+          onRecover: ({ stuckMs, recoveredInMs }) =>
+            console.warn(
+              JSON.stringify({
+                source: 'agentgate',
+                level: 'warn',
+                message: `the embedded demo database was stuck for ${stuckMs} ms and was replaced in ${recoveredInMs} ms`,
+              }),
+            ),
+        })
+      : undefined;
     if (demo) cleanups.push(() => demo.stop());
 
     const emulator = await startCosmosEmulator();
@@ -280,7 +327,19 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       settings.AGENTGATE_AUTH_TENANTS.length > 0 && settings.AGENTGATE_AUTH_AUDIENCES.length > 0
         ? { tenants: settings.AGENTGATE_AUTH_TENANTS, audiences: settings.AGENTGATE_AUTH_AUDIENCES }
         : undefined;
+    const queue = new InProcessQueue();
+    cleanups.push(() => queue.close());
+    const inbox = new InboxNotifier();
+    // The approval link names the port really bound, known once the server listens.
+    let baseUrl = `http://localhost:${requestedPort}`;
     const gateway = composeGateway({
+      approvals: {
+        requests: new CosmosRequestStore(database.container('requests')),
+        results: new CosmosResultStore(database.container('results')),
+        queue,
+        notifier: inbox,
+        approveUrl: (id) => `${baseUrl}/api/approve/${encodeURIComponent(id)}`,
+      },
       config,
       policy,
       verifier: createTokenVerifier({
@@ -296,9 +355,10 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
     });
 
     cleanups.push(runTimers(gateway.triggers, gateway));
+    cleanups.push(runConsumers(queue, gateway));
     const routes = createRoutes(() => Promise.resolve(gateway));
     let port = 0;
-    const server = createServer(createListener(routes, issuer, () => port));
+    const server = createServer(createListener(routes, issuer, inbox, () => port));
     try {
       port = await listen(server, requestedPort);
     } catch (e) {
@@ -309,6 +369,8 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       }
       throw e;
     }
+    baseUrl = `http://localhost:${port}`;
+    if (!options.noLock) await recordDevHostAddress(stateDir, baseUrl);
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
@@ -322,6 +384,8 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       issuer,
       gateway,
       routes,
+      queue,
+      inbox,
       demo: demo ? { host: demo.host, port: demo.port } : undefined,
       stop: stopAll,
     };

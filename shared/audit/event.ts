@@ -94,6 +94,8 @@ export interface RequestEvent extends Envelope {
   unmaskedClasses?: string[];
   /** Milliseconds per stage. */
   timings?: Record<string, number>;
+  /** What shadow policies (`@mode("shadow")`) would have decided; never enforced. */
+  shadow?: { outcome: string; policyIds: string[]; changed: boolean };
   durationMs: number;
 }
 

@@ -4,8 +4,8 @@ import { applyToValue, REDACTED } from './apply.js';
 import { BUILTIN_CLASSES, compareClasses } from './classes.js';
 import { ColumnMemo, MIN_REMEMBERED_LENGTH } from './memo.js';
 import { buildOperatorTable, type Operator, type OperatorTable, revealRank } from './operators.js';
-import { firstClass, newScanContext, scanString, scanValue, setOwn } from './scan.js';
-import { createTokenizer } from './token.js';
+import { firstClass, newScanContext, type ScanContext, scanString, scanValue, setOwn } from './scan.js';
+import { createTokenizer, type Tokenize } from './token.js';
 import type { ColumnPlan, Masker, MaskerOptions, MaskingReport, MaskResultInput } from './types.js';
 
 /**
@@ -14,7 +14,8 @@ import type { ColumnPlan, Masker, MaskerOptions, MaskingReport, MaskResultInput 
  * keys the plan does not know, is content-scanned. Any failure withholds the whole result.
  */
 
-type Action = { kind: 'clear' } | { kind: 'mask'; dataClass: string; op: Operator } | { kind: 'scan' };
+type MaskAction = { kind: 'mask'; dataClass: string; op: Operator };
+type Action = { kind: 'clear' } | MaskAction | { kind: 'scan' };
 
 const SCAN: Action = { kind: 'scan' };
 const CLEAR: Action = { kind: 'clear' };
@@ -94,115 +95,173 @@ function failed(cause: unknown, column: string | undefined): GatewayError {
   });
 }
 
+/** What every result is masked with: built once per masker. */
+interface MaskerConfig {
+  readonly operators: OperatorTable;
+  readonly tokenize: Tokenize | undefined;
+}
+
+/**
+ * One result being masked. The per-cell steps are small module functions over this state
+ * rather than closures over a long function's locals: V8 inlines them into the row loop.
+ */
+interface ResultState {
+  readonly tokenize: Tokenize | undefined;
+  readonly ctx: ScanContext;
+  readonly actions: Map<string, Action>;
+  readonly byClass: Record<string, number>;
+  readonly columns: Record<string, string>;
+  // Driver rows share one key order; remembering it turns the per-cell map lookup into a
+  // string identity check. A row with other keys just falls back to the map.
+  readonly shapeKeys: string[];
+  readonly shapeActions: Action[];
+  readonly shapeStates: ColumnState[];
+  readonly states: Map<string, ColumnState>;
+  // Scanned cells per built-in class, added to `byClass` at the end; the keys are put in
+  // when a class is first found, so `byClass` lists classes in the order they were met.
+  readonly scanCounts: Int32Array;
+  ordered: number;
+  cellsMasked: number;
+}
+
+function resultState(config: MaskerConfig, input: MaskResultInput): ResultState {
+  const actions = actionsFor(input.plan, input.unmasked, config.operators);
+  for (const c of input.columns) if (!actions.has(c.name)) actions.set(c.name, SCAN);
+  const columns: Record<string, string> = {};
+  for (const [name, action] of actions) if (action.kind === 'mask') columns[name] = action.dataClass;
+  return {
+    tokenize: config.tokenize,
+    ctx: newScanContext(config.operators, config.tokenize, input.unmasked),
+    actions,
+    byClass: {},
+    columns,
+    shapeKeys: [],
+    shapeActions: [],
+    shapeStates: [],
+    states: new Map(),
+    scanCounts: new Int32Array(BUILTIN_CLASSES.length),
+    ordered: 0,
+    cellsMasked: 0,
+  };
+}
+
+/** The `k`th key of a row is not the one remembered there: look it up and remember it. */
+function learnKey(s: ResultState, k: number, key: string): void {
+  s.shapeKeys[k] = key;
+  s.shapeActions[k] = s.actions.get(key) ?? SCAN;
+  let state = s.states.get(key);
+  if (state === undefined) {
+    state = { memo: new ColumnMemo(), found: 0 };
+    s.states.set(key, state);
+  }
+  s.shapeStates[k] = state;
+}
+
+function maskCell(value: unknown, action: MaskAction, s: ResultState): unknown {
+  // A derived value redacted whole hides even whether it was NULL: NULL against
+  // [REDACTED] would be a yes/no answer about the masked column.
+  const masked = action.op === REDACT_WHOLE ? REDACTED : applyToValue(value, action.op, s.tokenize);
+  if (value !== null && value !== undefined) {
+    s.cellsMasked++;
+    s.byClass[action.dataClass] = (s.byClass[action.dataClass] ?? 0) + 1;
+  }
+  return masked;
+}
+
+function scanCell(value: unknown, key: string, state: ColumnState, s: ResultState): unknown {
+  const ctx = s.ctx;
+  let masked: unknown;
+  // Strings are nearly every cell: going straight to the text scan keeps this call site
+  // monomorphic instead of passing through the type switch.
+  if (typeof value !== 'string') masked = scanValue(value, ctx);
+  else if (state.memo.active && value.length >= MIN_REMEMBERED_LENGTH) masked = state.memo.scan(value, ctx);
+  else masked = scanString(value, ctx);
+  if (ctx.hits !== 0) countHits(key, state, s);
+  return masked;
+}
+
+/** Counts the classes a scanned cell held (`ctx.hits`), then clears them for the next cell. */
+function countHits(key: string, state: ColumnState, s: ResultState): void {
+  const ctx = s.ctx;
+  const hits = ctx.hits;
+  s.cellsMasked++;
+  for (let bits = hits; bits !== 0; bits &= bits - 1) s.scanCounts[31 - Math.clz32(bits & -bits)]++;
+  for (; s.ordered < ctx.order.length; s.ordered++) s.byClass[ctx.order[s.ordered]] ??= 0;
+  // Built-in classes rank by bit: the lowest bit found is the most restrictive.
+  if ((hits & ~state.found) !== 0) {
+    state.found |= hits;
+    s.columns[key] = firstClass(state.found);
+  }
+  ctx.hits = 0;
+}
+
+function maskRows(input: Row[], s: ResultState): Row[] {
+  const { shapeKeys, shapeActions, shapeStates } = s;
+  let column: string | undefined;
+  const rows: Row[] = new Array(input.length);
+  try {
+    for (let r = 0; r < input.length; r++) {
+      const row = input[r];
+      // Copy on first change only: clean rows are handed on as they are, never modified.
+      let out: Row | undefined;
+      let k = 0;
+      for (const key in row) {
+        column = key;
+        if (shapeKeys[k] !== key) learnKey(s, k, key);
+        const action = shapeActions[k];
+        const state = shapeStates[k];
+        k++;
+        if (action.kind === 'clear') continue;
+        const value = row[key];
+        const masked = action.kind === 'mask' ? maskCell(value, action, s) : scanCell(value, key, state, s);
+        if (masked !== value) {
+          out ??= { ...row };
+          setOwn(out, key, masked);
+        }
+      }
+      rows[r] = out ?? row;
+    }
+  } catch (e) {
+    throw failed(e, column);
+  }
+  return rows;
+}
+
+function maskResult(config: MaskerConfig, input: MaskResultInput): { rows: Row[]; report: MaskingReport } {
+  const s = resultState(config, input);
+  const rows = maskRows(input.rows, s);
+  const { byClass, scanCounts } = s;
+  for (let i = 0; i < scanCounts.length; i++) {
+    if (scanCounts[i] !== 0) byClass[BUILTIN_CLASSES[i]] += scanCounts[i];
+  }
+  return { rows, report: { columns: s.columns, cellsMasked: s.cellsMasked, byClass } };
+}
+
+function maskValue(config: MaskerConfig, value: unknown, dataClass: string): unknown {
+  try {
+    return applyToValue(value, config.operators.forClass(dataClass), config.tokenize);
+  } catch (e) {
+    throw failed(e, undefined);
+  }
+}
+
+function maskText(config: MaskerConfig, text: string, unmasked: ReadonlySet<string>): string | null {
+  try {
+    return scanString(text, newScanContext(config.operators, config.tokenize, unmasked));
+  } catch (e) {
+    throw failed(e, undefined);
+  }
+}
+
 export function createMasker(options: MaskerOptions = {}): Masker {
   const tokenize = options.tokenKey === undefined ? undefined : createTokenizer(options.tokenKey);
-  const operators = buildOperatorTable(options.operators ?? {}, tokenize !== undefined);
-
-  function maskResult(input: MaskResultInput): { rows: Row[]; report: MaskingReport } {
-    const actions = actionsFor(input.plan, input.unmasked, operators);
-    for (const c of input.columns) if (!actions.has(c.name)) actions.set(c.name, SCAN);
-    const ctx = newScanContext(operators, tokenize, input.unmasked);
-    const byClass: Record<string, number> = {};
-    const columns: Record<string, string> = {};
-    for (const [name, action] of actions) if (action.kind === 'mask') columns[name] = action.dataClass;
-    // Driver rows share one key order; remembering it turns the per-cell map lookup into a
-    // string identity check. A row with other keys just falls back to the map.
-    const shapeKeys: string[] = [];
-    const shapeActions: Action[] = [];
-    const states = new Map<string, ColumnState>();
-    const shapeStates: ColumnState[] = [];
-    // Scanned cells per built-in class, added to `byClass` at the end; the keys are put in
-    // when a class is first found, so `byClass` lists classes in the order they were met.
-    const scanCounts = new Int32Array(BUILTIN_CLASSES.length);
-    let ordered = 0;
-    let cellsMasked = 0;
-    let column: string | undefined;
-    const rows: Row[] = new Array(input.rows.length);
-    try {
-      for (let r = 0; r < input.rows.length; r++) {
-        const row = input.rows[r];
-        // Copy on first change only: clean rows are handed on as they are, never modified.
-        let out: Row | undefined;
-        let k = 0;
-        for (const key in row) {
-          column = key;
-          let action: Action;
-          if (shapeKeys[k] === key) action = shapeActions[k];
-          else {
-            action = actions.get(key) ?? SCAN;
-            shapeKeys[k] = key;
-            shapeActions[k] = action;
-            let state = states.get(key);
-            if (state === undefined) {
-              state = { memo: new ColumnMemo(), found: 0 };
-              states.set(key, state);
-            }
-            shapeStates[k] = state;
-          }
-          const state = shapeStates[k];
-          k++;
-          if (action.kind === 'clear') continue;
-          const value = row[key];
-          let masked: unknown;
-          if (action.kind === 'mask') {
-            // A derived value redacted whole hides even whether it was NULL: NULL against
-            // [REDACTED] would be a yes/no answer about the masked column.
-            masked = action.op === REDACT_WHOLE ? REDACTED : applyToValue(value, action.op, tokenize);
-            if (value !== null && value !== undefined) {
-              cellsMasked++;
-              byClass[action.dataClass] = (byClass[action.dataClass] ?? 0) + 1;
-            }
-          } else {
-            // Strings are nearly every cell: going straight to the text scan keeps this call site
-            // monomorphic instead of passing through the type switch.
-            if (typeof value !== 'string') masked = scanValue(value, ctx);
-            else if (state.memo.active && value.length >= MIN_REMEMBERED_LENGTH)
-              masked = state.memo.scan(value, ctx);
-            else masked = scanString(value, ctx);
-            const hits = ctx.hits;
-            if (hits !== 0) {
-              cellsMasked++;
-              for (let bits = hits; bits !== 0; bits &= bits - 1) scanCounts[31 - Math.clz32(bits & -bits)]++;
-              for (; ordered < ctx.order.length; ordered++) byClass[ctx.order[ordered]] ??= 0;
-              // Built-in classes rank by bit: the lowest bit found is the most restrictive.
-              if ((hits & ~state.found) !== 0) {
-                state.found |= hits;
-                columns[key] = firstClass(state.found);
-              }
-              ctx.hits = 0;
-            }
-          }
-          if (masked !== value) {
-            out ??= { ...row };
-            setOwn(out, key, masked);
-          }
-        }
-        rows[r] = out ?? row;
-      }
-    } catch (e) {
-      throw failed(e, column);
-    }
-    for (let i = 0; i < scanCounts.length; i++) {
-      if (scanCounts[i] !== 0) byClass[BUILTIN_CLASSES[i]] += scanCounts[i];
-    }
-    return { rows, report: { columns, cellsMasked, byClass } };
-  }
-
-  function maskValue(value: unknown, dataClass: string): unknown {
-    try {
-      return applyToValue(value, operators.forClass(dataClass), tokenize);
-    } catch (e) {
-      throw failed(e, undefined);
-    }
-  }
-
-  function maskText(text: string, unmasked: ReadonlySet<string> = new Set()): string | null {
-    try {
-      return scanString(text, newScanContext(operators, tokenize, unmasked));
-    } catch (e) {
-      throw failed(e, undefined);
-    }
-  }
-
-  return { maskResult, maskValue, maskText };
+  const config: MaskerConfig = {
+    operators: buildOperatorTable(options.operators ?? {}, tokenize !== undefined),
+    tokenize,
+  };
+  return {
+    maskResult: (input) => maskResult(config, input),
+    maskValue: (value, dataClass) => maskValue(config, value, dataClass),
+    maskText: (text, unmasked = new Set()) => maskText(config, text, unmasked),
+  };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PrincipalSnapshot, RequestEvent } from '../audit/event.js';
+import type { AuditEvent, PrincipalSnapshot, RequestEvent } from '../audit/event.js';
 import { eventId } from '../audit/event.js';
 import { GatewayError } from '../errors.js';
 import type { AuditStore } from '../store/audit-store.js';
@@ -46,6 +46,15 @@ export function requestEvent(trace: RequestTrace, end: RequestEnd): RequestEvent
     ...(trace.authFailure ? { authFailure: trace.authFailure } : {}),
     ...(trace.estimateError ? { estimateError: trace.estimateError } : {}),
     ...(trace.unmaskedClasses ? { unmaskedClasses: trace.unmaskedClasses } : {}),
+    ...(trace.decision?.shadow
+      ? {
+          shadow: {
+            outcome: trace.decision.shadow.outcome,
+            policyIds: trace.decision.shadow.policyIds,
+            changed: trace.decision.shadow.changed,
+          },
+        }
+      : {}),
   };
   return {
     id: eventId(trace.requestId, 0),
@@ -105,5 +114,22 @@ export async function record(audit: AuditStore, trace: RequestTrace, end: Reques
     throw new GatewayError('audit_unavailable', 'The audit store is unavailable; no data was released.', {
       cause,
     });
+  }
+}
+
+/**
+ * Records workflow events (approval steps, executions, releases) in order. The caller acts
+ * on the step only once this resolves; a failure is `audit_unavailable`.
+ */
+export async function recordEvents(audit: AuditStore, events: readonly AuditEvent[]): Promise<void> {
+  for (const event of events) {
+    try {
+      await audit.append(event);
+    } catch (cause) {
+      if (cause instanceof GatewayError && cause.code === 'conflict') continue;
+      throw new GatewayError('audit_unavailable', 'The audit store is unavailable; nothing was released.', {
+        cause,
+      });
+    }
   }
 }

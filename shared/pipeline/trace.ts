@@ -18,7 +18,7 @@ export interface RequestTrace {
   estimatedRows: number | null;
   /** Why the estimate could not be made (the target's words stay in targetMessage). */
   estimateError?: string;
-  decision: Pick<Decision, 'outcome' | 'policyIds' | 'reasons'> | null;
+  decision: Decision | null;
   purpose: string | null;
   masking: MaskingSummary | null;
   /** Parameters bound to the statement (kept whole, masked for readers like the statement). */

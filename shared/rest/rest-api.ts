@@ -8,6 +8,7 @@ import type { RequestStart } from '../pipeline/trace.js';
 import type { Principal } from '../types.js';
 import type { Outcome, Start, UseCases } from '../use-cases/index.js';
 import { auditQuerySchema, describeIssues, queryBodySchema } from '../use-cases/inputs.js';
+import { decisionBodySchema } from '../use-cases/requests.js';
 import { type ApprovalPageOptions, createApprovalPageHandlers } from './approval-page.js';
 import { readJsonBody } from './body.js';
 import { type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from './http.js';
@@ -29,9 +30,28 @@ export interface RestApi {
   describeConnection(req: ApiRequest): Promise<ApiResponse>;
   searchAudit(req: ApiRequest): Promise<ApiResponse>;
   auditTrace(req: ApiRequest): Promise<ApiResponse>;
+  requestStatus(req: ApiRequest): Promise<ApiResponse>;
+  requestResult(req: ApiRequest): Promise<ApiResponse>;
+  cancelRequest(req: ApiRequest): Promise<ApiResponse>;
+  listApprovals(req: ApiRequest): Promise<ApiResponse>;
+  submitDecision(req: ApiRequest): Promise<ApiResponse>;
   health(req: ApiRequest): Promise<ApiResponse>;
   approvalPage(req: ApiRequest): Promise<ApiResponse>;
   approvalAsset(req: ApiRequest): Promise<ApiResponse>;
+}
+
+/** A decision is queued, not applied: accepted (202) rather than done. */
+async function accepted(response: Promise<ApiResponse>): Promise<ApiResponse> {
+  const r = await response;
+  return r.status === 200 ? { ...r, status: 202 } : r;
+}
+
+/** A route value naming a stored request: bounded, or refused before any lookup. */
+function requestIdParam(req: ApiRequest): string {
+  const id = req.params.id ?? '';
+  if (id.length === 0 || id.length > LIMITS.routeValueChars)
+    throw new GatewayError('bad_request', 'Invalid request id.');
+  return id;
 }
 
 /** Statuses, headers and bodies for an outcome: the only place outcomes become HTTP. */
@@ -39,6 +59,19 @@ export function toResponse(outcome: Outcome<unknown>, clock: StageClock): ApiRes
   const timing = { 'server-timing': clock.header() };
   if (outcome.kind === 'allowed') {
     return jsonResponse(200, outcome.value, { 'x-request-id': outcome.requestId, ...timing });
+  }
+  if (outcome.kind === 'pending' && outcome.approval) {
+    // Stored for approval: 202 with where to follow it; nothing ran.
+    const { code, message, details } = outcome.failure;
+    return jsonResponse(
+      202,
+      {
+        requestId: outcome.requestId,
+        error: { code, message, ...(details ?? {}) },
+        approval: outcome.approval,
+      },
+      { 'x-request-id': outcome.requestId, location: String(details?.statusUrl ?? ''), ...timing },
+    );
   }
   const { code, message, details } = outcome.failure;
   const error = new GatewayError(code, message, details ? { details } : undefined);
@@ -125,6 +158,27 @@ export function createRestApi(deps: RestApiDeps): RestApi {
         }
         return useCases.auditTrace(start, p, { requestId });
       }),
+    requestStatus: (req) =>
+      handle(deps, req, 'requests.status', null, async (start, p) =>
+        useCases.requestStatus(start, p, { id: requestIdParam(req) }),
+      ),
+    requestResult: (req) =>
+      handle(deps, req, 'requests.result', null, async (start, p) =>
+        useCases.requestResult(start, p, { id: requestIdParam(req) }),
+      ),
+    cancelRequest: (req) =>
+      handle(deps, req, 'requests.cancel', null, async (start, p) =>
+        useCases.cancelRequest(start, p, { id: requestIdParam(req) }),
+      ),
+    listApprovals: (req) =>
+      handle(deps, req, 'approvals.list', null, (start, p) => useCases.listApprovals(start, p)),
+    submitDecision: (req) =>
+      accepted(
+        handle(deps, req, 'approval.decide', null, async (start, p) => {
+          const body = await readJsonBody(req, decisionBodySchema, LIMITS.bodyBytes);
+          return useCases.submitDecision(start, p, { id: requestIdParam(req), ...body });
+        }),
+      ),
     health: async () =>
       jsonResponse(
         200,

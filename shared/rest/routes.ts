@@ -27,6 +27,16 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   { name: 'searchAudit', methods: ['GET'], route: 'v1/audit', pick: (a) => a.searchAudit },
   { name: 'auditTrace', methods: ['GET'], route: 'v1/audit/{requestId}', pick: (a) => a.auditTrace },
+  { name: 'requestStatus', methods: ['GET'], route: 'v1/requests/{id}', pick: (a) => a.requestStatus },
+  { name: 'cancelRequest', methods: ['DELETE'], route: 'v1/requests/{id}', pick: (a) => a.cancelRequest },
+  { name: 'requestResult', methods: ['GET'], route: 'v1/requests/{id}/result', pick: (a) => a.requestResult },
+  { name: 'listApprovals', methods: ['GET'], route: 'v1/approvals', pick: (a) => a.listApprovals },
+  {
+    name: 'submitDecision',
+    methods: ['POST'],
+    route: 'v1/approvals/{id}/decision',
+    pick: (a) => a.submitDecision,
+  },
   { name: 'health', methods: ['GET'], route: 'health', pick: (a) => a.health },
   // The approval page, its sign-in redirect URI and the files it loads (HTML and scripts, no token).
   { name: 'approvalPage', methods: ['GET'], route: 'approve/{id}', pick: (a) => a.approvalPage },

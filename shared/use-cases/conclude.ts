@@ -2,7 +2,7 @@ import { type GatewayError, InvalidTokenError, toGatewayError } from '../errors.
 import { type RequestEnd, record } from '../pipeline/record.js';
 import type { RequestTrace } from '../pipeline/trace.js';
 import type { UseCaseDeps } from './deps.js';
-import { failureOf, type Outcome, outcomeOfError } from './outcome.js';
+import { type Failure, failureOf, type Outcome, outcomeOfError, type PendingApproval } from './outcome.js';
 
 function describeCause(error: unknown): string | undefined {
   const cause = error instanceof Error && error.cause !== undefined ? error.cause : undefined;
@@ -59,6 +59,11 @@ export async function refuse<T>(
   return outcomeOfError(trace.requestId, e);
 }
 
+/** What a use case body ends with: a value to release, or a request stored for approval. */
+export type Concluded<T> =
+  | { value: T; end: Omit<RequestEnd, 'status' | 'errorCode'> }
+  | { pending: PendingApproval; failure: Failure };
+
 /**
  * The frame of every use case: run it, record its event before the value is handed to any
  * transport (no audit, no data), and turn every failure into an outcome.
@@ -66,20 +71,27 @@ export async function refuse<T>(
 export async function conclude<T>(
   deps: Pick<UseCaseDeps, 'audit' | 'log'>,
   trace: RequestTrace,
-  run: () => Promise<{ value: T; end: Omit<RequestEnd, 'status' | 'errorCode'> }>,
+  run: () => Promise<Concluded<T>>,
 ): Promise<Outcome<T>> {
-  let done: Awaited<ReturnType<typeof run>>;
+  let done: Concluded<T>;
   try {
     done = await run();
   } catch (e) {
     return refuse(deps, trace, e);
   }
+  const end =
+    'pending' in done
+      ? { status: 202, errorCode: null, rowsReturned: 0, truncated: false }
+      : { status: 200, errorCode: null, ...done.end };
   try {
-    await record(deps.audit, trace, { status: 200, errorCode: null, ...done.end });
+    await record(deps.audit, trace, end);
   } catch (e) {
     const failure = toGatewayError(e);
     report(deps, trace.requestId, failure);
     return { kind: 'failed', requestId: trace.requestId, failure: failureOf(failure) };
+  }
+  if ('pending' in done) {
+    return { kind: 'pending', requestId: trace.requestId, failure: done.failure, approval: done.pending };
   }
   return { kind: 'allowed', requestId: trace.requestId, value: done.value };
 }

@@ -3,6 +3,10 @@ import type { ConnectionConfig, GatewayConfig } from '../config/connections.js';
 import type { Connector } from '../connectors/connector.js';
 import type { Masker } from '../masking/index.js';
 import type { PolicyEngine } from '../policy/index.js';
+import type { Notifier } from '../ports/notifier.js';
+import type { Queue } from '../ports/queue.js';
+import type { RequestStore } from '../ports/request-store.js';
+import type { ResultStore } from '../ports/result-store.js';
 import type { CatalogCache } from '../query/catalog-cache.js';
 import type { AuditStore } from '../store/audit-store.js';
 
@@ -19,6 +23,18 @@ export interface GatewayLogEvent {
   reason?: string;
 }
 
+/** The approval workflow's ports; without them a request that needs approval answers 501. */
+export interface ApprovalPorts {
+  requests: RequestStore;
+  results: ResultStore;
+  queue: Queue;
+  notifier: Notifier;
+  /** The approval page of a request, as approvers reach it. */
+  approveUrl(requestId: string): string;
+  /** How long a completed result stays readable (default 1 hour). */
+  resultTtlMs?: number;
+}
+
 /** What the use cases are built from: ports and settled configuration, nothing transport-shaped. */
 export interface UseCaseDeps {
   policy: PolicyEngine;
@@ -31,7 +47,9 @@ export interface UseCaseDeps {
   catalogs: CatalogCache;
   /** Rows and bytes released per principal and connection; budgets are off without it. */
   budgets?: BudgetStore;
+  approvals?: ApprovalPorts;
   now: () => Date;
+  newId: () => string;
   log: (event: GatewayLogEvent) => void;
 }
 

@@ -5,6 +5,14 @@ import { describeConnection } from './describe-connection.js';
 import type { AuditQuery, QueryInput } from './inputs.js';
 import { listConnections } from './list-connections.js';
 import { query } from './query.js';
+import {
+  cancelPending,
+  type DecisionBody,
+  listApprovals,
+  requestResult,
+  requestStatus,
+  submitDecision,
+} from './requests.js';
 import { auditTrace, searchAudit } from './search-audit.js';
 import { refuseRequest } from './unauthenticated.js';
 
@@ -28,6 +36,15 @@ export function createUseCases(deps: UseCaseDeps) {
       searchAudit(deps, start, principal, input),
     auditTrace: (start: Start, principal: Principal, input: { requestId: string }) =>
       auditTrace(deps, start, principal, input),
+    requestStatus: (start: Start, principal: Principal, input: { id: string }) =>
+      requestStatus(deps, start, principal, input),
+    requestResult: (start: Start, principal: Principal, input: { id: string }) =>
+      requestResult(deps, start, principal, input),
+    cancelRequest: (start: Start, principal: Principal, input: { id: string }) =>
+      cancelPending(deps, start, principal, input),
+    listApprovals: (start: Start, principal: Principal) => listApprovals(deps, start, principal),
+    submitDecision: (start: Start, principal: Principal, input: { id: string } & DecisionBody) =>
+      submitDecision(deps, start, principal, input),
     /** Records a request refused before a use case could run (bad token, unreadable input). */
     refuse: (start: RequestStart, error: unknown, principal?: Principal) =>
       refuseRequest(deps, start, error, principal ? { principal } : {}),

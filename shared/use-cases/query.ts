@@ -18,6 +18,7 @@ import { conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
 import type { QueryInput } from './inputs.js';
 import type { Outcome } from './outcome.js';
+import { requestApproval } from './request-approval.js';
 
 export interface QueryValue {
   requestId: string;
@@ -60,11 +61,19 @@ export function query(
   trace.params = input.params ?? [];
   trace.purpose = input.purpose ?? null;
   return conclude(deps, trace, async () => {
-    const plan = await screen(deps, trace, principal, input);
-    const decision = await decideBeforeRun(trace, plan, input);
-    const run = await runAllowed(deps, trace, plan, input, decision);
-    const value = await release(deps, trace, principal, plan, run);
-    return { value, end: { rowsReturned: value.rowCount, truncated: value.truncated } };
+    try {
+      const plan = await screen(deps, trace, principal, input);
+      const decision = await decideBeforeRun(trace, plan, input);
+      const run = await runAllowed(deps, trace, plan, input, decision);
+      const value = await release(deps, trace, principal, plan, run);
+      return { value, end: { rowsReturned: value.rowCount, truncated: value.truncated } };
+    } catch (e) {
+      // Policy (or the byte cap, or the budget) sends it to people: with the workflow in
+      // place it is stored for approval instead of refused.
+      const approvals = deps.approvals;
+      if (!approvals || !(e instanceof GatewayError) || e.code !== 'approval_workflow_unavailable') throw e;
+      return requestApproval({ ...deps, approvals }, trace, principal, input);
+    }
   });
 }
 

@@ -85,10 +85,11 @@ describe('query path end to end (local host)', () => {
     assert.equal(Number((check.json.rows as Array<{ n: unknown }>)[0].n), 1);
   });
 
-  test('a bulk read needs approval, which is not available yet: 501 and nothing executed', async () => {
+  test('a bulk read is stored for approval: 202 with where to follow it, and nothing executed', async () => {
     const { res, json } = await query('demo', { sql: 'select id, city from customers' });
-    assert.equal(res.status, 501);
-    assert.equal((json.error as { code: string }).code, 'approval_workflow_unavailable');
+    assert.equal(res.status, 202);
+    assert.equal((json.error as { code: string }).code, 'approval_required');
+    assert.match(res.headers.get('location') ?? '', /^\/api\/v1\/requests\//);
     assert.equal(json.rows, undefined);
     requestIds.set('approval', String(json.requestId));
   });
@@ -152,7 +153,7 @@ describe('query path end to end (local host)', () => {
       allow: { outcome: 'allow', status: 200 },
       'deny-star': { outcome: 'deny', status: 403 },
       'deny-write': { outcome: 'deny', status: 403 },
-      approval: { outcome: 'approval', status: 501 },
+      approval: { outcome: 'approval', status: 202 },
       unparseable: { outcome: 'error', status: 400 },
       unauthenticated: { outcome: 'error', status: 401 },
     };
@@ -258,7 +259,7 @@ describe('query path end to end (local host)', () => {
 
   test('an agent filtering on a masked column needs approval (inference)', async () => {
     const { res, json } = await query('demo', { sql: "select id from customers where email like 'a%'" });
-    assert.equal(res.status, 501);
+    assert.equal(res.status, 202);
     assert.ok(
       (json.error as { policyIds: string[] }).policyIds.includes('agent-predicate-on-masked-approval'),
     );

@@ -150,7 +150,15 @@ select c.oid::int8 as table_id, a.attnum::int4 as column_id,
  where (a.attrelid, a.attnum) in (select * from unnest($1::oid[], $2::int2[]))
    and not a.attisdropped`;
 
-export function createPostgresConnector(options: PostgresConnectorOptions): PostgresConnector {
+/** What one connector keeps between calls. */
+interface ConnectorState {
+  readonly pool: Pool;
+  // (tableId, columnId) -> source; catalog OIDs are stable for a table's lifetime.
+  readonly columnCache: Map<string, SourceColumn | null>;
+  closing: Promise<void> | undefined;
+}
+
+function createPool(options: PostgresConnectorOptions): Pool {
   const pool = new Pool({
     host: options.host,
     port: options.port,
@@ -167,12 +175,80 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Post
   // An idle client whose server went away is dropped by the pool; the next checkout reconnects.
   // Without a listener the 'error' event would crash the process.
   pool.on('error', () => undefined);
+  return pool;
+}
 
-  // (tableId, columnId) -> source; catalog OIDs are stable for a table's lifetime.
-  const columnCache = new Map<string, SourceColumn | null>();
-  let closing: Promise<void> | undefined;
-  const key = (tableId: number, columnId: number) => `${tableId}:${columnId}`;
+const key = (tableId: number, columnId: number) => `${tableId}:${columnId}`;
 
+async function estimateRows(
+  pool: Pool,
+  sql: string,
+  params: readonly unknown[],
+  opts: ExecuteOptions,
+): Promise<number | null> {
+  checkTimeout(opts.statementTimeoutMs);
+  return await inReadOnlyTransaction(pool, opts.statementTimeoutMs, async (run) => {
+    // Rows read are counted by running the statement under EXPLAIN ANALYZE (read-only,
+    // same timeout); nothing it returns leaves the gateway.
+    const explain = opts.rowsRead === true ? 'EXPLAIN (ANALYZE, FORMAT JSON) ' : 'EXPLAIN (FORMAT JSON) ';
+    const result = await run(oneStatement(`${explain}${sql}`, params)).catch((e: unknown) => {
+      throw shiftPosition(e, explain.length);
+    });
+    return planRowsOf(
+      (result.rows[0] as Record<string, unknown> | undefined)?.['QUERY PLAN'],
+      opts.rowsRead === true,
+    );
+  });
+}
+
+async function describeTables(pool: Pool, tables: readonly string[]): Promise<CatalogTable[]> {
+  const pairs = tables.map((t) => {
+    const dot = t.indexOf('.');
+    return [t.slice(0, dot), t.slice(dot + 1)] as const;
+  });
+  const found = await inReadOnlyTransaction(pool, CATALOG_TIMEOUT_MS, (run) =>
+    run(oneStatement(DESCRIBE_TABLES, [pairs.map((p) => p[0]), pairs.map((p) => p[1])])),
+  );
+  const byTable = new Map<string, CatalogTable>();
+  for (const r of found.rows as Array<{ schema: string; table: string; column: string; type: string }>) {
+    const name = `${r.schema}.${r.table}`;
+    let entry = byTable.get(name);
+    if (!entry) {
+      entry = { name, columns: [] };
+      byTable.set(name, entry);
+    }
+    entry.columns.push({ name: r.column, type: r.type, exposed: true });
+  }
+  return [...byTable.values()];
+}
+
+async function resolveColumns(
+  state: ConnectorState,
+  pairs: ReadonlyArray<{ tableId: number; columnId: number }>,
+): Promise<Array<SourceColumn | null>> {
+  const { columnCache } = state;
+  const missing = pairs.filter(
+    (p) => p.tableId > 0 && p.columnId > 0 && !columnCache.has(key(p.tableId, p.columnId)),
+  );
+  if (missing.length > 0) {
+    const found = await inReadOnlyTransaction(state.pool, CATALOG_TIMEOUT_MS, (run) =>
+      run(oneStatement(CATALOG_LOOKUP, [missing.map((p) => p.tableId), missing.map((p) => p.columnId)])),
+    );
+    for (const p of missing) columnCache.set(key(p.tableId, p.columnId), null);
+    for (const r of found.rows as Array<{ table_id: string; column_id: number } & SourceColumn>) {
+      columnCache.set(key(Number(r.table_id), r.column_id), {
+        schema: r.schema,
+        table: r.table,
+        column: r.column,
+      });
+    }
+  }
+  return pairs.map((p) => columnCache.get(key(p.tableId, p.columnId)) ?? null);
+}
+
+export function createPostgresConnector(options: PostgresConnectorOptions): PostgresConnector {
+  const state: ConnectorState = { pool: createPool(options), columnCache: new Map(), closing: undefined };
+  const pool = state.pool;
   return {
     engine: 'postgres',
 
@@ -188,66 +264,9 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Post
       );
     },
 
-    async estimateRows(
-      sql: string,
-      params: readonly unknown[],
-      opts: ExecuteOptions,
-    ): Promise<number | null> {
-      checkTimeout(opts.statementTimeoutMs);
-      return await inReadOnlyTransaction(pool, opts.statementTimeoutMs, async (run) => {
-        // Rows read are counted by running the statement under EXPLAIN ANALYZE (read-only,
-        // same timeout); nothing it returns leaves the gateway.
-        const explain = opts.rowsRead === true ? 'EXPLAIN (ANALYZE, FORMAT JSON) ' : 'EXPLAIN (FORMAT JSON) ';
-        const result = await run(oneStatement(`${explain}${sql}`, params)).catch((e: unknown) => {
-          throw shiftPosition(e, explain.length);
-        });
-        return planRowsOf(
-          (result.rows[0] as Record<string, unknown> | undefined)?.['QUERY PLAN'],
-          opts.rowsRead === true,
-        );
-      });
-    },
-
-    async describeTables(tables) {
-      const pairs = tables.map((t) => {
-        const dot = t.indexOf('.');
-        return [t.slice(0, dot), t.slice(dot + 1)] as const;
-      });
-      const found = await inReadOnlyTransaction(pool, CATALOG_TIMEOUT_MS, (run) =>
-        run(oneStatement(DESCRIBE_TABLES, [pairs.map((p) => p[0]), pairs.map((p) => p[1])])),
-      );
-      const byTable = new Map<string, CatalogTable>();
-      for (const r of found.rows as Array<{ schema: string; table: string; column: string; type: string }>) {
-        const name = `${r.schema}.${r.table}`;
-        let entry = byTable.get(name);
-        if (!entry) {
-          entry = { name, columns: [] };
-          byTable.set(name, entry);
-        }
-        entry.columns.push({ name: r.column, type: r.type, exposed: true });
-      }
-      return [...byTable.values()];
-    },
-
-    async resolveColumns(pairs) {
-      const missing = pairs.filter(
-        (p) => p.tableId > 0 && p.columnId > 0 && !columnCache.has(key(p.tableId, p.columnId)),
-      );
-      if (missing.length > 0) {
-        const found = await inReadOnlyTransaction(pool, CATALOG_TIMEOUT_MS, (run) =>
-          run(oneStatement(CATALOG_LOOKUP, [missing.map((p) => p.tableId), missing.map((p) => p.columnId)])),
-        );
-        for (const p of missing) columnCache.set(key(p.tableId, p.columnId), null);
-        for (const r of found.rows as Array<{ table_id: string; column_id: number } & SourceColumn>) {
-          columnCache.set(key(Number(r.table_id), r.column_id), {
-            schema: r.schema,
-            table: r.table,
-            column: r.column,
-          });
-        }
-      }
-      return pairs.map((p) => columnCache.get(key(p.tableId, p.columnId)) ?? null);
-    },
+    estimateRows: (sql, params, opts) => estimateRows(pool, sql, params, opts),
+    describeTables: (tables) => describeTables(pool, tables),
+    resolveColumns: (pairs) => resolveColumns(state, pairs),
 
     resolveSources(columns) {
       return this.resolveColumns(columns.map(originOf));
@@ -255,8 +274,8 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Post
 
     close() {
       // pg rejects a second end(); closing twice is harmless for callers.
-      closing ??= pool.end();
-      return closing;
+      state.closing ??= pool.end();
+      return state.closing;
     },
   };
 }

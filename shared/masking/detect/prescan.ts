@@ -159,8 +159,10 @@ function wordAt(text: string, i: number, s: string): boolean {
 }
 
 // What a spelled-out word at a space stands for; only together do they make an address.
-const AT_WORD = 1; // ` at ` not followed by a dotted name (`at no. 42`, `at 5pm`, `at home dot com`)
-const DOT_WORD = 2; // ` dot `
+// Bits of prescan's answer that only it sees (cleared before it returns), above every
+// exported bit, so one number carries both.
+const AT_WORD = 1 << 20; // ` at ` not followed by a dotted name (`at no. 42`, `at 5pm`, `at home dot com`)
+const DOT_WORD = 1 << 21; // ` dot `
 
 function isNameChar(c: number): boolean {
   return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) || c === 45;
@@ -199,12 +201,54 @@ function isMarker(text: string, i: number): boolean {
   }
 }
 
+/** `J` (of `eyJ`), `[`, `{` or a character that is not ASCII at `i`: what it adds to `found`. */
+function aboveLetters(text: string, i: number, c: number, found: number): number {
+  if (c >= 128) return (found & DISGUISE) === 0 && needsNormalising(text, i) ? DISGUISE : 0;
+  if (c === 91 || c === 123) return isMarker(text, i) ? DISGUISE : 0;
+  return c === 74 && i >= 2 && text.charCodeAt(i - 1) === 121 && text.charCodeAt(i - 2) === 101 ? JWT : 0;
+}
+
+/** What the digit at `i` that starts a run adds to `found`, read with what stands before it. */
+function runStart(text: string, i: number, found: number): number {
+  // Only the digit that starts a run can follow a letter.
+  if (i >= 2 && isUpperAt(text, i - 1) && isUpperAt(text, i - 2)) found |= IBAN;
+  if ((found & TOKEN) === 0 && i > 0) {
+    const before = text.charCodeAt(i - 1);
+    if ((before >= 65 || before === 45) && gluedDigit(text, i)) found |= TOKEN;
+  }
+  return found;
+}
+
+/** `:`, `=` or `@` at `i`, not right after a digit run. */
+function markAt(text: string, i: number, c: number): number {
+  if (c === 64) return AT | spacedAt(text, i);
+  const pair = i > 0 && keyBefore(text, i) ? PAIR : 0;
+  if (c === 61) return EQ | padding(text, i) | pair;
+  const ipv6 = i > 0 && text.charCodeAt(i - 1) === 58 ? IPV6 : 0;
+  return pair | ipv6 | (isScheme(text, i) ? SCHEME : 0);
+}
+
+/**
+ * The character `d` at `i` that ended a digit run, unless it is to be looked at like any other
+ * (see prescan). After a digit, a mark only counts for itself: no key name, `::` or `eyJ`
+ * ends in a digit.
+ */
+function afterRun(text: string, i: number, d: number): number {
+  if (d === 58) return isScheme(text, i) ? SCHEME : 0;
+  if (d === 61) return EQ | padding(text, i);
+  if (d === 64) return AT | spacedAt(text, i);
+  if ((d | 32) !== 97 && (d | 32) !== 100) return 0;
+  // The run took the space or `(` of ` at ` or `(at)`.
+  const p = text.charCodeAt(i - 1);
+  if (p === 32) return spelledWord(text, i - 1);
+  return p === 40 && isMarker(text, i - 1) ? DISGUISE : 0;
+}
+
 /** Which detectors could match `text`; the runs worth reading are left in `numberRuns`. */
 export function prescan(text: string): number {
   const n = text.length;
   let found = 0;
   let colons = 0;
-  let spelled = 0;
   // Where the current run of letters began: 16 in a row may be base64 without a digit.
   let word = 0;
   // Digit groups seen so far, kept or not; past MAX_GROUPS they are counted but not stored.
@@ -213,16 +257,9 @@ export function prescan(text: string): number {
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c >= 65) {
-      // Letters are skipped without a table read; above them only `J`, `[`, `{` and what is
-      // not ASCII are looked at.
+      // Letters are skipped without a table read; above them only `J`, `[`, `{` and non-ASCII.
       if (c < 123 && c !== 74 && c !== 91) continue;
-      if (c >= 128) {
-        if ((found & DISGUISE) === 0 && needsNormalising(text, i)) found |= DISGUISE;
-      } else if (c === 91 || c === 123) {
-        if (isMarker(text, i)) found |= DISGUISE;
-      } else if (c === 74 && i >= 2 && text.charCodeAt(i - 1) === 121 && text.charCodeAt(i - 2) === 101) {
-        found |= JWT;
-      }
+      found |= aboveLetters(text, i, c, found);
       continue;
     }
     if (i - word >= 16) found |= TOKEN;
@@ -231,17 +268,12 @@ export function prescan(text: string): number {
     if (stop === SKIP) continue;
     if (stop === STOP_SPACE) {
       const c1 = text.charCodeAt(i + 1) | 32;
-      if (c1 === 97 || c1 === 100) spelled |= spelledWord(text, i);
+      if (c1 === 97 || c1 === 100) found |= spelledWord(text, i);
       continue;
     }
     if (stop === STOP_DIGIT) {
       const start = i;
-      // Only the digit that starts a run can follow a letter.
-      if (i >= 2 && isUpperAt(text, i - 1) && isUpperAt(text, i - 2)) found |= IBAN;
-      if ((found & TOKEN) === 0 && i > 0) {
-        const before = text.charCodeAt(i - 1);
-        if ((before >= 65 || before === 45) && gluedDigit(text, i)) found |= TOKEN;
-      }
+      found = runStart(text, i, found);
       const firstGroup = groups;
       let digits = 0;
       let dots = 0;
@@ -272,42 +304,23 @@ export function prescan(text: string): number {
       if (judgeRun(text, start, i, firstGroup, groups, digits, dots, plus)) found |= NUMBER;
       else groups = firstGroup;
       word = i;
-      // The character that ended the run may be a mark. After a digit, a mark only counts for
-      // itself: no key name, `::` or `eyJ` ends in a digit.
-      if (d === 58) {
-        colons++;
-        if (isScheme(text, i)) found |= SCHEME;
-      } else if (d === 61) found |= EQ | padding(text, i);
-      else if (d === 64) found |= AT | spacedAt(text, i);
-      else if (d >= 128 || d === 37 || d === 38 || d === 91 || d === 123) {
-        // Looked at like any other character.
-        i--;
-      } else if ((d | 32) === 97 || (d | 32) === 100) {
-        // The run took the space or `(` of ` at ` or `(at)`.
-        const p = text.charCodeAt(i - 1);
-        if (p === 32) spelled |= spelledWord(text, i - 1);
-        else if (p === 40 && isMarker(text, i - 1)) found |= DISGUISE;
-      }
+      // The character that ended the run may be a mark, or what is looked at like any other.
+      if (d === 58) colons++;
+      if (d >= 128 || d === 37 || d === 38 || d === 91 || d === 123) i--;
+      else found |= afterRun(text, i, d);
     } else if (stop === STOP_DASH) {
       found |= DASH;
     } else if (stop === STOP_MARKER) {
       if (isMarker(text, i)) found |= DISGUISE;
-    } else if (c === 58) {
-      colons++;
-      if (i > 0 && text.charCodeAt(i - 1) === 58) found |= IPV6;
-      if (i > 0 && keyBefore(text, i)) found |= PAIR;
-      if (isScheme(text, i)) found |= SCHEME;
-    } else if (c === 61) {
-      found |= EQ | padding(text, i);
-      if (i > 0 && keyBefore(text, i)) found |= PAIR;
-    } else if (c === 64) {
-      found |= AT | spacedAt(text, i);
+    } else {
+      if (c === 58) colons++;
+      found |= markAt(text, i, c);
     }
   }
   if (n - word >= 16) found |= TOKEN;
   // ` dot ` only stands for `.` in an address: with an `@` or a spelled-out ` at `.
-  if ((spelled & DOT_WORD) !== 0 && ((spelled & AT_WORD) !== 0 || (found & AT) !== 0)) found |= DISGUISE;
-  found |= spelled & DISGUISE;
+  if ((found & DOT_WORD) !== 0 && (found & (AT_WORD | AT)) !== 0) found |= DISGUISE;
+  found &= ~(AT_WORD | DOT_WORD);
   return colons >= 7 ? found | IPV6 : found;
 }
 

@@ -1,0 +1,273 @@
+import { z } from 'zod';
+import { cancelRequest, fetchResult, isExpired, sameParty } from '../approvals/index.js';
+import { GatewayError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import { principalSnapshot, recordEvents } from '../pipeline/record.js';
+import { newTrace, type RequestTrace } from '../pipeline/trace.js';
+import type { StoredRequest } from '../ports/request-store.js';
+import type { Principal } from '../types.js';
+import { mayApprove, type WorkflowDeps } from './approval-workflow.js';
+import { conclude } from './conclude.js';
+import type { UseCaseDeps } from './deps.js';
+import type { Start } from './index.js';
+import type { Outcome } from './outcome.js';
+
+/** What an approver or requester sees of a stored request (never its result). */
+export interface RequestView {
+  id: string;
+  status: string;
+  connection: string;
+  statement: string;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string;
+  requester: { kind: string; id: string; name?: string };
+  approverGroup: string | null;
+  quorum: number;
+  maxRows: number;
+  estimatedRows: number | null;
+  policyIds: string[];
+  reasons: string[];
+  purpose: string | null;
+  votes: Array<{ approver: { id: string; name?: string }; decision: string; at: string; reason?: string }>;
+  error?: { code: string; message: string };
+  resultUrl?: string;
+}
+
+export const decisionBodySchema = z
+  .object({
+    decision: z.enum(['approve', 'deny']),
+    reason: z.string().max(2000).optional(),
+    maxRows: z.number().int().min(1).max(LIMITS.maxRows).optional(),
+  })
+  .strict();
+
+export type DecisionBody = z.output<typeof decisionBodySchema>;
+
+function workflow(deps: UseCaseDeps): WorkflowDeps {
+  if (!deps.approvals) {
+    throw new GatewayError('approval_workflow_unavailable', 'The approval workflow is not configured.');
+  }
+  return { ...deps, approvals: deps.approvals };
+}
+
+function view(r: StoredRequest): RequestView {
+  return {
+    id: r.id,
+    status: r.status,
+    connection: r.connection,
+    statement: r.statement,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    expiresAt: r.expiresAt,
+    requester: {
+      kind: r.requester.kind,
+      id: r.requester.id,
+      ...(r.requester.name ? { name: r.requester.name } : {}),
+    },
+    approverGroup: r.approverGroup,
+    quorum: r.quorum,
+    maxRows: r.maxRows,
+    estimatedRows: r.estimatedRows,
+    policyIds: r.policyIds,
+    reasons: r.reasons,
+    purpose: r.purpose,
+    votes: r.votes.map((v) => ({
+      approver: v.approver,
+      decision: v.decision,
+      at: v.at,
+      ...(v.reason ? { reason: v.reason } : {}),
+    })),
+    ...(r.error ? { error: r.error } : {}),
+    ...(r.status === 'completed' ? { resultUrl: `/api/v1/requests/${encodeURIComponent(r.id)}/result` } : {}),
+  };
+}
+
+/** A person in the approver group the policy named (who is not the requester) may see the request. */
+function isApprover(principal: Principal, r: StoredRequest): boolean {
+  return principal.kind === 'human' && r.approverGroup !== null && principal.groups.includes(r.approverGroup);
+}
+
+function traced(start: Start, principal: Principal, action: string, connection: string | null): RequestTrace {
+  const trace = newTrace({ ...start, action, connection });
+  trace.principal = principal;
+  return trace;
+}
+
+const notFound = () => new GatewayError('not_found', 'No such request.');
+
+/** Status of a request, for its requester and its approvers; anyone else learns nothing. */
+export function requestStatus(
+  deps: UseCaseDeps,
+  start: Start,
+  principal: Principal,
+  input: { id: string },
+): Promise<Outcome<{ requestId: string; request: RequestView }>> {
+  const trace = traced(start, principal, 'requests.status', null);
+  return conclude(deps, trace, async () => {
+    const stored = await workflow(deps).approvals.requests.get(input.id);
+    const r = stored?.value;
+    if (!r || !(sameParty(r.requester, principalSnapshot(principal)) || isApprover(principal, r)))
+      throw notFound();
+    trace.connection = r.connection;
+    return {
+      value: { requestId: trace.requestId, request: view(r) },
+      end: { rowsReturned: 1, truncated: false },
+    };
+  });
+}
+
+/** The masked result of a completed request, for its requester only, until its TTL. */
+export function requestResult(deps: UseCaseDeps, start: Start, principal: Principal, input: { id: string }) {
+  const trace = traced(start, principal, 'requests.result', null);
+  return conclude(deps, trace, async () => {
+    const w = workflow(deps);
+    const fetched = await fetchResult(
+      {
+        requests: w.approvals.requests,
+        results: w.approvals.results,
+        now: deps.now,
+        transport: start.transport,
+      },
+      input.id,
+      principalSnapshot(principal),
+    );
+    if (fetched.kind === 'not_found') throw notFound();
+    if (fetched.kind === 'not_ready') {
+      throw new GatewayError('conflict', `The request is ${fetched.status}; there is no result to fetch.`);
+    }
+    // No audit, no data: the release is recorded before the rows leave.
+    await recordEvents(deps.audit, [fetched.event]);
+    const { result } = fetched;
+    const rows = result.rows.map((values) =>
+      Object.fromEntries(result.columns.map((c, i) => [c.name, values[i]])),
+    );
+    trace.released = {
+      rows: rows.length,
+      cells: rows.length * result.columns.length,
+      bytes: Buffer.byteLength(JSON.stringify(rows)),
+      digest: result.digest,
+    };
+    trace.masking = result.masking;
+    return {
+      value: {
+        requestId: trace.requestId,
+        approvalRequestId: result.requestId,
+        columns: result.columns,
+        rows,
+        rowCount: rows.length,
+        truncated: result.truncated,
+        masking: result.masking,
+        digest: result.digest,
+        expiresAt: result.expiresAt,
+      },
+      end: { rowsReturned: rows.length, truncated: result.truncated },
+    };
+  });
+}
+
+/** The requester cancels a request still waiting for approval. */
+export function cancelPending(
+  deps: UseCaseDeps,
+  start: Start,
+  principal: Principal,
+  input: { id: string },
+): Promise<Outcome<{ requestId: string; id: string; status: string }>> {
+  const trace = traced(start, principal, 'requests.cancel', null);
+  return conclude(deps, trace, async () => {
+    const w = workflow(deps);
+    const done = await cancelRequest(
+      { requests: w.approvals.requests, now: deps.now, transport: start.transport },
+      input.id,
+      principalSnapshot(principal),
+    );
+    if (done.kind === 'not_found') throw notFound();
+    if (done.kind === 'not_pending') throw new GatewayError('conflict', `The request is ${done.status}.`);
+    await recordEvents(deps.audit, [done.event]);
+    return {
+      value: { requestId: trace.requestId, id: input.id, status: 'cancelled' },
+      end: { rowsReturned: 0, truncated: false },
+    };
+  });
+}
+
+/** An approver's inbox: pending requests in a group they belong to, not their own. */
+export function listApprovals(
+  deps: UseCaseDeps,
+  start: Start,
+  principal: Principal,
+): Promise<Outcome<{ requestId: string; requests: RequestView[] }>> {
+  const trace = traced(start, principal, 'approvals.list', null);
+  return conclude(deps, trace, async () => {
+    if (principal.kind !== 'human') throw new GatewayError('forbidden', 'Only people approve requests.');
+    const pending = await workflow(deps).approvals.requests.list({ status: 'pending', limit: 200 });
+    const mine = pending.filter(
+      (r) =>
+        isApprover(principal, r) &&
+        !sameParty(r.requester, principalSnapshot(principal)) &&
+        !isExpired(r, deps.now()),
+    );
+    return {
+      value: { requestId: trace.requestId, requests: mine.map(view) },
+      end: { rowsReturned: mine.length, truncated: false },
+    };
+  });
+}
+
+/**
+ * An approver's decision through REST. Refused at once (403) for a caller who may not
+ * decide this request; otherwise put on `approval-decisions`, whose consumer checks again
+ * and applies it. The channel never applies a decision itself.
+ */
+export function submitDecision(
+  deps: UseCaseDeps,
+  start: Start,
+  principal: Principal,
+  input: { id: string } & DecisionBody,
+): Promise<Outcome<{ requestId: string; id: string; decisionId: string; status: 'queued' }>> {
+  const trace = traced(start, principal, 'approval.decide', null);
+  trace.statement = JSON.stringify({ decision: input.decision, maxRows: input.maxRows ?? null });
+  return conclude(deps, trace, async () => {
+    const w = workflow(deps);
+    const stored = await w.approvals.requests.get(input.id);
+    const r = stored?.value;
+    const me = principalSnapshot(principal);
+    if (!r || !(isApprover(principal, r) || sameParty(r.requester, me))) throw notFound();
+    trace.connection = r.connection;
+    const refused =
+      principal.kind !== 'human' ||
+      principal.onBehalfOf !== undefined ||
+      sameParty(r.requester, me) ||
+      r.requester.id === principal.id ||
+      r.requester.onBehalfOf?.id === principal.id ||
+      !isApprover(principal, r) ||
+      !mayApprove(deps, me, r);
+    if (refused) throw new GatewayError('forbidden', 'You may not decide this request.');
+    if (r.status !== 'pending' || isExpired(r, deps.now())) {
+      throw new GatewayError(
+        'conflict',
+        `The request is ${isExpired(r, deps.now()) ? 'expired' : r.status}.`,
+      );
+    }
+    const decisionId = deps.newId();
+    try {
+      await w.approvals.queue.send('approval-decisions', {
+        messageId: decisionId,
+        body: {
+          decisionId,
+          requestId: r.id,
+          approver: me,
+          decision: input.decision,
+          ...(input.reason ? { reason: input.reason } : {}),
+          ...(input.maxRows ? { maxRows: input.maxRows } : {}),
+        },
+      });
+    } catch (cause) {
+      throw new GatewayError('queue_unavailable', 'The decision could not be queued; try again.', { cause });
+    }
+    return {
+      value: { requestId: trace.requestId, id: r.id, decisionId, status: 'queued' as const },
+      end: { rowsReturned: 0, truncated: false },
+    };
+  });
+}
