@@ -287,3 +287,36 @@ export function createApprovalPageHandlers(options: ApprovalPageOptions = {}): A
     },
   };
 }
+
+/** The settings the Entra sign-in is read from (names proposed for shared/config/settings.ts). */
+export interface ApprovalSignInSettings {
+  AGENTGATE_APPROVAL_CLIENT_ID?: string | undefined;
+  AGENTGATE_APPROVAL_TENANT_ID?: string | undefined;
+  AGENTGATE_APPROVAL_SCOPE?: string | undefined;
+  AGENTGATE_APPROVAL_BASE_URL?: string | undefined;
+  AGENTGATE_AUTH_TENANTS: readonly string[];
+}
+
+/**
+ * The Azure host's page options: Entra sign-in when a client id is set, else none (the page
+ * then says so). Half a configuration stops the start instead of serving a page that cannot
+ * sign anyone in.
+ */
+export function approvalPageOptionsFromSettings(s: ApprovalSignInSettings): ApprovalPageOptions {
+  if (!s.AGENTGATE_APPROVAL_CLIENT_ID) return {};
+  const tenantId = s.AGENTGATE_APPROVAL_TENANT_ID ?? s.AGENTGATE_AUTH_TENANTS[0];
+  if (!tenantId || !s.AGENTGATE_APPROVAL_SCOPE) {
+    throw new Error(
+      'AGENTGATE_APPROVAL_CLIENT_ID needs AGENTGATE_APPROVAL_SCOPE and a tenant (AGENTGATE_APPROVAL_TENANT_ID or AGENTGATE_AUTH_TENANTS)',
+    );
+  }
+  const base = s.AGENTGATE_APPROVAL_BASE_URL?.replace(/\/+$/, '');
+  return {
+    entra: {
+      clientId: s.AGENTGATE_APPROVAL_CLIENT_ID,
+      tenantId,
+      scope: s.AGENTGATE_APPROVAL_SCOPE,
+      ...(base ? { redirectUri: `${base}/api/approve` } : {}),
+    },
+  };
+}

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { isLoopbackAddress, isLoopbackHost } from '../../../cli/dev/dev-token-route.js';
 import {
   approvalPageCsp,
+  approvalPageOptionsFromSettings,
   createApprovalPageHandlers,
   escapeHtml,
   renderApprovalPage,
@@ -201,4 +202,41 @@ describe('the dev sign-in fence', () => {
     ])
       assert.ok(!isLoopbackHost(h, 7071), String(h));
   });
+});
+
+test('page options from settings: none, whole, or a refusal to start on half', () => {
+  assert.deepEqual(approvalPageOptionsFromSettings({ AGENTGATE_AUTH_TENANTS: ['t1'] }), {});
+  assert.deepEqual(
+    approvalPageOptionsFromSettings({
+      AGENTGATE_APPROVAL_CLIENT_ID: 'spa',
+      AGENTGATE_APPROVAL_SCOPE: 'api://x/Approvals.Decide',
+      AGENTGATE_APPROVAL_BASE_URL: 'https://gw.example.net/',
+      AGENTGATE_AUTH_TENANTS: ['t1', 't2'],
+    }),
+    {
+      entra: {
+        clientId: 'spa',
+        tenantId: 't1',
+        scope: 'api://x/Approvals.Decide',
+        redirectUri: 'https://gw.example.net/api/approve',
+      },
+    },
+  );
+  assert.throws(
+    () =>
+      approvalPageOptionsFromSettings({
+        AGENTGATE_APPROVAL_CLIENT_ID: 'spa',
+        AGENTGATE_AUTH_TENANTS: ['t1'],
+      }),
+    /AGENTGATE_APPROVAL_SCOPE/,
+  );
+  assert.throws(
+    () =>
+      approvalPageOptionsFromSettings({
+        AGENTGATE_APPROVAL_CLIENT_ID: 'spa',
+        AGENTGATE_APPROVAL_SCOPE: 's',
+        AGENTGATE_AUTH_TENANTS: [],
+      }),
+    /tenant/,
+  );
 });
