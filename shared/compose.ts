@@ -1,3 +1,4 @@
+import { type AuditChain, type AuditChainPorts, chainAuditStore } from './audit/chain/wiring.js';
 import type { BudgetStore } from './budget/index.js';
 import type { ConnectionConfig, GatewayConfig } from './config/connections.js';
 import type { Connector } from './connectors/connector.js';
@@ -35,6 +36,8 @@ export interface GatewayParts {
   newId?: () => string;
   /** The approval workflow's stores, queue and notifier; without them approvals answer 501. */
   approvals?: ApprovalPorts;
+  /** Lane heads, checkpoints and a signer: with them every audit event is hash-linked. */
+  auditChain?: AuditChainPorts;
   /** Sign-in settings of the approval page (shared/rest/approval-page.ts). */
   approvalPage?: ApprovalPageOptions;
 }
@@ -46,6 +49,8 @@ export interface Gateway {
   routes: readonly RouteDefinition[];
   triggers: readonly TriggerDefinition[];
   triggerHandlers: TriggerHandlers;
+  /** The audit chain, when the host configured one (checkpoint keys for verifiers). */
+  auditChain?: AuditChain;
   /** The connections actually configured (for the start banner and `doctor`). */
   connections: readonly ConnectionConfig[];
 }
@@ -62,12 +67,13 @@ export function composeGateway(parts: GatewayParts): Gateway {
   });
   const now = parts.now ?? (() => new Date());
   const newId = parts.newId ?? (() => crypto.randomUUID());
+  const chain = parts.auditChain ? chainAuditStore(parts.audit, parts.auditChain, newId) : undefined;
   const deps: UseCaseDeps = {
     policy: parts.policy,
     config: parts.config,
     connections: new Map(parts.config.connections.map((c) => [c.id, c])),
     connectorFor: parts.connectorFor,
-    audit: parts.audit,
+    audit: chain ? chain.store : parts.audit,
     masker,
     catalogs: createCatalogCache(),
     ...(parts.budgets ? { budgets: parts.budgets } : {}),
@@ -90,17 +96,20 @@ export function composeGateway(parts: GatewayParts): Gateway {
     api,
     routes: ROUTES,
     triggers: TRIGGER_TABLE,
-    triggerHandlers: triggerHandlers(deps),
+    triggerHandlers: triggerHandlers(deps, chain),
+    ...(chain ? { auditChain: chain } : {}),
     connections: parts.config.connections,
   };
 }
 
 /** What the trigger table runs, bound to the same ports as the use cases. */
-function triggerHandlers(deps: UseCaseDeps): TriggerHandlers {
+function triggerHandlers(deps: UseCaseDeps, chain: AuditChain | undefined): TriggerHandlers {
+  const sealing = chain ? { sealAuditCheckpoint: (now: Date) => chain.seal(now) } : {};
   const approvals = deps.approvals;
-  if (!approvals) return {};
+  if (!approvals) return sealing;
   const w = { ...deps, approvals };
   return {
+    ...sealing,
     notifyApprovers: (message) => notifyApprovers(w, message, APPROVAL_MAX_DELIVERIES),
     applyDecisions: async (message) => {
       await applyApprovalDecision(w, message);

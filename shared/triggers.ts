@@ -9,6 +9,7 @@ export interface TriggerHandlers {
   notifyApprovers?: MessageHandler;
   applyDecisions?: MessageHandler;
   expireApprovals?: (now: Date) => Promise<void>;
+  sealAuditCheckpoint?: (now: Date) => Promise<void>;
 }
 
 /** A trigger whose capability is not configured: a message cannot be handled, so it is retried. */
@@ -67,5 +68,12 @@ export const TRIGGER_TABLE: readonly TriggerDefinition[] = [
     schedule: '0 * * * * *',
     everyMs: 60_000,
     pick: (h) => h.expireApprovals ?? (async () => {}),
+  },
+  {
+    name: 'sealAuditCheckpoint',
+    kind: 'timer',
+    schedule: '30 * * * * *',
+    everyMs: 60_000,
+    pick: (h) => h.sealAuditCheckpoint ?? (async () => {}),
   },
 ];

@@ -12,6 +12,10 @@ import { readSettings, type Settings } from '../../shared/config/settings.js';
 import { connectorRegistry } from '../../shared/connectors/registry.js';
 import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '../../shared/identity/index.js';
 import { LIMITS } from '../../shared/limits.js';
+import { CosmosCheckpointStore } from '../../shared/audit/chain/cosmos-checkpoint-store.js';
+import { ensureChainContainers } from '../../shared/audit/chain/cosmos-layout.js';
+import { CosmosLaneHeadStore } from '../../shared/audit/chain/cosmos-lane-head-store.js';
+import { LocalEs256Signer } from '../../shared/audit/chain/signers.js';
 import { InboxNotifier } from '../../shared/notify/inbox.js';
 import { loadPolicyEngine } from '../../shared/policy/index.js';
 import type { Consumer } from '../../shared/ports/queue.js';
@@ -332,7 +336,13 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
     const inbox = new InboxNotifier();
     // The approval link names the port really bound, known once the server listens.
     let baseUrl = `http://localhost:${requestedPort}`;
+    await ensureChainContainers(database);
     const gateway = composeGateway({
+      auditChain: {
+        heads: new CosmosLaneHeadStore(database.container('auditLanes')),
+        checkpoints: new CosmosCheckpointStore(database.container('auditCheckpoints')),
+        signer: await LocalEs256Signer.fromStateDir(stateDir),
+      },
       approvals: {
         requests: new CosmosRequestStore(database.container('requests')),
         results: new CosmosResultStore(database.container('results')),

@@ -76,6 +76,14 @@ var cosmosContainers = [
     partitionKey: '/id'
     defaultTtl: 172800
   }
+  {
+    name: 'auditLanes'
+    partitionKey: '/id'
+  }
+  {
+    name: 'auditCheckpoints'
+    partitionKey: '/id'
+  }
 ]
 
 var requestsQueueName = 'approval-requests'

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type ArmSession, armListRows, type LiveFetch, resourceGraphRows } from './live-client.js';
 import type { PostureInput } from './scan.js';
 import type { Skipped } from './types.js';
 
@@ -15,10 +16,7 @@ export interface LiveOptions {
   subscriptionId: string;
   /** A bearer token for `https://management.azure.com/.default`. */
   getToken: () => Promise<string>;
-  fetch: (
-    url: string,
-    init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
-  ) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+  fetch: LiveFetch;
   endpoint?: string;
   timeoutMs?: number;
   /** Most pages read per listing. */
@@ -44,127 +42,102 @@ export const RESOURCES_QUERY = `Resources | where type in~ (${[...STORE_TYPES, .
 export const ROLES_QUERY =
   "authorizationresources | where type =~ 'microsoft.authorization/roleassignments' | project id, name, type, properties";
 
-const graphPage = z.looseObject({ data: z.array(z.unknown()), $skipToken: z.string().optional() });
-const armList = z.looseObject({ value: z.array(z.unknown()), nextLink: z.string().optional() });
 const row = z.looseObject({ id: z.string(), type: z.string() });
 
 const SUBSCRIPTION = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** An ARM listing to read for one store: a path below the endpoint and its api-version. */
+interface Listing {
+  path: string;
+  api: string;
+}
+
+const STORAGE_SERVICES = ['blobServices', 'queueServices', 'tableServices', 'fileServices'];
+
+/** Each store type's own access lists (beyond its diagnostic settings), as `{id}/{suffix}`. */
+const ACCESS_LISTS: ReadonlyMap<string, ReadonlyArray<{ suffix: string; api: string }>> = new Map([
+  ['microsoft.documentdb/databaseaccounts', [{ suffix: 'sqlRoleAssignments', api: '2024-11-15' }]],
+  [
+    'microsoft.sql/servers',
+    [
+      { suffix: 'firewallRules', api: '2021-11-01' },
+      { suffix: 'auditingSettings', api: '2021-11-01' },
+    ],
+  ],
+  ['microsoft.dbforpostgresql/flexibleservers', [{ suffix: 'firewallRules', api: '2022-12-01' }]],
+  ['microsoft.dbformysql/flexibleservers', [{ suffix: 'firewallRules', api: '2022-12-01' }]],
+]);
+
 export async function fetchLiveInputs(
   options: LiveOptions,
 ): Promise<{ inputs: PostureInput[]; skipped: Skipped[] }> {
+  const session = await openSession(options);
+  const where = `subscription ${options.subscriptionId}`;
+  const inputs: PostureInput[] = [];
+  const skipped: Skipped[] = [];
+  const inventory = (file: string, json: unknown[]) => inputs.push({ kind: 'inventory', file, json });
+
+  const resourcesFile = `resource-graph:${where}:resources`;
+  const resources = await attempt(resourcesFile, skipped, () => resourceGraphRows(session, RESOURCES_QUERY));
+  if (resources) inventory(resourcesFile, resources);
+  const rolesFile = `resource-graph:${where}:role-assignments`;
+  const roles = await attempt(rolesFile, skipped, () => resourceGraphRows(session, ROLES_QUERY));
+  if (roles) inventory(rolesFile, roles);
+
+  for (const e of storeListings(resources ?? [])) {
+    const file = `arm:${e.path}`;
+    const rows = await attempt(file, skipped, () => armListRows(session, e.path, e.api));
+    // An empty listing says nothing a check could use; a failed one was recorded as skipped.
+    if (rows && rows.length > 0) inventory(file, rows);
+  }
+  return { inputs, skipped };
+}
+
+/** Checks the options and takes the token once: a bad subscription id fails before any call. */
+async function openSession(options: LiveOptions): Promise<ArmSession> {
   if (!SUBSCRIPTION.test(options.subscriptionId)) throw new TypeError('the subscription id must be a GUID');
   const endpoint = (options.endpoint ?? 'https://management.azure.com').replace(/\/$/, '');
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxPages = options.maxPages ?? 50;
   const token = await options.getToken();
-  const skipped: Skipped[] = [];
-  const where = `subscription ${options.subscriptionId}`;
-
-  const call = async (url: string, body?: unknown): Promise<unknown> => {
-    const res = await options.fetch(url, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!res.ok) throw new Error(`HTTP ${res.status} from ${url.replace(endpoint, '')}`);
-    return res.json();
+  return {
+    subscriptionId: options.subscriptionId,
+    endpoint,
+    token,
+    fetch: options.fetch,
+    timeoutMs,
+    maxPages,
   };
+}
 
-  const graph = async (query: string): Promise<unknown[]> => {
-    const rows: unknown[] = [];
-    let skipToken: string | undefined;
-    for (let page = 0; page < maxPages; page++) {
-      const body = {
-        subscriptions: [options.subscriptionId],
-        query,
-        options: { $top: 1000, ...(skipToken ? { $skipToken: skipToken } : {}) },
-      };
-      const p = graphPage.parse(
-        await call(`${endpoint}/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01`, body),
-      );
-      rows.push(...p.data);
-      skipToken = p.$skipToken;
-      if (!skipToken) return rows;
-    }
-    throw new Error(`more than ${maxPages} pages of Resource Graph results`);
-  };
-
-  const list = async (path: string, apiVersion: string): Promise<unknown[]> => {
-    const rows: unknown[] = [];
-    let url: string | undefined = `${endpoint}${path}?api-version=${apiVersion}`;
-    for (let page = 0; url && page < maxPages; page++) {
-      const p = armList.parse(await call(url));
-      rows.push(...p.value);
-      // Follow nextLink only on the same endpoint: a response must not send the token elsewhere.
-      url = p.nextLink?.startsWith(`${endpoint}/`) ? p.nextLink : undefined;
-    }
-    return rows;
-  };
-
-  const inputs: PostureInput[] = [];
-  let resources: unknown[] = [];
+/** Runs one read; a failure is recorded as skipped (never as a clean, empty result) and gives undefined. */
+async function attempt<T>(file: string, skipped: Skipped[], read: () => Promise<T>): Promise<T | undefined> {
   try {
-    resources = await graph(RESOURCES_QUERY);
-    inputs.push({ kind: 'inventory', file: `resource-graph:${where}:resources`, json: resources });
+    return await read();
   } catch (e) {
-    skipped.push({
-      file: `resource-graph:${where}:resources`,
-      reason: String(e instanceof Error ? e.message : e),
-    });
+    skipped.push({ file, reason: String(e instanceof Error ? e.message : e) });
+    return undefined;
   }
-  try {
-    inputs.push({
-      kind: 'inventory',
-      file: `resource-graph:${where}:role-assignments`,
-      json: await graph(ROLES_QUERY),
-    });
-  } catch (e) {
-    skipped.push({
-      file: `resource-graph:${where}:role-assignments`,
-      reason: String(e instanceof Error ? e.message : e),
-    });
-  }
+}
 
-  // Per store: where its request logs would be configured, and its own access lists.
-  const extra: Array<{ path: string; api: string }> = [];
-  for (const r of resources) {
+/** Per store among the resources: where its request logs would be configured, and its own access lists. */
+function storeListings(resources: unknown[]): Listing[] {
+  return resources.flatMap((r) => {
     const parsed = row.safeParse(r);
-    if (!parsed.success) continue;
-    const { id } = parsed.data;
+    if (!parsed.success) return [];
     const type = parsed.data.type.toLowerCase();
-    if (!STORE_TYPES.includes(type)) continue;
-    const diag = (scope: string) => ({
-      path: `${scope}/providers/Microsoft.Insights/diagnosticSettings`,
-      api: '2021-05-01-preview',
-    });
-    if (type === 'microsoft.storage/storageaccounts') {
-      for (const s of ['blobServices', 'queueServices', 'tableServices', 'fileServices'])
-        extra.push(diag(`${id}/${s}/default`));
-    } else extra.push(diag(id));
-    if (type === 'microsoft.documentdb/databaseaccounts')
-      extra.push({ path: `${id}/sqlRoleAssignments`, api: '2024-11-15' });
-    if (type === 'microsoft.sql/servers') {
-      extra.push(
-        { path: `${id}/firewallRules`, api: '2021-11-01' },
-        { path: `${id}/auditingSettings`, api: '2021-11-01' },
-      );
-    }
-    if (
-      type === 'microsoft.dbforpostgresql/flexibleservers' ||
-      type === 'microsoft.dbformysql/flexibleservers'
-    ) {
-      extra.push({ path: `${id}/firewallRules`, api: '2022-12-01' });
-    }
-  }
-  for (const e of extra) {
-    try {
-      const rows = await list(e.path, e.api);
-      if (rows.length > 0) inputs.push({ kind: 'inventory', file: `arm:${e.path}`, json: rows });
-    } catch (err) {
-      skipped.push({ file: `arm:${e.path}`, reason: String(err instanceof Error ? err.message : err) });
-    }
-  }
-  return { inputs, skipped };
+    return STORE_TYPES.includes(type) ? listingsFor(parsed.data.id, type) : [];
+  });
+}
+
+function listingsFor(id: string, type: string): Listing[] {
+  // A storage account keeps diagnostic settings per service, not on the account itself.
+  const scopes =
+    type === 'microsoft.storage/storageaccounts' ? STORAGE_SERVICES.map((s) => `${id}/${s}/default`) : [id];
+  const diagnostics = scopes.map((scope) => ({
+    path: `${scope}/providers/Microsoft.Insights/diagnosticSettings`,
+    api: '2021-05-01-preview',
+  }));
+  const access = (ACCESS_LISTS.get(type) ?? []).map((a) => ({ path: `${id}/${a.suffix}`, api: a.api }));
+  return [...diagnostics, ...access];
 }

@@ -16,6 +16,9 @@ export const COSMOS_CONTAINERS = {
   results: { partitionKey: '/resultId', defaultTtlSeconds: 24 * 3600 },
   /** Rows and bytes released per principal and connection in a sliding window. Kept 2 days. */
   budgets: { partitionKey: '/id', defaultTtlSeconds: 2 * 24 * 3600 },
+  /** The audit chain's lane heads and signed checkpoints (shared/audit/chain/cosmos-layout.ts). Never expire. */
+  auditLanes: { partitionKey: '/id', defaultTtlSeconds: null },
+  auditCheckpoints: { partitionKey: '/id', defaultTtlSeconds: null },
 } as const;
 
 export type CosmosContainerName = keyof typeof COSMOS_CONTAINERS;

@@ -34,7 +34,19 @@ test('npm run build produces a bundle that Node loads, with its WASM files and p
   };
   assert.deepEqual(
     out.routes.map((r) => r[0]),
-    ['query', 'listConnections', 'describeConnection', 'searchAudit', 'auditTrace', 'health'],
+    [
+      'query',
+      'listConnections',
+      'describeConnection',
+      'searchAudit',
+      'auditTrace',
+      'requestStatus',
+      'cancelRequest',
+      'requestResult',
+      'listApprovals',
+      'submitDecision',
+      'health',
+    ],
   );
   assert.ok(out.check.policies > 5, 'shipped policies load from the bundle');
   assert.equal(out.check.parsed, 'read');

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { skipOutsideCi } from '../support/ci-skip.js';
 
 /**
  * Reading the compiled ARM template of infra/bicep/main.bicep. The template comes from
@@ -192,7 +193,7 @@ export function loadCompiledTemplate(): TemplateLoad {
 export function templateOrSkip(t: TestContext): ArmTemplate | undefined {
   const loaded = loadCompiledTemplate();
   if ('skip' in loaded) {
-    t.skip(loaded.skip);
+    skipOutsideCi(t, loaded.skip);
     return undefined;
   }
   return loaded.template;

@@ -1,4 +1,6 @@
 import type { Possible } from '../types.js';
+import { ARM_FUNCTIONS } from './functions.js';
+import { known, lift, UNKNOWN, UNKNOWN_VALUE } from './possible.js';
 
 /**
  * A small reader of ARM template expressions (`[if(parameters('x'), 'A', 'B')]`), enough to
@@ -16,11 +18,7 @@ export interface ExpressionScope {
   variable(name: string): Possible;
 }
 
-const UNKNOWN: Possible = { values: [], unknown: true };
-
-export function known(value: unknown): Possible {
-  return { values: [value], unknown: false };
-}
+export { known } from './possible.js';
 
 class Parser {
   i = 0;
@@ -118,41 +116,6 @@ function parse(text: string): Node | undefined {
   }
 }
 
-function merge(parts: Possible[]): Possible {
-  const values: unknown[] = [];
-  let unknown = false;
-  for (const p of parts) {
-    unknown ||= p.unknown;
-    for (const v of p.values) if (!values.some((w) => Object.is(w, v))) values.push(v);
-  }
-  return { values, unknown };
-}
-
-/** Applies `f` to every combination of the arguments' values (bounded; past that, unknown). */
-function lift(args: Possible[], f: (values: unknown[]) => unknown): Possible {
-  let combos: unknown[][] = [[]];
-  let unknown = false;
-  for (const a of args) {
-    unknown ||= a.unknown;
-    combos = combos.flatMap((c) => a.values.map((v) => [...c, v]));
-    if (combos.length > 16) return UNKNOWN;
-  }
-  const values: unknown[] = [];
-  for (const c of combos) {
-    const v = f(c);
-    if (v === UNKNOWN_VALUE) unknown = true;
-    else if (!values.some((w) => Object.is(w, v))) values.push(v);
-  }
-  return { values, unknown };
-}
-
-const UNKNOWN_VALUE = Symbol('unknown');
-
-function truthy(p: Possible): { t: boolean; f: boolean } {
-  if (p.unknown) return { t: true, f: true };
-  return { t: p.values.some((v) => v === true), f: p.values.some((v) => v !== true) };
-}
-
 function evaluateNode(node: Node, scope: ExpressionScope): Possible {
   switch (node.kind) {
     case 'literal':
@@ -174,94 +137,15 @@ function evaluateNode(node: Node, scope: ExpressionScope): Possible {
 }
 
 function evaluateCall(name: string, argNodes: Node[], scope: ExpressionScope): Possible {
-  const arg = (i: number) => (argNodes[i] ? evaluateNode(argNodes[i], scope) : UNKNOWN);
-  switch (name) {
-    case 'parameters': {
-      const n = arg(0);
-      return !n.unknown && typeof n.values[0] === 'string' ? scope.parameter(n.values[0]) : UNKNOWN;
-    }
-    case 'variables':
-      return typeof arg(0).values[0] === 'string' ? scope.variable(arg(0).values[0] as string) : UNKNOWN;
-    case 'if': {
-      const c = truthy(arg(0));
-      return merge([...(c.t ? [arg(1)] : []), ...(c.f ? [arg(2)] : [])]);
-    }
-    case 'null':
-      return known(null);
-    case 'true':
-      return known(true);
-    case 'false':
-      return known(false);
-    case 'bool':
-      return lift([arg(0)], ([v]) => (typeof v === 'string' ? v.toLowerCase() === 'true' : v === true));
-    case 'not':
-      return lift([arg(0)], ([v]) => (typeof v === 'boolean' ? !v : UNKNOWN_VALUE));
-    case 'and':
-    case 'or':
-      return lift(
-        argNodes.map((_, i) => arg(i)),
-        (vs) =>
-          vs.every((v) => typeof v === 'boolean')
-            ? name === 'and'
-              ? vs.every(Boolean)
-              : vs.some(Boolean)
-            : UNKNOWN_VALUE,
-      );
-    case 'equals':
-      return lift([arg(0), arg(1)], ([a, b]) => a === b);
-    case 'empty':
-      return lift([arg(0)], ([v]) =>
-        v === null || v === ''
-          ? true
-          : Array.isArray(v)
-            ? v.length === 0
-            : typeof v === 'object'
-              ? Object.keys(v as object).length === 0
-              : typeof v === 'string'
-                ? false
-                : UNKNOWN_VALUE,
-      );
-    case 'tolower':
-    case 'toupper':
-      return lift([arg(0)], ([v]) =>
-        typeof v === 'string' ? (name === 'tolower' ? v.toLowerCase() : v.toUpperCase()) : UNKNOWN_VALUE,
-      );
-    case 'concat':
-      return lift(
-        argNodes.map((_, i) => arg(i)),
-        (vs) =>
-          vs.every((v) => typeof v === 'string' || typeof v === 'number') ? vs.join('') : UNKNOWN_VALUE,
-      );
-    case 'format':
-      return lift(
-        argNodes.map((_, i) => arg(i)),
-        ([f, ...rest]) =>
-          typeof f === 'string' && rest.every((v) => typeof v === 'string' || typeof v === 'number')
-            ? f.replace(/\{(\d+)\}/g, (_, n: string) => String(rest[Number(n)]))
-            : UNKNOWN_VALUE,
-      );
-    case 'resourceid':
-    case 'subscriptionresourceid':
-      // The provider path only (`Microsoft.X/type/name/child/name`): enough to tell what a scope names.
-      return lift(
-        argNodes.map((_, i) => arg(i)),
-        (vs) => {
-          const at = vs.findIndex((v) => typeof v === 'string' && /^[A-Za-z]+\.[A-Za-z]+\//.test(v));
-          if (at === -1 || !vs.every((v) => typeof v === 'string')) return UNKNOWN_VALUE;
-          const [namespace, ...types] = (vs[at] as string).split('/');
-          const names = vs.slice(at + 1) as string[];
-          if (names.length !== types.length) return UNKNOWN_VALUE;
-          return [namespace, ...types.flatMap((t, i) => [t, names[i]])].join('/');
-        },
-      );
-    case 'createarray':
-      return lift(
-        argNodes.map((_, i) => arg(i)),
-        (vs) => vs,
-      );
-    default:
-      return UNKNOWN;
-  }
+  const f = ARM_FUNCTIONS.get(name);
+  if (!f) return UNKNOWN;
+  return f(
+    {
+      at: (i) => (argNodes[i] ? evaluateNode(argNodes[i], scope) : UNKNOWN),
+      all: () => argNodes.map((n) => evaluateNode(n, scope)),
+    },
+    scope,
+  );
 }
 
 /** Every value `value` may take: itself when literal, its evaluation when an expression. */

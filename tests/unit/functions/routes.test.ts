@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { routes } from '../../../functions/index.js';
+import { routes, triggers } from '../../../functions/index.js';
 import { createRoutes } from '../../../functions/routes.js';
 import { HttpRequest, InvocationContext } from '../../../functions/sdk.js';
 import { gatewayFixture, queryRequest } from '../../support/gateway-fixture.js';
@@ -25,10 +25,29 @@ describe('Azure Functions route table', () => {
         },
         { name: 'searchAudit', methods: ['GET'], route: 'v1/audit', authLevel: 'anonymous' },
         { name: 'auditTrace', methods: ['GET'], route: 'v1/audit/{requestId}', authLevel: 'anonymous' },
+        { name: 'requestStatus', methods: ['GET'], route: 'v1/requests/{id}', authLevel: 'anonymous' },
+        { name: 'cancelRequest', methods: ['DELETE'], route: 'v1/requests/{id}', authLevel: 'anonymous' },
+        { name: 'requestResult', methods: ['GET'], route: 'v1/requests/{id}/result', authLevel: 'anonymous' },
+        { name: 'listApprovals', methods: ['GET'], route: 'v1/approvals', authLevel: 'anonymous' },
+        {
+          name: 'submitDecision',
+          methods: ['POST'],
+          route: 'v1/approvals/{id}/decision',
+          authLevel: 'anonymous',
+        },
         { name: 'health', methods: ['GET'], route: 'health', authLevel: 'anonymous' },
       ],
     );
     for (const r of routes) assert.equal(typeof r.handler, 'function');
+  });
+
+  test('registers exactly the trigger table: approval consumers on Service Bus, expiry and checkpoint timers', () => {
+    assert.deepEqual(triggers, [
+      { name: 'notifyApprovers', kind: 'queue', queue: 'approval-requests' },
+      { name: 'applyDecisions', kind: 'queue', queue: 'approval-decisions' },
+      { name: 'expireApprovals', kind: 'timer', schedule: '0 * * * * *' },
+      { name: 'sealAuditCheckpoint', kind: 'timer', schedule: '30 * * * * *' },
+    ]);
   });
 
   test('a gateway that cannot start (no settings) refuses with 503 JSON, never a stack trace', async () => {

@@ -18,6 +18,7 @@ import {
   scanPosture,
   toSarif,
 } from '../../../shared/posture/index.js';
+import { skipOutsideCi } from '../../support/ci-skip.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const FIXTURES = join(ROOT, 'tests', 'fixtures', 'posture');
@@ -247,7 +248,7 @@ describe('dogfood: agentgate posture infra/bicep', () => {
   it('reports no high or critical finding on agentgate’s own templates', (t) => {
     const bicep = findBicep(undefined, process.env, ROOT);
     if (!bicep) {
-      t.skip('no Bicep CLI (BICEP_BIN, .bicep/ or PATH): run `bash scripts/bicep.sh --fetch`');
+      skipOutsideCi(t, 'no Bicep CLI (BICEP_BIN, .bicep/ or PATH): run `bash scripts/bicep.sh --fetch`');
       return;
     }
     const loaded = loadInputs(join(ROOT, 'infra', 'bicep'), { bicep });

@@ -1,0 +1,73 @@
+import type { AuditStore } from '../../store/audit-store.js';
+import type { MaintenanceEvent } from '../event.js';
+import { eventId } from '../event.js';
+import { sealCheckpoint } from './checkpoint.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import type { LaneHeadStore } from './lane-head-store.js';
+import { ChainedAuditLog, DEFAULT_LANES } from './lanes.js';
+import { type CheckpointSigner, type Jwks, jwks } from './signers.js';
+
+/** The chain's ports, chosen by the host. */
+export interface AuditChainPorts {
+  heads: LaneHeadStore;
+  checkpoints: CheckpointStore;
+  signer: CheckpointSigner;
+  lanes?: number;
+}
+
+export interface AuditChain {
+  /** The audit store every use case writes through: appends are hash-linked in lanes. */
+  store: AuditStore;
+  /** Timer: seals a signed checkpoint over every lane and audits how that went. */
+  seal(now: Date): Promise<void>;
+  jwks(): Promise<Jwks>;
+}
+
+/**
+ * Lays the hash chain over an audit store without its callers knowing: appends go through
+ * the lanes, searches read the store as before.
+ */
+export function chainAuditStore(
+  store: AuditStore,
+  ports: AuditChainPorts,
+  newId: () => string,
+): AuditChain {
+  const lanes = ports.lanes ?? DEFAULT_LANES;
+  const log = new ChainedAuditLog({ sink: store, heads: ports.heads, lanes });
+  const chained: AuditStore = {
+    append: (event) => log.append(event),
+    search: (filter, page) => store.search(filter, page),
+  };
+  return {
+    store: chained,
+    async seal(now) {
+      const sealed = await sealCheckpoint({
+        heads: ports.heads,
+        checkpoints: ports.checkpoints,
+        signer: ports.signer,
+        lanes,
+        now: () => now,
+      });
+      const requestId = newId();
+      const event: MaintenanceEvent = {
+        id: eventId(requestId, 0),
+        requestId,
+        seq: 0,
+        time: now.toISOString(),
+        principal: null,
+        transport: 'timer',
+        connection: null,
+        action: 'audit.checkpoint',
+        kind: 'maintenance',
+        task: 'audit.checkpoint',
+        ok: sealed.ok,
+        detail: sealed.ok
+          ? { checkpoint: sealed.checkpoint.seq, signAttempts: sealed.signAttempts }
+          : { stage: sealed.stage, signAttempts: sealed.signAttempts, error: sealed.error },
+      };
+      // The seal's own outcome is audited through the chain like any other event.
+      await chained.append(event);
+    },
+    jwks: () => jwks([ports.signer]),
+  };
+}
