@@ -125,7 +125,9 @@ function evaluateNode(node: Node, scope: ExpressionScope): Possible {
       const key = evaluateNode(node.key, scope);
       return lift([target, key], ([t, k]) => {
         if (typeof t === 'object' && t !== null && (typeof k === 'string' || typeof k === 'number')) {
-          const v = (t as Record<string, unknown>)[k];
+          // Own properties only: `.constructor` or `['__proto__']` in a template is unknown,
+          // never a built-in of the object that happens to hold the value.
+          const v = Object.hasOwn(t, k) ? (t as Record<string, unknown>)[k] : undefined;
           return v === undefined ? UNKNOWN_VALUE : v;
         }
         return UNKNOWN_VALUE;
