@@ -45,7 +45,9 @@ export const APPROVAL_CLIENT_SCRIPT = String.raw`(function () {
   function errorText(r) {
     return r.body && r.body.error ? r.body.error.code + ': ' + r.body.error.message : 'HTTP ' + r.status;
   }
+  var current = null;
   function render(r) {
+    current = r;
     ['id', 'status', 'connection', 'approverGroup', 'quorum', 'maxRows', 'estimatedRows', 'purpose',
       'createdAt', 'expiresAt'].forEach(function (k) { setField(k, r[k]); });
     var q = r.requester || {};
@@ -82,10 +84,15 @@ export const APPROVAL_CLIENT_SCRIPT = String.raw`(function () {
     return load();
   }
   function busy(on) { el('approve').disabled = on; el('deny').disabled = on; }
-  function follow(n) {
+  function follow(n, votesBefore) {
     return load().then(function (req) {
+      if (req && req.status === 'pending' && (req.votes || []).length > votesBefore) {
+        var yes = req.votes.filter(function (v) { return v.decision === 'approve'; }).length;
+        say('Your decision is recorded: ' + yes + ' of ' + req.quorum + ' approvals; the request waits for more.', 'ok');
+        return req;
+      }
       if (req && (req.status === 'pending' || req.status === 'approved' || req.status === 'executing') && n > 0) {
-        return wait(1000).then(function () { return follow(n - 1); });
+        return wait(1000).then(function () { return follow(n - 1, votesBefore); });
       }
       if (req) say('The request is ' + req.status + '.', req.status === 'completed' || req.status === 'denied' ? 'ok' : '');
       return req;
@@ -101,13 +108,14 @@ export const APPROVAL_CLIENT_SCRIPT = String.raw`(function () {
       if (!Number.isInteger(n) || n < 1) { say('The row cap must be a whole number, 1 or more.', 'error'); return; }
       body.maxRows = n;
     }
+    var votesBefore = current ? (current.votes || []).length : 0;
     busy(true);
     call('POST', '/api/v1/approvals/' + encodeURIComponent(requestId) + '/decision', body).then(function (r) {
       if (r.status === 202) {
         root.dataset.decided = 'true';
         show('decide', false);
         say('Decision queued; waiting for the gateway to apply it.', '');
-        return follow(30);
+        return follow(30, votesBefore);
       }
       busy(false);
       say(errorText(r), 'error');

@@ -17,8 +17,10 @@ import type { ApiRequest } from '../../shared/rest/http.js';
  * browser fails the run; elsewhere the suite is skipped with the reason.
  */
 function findChromium(): string | undefined {
+  // As in scripts/ensure-chromium.sh: a browser named by AGENTGATE_CHROMIUM is the only one tried.
+  const named = process.env.AGENTGATE_CHROMIUM;
+  if (named) return existsSync(named) ? named : undefined;
   const candidates = [
-    process.env.AGENTGATE_CHROMIUM,
     // The real binary: /usr/bin/chromium is a wrapper script around it.
     '/usr/lib/chromium/chromium',
     '/usr/lib/chromium-browser/chromium-browser',

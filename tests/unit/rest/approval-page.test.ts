@@ -180,8 +180,10 @@ describe('assets', () => {
     }
   });
 
-  test('the page script writes text, never HTML', () => {
-    const script = approvalAssets().client.body;
+  test('the page script writes text, never HTML, and both scripts parse', () => {
+    const { client, bridgeStart } = approvalAssets();
+    for (const a of [client, bridgeStart]) assert.doesNotThrow(() => new Function(a.body), a.name);
+    const script = client.body;
     assert.doesNotMatch(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
   });
 });
