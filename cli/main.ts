@@ -26,6 +26,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   classify: async () => (await import('./commands/classify.js')).runClassifyCommand,
   demo: async () => (await import('./commands/demo.js')).runDemoCommand,
   posture: async () => (await import('./commands/posture.js')).runPostureCommand,
+  approvals: async () => {
+    const { runApprovalsCommand } = await import('./commands/approvals.js');
+    return (argv, io) => runApprovalsCommand(argv, io);
+  },
+  requests: async () => (await import('./commands/requests.js')).runRequestsCommand,
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

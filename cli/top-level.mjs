@@ -18,6 +18,8 @@ Commands:
   classify  suggest data classes for a connection's columns from names and sampled content
   demo      load the demo data and a read-only role into your own PostgreSQL (demo load)
   posture   find the paths by which agents can reach data without the gateway (secrets, roles, network, logs)
+  approvals list, show, approve or deny requests held for approval (as a dev approver)
+  requests  follow a request held for approval: status, result, cancel (as the agent)
 
 Options:
   -h, --help     show this help (every command takes it too)

@@ -19,6 +19,7 @@ export interface RouteSpec {
 }
 
 export function toHttpResponseInit(res: ApiResponse): HttpResponseInit {
+  if (res.text !== undefined) return { status: res.status, headers: res.headers, body: res.text };
   return res.body === undefined
     ? { status: res.status, headers: res.headers }
     : { status: res.status, headers: res.headers, body: JSON.stringify(res.body) };

@@ -41,6 +41,14 @@ const wasm = [
   'node_modules/libpg-query/wasm/libpg-query.wasm',
 ];
 for (const file of wasm) await cp(join(root, file), join(dist, 'functions', file.split('/').pop()));
+// The approval page serves MSAL's browser builds itself (shared/rest/assets.ts reads them from msal/).
+await mkdir(join(dist, 'functions', 'msal'), { recursive: true });
+for (const file of ['lib/msal-browser.min.js', 'lib/redirect-bridge/msal-redirect-bridge.min.js']) {
+  await cp(
+    join(root, 'node_modules/@azure/msal-browser', file),
+    join(dist, 'functions', 'msal', file.split('/').pop()),
+  );
+}
 await cp(join(root, 'policies'), join(dist, 'policies'), { recursive: true });
 await cp(join(root, 'host.json'), join(dist, 'host.json'));
 

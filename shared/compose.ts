@@ -8,6 +8,7 @@ import { type McpOptions, mcpOptionsFromEnv } from './mcp/auth.js';
 import { createMcpApi, type McpApi } from './mcp/endpoint.js';
 import type { PolicyEngine } from './policy/index.js';
 import { createCatalogCache } from './query/catalog-cache.js';
+import type { ApprovalPageOptions } from './rest/approval-page.js';
 import { createRestApi, type RestApi } from './rest/rest-api.js';
 import { ROUTES, type RouteDefinition } from './rest/routes.js';
 import type { AuditStore } from './store/audit-store.js';
@@ -41,6 +42,8 @@ export interface GatewayParts {
   approvals?: ApprovalPorts;
   /** Lane heads, checkpoints and a signer: with them every audit event is hash-linked. */
   auditChain?: AuditChainPorts;
+  /** Sign-in settings of the approval page (shared/rest/approval-page.ts). */
+  approvalPage?: ApprovalPageOptions;
 }
 
 export interface Gateway {
@@ -92,6 +95,7 @@ export function composeGateway(parts: GatewayParts): Gateway {
     now,
     newId,
     version: parts.version ?? '0.0.0',
+    ...(parts.approvalPage ? { approvalPage: parts.approvalPage } : {}),
   });
   const mcp = createMcpApi({
     useCases,

@@ -29,6 +29,7 @@ import type { TriggerDefinition } from '../../shared/triggers.js';
 import { startCosmosEmulator } from './cosmos-emulator.js';
 import { DEMO_CLASSIFICATION, startDemoDatabase } from './demo-database.js';
 import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS } from './demo-exposure.js';
+import { DEV_TOKEN_PATH, handleDevToken } from './dev-token-route.js';
 import { acquireDevLock, recordDevHostAddress } from './lock.js';
 import { matchRoute } from './route-match.js';
 
@@ -171,7 +172,7 @@ function runTimers(triggers: readonly TriggerDefinition[], gateway: Gateway): ()
  * Serves the Functions route table over node:http the way the Functions host would: the
  * same handlers receive real `HttpRequest` and `InvocationContext` objects.
  */
-function createListener(routes: RouteSpec[], issuer: DevIssuer, inbox: InboxNotifier) {
+function createListener(routes: RouteSpec[], issuer: DevIssuer, inbox: InboxNotifier, port: () => number) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     try {
       // The Host header gives the port, as Azure's request URL does (MCP metadata names it).
@@ -193,6 +194,9 @@ function createListener(routes: RouteSpec[], issuer: DevIssuer, inbox: InboxNoti
         );
         return;
       }
+      // The approval page's dev sign-in: local host only, never in the Azure route table.
+      if (url.pathname.toLowerCase() === DEV_TOKEN_PATH)
+        return await handleDevToken(req, res, issuer, port());
       const path = url.pathname.replace(/^\/api(?=\/|$)/i, '');
       const underApi = path !== url.pathname;
       let matched: { route: RouteSpec; params: Record<string, string> } | undefined;
@@ -365,13 +369,14 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       maskingKey: await devMaskingKey(stateDir, settings),
       version: 'dev',
       mcp: mcpOptionsFromEnv(env, { issuer: issuer.issuer, audience: issuer.audience }),
+      approvalPage: { devSignIn: true },
     });
 
     cleanups.push(runTimers(gateway.triggers, gateway));
     cleanups.push(runConsumers(queue, gateway));
     const routes = createRoutes(() => Promise.resolve(gateway));
-    const server = createServer(createListener(routes, issuer, inbox));
-    let port: number;
+    let port = 0;
+    const server = createServer(createListener(routes, issuer, inbox, () => port));
     try {
       port = await listen(server, requestedPort);
     } catch (e) {

@@ -18,6 +18,8 @@ export interface ApiResponse {
   headers: Record<string, string>;
   /** JSON body; undefined for an empty body. */
   body?: unknown;
+  /** A text body sent as is (the approval page's HTML, its scripts); takes the place of `body`. */
+  text?: string;
 }
 
 export interface ErrorBody {

@@ -9,6 +9,7 @@ import type { Principal } from '../types.js';
 import type { Outcome, Start, UseCases } from '../use-cases/index.js';
 import { auditQuerySchema, describeIssues, queryBodySchema } from '../use-cases/inputs.js';
 import { decisionBodySchema } from '../use-cases/requests.js';
+import { type ApprovalPageOptions, createApprovalPageHandlers } from './approval-page.js';
 import { readJsonBody } from './body.js';
 import { type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from './http.js';
 
@@ -18,6 +19,8 @@ export interface RestApiDeps {
   now: () => Date;
   newId: () => string;
   version: string;
+  /** Sign-in settings of the approval page (Entra SPA, or the local host's dev sign-in). */
+  approvalPage?: ApprovalPageOptions;
 }
 
 /** The REST adapter: one handler per route, each a thin translation to one use case. */
@@ -33,6 +36,8 @@ export interface RestApi {
   listApprovals(req: ApiRequest): Promise<ApiResponse>;
   submitDecision(req: ApiRequest): Promise<ApiResponse>;
   health(req: ApiRequest): Promise<ApiResponse>;
+  approvalPage(req: ApiRequest): Promise<ApiResponse>;
+  approvalAsset(req: ApiRequest): Promise<ApiResponse>;
 }
 
 /** A decision is queued, not applied: accepted (202) rather than done. */
@@ -120,6 +125,7 @@ async function handle(
 
 export function createRestApi(deps: RestApiDeps): RestApi {
   const { useCases } = deps;
+  const pages = createApprovalPageHandlers(deps.approvalPage);
 
   return {
     query: (req) =>
@@ -179,5 +185,7 @@ export function createRestApi(deps: RestApiDeps): RestApi {
         { status: 'ok', version: deps.version, time: deps.now().toISOString() },
         { 'x-request-id': deps.newId() },
       ),
+    approvalPage: pages.page,
+    approvalAsset: pages.asset,
   };
 }

@@ -42,6 +42,10 @@ export const ROUTES: readonly RouteDefinition[] = [
     pick: (a) => a.submitDecision,
   },
   { name: 'health', methods: ['GET'], route: 'health', pick: (a) => a.health },
+  // The approval page, its sign-in redirect URI and the files it loads (HTML and scripts, no token).
+  { name: 'approvalPage', methods: ['GET'], route: 'approve/{id}', pick: (a) => a.approvalPage },
+  { name: 'approvalSignIn', methods: ['GET'], route: 'approve', pick: (a) => a.approvalPage },
+  { name: 'approvalAsset', methods: ['GET'], route: 'assets/{file}', pick: (a) => a.approvalAsset },
   {
     name: 'openapi',
     methods: ['GET'],

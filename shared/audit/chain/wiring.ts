@@ -27,11 +27,7 @@ export interface AuditChain {
  * Lays the hash chain over an audit store without its callers knowing: appends go through
  * the lanes, searches read the store as before.
  */
-export function chainAuditStore(
-  store: AuditStore,
-  ports: AuditChainPorts,
-  newId: () => string,
-): AuditChain {
+export function chainAuditStore(store: AuditStore, ports: AuditChainPorts, newId: () => string): AuditChain {
   const lanes = ports.lanes ?? DEFAULT_LANES;
   const log = new ChainedAuditLog({ sink: store, heads: ports.heads, lanes });
   const chained: AuditStore = {
