@@ -96,7 +96,7 @@ describe('approvals end to end (local host)', () => {
     let card: unknown;
     for (let i = 0; i < 50 && !card; i++) {
       const inbox = (await (await fetch(`${host.url}/api/inbox`)).json()) as {
-        cards: Array<Record<string, any>>;
+        cards: unknown[];
       };
       card = inbox.cards.find((c) => JSON.stringify(c).includes(id));
       if (!card) await new Promise((r) => setTimeout(r, 100));
