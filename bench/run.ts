@@ -1,6 +1,7 @@
 import { benchAnalysis } from './analysis.bench.js';
 import { benchAuditChain } from './audit-chain.bench.js';
 import { benchMasking } from './masking.bench.js';
+import { benchMcp } from './mcp.bench.js';
 import { benchPipeline } from './pipeline.bench.js';
 import { benchPolicy } from './policy.bench.js';
 
@@ -14,6 +15,7 @@ const suites: Record<string, () => Promise<void>> = {
   masking: benchMasking,
   pipeline: benchPipeline,
   'audit-chain': benchAuditChain,
+  mcp: benchMcp,
 };
 
 const wanted = process.argv.slice(2);

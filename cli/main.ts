@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     return (argv, io) => runApprovalsCommand(argv, io);
   },
   requests: async () => (await import('./commands/requests.js')).runRequestsCommand,
+  mcp: async () => (await import('./commands/mcp.js')).runMcpCommand,
 };
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

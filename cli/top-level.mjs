@@ -20,6 +20,7 @@ Commands:
   posture   find the paths by which agents can reach data without the gateway (secrets, roles, network, logs)
   approvals list, show, approve or deny requests held for approval (as a dev approver)
   requests  follow a request held for approval: status, result, cancel (as the agent)
+  mcp       the MCP client configuration for the running gateway, and its tools as a client sees them
 
 Options:
   -h, --help     show this help (every command takes it too)

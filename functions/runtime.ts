@@ -1,15 +1,25 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Database } from '@azure/cosmos';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { CosmosBudgetStore } from '../shared/budget/index.js';
 import { composeGateway, type Gateway } from '../shared/compose.js';
-import { loadConfigFile } from '../shared/config/connections.js';
-import { readSettings } from '../shared/config/settings.js';
+import { type GatewayConfig, loadConfigFile } from '../shared/config/connections.js';
+import { readSettings, type Settings } from '../shared/config/settings.js';
 import { connectorRegistry } from '../shared/connectors/registry.js';
 import { createTokenVerifier } from '../shared/identity/index.js';
+import { mcpOptionsFromEnv } from '../shared/mcp/auth.js';
+import { parseGroupWebhooks } from '../shared/notify/group-webhooks.js';
+import { TeamsWebhookNotifier } from '../shared/notify/teams-webhook.js';
+import type { PolicyEngine } from '../shared/policy/index.js';
 import { loadPolicyEngine } from '../shared/policy/index.js';
+import { ServiceBusQueue } from '../shared/queue/service-bus-queue.js';
+import { approvalPageOptionsFromSettings } from '../shared/rest/approval-page.js';
 import { CosmosAuditStore } from '../shared/store/cosmos-audit-store.js';
 import { createCosmosClient } from '../shared/store/cosmos-client.js';
+import { CosmosRequestStore } from '../shared/store/cosmos-request-store.js';
+import { CosmosResultStore } from '../shared/store/cosmos-result-store.js';
+import type { ApprovalPorts } from '../shared/use-cases/deps.js';
 
 /**
  * The Azure composition root: managed identity everywhere, no keys. Built once per worker.
@@ -23,6 +33,44 @@ const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** A relative AGENTGATE_CONFIG names a file shipped in the package, whatever the working directory. */
 export function resolveConfigPath(path: string): string {
   return isAbsolute(path) ? path : resolve(PACKAGE_ROOT, path);
+}
+
+/** Every approver group a policy or a connection names: each gets the configured webhook. */
+function approverGroups(config: GatewayConfig, policy: PolicyEngine): string[] {
+  const groups = new Set(config.connections.map((c) => c.approvers));
+  for (const id of policy.policyIds()) {
+    const named = policy.annotations(id)?.approvers;
+    for (const g of named?.split(',') ?? []) if (g.trim()) groups.add(g.trim());
+  }
+  return [...groups];
+}
+
+/**
+ * The approval workflow in Azure: Service Bus with the app's identity, the request and
+ * result stores in Cosmos DB, approvers told through the Teams Workflows webhook. Without a
+ * Service Bus namespace or a base URL for links, requests that need approval answer 501.
+ */
+function azureApprovals(
+  settings: Settings,
+  config: GatewayConfig,
+  policy: PolicyEngine,
+  database: Database,
+  credential: TokenCredential,
+): ApprovalPorts | undefined {
+  const namespace = settings.SERVICEBUS__fullyQualifiedNamespace;
+  const base = settings.AGENTGATE_APPROVAL_BASE_URL?.replace(/\/+$/, '');
+  if (!namespace || !base) return undefined;
+  const url = settings.AGENTGATE_TEAMS_WEBHOOK_URL;
+  const webhooks = parseGroupWebhooks(
+    url ? Object.fromEntries(approverGroups(config, policy).map((g) => [g, url])) : {},
+  );
+  return {
+    requests: new CosmosRequestStore(database.container('requests')),
+    results: new CosmosResultStore(database.container('results')),
+    queue: new ServiceBusQueue({ fullyQualifiedNamespace: namespace, credential }),
+    notifier: new TeamsWebhookNotifier({ webhooks }),
+    approveUrl: (id) => `${base}/api/approve/${encodeURIComponent(id)}`,
+  };
 }
 
 export async function createAzureGateway(
@@ -44,8 +92,12 @@ export async function createAzureGateway(
   const config = await loadConfigFile(resolveConfigPath(settings.AGENTGATE_CONFIG));
   const cosmos = createCosmosClient({ endpoint: settings.COSMOS__accountEndpoint, credential });
   const database = cosmos.database(settings.COSMOS_DATABASE);
+  const approvals = azureApprovals(settings, config, policy, database, credential);
 
   return composeGateway({
+    ...(approvals ? { approvals } : {}),
+    approvalPage: approvalPageOptionsFromSettings(settings),
+    mcp: mcpOptionsFromEnv(env),
     config,
     policy,
     verifier: createTokenVerifier({

@@ -5,8 +5,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { z } from 'zod';
 import { canonicalSha256 } from '../../shared/audit/canonical.js';
 import { loadOrCreateDevIssuer } from '../../shared/identity/index.js';
-import { DEFAULT_STATE_DIR, DEV_AUDIENCE, DEV_ISSUER } from '../dev/host.js';
+import { DEV_AUDIENCE, DEV_ISSUER } from '../dev/host.js';
 import type { CliIo } from '../io.js';
+import { projectStateDir, resolveGatewayUrl } from '../project.js';
 
 const HELP = `Usage: agentgate mcp config [--client vscode|claude] [--url URL]
        agentgate mcp tools [--url URL] [--token T] [--json]
@@ -15,7 +16,15 @@ config  prints the MCP client configuration for the running gateway (default
         http://localhost:\${PORT:-7071}): JSON on stdout, how to get a token on stderr.
         vscode (default) is .vscode/mcp.json; claude is Claude Code's .mcp.json.
 tools   lists the tools as an MCP client sees them, with the published digest, checked
-        against the list received. Without --token, mints a dev agent token ("cli-agent").`;
+        against the list received. Without --token, mints a dev agent token ("cli-agent").
+The gateway is --url, else AGENTGATE_URL, else the running local host (its lock file), else
+PORT, else 7071.
+
+Examples:
+  agentgate mcp config --client claude > .mcp.json
+  agentgate mcp tools --json
+
+Exit codes: 0 done, 1 the gateway could not be reached or answered badly, 2 usage.`;
 
 const metadataSchema = z.object({
   resource: z.string(),
@@ -25,10 +34,6 @@ const metadataSchema = z.object({
 });
 
 type Metadata = z.output<typeof metadataSchema>;
-
-function baseUrl(io: CliIo, url: string | undefined): string {
-  return (url ?? `http://localhost:${io.env.PORT ?? 7071}`).replace(/\/+$/, '');
-}
 
 async function readMetadata(base: string): Promise<Metadata> {
   const res = await fetch(`${base}/.well-known/oauth-protected-resource/mcp`, {
@@ -96,7 +101,7 @@ function tokenHint(client: 'vscode' | 'claude', meta: Metadata): string {
 
 async function devToken(io: CliIo): Promise<string> {
   const issuer = await loadOrCreateDevIssuer({
-    dir: join(io.cwd, DEFAULT_STATE_DIR),
+    dir: projectStateDir(io),
     issuer: io.env.AGENTGATE_DEV_ISSUER ?? DEV_ISSUER,
     audience: DEV_AUDIENCE,
   });
@@ -147,7 +152,7 @@ export async function runMcpCommand(argv: string[], io: CliIo): Promise<number> 
       url: { type: 'string' },
       token: { type: 'string' },
       json: { type: 'boolean' },
-      help: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   const [sub] = positionals;
@@ -155,7 +160,7 @@ export async function runMcpCommand(argv: string[], io: CliIo): Promise<number> 
     io.stdout.write(`${HELP}\n`);
     return values.help ? 0 : 2;
   }
-  const base = baseUrl(io, values.url);
+  const base = (await resolveGatewayUrl(io, values.url)).url;
   try {
     if (sub === 'config') {
       const client = values.client ?? 'vscode';

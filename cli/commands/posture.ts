@@ -38,6 +38,10 @@ open egress and public data stores, data stores without request logs, keys left 
                          with DefaultAzureCredential (az login, managed identity, environment)
   --subscription <id>    the subscription --live reads
 
+Examples:
+  agentgate posture infra/bicep
+  agentgate posture . inventory/role-assignments.json --sarif --fail-on high > posture.sarif
+
 Found secrets are masked in every output. Exit codes: 0 clean, 1 findings at the --fail-on
 severity or above, 2 usage error or an input that could not be analysed.`;
 
@@ -100,7 +104,7 @@ export async function runPostureCommand(argv: string[], io: CliIo): Promise<numb
       'allow-incomplete': { type: 'boolean' },
       live: { type: 'boolean' },
       subscription: { type: 'string' },
-      help: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {

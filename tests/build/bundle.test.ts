@@ -46,6 +46,13 @@ test('npm run build produces a bundle that Node loads, with its WASM files and p
       'listApprovals',
       'submitDecision',
       'health',
+      'approvalPage',
+      'approvalSignIn',
+      'approvalAsset',
+      'openapi',
+      'mcp',
+      'mcpResourceMetadata',
+      'mcpResourceMetadataForPath',
     ],
   );
   assert.ok(out.check.policies > 5, 'shipped policies load from the bundle');

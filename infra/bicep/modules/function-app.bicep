@@ -147,6 +147,18 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   }
 }
 
+@description('Client id of the Entra single-page app the approval page signs in with (empty: no Entra sign-in on the page).')
+param approvalClientId string = ''
+
+@description('Tenant of the approval page sign-in (empty: the first of the accepted tenants).')
+param approvalTenantId string = ''
+
+@description('Scope the approval page asks for, e.g. api://<gateway app id>/Approvals.Decide.')
+param approvalScope string = ''
+
+@description('Comma-separated browser origins allowed to call /mcp (empty: none).')
+param mcpAllowedOrigins string = ''
+
 // Keep the keys literal: tests/infra reads them from the compiled template.
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
@@ -166,6 +178,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AGENTGATE_MASKING_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${maskingKeySecretName}/)'
     AGENTGATE_TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${teamsWebhookSecretName}/)'
     AGENTGATE_APPROVAL_BASE_URL: 'https://${site.properties.defaultHostName}'
+    AGENTGATE_APPROVAL_CLIENT_ID: approvalClientId
+    AGENTGATE_APPROVAL_TENANT_ID: approvalTenantId
+    AGENTGATE_APPROVAL_SCOPE: approvalScope
+    AGENTGATE_MCP_ALLOWED_ORIGINS: mcpAllowedOrigins
     COSMOS__accountEndpoint: cosmos.properties.documentEndpoint
     COSMOS__credential: 'managedidentity'
     COSMOS__clientId: identityClientId

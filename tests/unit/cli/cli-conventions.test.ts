@@ -12,7 +12,21 @@ import * as project from '../../../cli/project.js';
 import { createTokenVerifier, loadOrCreateDevIssuer } from '../../../shared/identity/index.js';
 import { runWithIo } from '../../support/capture-io.js';
 
-const COMMANDS = ['dev', 'token', 'query', 'audit', 'policy', 'doctor', 'mask', 'classify', 'demo'];
+const COMMANDS = [
+  'dev',
+  'token',
+  'query',
+  'audit',
+  'policy',
+  'doctor',
+  'mask',
+  'classify',
+  'demo',
+  'posture',
+  'approvals',
+  'requests',
+  'mcp',
+];
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'agentgate-cli-conv-'));

@@ -36,6 +36,23 @@ describe('Azure Functions route table', () => {
           authLevel: 'anonymous',
         },
         { name: 'health', methods: ['GET'], route: 'health', authLevel: 'anonymous' },
+        { name: 'approvalPage', methods: ['GET'], route: 'approve/{id}', authLevel: 'anonymous' },
+        { name: 'approvalSignIn', methods: ['GET'], route: 'approve', authLevel: 'anonymous' },
+        { name: 'approvalAsset', methods: ['GET'], route: 'assets/{file}', authLevel: 'anonymous' },
+        { name: 'openapi', methods: ['GET'], route: 'openapi.json', authLevel: 'anonymous' },
+        { name: 'mcp', methods: ['POST', 'GET', 'DELETE'], route: 'mcp', authLevel: 'anonymous' },
+        {
+          name: 'mcpResourceMetadata',
+          methods: ['GET'],
+          route: '.well-known/oauth-protected-resource',
+          authLevel: 'anonymous',
+        },
+        {
+          name: 'mcpResourceMetadataForPath',
+          methods: ['GET'],
+          route: '.well-known/oauth-protected-resource/mcp',
+          authLevel: 'anonymous',
+        },
       ],
     );
     for (const r of routes) assert.equal(typeof r.handler, 'function');
