@@ -103,7 +103,8 @@ export function composeGateway(parts: GatewayParts): Gateway {
     now,
     newId,
     version: parts.version ?? '0.0.0',
-    options: parts.mcp ?? mcpOptionsFromEnv(process.env),
+    // Hosts pass their settings; the core never reads process.env.
+    options: parts.mcp ?? mcpOptionsFromEnv({}),
   });
   return {
     useCases,

@@ -289,6 +289,26 @@ export const OPERATIONS: Record<string, Operation> = {
       example: { status: 'ok', version: '0.1.0', time: '2026-01-01T00:00:00.000Z' },
     },
   },
+  approvalPage: {
+    summary: 'The approval page of one request (HTML)',
+    description:
+      'A server-rendered shell with a strict Content-Security-Policy; after sign-in it reads the request with the approver own token and posts the decision to /api/v1/approvals/{id}/decision.',
+    tags: ['approvals'],
+    secured: false,
+    errors: ['not_found'],
+  },
+  approvalSignIn: {
+    summary: 'The approval page sign-in redirect URI (HTML)',
+    tags: ['approvals'],
+    secured: false,
+    errors: [],
+  },
+  approvalAsset: {
+    summary: 'A script or style of the approval page, named by its content digest (immutable)',
+    tags: ['approvals'],
+    secured: false,
+    errors: ['not_found'],
+  },
   openapi: {
     summary: 'This document',
     tags: ['operations'],
