@@ -49,31 +49,147 @@ function originAllowed(origin: string | null, allowed: readonly string[]): boole
   return origin === null || allowed.includes(origin);
 }
 
+/** Origin, method and protocol version: refused before anything else is read. */
+function screen(req: ApiRequest, options: McpEndpointDeps['options'], ids: Record<string, string>) {
+  if (!originAllowed(req.headers.get('origin'), options.allowedOrigins ?? [])) {
+    return rpcError(403, -32000, 'Forbidden: this Origin is not allowed.', ids);
+  }
+  if (req.method.toUpperCase() !== 'POST') {
+    return rpcError(405, -32000, 'Method not allowed: this server is stateless and streams nothing.', {
+      ...ids,
+      allow: 'POST',
+    });
+  }
+  const version = req.headers.get('mcp-protocol-version');
+  if (version !== null && !MCP_PROTOCOL_VERSIONS.includes(version)) {
+    return rpcError(
+      400,
+      -32000,
+      `Bad Request: unsupported MCP-Protocol-Version (supported: ${MCP_PROTOCOL_VERSIONS.join(', ')}).`,
+      ids,
+    );
+  }
+  return undefined;
+}
+
+/** The caller, as an OAuth 2.1 resource server sees it: 401 naming the metadata, or 403 insufficient_scope. */
+async function authorize(
+  deps: McpEndpointDeps,
+  req: ApiRequest,
+  start: RequestStart,
+  ids: Record<string, string>,
+): Promise<{ principal: Principal } | { response: ApiResponse }> {
+  const { options } = deps;
+  const metadataUrl = resourceMetadataUrl(req.url, options);
+  const authorization = req.headers.get('authorization');
+  let principal: Principal;
+  try {
+    principal = await authenticate(deps.verifier, authorization, start.clock ?? new StageClock());
+  } catch (e) {
+    if (looksLikeBearerJwt(authorization)) await deps.useCases.refuse(start, e);
+    const invalid = e instanceof InvalidTokenError && e.reason !== 'missing';
+    return {
+      response: jsonResponse(
+        401,
+        {
+          requestId: start.requestId,
+          error: { code: 'invalid_token', message: 'The access token is missing or invalid.' },
+        },
+        {
+          ...ids,
+          'www-authenticate': wwwAuthenticateMcp(metadataUrl, invalid ? 'invalid_token' : undefined, options),
+        },
+      ),
+    };
+  }
+  if (!mayUseMcp(principal, options)) {
+    const refused = new GatewayError(
+      'forbidden',
+      'The token does not grant the permission to use agentgate over MCP.',
+    );
+    await deps.useCases.refuse(start, refused, principal);
+    return {
+      response: jsonResponse(
+        403,
+        { requestId: start.requestId, error: { code: 'insufficient_scope', message: refused.message } },
+        { ...ids, 'www-authenticate': wwwAuthenticateMcp(metadataUrl, 'insufficient_scope', options) },
+      ),
+    };
+  }
+  return { principal };
+}
+
+/** The JSON-RPC body, bounded; a response when it cannot be read. */
+async function readRpcBody(
+  req: ApiRequest,
+  ids: Record<string, string>,
+): Promise<{ parsed: unknown } | { response: ApiResponse }> {
+  const text = await req.text();
+  if (Buffer.byteLength(text) > LIMITS.bodyBytes) {
+    return { response: rpcError(413, -32000, 'The request body is too large.', ids) };
+  }
+  try {
+    return { parsed: JSON.parse(text) as unknown };
+  } catch {
+    return { response: rpcError(400, -32700, 'Parse error: the body is not JSON.', ids) };
+  }
+}
+
+/** One stateless exchange: a fresh server per request, the SDK's web-standard transport, JSON out. */
+async function serve(
+  deps: McpEndpointDeps,
+  req: ApiRequest,
+  principal: Principal,
+  body: unknown,
+  ids: Record<string, string>,
+): Promise<ApiResponse> {
+  const headers = new Headers();
+  for (const name of FORWARDED_HEADERS) {
+    const value = req.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+  });
+  const server = createMcpServer({
+    useCases: deps.useCases,
+    principal,
+    now: deps.now,
+    newId: deps.newId,
+    version: deps.version,
+    baseUrl: baseUrl(req.url, deps.options),
+  });
+  try {
+    await server.connect(transport);
+    const res = await transport.handleRequest(new Request(req.url, { method: 'POST', headers }), {
+      parsedBody: body,
+    });
+    const out = await res.text();
+    const outHeaders: Record<string, string> = {
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      ...ids,
+    };
+    res.headers.forEach((v, k) => {
+      outHeaders[k] = v;
+    });
+    return out.length === 0
+      ? { status: res.status, headers: outHeaders }
+      : { status: res.status, headers: outHeaders, body: JSON.parse(out) as unknown };
+  } finally {
+    await server.close().catch(() => {});
+  }
+}
+
 export function createMcpApi(deps: McpEndpointDeps): McpApi {
   const { options } = deps;
   return {
     async endpoint(req) {
       const requestId = deps.newId();
       const ids = { 'x-request-id': requestId };
-      if (!originAllowed(req.headers.get('origin'), options.allowedOrigins ?? [])) {
-        return rpcError(403, -32000, 'Forbidden: this Origin is not allowed.', ids);
-      }
-      if (req.method.toUpperCase() !== 'POST') {
-        return rpcError(405, -32000, 'Method not allowed: this server is stateless and streams nothing.', {
-          ...ids,
-          allow: 'POST',
-        });
-      }
-      const version = req.headers.get('mcp-protocol-version');
-      if (version !== null && !MCP_PROTOCOL_VERSIONS.includes(version)) {
-        return rpcError(
-          400,
-          -32000,
-          `Bad Request: unsupported MCP-Protocol-Version (supported: ${MCP_PROTOCOL_VERSIONS.join(', ')}).`,
-          ids,
-        );
-      }
-      const metadataUrl = resourceMetadataUrl(req.url, options);
+      const refused = screen(req, options, ids);
+      if (refused) return refused;
       const clock = new StageClock();
       const start: RequestStart = {
         requestId,
@@ -83,85 +199,11 @@ export function createMcpApi(deps: McpEndpointDeps): McpApi {
         connection: null,
         clock,
       };
-      const authorization = req.headers.get('authorization');
-      let principal: Principal;
-      try {
-        principal = await authenticate(deps.verifier, authorization, clock);
-      } catch (e) {
-        if (looksLikeBearerJwt(authorization)) await deps.useCases.refuse(start, e);
-        const invalid = e instanceof InvalidTokenError && e.reason !== 'missing';
-        return jsonResponse(
-          401,
-          { requestId, error: { code: 'invalid_token', message: 'The access token is missing or invalid.' } },
-          {
-            ...ids,
-            'www-authenticate': wwwAuthenticateMcp(
-              metadataUrl,
-              invalid ? 'invalid_token' : undefined,
-              options,
-            ),
-          },
-        );
-      }
-      if (!mayUseMcp(principal, options)) {
-        const refused = new GatewayError(
-          'forbidden',
-          'The token does not grant the permission to use agentgate over MCP.',
-        );
-        await deps.useCases.refuse(start, refused, principal);
-        return jsonResponse(
-          403,
-          { requestId, error: { code: 'insufficient_scope', message: refused.message } },
-          { ...ids, 'www-authenticate': wwwAuthenticateMcp(metadataUrl, 'insufficient_scope', options) },
-        );
-      }
-      const text = await req.text();
-      if (Buffer.byteLength(text) > LIMITS.bodyBytes) {
-        return rpcError(413, -32000, 'The request body is too large.', ids);
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return rpcError(400, -32700, 'Parse error: the body is not JSON.', ids);
-      }
-      const headers = new Headers();
-      for (const name of FORWARDED_HEADERS) {
-        const value = req.headers.get(name);
-        if (value !== null) headers.set(name, value);
-      }
-      const transport = new WebStandardStreamableHTTPServerTransport({
-        sessionIdGenerator: undefined,
-        enableJsonResponse: true,
-      });
-      const server = createMcpServer({
-        useCases: deps.useCases,
-        principal,
-        now: deps.now,
-        newId: deps.newId,
-        version: deps.version,
-        baseUrl: baseUrl(req.url, options),
-      });
-      try {
-        await server.connect(transport);
-        const res = await transport.handleRequest(new Request(req.url, { method: 'POST', headers }), {
-          parsedBody: body,
-        });
-        const out = await res.text();
-        const outHeaders: Record<string, string> = {
-          'cache-control': 'no-store',
-          'x-content-type-options': 'nosniff',
-          ...ids,
-        };
-        res.headers.forEach((v, k) => {
-          outHeaders[k] = v;
-        });
-        return out.length === 0
-          ? { status: res.status, headers: outHeaders }
-          : { status: res.status, headers: outHeaders, body: JSON.parse(out) as unknown };
-      } finally {
-        await server.close().catch(() => {});
-      }
+      const who = await authorize(deps, req, start, ids);
+      if ('response' in who) return who.response;
+      const read = await readRpcBody(req, ids);
+      if ('response' in read) return read.response;
+      return serve(deps, req, who.principal, read.parsed, ids);
     },
     async resourceMetadata(req) {
       return jsonResponse(200, resourceMetadata(req.url, options), { 'cache-control': 'max-age=300' });
