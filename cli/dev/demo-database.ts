@@ -209,6 +209,9 @@ export async function startDemoDatabase(options: DemoDatabaseOptions = {}): Prom
   /** Joins a client to a worker's server; `replay` is what the client already sent. */
   const attach = (client: Socket, target: Running, replay: Buffer[]) => {
     const upstream = tcpConnect(target.port, '127.0.0.1');
+    // The relay forwards small protocol messages both ways: Nagle's algorithm would hold each
+    // one back waiting for an ACK (tens of ms per round trip on loopback).
+    upstream.setNoDelay(true);
     const r: Relayed = { client, upstream, unanswered: [...replay] };
     target.relayed.add(r);
     for (const chunk of replay) upstream.write(chunk);
@@ -226,6 +229,7 @@ export async function startDemoDatabase(options: DemoDatabaseOptions = {}): Prom
   };
 
   const relay = createServer((client) => {
+    client.setNoDelay(true);
     client.pause();
     client.on('error', () => undefined);
     let current: (Relayed & { detached?: boolean }) | undefined;
