@@ -37,15 +37,16 @@ export interface ApplyDecisionDeps {
 }
 
 /**
- * The checks a decision must pass on the request as stored, in order. Who may decide is
- * checked before the vote is counted; `mayApprove` errors refuse (fail closed).
+ * Whether this person may decide this request at all, whatever they decide: a human acting
+ * for nobody, not the requester nor the human the requester acts for, in the approver group
+ * the policy named, and allowed Cedar action `approve`. `mayApprove` errors refuse (fail
+ * closed). Every channel asks this before queueing a decision, and the consumer again.
  */
-async function refusalFor(
-  message: DecisionMessage,
+export async function approverRefusal(
+  approver: DecisionMessage['approver'],
   request: StoredRequest,
   mayApprove: MayApprove,
 ): Promise<RefusalReason | null> {
-  const { approver } = message;
   if (approver.kind !== 'human' || approver.onBehalfOf !== undefined) return 'approver_not_human';
   if (approver.id === request.requester.id) return 'self_approval';
   if (approver.id === request.requester.onBehalfOf?.id) return 'on_behalf_of_requester';
@@ -58,8 +59,18 @@ async function refusalFor(
   } catch {
     allowed = false;
   }
-  if (!allowed) return 'not_permitted';
-  if (message.decision === 'approve' && request.votes.some((v) => v.approver.id === approver.id)) {
+  return allowed ? null : 'not_permitted';
+}
+
+/** The checks a decision must pass on the request as stored, in order. */
+async function refusalFor(
+  message: DecisionMessage,
+  request: StoredRequest,
+  mayApprove: MayApprove,
+): Promise<RefusalReason | null> {
+  const refused = await approverRefusal(message.approver, request, mayApprove);
+  if (refused !== null) return refused;
+  if (message.decision === 'approve' && request.votes.some((v) => v.approver.id === message.approver.id)) {
     return 'already_voted';
   }
   return null;

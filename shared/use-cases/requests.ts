@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cancelRequest, fetchResult, isExpired, sameParty } from '../approvals/index.js';
+import { approverRefusal, cancelRequest, fetchResult, isExpired, sameParty } from '../approvals/index.js';
 import { GatewayError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { principalSnapshot, recordEvents } from '../pipeline/record.js';
@@ -234,15 +234,9 @@ export function submitDecision(
     const me = principalSnapshot(principal);
     if (!r || !(isApprover(principal, r) || sameParty(r.requester, me))) throw notFound();
     trace.connection = r.connection;
-    const refused =
-      principal.kind !== 'human' ||
-      principal.onBehalfOf !== undefined ||
-      sameParty(r.requester, me) ||
-      r.requester.id === principal.id ||
-      r.requester.onBehalfOf?.id === principal.id ||
-      !isApprover(principal, r) ||
-      !mayApprove(deps, me, r);
-    if (refused) throw new GatewayError('forbidden', 'You may not decide this request.');
+    // The same checks the decision consumer makes, asked before anything is queued.
+    const refused = await approverRefusal(me, r, (approver, request) => mayApprove(deps, approver, request));
+    if (refused !== null) throw new GatewayError('forbidden', 'You may not decide this request.');
     if (r.status !== 'pending' || isExpired(r, deps.now())) {
       throw new GatewayError(
         'conflict',
