@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Database } from '@azure/cosmos';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { CosmosBudgetStore } from '../shared/budget/index.js';
+import { createCallbackPorts } from '../shared/callbacks/ports.js';
 import { composeGateway, type Gateway } from '../shared/compose.js';
 import { type GatewayConfig, loadConfigFile } from '../shared/config/connections.js';
 import { readSettings, type Settings } from '../shared/config/settings.js';
@@ -70,6 +71,17 @@ function azureApprovals(
     queue: new ServiceBusQueue({ fullyQualifiedNamespace: namespace, credential }),
     notifier: new TeamsWebhookNotifier({ webhooks }),
     approveUrl: (id) => `${base}/api/approve/${encodeURIComponent(id)}`,
+    // Without a key, a callbackUrl is refused (400 callback_refused) rather than sent unsigned.
+    ...(settings.AGENTGATE_CALLBACK_KEY
+      ? {
+          callbacks: createCallbackPorts({
+            config: config.approvals?.callbacks,
+            key: settings.AGENTGATE_CALLBACK_KEY,
+            allowLoopback: false,
+            publicUrl: (path) => `${base}${path}`,
+          }),
+        }
+      : {}),
   };
 }
 

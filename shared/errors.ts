@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   invalid_body: 400,
   unparseable_statement: 400,
   statement_refused: 400,
+  callback_refused: 400,
   invalid_token: 401,
   forbidden: 403,
   policy_denied: 403,

@@ -53,6 +53,7 @@ export async function requestApproval(
       estimatedRows: trace.estimatedRows,
       tables: trace.facts.tables,
       policySetDigest: deps.policy.digest(),
+      ...(input.callbackUrl === undefined ? {} : { callbackUrl: input.callbackUrl }),
     },
     // The gateway's own approvals (byte cap, budget) take the connection's approver group.
     (id) => (id.startsWith('gateway-') ? { approvers: conn.approvers } : deps.policy.annotations(id)),
