@@ -1,4 +1,5 @@
 import { benchAnalysis } from './analysis.bench.js';
+import { benchApprovals } from './approvals.bench.js';
 import { benchAuditChain } from './audit-chain.bench.js';
 import { benchMasking } from './masking.bench.js';
 import { benchMcp } from './mcp.bench.js';
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<void>> = {
   pipeline: benchPipeline,
   'audit-chain': benchAuditChain,
   mcp: benchMcp,
+  approvals: benchApprovals,
 };
 
 const wanted = process.argv.slice(2);
