@@ -119,8 +119,8 @@ async function auditAttempt(
 /**
  * Consumer of `callbacks`: POSTs the signed notice of a finished request once per delivery.
  * The URL is checked again under the allowlist in force (a host taken off it gets nothing).
- * Every attempt is audited; 5xx, 408, 429, network errors and timeouts are redelivered with
- * the queue's backoff; a redirect, another 4xx, a refused address or the last delivery is
+ * Every attempt is audited; 5xx, 408, 429, network errors and timeouts are redelivered after
+ * a backoff; a redirect, another 4xx, a refused address or the last delivery is
  * final: audited and dead-lettered.
  */
 export async function deliverCallback(
@@ -151,5 +151,6 @@ export async function deliverCallback(
   await auditAttempt(deps, stored, attempt, message.deliveryCount, final);
   if (attempt.kind === 'delivered') return;
   if (final) throw new UnretryableMessageError(`callback not delivered: ${attempt.reason}`);
+  await callbacks.pause(message.deliveryCount);
   throw new GatewayError('queue_unavailable', `callback attempt failed: ${attempt.reason}`);
 }
