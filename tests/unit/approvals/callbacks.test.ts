@@ -244,6 +244,12 @@ describe('HTTP callback sender (real loopback servers)', () => {
     assert.equal(last.headers['content-type'], 'application/json');
   });
 
+  test('a host name goes through the guarded lookup and is delivered when its addresses pass', async () => {
+    const out = await sender.post(new URL(`http://localhost:${targetPort}/by-name`), '{}', {});
+    assert.deepEqual(out, { kind: 'delivered', status: 204 });
+    assert.equal(seen.at(-1)?.path, '/by-name');
+  });
+
   test('a redirect is not followed and is final', async () => {
     const before = elsewhereHits;
     const out = await sender.post(at('/redirect'), '{}', {});
