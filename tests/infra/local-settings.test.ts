@@ -152,8 +152,14 @@ describe('settings: the Functions entry, local.settings.example.json, Bicep and 
     }
   });
 
-  test('the example carries no secret: the masking key is a Key Vault reference', () => {
-    assert.match(example.AGENTGATE_MASKING_KEY ?? '', /^@Microsoft\.KeyVault\(SecretUri=https:\/\//);
+  test('the example carries no secret: the masking key is a reference to the secret Bicep names', () => {
+    const main = readFileSync(join(ROOT, 'infra', 'bicep', 'main.bicep'), 'utf8');
+    const secret = /^var maskingKeySecretName = '([^']+)'/m.exec(main)?.[1];
+    assert.ok(secret, 'main.bicep names the masking key secret');
+    assert.match(
+      example.AGENTGATE_MASKING_KEY ?? '',
+      new RegExp(`^@Microsoft\\.KeyVault\\(SecretUri=https://[^/]+/secrets/${secret}/\\)$`),
+    );
     for (const [name, value] of Object.entries(example)) {
       assert.doesNotMatch(value, /AccountKey=|SharedAccessKey|Password=/i, name);
     }
