@@ -3,7 +3,7 @@ import { benchApprovals } from './approvals.bench.js';
 import { benchAuditChain } from './audit-chain.bench.js';
 import { benchMasking } from './masking.bench.js';
 import { benchMcp } from './mcp.bench.js';
-import { benchPipeline } from './pipeline.bench.js';
+import { benchPipeline, benchPipelineAB } from './pipeline.bench.js';
 import { benchPolicy } from './policy.bench.js';
 
 /**
@@ -15,6 +15,7 @@ const suites: Record<string, () => Promise<void>> = {
   policy: benchPolicy,
   masking: benchMasking,
   pipeline: benchPipeline,
+  'pipeline-ab': benchPipelineAB,
   'audit-chain': benchAuditChain,
   mcp: benchMcp,
   approvals: benchApprovals,
