@@ -1,6 +1,7 @@
 import { benchAnalysis } from './analysis.bench.js';
 import { benchAuditChain } from './audit-chain.bench.js';
 import { benchColdStart } from './cold-start.bench.js';
+import { benchLargeResult } from './large-result.bench.js';
 import { benchMasking } from './masking.bench.js';
 import { benchMcp } from './mcp.bench.js';
 import { benchPipeline } from './pipeline.bench.js';
@@ -18,6 +19,7 @@ const suites: Record<string, () => Promise<void>> = {
   'audit-chain': benchAuditChain,
   mcp: benchMcp,
   'cold-start': benchColdStart,
+  'large-result': benchLargeResult,
 };
 
 const wanted = process.argv.slice(2);
