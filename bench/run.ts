@@ -6,6 +6,7 @@ import { benchMasking } from './masking.bench.js';
 import { benchMcp } from './mcp.bench.js';
 import { benchPipeline } from './pipeline.bench.js';
 import { benchPolicy } from './policy.bench.js';
+import { benchReadMemory } from './read-memory.bench.js';
 
 /**
  * `npm run bench`: every benchmark prints its figures next to a baseline measured in the
@@ -20,6 +21,7 @@ const suites: Record<string, () => Promise<void>> = {
   mcp: benchMcp,
   'cold-start': benchColdStart,
   'large-result': benchLargeResult,
+  'read-memory': benchReadMemory,
 };
 
 const wanted = process.argv.slice(2);
