@@ -21,13 +21,13 @@ import { createCosmosClient } from '../shared/store/cosmos-client.js';
 import { CosmosRequestStore } from '../shared/store/cosmos-request-store.js';
 import { CosmosResultStore } from '../shared/store/cosmos-result-store.js';
 import type { ApprovalPorts } from '../shared/use-cases/deps.js';
+import { DEFAULT_POLICY_DIR } from './policy-dir.js';
 
-/**
- * The Azure composition root: managed identity everywhere, no keys. Built once per worker.
- * Resolved relative to this module so the same line works from sources and from the bundle
- * (dist/functions/index.js next to dist/policies/).
- */
-export const DEFAULT_POLICY_DIR = fileURLToPath(new URL('../policies/', import.meta.url));
+// The Azure composition root: managed identity everywhere, no keys. Built once per worker.
+
+/** Where the shipped policies are; its own module so the self-check need not load this one. */
+export { DEFAULT_POLICY_DIR };
+
 /** The package root (the repo from sources, dist/ in the deployed bundle). */
 const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
