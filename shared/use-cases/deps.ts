@@ -1,5 +1,6 @@
 import type { BudgetStore } from '../budget/index.js';
-import type { ConnectionConfig, GatewayConfig } from '../config/connections.js';
+import type { BlobConnectionConfig, ConnectionConfig, GatewayConfig } from '../config/connections.js';
+import type { BlobConnector } from '../connectors/blob/port.js';
 import type { Connector } from '../connectors/connector.js';
 import type { Masker } from '../masking/index.js';
 import type { PolicyEngine } from '../policy/index.js';
@@ -35,6 +36,12 @@ export interface ApprovalPorts {
   resultTtlMs?: number;
 }
 
+/** Storage accounts (connections of kind `blob`) and their adapter; blob routes 404 without. */
+export interface BlobPorts {
+  connections: ReadonlyMap<string, BlobConnectionConfig>;
+  connectorFor(connection: BlobConnectionConfig): BlobConnector;
+}
+
 /** What the use cases are built from: ports and settled configuration, nothing transport-shaped. */
 export interface UseCaseDeps {
   policy: PolicyEngine;
@@ -48,6 +55,7 @@ export interface UseCaseDeps {
   /** Rows and bytes released per principal and connection; budgets are off without it. */
   budgets?: BudgetStore;
   approvals?: ApprovalPorts;
+  blobs?: BlobPorts;
   now: () => Date;
   newId: () => string;
   log: (event: GatewayLogEvent) => void;
