@@ -159,7 +159,10 @@ export const TARGET_KINDS = ['postgres', 'azure-sql'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 /** An entry of the connections file: a SQL target, or a storage account (`kind: blob`). */
-const fileConnectionSchema = z.union([blobConnectionSchema, connectionSchema]);
+const fileConnectionSchema = z.preprocess(
+  withKind,
+  z.discriminatedUnion('kind', [postgresConnectionSchema, azureSqlConnectionSchema, blobConnectionSchema]),
+);
 
 export const configFileSchema = z
   .object({

@@ -17,6 +17,8 @@ export interface ReadRun {
   path: BlobPath;
   range: BlobRange;
   etag: string | null;
+  /** The blob's size, to tell a range that ends inside it. */
+  size: number;
   format: BlobFormat;
   masker: Masker;
   unmasked: ReadonlySet<string>;
@@ -67,6 +69,7 @@ export async function readTyped(run: ReadRun): Promise<ReadResult> {
     const masked = await maskRows({
       rows: rowsOf(run.format, body, {
         midway,
+        cutEnd: run.range.count !== undefined && run.range.offset + run.range.count < run.size,
         ...(head ? { header: head.header } : {}),
         maxDocumentBytes: run.connection.approvalBytes,
       }),

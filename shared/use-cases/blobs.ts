@@ -289,6 +289,7 @@ async function readBody(
     path,
     range,
     etag: props.etag,
+    size: props.size,
     format,
     masker: deps.masker,
   };

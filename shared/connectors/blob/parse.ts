@@ -70,11 +70,7 @@ export async function* linesOf(body: Readable, options: { dropFirst: boolean }):
 }
 
 /** CSV records keyed by the header (read from the stream, or given when reading from an offset). */
-async function* csvRows(
-  body: Readable,
-  header: string[] | undefined,
-  dropFirst: boolean,
-): AsyncGenerator<Row> {
+async function* csvRows(source: Readable, header: string[] | undefined): AsyncGenerator<Row> {
   const parser = parseCsv({
     columns: header ?? true,
     bom: true,
@@ -83,7 +79,6 @@ async function* csvRows(
     // A duplicated header would silently overwrite one column with another.
     group_columns_by_name: false,
   });
-  const source = dropFirst ? Readable.from(dropFirstLine(body)) : body;
   source.on('error', (e) => parser.destroy(e));
   source.pipe(parser);
   try {
@@ -95,7 +90,34 @@ async function* csvRows(
   }
 }
 
-async function* dropFirstLine(body: Readable): AsyncGenerator<Buffer> {
+/** A range that ends inside the blob: the bytes after its last newline are a cut record. */
+async function* dropLastPartial(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const chunk of body) {
+    const nl = chunk.lastIndexOf(10);
+    if (nl < 0) {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes > MAX_RECORD_BYTES) throw unparseable('text');
+      continue;
+    }
+    yield Buffer.concat([...pending, chunk.subarray(0, nl + 1)]);
+    pending = [chunk.subarray(nl + 1)];
+    pendingBytes = pending[0].length;
+  }
+}
+
+/** The stream a parser reads: the cut first and last records of a range dropped. */
+export function trimmed(body: Readable, cut: { first: boolean; last: boolean }): Readable {
+  if (!cut.first && !cut.last) return body;
+  let source: AsyncIterable<Buffer> = body;
+  if (cut.first) source = dropFirstLine(body);
+  if (cut.last) source = dropLastPartial(source);
+  return Readable.from(source, { objectMode: false });
+}
+
+async function* dropFirstLine(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let dropping = true;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     if (!dropping) {
@@ -143,6 +165,8 @@ async function* jsonRows(body: Readable, maxBytes: number): AsyncGenerator<Row> 
 export interface RowsOptions {
   /** The read starts inside the blob: its first partial line or record is dropped. */
   midway: boolean;
+  /** The read ends inside the blob: its last partial line or record is dropped. */
+  cutEnd: boolean;
   /** CSV read from an offset: the header, read apart from the start of the blob. */
   header?: string[];
   /** JSON documents are parsed whole: the most bytes one may have. */
@@ -150,19 +174,20 @@ export interface RowsOptions {
 }
 
 /** Rows of typed content as they arrive; text is one row per line (`line`, `text`). */
-export async function* rowsOf(format: BlobFormat, body: Readable, options: RowsOptions): AsyncGenerator<Row> {
+export async function* rowsOf(format: BlobFormat, raw: Readable, options: RowsOptions): AsyncGenerator<Row> {
+  const body = format === 'json' ? raw : trimmed(raw, { first: options.midway, last: options.cutEnd });
   switch (format) {
     case 'csv':
-      yield* csvRows(body, options.header, options.midway);
+      yield* csvRows(body, options.header);
       return;
     case 'ndjson':
-      for await (const line of linesOf(body, { dropFirst: options.midway })) {
+      for await (const line of linesOf(body, { dropFirst: false })) {
         if (line.trim() !== '') yield ndjsonRow(line);
       }
       return;
     case 'text': {
       let n = 0;
-      for await (const text of linesOf(body, { dropFirst: options.midway })) yield { line: ++n, text };
+      for await (const text of linesOf(body, { dropFirst: false })) yield { line: ++n, text };
       return;
     }
     case 'json':

@@ -120,6 +120,23 @@ describe('blob reads on Azurite', () => {
     assert.match(String(v.rows[0].id), /^\d+$/);
   });
 
+  it('refuses traversal and encoded paths before the target, each refusal audited', async () => {
+    for (const path of [
+      'demo-files/exports/../private/payroll.csv',
+      'demo-files/exports/%2e%2e/private/payroll.csv',
+      'demo-files/exports/..%2Fprivate%2Fpayroll.csv',
+      'demo-files\\private\\payroll.csv',
+      'demo-files/private/payroll.csv',
+    ]) {
+      const o = await read({ path });
+      assert.notEqual(o.kind, 'allowed', path);
+      const event = await eventOf(o.requestId);
+      assert.ok(event.status === 400 || event.status === 403, `${path}: ${event.status}`);
+      assert.equal(event.rowsReturned, 0);
+      assert.equal(event.blob, undefined, 'the target was never asked');
+    }
+  });
+
   it('refuses a binary blob for an agent, and lets a person read it', async () => {
     const o = await read({ path: 'demo-files/media/logo.png' });
     assert.equal(o.kind, 'denied');
