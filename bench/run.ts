@@ -1,5 +1,6 @@
 import { benchAnalysis } from './analysis.bench.js';
 import { benchAuditChain } from './audit-chain.bench.js';
+import { benchBlob } from './blob.bench.js';
 import { benchMasking } from './masking.bench.js';
 import { benchMcp } from './mcp.bench.js';
 import { benchPipeline } from './pipeline.bench.js';
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<void>> = {
   pipeline: benchPipeline,
   'audit-chain': benchAuditChain,
   mcp: benchMcp,
+  blob: benchBlob,
 };
 
 const wanted = process.argv.slice(2);
