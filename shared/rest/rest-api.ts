@@ -139,6 +139,27 @@ async function handle(
   return toResponse(outcome, clock);
 }
 
+/** The blob routes: list a folder, read one blob (query strings validated, refusals audited). */
+function blobHandlers(deps: RestApiDeps): Pick<RestApi, 'listBlobs' | 'readBlob'> {
+  const { useCases } = deps;
+  return {
+    listBlobs: (req) =>
+      handle(deps, req, 'blobs.list', req.params.connection ?? null, async (start, p) =>
+        useCases.listBlobs(start, p, {
+          ...queryOf(req, listBlobsQuerySchema),
+          connection: req.params.connection ?? null,
+        }),
+      ),
+    readBlob: (req) =>
+      handle(deps, req, 'blobs.read', req.params.connection ?? null, async (start, p) =>
+        useCases.readBlob(start, p, {
+          ...queryOf(req, readBlobQuerySchema),
+          connection: req.params.connection ?? null,
+        }),
+      ),
+  };
+}
+
 export function createRestApi(deps: RestApiDeps): RestApi {
   const { useCases } = deps;
   const pages = createApprovalPageHandlers(deps.approvalPage);
@@ -203,19 +224,6 @@ export function createRestApi(deps: RestApiDeps): RestApi {
       ),
     approvalPage: pages.page,
     approvalAsset: pages.asset,
-    listBlobs: (req) =>
-      handle(deps, req, 'blobs.list', req.params.connection ?? null, async (start, p) =>
-        useCases.listBlobs(start, p, {
-          ...queryOf(req, listBlobsQuerySchema),
-          connection: req.params.connection ?? null,
-        }),
-      ),
-    readBlob: (req) =>
-      handle(deps, req, 'blobs.read', req.params.connection ?? null, async (start, p) =>
-        useCases.readBlob(start, p, {
-          ...queryOf(req, readBlobQuerySchema),
-          connection: req.params.connection ?? null,
-        }),
-      ),
+    ...blobHandlers(deps),
   };
 }

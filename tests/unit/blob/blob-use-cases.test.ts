@@ -137,6 +137,14 @@ describe('blob reads on Azurite', () => {
     }
   });
 
+  it('releases nothing when the audit record cannot be written', async () => {
+    fx.audit.failNext();
+    const o = await read({ path: 'demo-files/exports/customers.csv', maxRows: 2 });
+    assert.equal(o.kind, 'failed');
+    assert.equal(o.kind === 'failed' && o.failure.code, 'audit_unavailable');
+    assert.equal('value' in o, false);
+  });
+
   it('refuses a binary blob for an agent, and lets a person read it', async () => {
     const o = await read({ path: 'demo-files/media/logo.png' });
     assert.equal(o.kind, 'denied');
