@@ -1,6 +1,7 @@
 import { benchAnalysis } from './analysis.bench.js';
 import { benchApprovals } from './approvals.bench.js';
 import { benchAuditChain } from './audit-chain.bench.js';
+import { benchBlob } from './blob.bench.js';
 import { benchColdStart } from './cold-start.bench.js';
 import { benchLargeResult } from './large-result.bench.js';
 import { benchMasking } from './masking.bench.js';
@@ -25,6 +26,7 @@ const suites: Record<string, () => Promise<void>> = {
   'cold-start': benchColdStart,
   'large-result': benchLargeResult,
   'read-memory': benchReadMemory,
+  blob: benchBlob,
 };
 
 const wanted = process.argv.slice(2);

@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dev: async () => (await import('./commands/dev.js')).runDevCommand,
   token: async () => (await import('./commands/token.js')).runTokenCommand,
   query: async () => (await import('./commands/query.js')).runQueryCommand,
+  blobs: async () => (await import('./commands/blobs.js')).runBlobsCommand,
   audit: async () => (await import('./commands/audit.js')).runAuditCommand,
   policy: async () => {
     const { runPolicyCommand } = await import('./commands/policy.js');

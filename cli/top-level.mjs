@@ -11,6 +11,7 @@ Commands:
   dev       run the gateway locally on embedded defaults (same as npm start)
   token     mint a dev token for an agent or a human
   query     send a statement to a running gateway and print the rows
+  blobs     list (ls) or read (cat) blobs of a blob connection through the gateway
   audit     list the audit trail, or show the decision trace of one request
   policy    validate, check, test or diff the Cedar policies
   doctor    check every connection of the config and say how to fix what fails

@@ -7,6 +7,7 @@ import { createCallbackPorts } from '../shared/callbacks/ports.js';
 import { composeGateway, type Gateway } from '../shared/compose.js';
 import { type GatewayConfig, loadConfigFile } from '../shared/config/connections.js';
 import { readSettings, type Settings } from '../shared/config/settings.js';
+import { blobConnectorRegistry } from '../shared/connectors/blob/registry.js';
 import { connectorRegistry } from '../shared/connectors/registry.js';
 import { createTokenVerifier } from '../shared/identity/index.js';
 import { mcpOptionsFromEnv } from '../shared/mcp/auth.js';
@@ -118,6 +119,7 @@ export async function createAzureGateway(
     audit: new CosmosAuditStore(database.container('audit')),
     budgets: new CosmosBudgetStore(database.container('budgets')),
     connectorFor: connectorRegistry({ credential, env }).connectorFor,
+    blobConnectorFor: blobConnectorRegistry({ credential }).connectorFor,
     maskingKey: settings.AGENTGATE_MASKING_KEY,
   });
 }

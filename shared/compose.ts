@@ -1,6 +1,7 @@
 import { type AuditChain, type AuditChainPorts, chainAuditStore } from './audit/chain/wiring.js';
 import type { BudgetStore } from './budget/index.js';
-import type { ConnectionConfig, GatewayConfig } from './config/connections.js';
+import type { BlobConnectionConfig, ConnectionConfig, GatewayConfig } from './config/connections.js';
+import type { BlobConnector } from './connectors/blob/port.js';
 import type { Connector } from './connectors/connector.js';
 import type { TokenVerifier } from './identity/index.js';
 import { createMasker } from './masking/index.js';
@@ -33,6 +34,8 @@ export interface GatewayParts {
   audit: AuditStore;
   budgets?: BudgetStore;
   connectorFor(connection: ConnectionConfig): Connector;
+  /** The adapter of blob connections (shared/connectors/blob/registry.ts); blob routes 404 without. */
+  blobConnectorFor?: (connection: BlobConnectionConfig) => BlobConnector;
   maskingKey: string | undefined;
   version?: string;
   log?: (event: GatewayLogEvent) => void;
@@ -86,6 +89,14 @@ export function composeGateway(parts: GatewayParts): Gateway {
     catalogs: createCatalogCache(),
     ...(parts.budgets ? { budgets: parts.budgets } : {}),
     ...(parts.approvals ? { approvals: parts.approvals } : {}),
+    ...(parts.blobConnectorFor
+      ? {
+          blobs: {
+            connections: new Map((parts.config.blobConnections ?? []).map((c) => [c.id, c])),
+            connectorFor: parts.blobConnectorFor,
+          },
+        }
+      : {}),
     now,
     newId,
     log: parts.log ?? logToStderr,

@@ -122,12 +122,20 @@ export interface StatementFacts {
 
 export type Outcome = 'allow' | 'deny' | 'approval';
 
-export type PolicyAction = 'query' | 'export' | 'approve' | 'unmask' | 'audit.read';
+export type PolicyAction =
+  | 'query'
+  | 'export'
+  | 'approve'
+  | 'unmask'
+  | 'audit.read'
+  | 'blob.list'
+  | 'blob.read';
 
 export interface ConnectionResource {
   type: 'Connection';
   id: string;
-  engine: Engine;
+  /** The SQL dialect, or `blob` for a storage account. */
+  engine: Engine | 'blob';
   environment: string;
   tags: string[];
 }

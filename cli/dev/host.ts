@@ -14,6 +14,7 @@ import { createCallbackPorts } from '../../shared/callbacks/ports.js';
 import { composeGateway, type Gateway } from '../../shared/compose.js';
 import { type GatewayConfig, loadConfigFile, parseConfig } from '../../shared/config/connections.js';
 import { readSettings, type Settings } from '../../shared/config/settings.js';
+import { blobConnectorRegistry } from '../../shared/connectors/blob/registry.js';
 import { connectorRegistry } from '../../shared/connectors/registry.js';
 import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '../../shared/identity/index.js';
 import { LIMITS } from '../../shared/limits.js';
@@ -27,10 +28,12 @@ import { createCosmosClient, ensureContainers } from '../../shared/store/cosmos-
 import { CosmosRequestStore } from '../../shared/store/cosmos-request-store.js';
 import { CosmosResultStore } from '../../shared/store/cosmos-result-store.js';
 import type { TriggerDefinition } from '../../shared/triggers.js';
+import { startAzurite } from './azurite.js';
 import { devCallbackKey } from './callback-key.js';
 import { startCosmosEmulator } from './cosmos-emulator.js';
 import { DEMO_CLASSIFICATION, startDemoDatabase } from './demo-database.js';
 import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS } from './demo-exposure.js';
+import { DEMO_FILES_CONNECTION, seedDemoFiles } from './demo-files.js';
 import { DEV_TOKEN_PATH, handleDevToken } from './dev-token-route.js';
 import { acquireDevLock, recordDevHostAddress } from './lock.js';
 import { matchRoute } from './route-match.js';
@@ -50,6 +53,8 @@ export interface DevHostOptions {
   env?: Record<string, string | undefined>;
   /** Skip the single-instance lock (tests run hosts side by side on port 0). */
   noLock?: boolean;
+  /** Start no Azurite (tests that read no blobs; about 1 s less): `embedded-demo` blob connections then fail. */
+  noAzurite?: boolean;
 }
 
 export interface DevHost {
@@ -96,6 +101,7 @@ export function demoConfig(): GatewayConfig {
           exposure: DEMO_EXPOSURE,
           budget: DEMO_BUDGET,
         },
+        DEMO_FILES_CONNECTION,
       ],
       // Callback receivers on this machine only (the local host allows http on loopback).
       approvals: { callbacks: { allowedHosts: ['localhost', '127.0.0.1', '::1'] } },
@@ -332,6 +338,17 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
     });
     const database = await ensureContainers(cosmos, settings.COSMOS_DATABASE);
 
+    // Azurite in memory for `embedded-demo` blob connections, seeded with the demo files.
+    const needsAzurite =
+      !options.noAzurite && (config.blobConnections ?? []).some((c) => c.accountUrl === 'embedded-demo');
+    const azurite = needsAzurite ? await startAzurite() : undefined;
+    if (azurite) {
+      cleanups.push(() => azurite.stop());
+      await seedDemoFiles(azurite.accountUrl);
+    }
+    const blobConnectors = blobConnectorRegistry(azurite ? { demoAccountUrl: azurite.accountUrl } : {});
+    cleanups.push(() => blobConnectors.closeAll());
+
     const connectors = connectorRegistry({
       env,
       ...(demo ? { demo: { host: demo.host, port: demo.port } } : {}),
@@ -376,6 +393,7 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       audit: new CosmosAuditStore(database.container('audit')),
       budgets: new CosmosBudgetStore(database.container('budgets')),
       connectorFor: connectors.connectorFor,
+      blobConnectorFor: blobConnectors.connectorFor,
       maskingKey: await devMaskingKey(stateDir, settings),
       version: 'dev',
       mcp: mcpOptionsFromEnv(env, { issuer: issuer.issuer, audience: issuer.audience }),

@@ -228,6 +228,17 @@ module endpoints 'modules/private-endpoint.bicep' = [
   }
 ]
 
+@description('Containers agents read through blob connections: [{ storageAccountName, container }], accounts in this resource group. The identity gets Storage Blob Data Reader on each.')
+param blobReadTargets array = []
+
+module blobTargets 'modules/blob-targets.bicep' = if (!empty(blobReadTargets)) {
+  name: 'blob-targets'
+  params: {
+    functionPrincipalId: identity.outputs.principalId
+    targets: blobReadTargets
+  }
+}
+
 module roles 'modules/roles.bicep' = {
   name: 'roles'
   params: {

@@ -52,6 +52,22 @@ export interface MaskingSummary {
   byClass: Record<string, number>;
 }
 
+/** What a blob listing or read touched (connections of kind `blob`). */
+export interface BlobAccess {
+  container: string;
+  /** The blob's name in its container (a read), or the prefix listed. */
+  path: string;
+  versionId: string | null;
+  etag: string | null;
+  contentType: string | null;
+  /** `csv`, `json`, `ndjson`, `text`, `binary`; `listing` for a listing. */
+  format: string;
+  size: number | null;
+  /** Bytes fetched from the storage account (entries, for a listing). */
+  bytesRead: number;
+  range?: { offset: number; count?: number };
+}
+
 /** A request as decided and answered by a use case: one per direct request. */
 export interface RequestEvent extends Envelope {
   kind: 'request';
@@ -88,6 +104,8 @@ export interface RequestEvent extends Envelope {
   approvalRequestId?: string;
   /** The MCP tool called, when the request came as a tool call. */
   tool?: string;
+  /** For blob connections: the blob (or prefix), its version and ETag, and the bytes read. */
+  blob?: BlobAccess;
   /** Why the token was refused (kept here, never told to the caller). */
   authFailure?: string;
   /** Why the size could not be estimated. */

@@ -3,6 +3,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { dataClassProblem, declaredCustomClasses } from '../masking/classes.js';
 import { parseOperator } from '../masking/operators.js';
+import { FREE_TEXT_CLASS } from '../masking/provenance-plan.js';
+import { type BlobConnectionConfig, blobClasses, blobConnectionSchema } from './blob-connection.js';
 import { approvalsConfigSchema } from './callbacks.js';
 
 /**
@@ -157,9 +159,15 @@ export const connectionSchema = z.preprocess(
 export const TARGET_KINDS = ['postgres', 'azure-sql'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
+/** An entry of the connections file: a SQL target, or a storage account (`kind: blob`). */
+const fileConnectionSchema = z.preprocess(
+  withKind,
+  z.discriminatedUnion('kind', [postgresConnectionSchema, azureSqlConnectionSchema, blobConnectionSchema]),
+);
+
 export const configFileSchema = z
   .object({
-    connections: z.array(connectionSchema).min(1),
+    connections: z.array(fileConnectionSchema).min(1),
     /** Data class -> operator spec; merged over the built-in defaults. */
     masking: z
       .object({
@@ -177,8 +185,41 @@ export const configFileSchema = z
       if (seen.has(c.id)) ctx.addIssue({ code: 'custom', message: `duplicate connection id ${c.id}` });
       seen.add(c.id);
     }
-    checkMasking(cfg, ctx);
+    // Blob classes are checked apart; the placeholder keeps the indices of the error paths.
+    const sqlOnly = cfg.connections.map((c) => (c.kind === 'blob' ? { id: c.id, classification: {} } : c));
+    checkMasking({ ...cfg, connections: sqlOnly }, ctx);
+    checkBlobClasses(cfg, ctx);
+  })
+  // Blob connections take their own use cases (shared/use-cases/blobs.ts); the SQL pipeline
+  // only ever sees SQL connections.
+  .transform(({ connections, ...rest }) => ({
+    ...rest,
+    connections: connections.filter(isSql),
+    blobConnections: connections.filter((c): c is BlobConnectionConfig => c.kind === 'blob'),
+  }));
+
+function isSql<C extends { kind: string }>(c: C): c is Exclude<C, { kind: 'blob' }> {
+  return c.kind !== 'blob';
+}
+
+/** The same refusal of unknown classes as for SQL columns; `text.free` means "scan only". */
+function checkBlobClasses(
+  cfg: {
+    connections: ReadonlyArray<{ kind: string } | BlobConnectionConfig>;
+    masking: { operators: Record<string, string> };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const declared = declaredCustomClasses(Object.keys(cfg.masking.operators));
+  cfg.connections.forEach((c, i) => {
+    if (c.kind !== 'blob') return;
+    for (const [where, cls] of blobClasses(c as BlobConnectionConfig)) {
+      const problem = cls === FREE_TEXT_CLASS ? undefined : dataClassProblem(cls, declared);
+      if (problem)
+        ctx.addIssue({ code: 'custom', path: ['connections', i, 'classification', where], message: problem });
+    }
   });
+}
 
 const OPERATOR_SPECS = 'redact, partial:N (N from 0 to 64), email, token, null, default';
 
@@ -217,7 +258,11 @@ function checkMasking(
 
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 export type PostgresConnectionConfig = Extract<ConnectionConfig, { kind: 'postgres' }>;
-export type GatewayConfig = z.output<typeof configFileSchema>;
+export type GatewayConfig = Omit<z.output<typeof configFileSchema>, 'blobConnections'> & {
+  /** Storage accounts (`kind: blob`); absent or empty when none is configured. */
+  blobConnections?: BlobConnectionConfig[];
+};
+export type { BlobConnectionConfig } from './blob-connection.js';
 
 export function parseConfig(raw: unknown, source = 'config'): GatewayConfig {
   const parsed = configFileSchema.safeParse(raw);

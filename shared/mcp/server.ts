@@ -12,6 +12,7 @@ import { GatewayError } from '../errors.js';
 import { boundedRouteValue } from '../limits.js';
 import { StageClock } from '../pipeline/stage-clock.js';
 import type { Principal } from '../types.js';
+import type { ListBlobsQuery, ReadBlobQuery } from '../use-cases/blob-inputs.js';
 import type { Outcome, Start, UseCases } from '../use-cases/index.js';
 import { describeIssues, type QueryBody } from '../use-cases/inputs.js';
 import { type ToolResult, toToolResult } from './results.js';
@@ -113,7 +114,7 @@ export async function callTool(ctx: McpServerContext, name: string, args: unknow
     outcome = await useCases.refuse({ ...start, action: spec.action, connection: null }, e, principal);
   }
   return toToolResult(outcome as Outcome<Record<string, unknown>>, {
-    completed: spec.name === 'query',
+    completed: spec.name === 'query' || spec.name === 'read_blob',
     ...(ctx.baseUrl ? { baseUrl: ctx.baseUrl } : {}),
   });
 }
@@ -138,5 +139,13 @@ function runUseCase(
       return useCases.requestStatus(start, principal, { id: String(input.id) });
     case 'fetch_result':
       return useCases.requestResult(start, principal, { id: String(input.id) });
+    case 'list_blobs': {
+      const { connection, ...rest } = input as { connection: string } & ListBlobsQuery;
+      return useCases.listBlobs(start, principal, { ...rest, connection });
+    }
+    case 'read_blob': {
+      const { connection, ...rest } = input as { connection: string } & ReadBlobQuery;
+      return useCases.readBlob(start, principal, { ...rest, connection });
+    }
   }
 }

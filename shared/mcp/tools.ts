@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { canonicalSha256 } from '../audit/canonical.js';
 import { LIMITS } from '../limits.js';
+import { listBlobsQuerySchema, readBlobQuerySchema } from '../use-cases/blob-inputs.js';
+import { blobListSchema, blobReadSchema } from '../use-cases/blob-outputs.js';
 import { queryBodySchema } from '../use-cases/inputs.js';
 import {
   connectionListSchema,
@@ -54,7 +56,19 @@ export const queryToolOutput = queryResultSchema.partial().extend({
     .optional(),
 });
 
+export const listBlobsInput = z.strictObject({ connection: connectionId, ...listBlobsQuerySchema.shape });
+export const readBlobInput = z.strictObject({ connection: connectionId, ...readBlobQuerySchema.shape });
+
+/** What read_blob answers: the masked rows, or the read held for approval. */
+export const readBlobToolOutput = blobReadSchema.partial().extend({
+  requestId: z.string(),
+  status: queryToolOutput.shape.status,
+  approval: queryToolOutput.shape.approval,
+});
+
 export type ToolName =
+  | 'list_blobs'
+  | 'read_blob'
   | 'list_connections'
   | 'describe_connection'
   | 'query'
@@ -122,6 +136,26 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     output: requestResultSchema,
     action: 'requests.result',
     idempotent: true,
+  },
+  {
+    name: 'list_blobs',
+    title: 'List blobs',
+    description:
+      'On a blob connection: without prefix, the exposed folders; with prefix ("container/folder/"), one page of that folder (pass continuation for the next). Paths outside the exposed folders are refused.',
+    input: listBlobsInput,
+    output: blobListSchema,
+    action: 'blobs.list',
+    idempotent: true,
+  },
+  {
+    name: 'read_blob',
+    title: 'Read a blob',
+    description:
+      'Reads one blob ("container/path") as masked rows: CSV by column, JSON and NDJSON by field, text by line. Binary blobs are refused. Narrow with offset/length (bytes) or rowOffset/maxRows; reads over the connection byte threshold are held for human approval (status pending).',
+    input: readBlobInput,
+    output: readBlobToolOutput,
+    action: 'blobs.read',
+    idempotent: false,
   },
 ];
 

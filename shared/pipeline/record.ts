@@ -44,6 +44,7 @@ export function requestEvent(trace: RequestTrace, end: RequestEnd): RequestEvent
     ...(trace.targetMessage === undefined ? {} : { targetMessage: trace.targetMessage }),
     ...(trace.approvalRequestId ? { approvalRequestId: trace.approvalRequestId } : {}),
     ...(trace.tool ? { tool: trace.tool } : {}),
+    ...(trace.blob ? { blob: { ...trace.blob } } : {}),
     ...(trace.authFailure ? { authFailure: trace.authFailure } : {}),
     ...(trace.estimateError ? { estimateError: trace.estimateError } : {}),
     ...(trace.unmaskedClasses ? { unmaskedClasses: trace.unmaskedClasses } : {}),

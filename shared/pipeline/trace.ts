@@ -1,4 +1,4 @@
-import type { MaskingSummary, Transport } from '../audit/event.js';
+import type { BlobAccess, MaskingSummary, Transport } from '../audit/event.js';
 import type { Decision, Principal, StatementFacts } from '../types.js';
 import { StageClock } from './stage-clock.js';
 
@@ -34,6 +34,8 @@ export interface RequestTrace {
   approvalRequestId?: string;
   /** The MCP tool called (transport `mcp`). */
   tool?: string;
+  /** What a blob request touched (connections of kind `blob`). */
+  blob?: BlobAccess;
   clock: StageClock;
 }
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
+import { listBlobsQuerySchema, readBlobQuerySchema } from '../use-cases/blob-inputs.js';
+import { blobListSchema, blobReadSchema } from '../use-cases/blob-outputs.js';
 import { auditQuerySchema, queryBodySchema } from '../use-cases/inputs.js';
 import {
   approvalListSchema,
@@ -50,6 +52,8 @@ const COMPONENTS = {
   DecisionRequest: schemaOf(decisionBodySchema, 'input'),
   DecisionQueued: schemaOf(decisionQueuedSchema, 'output'),
   Error: schemaOf(errorBodySchema, 'output'),
+  BlobList: schemaOf(blobListSchema, 'output'),
+  BlobRead: schemaOf(blobReadSchema, 'output'),
   JsonRpcMessage: {
     type: 'object',
     description: 'A JSON-RPC 2.0 message of the Model Context Protocol (Streamable HTTP, JSON responses).',
@@ -213,6 +217,52 @@ export const OPERATIONS: Record<string, Operation> = {
           },
         ],
       },
+    },
+  },
+  listBlobs: {
+    summary: 'List the exposed folders and blobs of a blob connection',
+    description:
+      'Without `prefix`: the exposed roots. With `prefix` (`container/folder/`): one page of that folder; ' +
+      'a prefix outside the allowlist is refused (403) and audited.',
+    tags: ['blobs'],
+    secured: true,
+    errors: ['bad_request', 'policy_denied', 'connection_not_found', 'target_unavailable', 'query_timeout'],
+    query: listBlobsQuerySchema,
+    response: {
+      status: 200,
+      schema: 'BlobList',
+      description: 'One page of entries; `continuation` for the next.',
+    },
+  },
+  readBlob: {
+    summary: 'Read one blob, parsed and masked',
+    description:
+      '`path` is `container/name`, canonical (no `..`, `%`, `\\`, empty segments) and inside the allowlist. ' +
+      'CSV, JSON, NDJSON and text are parsed into rows and masked per column or field; binary is refused for ' +
+      'agents. A byte range (`offset`, `length`) or a row range (`rowOffset`, `maxRows`) narrows the read; a read ' +
+      'of more bytes than the connection threshold is held for approval (202).',
+    tags: ['blobs'],
+    secured: true,
+    errors: [
+      'bad_request',
+      'policy_denied',
+      'connection_not_found',
+      'not_found',
+      'conflict',
+      'payload_too_large',
+      'query_failed',
+      'masking_failed',
+      'approval_workflow_unavailable',
+      'queue_unavailable',
+      'target_unavailable',
+      'query_timeout',
+    ],
+    query: readBlobQuerySchema,
+    response: { status: 200, schema: 'BlobRead', description: 'The released (masked) rows of the blob.' },
+    also: {
+      status: 202,
+      schema: 'PendingApproval',
+      description: 'Held for human approval: nothing was read. Follow it at error.statusUrl.',
     },
   },
   searchAudit: {

@@ -6,6 +6,7 @@ import { authenticate, looksLikeBearerJwt } from '../pipeline/authenticate.js';
 import { StageClock } from '../pipeline/stage-clock.js';
 import type { RequestStart } from '../pipeline/trace.js';
 import type { Principal } from '../types.js';
+import { listBlobsQuerySchema, readBlobQuerySchema } from '../use-cases/blob-inputs.js';
 import type { Outcome, Start, UseCases } from '../use-cases/index.js';
 import { auditQuerySchema, describeIssues, queryBodySchema } from '../use-cases/inputs.js';
 import { decisionBodySchema } from '../use-cases/requests.js';
@@ -38,6 +39,21 @@ export interface RestApi {
   health(req: ApiRequest): Promise<ApiResponse>;
   approvalPage(req: ApiRequest): Promise<ApiResponse>;
   approvalAsset(req: ApiRequest): Promise<ApiResponse>;
+  listBlobs(req: ApiRequest): Promise<ApiResponse>;
+  readBlob(req: ApiRequest): Promise<ApiResponse>;
+}
+
+/** A route's query string through its schema; a bad one is `bad_request` (and audited). */
+function queryOf<T>(
+  req: ApiRequest,
+  schema: {
+    safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError };
+  },
+): T {
+  const parsed = schema.safeParse(Object.fromEntries(req.query.entries()));
+  if (!parsed.success)
+    throw new GatewayError('bad_request', `Invalid query: ${describeIssues(parsed.error, '(query)')}`);
+  return parsed.data;
 }
 
 /** A decision is queued, not applied: accepted (202) rather than done. */
@@ -123,6 +139,27 @@ async function handle(
   return toResponse(outcome, clock);
 }
 
+/** The blob routes: list a folder, read one blob (query strings validated, refusals audited). */
+function blobHandlers(deps: RestApiDeps): Pick<RestApi, 'listBlobs' | 'readBlob'> {
+  const { useCases } = deps;
+  return {
+    listBlobs: (req) =>
+      handle(deps, req, 'blobs.list', req.params.connection ?? null, async (start, p) =>
+        useCases.listBlobs(start, p, {
+          ...queryOf(req, listBlobsQuerySchema),
+          connection: req.params.connection ?? null,
+        }),
+      ),
+    readBlob: (req) =>
+      handle(deps, req, 'blobs.read', req.params.connection ?? null, async (start, p) =>
+        useCases.readBlob(start, p, {
+          ...queryOf(req, readBlobQuerySchema),
+          connection: req.params.connection ?? null,
+        }),
+      ),
+  };
+}
+
 export function createRestApi(deps: RestApiDeps): RestApi {
   const { useCases } = deps;
   const pages = createApprovalPageHandlers(deps.approvalPage);
@@ -187,5 +224,6 @@ export function createRestApi(deps: RestApiDeps): RestApi {
       ),
     approvalPage: pages.page,
     approvalAsset: pages.asset,
+    ...blobHandlers(deps),
   };
 }

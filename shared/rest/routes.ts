@@ -28,6 +28,19 @@ export const ROUTES: readonly RouteDefinition[] = [
     route: 'v1/connections/{connection}/schema',
     pick: (a) => a.describeConnection,
   },
+  // Blob connections: list a folder (?prefix=&continuation=), read one blob (?path=&offset=&length=).
+  {
+    name: 'listBlobs',
+    methods: ['GET'],
+    route: 'v1/connections/{connection}/blobs',
+    pick: (a) => a.listBlobs,
+  },
+  {
+    name: 'readBlob',
+    methods: ['GET'],
+    route: 'v1/connections/{connection}/blobs/content',
+    pick: (a) => a.readBlob,
+  },
   { name: 'searchAudit', methods: ['GET'], route: 'v1/audit', pick: (a) => a.searchAudit },
   { name: 'auditTrace', methods: ['GET'], route: 'v1/audit/{requestId}', pick: (a) => a.auditTrace },
   { name: 'requestStatus', methods: ['GET'], route: 'v1/requests/{id}', pick: (a) => a.requestStatus },

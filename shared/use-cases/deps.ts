@@ -1,6 +1,7 @@
 import type { BudgetStore } from '../budget/index.js';
 import type { CallbackPorts } from '../callbacks/ports.js';
-import type { ConnectionConfig, GatewayConfig } from '../config/connections.js';
+import type { BlobConnectionConfig, ConnectionConfig, GatewayConfig } from '../config/connections.js';
+import type { BlobConnector } from '../connectors/blob/port.js';
 import type { Connector } from '../connectors/connector.js';
 import type { Masker } from '../masking/index.js';
 import type { PolicyEngine } from '../policy/index.js';
@@ -38,6 +39,12 @@ export interface ApprovalPorts {
   callbacks?: CallbackPorts;
 }
 
+/** Storage accounts (connections of kind `blob`) and their adapter; blob routes 404 without. */
+export interface BlobPorts {
+  connections: ReadonlyMap<string, BlobConnectionConfig>;
+  connectorFor(connection: BlobConnectionConfig): BlobConnector;
+}
+
 /** What the use cases are built from: ports and settled configuration, nothing transport-shaped. */
 export interface UseCaseDeps {
   policy: PolicyEngine;
@@ -51,6 +58,7 @@ export interface UseCaseDeps {
   /** Rows and bytes released per principal and connection; budgets are off without it. */
   budgets?: BudgetStore;
   approvals?: ApprovalPorts;
+  blobs?: BlobPorts;
   now: () => Date;
   newId: () => string;
   log: (event: GatewayLogEvent) => void;

@@ -1,5 +1,7 @@
 import type { RequestStart } from '../pipeline/trace.js';
 import type { Principal } from '../types.js';
+import type { ListBlobsInput, ReadBlobInput } from './blob-inputs.js';
+import { listBlobs, readBlob } from './blobs.js';
 import type { UseCaseDeps } from './deps.js';
 import { describeConnection } from './describe-connection.js';
 import type { AuditQuery, QueryInput } from './inputs.js';
@@ -45,6 +47,10 @@ export function createUseCases(deps: UseCaseDeps) {
     listApprovals: (start: Start, principal: Principal) => listApprovals(deps, start, principal),
     submitDecision: (start: Start, principal: Principal, input: { id: string } & DecisionBody) =>
       submitDecision(deps, start, principal, input),
+    listBlobs: (start: Start, principal: Principal, input: ListBlobsInput) =>
+      listBlobs(deps, start, principal, input),
+    readBlob: (start: Start, principal: Principal, input: ReadBlobInput) =>
+      readBlob(deps, start, principal, input),
     /** Records a request refused before a use case could run (bad token, unreadable input). */
     refuse: (start: RequestStart, error: unknown, principal?: Principal) =>
       refuseRequest(deps, start, error, principal ? { principal } : {}),

@@ -23,6 +23,18 @@ describe('Azure Functions route table', () => {
           route: 'v1/connections/{connection}/schema',
           authLevel: 'anonymous',
         },
+        {
+          name: 'listBlobs',
+          methods: ['GET'],
+          route: 'v1/connections/{connection}/blobs',
+          authLevel: 'anonymous',
+        },
+        {
+          name: 'readBlob',
+          methods: ['GET'],
+          route: 'v1/connections/{connection}/blobs/content',
+          authLevel: 'anonymous',
+        },
         { name: 'searchAudit', methods: ['GET'], route: 'v1/audit', authLevel: 'anonymous' },
         { name: 'auditTrace', methods: ['GET'], route: 'v1/audit/{requestId}', authLevel: 'anonymous' },
         { name: 'requestStatus', methods: ['GET'], route: 'v1/requests/{id}', authLevel: 'anonymous' },

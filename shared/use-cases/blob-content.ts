@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import type { BlobClassification } from '../config/blob-connection.js';
+import { GatewayError } from '../errors.js';
+import type { ColumnPlan, Masker, MaskingReport } from '../masking/index.js';
+import { FREE_TEXT_CLASS, PUBLIC_CLASS } from '../masking/provenance-plan.js';
+import type { Row } from '../types.js';
+
+/** Counts the bytes that pass (what was read from the storage account). */
+export class ByteCounter extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+}
+
+/** Classes a class name stands for in a plan: none for `text.free` and `public` (scanned). */
+function planned(cls: string | undefined): string[] {
+  return cls === undefined || cls === FREE_TEXT_CLASS || cls === PUBLIC_CLASS ? [] : [cls];
+}
+
+/**
+ * The masking plan of a batch: a column named by a matching pattern is masked with its class
+ * (several matching patterns give several candidates; the masker picks the one that reveals
+ * least); a whole-content class covers every column; everything else is content-scanned,
+ * exactly as for SQL columns that are not classified.
+ */
+export function blobPlan(
+  classes: readonly BlobClassification[],
+  columns: Iterable<string>,
+  exempt: ReadonlySet<string> = new Set(),
+): ColumnPlan[] {
+  const names = new Set(columns);
+  for (const c of classes) for (const f of Object.keys(c.fields)) names.add(f);
+  const plan: ColumnPlan[] = [];
+  for (const column of names) {
+    const candidates = classes.flatMap((c) => [
+      ...planned(Object.hasOwn(c.fields, column) ? c.fields[column] : undefined),
+      ...(exempt.has(column) ? [] : planned(c.whole)),
+    ]);
+    if (candidates.length === 0) plan.push({ kind: 'scan', column });
+    else plan.push({ kind: 'classified', column, dataClass: candidates[0], candidates, via: 'source' });
+  }
+  return plan;
+}
+
+function mergeReport(into: MaskingReport, more: MaskingReport): void {
+  Object.assign(into.columns, more.columns);
+  into.cellsMasked += more.cellsMasked;
+  for (const [cls, n] of Object.entries(more.byClass)) into.byClass[cls] = (into.byClass[cls] ?? 0) + n;
+}
+
+export interface MaskRowsInput {
+  rows: AsyncIterable<Row>;
+  classes: readonly BlobClassification[];
+  /** Columns the whole-content class does not cover (the line number of text). */
+  exempt?: ReadonlySet<string>;
+  masker: Masker;
+  unmasked: ReadonlySet<string>;
+  /** Rows skipped before the first one released. */
+  rowOffset: number;
+  maxRows: number;
+  /** Bytes of the JSON rows released at most; the read stops before the row that passes it. */
+  maxBytes: number;
+  /** Where each masked row goes as JSON text (a response, or a stream for an approved export). */
+  emit(rowJson: string, row: Row): void;
+  batchRows?: number;
+}
+
+export interface MaskedRows {
+  columns: Array<{ name: string; type: string }>;
+  rowCount: number;
+  /** More rows were there than the caps let out. */
+  truncated: boolean;
+  /** Bytes of the JSON rows array as released (`[`, commas and `]` included). */
+  bytes: number;
+  report: MaskingReport;
+}
+
+/**
+ * Masks rows as they are parsed, a batch at a time, so memory holds one batch and whatever
+ * the caller keeps: the same masker, detectors and operators as SQL results. Any failure
+ * is `masking_failed` and the caller releases nothing.
+ */
+export async function maskRows(input: MaskRowsInput): Promise<MaskedRows> {
+  const report: MaskingReport = { columns: {}, cellsMasked: 0, byClass: {} };
+  const columns = new Map<string, string>();
+  const state = { skipped: 0, count: 0, bytes: 2, truncated: false };
+  let batch: Row[] = [];
+  const flush = (): boolean => {
+    const keys = new Set<string>();
+    for (const row of batch) for (const k of Object.keys(row)) keys.add(k);
+    for (const k of keys) if (!columns.has(k)) columns.set(k, 'text');
+    let masked: { rows: Row[]; report: MaskingReport };
+    try {
+      masked = input.masker.maskResult({
+        columns: [...keys].map((name) => ({ name, type: 'text' })),
+        rows: batch,
+        plan: blobPlan(input.classes, keys, input.exempt),
+        unmasked: input.unmasked,
+      });
+    } catch (e) {
+      if (e instanceof GatewayError) throw e;
+      throw new GatewayError('masking_failed', 'The content could not be masked; nothing was released.', {
+        cause: e,
+      });
+    }
+    batch = [];
+    mergeReport(report, masked.report);
+    for (const row of masked.rows) {
+      const json = JSON.stringify(row);
+      const add = Buffer.byteLength(json) + (state.count > 0 ? 1 : 0);
+      if (state.count >= input.maxRows || state.bytes + add > input.maxBytes) {
+        state.truncated = true;
+        return false;
+      }
+      state.bytes += add;
+      state.count++;
+      input.emit(json, row);
+    }
+    return true;
+  };
+  const size = input.batchRows ?? 500;
+  for await (const row of input.rows) {
+    if (state.skipped < input.rowOffset) {
+      state.skipped++;
+      continue;
+    }
+    // One row past the cap is parsed (never masked), so "truncated" says there was more.
+    if (state.count >= input.maxRows) {
+      state.truncated = true;
+      break;
+    }
+    batch.push(row);
+    // Batches end at the row cap, so the report counts only what is released.
+    if (batch.length >= Math.min(size, input.maxRows - state.count) && !flush()) break;
+  }
+  if (batch.length > 0 && !state.truncated) flush();
+  return {
+    columns: [...columns].map(([name, type]) => ({ name, type })),
+    rowCount: state.count,
+    truncated: state.truncated,
+    bytes: state.bytes,
+    report,
+  };
+}
+
+/**
+ * The released-result digest (shared/audit/result-digest.ts) computed as rows are released,
+ * for an export whose rows are never held together: `columns` must be known before the first
+ * row (a CSV header, the lines of a text blob).
+ */
+export class StreamingDigest {
+  private readonly hash = createHash('sha256');
+  private first = true;
+  constructor(columns: ReadonlyArray<{ name: string; type: string }>) {
+    this.hash.update(`{"columns":${JSON.stringify(columns)},"rows":[`);
+  }
+  row(json: string): void {
+    this.hash.update(this.first ? json : `,${json}`);
+    this.first = false;
+  }
+  digest(): string {
+    return this.hash.update(']}').digest('hex');
+  }
+}

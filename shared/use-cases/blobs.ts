@@ -1,0 +1,349 @@
+import { resultDigest } from '../audit/result-digest.js';
+import { type BlobConnectionConfig, blobClasses } from '../config/blob-connection.js';
+import { formatOf } from '../connectors/blob/parse.js';
+import { type BlobPath, blobPathProblem, isExposed, splitBlobPath } from '../connectors/blob/path.js';
+import type { BlobEntry, BlobRange } from '../connectors/blob/port.js';
+import { unmaskedClasses } from '../decide-query.js';
+import { GatewayError } from '../errors.js';
+import { boundedRouteValue } from '../limits.js';
+import { BUILTIN_CLASSES, type MaskingReport } from '../masking/index.js';
+import { FREE_TEXT_CLASS, UNPROVEN_CLASS } from '../masking/provenance-plan.js';
+import { gatewayApproval, refusalFor, requireAllow } from '../pipeline/decide.js';
+import { newTrace, type RequestStart, type RequestTrace } from '../pipeline/trace.js';
+import type { Decision, Principal } from '../types.js';
+import { requestBlobApproval } from './blob-approval.js';
+import type { ListBlobsInput, ReadBlobInput } from './blob-inputs.js';
+import { decideBlobList, decideBlobRead } from './blob-policy.js';
+import { type ReadResult, readBinary, readTyped } from './blob-read.js';
+import { type Concluded, conclude } from './conclude.js';
+import type { BlobPorts, UseCaseDeps } from './deps.js';
+import type { Outcome } from './outcome.js';
+
+export interface BlobListValue {
+  requestId: string;
+  decision: { outcome: Decision['outcome']; policyIds: string[] };
+  entries: BlobEntry[];
+  continuation: string | null;
+}
+
+export interface BlobReadValue {
+  requestId: string;
+  decision: { outcome: Decision['outcome']; policyIds: string[] };
+  path: string;
+  format: string;
+  contentType: string | null;
+  size: number;
+  etag: string | null;
+  versionId: string | null;
+  range: BlobRange;
+  columns: Array<{ name: string; type: string }>;
+  rows: Record<string, unknown>[];
+  rowCount: number;
+  truncated: boolean;
+  bytesRead: number;
+  masking: MaskingReport;
+}
+
+type BlobDeps = UseCaseDeps & { blobs?: BlobPorts };
+
+/** The gateway's own refusal of a path outside the allowlist, named like a policy. */
+export const BLOB_ALLOWLIST_POLICY = 'gateway-blob-allowlist';
+/** The gateway's own approval of a read over the connection's byte threshold. */
+export const BLOB_BYTES_POLICY = 'gateway-blob-read-bytes';
+
+function notExposed(trace: RequestTrace): never {
+  requireAllow(trace, {
+    outcome: 'deny',
+    policyIds: [BLOB_ALLOWLIST_POLICY],
+    reasons: ['That path is not exposed on this connection.'],
+    obligations: {},
+  });
+  throw new GatewayError('policy_denied', 'That path is not exposed on this connection.');
+}
+
+function findBlobConnection(
+  deps: BlobDeps,
+  id: string | null,
+): { conn: BlobConnectionConfig; ports: BlobPorts } {
+  const conn = id === null ? undefined : deps.blobs?.connections.get(id);
+  if (!conn || !deps.blobs)
+    throw new GatewayError('connection_not_found', 'No blob connection with that id exists.');
+  return { conn, ports: deps.blobs };
+}
+
+/** A caller's path, refused unless canonical and inside the allowlist (audited either way). */
+function checkedPath(
+  trace: RequestTrace,
+  conn: BlobConnectionConfig,
+  raw: string,
+  prefix: boolean,
+): BlobPath {
+  const problem = blobPathProblem(raw, { prefix });
+  if (problem) throw new GatewayError('bad_request', `Invalid blob path: ${problem}.`);
+  const path = splitBlobPath(raw);
+  const allow = Object.fromEntries(Object.entries(conn.containers).map(([c, spec]) => [c, spec.prefixes]));
+  if (!isExposed(allow, path)) notExposed(trace);
+  return path;
+}
+
+function roots(conn: BlobConnectionConfig): BlobEntry[] {
+  return Object.entries(conn.containers).flatMap(([container, spec]) =>
+    spec.prefixes.map((p) => ({ kind: 'folder' as const, path: `${container}/${p}` })),
+  );
+}
+
+function start(base: Omit<RequestStart, 'action' | 'connection'>, action: string, connection: string | null) {
+  return newTrace({ ...base, action, connection: boundedRouteValue(connection) });
+}
+
+/** Lists the exposed roots (no prefix), or one page of a folder inside them. */
+export function listBlobs(
+  deps: BlobDeps,
+  base: Omit<RequestStart, 'action' | 'connection'>,
+  principal: Principal,
+  input: ListBlobsInput,
+): Promise<Outcome<BlobListValue>> {
+  const trace = start(base, 'blobs.list', input.connection);
+  trace.principal = principal;
+  trace.purpose = input.purpose ?? null;
+  return conclude(deps, trace, async () => {
+    const { conn, ports } = findBlobConnection(deps, input.connection);
+    const path = input.prefix === undefined ? undefined : checkedPath(trace, conn, input.prefix, true);
+    const decision = decideBlobList({
+      policy: deps.policy,
+      principal,
+      connection: conn,
+      purpose: input.purpose,
+      now: trace.time,
+      container: path?.container ?? '',
+      prefix: path?.name ?? '',
+    });
+    requireAllow(trace, decision);
+    const listing = path
+      ? await trace.clock.run('execute', () =>
+          ports.connectorFor(conn).list(path.container, path.name, {
+            maxPageSize: conn.maxListPage,
+            ...(input.continuation ? { continuation: input.continuation } : {}),
+          }),
+        )
+      : { entries: roots(conn), continuation: null };
+    const allow = Object.fromEntries(Object.entries(conn.containers).map(([c, s]) => [c, s.prefixes]));
+    // The target answers for the prefix asked; anything else it sent is dropped, not shown.
+    const entries = listing.entries.filter((e) => isExposed(allow, splitBlobPath(e.path)));
+    const json = JSON.stringify(entries);
+    const columns = [{ name: 'entry', type: 'json' }];
+    trace.blob = {
+      container: path?.container ?? '',
+      path: path?.name ?? '',
+      versionId: null,
+      etag: null,
+      contentType: null,
+      format: 'listing',
+      size: null,
+      bytesRead: entries.length,
+    };
+    trace.released = {
+      rows: entries.length,
+      cells: entries.length,
+      bytes: Buffer.byteLength(json),
+      digest: resultDigest(columns, json),
+    };
+    return {
+      value: {
+        requestId: trace.requestId,
+        decision: { outcome: decision.outcome, policyIds: decision.policyIds },
+        entries,
+        continuation: listing.continuation,
+      },
+      end: { rowsReturned: entries.length, truncated: listing.continuation !== null },
+    };
+  });
+}
+
+/** The range asked for, checked against the blob's size. */
+function rangeOf(input: ReadBlobInput, size: number): BlobRange {
+  const offset = input.offset ?? 0;
+  if (offset > 0 && offset >= size)
+    throw new GatewayError('bad_request', 'The offset is past the end of the blob.');
+  return { offset, ...(input.length === undefined ? {} : { count: Math.min(input.length, size - offset) }) };
+}
+
+/** Reads one blob: allowlist, properties, decision (approval over the threshold), read, mask, audit. */
+export function readBlob(
+  deps: BlobDeps,
+  base: Omit<RequestStart, 'action' | 'connection'>,
+  principal: Principal,
+  input: ReadBlobInput,
+): Promise<Outcome<BlobReadValue>> {
+  const trace = start(base, 'blobs.read', input.connection);
+  trace.principal = principal;
+  trace.purpose = input.purpose ?? null;
+  return conclude(deps, trace, () => readBody(deps, trace, principal, input));
+}
+
+/** The blob as the target describes it, checked against the connection's caps. */
+async function inspect(deps: BlobDeps, trace: RequestTrace, input: ReadBlobInput) {
+  const { conn, ports } = findBlobConnection(deps, input.connection);
+  const path = checkedPath(trace, conn, input.path, false);
+  const connector = ports.connectorFor(conn);
+  const props = await trace.clock.run('estimate', () => connector.properties(path));
+  const format = formatOf(path.name, props.contentType);
+  trace.blob = {
+    container: path.container,
+    path: path.name,
+    versionId: props.versionId,
+    etag: props.etag,
+    contentType: props.contentType,
+    format,
+    size: props.size,
+    bytesRead: 0,
+  };
+  if (props.size > conn.maxBlobBytes) {
+    throw new GatewayError(
+      'payload_too_large',
+      'The blob is larger than this connection lets the gateway read.',
+    );
+  }
+  const range = rangeOf(input, props.size);
+  if (range.offset > 0 || range.count !== undefined) trace.blob.range = { ...range };
+  if (format === 'json' && trace.blob.range)
+    throw new GatewayError('bad_request', 'JSON documents are read whole.');
+  return {
+    conn,
+    path,
+    connector,
+    props,
+    format,
+    range,
+    bytesToRead: range.count ?? props.size - range.offset,
+  };
+}
+
+type Inspected = Awaited<ReturnType<typeof inspect>>;
+
+/** Policy first; a read the policies allow but that exceeds the byte threshold goes to people. */
+async function decideRead(
+  deps: BlobDeps,
+  trace: RequestTrace,
+  principal: Principal,
+  input: ReadBlobInput,
+  b: Inspected,
+) {
+  const common = {
+    policy: deps.policy,
+    principal,
+    connection: b.conn,
+    purpose: input.purpose,
+    now: trace.time,
+  };
+  let decision = await trace.clock.run('decide', () =>
+    decideBlobRead({ ...common, ...b, ranged: trace.blob?.range !== undefined }),
+  );
+  if (decision.outcome === 'allow' && b.bytesToRead > b.conn.approvalBytes) {
+    decision = gatewayApproval(
+      BLOB_BYTES_POLICY,
+      `Reads of more than ${b.conn.approvalBytes} bytes need approval.`,
+    );
+  }
+  trace.decision = decision;
+  return decision;
+}
+
+async function readBody(
+  deps: BlobDeps,
+  trace: RequestTrace,
+  principal: Principal,
+  input: ReadBlobInput,
+): Promise<Concluded<BlobReadValue>> {
+  const b = await inspect(deps, trace, input);
+  const { conn, path, props, format, range } = b;
+  const decision = await decideRead(deps, trace, principal, input, b);
+  if (decision.outcome === 'approval' && deps.approvals) {
+    return requestBlobApproval({ ...deps, approvals: deps.approvals }, trace, principal, {
+      connection: conn,
+      path,
+      range,
+      etag: props.etag,
+      versionId: props.versionId,
+      maxRows: Math.min(decision.obligations.maxRows ?? conn.maxRows, input.maxRows ?? Infinity),
+      purpose: input.purpose ?? null,
+    });
+  }
+  if (decision.outcome !== 'allow') throw refusalFor(decision);
+  const clear = unmaskedClasses(deps.policy, principal, [
+    ...blobClasses(conn).map(([, cls]) => cls),
+    ...BUILTIN_CLASSES,
+    FREE_TEXT_CLASS,
+    UNPROVEN_CLASS,
+  ]);
+  trace.unmaskedClasses = [...clear].sort();
+  // The effective cap: the connection's, the caller's and the policy's, whichever is least.
+  const maxRows = Math.min(
+    conn.maxRows,
+    input.maxRows ?? conn.maxRows,
+    decision.obligations.maxRows ?? Infinity,
+  );
+  const run = {
+    connector: b.connector,
+    connection: conn,
+    path,
+    range,
+    etag: props.etag,
+    size: props.size,
+    format,
+    masker: deps.masker,
+  };
+  const read = await trace.clock.run('execute', () =>
+    (format === 'binary' ? readBinary : readTyped)({
+      ...run,
+      unmasked: clear,
+      rowOffset: input.rowOffset ?? 0,
+      maxRows,
+    }),
+  );
+  return released(trace, decision, { path: input.path, props, format, range }, read);
+}
+
+function released(
+  trace: RequestTrace,
+  decision: Decision,
+  what: {
+    path: string;
+    props: { size: number; contentType: string | null; etag: string | null };
+    format: string;
+    range: BlobRange;
+  },
+  read: ReadResult,
+): Concluded<BlobReadValue> {
+  if (trace.blob) {
+    trace.blob.bytesRead = read.bytesRead;
+    trace.blob.versionId = read.versionId ?? trace.blob.versionId;
+  }
+  trace.masking = read.masking;
+  trace.released = {
+    rows: read.rowCount,
+    cells: read.rowCount * read.columns.length,
+    bytes: read.bytes,
+    digest: read.digest,
+  };
+  return {
+    value: {
+      requestId: trace.requestId,
+      decision: { outcome: decision.outcome, policyIds: decision.policyIds },
+      path: what.path,
+      format: what.format,
+      contentType: what.props.contentType,
+      size: what.props.size,
+      etag: what.props.etag,
+      versionId: read.versionId,
+      range: what.range,
+      columns: read.columns,
+      rows: read.rows,
+      rowCount: read.rowCount,
+      truncated: read.truncated,
+      bytesRead: read.bytesRead,
+      masking: read.masking,
+    },
+    end: { rowsReturned: read.rowCount, truncated: read.truncated },
+  };
+}
