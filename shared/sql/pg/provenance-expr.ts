@@ -12,6 +12,7 @@ import {
   withRows,
 } from './provenance-model.js';
 import type { Level, Rel } from './provenance-scope.js';
+import { isTotalCall, isTotalCast, isTotalOperator } from './total.js';
 
 /** What the expression evaluator needs from the query walk around it. */
 export interface ExprHost {
@@ -28,6 +29,13 @@ export interface ExprHost {
   beginReads(): void;
   endReads(): Set<string>;
   predicate(prov: Prov): void;
+  /**
+   * One construct that can fail (or, for a subquery, cost time) on some input: what it
+   * reads decides whether the statement succeeds, so it is tested like a filter.
+   */
+  failurePoint(prov: Prov): void;
+  /** How many failure points have been seen so far (to tell whether a branch holds one). */
+  failurePoints(): number;
 }
 
 /** SQL value functions that reveal only the date and time. */
@@ -85,6 +93,8 @@ export class ExpressionEvaluator {
         return { prov: this.operator(body, level) };
       case 'BoolExpr':
       case 'CoalesceExpr':
+        // AND, OR and COALESCE stop early: what decides that chooses whether the rest runs.
+        return { prov: this.branching(() => this.all(items(body, 'args'), level)) };
       case 'MinMaxExpr':
         return { prov: this.all(items(body, 'args'), level) };
       case 'NullTest':
@@ -92,9 +102,13 @@ export class ExpressionEvaluator {
       case 'NamedArgExpr':
         return { prov: derived(flatten(this.eval(body.arg, level))) };
       case 'CaseExpr':
-        return { prov: this.caseExpr(body, level) };
-      case 'A_ArrayExpr':
-        return { prov: this.all(items(body, 'elements'), level) };
+        return { prov: this.branching(() => this.caseExpr(body, level)) };
+      case 'A_ArrayExpr': {
+        // Nested arrays of unequal dimensions fail.
+        const prov = this.all(items(body, 'elements'), level);
+        this.host.failurePoint(prov);
+        return { prov };
+      }
       case 'RowExpr':
         return this.row(body, level);
       case 'SubLink':
@@ -120,6 +134,17 @@ export class ExpressionEvaluator {
         this.host.violation('construct', `${kind} is not supported in statements from agents.`);
         return { prov: OPAQUE };
     }
+  }
+
+  /**
+   * A construct that evaluates some parts only as others decide: if any part can fail or
+   * runs a subquery, everything the construct reads decides whether that happens.
+   */
+  private branching(evaluate: () => Prov): Prov {
+    const before = this.host.failurePoints();
+    const prov = evaluate();
+    if (this.host.failurePoints() > before) this.host.failurePoint(prov);
+    return prov;
   }
 
   /** Sources of a list of expressions, each read as a whole. */
@@ -243,6 +268,7 @@ export class ExpressionEvaluator {
           flatten(this.eval(node.body.uidx, level)),
         );
         value = { prov: derived(flatten(value), index) };
+        this.host.failurePoint(value.prov);
       } else if (node?.kind === 'A_Star') {
         // `(x).*` outside the select list reads every field.
         value = { prov: flatten(value) };
@@ -262,7 +288,9 @@ export class ExpressionEvaluator {
     const kind = this.host.functions.kindOf(name);
     if (kind === undefined)
       this.host.violation('function', `Function ${name} is not on the allowlist for agents.`);
-    const args = derived(...items(body, 'args').map((a) => flatten(this.eval(a, level))));
+    const argList = items(body, 'args');
+    const args = derived(...argList.map((a) => flatten(this.eval(a, level))));
+    if (!isTotalCall(name, argList)) this.host.failurePoint(args);
     const order = this.sortList(items(body, 'agg_order'), level);
     this.host.predicate(order);
     if (body.agg_filter !== undefined) this.host.predicate(flatten(this.eval(body.agg_filter, level)));
@@ -300,7 +328,9 @@ export class ExpressionEvaluator {
     const type = unqualified(names(items(typeName, 'names'))).join('.');
     if (!isAllowedCastType(type))
       this.host.violation('function', `A cast to type ${type} is not allowed for agents.`);
-    return derived(flatten(this.eval(body.arg, level)));
+    const prov = derived(flatten(this.eval(body.arg, level)));
+    if (!isTotalCast(type, items(typeName, 'typmods').length > 0)) this.host.failurePoint(prov);
+    return prov;
   }
 
   private operator(body: Body, level: Level): Prov {
@@ -309,7 +339,9 @@ export class ExpressionEvaluator {
     if (parts.length > 1 || !isAllowedOperator(op)) {
       this.host.violation('function', `Operator ${op} is not allowed for agents.`);
     }
-    return derived(flatten(this.eval(body.lexpr, level)), flatten(this.eval(body.rexpr, level)));
+    const prov = derived(flatten(this.eval(body.lexpr, level)), flatten(this.eval(body.rexpr, level)));
+    if (parts.length > 1 || !isTotalOperator(op, body.rexpr)) this.host.failurePoint(prov);
+    return prov;
   }
 
   private caseExpr(body: Body, level: Level): Prov {
@@ -340,6 +372,9 @@ export class ExpressionEvaluator {
     this.host.beginReads();
     const outputs = this.host.subquery(body.subselect, level);
     const reads = this.host.endReads();
+    // A scalar subquery fails on a second row, and any subquery costs time: one point each,
+    // so that a branch choosing whether it runs is tested; the test expression decides it.
+    this.host.failurePoint(test);
     switch (type) {
       case 'EXPR_SUBLINK':
         return outputs.length === 1 ? outputs[0].prov : derived(...outputs.map((o) => o.prov));
