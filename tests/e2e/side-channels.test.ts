@@ -95,6 +95,7 @@ describe('agents learn nothing from masked values through side channels (local h
         `select coalesce(nullif(substr(ssn,1,1), '${g}'), (1/(id-id))::text) from customers where id = 1`,
       (g) => `select (${cond(g)}) and (1/(id-id) = 1) from customers where id = 1`,
       (g) => `select (substr(ssn,1,1) <> '${g}') or (1/(id-id) = 1) from customers where id = 1`,
+      (g) => `select substr(ssn,1,1) between '${g}' and (1/(id-id))::text from customers where id = 1`,
       (g) => `select sum(case when ${cond(g)} then 1/(id-id) else 0 end) from customers where id = 1`,
       (g) => `select max(1/(case when ${cond(g)} then 0 else 1 end)) from customers where id = 1`,
       (g) => `select json_build_object(nullif(substr(ssn,1,1), '${g}'), 1) from customers where id = 1`,

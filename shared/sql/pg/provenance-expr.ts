@@ -89,8 +89,14 @@ export class ExpressionEvaluator {
         const inner = this.eval(body.arg, level);
         return inner.fields ? { prov: flatten(inner) } : inner;
       }
-      case 'A_Expr':
+      case 'A_Expr': {
+        // IN (list) and BETWEEN are ORs and ANDs of comparisons: they stop early too.
+        const kind = text(body, 'kind') ?? '';
+        if (kind === 'AEXPR_IN' || kind.startsWith('AEXPR_BETWEEN') || kind.startsWith('AEXPR_NOT_BETWEEN')) {
+          return { prov: this.branching(() => this.operator(body, level)) };
+        }
         return { prov: this.operator(body, level) };
+      }
       case 'BoolExpr':
       case 'CoalesceExpr':
         // AND, OR and COALESCE stop early: what decides that chooses whether the rest runs.
@@ -315,8 +321,12 @@ export class ExpressionEvaluator {
   window(def: Body, level: Level): void {
     this.host.predicate(this.all(items(def, 'partitionClause'), level));
     this.host.predicate(this.sortList(items(def, 'orderClause'), level));
-    this.eval(def.startOffset, level);
-    this.eval(def.endOffset, level);
+    // A frame offset fails when negative, and it decides which rows each value sees.
+    for (const offset of [def.startOffset, def.endOffset]) {
+      const prov = flatten(this.eval(offset, level));
+      this.host.predicate(prov);
+      this.host.failurePoint(prov);
+    }
   }
 
   private sortList(list: unknown[], level: Level): Prov {
