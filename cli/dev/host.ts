@@ -28,7 +28,7 @@ import { CosmosResultStore } from '../../shared/store/cosmos-result-store.js';
 import type { TriggerDefinition } from '../../shared/triggers.js';
 import { startCosmosEmulator } from './cosmos-emulator.js';
 import { DEMO_CLASSIFICATION, startDemoDatabase } from './demo-database.js';
-import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS } from './demo-exposure.js';
+import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS, DEMO_TABLE_BUDGETS } from './demo-exposure.js';
 import { DEV_TOKEN_PATH, handleDevToken } from './dev-token-route.js';
 import { acquireDevLock, recordDevHostAddress } from './lock.js';
 import { matchRoute } from './route-match.js';
@@ -80,6 +80,7 @@ export function demoConfig(): GatewayConfig {
           classification: { ...DEMO_CLASSIFICATION, ...DEMO_PUBLIC_COLUMNS },
           exposure: DEMO_EXPOSURE,
           budget: DEMO_BUDGET,
+          tableBudgets: DEMO_TABLE_BUDGETS,
         },
         {
           id: 'sandbox',
@@ -93,6 +94,7 @@ export function demoConfig(): GatewayConfig {
           classification: { ...DEMO_CLASSIFICATION, ...DEMO_PUBLIC_COLUMNS },
           exposure: DEMO_EXPOSURE,
           budget: DEMO_BUDGET,
+          tableBudgets: DEMO_TABLE_BUDGETS,
         },
       ],
     },

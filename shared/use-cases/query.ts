@@ -216,6 +216,7 @@ async function release(
     rows: rows.length,
     bytes,
     spentRows,
+    tables: plan.analysis.facts.tables,
     now: deps.now,
   });
   return {

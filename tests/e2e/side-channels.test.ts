@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -42,16 +43,40 @@ describe('agents learn nothing from masked values through side channels (local h
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  async function send(sql: string) {
-    const token = await host.issuer.mint({ agent: `side-${agent++}` });
-    const res = await fetch(`${host.url}/api/v1/connections/demo/query`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ sql }),
-    });
-    const json = (await res.json()) as Record<string, unknown>;
+  async function send(sql: string, name = `side-${agent++}`) {
+    const token = await host.issuer.mint({ agent: name });
+    const res = await post(`${host.url}/api/v1/connections/demo/query`, token, JSON.stringify({ sql }));
+    const json = JSON.parse(res.body) as Record<string, unknown>;
     assert.deepEqual(leakedSecrets(json, secrets), [], `leak through: ${sql}`);
     return { status: res.status, json };
+  }
+
+  /**
+   * One connection per request: on a loaded machine a kept-alive socket can be closed by the
+   * host just as the next request goes out ("other side closed"), and a retry would spend
+   * budget twice.
+   */
+  function post(url: string, token: string, body: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent: false,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   /** What an agent can tell apart between two answers: everything but ids and budgets. */
@@ -207,6 +232,31 @@ describe('agents learn nothing from masked values through side channels (local h
         `${sql}: ${JSON.stringify(json.rows)}`,
       );
     }
+  });
+
+  test('the customers table has its own budget, apart from the connection', async () => {
+    const statuses: number[] = [];
+    let last: Record<string, unknown> = {};
+    // The demo here has 3,000 customers: three pages are the table's whole budget.
+    for (let page = 0; page < 4; page++) {
+      const sql =
+        page < 3
+          ? `select id, city from customers order by id limit 1000 offset ${page * 1000}`
+          : 'select id, city from customers where id <= 10';
+      const { status, json } = await send(sql, 'customer-pager');
+      statuses.push(status);
+      last = json;
+      if (status === 200) {
+        const left = json.budget as { tables: Record<string, { rowsLeft: number }> };
+        assert.equal(left.tables['public.customers'].rowsLeft, 3000 - (page + 1) * 1000);
+      }
+    }
+    assert.deepEqual(statuses.slice(0, 3), [200, 200, 200]);
+    assert.equal(statuses[3], 202, JSON.stringify(last));
+    assert.deepEqual((last.error as { policyIds: string[] }).policyIds, ['gateway-budget']);
+    // The connection budget (4,000 rows) still has room for other tables.
+    const orders = await send('select id, amount from orders where customer_id = 3', 'customer-pager');
+    assert.equal(orders.status, 200);
   });
 
   test('ordinary reads keep working alongside', async () => {
