@@ -1,10 +1,11 @@
 import type { ViolationRule } from '../../types.js';
-import { type FunctionPolicy, isAllowedCastType, isAllowedOperator } from './allowlist.js';
+import { type FunctionKind, type FunctionPolicy, isAllowedCastType, isAllowedOperator } from './allowlist.js';
 import { asNode, type Body, bodyOf, child, items, names, stringValue, text } from './node.js';
 import {
   derived,
   EMPTY,
   type Field,
+  failing,
   flatten,
   OPAQUE,
   type Prov,
@@ -113,7 +114,7 @@ export class ExpressionEvaluator {
         // Nested arrays of unequal dimensions fail.
         const prov = this.all(items(body, 'elements'), level);
         this.host.failurePoint(prov);
-        return { prov };
+        return { prov: failing(prov) };
       }
       case 'RowExpr':
         return this.row(body, level);
@@ -149,7 +150,7 @@ export class ExpressionEvaluator {
   private branching(evaluate: () => Prov): Prov {
     const before = this.host.failurePoints();
     const prov = evaluate();
-    if (this.host.failurePoints() > before) this.host.failurePoint(prov);
+    if (this.host.failurePoints() > before || prov.fails) this.host.failurePoint(prov);
     return prov;
   }
 
@@ -273,7 +274,7 @@ export class ExpressionEvaluator {
           flatten(this.eval(node.body.lidx, level)),
           flatten(this.eval(node.body.uidx, level)),
         );
-        value = { prov: derived(flatten(value), index) };
+        value = { prov: failing(derived(flatten(value), index)) };
         this.host.failurePoint(value.prov);
       } else if (node?.kind === 'A_Star') {
         // `(x).*` outside the select list reads every field.
@@ -296,7 +297,8 @@ export class ExpressionEvaluator {
       this.host.violation('function', `Function ${name} is not on the allowlist for agents.`);
     const argList = items(body, 'args');
     const args = derived(...argList.map((a) => flatten(this.eval(a, level))));
-    if (!isTotalCall(name, argList)) this.host.failurePoint(args);
+    const fails = !isTotalCall(name, argList);
+    if (fails) this.host.failurePoint(args);
     const order = this.sortList(items(body, 'agg_order'), level);
     this.host.predicate(order);
     if (body.agg_filter !== undefined) this.host.predicate(flatten(this.eval(body.agg_filter, level)));
@@ -304,18 +306,8 @@ export class ExpressionEvaluator {
     if (over) this.window(over, level);
     // A set-returning call decides how many rows there are from its arguments.
     if (kind === 'srf') this.host.predicate(args);
-    switch (kind) {
-      case 'count':
-        // count(x) counts the rows where x is not null, so it reveals x's nulls (and with
-        // DISTINCT, how many values x has): it reads x.
-        return derived(args);
-      case 'collection':
-        return withRows(derived(args, order));
-      case 'ordered':
-        return derived(args, order);
-      default:
-        return derived(args);
-    }
+    const value = callValue(kind, args, order);
+    return fails ? failing(value) : value;
   }
 
   window(def: Body, level: Level): void {
@@ -339,8 +331,9 @@ export class ExpressionEvaluator {
     if (!isAllowedCastType(type))
       this.host.violation('function', `A cast to type ${type} is not allowed for agents.`);
     const prov = derived(flatten(this.eval(body.arg, level)));
-    if (!isTotalCast(type, items(typeName, 'typmods').length > 0)) this.host.failurePoint(prov);
-    return prov;
+    if (isTotalCast(type, items(typeName, 'typmods').length > 0)) return prov;
+    this.host.failurePoint(prov);
+    return failing(prov);
   }
 
   private operator(body: Body, level: Level): Prov {
@@ -350,8 +343,9 @@ export class ExpressionEvaluator {
       this.host.violation('function', `Operator ${op} is not allowed for agents.`);
     }
     const prov = derived(flatten(this.eval(body.lexpr, level)), flatten(this.eval(body.rexpr, level)));
-    if (parts.length > 1 || !isTotalOperator(op, body.rexpr)) this.host.failurePoint(prov);
-    return prov;
+    if (parts.length === 1 && isTotalOperator(op, body.rexpr)) return prov;
+    this.host.failurePoint(prov);
+    return failing(prov);
   }
 
   private caseExpr(body: Body, level: Level): Prov {
@@ -387,12 +381,30 @@ export class ExpressionEvaluator {
     this.host.failurePoint(test);
     switch (type) {
       case 'EXPR_SUBLINK':
-        return outputs.length === 1 ? outputs[0].prov : derived(...outputs.map((o) => o.prov));
+        return failing(outputs.length === 1 ? outputs[0].prov : derived(...outputs.map((o) => o.prov)));
       case 'ARRAY_SUBLINK':
-        return withRows(derived(...outputs.map((o) => o.prov)));
+        return failing(withRows(derived(...outputs.map((o) => o.prov))));
       default:
         // EXISTS, IN, ANY, ALL: a yes or no about everything the subquery tested.
-        return derived(test, { src: reads, direct: false, rows: false, opaque: false });
+        return failing(
+          derived(test, { src: reads, direct: false, rows: false, opaque: false, fails: false }),
+        );
     }
+  }
+}
+
+/** What a call's value reveals, by the kind of function. */
+function callValue(kind: FunctionKind | undefined, args: Prov, order: Prov): Prov {
+  switch (kind) {
+    case 'count':
+      // count(x) counts the rows where x is not null, so it reveals x's nulls (and with
+      // DISTINCT, how many values x has): it reads x.
+      return derived(args);
+    case 'collection':
+      return withRows(derived(args, order));
+    case 'ordered':
+      return derived(args, order);
+    default:
+      return derived(args);
   }
 }

@@ -414,7 +414,13 @@ class ProvenancePass implements ExprHost {
     }
     const fields = table.columns.map((c) => ({
       name: c.name,
-      prov: { src: new Set([`${qualified}.${c.name}`]), direct: true, rows: false, opaque: false },
+      prov: {
+        src: new Set([`${qualified}.${c.name}`]),
+        direct: true,
+        rows: false,
+        opaque: false,
+        fails: false,
+      },
       exposed: c.exposed,
       qualified: `${qualified}.${c.name}`,
     }));

@@ -75,6 +75,10 @@ describe('provenance: values that decide a failure are tested', () => {
       "select x from customers c, lateral (select 1/(case when c.ssn > '5' then 0 else 1 end) x) l",
       "select 1/(case when c::text like '%1%' then 0 else 1 end) from customers c",
       "select 1/(case when (select ssn from customers where id = 1) > '5' then 0 else 1 end)",
+      // PostgreSQL inlines a CTE or subquery column into the branch that reads it.
+      "with a as (select ssn, (1/(id-id))::text s from customers) select case when ssn > '5' then s end from a",
+      "select case when ssn > '5' then x end from (select ssn, 1/(id-id) x from customers) t",
+      "select coalesce(nullif(ssn, 'x'), t.s) from customers, lateral (select (select 'a'::text) s) t",
     ]) {
       const f = await facts(sql);
       assert.ok(f.predicateColumns.includes(SSN), sql);
