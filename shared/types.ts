@@ -55,6 +55,11 @@ export interface ProvenanceFacts {
   violations: Violation[];
   /** Base columns tested by WHERE, JOIN, GROUP BY, HAVING, ORDER BY, windows and filters. */
   predicateColumns: string[];
+  /**
+   * Base columns whose values decide whether the statement fails (or runs a subquery): a
+   * failure is an answer, so these are tested like predicates.
+   */
+  failureColumns: string[];
   /** Tables read through a whole-row reference (`c`, `row_to_json(c)`, `c::text`). */
   wholeRowTables: string[];
   /** Some output carries many rows in one cell: volume is the rows read, not returned. */

@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { stringify as toYaml } from 'yaml';
 import { parseConfig } from '../../shared/config/connections.js';
 import { DEFAULT_DEMO_CUSTOMERS, generateDemoData } from '../dev/demo-data.js';
-import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS } from '../dev/demo-exposure.js';
+import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS, DEMO_TABLE_BUDGETS } from '../dev/demo-exposure.js';
 import {
   DEMO_READER_ROLE,
   DEMO_TABLES,
@@ -70,6 +70,7 @@ export function demoServerConfig(target: {
         classification: { ...DEMO_CLASSIFICATION, ...DEMO_PUBLIC_COLUMNS },
         exposure: { ...DEMO_EXPOSURE },
         budget: { ...DEMO_BUDGET },
+        tableBudgets: structuredClone(DEMO_TABLE_BUDGETS),
       },
     ],
   };

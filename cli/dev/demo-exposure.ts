@@ -18,3 +18,8 @@ export const DEMO_PUBLIC_COLUMNS: Record<string, string> = {
 };
 
 export const DEMO_BUDGET = { rows: 4000, bytes: 20_000_000, windowSeconds: 3600 } as const;
+
+/** The customers table has its own, tighter budget: 3,000 of its rows per agent per hour. */
+export const DEMO_TABLE_BUDGETS = {
+  'public.customers': { rows: 3000, bytes: 10_000_000, windowSeconds: 3600 },
+} as const;

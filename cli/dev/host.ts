@@ -32,7 +32,7 @@ import { startAzurite } from './azurite.js';
 import { devCallbackKey } from './callback-key.js';
 import { startCosmosEmulator } from './cosmos-emulator.js';
 import { DEMO_CLASSIFICATION, startDemoDatabase } from './demo-database.js';
-import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS } from './demo-exposure.js';
+import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS, DEMO_TABLE_BUDGETS } from './demo-exposure.js';
 import { DEMO_FILES_CONNECTION, seedDemoFiles } from './demo-files.js';
 import { DEV_TOKEN_PATH, handleDevToken } from './dev-token-route.js';
 import { acquireDevLock, recordDevHostAddress } from './lock.js';
@@ -87,6 +87,7 @@ export function demoConfig(): GatewayConfig {
           classification: { ...DEMO_CLASSIFICATION, ...DEMO_PUBLIC_COLUMNS },
           exposure: DEMO_EXPOSURE,
           budget: DEMO_BUDGET,
+          tableBudgets: DEMO_TABLE_BUDGETS,
         },
         {
           id: 'sandbox',
@@ -100,6 +101,7 @@ export function demoConfig(): GatewayConfig {
           classification: { ...DEMO_CLASSIFICATION, ...DEMO_PUBLIC_COLUMNS },
           exposure: DEMO_EXPOSURE,
           budget: DEMO_BUDGET,
+          tableBudgets: DEMO_TABLE_BUDGETS,
         },
         DEMO_FILES_CONNECTION,
       ],

@@ -101,6 +101,11 @@ const commonFields = {
   /** Rows and bytes one agent may take through this connection per window; unlimited when absent. */
   budget: budgetSchema.optional(),
   /**
+   * Budgets of single tables (`schema.table`), kept apart from the connection's: a read
+   * spends its rows and bytes from the budget of every budgeted table it reads.
+   */
+  tableBudgets: z.record(z.string().regex(/^[^.]+\.[^.]+$/, 'schema.table'), budgetSchema).default({}),
+  /**
    * The approver group for the approvals the gateway itself asks for (a result over the byte
    * cap, a read over budget), which no policy annotation names.
    */

@@ -160,8 +160,10 @@ function learnKey(s: ResultState, k: number, key: string): void {
 function maskCell(value: unknown, action: MaskAction, s: ResultState): unknown {
   // A derived value redacted whole hides even whether it was NULL: NULL against
   // [REDACTED] would be a yes/no answer about the masked column.
-  const masked = action.op === REDACT_WHOLE ? REDACTED : applyToValue(value, action.op, s.tokenize);
-  if (value !== null && value !== undefined) {
+  // The report counts such a cell either way, or its count would give the answer away.
+  const whole = action.op === REDACT_WHOLE;
+  const masked = whole ? REDACTED : applyToValue(value, action.op, s.tokenize);
+  if (whole || (value !== null && value !== undefined)) {
     s.cellsMasked++;
     s.byClass[action.dataClass] = (s.byClass[action.dataClass] ?? 0) + 1;
   }

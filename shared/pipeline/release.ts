@@ -1,21 +1,52 @@
 import { createHash } from 'node:crypto';
-import type { BudgetStore } from '../budget/index.js';
+import type { BudgetLimits, BudgetStore } from '../budget/index.js';
 import { spendBudget } from '../budget/index.js';
 import type { ConnectionConfig } from '../config/connections.js';
 import type { Principal } from '../types.js';
 import { gatewayApproval, requireAllow } from './decide.js';
 import type { RequestTrace } from './trace.js';
 
-export interface BudgetLeft {
+export interface Left {
   rowsLeft: number;
   bytesLeft: number;
   windowSeconds: number;
 }
 
-/** Budgets are per principal (by issuer and id) and connection; hashed so any id is a valid item id. */
-export function budgetKey(principal: Principal, connection: string): string {
-  const who = JSON.stringify([connection, principal.kind, principal.issuer, principal.id]);
+export interface BudgetLeft extends Left {
+  /** What is left of each budgeted table the read touched. */
+  tables?: Record<string, Left>;
+}
+
+/**
+ * Budgets are per principal (by issuer and id) and connection, or connection and table;
+ * hashed so any id is a valid item id. A connection budget's key is unchanged by tables.
+ */
+export function budgetKey(principal: Principal, connection: string, table?: string): string {
+  const who = JSON.stringify([
+    connection,
+    principal.kind,
+    principal.issuer,
+    principal.id,
+    ...(table === undefined ? [] : [table]),
+  ]);
   return createHash('sha256').update(who).digest('hex');
+}
+
+type Spend = (key: string, limits: BudgetLimits, what: string) => Promise<Left>;
+
+/** Spends from each budgeted table the read touched, before the connection's own budget. */
+async function spendTables(
+  conn: ConnectionConfig,
+  tables: readonly string[],
+  spend: Spend,
+  principal: Principal,
+) {
+  const left: Record<string, Left> = {};
+  for (const table of [...new Set(tables)].sort()) {
+    const limits = conn.tableBudgets[table];
+    if (limits) left[table] = await spend(budgetKey(principal, conn.id, table), limits, `table ${table}`);
+  }
+  return left;
 }
 
 /**
@@ -32,6 +63,8 @@ export async function checkRelease(input: {
   bytes: number;
   /** Rows this read counts for (the rows read, when the result folds many into one cell). */
   spentRows: number;
+  /** Tables the statement reads (`schema.table`), for per-table budgets. */
+  tables?: readonly string[];
   now: () => Date;
 }): Promise<BudgetLeft | undefined> {
   const { trace, principal, connection: conn, bytes } = input;
@@ -45,21 +78,39 @@ export async function checkRelease(input: {
       ),
     );
   }
-  const budget = conn.budget;
   const store = input.budgets;
-  if (!budget || !store) return undefined;
+  if (!store) return undefined;
   const spent = input.spentRows;
-  const outcome = await trace.clock.run('budget', () =>
-    spendBudget(store, budgetKey(principal, conn.id), { rows: spent, bytes }, budget, input.now),
-  );
-  if (!outcome.ok) {
-    requireAllow(
-      trace,
-      gatewayApproval(
-        'gateway-budget',
-        `This read of ${spent} rows and ${bytes} bytes would exceed your budget on this connection (${outcome.left.rows} rows and ${outcome.left.bytes} bytes left in the current ${budget.windowSeconds} s window).`,
-      ),
+  // Over any one budget is the approval outcome; budgets spent before it stay spent, which
+  // errs on the side of releasing less.
+  const spend: Spend = async (key, limits, what) => {
+    const outcome = await trace.clock.run('budget', () =>
+      spendBudget(store, key, { rows: spent, bytes }, limits, input.now),
     );
-  }
-  return { rowsLeft: outcome.left.rows, bytesLeft: outcome.left.bytes, windowSeconds: budget.windowSeconds };
+    if (!outcome.ok) {
+      requireAllow(
+        trace,
+        gatewayApproval(
+          'gateway-budget',
+          `This read of ${spent} rows and ${bytes} bytes would exceed your budget on this ${what} (${outcome.left.rows} rows and ${outcome.left.bytes} bytes left in the current ${limits.windowSeconds} s window).`,
+        ),
+      );
+    }
+    return {
+      rowsLeft: outcome.left.rows,
+      bytesLeft: outcome.left.bytes,
+      windowSeconds: limits.windowSeconds,
+    };
+  };
+  const tables = await spendTables(conn, input.tables ?? [], spend, principal);
+  const hasTables = Object.keys(tables).length > 0;
+  const budget = conn.budget;
+  if (!budget) return hasTables ? { ...tightest(Object.values(tables)), tables } : undefined;
+  const left = await spend(budgetKey(principal, conn.id), budget, 'connection');
+  return hasTables ? { ...left, tables } : left;
+}
+
+/** Without a connection budget, the top-level figures are those of the table with least left. */
+function tightest(lefts: Left[]): Left {
+  return lefts.reduce((a, b) => (b.rowsLeft < a.rowsLeft ? b : a));
 }

@@ -11,7 +11,10 @@ export function withProvenance(facts: StatementFacts, provenance: ProvenanceFact
     ...facts,
     selectStar: facts.selectStar || provenance.wholeRowTables.length > 0,
     starTables,
-    predicateColumns: [...new Set([...facts.predicateColumns, ...provenance.predicateColumns])].sort(),
+    // A value that can make the statement fail is tested by it, as a filter would test it.
+    predicateColumns: [
+      ...new Set([...facts.predicateColumns, ...provenance.predicateColumns, ...provenance.failureColumns]),
+    ].sort(),
     outputs: provenance.outputs.map((o) => ({ name: o.name, sources: o.sources, direct: o.direct })),
     provenance,
   };

@@ -23,7 +23,19 @@ export const queryResultSchema = z.object({
   rowCount: z.number().int().min(0),
   truncated: z.boolean(),
   masking: maskingReportSchema,
-  budget: z.object({ rowsLeft: z.number(), bytesLeft: z.number(), windowSeconds: z.number() }).optional(),
+  budget: z
+    .object({
+      rowsLeft: z.number(),
+      bytesLeft: z.number(),
+      windowSeconds: z.number(),
+      tables: z
+        .record(
+          z.string(),
+          z.object({ rowsLeft: z.number(), bytesLeft: z.number(), windowSeconds: z.number() }),
+        )
+        .optional(),
+    })
+    .optional(),
 });
 
 export const connectionSummarySchema = z.object({

@@ -218,6 +218,7 @@ async function release(
     rows: rows.length,
     bytes,
     spentRows,
+    tables: plan.analysis.facts.tables,
     now: deps.now,
   });
   return {

@@ -159,13 +159,18 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
   });
 
   test('target errors carry no data to agents', async () => {
-    const { status, json } = await send(
+    // Whether a cast of a masked value fails is one bit of it: such a cast waits for a person.
+    const masked = await send(
       "select ('x' || substr(card_number, 1, 2))::int from customers where id = 1 -- x55 x56 x41 x42 x37",
+    );
+    assert.equal(masked.status, 202);
+    const { status, json } = await send(
+      "select ('x' || order_ref)::int from orders where id = 1 -- xORD xA xB",
     );
     assert.equal(status, 422);
     const error = errorOf(json);
     assert.equal(error.sqlstate, '22P02');
-    assert.doesNotMatch(error.message, /x\d/);
+    assert.doesNotMatch(error.message, /"|x[A-Z0-9]/);
   });
 
   test('an under-estimated read releases nothing and asks for approval', async () => {

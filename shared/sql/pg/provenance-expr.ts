@@ -1,10 +1,11 @@
 import type { ViolationRule } from '../../types.js';
-import { type FunctionPolicy, isAllowedCastType, isAllowedOperator } from './allowlist.js';
+import { type FunctionKind, type FunctionPolicy, isAllowedCastType, isAllowedOperator } from './allowlist.js';
 import { asNode, type Body, bodyOf, child, items, names, stringValue, text } from './node.js';
 import {
   derived,
   EMPTY,
   type Field,
+  failing,
   flatten,
   OPAQUE,
   type Prov,
@@ -12,6 +13,7 @@ import {
   withRows,
 } from './provenance-model.js';
 import type { Level, Rel } from './provenance-scope.js';
+import { isTotalCall, isTotalCast, isTotalOperator } from './total.js';
 
 /** What the expression evaluator needs from the query walk around it. */
 export interface ExprHost {
@@ -28,6 +30,13 @@ export interface ExprHost {
   beginReads(): void;
   endReads(): Set<string>;
   predicate(prov: Prov): void;
+  /**
+   * One construct that can fail (or, for a subquery, cost time) on some input: what it
+   * reads decides whether the statement succeeds, so it is tested like a filter.
+   */
+  failurePoint(prov: Prov): void;
+  /** How many failure points have been seen so far (to tell whether a branch holds one). */
+  failurePoints(): number;
 }
 
 /** SQL value functions that reveal only the date and time. */
@@ -81,10 +90,18 @@ export class ExpressionEvaluator {
         const inner = this.eval(body.arg, level);
         return inner.fields ? { prov: flatten(inner) } : inner;
       }
-      case 'A_Expr':
+      case 'A_Expr': {
+        // IN (list) and BETWEEN are ORs and ANDs of comparisons: they stop early too.
+        const kind = text(body, 'kind') ?? '';
+        if (kind === 'AEXPR_IN' || kind.startsWith('AEXPR_BETWEEN') || kind.startsWith('AEXPR_NOT_BETWEEN')) {
+          return { prov: this.branching(() => this.operator(body, level)) };
+        }
         return { prov: this.operator(body, level) };
+      }
       case 'BoolExpr':
       case 'CoalesceExpr':
+        // AND, OR and COALESCE stop early: what decides that chooses whether the rest runs.
+        return { prov: this.branching(() => this.all(items(body, 'args'), level)) };
       case 'MinMaxExpr':
         return { prov: this.all(items(body, 'args'), level) };
       case 'NullTest':
@@ -92,9 +109,13 @@ export class ExpressionEvaluator {
       case 'NamedArgExpr':
         return { prov: derived(flatten(this.eval(body.arg, level))) };
       case 'CaseExpr':
-        return { prov: this.caseExpr(body, level) };
-      case 'A_ArrayExpr':
-        return { prov: this.all(items(body, 'elements'), level) };
+        return { prov: this.branching(() => this.caseExpr(body, level)) };
+      case 'A_ArrayExpr': {
+        // Nested arrays of unequal dimensions fail.
+        const prov = this.all(items(body, 'elements'), level);
+        this.host.failurePoint(prov);
+        return { prov: failing(prov) };
+      }
       case 'RowExpr':
         return this.row(body, level);
       case 'SubLink':
@@ -120,6 +141,17 @@ export class ExpressionEvaluator {
         this.host.violation('construct', `${kind} is not supported in statements from agents.`);
         return { prov: OPAQUE };
     }
+  }
+
+  /**
+   * A construct that evaluates some parts only as others decide: if any part can fail or
+   * runs a subquery, everything the construct reads decides whether that happens.
+   */
+  private branching(evaluate: () => Prov): Prov {
+    const before = this.host.failurePoints();
+    const prov = evaluate();
+    if (this.host.failurePoints() > before || prov.fails) this.host.failurePoint(prov);
+    return prov;
   }
 
   /** Sources of a list of expressions, each read as a whole. */
@@ -242,7 +274,8 @@ export class ExpressionEvaluator {
           flatten(this.eval(node.body.lidx, level)),
           flatten(this.eval(node.body.uidx, level)),
         );
-        value = { prov: derived(flatten(value), index) };
+        value = { prov: failing(derived(flatten(value), index)) };
+        this.host.failurePoint(value.prov);
       } else if (node?.kind === 'A_Star') {
         // `(x).*` outside the select list reads every field.
         value = { prov: flatten(value) };
@@ -262,7 +295,10 @@ export class ExpressionEvaluator {
     const kind = this.host.functions.kindOf(name);
     if (kind === undefined)
       this.host.violation('function', `Function ${name} is not on the allowlist for agents.`);
-    const args = derived(...items(body, 'args').map((a) => flatten(this.eval(a, level))));
+    const argList = items(body, 'args');
+    const args = derived(...argList.map((a) => flatten(this.eval(a, level))));
+    const fails = !isTotalCall(name, argList);
+    if (fails) this.host.failurePoint(args);
     const order = this.sortList(items(body, 'agg_order'), level);
     this.host.predicate(order);
     if (body.agg_filter !== undefined) this.host.predicate(flatten(this.eval(body.agg_filter, level)));
@@ -270,25 +306,19 @@ export class ExpressionEvaluator {
     if (over) this.window(over, level);
     // A set-returning call decides how many rows there are from its arguments.
     if (kind === 'srf') this.host.predicate(args);
-    switch (kind) {
-      case 'count':
-        // count(x) counts the rows where x is not null, so it reveals x's nulls (and with
-        // DISTINCT, how many values x has): it reads x.
-        return derived(args);
-      case 'collection':
-        return withRows(derived(args, order));
-      case 'ordered':
-        return derived(args, order);
-      default:
-        return derived(args);
-    }
+    const value = callValue(kind, args, order);
+    return fails ? failing(value) : value;
   }
 
   window(def: Body, level: Level): void {
     this.host.predicate(this.all(items(def, 'partitionClause'), level));
     this.host.predicate(this.sortList(items(def, 'orderClause'), level));
-    this.eval(def.startOffset, level);
-    this.eval(def.endOffset, level);
+    // A frame offset fails when negative, and it decides which rows each value sees.
+    for (const offset of [def.startOffset, def.endOffset]) {
+      const prov = flatten(this.eval(offset, level));
+      this.host.predicate(prov);
+      this.host.failurePoint(prov);
+    }
   }
 
   private sortList(list: unknown[], level: Level): Prov {
@@ -300,7 +330,10 @@ export class ExpressionEvaluator {
     const type = unqualified(names(items(typeName, 'names'))).join('.');
     if (!isAllowedCastType(type))
       this.host.violation('function', `A cast to type ${type} is not allowed for agents.`);
-    return derived(flatten(this.eval(body.arg, level)));
+    const prov = derived(flatten(this.eval(body.arg, level)));
+    if (isTotalCast(type, items(typeName, 'typmods').length > 0)) return prov;
+    this.host.failurePoint(prov);
+    return failing(prov);
   }
 
   private operator(body: Body, level: Level): Prov {
@@ -309,7 +342,10 @@ export class ExpressionEvaluator {
     if (parts.length > 1 || !isAllowedOperator(op)) {
       this.host.violation('function', `Operator ${op} is not allowed for agents.`);
     }
-    return derived(flatten(this.eval(body.lexpr, level)), flatten(this.eval(body.rexpr, level)));
+    const prov = derived(flatten(this.eval(body.lexpr, level)), flatten(this.eval(body.rexpr, level)));
+    if (parts.length === 1 && isTotalOperator(op, body.rexpr)) return prov;
+    this.host.failurePoint(prov);
+    return failing(prov);
   }
 
   private caseExpr(body: Body, level: Level): Prov {
@@ -340,14 +376,35 @@ export class ExpressionEvaluator {
     this.host.beginReads();
     const outputs = this.host.subquery(body.subselect, level);
     const reads = this.host.endReads();
+    // A scalar subquery fails on a second row, and any subquery costs time: one point each,
+    // so that a branch choosing whether it runs is tested; the test expression decides it.
+    this.host.failurePoint(test);
     switch (type) {
       case 'EXPR_SUBLINK':
-        return outputs.length === 1 ? outputs[0].prov : derived(...outputs.map((o) => o.prov));
+        return failing(outputs.length === 1 ? outputs[0].prov : derived(...outputs.map((o) => o.prov)));
       case 'ARRAY_SUBLINK':
-        return withRows(derived(...outputs.map((o) => o.prov)));
+        return failing(withRows(derived(...outputs.map((o) => o.prov))));
       default:
         // EXISTS, IN, ANY, ALL: a yes or no about everything the subquery tested.
-        return derived(test, { src: reads, direct: false, rows: false, opaque: false });
+        return failing(
+          derived(test, { src: reads, direct: false, rows: false, opaque: false, fails: false }),
+        );
     }
+  }
+}
+
+/** What a call's value reveals, by the kind of function. */
+function callValue(kind: FunctionKind | undefined, args: Prov, order: Prov): Prov {
+  switch (kind) {
+    case 'count':
+      // count(x) counts the rows where x is not null, so it reveals x's nulls (and with
+      // DISTINCT, how many values x has): it reads x.
+      return derived(args);
+    case 'collection':
+      return withRows(derived(args, order));
+    case 'ordered':
+      return derived(args, order);
+    default:
+      return derived(args);
   }
 }

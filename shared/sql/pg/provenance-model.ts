@@ -8,6 +8,11 @@ export interface Prov {
   direct: boolean;
   rows: boolean;
   opaque: boolean;
+  /**
+   * Computing it can fail or run a subquery: a branch that chooses whether it is computed
+   * (also through a CTE or subquery column, which PostgreSQL may inline) decides a failure.
+   */
+  fails: boolean;
 }
 
 /** One column of a relation or composite value. */
@@ -31,12 +36,14 @@ export const EMPTY: Prov = Object.freeze({
   direct: false,
   rows: false,
   opaque: false,
+  fails: false,
 });
 export const OPAQUE: Prov = Object.freeze({
   src: new Set<string>(),
   direct: false,
   rows: false,
   opaque: true,
+  fails: false,
 });
 
 /** The provenance of a value computed from others: never direct. */
@@ -45,12 +52,14 @@ export function derived(...provs: Prov[]): Prov {
   const src = new Set<string>();
   let rows = false;
   let opaque = false;
+  let fails = false;
   for (const p of provs) {
     for (const s of p.src) src.add(s);
     rows ||= p.rows;
     opaque ||= p.opaque;
+    fails ||= p.fails;
   }
-  return { src, direct: false, rows, opaque };
+  return { src, direct: false, rows, opaque, fails };
 }
 
 /** Two branches that produce the same output (UNION, USING): direct only when both are. */
@@ -65,12 +74,23 @@ export function flatten(value: Value): Prov {
   return derived(value.prov, ...value.fields.map((f) => f.prov));
 }
 
+/** A value whose computation can fail or run a subquery. */
+export function failing(p: Prov): Prov {
+  return p.fails ? p : { ...p, fails: true };
+}
+
 export function withRows(p: Prov): Prov {
   return { ...p, direct: false, rows: true };
 }
 
 export function sameProv(a: Prov, b: Prov): boolean {
-  if (a.direct !== b.direct || a.rows !== b.rows || a.opaque !== b.opaque || a.src.size !== b.src.size) {
+  if (
+    a.direct !== b.direct ||
+    a.rows !== b.rows ||
+    a.opaque !== b.opaque ||
+    a.fails !== b.fails ||
+    a.src.size !== b.src.size
+  ) {
     return false;
   }
   for (const s of a.src) if (!b.src.has(s)) return false;

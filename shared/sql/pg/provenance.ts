@@ -65,6 +65,8 @@ class ProvenancePass implements ExprHost {
   private readonly expr: ExpressionEvaluator;
   private readonly violations = new Map<string, Violation>();
   private readonly predicates = new Set<string>();
+  private readonly failures = new Set<string>();
+  private failureCount = 0;
   private readonly wholeRows = new Set<string>();
   private readonly unexposedNames = new Set<string>();
   private readonly readStack: Set<string>[] = [];
@@ -93,6 +95,7 @@ class ProvenancePass implements ExprHost {
       outputs: out,
       violations: [...this.violations.values()],
       predicateColumns: [...this.predicates].sort(),
+      failureColumns: [...this.failures].sort(),
       wholeRowTables: [...this.wholeRows].sort(),
       rowPreserving: out.some((o) => o.aggregatesRows),
       unexposed: [...this.unexposedNames].sort(),
@@ -138,6 +141,15 @@ class ProvenancePass implements ExprHost {
     for (const s of prov.src) this.predicates.add(s);
   }
 
+  failurePoint(prov: Prov): void {
+    this.failureCount++;
+    for (const s of prov.src) this.failures.add(s);
+  }
+
+  failurePoints(): number {
+    return this.failureCount;
+  }
+
   // ---------- queries ----------
 
   private select(body: Body, level: Level): Field[] {
@@ -153,6 +165,11 @@ class ProvenancePass implements ExprHost {
       const left = this.select(child(body, 'larg') ?? {}, new Level(level));
       const right = this.select(child(body, 'rarg') ?? {}, new Level(level));
       const outputs = mergeByPosition(left, right);
+      // Only UNION ALL keeps rows without comparing them: the others answer with fewer rows
+      // when values are equal, so every output is tested.
+      if (text(body, 'op') !== 'SETOP_UNION' || body.all !== true) {
+        for (const o of outputs) this.predicate(o.prov);
+      }
       this.orderBy(items(body, 'sortClause'), outputs, level);
       this.limits(body, level);
       return outputs;
@@ -167,6 +184,8 @@ class ProvenancePass implements ExprHost {
     for (const item of items(body, 'groupClause')) this.predicate(this.byOutput(item, outputs, level));
     for (const item of items(body, 'distinctClause')) {
       if (asNode(item)) this.predicate(this.byOutput(item, outputs, level));
+      // Plain DISTINCT compares whole output rows.
+      else for (const o of outputs) this.predicate(o.prov);
     }
     for (const item of items(body, 'windowClause')) {
       const def = bodyOf(item, 'WindowDef');
@@ -395,7 +414,13 @@ class ProvenancePass implements ExprHost {
     }
     const fields = table.columns.map((c) => ({
       name: c.name,
-      prov: { src: new Set([`${qualified}.${c.name}`]), direct: true, rows: false, opaque: false },
+      prov: {
+        src: new Set([`${qualified}.${c.name}`]),
+        direct: true,
+        rows: false,
+        opaque: false,
+        fails: false,
+      },
       exposed: c.exposed,
       qualified: `${qualified}.${c.name}`,
     }));

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseConfig } from '../../../shared/config/connections.js';
+import { GatewayError } from '../../../shared/errors.js';
+import { budgetKey, checkRelease } from '../../../shared/pipeline/release.js';
+import { newTrace } from '../../../shared/pipeline/trace.js';
+import type { Principal } from '../../../shared/types.js';
+import { MemoryBudgetStore } from '../../support/memory-budget-store.js';
+
+const AGENT: Principal = {
+  kind: 'agent',
+  id: 'pager',
+  tenantId: undefined,
+  appId: undefined,
+  name: undefined,
+  groups: [],
+  roles: [],
+  scopes: [],
+  onBehalfOf: undefined,
+  issuer: 'http://localhost/dev',
+  tokenId: undefined,
+};
+
+function connection(extra: Record<string, unknown>) {
+  const config = parseConfig(
+    {
+      connections: [
+        {
+          id: 'demo',
+          engine: 'postgres',
+          environment: 'prod',
+          target: 'embedded-demo',
+          exposure: { 'public.customers': {}, 'public.orders': {} },
+          ...extra,
+        },
+      ],
+    },
+    'table budget test',
+  );
+  return config.connections[0];
+}
+
+const NOW = () => new Date('2026-12-02T00:00:00Z');
+
+function release(
+  conn: ReturnType<typeof connection>,
+  budgets: MemoryBudgetStore,
+  rows: number,
+  tables: string[],
+) {
+  const trace = newTrace({
+    requestId: 'r',
+    time: NOW(),
+    transport: 'rest',
+    action: 'query',
+    connection: 'demo',
+  });
+  return checkRelease({
+    trace,
+    principal: AGENT,
+    connection: conn,
+    budgets,
+    rows,
+    bytes: rows * 10,
+    spentRows: rows,
+    tables,
+    now: NOW,
+  });
+}
+
+async function overBudget(p: Promise<unknown>): Promise<string[]> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof GatewayError);
+    // An approval outcome (the use case queues it, or answers that no workflow is there).
+    assert.ok(['approval_required', 'approval_workflow_unavailable'].includes(e.code), e.code);
+    return (e.details?.policyIds as string[]) ?? [];
+  }
+  assert.fail('the read was released over budget');
+}
+
+describe('per-table budgets', () => {
+  const conn = connection({
+    budget: { rows: 4000 },
+    tableBudgets: { 'public.customers': { rows: 1500, windowSeconds: 600 } },
+  });
+
+  test('a budgeted table runs out before the connection does; other tables keep working', async () => {
+    const budgets = new MemoryBudgetStore();
+    const first = await release(conn, budgets, 1000, ['public.customers']);
+    assert.deepEqual(first?.tables?.['public.customers'], {
+      rowsLeft: 500,
+      bytesLeft: 50_000_000 - 10_000,
+      windowSeconds: 600,
+    });
+    assert.equal(first?.rowsLeft, 3000);
+    assert.deepEqual(await overBudget(release(conn, budgets, 1000, ['public.customers'])), [
+      'gateway-budget',
+    ]);
+    // A join that reads customers spends from its budget too.
+    await overBudget(release(conn, budgets, 600, ['public.customers', 'public.orders']));
+    const orders = await release(conn, budgets, 1000, ['public.orders']);
+    assert.equal(orders?.tables, undefined);
+    assert.equal(orders?.rowsLeft, 2000);
+  });
+
+  test('budgets are per principal and table: keys differ, the connection key is unchanged', () => {
+    assert.notEqual(budgetKey(AGENT, 'demo', 'public.customers'), budgetKey(AGENT, 'demo'));
+    assert.notEqual(budgetKey(AGENT, 'demo', 'public.customers'), budgetKey(AGENT, 'demo', 'public.orders'));
+    assert.notEqual(
+      budgetKey(AGENT, 'demo', 'public.customers'),
+      budgetKey({ ...AGENT, id: 'other' }, 'demo', 'public.customers'),
+    );
+  });
+
+  test('a table budget works without a connection budget', async () => {
+    const only = connection({ tableBudgets: { 'public.customers': { rows: 100 } } });
+    const budgets = new MemoryBudgetStore();
+    const left = await release(only, budgets, 60, ['public.customers']);
+    assert.equal(left?.rowsLeft, 40);
+    await overBudget(release(only, budgets, 60, ['public.customers']));
+    assert.equal(await release(only, budgets, 5000, ['public.orders']), undefined);
+  });
+
+  test('table names must be schema.table', () => {
+    assert.throws(() => connection({ tableBudgets: { customers: { rows: 1 } } }));
+  });
+});
