@@ -4,6 +4,7 @@ import { benchMasking } from './masking.bench.js';
 import { benchMcp } from './mcp.bench.js';
 import { benchPipeline } from './pipeline.bench.js';
 import { benchPolicy } from './policy.bench.js';
+import { benchRealPg } from './real-pg.bench.js';
 
 /**
  * `npm run bench`: every benchmark prints its figures next to a baseline measured in the
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<void>> = {
   pipeline: benchPipeline,
   'audit-chain': benchAuditChain,
   mcp: benchMcp,
+  'real-pg': benchRealPg,
 };
 
 const wanted = process.argv.slice(2);
