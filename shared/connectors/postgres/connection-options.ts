@@ -56,6 +56,7 @@ export function postgresOptionsFor(conn: ConnectionConfig, deps: PostgresDeps): 
       password: 'postgres',
       ssl: false,
       poolMax: DEMO_POOL_MAX,
+      pipeline: false,
     };
   }
   const base = { host: target.host, port: target.port, database: target.database, user: target.user };
