@@ -70,6 +70,8 @@ export async function benchRealPg(): Promise<void> {
       password: READER_PASSWORD,
     });
     await direct.connect();
+    // The server is stopped at the end with these still open: that is not a bench failure.
+    direct.on('error', () => undefined);
     const pool = new pg.Pool({
       host: server.host,
       port: server.port,
@@ -78,6 +80,7 @@ export async function benchRealPg(): Promise<void> {
       password: READER_PASSWORD,
       max: 8,
     });
+    pool.on('error', () => undefined);
     try {
       const auditMs = Number(process.env.AGENTGATE_BENCH_AUDIT_MS ?? 3);
       const plain = await runHostCases(dir, configFile, direct, pool, 0);
