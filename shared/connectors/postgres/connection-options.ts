@@ -59,7 +59,13 @@ export function postgresOptionsFor(conn: ConnectionConfig, deps: PostgresDeps): 
       pipeline: false,
     };
   }
-  const base = { host: target.host, port: target.port, database: target.database, user: target.user };
+  const base = {
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    poolMax: target.pool.max,
+  };
   if (target.auth === 'entra') {
     if (deps.credential === undefined)
       throw new TypeError(`connection ${conn.id}: auth entra needs a credential`);
