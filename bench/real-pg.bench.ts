@@ -30,7 +30,7 @@ const WIDE =
   'select id, full_name, email, phone, card_number, ssn, city, created_at from customers order by id limit 1000';
 const C1_ITERATIONS = Number(process.env.AGENTGATE_BENCH_ITERATIONS ?? 300);
 const C8_REQUESTS = Number(process.env.AGENTGATE_BENCH_C8 ?? 800);
-const WIDE_ITERATIONS = 40;
+const WIDE_ITERATIONS = Number(process.env.AGENTGATE_BENCH_WIDE ?? 40);
 
 export async function benchRealPg(): Promise<void> {
   const availability = realPostgresAvailable();
