@@ -1,5 +1,6 @@
 import { benchAnalysis } from './analysis.bench.js';
 import { benchAuditChain } from './audit-chain.bench.js';
+import { benchLoad } from './load.bench.js';
 import { benchMasking } from './masking.bench.js';
 import { benchMcp } from './mcp.bench.js';
 import { benchPipeline } from './pipeline.bench.js';
@@ -18,11 +19,13 @@ const suites: Record<string, () => Promise<void>> = {
   'audit-chain': benchAuditChain,
   mcp: benchMcp,
   'real-pg': benchRealPg,
+  // Not a figure to compare: a pass/fail load test (`npm run bench -- load`).
+  load: benchLoad,
 };
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
-  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  if (wanted.length > 0 ? !wanted.includes(name) : name === 'load') continue;
   await run();
 }
-process.exit(0);
+process.exit(process.exitCode ?? 0);
