@@ -148,7 +148,11 @@ describe('CosmosAuditStore group commit on the emulator', () => {
         ),
       ),
     );
-    assert.deepEqual(outcomes.filter((o) => o !== 'ok'), ['conflict'], JSON.stringify(outcomes));
+    assert.deepEqual(
+      outcomes.filter((o) => o !== 'ok'),
+      ['conflict'],
+      JSON.stringify(outcomes),
+    );
     assert.deepEqual(outcomes.slice(40), ['conflict']);
     assert.ok(batches > 0 && batches < 40, `batches: ${batches}`);
     const { resources } = await container.items.query('SELECT VALUE COUNT(1) FROM c').fetchAll();
