@@ -4,11 +4,13 @@ import { benchAuditChain } from './audit-chain.bench.js';
 import { benchBlob } from './blob.bench.js';
 import { benchColdStart } from './cold-start.bench.js';
 import { benchLargeResult } from './large-result.bench.js';
+import { benchLoad } from './load.bench.js';
 import { benchMasking } from './masking.bench.js';
 import { benchMcp } from './mcp.bench.js';
 import { benchPipeline, benchPipelineAB } from './pipeline.bench.js';
 import { benchPolicy } from './policy.bench.js';
 import { benchReadMemory } from './read-memory.bench.js';
+import { benchRealPg } from './real-pg.bench.js';
 
 /**
  * `npm run bench`: every benchmark prints its figures next to a baseline measured in the
@@ -27,11 +29,14 @@ const suites: Record<string, () => Promise<void>> = {
   'large-result': benchLargeResult,
   'read-memory': benchReadMemory,
   blob: benchBlob,
+  'real-pg': benchRealPg,
+  // Not a figure to compare: a pass/fail load test (`npm run bench -- load`).
+  load: benchLoad,
 };
 
 const wanted = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
-  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  if (wanted.length > 0 ? !wanted.includes(name) : name === 'load') continue;
   await run();
 }
-process.exit(0);
+process.exit(process.exitCode ?? 0);

@@ -23,6 +23,7 @@ import { InboxNotifier } from '../../shared/notify/inbox.js';
 import { loadPolicyEngine } from '../../shared/policy/index.js';
 import type { Consumer } from '../../shared/ports/queue.js';
 import { InProcessQueue } from '../../shared/queue/in-process-queue.js';
+import type { AuditStore } from '../../shared/store/audit-store.js';
 import { CosmosAuditStore } from '../../shared/store/cosmos-audit-store.js';
 import { createCosmosClient, ensureContainers } from '../../shared/store/cosmos-client.js';
 import { CosmosRequestStore } from '../../shared/store/cosmos-request-store.js';
@@ -55,6 +56,8 @@ export interface DevHostOptions {
   noLock?: boolean;
   /** Start no Azurite (tests that read no blobs; about 1 s less): `embedded-demo` blob connections then fail. */
   noAzurite?: boolean;
+  /** Wraps the audit store (bench: injected latency; load test: counting). */
+  wrapAudit?: (store: AuditStore) => AuditStore;
 }
 
 export interface DevHost {
@@ -392,7 +395,7 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
         dev: { issuer: issuer.issuer, audience: issuer.audience, keys: issuer.keys },
         ...(entra ? { entra } : {}),
       }),
-      audit: new CosmosAuditStore(database.container('audit')),
+      audit: (options.wrapAudit ?? ((s) => s))(new CosmosAuditStore(database.container('audit'))),
       budgets: new CosmosBudgetStore(database.container('budgets')),
       connectorFor: connectors.connectorFor,
       blobConnectorFor: blobConnectors.connectorFor,

@@ -23,6 +23,15 @@ const targetSchema = z
     /** With `password-from-env`: the environment variable holding the password. */
     passwordEnv: z.string().min(1).optional(),
     ssl: z.boolean().default(true),
+    /**
+     * The gateway's connections to this target, per instance: at most `max` pooled sessions
+     * (each request holds one for its estimate and read). Size it under the server's
+     * max_connections divided by the instances that may run at once.
+     */
+    pool: z
+      .object({ max: z.number().int().min(1).max(100).default(5) })
+      .strict()
+      .default({ max: 5 }),
   })
   .strict()
   .refine((t) => t.auth !== 'password-from-env' || t.passwordEnv !== undefined, {

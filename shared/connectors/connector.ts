@@ -18,6 +18,17 @@ export interface ExecuteOptions {
   rowsRead?: boolean;
 }
 
+/**
+ * One read-only transaction on one pooled session for a request's estimate and the read it
+ * decides. `execute` ends the session; `end` ends it without reading (a refused request) and
+ * is safe to call twice. An estimate, when there is one, comes first.
+ */
+export interface ReadSession<C extends ResultColumn = ResultColumn> {
+  estimateRows(sql: string, params: readonly unknown[], options: ExecuteOptions): Promise<number | null>;
+  execute(sql: string, params: readonly unknown[], options: ExecuteOptions): Promise<QueryResult<C>>;
+  end(): Promise<void>;
+}
+
 /** A fully qualified source column, resolved from the engine's catalog. */
 export interface SourceColumn {
   schema: string;
@@ -51,5 +62,10 @@ export interface Connector {
    * its own origin fields of the columns it returned; the pipeline never looks at them.
    */
   resolveSources?(columns: readonly ResultColumn[]): Promise<Array<SourceColumn | null>>;
+  /**
+   * Optional capability: a session for estimate-then-execute (see ReadSession). Opening it
+   * costs nothing; the session checks out its connection on first use.
+   */
+  openRead?(statementTimeoutMs: number): ReadSession;
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { resultDigest } from '../audit/result-digest.js';
 import type { ConnectionConfig } from '../config/connections.js';
-import type { Connector } from '../connectors/connector.js';
+import type { Connector, ReadSession } from '../connectors/connector.js';
 import { prepareQueryDecision } from '../decide-query.js';
 import { GatewayError } from '../errors.js';
 import { boundedRouteValue } from '../limits.js';
@@ -64,11 +64,22 @@ export function query(
   return conclude(deps, trace, async () => {
     refuseBadCallbackUrl(deps, input.callbackUrl);
     try {
-      const plan = await screen(deps, trace, principal, input);
-      const decision = await decideBeforeRun(trace, plan, input);
-      const run = await runAllowed(deps, trace, plan, input, decision);
-      const value = await release(deps, trace, principal, plan, run);
-      return { value, end: { rowsReturned: value.rowCount, truncated: value.truncated } };
+      const screened = await screen(deps, trace, principal, input);
+      // One session (one checkout, one read-only transaction) for the estimate and the read;
+      // it checks out nothing until the estimate, so what is denied on its face costs none.
+      const session = screened.connector.openRead?.(screened.connection.statementTimeoutMs);
+      const plan = session
+        ? { ...screened, connector: throughSession(screened.connector, session) }
+        : screened;
+      try {
+        const decision = await decideBeforeRun(trace, plan, input);
+        const run = await runAllowed(deps, trace, plan, input, decision);
+        const value = await release(deps, trace, principal, plan, run);
+        return { value, end: { rowsReturned: value.rowCount, truncated: value.truncated } };
+      } finally {
+        // Ends a session the read did not end (refused, failed): ROLLBACK, connection back.
+        await session?.end().catch(() => undefined);
+      }
     } catch (e) {
       // Policy (or the byte cap, or the budget) sends it to people: with the workflow in
       // place it is stored for approval instead of refused.
@@ -77,6 +88,16 @@ export function query(
       return requestApproval({ ...deps, approvals }, trace, principal, input);
     }
   });
+}
+
+/** The connector with its estimate and read going through one session. */
+function throughSession(connector: Connector, session: ReadSession): Connector {
+  const bound: Pick<Connector, 'estimateRows' | 'execute'> = {
+    estimateRows: (sql, params, options) => session.estimateRows(sql, params, options),
+    execute: (sql, params, options) => session.execute(sql, params, options),
+  };
+  // Everything else (engine, resolveSources, describeTables) is the connector's own.
+  return Object.assign(Object.create(connector) as Connector, bound);
 }
 
 /** Analysis and the allowlist: what is refused on its face never reaches policy or target. */

@@ -56,9 +56,16 @@ export function postgresOptionsFor(conn: ConnectionConfig, deps: PostgresDeps): 
       password: 'postgres',
       ssl: false,
       poolMax: DEMO_POOL_MAX,
+      pipeline: false,
     };
   }
-  const base = { host: target.host, port: target.port, database: target.database, user: target.user };
+  const base = {
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    poolMax: target.pool.max,
+  };
   if (target.auth === 'entra') {
     if (deps.credential === undefined)
       throw new TypeError(`connection ${conn.id}: auth entra needs a credential`);

@@ -1,9 +1,10 @@
-import { Pool } from 'pg';
+import { type QueryResult as PgQueryResult, Pool } from 'pg';
 import type { CatalogTable } from '../../sql/catalog.js';
 import type { QueryResult, ResultColumn } from '../../types.js';
 import type { Connector, ExecuteOptions, SourceColumn } from '../connector.js';
 import { rejectedAsCursor, shiftPosition } from './errors.js';
 import { checkTimeout, inReadOnlyTransaction, oneStatement, type Work } from './read-only-transaction.js';
+import { openPgReadSession } from './read-session.js';
 import { columnsFromFields, type PgResultColumn, rowsFromArrays } from './result-shape.js';
 
 export interface PostgresConnectorOptions {
@@ -16,6 +17,12 @@ export interface PostgresConnectorOptions {
   ssl: boolean | { rejectUnauthorized: boolean };
   poolMax?: number;
   connectTimeoutMs?: number;
+  /**
+   * pg's pipeline mode: statements whose answers nothing waits for travel together (see
+   * read-session.ts). Off for the embedded demo: its socket bridge (pglite-socket) stalled on
+   * pipelined 1,000-row reads (tests/e2e/soundness.test.ts, paging).
+   */
+  pipeline?: boolean;
 }
 
 /** The PostgreSQL adapter: results carry RowDescription origins that only it resolves. */
@@ -85,12 +92,21 @@ function fetchCapped(
         result = await run(oneStatement(sql, params, 'array'));
       }
     }
-    const columns = columnsFromFields(result.fields ?? []);
-    const arrays = (result.rows as unknown[][]).slice(0, limit + 1);
-    const truncated = arrays.length > limit;
-    const rows = rowsFromArrays(columns, truncated ? arrays.slice(0, limit) : arrays);
-    return { columns, rows, rowCount: rows.length, truncated };
+    return shapeCapped(result, limit);
   };
+}
+
+/** At most `limit` of the (limit + 1) rows fetched, and whether there were more. */
+function shapeCapped(result: PgQueryResult, limit: number): QueryResult<PgResultColumn> {
+  const columns = columnsFromFields(result.fields ?? []);
+  const arrays = (result.rows as unknown[][]).slice(0, limit + 1);
+  const truncated = arrays.length > limit;
+  const rows = rowsFromArrays(columns, truncated ? arrays.slice(0, limit) : arrays);
+  return { columns, rows, rowCount: rows.length, truncated };
+}
+
+function planRowsOfResult(result: PgQueryResult, rowsRead: boolean): number | null {
+  return planRowsOf((result.rows[0] as Record<string, unknown> | undefined)?.['QUERY PLAN'], rowsRead);
 }
 
 interface PlanNode {
@@ -171,6 +187,7 @@ function createPool(options: PostgresConnectorOptions): Pool {
     idleTimeoutMillis: 60_000,
     keepAlive: true,
     application_name: 'agentgate',
+    pipeline: options.pipeline ?? true,
   });
   // An idle client whose server went away is dropped by the pool; the next checkout reconnects.
   // Without a listener the 'error' event would crash the process.
@@ -194,10 +211,7 @@ async function estimateRows(
     const result = await run(oneStatement(`${explain}${sql}`, params)).catch((e: unknown) => {
       throw shiftPosition(e, explain.length);
     });
-    return planRowsOf(
-      (result.rows[0] as Record<string, unknown> | undefined)?.['QUERY PLAN'],
-      opts.rowsRead === true,
-    );
+    return planRowsOfResult(result, opts.rowsRead === true);
   });
 }
 
@@ -265,6 +279,16 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Post
     },
 
     estimateRows: (sql, params, opts) => estimateRows(pool, sql, params, opts),
+
+    openRead: (statementTimeoutMs) =>
+      openPgReadSession({
+        pool,
+        statementTimeoutMs,
+        planRows: planRowsOfResult,
+        shape: shapeCapped,
+        fetchSequential: (sql, params, maxRows) => fetchCapped(sql, params, maxRows, false),
+        checkMaxRows,
+      }),
     describeTables: (tables) => describeTables(pool, tables),
     resolveColumns: (pairs) => resolveColumns(state, pairs),
 

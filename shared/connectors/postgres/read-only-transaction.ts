@@ -79,6 +79,18 @@ export async function inReadOnlyTransaction<T>(
   }
 }
 
+/**
+ * Our own fixed set-up text (integers checked by checkTimeout); only this text, never the
+ * caller's statement, goes through the multi-statement simple protocol. Should this process
+ * vanish mid-transaction, the idle timeout still ends the session.
+ */
+export function transactionSetup(timeoutMs: number): string {
+  return (
+    `BEGIN READ ONLY; SET LOCAL statement_timeout = ${timeoutMs}; ` +
+    `SET LOCAL idle_in_transaction_session_timeout = ${Math.max(timeoutMs, 5000)}`
+  );
+}
+
 class RollbackFailed extends Error {
   constructor(readonly original: unknown) {
     super('rollback failed');
@@ -88,13 +100,7 @@ class RollbackFailed extends Error {
 async function runTransaction<T>(client: PoolClient, timeoutMs: number, work: Work<T>): Promise<T> {
   let outcome: { ok: true; value: T } | { ok: false; error: unknown };
   try {
-    // One round trip for our own fixed set-up text (integers checked above); only this
-    // text, never the caller's statement, goes through the multi-statement simple protocol.
-    // Should this process vanish mid-transaction, the idle timeout still ends the session.
-    await client.query(
-      `BEGIN READ ONLY; SET LOCAL statement_timeout = ${timeoutMs}; ` +
-        `SET LOCAL idle_in_transaction_session_timeout = ${Math.max(timeoutMs, 5000)}`,
-    );
+    await client.query(transactionSetup(timeoutMs));
     outcome = { ok: true, value: await work((statement) => client.query(statement)) };
   } catch (error) {
     outcome = { ok: false, error };

@@ -42,6 +42,16 @@ describe('postgres connection options', () => {
     assert.equal(POSTGRES_ENTRA_SCOPE, 'https://ossrdbms-aad.database.windows.net/.default');
   });
 
+  it('the pool size is per connection: 5 by default, pool.max when given, and bounded', () => {
+    const env = { PGPASSWORD: 'x' };
+    const base = { ...server, auth: 'password-from-env', passwordEnv: 'PGPASSWORD' };
+    assert.equal(postgresOptionsFor(connection(base), { env }).poolMax, 5);
+    assert.equal(postgresOptionsFor(connection({ ...base, pool: { max: 20 } }), { env }).poolMax, 20);
+    for (const bad of [{ max: 0 }, { max: 101 }, { max: 2.5 }, { max: 5, min: 1 }]) {
+      assert.throws(() => connection({ ...base, pool: bad }), `pool ${JSON.stringify(bad)}`);
+    }
+  });
+
   it('auth entra always verifies TLS, even when the config says ssl: false', () => {
     const credential = new FakeTokenCredential('t');
     const options = postgresOptionsFor(connection({ ...server, auth: 'entra', ssl: false }), { credential });

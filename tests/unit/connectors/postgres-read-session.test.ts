@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server, Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { Client } from 'pg';
+import { generateDemoData } from '../../../cli/dev/demo-data.js';
+import { DEMO_READER_ROLE, loadDemoIntoPostgres } from '../../../cli/dev/demo-load-pg.js';
+import { createPostgresConnector, type PostgresConnector } from '../../../shared/connectors/postgres.js';
+import { GatewayError } from '../../../shared/errors.js';
+import {
+  type PostgresServer,
+  skipUnlessRealPostgres,
+  startPostgresServer,
+} from '../../support/postgres-server.js';
+
+/**
+ * A TCP relay in front of the server that counts what the gateway costs the target: round
+ * trips (each time the client sends after having received), and transactions (BEGINs, one
+ * per pool checkout). Counting on the wire needs no server extension and no pg internals.
+ */
+interface Wire {
+  port: number;
+  roundTrips: number;
+  begins: number;
+  sent: string;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+async function wireCounter(target: { host: string; port: number }): Promise<Wire> {
+  const sockets = new Set<Socket>();
+  const wire = {
+    port: 0,
+    roundTrips: 0,
+    begins: 0,
+    sent: '',
+    reset() {
+      wire.roundTrips = 0;
+      wire.begins = 0;
+      wire.sent = '';
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  const server: Server = createServer((client) => {
+    const upstream = new Socket();
+    sockets.add(client);
+    sockets.add(upstream);
+    // A send counts as a new round trip when the server has answered since the last send.
+    let answered = true;
+    client.on('data', (chunk: Buffer) => {
+      if (answered) wire.roundTrips++;
+      answered = false;
+      const text = chunk.toString('latin1');
+      wire.sent += text;
+      wire.begins += text.split('BEGIN READ ONLY').length - 1;
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      answered = true;
+      client.write(chunk);
+    });
+    upstream.connect(target.port, target.host);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  wire.port = (server.address() as { port: number }).port;
+  return wire;
+}
+
+const POINT = 'select id, city, email from customers where id = $1';
+const options = { maxRows: 1000, statementTimeoutMs: 5000, plainQuery: true } as const;
+
+describe('postgres read session (real server)', { skip: skipUnlessRealPostgres() }, () => {
+  const password = 'session-reader-password';
+  let server: PostgresServer;
+  let wire: Wire;
+  let connector: PostgresConnector;
+
+  before(async () => {
+    server = await startPostgresServer();
+    const admin = new Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      await loadDemoIntoPostgres(admin, generateDemoData({ customers: 2000 }), {
+        reader: { role: DEMO_READER_ROLE, password },
+      });
+    } finally {
+      await admin.end();
+    }
+    wire = await wireCounter(server);
+    connector = createPostgresConnector({
+      host: '127.0.0.1',
+      port: wire.port,
+      database: server.database,
+      user: DEMO_READER_ROLE,
+      password,
+      ssl: false,
+      poolMax: 2,
+    });
+    // Connect (authentication round trips) before counting.
+    await connector.execute('select 1', [], options);
+  });
+  after(async () => {
+    await connector?.close();
+    await wire?.close();
+    await server?.stop();
+  });
+
+  const openRead = (timeoutMs = 5000) => {
+    assert.ok(connector.openRead, 'the postgres connector opens read sessions');
+    return connector.openRead(timeoutMs);
+  };
+
+  test('an allowed point read: estimate and read in two round trips and one transaction', async () => {
+    // Warm: the pool's client exists, so nothing below is connection set-up.
+    wire.reset();
+    const session = openRead();
+    const estimated = await session.estimateRows(POINT, [7], options);
+    const result = await session.execute(POINT, [7], options);
+    await session.end();
+    assert.equal(estimated, 1);
+    assert.equal(result.rows.length, 1);
+    assert.equal((result.rows[0] as { id: number }).id, 7);
+    assert.equal(wire.begins, 1, 'one transaction, one checkout');
+    assert.ok(wire.roundTrips <= 2, `round trips: ${wire.roundTrips}`);
+    assert.match(wire.sent, /ROLLBACK/);
+  });
+
+  test('the old path, for comparison, costs more round trips and two transactions', async () => {
+    wire.reset();
+    await connector.estimateRows(POINT, [7], options);
+    await connector.execute(POINT, [7], options);
+    assert.equal(wire.begins, 2);
+    assert.ok(wire.roundTrips > 2, `round trips: ${wire.roundTrips}`);
+  });
+
+  test('a read refused after the estimate never declares the cursor, and rolls back', async () => {
+    wire.reset();
+    const session = openRead();
+    await session.estimateRows(POINT, [8], options);
+    await session.end();
+    await session.end();
+    assert.doesNotMatch(wire.sent, /DECLARE/);
+    assert.match(wire.sent, /ROLLBACK/);
+    assert.equal(wire.begins, 1);
+  });
+
+  test('a session that never estimates or reads checks out nothing', async () => {
+    wire.reset();
+    await openRead().end();
+    assert.equal(wire.roundTrips, 0);
+  });
+
+  test('1,000 rows through the pipelined read, capped with truncation', async () => {
+    const session = openRead();
+    const sql =
+      'select id, full_name, email, phone, card_number, ssn, city, created_at from customers order by id';
+    await session.estimateRows(sql, [], options);
+    const result = await session.execute(sql, [], { ...options, maxRows: 1000 });
+    assert.equal(result.rows.length, 1000);
+    assert.equal(result.truncated, true);
+    assert.equal(result.columns.length, 8);
+  });
+
+  test('a statement error in the read is the statement error, and the session is reusable', async () => {
+    const session = openRead();
+    await assert.rejects(
+      session.execute("select ('x' || city)::int from customers where id = 1", [], options),
+      (e: unknown) => e instanceof GatewayError && e.code === 'query_failed',
+    );
+    // Both pooled clients still work: the failed transaction was rolled back, not leaked.
+    const again = await Promise.all([0, 1].map(() => connector.execute(POINT, [3], options)));
+    assert.deepEqual(
+      again.map((r) => r.rows.length),
+      [1, 1],
+    );
+  });
+
+  test('an estimate of a rejected statement fails as the statement, and ends the session', async () => {
+    const session = openRead();
+    await assert.rejects(
+      session.estimateRows('select nope from customers', [], options),
+      (e: unknown) => e instanceof GatewayError && e.code === 'query_failed',
+    );
+    await assert.rejects(session.execute(POINT, [1], options));
+  });
+
+  test('the read stays read-only: a write inside the read session is refused by the server', async () => {
+    const session = openRead();
+    await assert.rejects(
+      session
+        .execute("select set_config('default_transaction_read_only', 'off', false)", [], options)
+        .then(() => connector.execute('create table owned (x int)', [], { ...options, plainQuery: false })),
+      (e: unknown) => e instanceof GatewayError,
+    );
+  });
+
+  test('the statement timeout holds in the session', async () => {
+    const session = openRead(200);
+    await assert.rejects(
+      session.execute('select pg_sleep(2)', [], { ...options, statementTimeoutMs: 200 }),
+      (e: unknown) => e instanceof GatewayError && e.code === 'query_timeout',
+    );
+  });
+});
