@@ -84,6 +84,7 @@ export function composeGateway(parts: GatewayParts): Gateway {
     catalogs: createCatalogCache(),
     ...(parts.budgets ? { budgets: parts.budgets } : {}),
     ...(parts.approvals ? { approvals: parts.approvals } : {}),
+    ...(chain?.exportPorts ? { auditExport: chain.exportPorts } : {}),
     now,
     newId,
     log: parts.log ?? logToStderr,

@@ -1,3 +1,4 @@
+import type { AuditExportPorts } from '../audit/chain/export.js';
 import type { BudgetStore } from '../budget/index.js';
 import type { ConnectionConfig, GatewayConfig } from '../config/connections.js';
 import type { Connector } from '../connectors/connector.js';
@@ -48,6 +49,8 @@ export interface UseCaseDeps {
   /** Rows and bytes released per principal and connection; budgets are off without it. */
   budgets?: BudgetStore;
   approvals?: ApprovalPorts;
+  /** The audit chain's stores for the export routes (verify over HTTP); absent without a chain. */
+  auditExport?: AuditExportPorts;
   now: () => Date;
   newId: () => string;
   log: (event: GatewayLogEvent) => void;

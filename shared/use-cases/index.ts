@@ -1,5 +1,12 @@
 import type { RequestStart } from '../pipeline/trace.js';
 import type { Principal } from '../types.js';
+import {
+  auditCheckpoints,
+  auditJwks,
+  auditLaneEvents,
+  auditLaneHeads,
+  type LaneEventsQuery,
+} from './audit-export.js';
 import type { UseCaseDeps } from './deps.js';
 import { describeConnection } from './describe-connection.js';
 import type { AuditQuery, QueryInput } from './inputs.js';
@@ -36,6 +43,12 @@ export function createUseCases(deps: UseCaseDeps) {
       searchAudit(deps, start, principal, input),
     auditTrace: (start: Start, principal: Principal, input: { requestId: string }) =>
       auditTrace(deps, start, principal, input),
+    auditLaneHeads: (start: Start, principal: Principal) => auditLaneHeads(deps, start, principal),
+    auditLaneEvents: (start: Start, principal: Principal, input: LaneEventsQuery) =>
+      auditLaneEvents(deps, start, principal, input),
+    auditCheckpoints: (start: Start, principal: Principal, input: { from: number; limit: number }) =>
+      auditCheckpoints(deps, start, principal, input),
+    auditJwks: () => auditJwks(deps),
     requestStatus: (start: Start, principal: Principal, input: { id: string }) =>
       requestStatus(deps, start, principal, input),
     requestResult: (start: Start, principal: Principal, input: { id: string }) =>

@@ -3,7 +3,9 @@ import type { MaintenanceEvent } from '../event.js';
 import { eventId } from '../event.js';
 import { sealCheckpoint } from './checkpoint.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+import type { AuditExportPorts } from './export.js';
 import type { LaneHeadStore } from './lane-head-store.js';
+import type { AuditLaneReader } from './lane-reader.js';
 import { ChainedAuditLog, DEFAULT_LANES } from './lanes.js';
 import { type CheckpointSigner, type Jwks, jwks } from './signers.js';
 
@@ -13,6 +15,8 @@ export interface AuditChainPorts {
   checkpoints: CheckpointStore;
   signer: CheckpointSigner;
   lanes?: number;
+  /** Reads lanes back from the audit store: with it the export routes serve verifiers. */
+  reader?: AuditLaneReader;
 }
 
 export interface AuditChain {
@@ -21,6 +25,8 @@ export interface AuditChain {
   /** Timer: seals a signed checkpoint over every lane and audits how that went. */
   seal(now: Date): Promise<void>;
   jwks(): Promise<Jwks>;
+  /** What the export routes read, when the host gave a lane reader. */
+  exportPorts?: AuditExportPorts;
 }
 
 /**
@@ -65,5 +71,16 @@ export function chainAuditStore(store: AuditStore, ports: AuditChainPorts, newId
       await chained.append(event);
     },
     jwks: () => jwks([ports.signer]),
+    ...(ports.reader
+      ? {
+          exportPorts: {
+            lanes,
+            reader: ports.reader,
+            checkpoints: ports.checkpoints,
+            heads: ports.heads,
+            jwks: () => jwks([ports.signer]),
+          },
+        }
+      : {}),
   };
 }
