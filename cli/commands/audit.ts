@@ -15,6 +15,7 @@ const HELP = `Usage:
                        [--json] [--as human:NAME] [--group G]... [--token T] [--url URL]
                        (audit list is the same command)
   agentgate audit show REQUEST_ID [--json] [--as human:NAME] [--group G]... [--token T] [--url URL]
+  agentgate audit replay --principal agent:NAME|human:NAME [--from TIME] [--to TIME] [--json] ...
   agentgate audit verify ...   (checks the audit trail; see agentgate audit verify --help)
 
 search: the audit trail of the running gateway (GET /api/v1/audit), newest first, as a table;
@@ -22,6 +23,8 @@ search: the audit trail of the running gateway (GET /api/v1/audit), newest first
 (public.customers); --approval gives every event of one approval and the request that asked.
 When there are more records the next page's --continuation token is printed. TIME is ISO-8601 (2026-12-01T09:00:00Z) or a duration back
 from now (15m, 2h, 7d). --limit from 1 to 200 (default 50).
+replay: one principal's commands in time order (GET /api/v1/audit/sessions): decision, policy
+ids, rows, cells, the digest of what was released, and each approval's steps.
 show: every audit event of one request (GET /api/v1/audit/{requestId}): who asked and how they
 were recognised, the decision with policy ids and reasons, estimate, masking, timings.
 
@@ -99,6 +102,8 @@ export async function runAuditCommand(
         return await runList(rest, io);
       case 'show':
         return await runShow(rest, io);
+      case 'replay':
+        return await (await import('./audit-replay.js')).runAuditReplay(rest, io);
       case 'verify': {
         const verify = await (deps.loadVerify ?? defaultLoadVerify)();
         if (verify === undefined) {
@@ -124,7 +129,7 @@ export async function runAuditCommand(
   }
 }
 
-const identityOptions = {
+export const identityOptions = {
   as: { type: 'string' },
   group: { type: 'string', multiple: true },
   role: { type: 'string', multiple: true },
@@ -134,7 +139,7 @@ const identityOptions = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-async function tokenFor(
+export async function tokenFor(
   io: CliIo,
   values: {
     as?: string | undefined;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
+import { LIMITS } from '../limits.js';
 import type { Principal } from '../types.js';
 import type { Outcome, Start } from '../use-cases/index.js';
 import { describeIssues } from '../use-cases/inputs.js';
@@ -12,6 +13,7 @@ export interface AuditRoutes {
   auditLaneEvents(req: ApiRequest): Promise<ApiResponse>;
   auditCheckpoints(req: ApiRequest): Promise<ApiResponse>;
   auditJwks(req: ApiRequest): Promise<ApiResponse>;
+  auditSessions(req: ApiRequest): Promise<ApiResponse>;
 }
 
 /** `handle` of rest-api.ts, passed in so the two modules do not import each other. */
@@ -38,6 +40,16 @@ export const checkpointsQuerySchema = z
   .object({
     from: index.default(0),
     limit: z.coerce.number().int().min(1).max(500).default(500),
+  })
+  .strict();
+
+export const sessionsQuerySchema = z
+  .object({
+    principal: z.string().min(1).max(LIMITS.auditFilterChars),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(LIMITS.auditPageMax).default(100),
+    continuation: z.string().min(1).max(LIMITS.continuationChars).optional(),
   })
   .strict();
 
@@ -68,6 +80,17 @@ export function createAuditRoutes(deps: RestApiDeps, handle: Frame): AuditRoutes
       handle(deps, req, 'audit.export', null, async (start, p) =>
         useCases.auditCheckpoints(start, p, parse(checkpointsQuerySchema, query(req), 'checkpoint query')),
       ),
+    auditSessions: (req) =>
+      handle(deps, req, 'audit.replay', null, async (start, p) => {
+        const q = parse(sessionsQuerySchema, query(req), 'session query');
+        return useCases.auditSessions(start, p, {
+          principal: q.principal,
+          limit: q.limit,
+          ...(q.from ? { from: q.from } : {}),
+          ...(q.to ? { to: q.to } : {}),
+          ...(q.continuation ? { continuation: q.continuation } : {}),
+        });
+      }),
     // Public keys need no token: anyone holding a checkpoint may check its signature.
     auditJwks: async () => {
       const requestId = deps.newId();

@@ -17,7 +17,7 @@ import {
   requestStatusSchema,
 } from '../use-cases/outputs.js';
 import { decisionBodySchema } from '../use-cases/requests.js';
-import { checkpointsQuerySchema, laneEventsQuerySchema } from './audit-routes.js';
+import { checkpointsQuerySchema, laneEventsQuerySchema, sessionsQuerySchema } from './audit-routes.js';
 import { type ApiResponse, jsonResponse } from './http.js';
 import type { RouteDefinition } from './routes.js';
 
@@ -258,6 +258,15 @@ export const OPERATIONS: Record<string, Operation> = {
     tags: ['audit'],
     secured: false,
     errors: ['not_found'],
+  },
+  auditSessions: {
+    summary: "Replay one principal's commands in time order (auditors)",
+    description:
+      'Each command with its decision and policy ids, rows, cells and the digest of what was released; a request held for approval carries the approval steps. Pages go back in time; each page is in time order.',
+    tags: ['audit'],
+    secured: true,
+    errors: ['bad_request', 'forbidden', 'store_unavailable'],
+    query: sessionsQuerySchema,
   },
   requestStatus: {
     summary: 'Status of a request held for approval (its requester and approvers)',

@@ -46,6 +46,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     pick: (a) => a.auditCheckpoints,
   },
   { name: 'auditJwks', methods: ['GET'], route: 'v1/audit/jwks', pick: (a) => a.auditJwks },
+  { name: 'auditSessions', methods: ['GET'], route: 'v1/audit/sessions', pick: (a) => a.auditSessions },
   { name: 'auditTrace', methods: ['GET'], route: 'v1/audit/{requestId}', pick: (a) => a.auditTrace },
   { name: 'requestStatus', methods: ['GET'], route: 'v1/requests/{id}', pick: (a) => a.requestStatus },
   { name: 'cancelRequest', methods: ['DELETE'], route: 'v1/requests/{id}', pick: (a) => a.cancelRequest },

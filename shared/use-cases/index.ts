@@ -7,6 +7,7 @@ import {
   auditLaneHeads,
   type LaneEventsQuery,
 } from './audit-export.js';
+import { auditSessions, type SessionQuery } from './audit-sessions.js';
 import type { UseCaseDeps } from './deps.js';
 import { describeConnection } from './describe-connection.js';
 import type { AuditQuery, QueryInput } from './inputs.js';
@@ -49,6 +50,8 @@ export function createUseCases(deps: UseCaseDeps) {
     auditCheckpoints: (start: Start, principal: Principal, input: { from: number; limit: number }) =>
       auditCheckpoints(deps, start, principal, input),
     auditJwks: () => auditJwks(deps),
+    auditSessions: (start: Start, principal: Principal, input: SessionQuery) =>
+      auditSessions(deps, start, principal, input),
     requestStatus: (start: Start, principal: Principal, input: { id: string }) =>
       requestStatus(deps, start, principal, input),
     requestResult: (start: Start, principal: Principal, input: { id: string }) =>

@@ -23,6 +23,6 @@ test('every literal route shadowed by a parameter route comes first by table ord
     });
   });
   // The check above must have found the audit routes, or it proves nothing.
-  for (const name of ['auditLaneHeads', 'auditCheckpoints', 'auditJwks'])
+  for (const name of ['auditLaneHeads', 'auditCheckpoints', 'auditJwks', 'auditSessions'])
     assert.ok(shadowed.includes(name), name);
 });
