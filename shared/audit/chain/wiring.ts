@@ -17,6 +17,8 @@ export interface AuditChainPorts {
   lanes?: number;
   /** Reads lanes back from the audit store: with it the export routes serve verifiers. */
   reader?: AuditLaneReader;
+  /** The JWKS to serve (Key Vault: every enabled key version); default the signer's key. */
+  jwks?: () => Promise<Jwks>;
 }
 
 export interface AuditChain {
@@ -36,6 +38,7 @@ export interface AuditChain {
 export function chainAuditStore(store: AuditStore, ports: AuditChainPorts, newId: () => string): AuditChain {
   const lanes = ports.lanes ?? DEFAULT_LANES;
   const log = new ChainedAuditLog({ sink: store, heads: ports.heads, lanes });
+  const publicKeys = ports.jwks ?? (() => jwks([ports.signer]));
   const chained: AuditStore = {
     append: (event) => log.append(event),
     search: (filter, page) => store.search(filter, page),
@@ -70,7 +73,7 @@ export function chainAuditStore(store: AuditStore, ports: AuditChainPorts, newId
       // The seal's own outcome is audited through the chain like any other event.
       await chained.append(event);
     },
-    jwks: () => jwks([ports.signer]),
+    jwks: publicKeys,
     ...(ports.reader
       ? {
           exportPorts: {
@@ -78,7 +81,7 @@ export function chainAuditStore(store: AuditStore, ports: AuditChainPorts, newId
             reader: ports.reader,
             checkpoints: ports.checkpoints,
             heads: ports.heads,
-            jwks: () => jwks([ports.signer]),
+            jwks: publicKeys,
           },
         }
       : {}),
