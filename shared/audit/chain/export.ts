@@ -39,25 +39,32 @@ export interface LaneEventsPage {
 }
 
 /**
- * Events of a lane with index in [from, to), cut at about `limit` events without splitting
- * one index across pages (an index holding several events is itself a finding, and the
- * verifier must see all of them together).
+ * Events of a lane with index in [from, to), one window of `limit` indexes at a time, cut at
+ * about `limit` events without splitting one index across pages (an index holding several
+ * events is itself a finding, and the verifier must see all of them together). An empty window
+ * is followed by the rest of the range in one read, so asking past a lane's end (where an
+ * insertion would sit, however far) costs one query, not one per window.
  */
 export async function readLanePage(
   ports: AuditExportPorts,
   mask: (event: AuditEvent) => AuditEvent,
   query: { lane: number; from: number; to: number; limit: number },
 ): Promise<LaneEventsPage> {
-  const found = await ports.reader.read(query.lane, query.from, query.to);
+  const windowEnd = Math.min(query.to, query.from + query.limit);
+  let found = await ports.reader.read(query.lane, query.from, windowEnd);
+  let next: number | undefined = windowEnd < query.to ? windowEnd : undefined;
+  if (found.length === 0 && next !== undefined) {
+    found = await ports.reader.read(query.lane, windowEnd, query.to);
+    next = undefined;
+  }
   let cut = found.length;
-  let next: number | undefined;
   if (found.length > query.limit) {
     const boundary = found[query.limit]?.chain?.index ?? query.to;
     cut = found.findIndex((e) => (e.chain?.index ?? -1) >= boundary);
     // One index holding more than a page: send it whole rather than loop forever.
     if (cut === 0) cut = found.findIndex((e) => (e.chain?.index ?? -1) > boundary);
     if (cut < 0) cut = found.length;
-    next = found[cut]?.chain?.index;
+    next = found[cut]?.chain?.index ?? next;
   }
   const events = found.slice(0, cut).map((stored) => exportEvent(stored, mask));
   return { lane: query.lane, events, ...(next === undefined ? {} : { next }) };
