@@ -85,9 +85,10 @@ describe('audit export paging', () => {
     const mask = (e: AuditEvent) => ({ ...e, statement: '***' }) as AuditEvent;
     const page = await readLanePage(ports, mask, { lane: 0, from: 0, to: 1, limit: 10 });
     const [item] = page.events;
-    assert.equal((item?.event as { statement: string }).statement, '***');
+    assert.ok(item);
+    assert.equal((item.event as { statement: string }).statement, '***');
     const c = stored.chain as NonNullable<AuditEvent['chain']>;
-    assert.equal(item?.attestedHash, c.hash);
+    assert.equal(item.attestedHash, c.hash);
     // An edited store: the attestation is recomputed, so it no longer matches the chain.
     events.replace({ ...stored, status: 500 } as AuditEvent);
     const edited = await readLanePage(ports, mask, { lane: 0, from: 0, to: 1, limit: 10 });
