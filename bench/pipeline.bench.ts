@@ -9,6 +9,7 @@ import { connectorRegistry } from '../shared/connectors/registry.js';
 import { createTokenVerifier } from '../shared/identity/index.js';
 import { loadPolicyEngine } from '../shared/policy/index.js';
 import { MemoryAuditStore } from '../tests/support/memory-audit-store.js';
+import { loadBaselineGateway } from './baseline.js';
 import { measure, printStats } from './harness.js';
 
 /**
@@ -101,6 +102,93 @@ export async function benchPipeline(): Promise<void> {
     await host.stop();
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+/** The commit the A/B compares with: the last one before the core reshape (issue 8). */
+const BASELINE_COMMIT = process.env.AGENTGATE_BENCH_BASELINE ?? '45e485a';
+
+/**
+ * Old and new gateway core in one run, audit in memory for both, on the same demo database:
+ * calls alternate (old, new, new, old, ...) so that drift on a shared machine falls on both
+ * alike. Prints each p50, their ratio, and the spread of the ratio over rounds as the noise.
+ */
+export async function benchPipelineAB(): Promise<void> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'agentgate-bench-ab-'));
+  const host = await startDevHost({ port: 0, stateDir, env: {}, noLock: true });
+  try {
+    const token = await host.issuer.mint({ agent: 'bench-agent' });
+    const sql = 'select id, full_name, email, city from customers where id = $1';
+    const dev = { issuer: host.issuer.issuer, audience: host.issuer.audience, keys: host.issuer.keys };
+    const maskingKey = 'bench-masking-key-0123456789';
+    const current = composeGateway({
+      verifier: createTokenVerifier({ dev }),
+      policy: await loadPolicyEngine(join(import.meta.dirname, '..', 'policies')),
+      config: demoConfig(),
+      connectorFor: connectorRegistry({ demo: host.demo }).connectorFor,
+      audit: new MemoryAuditStore(),
+      maskingKey,
+    }).api;
+    const old = await loadBaselineGateway(BASELINE_COMMIT, {
+      dev,
+      demo: { host: host.demo?.host ?? '127.0.0.1', port: demoPort(host) },
+      maskingKey,
+    });
+    if ('skipped' in old) {
+      console.log(`\n## Pipeline A/B: skipped (${old.skipped})`);
+      return;
+    }
+    let n = 0;
+    const next = () => (n++ % 5000) + 1;
+    const sides = [
+      { name: `gateway core at ${old.commit}`, run: (id: number) => old.query(request(token, sql, id)) },
+      { name: 'gateway core now', run: (id: number) => current.query(request(token, sql, id)) },
+    ];
+    for (const side of sides) {
+      const res = await side.run(1);
+      if (res.status !== 200) throw new Error(`${side.name} answered ${res.status}`);
+      for (let i = 0; i < 50; i++) await side.run(next());
+    }
+    const rounds = 8;
+    const perRound = 60;
+    const samples: number[][] = [[], []];
+    const roundRatios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const round: number[][] = [[], []];
+      for (let i = 0; i < perRound; i++) {
+        // ABBA order: neither side always runs first after the other's pool warmed the DB.
+        const order = (i + r) % 2 === 0 ? [0, 1] : [1, 0];
+        for (const s of order) {
+          const id = next();
+          const t0 = performance.now();
+          const res = await sides[s].run(id);
+          round[s].push(performance.now() - t0);
+          if (res.status !== 200) throw new Error(`${sides[s].name} answered ${res.status}`);
+        }
+      }
+      samples[0].push(...round[0]);
+      samples[1].push(...round[1]);
+      roundRatios.push(p50(round[1]) / p50(round[0]));
+    }
+    const [a, b] = samples.map(p50);
+    roundRatios.sort((x, y) => x - y);
+    console.log(
+      `\n## Pipeline A/B in one run (audit in memory, ${rounds} x ${perRound} calls each, interleaved)`,
+    );
+    console.log(['case', 'calls', 'p50 ms'].join('\t'));
+    console.log([sides[0].name, samples[0].length, a.toFixed(4)].join('\t'));
+    console.log([sides[1].name, samples[1].length, b.toFixed(4)].join('\t'));
+    console.log(
+      `now / ${old.commit} p50: ${(b / a).toFixed(2)}x (per round ${roundRatios[0].toFixed(2)}-${roundRatios[rounds - 1].toFixed(2)}x)`,
+    );
+  } finally {
+    await host.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
+function p50(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function demoPort(host: Awaited<ReturnType<typeof startDevHost>>): number {

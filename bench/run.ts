@@ -1,9 +1,13 @@
 import { benchAnalysis } from './analysis.bench.js';
+import { benchApprovals } from './approvals.bench.js';
 import { benchAuditChain } from './audit-chain.bench.js';
+import { benchColdStart } from './cold-start.bench.js';
+import { benchLargeResult } from './large-result.bench.js';
 import { benchMasking } from './masking.bench.js';
 import { benchMcp } from './mcp.bench.js';
-import { benchPipeline } from './pipeline.bench.js';
+import { benchPipeline, benchPipelineAB } from './pipeline.bench.js';
 import { benchPolicy } from './policy.bench.js';
+import { benchReadMemory } from './read-memory.bench.js';
 
 /**
  * `npm run bench`: every benchmark prints its figures next to a baseline measured in the
@@ -14,8 +18,13 @@ const suites: Record<string, () => Promise<void>> = {
   policy: benchPolicy,
   masking: benchMasking,
   pipeline: benchPipeline,
+  'pipeline-ab': benchPipelineAB,
   'audit-chain': benchAuditChain,
   mcp: benchMcp,
+  approvals: benchApprovals,
+  'cold-start': benchColdStart,
+  'large-result': benchLargeResult,
+  'read-memory': benchReadMemory,
 };
 
 const wanted = process.argv.slice(2);

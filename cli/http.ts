@@ -39,6 +39,8 @@ export interface GatewayCall {
   /** Parsed JSON, or undefined when the body was not JSON. */
   body: unknown;
   requestId: string | null;
+  /** The gateway's base URL the call went to (for absolute links in output). */
+  baseUrl: string;
 }
 
 /** One request to the gateway the CLI found; throws `Unreachable` with a hint when it is not there. */
@@ -69,7 +71,14 @@ export async function callGateway(
   } catch {
     body = undefined;
   }
-  return { status: res.status, ok: res.ok, text, body, requestId: res.headers.get('x-request-id') };
+  return {
+    status: res.status,
+    ok: res.ok,
+    text,
+    body,
+    requestId: res.headers.get('x-request-id'),
+    baseUrl: base.url,
+  };
 }
 
 export class Unreachable extends Error {

@@ -1,6 +1,6 @@
-// Plain JavaScript on purpose: bin/agentgate.mjs answers `agentgate --help` and `--version`
-// from this module before the TypeScript loader (tsx) is registered, which costs most of a
-// second. Keep it free of imports beyond node: built-ins.
+// Plain JavaScript on purpose: bin/agentgate.mjs answers `agentgate --help`, `--version` and
+// every `agentgate CMD --help` (from help.json) from this module before the TypeScript loader
+// (tsx) is registered, which costs most of a second. Keep it free of imports beyond node: built-ins.
 import { readFileSync } from 'node:fs';
 
 export const TOP_HELP = `agentgate: a data gateway between AI agents and your data.
@@ -42,10 +42,40 @@ export function cliVersion() {
   }
 }
 
-/** The answer to `agentgate ARG` when ARG asks only for help or the version, else undefined. */
+/**
+ * Each command's and subcommand's `--help` text ("query", "audit list"), as the command
+ * modules print it: generated into help.json by `npm run cli:help`, compared with the
+ * modules by a test. Undefined when the file is missing or unreadable (the slow path answers).
+ */
+export function commandHelp() {
+  try {
+    const help = JSON.parse(readFileSync(new URL('./help.json', import.meta.url), 'utf8'));
+    return help !== null && typeof help === 'object' ? help : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isHelpFlag = (a) => a === '--help' || a === '-h';
+
+/**
+ * The answer to `agentgate ...argv` when it asks only for help or the version, else
+ * undefined: `--help`, `--version`, `CMD --help`, `CMD SUB --help`, `CMD ... --version`
+ * (as cli/main.ts answers them, without loading any command).
+ */
 export function topLevelAnswer(argv) {
-  if (argv.length !== 1) return undefined;
-  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return `${TOP_HELP}\n`;
-  if (argv[0] === '--version' || argv[0] === '-V') return `agentgate ${cliVersion()}\n`;
-  return undefined;
+  if (argv.length === 1) {
+    if (isHelpFlag(argv[0]) || argv[0] === 'help') return `${TOP_HELP}\n`;
+    if (argv[0] === '--version' || argv[0] === '-V') return `agentgate ${cliVersion()}\n`;
+  }
+  if (argv.length < 2 || !/^[a-z]+$/.test(argv[0])) return undefined;
+  const wantsHelp = argv.length <= 3 && isHelpFlag(argv[argv.length - 1]);
+  if (!wantsHelp && !argv.includes('--version')) return undefined;
+  const help = commandHelp();
+  if (help === undefined || !Object.hasOwn(help, argv[0])) return undefined;
+  if (wantsHelp) {
+    const key = argv.slice(0, -1).join(' ');
+    return Object.hasOwn(help, key) && typeof help[key] === 'string' ? help[key] : undefined;
+  }
+  return `agentgate ${cliVersion()}\n`;
 }

@@ -1,17 +1,21 @@
+import type { Gateway } from '../shared/compose.js';
 import { TRIGGER_TABLE } from '../shared/triggers.js';
 import { createRoutes } from './routes.js';
-import { createAzureGateway, DEFAULT_POLICY_DIR } from './runtime.js';
 import { app } from './sdk.js';
 import { registerTriggers } from './triggers.js';
 
 /** The Azure Functions entry point: registers the route table. */
-let gateway: ReturnType<typeof createAzureGateway> | undefined;
+let gateway: Promise<Gateway> | undefined;
 // Built once per worker and reused across invocations so pools and preparsed policies stay warm.
+// The composition root (Cosmos DB, identity, Service Bus SDKs) is imported on first use, not at
+// load: the worker registers its functions sooner, and the bundle splits it into its own chunk.
 const getGateway = () => {
-  gateway ??= createAzureGateway().catch((e: unknown) => {
-    gateway = undefined;
-    throw e;
-  });
+  gateway ??= import('./runtime.js')
+    .then((m) => m.createAzureGateway())
+    .catch((e: unknown) => {
+      gateway = undefined;
+      throw e;
+    });
   return gateway;
 };
 
@@ -35,9 +39,10 @@ export const triggers = registerTriggers(TRIGGER_TABLE, getGateway);
  * test, or an operator after deploy, can prove the package is complete without Azure.
  */
 export async function selfCheck(): Promise<{ policies: number; parsed: string }> {
-  const [{ loadPolicyEngine }, { analyseStatement }] = await Promise.all([
+  const [{ loadPolicyEngine }, { analyseStatement }, { DEFAULT_POLICY_DIR }] = await Promise.all([
     import('../shared/policy/index.js'),
     import('../shared/sql/analyse.js'),
+    import('./policy-dir.js'),
   ]);
   const engine = await loadPolicyEngine(DEFAULT_POLICY_DIR);
   const facts = await analyseStatement('postgres', 'select 1');

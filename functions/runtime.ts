@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Database } from '@azure/cosmos';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { CosmosBudgetStore } from '../shared/budget/index.js';
+import { createCallbackPorts } from '../shared/callbacks/ports.js';
 import { composeGateway, type Gateway } from '../shared/compose.js';
 import { type GatewayConfig, loadConfigFile } from '../shared/config/connections.js';
 import { readSettings, type Settings } from '../shared/config/settings.js';
@@ -21,13 +22,13 @@ import { CosmosRequestStore } from '../shared/store/cosmos-request-store.js';
 import { CosmosResultStore } from '../shared/store/cosmos-result-store.js';
 import type { ApprovalPorts } from '../shared/use-cases/deps.js';
 import { azureAuditChain } from './audit-chain.js';
+import { DEFAULT_POLICY_DIR } from './policy-dir.js';
 
-/**
- * The Azure composition root: managed identity everywhere, no keys. Built once per worker.
- * Resolved relative to this module so the same line works from sources and from the bundle
- * (dist/functions/index.js next to dist/policies/).
- */
-export const DEFAULT_POLICY_DIR = fileURLToPath(new URL('../policies/', import.meta.url));
+// The Azure composition root: managed identity everywhere, no keys. Built once per worker.
+
+/** Where the shipped policies are; its own module so the self-check need not load this one. */
+export { DEFAULT_POLICY_DIR };
+
 /** The package root (the repo from sources, dist/ in the deployed bundle). */
 const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -71,6 +72,17 @@ function azureApprovals(
     queue: new ServiceBusQueue({ fullyQualifiedNamespace: namespace, credential }),
     notifier: new TeamsWebhookNotifier({ webhooks }),
     approveUrl: (id) => `${base}/api/approve/${encodeURIComponent(id)}`,
+    // Without a key, a callbackUrl is refused (400 callback_refused) rather than sent unsigned.
+    ...(settings.AGENTGATE_CALLBACK_KEY
+      ? {
+          callbacks: createCallbackPorts({
+            config: config.approvals?.callbacks,
+            key: settings.AGENTGATE_CALLBACK_KEY,
+            allowLoopback: false,
+            publicUrl: (path) => `${base}${path}`,
+          }),
+        }
+      : {}),
   };
 }
 

@@ -1,7 +1,6 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import type { Gateway } from '../shared/compose.js';
 import { UnretryableMessageError } from '../shared/ports/queue.js';
-import { fromServiceBusTrigger } from '../shared/queue/service-bus-queue.js';
 import type { TriggerDefinition } from '../shared/triggers.js';
 import { app } from './sdk.js';
 
@@ -36,6 +35,8 @@ export function registerTriggers(
       connection: SERVICE_BUS_CONNECTION,
       queueName: t.queue,
       handler: async (message: unknown, ctx: InvocationContext) => {
+        // Loaded on the first message: the Service Bus SDK is not needed to start the worker.
+        const { fromServiceBusTrigger } = await import('../shared/queue/service-bus-queue.js');
         const incoming = fromServiceBusTrigger(message, ctx.triggerMetadata);
         try {
           await t.pick((await getGateway()).triggerHandlers)(incoming);

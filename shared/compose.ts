@@ -14,11 +14,13 @@ import { ROUTES, type RouteDefinition } from './rest/routes.js';
 import type { AuditStore } from './store/audit-store.js';
 import {
   APPROVAL_MAX_DELIVERIES,
+  CALLBACK_MAX_DELIVERIES,
   TRIGGER_TABLE,
   type TriggerDefinition,
   type TriggerHandlers,
 } from './triggers.js';
 import { applyApprovalDecision, expireApprovals, notifyApprovers } from './use-cases/approval-workflow.js';
+import { deliverCallback } from './use-cases/callbacks.js';
 import { type ApprovalPorts, logToStderr, type UseCaseDeps } from './use-cases/deps.js';
 import { createUseCases, type GatewayLogEvent, type UseCases } from './use-cases/index.js';
 
@@ -134,5 +136,6 @@ function triggerHandlers(deps: UseCaseDeps, chain: AuditChain | undefined): Trig
     expireApprovals: async () => {
       await expireApprovals(w);
     },
+    deliverCallbacks: (message) => deliverCallback(w, message, CALLBACK_MAX_DELIVERIES),
   };
 }

@@ -9,6 +9,7 @@ export interface TriggerHandlers {
   notifyApprovers?: MessageHandler;
   applyDecisions?: MessageHandler;
   expireApprovals?: (now: Date) => Promise<void>;
+  deliverCallbacks?: MessageHandler;
   sealAuditCheckpoint?: (now: Date) => Promise<void>;
 }
 
@@ -16,6 +17,9 @@ export interface TriggerHandlers {
 function missing(name: string): never {
   throw new Error(`agentgate: ${name} is not configured on this gateway`);
 }
+
+/** Deliveries of a callback notice before it is dead-lettered: the maxDeliveryCount of the Service Bus queues. */
+export const CALLBACK_MAX_DELIVERIES = 5;
 
 /** Deliveries of an approval message before it goes to the dead-letter queue. */
 export const APPROVAL_MAX_DELIVERIES = 5;
@@ -61,6 +65,13 @@ export const TRIGGER_TABLE: readonly TriggerDefinition[] = [
     queue: 'approval-decisions',
     maxDeliveries: APPROVAL_MAX_DELIVERIES,
     pick: (h) => h.applyDecisions ?? (() => missing('the approval workflow')),
+  },
+  {
+    name: 'deliverCallbacks',
+    kind: 'queue',
+    queue: 'callbacks',
+    maxDeliveries: CALLBACK_MAX_DELIVERIES,
+    pick: (h) => h.deliverCallbacks ?? (() => missing('callbacks')),
   },
   {
     name: 'expireApprovals',

@@ -4,10 +4,11 @@ import { parseDuration, parsePrincipalSpec, UsageError } from '../args.js';
 import { formatTable } from '../format-table.js';
 import { callGateway, reportFailure, Unreachable } from '../http.js';
 import type { CliIo } from '../io.js';
+import { QUERY_EXIT_CODES, reportPending } from './query-pending.js';
 import { mintDevToken } from './token.js';
 
 const HELP = `Usage: agentgate query --connection ID [--as agent:NAME|human:NAME] [--group G]... [--role R]...
-                       [--token T] [--url URL] [--max-rows N] [--json] "SQL"
+                       [--token T] [--url URL] [--max-rows N] [--callback-url URL] [--json] "SQL"
 
 Sends the statement to the running gateway and prints the rows as a table, or the error with
 its code, message, policy ids, reasons and request id. The gateway is found from --url, else
@@ -18,7 +19,13 @@ agent:cli-agent) with the project's dev key. NULL cells print as NULL, empty str
 Example:
   agentgate query --as human:alice --group data-stewards -c demo "select id, email from customers limit 3"
 
-Exit codes: 0 rows returned, 1 refused or failed (the error says why), 2 usage.`;
+A statement that policy sends to people is stored for approval (HTTP 202): the request id,
+its status URL and the command to follow it are printed, and the exit code is 3. With
+--callback-url the gateway POSTs a signed notice there when the request ends (allowlisted
+hosts only; see docs/operations.md).
+
+Exit codes: 0 rows returned, 3 waiting for approval (nothing ran yet), 1 refused or failed (the
+error says why), 2 usage.`;
 
 const success = z.object({
   requestId: z.string(),
@@ -41,6 +48,7 @@ export async function runQueryCommand(argv: string[], io: CliIo): Promise<number
       token: { type: 'string' },
       url: { type: 'string' },
       'max-rows': { type: 'string' },
+      'callback-url': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -83,7 +91,11 @@ export async function runQueryCommand(argv: string[], io: CliIo): Promise<number
       method: 'POST',
       token,
       url: values.url,
-      body: { sql, ...(maxRows === undefined ? {} : { maxRows }) },
+      body: {
+        sql,
+        ...(maxRows === undefined ? {} : { maxRows }),
+        ...(values['callback-url'] === undefined ? {} : { callbackUrl: values['callback-url'] }),
+      },
     });
   } catch (e) {
     if (!(e instanceof Unreachable)) throw e;
@@ -92,8 +104,10 @@ export async function runQueryCommand(argv: string[], io: CliIo): Promise<number
   }
   if (values.json) {
     io.stdout.write(`${call.text}\n`);
-    return call.ok ? 0 : 1;
+    if (call.status === 202) return QUERY_EXIT_CODES.pending;
+    return call.ok ? QUERY_EXIT_CODES.rows : QUERY_EXIT_CODES.failed;
   }
+  if (call.status === 202) return reportPending(io, call);
   const ok = success.safeParse(call.body);
   if (!call.ok || !ok.success) return reportFailure(io, 'query', call);
   const d = ok.data;

@@ -12,6 +12,7 @@ import { CosmosLaneHeadStore } from '../../shared/audit/chain/cosmos-lane-head-s
 import { ensureChainContainers } from '../../shared/audit/chain/cosmos-layout.js';
 import { LocalEs256Signer } from '../../shared/audit/chain/signers.js';
 import { CosmosBudgetStore } from '../../shared/budget/index.js';
+import { createCallbackPorts } from '../../shared/callbacks/ports.js';
 import { composeGateway, type Gateway } from '../../shared/compose.js';
 import { type GatewayConfig, loadConfigFile, parseConfig } from '../../shared/config/connections.js';
 import { readSettings, type Settings } from '../../shared/config/settings.js';
@@ -28,6 +29,7 @@ import { createCosmosClient, ensureContainers } from '../../shared/store/cosmos-
 import { CosmosRequestStore } from '../../shared/store/cosmos-request-store.js';
 import { CosmosResultStore } from '../../shared/store/cosmos-result-store.js';
 import type { TriggerDefinition } from '../../shared/triggers.js';
+import { devCallbackKey } from './callback-key.js';
 import { startCosmosEmulator } from './cosmos-emulator.js';
 import { DEMO_CLASSIFICATION, startDemoDatabase } from './demo-database.js';
 import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS } from './demo-exposure.js';
@@ -99,6 +101,8 @@ export function demoConfig(): GatewayConfig {
           budget: DEMO_BUDGET,
         },
       ],
+      // Callback receivers on this machine only (the local host allows http on loopback).
+      approvals: { callbacks: { allowedHosts: ['localhost', '127.0.0.1', '::1'] } },
     },
     'embedded demo config',
   );
@@ -361,6 +365,12 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
         queue,
         notifier: inbox,
         approveUrl: (id) => `${baseUrl}/api/approve/${encodeURIComponent(id)}`,
+        callbacks: createCallbackPorts({
+          config: config.approvals?.callbacks,
+          key: await devCallbackKey(stateDir, settings.AGENTGATE_CALLBACK_KEY),
+          allowLoopback: true,
+          publicUrl: (path) => `${baseUrl}${path}`,
+        }),
       },
       config,
       policy,

@@ -96,9 +96,12 @@ var cosmosContainers = [
 
 var requestsQueueName = 'approval-requests'
 var decisionsQueueName = 'approval-decisions'
+// Signed notices to requesters' callback URLs (shared/use-cases/callbacks.ts).
+var callbacksQueueName = 'callbacks'
 
 var maskingKeySecretName = 'masking-key'
 var teamsWebhookSecretName = 'teams-webhook-url'
+var callbackKeySecretName = 'callback-key'
 
 var functionAppName = 'func-agentgate-${token}'
 
@@ -161,7 +164,7 @@ module serviceBus 'modules/servicebus.bicep' = {
     location: location
     tags: tags
     privateNetworking: enablePrivateNetworking
-    queueNames: [requestsQueueName, decisionsQueueName]
+    queueNames: [requestsQueueName, decisionsQueueName, callbacksQueueName]
   }
 }
 
@@ -248,7 +251,7 @@ module roles 'modules/roles.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultName: keyVault.outputs.name
     serviceBusNamespaceName: serviceBus.outputs.name
-    queueNames: [requestsQueueName, decisionsQueueName]
+    queueNames: [requestsQueueName, decisionsQueueName, callbacksQueueName]
     cosmosAccountName: cosmos.outputs.name
     cosmosDatabaseName: cosmos.outputs.databaseName
   }
@@ -295,6 +298,8 @@ module functionApp 'modules/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     maskingKeySecretName: maskingKeySecretName
     teamsWebhookSecretName: teamsWebhookSecretName
+    callbackKeySecretName: callbackKeySecretName
+    teamsLogicApp: deployTeamsLogicApp
     auditSigningKeyId: auditChain.outputs.checkpointKeyId
   }
 }
@@ -326,6 +331,7 @@ output AGENTGATE_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output AGENTGATE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AGENTGATE_MASKING_KEY_SECRET_NAME string = maskingKeySecretName
 output AGENTGATE_TEAMS_WEBHOOK_SECRET_NAME string = teamsWebhookSecretName
+output AGENTGATE_CALLBACK_KEY_SECRET_NAME string = callbackKeySecretName
 output AGENTGATE_COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output AGENTGATE_SERVICEBUS_NAMESPACE string = serviceBus.outputs.name
 output AGENTGATE_STORAGE_ACCOUNT_NAME string = storage.outputs.name

@@ -27,6 +27,8 @@ export interface NewApprovalRequest {
   estimatedRows: number | null;
   tables: string[];
   policySetDigest: string;
+  /** Already checked against the callback allowlist. */
+  callbackUrl?: string;
 }
 
 export interface CreatedRequest {
@@ -84,6 +86,7 @@ export async function createApprovalRequest(
     policySetDigest: input.policySetDigest,
     votes: [],
     auditSeq: input.seq + 1,
+    ...(input.callbackUrl === undefined ? {} : { callbackUrl: input.callbackUrl }),
   };
   const created = await store.create(request);
   if (!created.ok) throw new GatewayError('conflict', 'An approval request with this id already exists.');

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalSha256 } from '../audit/canonical.js';
 import type { RequestTransitionEvent, StatementExecutedEvent, Transport } from '../audit/event.js';
-import { digestOf } from '../audit/result-digest.js';
 import { isGatewayError } from '../errors.js';
 import type { MaskingReport } from '../masking/index.js';
 import type { RequestStore, StoredRequest } from '../ports/request-store.js';
-import type { ResultStore, StoredResult } from '../ports/result-store.js';
+import type { ResultStore, ResultWriter, StoredResult } from '../ports/result-store.js';
 import { sha256Hex } from './create-request.js';
 import { envelope, type StepContext } from './events.js';
 import { isExpired, reserveSeqs, transition, updateRequest } from './lifecycle.js';
@@ -121,23 +120,8 @@ export async function executeApproved(deps: ExecuteApprovedDeps, requestId: stri
   const finished = deps.now();
   const executed = executedEvent(claimed, started, finished, context, masked, null);
 
-  const result: StoredResult = {
-    id: deps.newResultId?.() ?? randomUUID(),
-    requestId: claimed.id,
-    owner: { issuer: claimed.requester.issuer ?? '', id: claimed.requester.id },
-    columns: masked.columns,
-    rows: masked.rows,
-    truncated: masked.truncated,
-    masking: masked.masking,
-    digest: digestOf({ columns: masked.columns, rows: masked.rows }),
-    createdAt: finished.toISOString(),
-    expiresAt: new Date(finished.getTime() + (deps.resultTtlMs ?? DEFAULT_RESULT_TTL_MS)).toISOString(),
-  };
-  try {
-    await deps.results.put(result);
-  } catch {
-    return fail(deps, claimed, 'result_store_unavailable', events, context, executed);
-  }
+  const result = await storeResult(deps, claimed, masked, finished);
+  if (result === null) return fail(deps, claimed, 'result_store_unavailable', events, context, executed);
   const done = await updateRequest<Reserved | null>(deps.requests, claimed.id, (current) => {
     // Only the expiry timer moves an executing request on (to failed, when it hung).
     if (current.status !== 'executing') return { stop: null };
@@ -157,6 +141,43 @@ export async function executeApproved(deps: ExecuteApprovedDeps, requestId: stri
     transitionEvent(completed, completedSeq, done.result.at, context, 'executing', 'completed'),
   );
   return { kind: 'completed', request: completed, result, events };
+}
+
+/** Rows per append: the store serialises and writes each batch before it takes the next. */
+export const RESULT_WRITE_BATCH = 2000;
+
+/**
+ * Writes the masked rows through the store's writer in batches (a store that chunks writes
+ * chunks as they fill, so the result's whole text is never held), and answers the stored
+ * result, with the digest computed over exactly the text written, or null if it failed.
+ */
+async function storeResult(
+  deps: ExecuteApprovedDeps,
+  request: StoredRequest,
+  masked: MaskedRows,
+  finished: Date,
+): Promise<StoredResult | null> {
+  const opening = {
+    id: deps.newResultId?.() ?? randomUUID(),
+    requestId: request.id,
+    owner: { issuer: request.requester.issuer ?? '', id: request.requester.id },
+    columns: masked.columns,
+    createdAt: finished.toISOString(),
+    expiresAt: new Date(finished.getTime() + (deps.resultTtlMs ?? DEFAULT_RESULT_TTL_MS)).toISOString(),
+  };
+  let writer: ResultWriter | undefined;
+  try {
+    writer = deps.results.open(opening);
+    for (let i = 0; i < masked.rows.length; i += RESULT_WRITE_BATCH) {
+      await writer.append(masked.rows.slice(i, i + RESULT_WRITE_BATCH));
+    }
+    const closing = { truncated: masked.truncated, masking: masked.masking };
+    const { digest } = await writer.commit(closing);
+    return { ...opening, ...closing, rows: masked.rows, digest };
+  } catch {
+    await writer?.abort().catch(() => {});
+    return null;
+  }
 }
 
 /** The bound statement must be byte-for-byte what was approved, and still allowed. */

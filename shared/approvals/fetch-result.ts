@@ -1,5 +1,5 @@
 import type { PrincipalSnapshot, ResultReleasedEvent, Transport } from '../audit/event.js';
-import { digestOf } from '../audit/result-digest.js';
+import { resultDigest } from '../audit/result-digest.js';
 import { GatewayError } from '../errors.js';
 import type { RequestStatus, RequestStore } from '../ports/request-store.js';
 import type { ResultStore, StoredResult } from '../ports/result-store.js';
@@ -37,10 +37,12 @@ export async function fetchResult(
   }
   const result = await deps.results.get(request.resultId, deps.now());
   if (result === null) return { kind: 'not_found' };
+  // One serialisation of the rows serves the digest check and the byte count.
+  const rowsJson = JSON.stringify(result.rows);
   if (
     result.requestId !== request.id ||
     !sameParty(result.owner, caller) ||
-    digestOf({ columns: result.columns, rows: result.rows }) !== result.digest
+    resultDigest(result.columns, rowsJson) !== result.digest
   ) {
     throw new GatewayError('internal', 'A stored result does not belong to its request.');
   }
@@ -64,7 +66,7 @@ export async function fetchResult(
     kind: 'result.released',
     rows: result.rows.length,
     cells: result.rows.length * result.columns.length,
-    bytes: Buffer.byteLength(JSON.stringify(result.rows), 'utf8'),
+    bytes: Buffer.byteLength(rowsJson, 'utf8'),
     digest: result.digest,
   };
   return { kind: 'released', result, event };

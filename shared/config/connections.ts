@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { dataClassProblem, declaredCustomClasses } from '../masking/classes.js';
 import { parseOperator } from '../masking/operators.js';
+import { approvalsConfigSchema } from './callbacks.js';
 
 /**
  * The connections file: which targets exist, how the gateway reaches them with its own
@@ -166,6 +167,8 @@ export const configFileSchema = z
       })
       .strict()
       .default({ operators: {} }),
+    /** Approval workflow settings that live with the config (callback hosts). */
+    approvals: approvalsConfigSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

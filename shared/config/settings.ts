@@ -16,6 +16,8 @@ export const SETTINGS = {
   AGENTGATE_MASKING_KEY: 'Key for deterministic masking tokens (a Key Vault reference in Azure).',
   AGENTGATE_TEAMS_WEBHOOK_URL: 'Teams Workflows webhook for approval cards (a Key Vault reference in Azure).',
   AGENTGATE_APPROVAL_BASE_URL: 'Public base URL used in approval links.',
+  AGENTGATE_CALLBACK_KEY:
+    'HMAC-SHA256 key that signs callback notices, 32+ characters (a Key Vault reference in Azure).',
   AGENTGATE_APPROVAL_CLIENT_ID: 'Client id of the Entra single-page app the approval page signs in with.',
   AGENTGATE_APPROVAL_TENANT_ID:
     'Tenant of the approval page sign-in (default: the first of AGENTGATE_AUTH_TENANTS).',
@@ -54,6 +56,7 @@ const settingsSchema = z.object({
   AGENTGATE_MASKING_KEY: z.string().min(16).optional(),
   AGENTGATE_TEAMS_WEBHOOK_URL: z.url().optional(),
   AGENTGATE_APPROVAL_BASE_URL: z.url().optional(),
+  AGENTGATE_CALLBACK_KEY: z.string().min(32).optional(),
   AGENTGATE_APPROVAL_CLIENT_ID: z.string().min(1).optional(),
   AGENTGATE_APPROVAL_TENANT_ID: z.string().min(1).optional(),
   AGENTGATE_APPROVAL_SCOPE: z.string().min(1).optional(),

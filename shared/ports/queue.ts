@@ -1,5 +1,5 @@
-/** The queues of the approval workflow. */
-export const QUEUES = ['approval-requests', 'approval-decisions'] as const;
+/** The queues of the approval workflow (`callbacks`: signed notices to requesters). */
+export const QUEUES = ['approval-requests', 'approval-decisions', 'callbacks'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 export interface OutgoingMessage {

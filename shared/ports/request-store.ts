@@ -74,6 +74,8 @@ export interface StoredRequest {
    * written by racing workers never share an id.
    */
   auditSeq: number;
+  /** Where a signed notice goes when the request finishes (checked against the allowlist). */
+  callbackUrl?: string;
   /** Set when completed: the result store id. */
   resultId?: string;
   /** Set when failed: a stable code and a caller-safe message. */

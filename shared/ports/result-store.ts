@@ -16,6 +16,27 @@ export interface StoredResult {
   expiresAt: string;
 }
 
+/** What a writer is told before the first row. */
+export type ResultOpening = Pick<
+  StoredResult,
+  'id' | 'requestId' | 'owner' | 'columns' | 'createdAt' | 'expiresAt'
+>;
+
+/** What is known only once every row has been appended. */
+export type ResultClosing = Pick<StoredResult, 'truncated' | 'masking'>;
+
+/**
+ * A result written in pieces, so that no one holds its whole serialisation: rows are appended
+ * in order (a store may write a chunk as soon as it fills), and `commit` makes the result
+ * visible whole, with the digest of exactly what was appended. Until then `get` answers null.
+ */
+export interface ResultWriter {
+  append(rows: readonly unknown[][]): Promise<void>;
+  commit(closing: ResultClosing): Promise<{ digest: string; rows: number }>;
+  /** Removes whatever was written; the result never becomes visible. */
+  abort(): Promise<void>;
+}
+
 /**
  * Persistence port for released results. Adapters split large results to fit their item
  * limits and reassemble them whole; a result past `expiresAt` is gone (`get` answers null)
@@ -23,6 +44,8 @@ export interface StoredResult {
  */
 export interface ResultStore {
   put(result: StoredResult): Promise<void>;
+  /** Starts a result written in pieces (see ResultWriter); `put` in one call. */
+  open(opening: ResultOpening): ResultWriter;
   get(id: string, now: Date): Promise<StoredResult | null>;
   delete(id: string): Promise<void>;
 }

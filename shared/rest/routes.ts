@@ -1,6 +1,5 @@
 import type { McpApi } from '../mcp/endpoint.js';
 import type { ApiRequest, ApiResponse } from './http.js';
-import { openApiResponse } from './openapi.js';
 import type { RestApi } from './rest-api.js';
 
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -67,7 +66,9 @@ export const ROUTES: readonly RouteDefinition[] = [
     name: 'openapi',
     methods: ['GET'],
     route: 'openapi.json',
-    pick: () => async () => openApiResponse(ROUTES),
+    // Imported on first use: the document's schemas reach the use cases, and through them Cedar
+    // and the SQL parsers, which the Functions bundle should not load just to register routes.
+    pick: () => async () => (await import('./openapi.js')).openApiResponse(ROUTES),
   },
   // MCP (shared/mcp): the endpoint and its RFC 9728 metadata, at the root as clients expect.
   { name: 'mcp', methods: ['POST', 'GET', 'DELETE'], route: 'mcp', root: true, pick: (_, m) => m.endpoint },

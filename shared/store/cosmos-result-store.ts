@@ -2,8 +2,15 @@ import { createHash } from 'node:crypto';
 import type { Container, ItemDefinition } from '@azure/cosmos';
 import { digestOf } from '../audit/result-digest.js';
 import { GatewayError } from '../errors.js';
-import type { ResultStore, StoredResult } from '../ports/result-store.js';
+import type {
+  ResultClosing,
+  ResultOpening,
+  ResultStore,
+  ResultWriter,
+  StoredResult,
+} from '../ports/result-store.js';
 import { withDeadline } from './deadline.js';
+import { ResultText } from './result-text.js';
 
 /**
  * Raw bytes per chunk item. Base64 makes 1 MiB of it, leaving room under Cosmos' 2 MB
@@ -68,6 +75,21 @@ function chunkId(resultId: string, index: number): string {
   return `${resultId}.chunk.${index}`;
 }
 
+function ttlOf(result: Pick<StoredResult, 'createdAt' | 'expiresAt'>): number {
+  const lifetimeMs = Date.parse(result.expiresAt) - Date.parse(result.createdAt);
+  if (!Number.isFinite(lifetimeMs) || lifetimeMs <= 0) {
+    throw new TypeError('a result must expire after it was created');
+  }
+  return Math.ceil(lifetimeMs / 1000) + TTL_MARGIN_SECONDS;
+}
+
+function writeFailure(e: unknown): GatewayError {
+  if (statusOf(e) === 409) {
+    return new GatewayError('conflict', 'A result with this id already exists.', { cause: e });
+  }
+  return unavailable(e);
+}
+
 /**
  * Results in the Cosmos DB `results` container, partitioned by result id so one result is
  * one logical partition: a head item with the metadata, and the JSON of `{columns, rows}`
@@ -93,12 +115,16 @@ export class CosmosResultStore implements ResultStore {
     }
   }
 
+  /**
+   * Writes the result's text chunk by chunk as rows arrive, so at most one chunk of it is held
+   * here; the head, written on commit, makes it visible. Stored exactly as `put` stores it.
+   */
+  open(opening: ResultOpening): ResultWriter {
+    return new CosmosResultWriter(this.#container, opening, this.#timeoutMs, this.#chunkBytes);
+  }
+
   async put(result: StoredResult): Promise<void> {
-    const lifetimeMs = Date.parse(result.expiresAt) - Date.parse(result.createdAt);
-    if (!Number.isFinite(lifetimeMs) || lifetimeMs <= 0) {
-      throw new TypeError('a result must expire after it was created');
-    }
-    const ttl = Math.ceil(lifetimeMs / 1000) + TTL_MARGIN_SECONDS;
+    const ttl = ttlOf(result);
     const bytes = Buffer.from(JSON.stringify({ columns: result.columns, rows: result.rows }), 'utf8');
     const chunks: ChunkItem[] = [];
     for (
@@ -137,10 +163,7 @@ export class CosmosResultStore implements ResultStore {
         await this.#container.items.create(head, { abortSignal });
       });
     } catch (e) {
-      if (statusOf(e) === 409) {
-        throw new GatewayError('conflict', 'A result with this id already exists.', { cause: e });
-      }
-      throw unavailable(e);
+      throw writeFailure(e);
     }
   }
 
@@ -238,6 +261,128 @@ export class CosmosResultStore implements ResultStore {
       await this.#container.item(itemId, partition).delete({ abortSignal });
     } catch (e) {
       if (statusOf(e) !== 404) throw e;
+    }
+  }
+}
+
+/** One result written in pieces: full chunks go out as they fill, the head last. */
+class CosmosResultWriter implements ResultWriter {
+  readonly #container: Container;
+  readonly #opening: ResultOpening;
+  readonly #timeoutMs: number;
+  readonly #chunkBytes: number;
+  readonly #ttl: number;
+  readonly #text = new ResultText();
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #written = 0;
+  #done = false;
+
+  constructor(container: Container, opening: ResultOpening, timeoutMs: number, chunkBytes: number) {
+    this.#container = container;
+    this.#opening = opening;
+    this.#timeoutMs = timeoutMs;
+    this.#chunkBytes = chunkBytes;
+    this.#ttl = ttlOf(opening);
+    this.#add(this.#text.open(opening.columns));
+  }
+
+  async append(rows: readonly unknown[][]): Promise<void> {
+    if (this.#done) throw new TypeError('rows appended to a closed result');
+    this.#add(this.#text.rows(rows));
+    await this.#flush(false);
+  }
+
+  async commit(closing: ResultClosing): Promise<{ digest: string; rows: number }> {
+    if (this.#done) throw new TypeError('a result is committed once');
+    this.#done = true;
+    const closed = this.#text.close();
+    this.#add(closed.text);
+    await this.#flush(true);
+    const o = this.#opening;
+    const head: HeadItem = {
+      id: o.id,
+      resultId: o.id,
+      kind: 'head',
+      requestId: o.requestId,
+      owner: o.owner,
+      truncated: closing.truncated,
+      masking: closing.masking,
+      digest: closed.digest,
+      createdAt: o.createdAt,
+      expiresAt: o.expiresAt,
+      chunks: this.#written,
+      ttl: this.#ttl,
+    };
+    await this.#create(head);
+    return { digest: closed.digest, rows: closed.rows };
+  }
+
+  async abort(): Promise<void> {
+    this.#done = true;
+    this.#pending = [];
+    const id = this.#opening.id;
+    const written = Array.from({ length: this.#written }, (_, i) => chunkId(id, i));
+    try {
+      await withDeadline(this.#timeoutMs, async (abortSignal) => {
+        await Promise.all(
+          written.map((itemId) =>
+            this.#container
+              .item(itemId, id)
+              .delete({ abortSignal })
+              .catch((e: unknown) => {
+                if (statusOf(e) !== 404) throw e;
+              }),
+          ),
+        );
+      });
+    } catch (e) {
+      // The chunks' TTL purges them anyway; without a head they are never read.
+      throw unavailable(e);
+    }
+  }
+
+  #add(text: string): void {
+    const bytes = Buffer.from(text, 'utf8');
+    this.#pending.push(bytes);
+    this.#pendingBytes += bytes.length;
+  }
+
+  /** Writes every full chunk, and with `all` the rest too (at least one chunk per result). */
+  async #flush(all: boolean): Promise<void> {
+    if (this.#pendingBytes < this.#chunkBytes && !all) return;
+    let bytes = Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    while (bytes.length >= this.#chunkBytes || (all && (bytes.length > 0 || this.#written === 0))) {
+      const slice = bytes.subarray(0, this.#chunkBytes);
+      bytes = bytes.subarray(slice.length);
+      const chunk: ChunkItem = {
+        id: chunkId(this.#opening.id, this.#written),
+        resultId: this.#opening.id,
+        kind: 'chunk',
+        index: this.#written,
+        data: slice.toString('base64'),
+        sha256: sha256(slice),
+        ttl: this.#ttl,
+      };
+      await this.#create(chunk);
+      this.#written++;
+    }
+    if (bytes.length > 0) {
+      // A copy, so the rest does not keep the whole concatenation alive.
+      this.#pending.push(Buffer.from(bytes));
+      this.#pendingBytes = bytes.length;
+    }
+  }
+
+  async #create(item: ItemDefinition): Promise<void> {
+    try {
+      await withDeadline(this.#timeoutMs, (abortSignal) =>
+        this.#container.items.create(item, { abortSignal }),
+      );
+    } catch (e) {
+      throw writeFailure(e);
     }
   }
 }

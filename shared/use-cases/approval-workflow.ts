@@ -22,6 +22,7 @@ import { type IncomingMessage, UnretryableMessageError } from '../ports/queue.js
 import type { StoredRequest } from '../ports/request-store.js';
 import { allowlistRefusal } from '../query/exposure.js';
 import type { Principal } from '../types.js';
+import { queueCallback } from './callbacks.js';
 import type { ApprovalPorts, UseCaseDeps } from './deps.js';
 
 export type WorkflowDeps = UseCaseDeps & { approvals: ApprovalPorts };
@@ -156,6 +157,8 @@ export async function runApproved(deps: WorkflowDeps, requestId: string): Promis
     requestId,
   );
   await recordEvents(deps.audit, outcome.events);
+  if (outcome.kind !== 'skipped') await queueCallback(deps, outcome.request);
+  else if (outcome.reason === 'expired') await queueCallback(deps, requestId);
   return outcome;
 }
 
@@ -179,6 +182,10 @@ export async function applyApprovalDecision(
   await recordEvents(deps.audit, outcome.events);
   if (outcome.kind === 'applied' && outcome.status === 'approved')
     await runApproved(deps, outcome.request.id);
+  if (outcome.kind === 'applied' && outcome.status === 'denied') await queueCallback(deps, outcome.request);
+  if (outcome.kind === 'refused' && outcome.reason === 'expired') {
+    await queueCallback(deps, (message.body as { requestId: string }).requestId);
+  }
   // A redelivered decision for a request approved but not yet run (a worker died) runs it.
   if (outcome.kind === 'duplicate') {
     const id = (message.body as { requestId?: unknown } | null)?.requestId;
@@ -264,5 +271,6 @@ export async function notifyApprovers(
 export async function expireApprovals(deps: WorkflowDeps): Promise<number> {
   const report = await expireStale({ requests: deps.approvals.requests, now: deps.now });
   await recordEvents(deps.audit, report.events);
+  for (const id of [...report.expired, ...report.interrupted]) await queueCallback(deps, id);
   return report.expired.length + report.interrupted.length;
 }

@@ -1,5 +1,6 @@
 import type { AuditExportPorts } from '../audit/chain/export.js';
 import type { BudgetStore } from '../budget/index.js';
+import type { CallbackPorts } from '../callbacks/ports.js';
 import type { ConnectionConfig, GatewayConfig } from '../config/connections.js';
 import type { Connector } from '../connectors/connector.js';
 import type { Masker } from '../masking/index.js';
@@ -34,6 +35,8 @@ export interface ApprovalPorts {
   approveUrl(requestId: string): string;
   /** How long a completed result stays readable (default 1 hour). */
   resultTtlMs?: number;
+  /** Signed notices to a requester's `callbackUrl`; without them a callbackUrl is refused. */
+  callbacks?: CallbackPorts;
 }
 
 /** What the use cases are built from: ports and settled configuration, nothing transport-shaped. */

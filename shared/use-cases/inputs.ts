@@ -16,6 +16,8 @@ export const queryBodySchema = z
     params: z.array(paramValueSchema).max(LIMITS.params).optional(),
     maxRows: z.number().int().min(1).max(LIMITS.maxRows).optional(),
     purpose: z.string().max(LIMITS.purposeChars).optional(),
+    /** Where agentgate POSTs a signed notice if the request waits for approval (allowlisted hosts). */
+    callbackUrl: z.string().min(1).max(2048).optional(),
   })
   .strict();
 

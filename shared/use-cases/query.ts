@@ -14,6 +14,7 @@ import { targetErrorHandler } from '../pipeline/target-error.js';
 import { newTrace, type RequestStart, type RequestTrace } from '../pipeline/trace.js';
 import { allowlistRefusal } from '../query/exposure.js';
 import type { Decision, Principal } from '../types.js';
+import { refuseBadCallbackUrl } from './callbacks.js';
 import { conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
 import type { QueryInput } from './inputs.js';
@@ -61,6 +62,7 @@ export function query(
   trace.params = input.params ?? [];
   trace.purpose = input.purpose ?? null;
   return conclude(deps, trace, async () => {
+    refuseBadCallbackUrl(deps, input.callbackUrl);
     try {
       const plan = await screen(deps, trace, principal, input);
       const decision = await decideBeforeRun(trace, plan, input);

@@ -53,6 +53,7 @@ export async function requestApproval(
       estimatedRows: trace.estimatedRows,
       tables: trace.facts.tables,
       policySetDigest: deps.policy.digest(),
+      ...(input.callbackUrl === undefined ? {} : { callbackUrl: input.callbackUrl }),
     },
     // The gateway's own approvals (byte cap, budget) take the connection's approver group.
     (id) => (id.startsWith('gateway-') ? { approvers: conn.approvers } : deps.policy.annotations(id)),
@@ -63,7 +64,13 @@ export async function requestApproval(
   try {
     await deps.approvals.queue.send('approval-requests', {
       messageId: request.id,
-      body: { requestId: request.id },
+      // approverGroup and approveUrl are for the optional Teams Logic App (infra/), which
+      // cannot read the request store; the Function App's notifier reads the request itself.
+      body: {
+        requestId: request.id,
+        approverGroup: request.approverGroup,
+        approveUrl: deps.approvals.approveUrl(request.id),
+      },
     });
   } catch (cause) {
     // The request stays pending and expires unseen; the agent is told nobody was asked.

@@ -7,6 +7,7 @@ import { newTrace, type RequestTrace } from '../pipeline/trace.js';
 import type { StoredRequest } from '../ports/request-store.js';
 import type { Principal } from '../types.js';
 import { mayApprove, type WorkflowDeps } from './approval-workflow.js';
+import { queueCallback } from './callbacks.js';
 import { conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
 import type { Start } from './index.js';
@@ -184,6 +185,7 @@ export function cancelPending(
     if (done.kind === 'not_found') throw notFound();
     if (done.kind === 'not_pending') throw new GatewayError('conflict', `The request is ${done.status}.`);
     await recordEvents(deps.audit, [done.event]);
+    await queueCallback(w, done.request);
     return {
       value: { requestId: trace.requestId, id: input.id, status: 'cancelled' },
       end: { rowsReturned: 0, truncated: false },

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { PACKAGE_LIMIT_BYTES, packageFiles, zippedSize } from '../support/deploy-package.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -57,6 +58,33 @@ test('npm run build produces a bundle that Node loads, with its WASM files and p
   );
   assert.ok(out.check.policies > 5, 'shipped policies load from the bundle');
   assert.equal(out.check.parsed, 'read');
+});
+
+test('the package carries no source map and stays within 4 MB zipped', () => {
+  // Relies on dist/ from the first test. The map is published beside the package, not in it.
+  const files = packageFiles();
+  assert.deepEqual(
+    files.filter((f) => f.endsWith('.map') || f.includes('sourceMappingURL')),
+    [],
+    'no source map in dist/',
+  );
+  for (const f of files.filter((name) => name.endsWith('.js'))) {
+    assert.doesNotMatch(readFileSync(join(root, 'dist', f), 'utf8').slice(-300), /sourceMappingURL/, f);
+  }
+  assert.ok(existsSync(join(root, 'dist-maps/functions/index.js.map')), 'the map is published in dist-maps/');
+  const zipped = zippedSize();
+  assert.ok(
+    zipped <= PACKAGE_LIMIT_BYTES,
+    `dist/ zips to ${(zipped / 1024 / 1024).toFixed(2)} MB, over the 4 MB limit`,
+  );
+  // The all-dialect parser (4 MB) must not creep back in: only T-SQL is parsed by node-sql-parser.
+  const meta = JSON.parse(readFileSync(join(root, 'dist-maps/meta.json'), 'utf8')) as {
+    inputs: Record<string, unknown>;
+  };
+  const parsers = Object.keys(meta.inputs)
+    .map((f) => /node_modules\/node-sql-parser\/((?:build|umd|lib)\/[^/]+|index\.js)$/.exec(f)?.[1])
+    .filter((f) => f !== undefined);
+  assert.deepEqual(parsers, ['build/transactsql.js']);
 });
 
 test('the bundled Azure composition root starts from app settings and answers without Azure', async () => {

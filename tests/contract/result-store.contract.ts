@@ -76,6 +76,55 @@ export function runResultStoreContract(name: string, setup: () => Promise<Result
         assert.deepEqual(read, result);
       }));
 
+    /** Writes `result` through the store's writer, `batch` rows per append. */
+    async function writeInPieces(store: ResultStore, result: StoredResult, batch: number) {
+      const { rows, digest: _digest, truncated, masking, ...opening } = result;
+      const writer = store.open(opening);
+      for (let i = 0; i < rows.length; i += batch) await writer.append(rows.slice(i, i + batch));
+      return { writer, closing: { truncated, masking } };
+    }
+
+    it('writes a 5 MB result in pieces: invisible until commit, then as put would store it', () =>
+      withStore(async ({ store }) => {
+        const result = storedResult('pieces', 5000, 1000);
+        const { writer, closing } = await writeInPieces(store, result, 700);
+        assert.equal(await store.get('pieces', during), null, 'nothing visible before commit');
+        const committed = await writer.commit(closing);
+        assert.deepEqual(committed, { digest: result.digest, rows: 5000 });
+        assert.deepEqual(await store.get('pieces', during), result);
+      }));
+
+    it('writes an empty result in pieces', () =>
+      withStore(async ({ store }) => {
+        const result = storedResult('pieces0', 0);
+        const { writer, closing } = await writeInPieces(store, result, 10);
+        assert.equal((await writer.commit(closing)).digest, result.digest);
+        assert.deepEqual(await store.get('pieces0', during), result);
+      }));
+
+    it('leaves nothing visible after an abort', () =>
+      withStore(async ({ store }) => {
+        const result = storedResult('aborted', 3000, 1000);
+        const { writer } = await writeInPieces(store, result, 1000);
+        await writer.abort();
+        assert.equal(await store.get('aborted', during), null);
+        // The id is free again: a put after the abort succeeds.
+        await store.put(result);
+        assert.deepEqual(await store.get('aborted', during), result);
+      }));
+
+    it('refuses to commit a result in pieces over an existing id', () =>
+      withStore(async ({ store }) => {
+        const result = storedResult('twice', 2);
+        await store.put(result);
+        const { writer, closing } = await writeInPieces(store, result, 1);
+        await assert.rejects(
+          writer.commit(closing),
+          (e: unknown) => isGatewayError(e) && e.code === 'conflict',
+        );
+        assert.deepEqual(await store.get('twice', during), result);
+      }));
+
     it('answers null for an unknown id', () =>
       withStore(async ({ store }) => {
         assert.equal(await store.get('nope', during), null);

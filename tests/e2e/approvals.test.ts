@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type DevHost, startDevHost } from '../../cli/dev/host.js';
+import { verifyCallback } from '../../shared/callbacks/signature.js';
 
 /**
  * The approval workflow on the local host, as agents and approvers use it over HTTP: the
@@ -12,14 +14,53 @@ import { type DevHost, startDevHost } from '../../cli/dev/host.js';
  */
 /** The parts of the gateway's answers these tests read. */
 interface Answer {
-  error?: { code: string };
+  error?: { code: string; reason?: string };
   approval?: { approvalRequestId: string };
   request?: { status: string; approverGroup: string | null };
   requests?: Array<{ id: string }>;
   rows?: Array<{ email: string }>;
   rowCount?: number;
   truncated?: boolean;
-  events?: Array<{ kind: string }>;
+  events?: Array<{ kind: string; channel?: string; ok?: boolean; reason?: string }>;
+}
+
+/** What a callback receiver got: the raw body and the two signature headers. */
+interface Received {
+  path: string;
+  body: string;
+  signature: string | undefined;
+  timestamp: string | undefined;
+}
+
+/** A real HTTP receiver on loopback; `answer` picks each response's status by path and count. */
+async function startReceiver(answer: (path: string, n: number) => number | string = () => 204) {
+  const received: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      const path = req.url ?? '';
+      received.push({
+        path,
+        body,
+        signature: req.headers['x-agentgate-signature'] as string | undefined,
+        timestamp: req.headers['x-agentgate-timestamp'] as string | undefined,
+      });
+      const a = answer(path, received.filter((r) => r.path === path).length);
+      if (typeof a === 'string') res.writeHead(302, { location: a }).end();
+      else res.writeHead(a).end('ignored body');
+    });
+  });
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
+  return {
+    url: (path: string) => `http://127.0.0.1:${port}${path}`,
+    received,
+    stop: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 describe('approvals end to end (local host)', () => {
@@ -180,5 +221,133 @@ describe('approvals end to end (local host)', () => {
     const result = await call('GET', `/api/v1/requests/${id}/result`, agent);
     assert.equal(result.json.rowCount, 10);
     assert.equal(result.json.truncated, true);
+  });
+  describe('signed callbacks', () => {
+    let receiver: Awaited<ReturnType<typeof startReceiver>>;
+    let elsewhere: Awaited<ReturnType<typeof startReceiver>>;
+    let key: string;
+
+    before(async () => {
+      elsewhere = await startReceiver();
+      receiver = await startReceiver((path, n) => {
+        if (path === '/flaky') return n === 1 ? 503 : 204;
+        if (path === '/redirect') return elsewhere.url('/stolen');
+        return 204;
+      });
+      key = (await readFile(join(stateDir, 'callback-key'), 'utf8')).trim();
+    });
+    after(async () => {
+      await receiver?.stop();
+      await elsewhere?.stop();
+    });
+
+    async function callbackTo(path: string, count = 1): Promise<Received[]> {
+      for (let i = 0; i < 100; i++) {
+        const got = receiver.received.filter((r) => r.path === path);
+        if (got.length >= count) return got;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.fail(`no callback reached ${path}`);
+    }
+
+    async function callbackEvents(id: string) {
+      for (let i = 0; i < 50; i++) {
+        const events = (await eventsOf(id)).filter(
+          (e) => e.kind === 'approval.notified' && (e as { channel?: string }).channel === 'callback',
+        ) as Array<{ ok?: boolean; reason?: string }>;
+        if (events.length > 0 && (events.at(-1)?.ok || events.at(-1)?.reason?.includes('dead-lettered')))
+          return events;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return [];
+    }
+
+    test('completed: a notice signed with HMAC-SHA256 over timestamp and raw body', async () => {
+      const id = await bulkRead(agent, { callbackUrl: receiver.url('/done?ticket=7') });
+      await call('POST', `/api/v1/approvals/${id}/decision`, alice, { decision: 'approve' });
+      const [got] = await callbackTo('/done?ticket=7');
+      assert.ok(got);
+      assert.match(got.signature ?? '', /^sha256=[0-9a-f]{64}$/);
+      const now = Math.floor(Date.now() / 1000);
+      const input = {
+        key,
+        body: got.body,
+        signature: got.signature,
+        timestamp: got.timestamp,
+        nowSeconds: now,
+      };
+      assert.equal(verifyCallback(input), true, 'the receiver verifies the MAC with the configured key');
+      assert.equal(verifyCallback({ ...input, key: 'x'.repeat(64) }), false);
+      assert.equal(verifyCallback({ ...input, body: got.body.replace('completed', 'failed') }), false);
+      const notice = JSON.parse(got.body) as Record<string, unknown>;
+      assert.equal(notice.requestId, id);
+      assert.equal(notice.status, 'completed');
+      assert.equal(notice.resultUrl, `${host.url}/api/v1/requests/${id}/result`);
+      assert.ok(!got.body.includes('@'), 'no data in the notice');
+      const result = await fetch(String(notice.resultUrl), { headers: { authorization: `Bearer ${agent}` } });
+      assert.equal(result.status, 200);
+      const events = await callbackEvents(id);
+      assert.equal(events.at(-1)?.ok, true, 'the delivery is audited');
+    });
+
+    test('denied and cancelled requests send their notice too', async () => {
+      const denied = await bulkRead(agent, { callbackUrl: receiver.url('/denied') });
+      await call('POST', `/api/v1/approvals/${denied}/decision`, alice, { decision: 'deny', reason: 'no' });
+      const cancelled = await bulkRead(agent, { callbackUrl: receiver.url('/cancelled') });
+      assert.equal((await call('DELETE', `/api/v1/requests/${cancelled}`, agent)).res.status, 200);
+      const [d] = await callbackTo('/denied');
+      const [c] = await callbackTo('/cancelled');
+      assert.deepEqual(
+        [JSON.parse(d?.body ?? '{}').status, JSON.parse(d?.body ?? '{}').resultUrl],
+        ['denied', null],
+      );
+      assert.equal(JSON.parse(c?.body ?? '{}').status, 'cancelled');
+    });
+
+    test('a 5xx is retried with backoff; each attempt is audited', async () => {
+      const id = await bulkRead(agent, { callbackUrl: receiver.url('/flaky') });
+      await call('POST', `/api/v1/approvals/${id}/decision`, alice, { decision: 'deny' });
+      const got = await callbackTo('/flaky', 2);
+      assert.equal(got.length, 2);
+      const events = await callbackEvents(id);
+      assert.deepEqual(
+        events.map((e) => [e.ok, e.reason]),
+        [
+          [false, 'retry:http_503'],
+          [true, undefined],
+        ],
+      );
+    });
+
+    test('a redirect is not followed: final failure, audited and dead-lettered', async () => {
+      const id = await bulkRead(agent, { callbackUrl: receiver.url('/redirect') });
+      await call('POST', `/api/v1/approvals/${id}/decision`, alice, { decision: 'deny' });
+      await callbackTo('/redirect');
+      const events = await callbackEvents(id);
+      assert.equal(events.length, 1, 'no retry after a redirect');
+      assert.equal(events[0]?.reason, 'fail:redirect_not_followed:302;dead-lettered');
+      assert.equal(elsewhere.received.length, 0, 'the redirect target was never contacted');
+      assert.ok(host.queue.deadLetters('callbacks').some((d) => d.messageId === `callback:${id}`));
+    });
+
+    test('refused before anything runs: host off the allowlist, userinfo, IP literal, bad scheme', async () => {
+      const cases: Array<[string, string]> = [
+        ['https://hooks.evil.example/cb', 'host_not_allowed'],
+        ['http://user:pw@127.0.0.1:9/cb', 'userinfo'],
+        ['https://10.0.0.1/cb', 'ip_literal'],
+        ['https://169.254.169.254/latest', 'ip_literal'],
+        ['http://hooks.evil.example/cb', 'scheme'],
+        ['file:///etc/passwd', 'scheme'],
+      ];
+      for (const [callbackUrl, reason] of cases) {
+        const { res, json } = await call('POST', '/api/v1/connections/demo/query', agent, {
+          sql: 'select id, city, email from customers',
+          callbackUrl,
+        });
+        assert.equal(res.status, 400, callbackUrl);
+        assert.equal(json.error?.code, 'callback_refused');
+        assert.equal(json.error?.reason, reason, callbackUrl);
+      }
+    });
   });
 });

@@ -109,6 +109,7 @@ describe('MCP over Streamable HTTP (local host)', () => {
     }
     const query = listed.tools.find((t) => t.name === 'query');
     assert.deepEqual(Object.keys(query?.inputSchema.properties ?? {}).sort(), [
+      'callbackUrl',
       'connection',
       'maxRows',
       'params',

@@ -16,6 +16,8 @@ const PLATFORM_SETTINGS: Record<string, string> = {
   AzureWebJobsStorage__clientId: 'which user-assigned identity the host uses for storage',
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'where telemetry goes; carries no credential once local auth is off',
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Entra (AAD) ingestion with the user-assigned identity',
+  'AzureWebJobs.notifyApprovers.Disabled':
+    'the Teams Logic App, when deployed, is the only consumer of approval-requests',
 };
 
 /** In SETTINGS for local development only: Azure must never set them. */
@@ -34,7 +36,11 @@ const PROVISIONED_AHEAD_OF_CODE = [
 ];
 
 /** Secrets: Key Vault references, resolved by the platform with the function identity. */
-const KEY_VAULT_REFERENCES = ['AGENTGATE_MASKING_KEY', 'AGENTGATE_TEAMS_WEBHOOK_URL'];
+const KEY_VAULT_REFERENCES = [
+  'AGENTGATE_MASKING_KEY',
+  'AGENTGATE_TEAMS_WEBHOOK_URL',
+  'AGENTGATE_CALLBACK_KEY',
+];
 
 /** Settings Flex Consumption rejects or that would bring back keys or connection strings. */
 const FORBIDDEN = [

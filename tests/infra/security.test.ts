@@ -121,9 +121,11 @@ describe('compiled template: Service Bus queues', () => {
     assert.deepEqual(asRecord(params.queueNames, 'queueNames').value, [
       "[variables('requestsQueueName')]",
       "[variables('decisionsQueueName')]",
+      "[variables('callbacksQueueName')]",
     ]);
     assert.equal(template.variables.requestsQueueName, 'approval-requests');
     assert.equal(template.variables.decisionsQueueName, 'approval-decisions');
+    assert.equal(template.variables.callbacksQueueName, 'callbacks');
   });
 });
 

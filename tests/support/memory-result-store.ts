@@ -1,6 +1,12 @@
 import { digestOf } from '../../shared/audit/result-digest.js';
 import { GatewayError } from '../../shared/errors.js';
-import type { ResultStore, StoredResult } from '../../shared/ports/result-store.js';
+import type {
+  ResultOpening,
+  ResultStore,
+  ResultWriter,
+  StoredResult,
+} from '../../shared/ports/result-store.js';
+import { collectingWriter } from '../../shared/store/result-text.js';
 
 /**
  * Test-only ResultStore with the Cosmos adapter's semantics: copies in and out, nothing
@@ -16,6 +22,10 @@ export class MemoryResultStore implements ResultStore {
     if (this.#items.has(result.id))
       throw new GatewayError('conflict', 'A result with this id already exists.');
     this.#items.set(result.id, structuredClone(result));
+  }
+
+  open(opening: ResultOpening): ResultWriter {
+    return collectingWriter(opening, (result) => this.put(result));
   }
 
   async get(id: string, now: Date): Promise<StoredResult | null> {

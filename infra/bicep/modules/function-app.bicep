@@ -50,6 +50,12 @@ param maskingKeySecretName string
 @description('Key Vault secret holding the Teams Workflows webhook URL.')
 param teamsWebhookSecretName string
 
+@description('True when the Teams Logic App takes approval-requests: the notifyApprovers trigger is then off, so the two never compete for its messages.')
+param teamsLogicApp bool = false
+
+@description('Key Vault secret holding the HMAC key that signs callback notices (32+ characters).')
+param callbackKeySecretName string
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -173,6 +179,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AzureWebJobsStorage__clientId: identityClientId
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+    'AzureWebJobs.notifyApprovers.Disabled': string(teamsLogicApp)
     // agentgate settings (SETTINGS in shared/config/settings.ts).
     AGENTGATE_CONFIG: configPath
     AGENTGATE_POLICY_DIR: policyDir
@@ -180,6 +187,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AGENTGATE_AUTH_AUDIENCES: authAudiences
     AGENTGATE_MASKING_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${maskingKeySecretName}/)'
     AGENTGATE_TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${teamsWebhookSecretName}/)'
+    AGENTGATE_CALLBACK_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/${callbackKeySecretName}/)'
     AGENTGATE_APPROVAL_BASE_URL: 'https://${site.properties.defaultHostName}'
     AGENTGATE_APPROVAL_CLIENT_ID: approvalClientId
     AGENTGATE_APPROVAL_TENANT_ID: approvalTenantId

@@ -4,8 +4,8 @@
 //   Storage Blob Data Owner         storage account   host leases/keys containers + deployment package
 //   Monitoring Metrics Publisher    App Insights      Entra-authenticated telemetry ingestion
 //   Key Vault Secrets User          Key Vault         resolve the two Key Vault references
-//   Service Bus Data Sender         each queue        send approval requests and decisions
-//   Service Bus Data Receiver       each queue        triggers on approval requests and decisions
+//   Service Bus Data Sender         each queue        send approval requests, decisions, callback notices
+//   Service Bus Data Receiver       each queue        triggers on the same three queues
 //   Cosmos DB Built-in Data Contributor (data plane)  the agentgate database only
 
 @description('Principal (object) id of the Function App identity.')

@@ -8,7 +8,7 @@ param tags object
 @description('True when private networking is on: Premium tier, public network access disabled.')
 param privateNetworking bool
 
-@description('Queue names, in the order approval-requests, approval-decisions.')
+@description('Queue names: approval-requests, approval-decisions, callbacks.')
 param queueNames array
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {

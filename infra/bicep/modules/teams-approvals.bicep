@@ -1,16 +1,24 @@
 // Optional Teams approvals through a Consumption Logic App. It is triggered by a message on
-// approval-requests, posts the message's Adaptive Card to a Teams channel with the Teams connector,
-// waits for the answer, and sends the decision with the responder's Entra object id to
-// approval-decisions. Its system-assigned identity receives from the first queue and is the only
-// sender besides the Function App on the second; Service Bus is reached with that identity.
+// approval-requests, posts an Adaptive Card to a Teams channel with the Teams connector, waits for
+// the answer, asks Microsoft Graph which of the request's approver group the responder is in, and
+// sends the decision to approval-decisions. Its system-assigned identity receives from the first
+// queue and is the only sender besides the Function App on the second; Service Bus and Graph are
+// reached with that identity (Graph needs GroupMember.Read.All, granted by an admin: docs/deploy.md).
 //
 // The Teams connection is created unauthorised: an operator signs it in once (docs/deploy.md).
 //
-// Message contract (provisional until the approval workflow lands):
-//   approval-requests:  { "requestId": string, "card": <Adaptive Card object> }
-//                       the card's Action.Submit data carries { "decision": "approved" | "denied" }
-//   approval-decisions: { "requestId", "decision", "approver": { "objectId", "tenantId",
-//                         "userPrincipalName" }, "respondedAt", "via": "teams-logic-app" }
+// Message contract:
+//   approval-requests (sent by the gateway):
+//     { "requestId", "approverGroup": <Entra group object id> | null, "approveUrl" }
+//   approval-decisions (sent here): exactly decisionMessageSchema in shared/approvals/decision-message.ts
+//     { "decisionId": "<requestId>:teams:<responder object id>", "requestId",
+//       "approver": { "id": <responder Entra object id>, "kind": "human",
+//                     "issuer": "https://login.microsoftonline.com/<tenant>/v2.0",
+//                     "name": <user principal name>, "groups": <the approver group if Graph says the
+//                     responder is a member, else []>, "roles": [] },
+//       "decision": "approve" | "deny" }
+//   tests/infra/teams-decision-contract.test.ts validates the compiled message against that schema.
+// The gateway checks the decision again (human, not the requester, in the group, Cedar `approve`).
 
 param name string
 param location string
@@ -115,6 +123,10 @@ resource workflow 'Microsoft.Logic/workflows@2019-05-01' = {
       channelId: {
         value: channelId
       }
+      // The Entra issuer prefix of this cloud (https://login.microsoftonline.com/ in public Azure).
+      loginEndpoint: {
+        value: environment().authentication.loginEndpoint
+      }
     }
     definition: {
       '$schema': 'https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#'
@@ -128,6 +140,9 @@ resource workflow 'Microsoft.Logic/workflows@2019-05-01' = {
           type: 'String'
         }
         channelId: {
+          type: 'String'
+        }
+        loginEndpoint: {
           type: 'String'
         }
       }
@@ -164,18 +179,67 @@ resource workflow 'Microsoft.Logic/workflows@2019-05-01' = {
                 requestId: {
                   type: 'string'
                 }
-                card: {
-                  type: 'object'
+                approverGroup: {
+                  type: ['string', 'null']
+                }
+                approveUrl: {
+                  type: 'string'
                 }
               }
-              required: ['requestId', 'card']
+              required: ['requestId', 'approverGroup', 'approveUrl']
             }
+          }
+        }
+        Build_card: {
+          type: 'InitializeVariable'
+          runAfter: {
+            Parse_request: ['Succeeded']
+          }
+          inputs: {
+            variables: [
+              {
+                name: 'card'
+                type: 'object'
+                value: {
+                  type: 'AdaptiveCard'
+                  version: '1.5'
+                  body: [
+                    {
+                      type: 'TextBlock'
+                      wrap: true
+                      text: 'agentgate: a request needs approval. Review it on the approval page before you answer.'
+                    }
+                  ]
+                  actions: [
+                    {
+                      type: 'Action.OpenUrl'
+                      title: 'Review'
+                      url: '@{body(\'Parse_request\')?[\'approveUrl\']}'
+                    }
+                    {
+                      type: 'Action.Submit'
+                      title: 'Approve'
+                      data: {
+                        decision: 'approve'
+                      }
+                    }
+                    {
+                      type: 'Action.Submit'
+                      title: 'Deny'
+                      data: {
+                        decision: 'deny'
+                      }
+                    }
+                  ]
+                }
+              }
+            ]
           }
         }
         Post_card_and_wait: {
           type: 'ApiConnectionWebhook'
           runAfter: {
-            Parse_request: ['Succeeded']
+            Build_card: ['Succeeded']
           }
           limit: {
             timeout: responseTimeout
@@ -190,7 +254,7 @@ resource workflow 'Microsoft.Logic/workflows@2019-05-01' = {
             body: {
               notificationUrl: '@{listCallbackUrl()}'
               body: {
-                messageBody: '@{string(body(\'Parse_request\')?[\'card\'])}'
+                messageBody: '@{string(variables(\'card\'))}'
                 updateMessage: 'Thank you: your answer was sent to agentgate.'
                 recipient: {
                   groupId: '@parameters(\'teamId\')'
@@ -200,21 +264,40 @@ resource workflow 'Microsoft.Logic/workflows@2019-05-01' = {
             }
           }
         }
-        Compose_decision: {
-          type: 'Compose'
+        Check_approver_group: {
+          type: 'Http'
           runAfter: {
             Post_card_and_wait: ['Succeeded']
           }
           inputs: {
-            requestId: '@body(\'Parse_request\')?[\'requestId\']'
-            decision: '@body(\'Post_card_and_wait\')?[\'data\']?[\'decision\']'
-            approver: {
-              objectId: '@body(\'Post_card_and_wait\')?[\'responder\']?[\'objectId\']'
-              tenantId: '@body(\'Post_card_and_wait\')?[\'responder\']?[\'tenantId\']'
-              userPrincipalName: '@body(\'Post_card_and_wait\')?[\'responder\']?[\'userPrincipalName\']'
+            method: 'POST'
+            uri: 'https://graph.microsoft.com/v1.0/directoryObjects/@{encodeURIComponent(body(\'Post_card_and_wait\')?[\'responder\']?[\'objectId\'])}/checkMemberGroups'
+            body: {
+              groupIds: '@createArray(coalesce(body(\'Parse_request\')?[\'approverGroup\'], \'00000000-0000-0000-0000-000000000000\'))'
             }
-            respondedAt: '@body(\'Post_card_and_wait\')?[\'responseTime\']'
-            via: 'teams-logic-app'
+            authentication: {
+              type: 'ManagedServiceIdentity'
+              audience: 'https://graph.microsoft.com'
+            }
+          }
+        }
+        Compose_decision: {
+          type: 'Compose'
+          runAfter: {
+            Check_approver_group: ['Succeeded']
+          }
+          inputs: {
+            decisionId: '@{body(\'Parse_request\')?[\'requestId\']}:teams:@{body(\'Post_card_and_wait\')?[\'responder\']?[\'objectId\']}'
+            requestId: '@body(\'Parse_request\')?[\'requestId\']'
+            approver: {
+              id: '@body(\'Post_card_and_wait\')?[\'responder\']?[\'objectId\']'
+              kind: 'human'
+              issuer: '@{parameters(\'loginEndpoint\')}@{body(\'Post_card_and_wait\')?[\'responder\']?[\'tenantId\']}/v2.0'
+              name: '@body(\'Post_card_and_wait\')?[\'responder\']?[\'userPrincipalName\']'
+              groups: '@body(\'Check_approver_group\')?[\'value\']'
+              roles: []
+            }
+            decision: '@body(\'Post_card_and_wait\')?[\'data\']?[\'decision\']'
           }
         }
         Send_decision: {
@@ -236,7 +319,8 @@ resource workflow 'Microsoft.Logic/workflows@2019-05-01' = {
             body: {
               ContentData: '@{base64(string(outputs(\'Compose_decision\')))}'
               ContentType: 'application/json'
-              MessageId: '@{concat(body(\'Parse_request\')?[\'requestId\'], \':teams\')}'
+              // The decision id: Service Bus duplicate detection drops a re-sent answer.
+              MessageId: '@{outputs(\'Compose_decision\')?[\'decisionId\']}'
             }
           }
         }

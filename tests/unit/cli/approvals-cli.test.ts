@@ -190,4 +190,30 @@ describe('approvals and requests commands (local host)', () => {
     assert.equal(late.code, 1);
     assert.match(late.err, /conflict/);
   });
+
+  test('query answered 202: prints the request id, status URL and the follow-up command, exits 3', async () => {
+    const r = await cli(['query', '-c', 'demo', 'select id, email, city from customers']);
+    assert.equal(r.code, 3, r.err);
+    assert.equal(r.err, '', 'a pending request is not an error');
+    const id = /request (\S+) is pending/.exec(r.out)?.[1];
+    assert.ok(id, r.out);
+    assert.ok(r.out.includes(`status:  ${host.url}/api/v1/requests/${id}`), r.out);
+    assert.ok(r.out.includes(`agentgate requests status ${id}`), r.out);
+    assert.equal(await statusOf(id), 'pending', 'the printed id is the stored request');
+
+    const json = await cli(['query', '-c', 'demo', '--json', 'select id, email, city from customers']);
+    assert.equal(json.code, 3, 'the JSON form exits 3 too');
+    assert.equal((JSON.parse(json.out) as { error: { code: string } }).error.code, 'approval_required');
+
+    const refused = await cli([
+      'query',
+      '-c',
+      'demo',
+      '--callback-url',
+      'https://hooks.evil.example/cb',
+      'select id, email, city from customers',
+    ]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /callback_refused/);
+  });
 });

@@ -95,7 +95,13 @@ describe('OpenAPI document', () => {
       required: string[];
       additionalProperties: boolean;
     };
-    assert.deepEqual(Object.keys(body.properties).sort(), ['maxRows', 'params', 'purpose', 'sql']);
+    assert.deepEqual(Object.keys(body.properties).sort(), [
+      'callbackUrl',
+      'maxRows',
+      'params',
+      'purpose',
+      'sql',
+    ]);
     assert.deepEqual(body.required, ['sql']);
     assert.equal(body.additionalProperties, false);
     assert.equal((body.properties.sql as { maxLength: number }).maxLength, 100_000);

@@ -1,0 +1,61 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevHost } from '../cli/dev/host.js';
+
+/**
+ * Rounds of 8 concurrent 1,000-row reads by an agent on the local host, in a process of its
+ * own; prints one JSON line with the process's peak RSS (VmHWM) over the reads and overall.
+ * Run by bench/read-memory.bench.ts, bundled by esbuild like the Functions package.
+ */
+
+const CONCURRENCY = 8;
+const ROUNDS = Number(process.env.AGENTGATE_BENCH_ROUNDS ?? 10);
+const SQL = 'select id, full_name, email, phone, city, created_at from customers order by id limit 1000';
+
+function statusMb(field: 'VmHWM' | 'VmRSS'): number {
+  const line = readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
+  return Number(line?.replace(/\D+/g, '') ?? Number.NaN) / 1024;
+}
+
+const stateDir = await mkdtemp(join(tmpdir(), 'agentgate-bench-reads-'));
+const host = await startDevHost({ port: 0, stateDir, env: process.env, noLock: true });
+try {
+  const agent = await host.issuer.mint({ agent: 'reader-agent' });
+  const read = async () => {
+    const res = await fetch(`${host.url}/api/v1/connections/demo/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: SQL }),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`read: ${res.status} ${text.slice(0, 300)}`);
+    return Number(JSON.parse(text).rowCount);
+  };
+  await read();
+  const rssStartedMb = statusMb('VmRSS');
+  const peakStartedMb = statusMb('VmHWM');
+  writeFileSync('/proc/self/clear_refs', '5');
+  const t0 = performance.now();
+  let rows = 0;
+  for (let i = 0; i < ROUNDS; i++) {
+    const counts = await Promise.all(Array.from({ length: CONCURRENCY }, read));
+    rows += counts.reduce((a, b) => a + b, 0);
+  }
+  console.log(
+    JSON.stringify({
+      reads: ROUNDS * CONCURRENCY,
+      rows,
+      ms: performance.now() - t0,
+      rssStartedMb,
+      peakStartedMb,
+      peakReadsMb: statusMb('VmHWM'),
+    }),
+  );
+} finally {
+  await host.stop();
+  await rm(stateDir, { recursive: true, force: true });
+}
