@@ -52,6 +52,8 @@ export interface DevHostOptions {
   env?: Record<string, string | undefined>;
   /** Skip the single-instance lock (tests run hosts side by side on port 0). */
   noLock?: boolean;
+  /** Timers the host does not run (tests that fire them by hand, e.g. `sealAuditCheckpoint`). */
+  skipTimers?: readonly string[];
 }
 
 export interface DevHost {
@@ -387,7 +389,13 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       approvalPage: { devSignIn: true },
     });
 
-    cleanups.push(runTimers(gateway.triggers, gateway));
+    const skipped = new Set(options.skipTimers ?? []);
+    cleanups.push(
+      runTimers(
+        gateway.triggers.filter((t) => !skipped.has(t.name)),
+        gateway,
+      ),
+    );
     cleanups.push(runConsumers(queue, gateway));
     const routes = createRoutes(() => Promise.resolve(gateway));
     let port = 0;
