@@ -22,6 +22,7 @@ import { createCosmosClient } from '../shared/store/cosmos-client.js';
 import { CosmosRequestStore } from '../shared/store/cosmos-request-store.js';
 import { CosmosResultStore } from '../shared/store/cosmos-result-store.js';
 import type { ApprovalPorts } from '../shared/use-cases/deps.js';
+import { azureAuditChain } from './audit-chain.js';
 import { DEFAULT_POLICY_DIR } from './policy-dir.js';
 
 // The Azure composition root: managed identity everywhere, no keys. Built once per worker.
@@ -106,9 +107,12 @@ export async function createAzureGateway(
   const cosmos = createCosmosClient({ endpoint: settings.COSMOS__accountEndpoint, credential });
   const database = cosmos.database(settings.COSMOS_DATABASE);
   const approvals = azureApprovals(settings, config, policy, database, credential);
+  const keyId = settings.AGENTGATE_AUDIT_SIGNING_KEY_ID;
 
   return composeGateway({
     ...(approvals ? { approvals } : {}),
+    // With a signing key every audit event is hash-linked and the seal timer signs checkpoints.
+    ...(keyId ? { auditChain: azureAuditChain(keyId, database, credential) } : {}),
     approvalPage: approvalPageOptionsFromSettings(settings),
     mcp: mcpOptionsFromEnv(env),
     config,

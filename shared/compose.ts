@@ -97,6 +97,7 @@ export function composeGateway(parts: GatewayParts): Gateway {
           },
         }
       : {}),
+    ...(chain?.exportPorts ? { auditExport: chain.exportPorts } : {}),
     now,
     newId,
     log: parts.log ?? logToStderr,

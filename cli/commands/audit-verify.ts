@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,17 +8,26 @@ import type { LaneHeadStore } from '../../shared/audit/chain/lane-head-store.js'
 import type { AuditLaneReader } from '../../shared/audit/chain/lane-reader.js';
 import { type CheckpointPublicJwk, jwksSchema, LocalEs256Signer } from '../../shared/audit/chain/signers.js';
 import { type VerifyReport, verifyAuditChain } from '../../shared/audit/chain/verify.js';
+import { parseDuration, parsePrincipalSpec } from '../args.js';
 import { formatTable } from '../format-table.js';
 import type { CliIo } from '../io.js';
+import { resolveGatewayUrl } from '../project.js';
+import { httpVerifySource } from './audit-verify-http.js';
+import { mintDevToken } from './token.js';
 
-const HELP = `Usage: agentgate audit verify [--json] [--state FILE] [--keys JWKS_FILE] [--url URL]
+const HELP = `Usage: agentgate audit verify [--url URL] [--token T | --as human:NAME --group G...]
+                              [--json] [--state FILE] [--keys JWKS_FILE]
 
 Recomputes every audit lane from its records and checks every signed checkpoint: a modified,
 deleted, inserted or reordered record, a truncated lane, a checkpoint with a bad signature,
-and a rollback to an older checkpoint than the one verified last (kept in the state file,
-default .agentgate/audit-verify-state.json). Exits 1 on any failure, 2 on a usage error.
---keys pins the trusted public keys (a JWKS file); without it the local host's key is used.
---url (a deployment, with an auditor's token in AGENTGATE_TOKEN) is not available yet.`;
+and a rollback to an older checkpoint than the one verified last (kept in a state file under
+.agentgate, one per gateway URL; --state to choose). Exits 1 on any failure, 2 on a usage or
+connection error.
+It reads the running gateway's export routes (GET /api/v1/audit/lanes, .../checkpoints,
+.../jwks): the local host by default, or --url. Without --token a dev token is minted for
+--as (default human:cli-auditor in group auditors) with the project's dev key; a deployment
+needs an auditor's Entra token (--token, or AGENTGATE_TOKEN).
+--keys pins the trusted public keys (a JWKS file); without it the gateway's JWKS is used.`;
 
 /** What to verify: the stores of the local host (in-process), or later a deployment. */
 export interface AuditVerifySource {
@@ -26,6 +35,8 @@ export interface AuditVerifySource {
   reader: AuditLaneReader;
   checkpoints: CheckpointStore;
   heads?: LaneHeadStore;
+  /** The store takes appends meanwhile (a running gateway): see VerifyOptions.live. */
+  live?: boolean;
   /** Trusted keys; when absent (and no --keys), the local host's checkpoint key. */
   keys?: readonly CheckpointPublicJwk[];
   origin?: string;
@@ -92,28 +103,105 @@ function summary(report: VerifyReport): string {
     `checkpoints: ${c.count}, ${c.ok ? 'ok' : 'FAILED'}${c.latest ? `, latest seq ${c.latest.seq}` : ''}`,
   );
   for (const f of c.failures) lines.push(`  checkpoint ${f.seq ?? '?'}: ${f.kind} (${f.detail})`);
+  const attested = report.lanes.reduce((n, l) => n + (l.attested ?? 0), 0);
+  if (attested > 0) {
+    lines.push(
+      `${attested} events were masked for you: their hashes are the gateway's recomputation over the stored events`,
+    );
+  }
   lines.push(`audit chain: ${report.ok ? 'OK' : 'FAILED'} (${report.events} events)`);
   return `${lines.join('\n')}\n`;
 }
 
+interface VerifyArgs {
+  json?: boolean | undefined;
+  state?: string | undefined;
+  keys?: string | undefined;
+  url?: string | undefined;
+  token?: string | undefined;
+  as?: string | undefined;
+  group?: string[] | undefined;
+  help?: boolean | undefined;
+}
+
+function parseVerifyArgs(argv: string[]): VerifyArgs {
+  return parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean' },
+      state: { type: 'string' },
+      keys: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      as: { type: 'string' },
+      group: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+}
+
+/** One state file per gateway: the rollback check compares a gateway only with itself. */
+export function stateFileFor(url: string): string {
+  const tag = createHash('sha256').update(url).digest('hex').slice(0, 16);
+  return `audit-verify-state-${tag}.json`;
+}
+
+/** The running gateway's chain over HTTP, and its keys (pinned with --keys, else its JWKS). */
+async function remoteSource(
+  io: CliIo,
+  values: VerifyArgs,
+): Promise<{ source: AuditVerifySource; url: string }> {
+  const { url } = await resolveGatewayUrl(io, values.url);
+  const token =
+    values.token ??
+    io.env.AGENTGATE_TOKEN ??
+    (await mintDevToken(io, parsePrincipalSpec(values.as ?? 'human:cli-auditor'), {
+      groups: values.group ?? (values.as === undefined ? ['auditors'] : []),
+      ttlSeconds: parseDuration('15m'),
+    }));
+  const remote = await httpVerifySource({ baseUrl: url, token });
+  // With --keys the pinned keys are read by the caller; the gateway's own JWKS is not asked.
+  const keys = values.keys === undefined ? await remote.jwks() : undefined;
+  return { source: { ...remote.source, ...(keys ? { keys } : {}) }, url };
+}
+
+async function runVerify(
+  io: CliIo,
+  values: VerifyArgs,
+  given: AuditVerifySource | undefined,
+): Promise<{ report: VerifyReport; state: VerifyState | null; statePath: string }> {
+  const stateDir = join(io.cwd, '.agentgate');
+  const remote = given === undefined || values.url !== undefined ? await remoteSource(io, values) : undefined;
+  const source = (remote?.source ?? given) as AuditVerifySource;
+  const defaultState = remote ? stateFileFor(remote.url) : VERIFY_STATE_FILE;
+  const statePath = values.state === undefined ? join(stateDir, defaultState) : resolve(io.cwd, values.state);
+  const state = await readState(statePath);
+  const keys =
+    values.keys !== undefined
+      ? await readKeys(resolve(io.cwd, values.keys))
+      : (source.keys ?? [await (await LocalEs256Signer.fromStateDir(stateDir)).publicJwk()]);
+  const report = await verifyAuditChain({
+    lanes: source.lanes,
+    reader: source.reader,
+    checkpoints: source.checkpoints,
+    keys,
+    ...(source.heads ? { heads: source.heads } : {}),
+    ...(source.live ? { live: true } : {}),
+    ...(source.origin ? { origin: source.origin } : {}),
+    trusted: state ? { seq: state.seq, hash: state.hash } : null,
+  });
+  return { report, state, statePath };
+}
+
 /**
- * `agentgate audit verify`. The caller passes the local host's stores as `source` (the CLI
- * entry builds them); on success the newest verified checkpoint is written to the state
- * file, so a later run notices if the store was rolled back behind it.
+ * `agentgate audit verify`. Tests may pass a store-backed `source`; otherwise the running
+ * gateway is read over HTTP. On success the newest verified checkpoint is written to the
+ * state file, so a later run notices if the store was rolled back behind it.
  */
 export async function runAuditVerify(argv: string[], io: CliIo, source?: AuditVerifySource): Promise<number> {
-  let values: { json?: boolean; state?: string; keys?: string; url?: string; help?: boolean };
+  let values: VerifyArgs;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        json: { type: 'boolean' },
-        state: { type: 'string' },
-        keys: { type: 'string' },
-        url: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }));
+    values = parseVerifyArgs(argv);
   } catch (e) {
     io.stderr.write(`agentgate audit verify: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
@@ -122,38 +210,14 @@ export async function runAuditVerify(argv: string[], io: CliIo, source?: AuditVe
     io.stdout.write(`${HELP}\n`);
     return 0;
   }
-  if (values.url !== undefined) {
-    io.stderr.write('agentgate audit verify: --url (verify a deployment) is not available yet\n');
-    return 2;
-  }
-  if (source === undefined) {
-    io.stderr.write('agentgate audit verify: no audit store to verify (run it against the local host)\n');
-    return 2;
-  }
-  const stateDir = join(io.cwd, '.agentgate');
-  const statePath =
-    values.state === undefined ? join(stateDir, VERIFY_STATE_FILE) : resolve(io.cwd, values.state);
-  let report: VerifyReport;
-  let state: VerifyState | null;
+  let run: Awaited<ReturnType<typeof runVerify>>;
   try {
-    state = await readState(statePath);
-    const keys =
-      values.keys !== undefined
-        ? await readKeys(resolve(io.cwd, values.keys))
-        : (source.keys ?? [await (await LocalEs256Signer.fromStateDir(stateDir)).publicJwk()]);
-    report = await verifyAuditChain({
-      lanes: source.lanes,
-      reader: source.reader,
-      checkpoints: source.checkpoints,
-      keys,
-      ...(source.heads ? { heads: source.heads } : {}),
-      ...(source.origin ? { origin: source.origin } : {}),
-      trusted: state ? { seq: state.seq, hash: state.hash } : null,
-    });
+    run = await runVerify(io, values, source);
   } catch (e) {
     io.stderr.write(`agentgate audit verify: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
+  const { report, state, statePath } = run;
   const latest = report.checkpoints.latest;
   if (report.ok && latest && (state === null || latest.seq >= state.seq)) {
     await writeState(statePath, {

@@ -8,15 +8,23 @@ import type { CliIo } from '../io.js';
 import { mintDevToken } from './token.js';
 
 const HELP = `Usage:
-  agentgate audit list [--principal agent:NAME|human:NAME] [--connection ID]
+  agentgate audit search [--principal agent:NAME|human:NAME] [--connection ID]
                        [--decision allow|deny|approval|error] [--from TIME] [--to TIME]
-                       [--limit N] [--json] [--as human:NAME] [--group G]... [--token T] [--url URL]
+                       [--table SCHEMA.TABLE] [--fingerprint FP] [--approval REQUEST_ID]
+                       [--transport rest|mcp|queue|timer] [--limit N] [--continuation TOKEN]
+                       [--json] [--as human:NAME] [--group G]... [--token T] [--url URL]
+                       (audit list is the same command)
   agentgate audit show REQUEST_ID [--json] [--as human:NAME] [--group G]... [--token T] [--url URL]
+  agentgate audit replay --principal agent:NAME|human:NAME [--from TIME] [--to TIME] [--json] ...
   agentgate audit verify ...   (checks the audit trail; see agentgate audit verify --help)
 
-list: the audit trail of the running gateway (GET /api/v1/audit), newest first, as a table;
---json prints the API's answer. TIME is ISO-8601 (2026-12-01T09:00:00Z) or a duration back
+search: the audit trail of the running gateway (GET /api/v1/audit), newest first, as a table;
+--json prints the API's answer. --table matches the tables a statement read, as recorded
+(public.customers); --approval gives every event of one approval and the request that asked.
+When there are more records the next page's --continuation token is printed. TIME is ISO-8601 (2026-12-01T09:00:00Z) or a duration back
 from now (15m, 2h, 7d). --limit from 1 to 200 (default 50).
+replay: one principal's commands in time order (GET /api/v1/audit/sessions): decision, policy
+ids, rows, cells, the digest of what was released, and each approval's steps.
 show: every audit event of one request (GET /api/v1/audit/{requestId}): who asked and how they
 were recognised, the decision with policy ids and reasons, estimate, masking, timings.
 
@@ -36,11 +44,15 @@ const recordSchema = z
     principal: z.object({ id: z.string() }).passthrough().nullable(),
     connection: z.string().nullable(),
     action: z.string(),
-    statement: z.string().nullable(),
-    decision: z.object({ outcome: z.string(), policyIds: z.array(z.string()), reasons: z.array(z.string()) }),
-    status: z.number(),
-    errorCode: z.string().nullable(),
-    rowsReturned: z.number(),
+    // Approval and maintenance events have no statement or decision of their own.
+    kind: z.string().optional(),
+    statement: z.string().nullable().optional(),
+    decision: z
+      .object({ outcome: z.string(), policyIds: z.array(z.string()), reasons: z.array(z.string()) })
+      .optional(),
+    status: z.number().optional(),
+    errorCode: z.string().nullable().optional(),
+    rowsReturned: z.number().optional(),
   })
   .passthrough();
 
@@ -86,9 +98,12 @@ export async function runAuditCommand(
   try {
     switch (sub) {
       case 'list':
+      case 'search':
         return await runList(rest, io);
       case 'show':
         return await runShow(rest, io);
+      case 'replay':
+        return await (await import('./audit-replay.js')).runAuditReplay(rest, io);
       case 'verify': {
         const verify = await (deps.loadVerify ?? defaultLoadVerify)();
         if (verify === undefined) {
@@ -114,7 +129,7 @@ export async function runAuditCommand(
   }
 }
 
-const identityOptions = {
+export const identityOptions = {
   as: { type: 'string' },
   group: { type: 'string', multiple: true },
   role: { type: 'string', multiple: true },
@@ -124,7 +139,7 @@ const identityOptions = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-async function tokenFor(
+export async function tokenFor(
   io: CliIo,
   values: {
     as?: string | undefined;
@@ -160,6 +175,11 @@ export function auditQuery(
     from?: string | undefined;
     to?: string | undefined;
     limit?: string | undefined;
+    table?: string | undefined;
+    fingerprint?: string | undefined;
+    approval?: string | undefined;
+    transport?: string | undefined;
+    continuation?: string | undefined;
   },
   now: Date = new Date(),
 ): URLSearchParams {
@@ -180,6 +200,17 @@ export function auditQuery(
     }
     q.set('limit', values.limit);
   }
+  if (values.transport !== undefined && !['rest', 'mcp', 'queue', 'timer'].includes(values.transport)) {
+    throw new UsageError('--transport must be rest, mcp, queue or timer');
+  }
+  const passed: Array<[string, string | undefined]> = [
+    ['table', values.table],
+    ['fingerprint', values.fingerprint],
+    ['approvalRequestId', values.approval],
+    ['transport', values.transport],
+    ['continuation', values.continuation],
+  ];
+  for (const [name, value] of passed) if (value !== undefined) q.set(name, value);
   return q;
 }
 
@@ -194,6 +225,11 @@ async function runList(argv: string[], io: CliIo): Promise<number> {
       from: { type: 'string' },
       to: { type: 'string' },
       limit: { type: 'string' },
+      table: { type: 'string' },
+      fingerprint: { type: 'string' },
+      approval: { type: 'string' },
+      transport: { type: 'string' },
+      continuation: { type: 'string' },
     },
   });
   if (values.help) {
@@ -213,14 +249,14 @@ async function runList(argv: string[], io: CliIo): Promise<number> {
     time: r.time,
     requestId: r.requestId,
     principal: r.principal?.id ?? null,
-    action: r.action,
+    action: r.kind === undefined || r.kind === 'request' ? r.action : `${r.action} (${r.kind})`,
     connection: r.connection,
-    decision: r.decision.outcome,
-    status: r.status,
-    error: r.errorCode,
-    rows: r.rowsReturned,
-    policies: r.decision.policyIds.join(','),
-    statement: r.statement,
+    decision: r.decision?.outcome ?? null,
+    status: r.status ?? null,
+    error: r.errorCode ?? null,
+    rows: r.rowsReturned ?? null,
+    policies: r.decision?.policyIds.join(',') ?? null,
+    statement: r.statement ?? null,
   }));
   io.stdout.write(
     `${formatTable(
@@ -241,7 +277,7 @@ async function runList(argv: string[], io: CliIo): Promise<number> {
     )}\n`,
   );
   io.stdout.write(
-    `(${rows.length} record${rows.length === 1 ? '' : 's'}${parsed.data.continuation ? '; more: narrow with --from/--to or raise --limit' : ''})\n`,
+    `(${rows.length} record${rows.length === 1 ? '' : 's'}${parsed.data.continuation ? `; more with --continuation ${parsed.data.continuation}` : ''})\n`,
   );
   return 0;
 }

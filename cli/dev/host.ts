@@ -3,8 +3,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Database } from '@azure/cosmos';
 import { createRoutes, type RouteSpec } from '../../functions/routes.js';
 import { HttpRequest, InvocationContext } from '../../functions/sdk.js';
+import { CosmosAuditLaneReader } from '../../shared/audit/chain/cosmos-audit-lane-reader.js';
 import { CosmosCheckpointStore } from '../../shared/audit/chain/cosmos-checkpoint-store.js';
 import { CosmosLaneHeadStore } from '../../shared/audit/chain/cosmos-lane-head-store.js';
 import { ensureChainContainers } from '../../shared/audit/chain/cosmos-layout.js';
@@ -58,6 +60,8 @@ export interface DevHostOptions {
   noAzurite?: boolean;
   /** Wraps the audit store (bench: injected latency; load test: counting). */
   wrapAudit?: (store: AuditStore) => AuditStore;
+  /** Timers the host does not run (tests that fire them by hand, e.g. `sealAuditCheckpoint`). */
+  skipTimers?: readonly string[];
 }
 
 export interface DevHost {
@@ -71,6 +75,8 @@ export interface DevHost {
   inbox: InboxNotifier;
   /** Where the embedded demo database listens, when a connection uses it. */
   demo: { host: string; port: number } | undefined;
+  /** The emulator's database (tests tamper with the audit containers through it). */
+  database: Database;
   stop(): Promise<void>;
 }
 
@@ -375,6 +381,7 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
         heads: new CosmosLaneHeadStore(database.container('auditLanes')),
         checkpoints: new CosmosCheckpointStore(database.container('auditCheckpoints')),
         signer: await LocalEs256Signer.fromStateDir(stateDir),
+        reader: new CosmosAuditLaneReader(database.container('audit')),
       },
       approvals: {
         requests: new CosmosRequestStore(database.container('requests')),
@@ -405,7 +412,13 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       approvalPage: { devSignIn: true },
     });
 
-    cleanups.push(runTimers(gateway.triggers, gateway));
+    const skipped = new Set(options.skipTimers ?? []);
+    cleanups.push(
+      runTimers(
+        gateway.triggers.filter((t) => !skipped.has(t.name)),
+        gateway,
+      ),
+    );
     cleanups.push(runConsumers(queue, gateway));
     const routes = createRoutes(() => Promise.resolve(gateway));
     let port = 0;
@@ -438,6 +451,7 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       queue,
       inbox,
       demo: demo ? { host: demo.host, port: demo.port } : undefined,
+      database,
       stop: stopAll,
     };
   } catch (e) {

@@ -41,6 +41,14 @@ param teamsChannelId string = ''
 @description('How long the Logic App waits for an approver (ISO 8601 duration).')
 param teamsResponseTimeout string = 'PT24H'
 
+@description('Principal ids (users or groups) of auditors who may read the audit checkpoint archive.')
+param auditorPrincipalIds array = []
+
+@minValue(1)
+@maxValue(146000)
+@description('Days each archived audit checkpoint stays immutable (default 7 years).')
+param auditRetentionDays int = 2557
+
 @minValue(40)
 @maxValue(1000)
 @description('Upper bound on Flex Consumption instances.')
@@ -204,6 +212,12 @@ var privateEndpoints = [
     groupId: 'vault'
     zone: 'keyVault'
   }
+  {
+    name: 'pe-audit-blob-${token}'
+    service: 'auditArchive'
+    groupId: 'blob'
+    zone: 'blob'
+  }
 ]
 
 var privateEndpointTargets = {
@@ -211,6 +225,7 @@ var privateEndpointTargets = {
   cosmos: cosmos.outputs.id
   serviceBus: serviceBus.outputs.id
   keyVault: keyVault.outputs.id
+  auditArchive: auditChain.outputs.archiveId
 }
 
 module endpoints 'modules/private-endpoint.bicep' = [
@@ -253,6 +268,22 @@ module roles 'modules/roles.bicep' = {
   }
 }
 
+// The checkpoint signing key (Crypto User for the function on that key only) and the
+// write-once checkpoint archive in its own storage account (modules/audit-chain.bicep).
+module auditChain 'modules/audit-chain.bicep' = {
+  name: 'audit-chain'
+  params: {
+    location: location
+    tags: tags
+    keyVaultName: keyVault.outputs.name
+    archiveStorageName: 'stagaudit${take(token, 11)}'
+    functionPrincipalId: identity.outputs.principalId
+    auditorPrincipalIds: auditorPrincipalIds
+    retentionDays: auditRetentionDays
+    privateNetworking: enablePrivateNetworking
+  }
+}
+
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
   dependsOn: [roles, endpoints]
@@ -280,6 +311,7 @@ module functionApp 'modules/function-app.bicep' = {
     teamsWebhookSecretName: teamsWebhookSecretName
     callbackKeySecretName: callbackKeySecretName
     teamsLogicApp: deployTeamsLogicApp
+    auditSigningKeyId: auditChain.outputs.checkpointKeyId
   }
 }
 
@@ -314,5 +346,6 @@ output AGENTGATE_CALLBACK_KEY_SECRET_NAME string = callbackKeySecretName
 output AGENTGATE_COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output AGENTGATE_SERVICEBUS_NAMESPACE string = serviceBus.outputs.name
 output AGENTGATE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AGENTGATE_AUDIT_ARCHIVE_BLOB_ENDPOINT string = auditChain.outputs.archiveBlobEndpoint
 output AGENTGATE_TEAMS_LOGIC_APP_NAME string = deployTeamsLogicApp ? teamsApprovals!.outputs.name : ''
 output AGENTGATE_TEAMS_CONNECTION_NAME string = deployTeamsLogicApp ? teamsApprovals!.outputs.teamsConnectionName : ''

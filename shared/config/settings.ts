@@ -23,6 +23,8 @@ export const SETTINGS = {
     'Tenant of the approval page sign-in (default: the first of AGENTGATE_AUTH_TENANTS).',
   AGENTGATE_APPROVAL_SCOPE: 'Scope the approval page asks for (api://<gateway app>/Approvals.Decide).',
   AGENTGATE_MCP_ALLOWED_ORIGINS: 'Comma-separated browser origins allowed to call /mcp (none by default).',
+  AGENTGATE_AUDIT_SIGNING_KEY_ID:
+    'Versioned URL of the Key Vault EC P-256 key that signs audit checkpoints; set, audit events are hash-linked.',
   COSMOS__accountEndpoint: 'Cosmos DB account endpoint (identity-based connection).',
   COSMOS__credential: 'Set to managedidentity in Azure.',
   COSMOS__clientId: 'Client id of the user-assigned identity used for Cosmos DB.',
@@ -59,6 +61,7 @@ const settingsSchema = z.object({
   AGENTGATE_APPROVAL_TENANT_ID: z.string().min(1).optional(),
   AGENTGATE_APPROVAL_SCOPE: z.string().min(1).optional(),
   AGENTGATE_MCP_ALLOWED_ORIGINS: z.string().min(1).optional(),
+  AGENTGATE_AUDIT_SIGNING_KEY_ID: z.url().optional(),
   COSMOS__accountEndpoint: z.url().optional(),
   COSMOS__credential: z.string().optional(),
   COSMOS__clientId: z.string().optional(),

@@ -19,6 +19,7 @@ import {
   requestStatusSchema,
 } from '../use-cases/outputs.js';
 import { decisionBodySchema } from '../use-cases/requests.js';
+import { checkpointsQuerySchema, laneEventsQuerySchema, sessionsQuerySchema } from './audit-routes.js';
 import { type ApiResponse, jsonResponse } from './http.js';
 import type { RouteDefinition } from './routes.js';
 
@@ -279,6 +280,43 @@ export const OPERATIONS: Record<string, Operation> = {
     secured: true,
     errors: ['bad_request', 'forbidden', 'store_unavailable'],
     response: { status: 200, schema: 'AuditTrace', description: "The request's events, in order." },
+  },
+  auditLaneHeads: {
+    summary: 'The head (length, last hash) of every audit lane (auditors, for verify)',
+    tags: ['audit'],
+    secured: true,
+    errors: ['forbidden', 'not_found'],
+  },
+  auditLaneEvents: {
+    summary: 'Events of one audit lane by chain index, paged (auditors, for verify)',
+    description:
+      "Events with chain index in [from, to), about `limit` per page, never splitting one index; `next` is the next page's `from`. An event the reader's masking changed comes with `attestedHash`, the gateway's hash of the stored event.",
+    tags: ['audit'],
+    secured: true,
+    errors: ['bad_request', 'forbidden', 'not_found'],
+    query: laneEventsQuerySchema,
+  },
+  auditCheckpoints: {
+    summary: 'Signed audit checkpoints from a sequence number, paged (auditors, for verify)',
+    tags: ['audit'],
+    secured: true,
+    errors: ['bad_request', 'forbidden', 'not_found'],
+    query: checkpointsQuerySchema,
+  },
+  auditJwks: {
+    summary: 'The public keys that sign audit checkpoints (JWKS, every enabled key version)',
+    tags: ['audit'],
+    secured: false,
+    errors: ['not_found'],
+  },
+  auditSessions: {
+    summary: "Replay one principal's commands in time order (auditors)",
+    description:
+      'Each command with its decision and policy ids, rows, cells and the digest of what was released; a request held for approval carries the approval steps. Pages go back in time; each page is in time order.',
+    tags: ['audit'],
+    secured: true,
+    errors: ['bad_request', 'forbidden', 'store_unavailable'],
+    query: sessionsQuerySchema,
   },
   requestStatus: {
     summary: 'Status of a request held for approval (its requester and approvers)',

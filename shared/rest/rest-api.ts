@@ -11,6 +11,7 @@ import type { Outcome, Start, UseCases } from '../use-cases/index.js';
 import { auditQuerySchema, describeIssues, queryBodySchema } from '../use-cases/inputs.js';
 import { decisionBodySchema } from '../use-cases/requests.js';
 import { type ApprovalPageOptions, createApprovalPageHandlers } from './approval-page.js';
+import { type AuditRoutes, createAuditRoutes } from './audit-routes.js';
 import { readJsonBody } from './body.js';
 import { type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from './http.js';
 
@@ -25,7 +26,7 @@ export interface RestApiDeps {
 }
 
 /** The REST adapter: one handler per route, each a thin translation to one use case. */
-export interface RestApi {
+export interface RestApi extends AuditRoutes {
   query(req: ApiRequest): Promise<ApiResponse>;
   listConnections(req: ApiRequest): Promise<ApiResponse>;
   describeConnection(req: ApiRequest): Promise<ApiResponse>;
@@ -100,7 +101,7 @@ export function toResponse(outcome: Outcome<unknown>, clock: StageClock): ApiRes
  * The frame every route shares: authenticate (401, audited when the token had a JWT
  * shape), then hand the principal to the route, whose input errors are audited too.
  */
-async function handle(
+export async function handle(
   deps: RestApiDeps,
   req: ApiRequest,
   action: string,
@@ -225,5 +226,6 @@ export function createRestApi(deps: RestApiDeps): RestApi {
     approvalPage: pages.page,
     approvalAsset: pages.asset,
     ...blobHandlers(deps),
+    ...createAuditRoutes(deps, handle),
   };
 }

@@ -42,6 +42,23 @@ export const ROUTES: readonly RouteDefinition[] = [
     pick: (a) => a.readBlob,
   },
   { name: 'searchAudit', methods: ['GET'], route: 'v1/audit', pick: (a) => a.searchAudit },
+  // Literal audit routes before `v1/audit/{requestId}`, with names that sort before `auditTrace`:
+  // the local host takes the first match, the Functions host orders routes by function name.
+  { name: 'auditLaneHeads', methods: ['GET'], route: 'v1/audit/lanes', pick: (a) => a.auditLaneHeads },
+  {
+    name: 'auditLaneEvents',
+    methods: ['GET'],
+    route: 'v1/audit/lanes/{lane}',
+    pick: (a) => a.auditLaneEvents,
+  },
+  {
+    name: 'auditCheckpoints',
+    methods: ['GET'],
+    route: 'v1/audit/checkpoints',
+    pick: (a) => a.auditCheckpoints,
+  },
+  { name: 'auditJwks', methods: ['GET'], route: 'v1/audit/jwks', pick: (a) => a.auditJwks },
+  { name: 'auditSessions', methods: ['GET'], route: 'v1/audit/sessions', pick: (a) => a.auditSessions },
   { name: 'auditTrace', methods: ['GET'], route: 'v1/audit/{requestId}', pick: (a) => a.auditTrace },
   { name: 'requestStatus', methods: ['GET'], route: 'v1/requests/{id}', pick: (a) => a.requestStatus },
   { name: 'cancelRequest', methods: ['DELETE'], route: 'v1/requests/{id}', pick: (a) => a.cancelRequest },

@@ -68,6 +68,12 @@ export function validateSearch(
   const transport = text('transport', filter.transport);
   if (transport !== undefined && !TRANSPORTS.has(transport)) throw badRequest('invalid transport filter');
   if (transport !== undefined) normal.transport = transport as Transport;
+  const table = text('table', filter.table);
+  if (table !== undefined) normal.table = table;
+  const fingerprint = text('fingerprint', filter.fingerprint);
+  if (fingerprint !== undefined) normal.fingerprint = fingerprint;
+  const approval = text('approvalRequestId', filter.approvalRequestId);
+  if (approval !== undefined) normal.approvalRequestId = approval;
   if (from !== undefined) normal.from = from;
   if (to !== undefined) normal.to = to;
   return { filter: normal, limit, continuation };
@@ -85,7 +91,29 @@ export function matchesFilter(record: AuditRecord, filter: AuditFilter): boolean
   }
   if (filter.requestId !== undefined && record.requestId !== filter.requestId) return false;
   if (filter.transport !== undefined && record.transport !== filter.transport) return false;
+  if (!matchesStatementFilter(record, filter)) return false;
   if (filter.from !== undefined && !(record.time >= filter.from)) return false;
   if (filter.to !== undefined && !(record.time < filter.to)) return false;
   return true;
+}
+
+/** Table, fingerprint and approval: the filters that look into an event's own fields. */
+function matchesStatementFilter(record: AuditRecord, filter: AuditFilter): boolean {
+  if (
+    filter.table !== undefined &&
+    !(record.kind === 'request' && (record.facts?.tables ?? []).includes(filter.table))
+  ) {
+    return false;
+  }
+  if (
+    filter.fingerprint !== undefined &&
+    !('fingerprint' in record && record.fingerprint === filter.fingerprint)
+  ) {
+    return false;
+  }
+  const approval = filter.approvalRequestId;
+  if (approval === undefined) return true;
+  return (
+    record.requestId === approval || (record.kind === 'request' && record.approvalRequestId === approval)
+  );
 }

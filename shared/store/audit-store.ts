@@ -9,6 +9,12 @@ export interface AuditFilter {
   /** Every event of one request. */
   requestId?: string;
   transport?: Transport;
+  /** Request events whose statement read this table (as recorded, e.g. `public.customers`). */
+  table?: string;
+  /** Events of statements with this fingerprint (request and approval events). */
+  fingerprint?: string;
+  /** Every event of one approval: the stored request's own events and the request that asked. */
+  approvalRequestId?: string;
   /** Inclusive lower bound, ISO-8601. */
   from?: string;
   /** Exclusive upper bound, ISO-8601. */

@@ -15,12 +15,18 @@ interface Envelope {
 }
 
 function filterKey(filter: AuditFilter): string {
+  // Every filter field: a token continues exactly the search it was issued for.
   const canonical = JSON.stringify([
     filter.principal ?? null,
     filter.connection ?? null,
     filter.decision ?? null,
     filter.from ?? null,
     filter.to ?? null,
+    filter.requestId ?? null,
+    filter.transport ?? null,
+    filter.table ?? null,
+    filter.fingerprint ?? null,
+    filter.approvalRequestId ?? null,
   ]);
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
 }

@@ -51,6 +51,9 @@ function buildQuery(filter: AuditFilter): SqlQuerySpec {
   add('c.decision.outcome = @decision', '@decision', filter.decision);
   add('c.requestId = @requestId', '@requestId', filter.requestId);
   add('c.transport = @transport', '@transport', filter.transport);
+  add('ARRAY_CONTAINS(c.facts.tables, @table)', '@table', filter.table);
+  add('c.fingerprint = @fingerprint', '@fingerprint', filter.fingerprint);
+  add('(c.requestId = @approval OR c.approvalRequestId = @approval)', '@approval', filter.approvalRequestId);
   add('c.time >= @from', '@from', filter.from);
   add('c.time < @to', '@to', filter.to);
   const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';

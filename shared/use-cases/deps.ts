@@ -1,3 +1,4 @@
+import type { AuditExportPorts } from '../audit/chain/export.js';
 import type { BudgetStore } from '../budget/index.js';
 import type { CallbackPorts } from '../callbacks/ports.js';
 import type { BlobConnectionConfig, ConnectionConfig, GatewayConfig } from '../config/connections.js';
@@ -59,6 +60,8 @@ export interface UseCaseDeps {
   budgets?: BudgetStore;
   approvals?: ApprovalPorts;
   blobs?: BlobPorts;
+  /** The audit chain's stores for the export routes (verify over HTTP); absent without a chain. */
+  auditExport?: AuditExportPorts;
   now: () => Date;
   newId: () => string;
   log: (event: GatewayLogEvent) => void;

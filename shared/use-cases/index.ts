@@ -1,5 +1,13 @@
 import type { RequestStart } from '../pipeline/trace.js';
 import type { Principal } from '../types.js';
+import {
+  auditCheckpoints,
+  auditJwks,
+  auditLaneEvents,
+  auditLaneHeads,
+  type LaneEventsQuery,
+} from './audit-export.js';
+import { auditSessions, type SessionQuery } from './audit-sessions.js';
 import type { ListBlobsInput, ReadBlobInput } from './blob-inputs.js';
 import { listBlobs, readBlob } from './blobs.js';
 import type { UseCaseDeps } from './deps.js';
@@ -38,6 +46,14 @@ export function createUseCases(deps: UseCaseDeps) {
       searchAudit(deps, start, principal, input),
     auditTrace: (start: Start, principal: Principal, input: { requestId: string }) =>
       auditTrace(deps, start, principal, input),
+    auditLaneHeads: (start: Start, principal: Principal) => auditLaneHeads(deps, start, principal),
+    auditLaneEvents: (start: Start, principal: Principal, input: LaneEventsQuery) =>
+      auditLaneEvents(deps, start, principal, input),
+    auditCheckpoints: (start: Start, principal: Principal, input: { from: number; limit: number }) =>
+      auditCheckpoints(deps, start, principal, input),
+    auditJwks: () => auditJwks(deps),
+    auditSessions: (start: Start, principal: Principal, input: SessionQuery) =>
+      auditSessions(deps, start, principal, input),
     requestStatus: (start: Start, principal: Principal, input: { id: string }) =>
       requestStatus(deps, start, principal, input),
     requestResult: (start: Start, principal: Principal, input: { id: string }) =>

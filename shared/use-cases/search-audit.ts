@@ -12,7 +12,11 @@ import type { AuditQuery } from './inputs.js';
 import type { Outcome } from './outcome.js';
 
 /** The audit trail is for people: an agent holding the auditor role is refused too. */
-async function requireAuditor(deps: UseCaseDeps, trace: RequestTrace, principal: Principal): Promise<void> {
+export async function requireAuditor(
+  deps: UseCaseDeps,
+  trace: RequestTrace,
+  principal: Principal,
+): Promise<void> {
   const decision = await trace.clock.run('decide', () =>
     deps.policy.decide({
       principal,
@@ -30,7 +34,7 @@ async function requireAuditor(deps: UseCaseDeps, trace: RequestTrace, principal:
 }
 
 /** Statements and parameters can hold what a data steward typed: readers see them with their own posture. */
-function maskForReader(deps: UseCaseDeps, principal: Principal): (record: AuditRecord) => AuditRecord {
+export function maskForReader(deps: UseCaseDeps, principal: Principal): (record: AuditRecord) => AuditRecord {
   const clear = unmaskedClasses(deps.policy, principal, BUILTIN_CLASSES);
   const text = (v: string) => deps.masker.maskText(v, clear) ?? WITHHELD;
   return (record) => {

@@ -14,6 +14,10 @@ const ROLES = {
   '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39': 'Azure Service Bus Data Sender',
   '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0': 'Azure Service Bus Data Receiver',
   '00000000-0000-0000-0000-000000000002': 'Cosmos DB Built-in Data Contributor',
+  // The audit chain (modules/audit-chain.bicep): sign with the checkpoint key, write the archive.
+  '12338af0-0e69-4776-bea7-57ae8d297424': 'Key Vault Crypto User',
+  'ba92f5b4-2d11-453d-a403-e96b0029c9fe': 'Storage Blob Data Contributor',
+  '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1': 'Storage Blob Data Reader',
 } as const;
 
 /** Broad roles that would work but give more than needed: never assigned. */
@@ -28,12 +32,14 @@ const TOO_BROAD = {
 };
 
 const FUNCTION_PRINCIPAL = "[parameters('functionPrincipalId')]";
+/** Auditors (people or groups, set at deployment) who may read the checkpoint archive. */
+const AUDITOR_PRINCIPAL = "[parameters('auditorPrincipalIds')[copyIndex()]]";
 const LOGIC_APP_PRINCIPAL =
   "[reference(resourceId('Microsoft.Logic/workflows', parameters('name')), '2019-05-01', 'full').identity.principalId]";
 
 interface Grant {
   module: string;
-  principal: 'function' | 'logic-app';
+  principal: 'function' | 'logic-app' | 'auditor';
   role: string;
   scope: string;
   perQueue: boolean;
@@ -49,7 +55,9 @@ function grantOf(located: Located): Grant {
       ? 'function'
       : principalId === LOGIC_APP_PRINCIPAL
         ? 'logic-app'
-        : undefined;
+        : principalId === AUDITOR_PRINCIPAL
+          ? 'auditor'
+          : undefined;
   assert.ok(
     principal,
     `role assignment in ${located.path.join('/')} names an unknown principal: ${principalId}`,
@@ -60,7 +68,8 @@ function grantOf(located: Located): Grant {
   if (located.resource.type === 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments') {
     scope = /\/dbs\//.test(String(props.scope)) ? 'cosmos-database' : `cosmos:${String(props.scope)}`;
   } else {
-    assert.equal(props.principalType, 'ServicePrincipal');
+    // Auditors may be users or groups: their principal type is left to Azure.
+    if (principal !== 'auditor') assert.equal(props.principalType, 'ServicePrincipal');
     scope = /resourceId\('([^']+)'/.exec(located.resource.scope ?? '')?.[1] ?? 'resource-group';
   }
   return {
@@ -102,6 +111,8 @@ describe('role assignments', () => {
         'function: Key Vault Secrets User on Microsoft.KeyVault/vaults',
         'function: Monitoring Metrics Publisher on Microsoft.Insights/components',
         'function: Storage Blob Data Owner on Microsoft.Storage/storageAccounts',
+        'function: Key Vault Crypto User on Microsoft.KeyVault/vaults/keys',
+        'function: Storage Blob Data Contributor on Microsoft.Storage/storageAccounts/blobServices/containers',
       ].sort(),
     );
   });

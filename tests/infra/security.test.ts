@@ -22,11 +22,16 @@ describe('compiled template: authentication', () => {
   it('turns shared key access off on storage', (t) => {
     const template = templateOrSkip(t);
     if (!template) return;
-    const storage = propsOf(single(template, 'Microsoft.Storage/storageAccounts'));
-    assert.equal(storage.allowSharedKeyAccess, false);
-    assert.equal(storage.allowBlobPublicAccess, false);
-    assert.equal(storage.defaultToOAuthAuthentication, true);
-    assert.equal(storage.minimumTlsVersion, 'TLS1_2');
+    // The host's account and the audit checkpoint archive (modules/audit-chain.bicep).
+    const accounts = byType(template, 'Microsoft.Storage/storageAccounts');
+    assert.equal(accounts.length, 2);
+    for (const account of accounts) {
+      const storage = propsOf(account);
+      assert.equal(storage.allowSharedKeyAccess, false);
+      assert.equal(storage.allowBlobPublicAccess, false);
+      assert.equal(storage.defaultToOAuthAuthentication, true);
+      assert.equal(storage.minimumTlsVersion, 'TLS1_2');
+    }
   });
 
   it('keeps Key Vault in RBAC mode with purge protection', (t) => {
@@ -134,7 +139,9 @@ describe('compiled template: private networking', () => {
       'Microsoft.Storage/storageAccounts',
       'Microsoft.KeyVault/vaults',
     ]) {
-      assert.equal(propsOf(single(template, type)).publicNetworkAccess, PRIVATE_OFF, type);
+      const found = byType(template, type);
+      assert.ok(found.length > 0, type);
+      for (const r of found) assert.equal(propsOf(r).publicNetworkAccess, PRIVATE_OFF, type);
     }
   });
 
@@ -144,7 +151,8 @@ describe('compiled template: private networking', () => {
     const endpoints = asRecord(template.variables, 'variables').privateEndpoints;
     assert.ok(Array.isArray(endpoints));
     const groups = endpoints.map((e) => asRecord(e, 'endpoint').groupId).sort();
-    assert.deepEqual(groups, ['Sql', 'blob', 'namespace', 'vault']);
+    // Two blob endpoints: the host's storage account and the audit checkpoint archive.
+    assert.deepEqual(groups, ['Sql', 'blob', 'blob', 'namespace', 'vault']);
     const zones = single(template, 'Microsoft.Network/privateDnsZones');
     assert.deepEqual(zones.template.variables.dnsZoneNames, {
       cosmos: 'privatelink.documents.azure.com',

@@ -144,5 +144,6 @@ resource archiveReaders 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 
 @description('Versioned key URL for AGENTGATE_AUDIT_SIGNING_KEY_ID (KeyVaultSigner.fromKeyId).')
 output checkpointKeyId string = checkpointKey.properties.keyUriWithVersion
+output archiveId string = archive.id
 output archiveBlobEndpoint string = archive.properties.primaryEndpoints.blob
 output archiveContainerName string = checkpoints.name

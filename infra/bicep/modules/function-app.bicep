@@ -165,6 +165,9 @@ param approvalScope string = ''
 @description('Comma-separated browser origins allowed to call /mcp (empty: none).')
 param mcpAllowedOrigins string = ''
 
+@description('Versioned URL of the Key Vault key that signs audit checkpoints (empty: no audit chain).')
+param auditSigningKeyId string = ''
+
 // Keep the keys literal: tests/infra reads them from the compiled template.
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
@@ -190,6 +193,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AGENTGATE_APPROVAL_TENANT_ID: approvalTenantId
     AGENTGATE_APPROVAL_SCOPE: approvalScope
     AGENTGATE_MCP_ALLOWED_ORIGINS: mcpAllowedOrigins
+    AGENTGATE_AUDIT_SIGNING_KEY_ID: auditSigningKeyId
     COSMOS__accountEndpoint: cosmos.properties.documentEndpoint
     COSMOS__credential: 'managedidentity'
     COSMOS__clientId: identityClientId

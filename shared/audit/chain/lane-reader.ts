@@ -10,6 +10,12 @@ export interface AuditLaneReader {
    * ordered by index. Several events at one index (an insertion) are all returned.
    */
   read(lane: number, from: number, to: number): Promise<AuditEvent[]>;
+  /**
+   * Only a reader over a gateway's export routes: the hash the gateway recomputed over the
+   * stored event, for an event it had to mask for this reader (see `export.ts`). Readers of
+   * a store never implement it, so nothing in a stored event can stand in for its content.
+   */
+  attestedHash?(event: AuditEvent): string | undefined;
 }
 
 /** Sorts by chain index, then id, so equal indexes come back in a stable order. */

@@ -18,6 +18,7 @@ type LaneFailure = NonNullable<LaneReport['failure']>;
 interface LaneSlots {
   lane: number;
   start: number;
+  reader: AuditLaneReader;
   byIndex: Map<number, AuditEvent[]>;
   /** The hash an event names as its `prev` -> that event's index. */
   successorOf: Map<string, number>;
@@ -32,14 +33,26 @@ export async function verifyLane(
   from: { length: number; hash: string } | undefined,
 ): Promise<LaneReport> {
   const start = from?.length ?? 0;
-  const head = options.heads ? await options.heads.get(lane) : null;
   const { commitments, sealed } = commitmentsFor(lane, valid, start);
-  const expectedEnd = Math.max(sealed, head?.length ?? 0);
-  const events = await readLane(lane, options.reader, start, expectedEnd, options.window ?? 1000);
-  const slots = slotsOf(events, lane, start);
+  const events = await readLane(lane, options.reader, start, sealed, options.window ?? 1000);
+  // The head is read after the events: it moves before its event is written, so every event
+  // read is then under it, and an event beyond it was not appended by the gateway.
+  const head = options.heads ? await options.heads.get(lane) : null;
+  const slots = slotsOf(events, lane, start, options.reader);
   const walked = walk(slots, from?.hash ?? GENESIS_PREV, commitments);
-  const failure = 'failure' in walked ? walked.failure : endFailure(slots.end, sealed, head, walked.running);
-  return { lane, ok: failure === undefined, events: events.length, sealed, ...(failure ? { failure } : {}) };
+  const failure =
+    'failure' in walked ? walked.failure : endFailure(slots.end, sealed, head, walked.running, options.live);
+  const attested = options.reader.attestedHash
+    ? events.filter((e) => options.reader.attestedHash?.(e) !== undefined).length
+    : 0;
+  return {
+    lane,
+    ok: failure === undefined,
+    events: events.length,
+    sealed,
+    ...(attested > 0 ? { attested } : {}),
+    ...(failure ? { failure } : {}),
+  };
 }
 
 /**
@@ -81,7 +94,7 @@ async function readLane(
 }
 
 /** Groups the events by index; events without a chain entry for this lane from `start` on are ignored. */
-function slotsOf(events: AuditEvent[], lane: number, start: number): LaneSlots {
+function slotsOf(events: AuditEvent[], lane: number, start: number, reader: AuditLaneReader): LaneSlots {
   const byIndex = new Map<number, AuditEvent[]>();
   const successorOf = new Map<string, number>();
   let end = start;
@@ -92,7 +105,7 @@ function slotsOf(events: AuditEvent[], lane: number, start: number): LaneSlots {
     if (typeof c.prev === 'string') successorOf.set(c.prev, c.index);
     end = Math.max(end, c.index + 1);
   }
-  return { lane, start, byIndex, successorOf, end };
+  return { lane, start, reader, byIndex, successorOf, end };
 }
 
 /** Follows the chain from `running` through every slot; answers the first break or the final hash. */
@@ -123,7 +136,9 @@ function followSlot(slots: LaneSlots, i: number, running: string): string | Lane
   const event = at[0] as AuditEvent;
   const c = event.chain as NonNullable<AuditEvent['chain']>;
   const wellFormed = isHexHash(c.prev) && isHexHash(c.hash);
-  const hashOk = wellFormed && eventHash(event, { lane: slots.lane, index: i, prev: c.prev }) === c.hash;
+  const recomputed =
+    slots.reader.attestedHash?.(event) ?? eventHash(event, { lane: slots.lane, index: i, prev: c.prev });
+  const hashOk = wellFormed && recomputed === c.hash;
   if (hashOk && c.prev === running) return c.hash;
   return breakAt(slots, i, event, running, hashOk);
 }
@@ -159,10 +174,13 @@ function endFailure(
   sealed: number,
   head: LaneHead | null,
   running: string,
+  live = false,
 ): LaneFailure | undefined {
   if (sealed > end)
     return { kind: 'truncated', index: end, detail: `a checkpoint covers ${sealed} events, ${end} remain` };
   if (!head) return undefined;
+  // On a store taking appends, a head ahead of the events is an append in flight.
+  if (live && head.length > end) return undefined;
   if (head.length > end)
     return { kind: 'truncated', index: end, detail: `the head says ${head.length} events, ${end} remain` };
   if (head.length < end)

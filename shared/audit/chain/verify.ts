@@ -29,6 +29,8 @@ export interface LaneReport {
   events: number;
   /** Length covered by the newest valid checkpoint. */
   sealed: number;
+  /** Events masked for this reader, whose hash the serving gateway recomputed (export routes). */
+  attested?: number;
   failure?: { kind: LaneFailureKind; index: number; detail: string };
 }
 
@@ -72,6 +74,11 @@ export interface VerifyOptions {
   keys: readonly CheckpointPublicJwk[];
   /** When given, each lane must also end where its head says. */
   heads?: LaneHeadStore;
+  /**
+   * The store takes appends while this runs (a deployment, over HTTP): a head ahead of the
+   * events is then an append in flight, not a truncation; events beyond it still fail.
+   */
+  live?: boolean;
   /** The checkpoint verified last time (state file): it must still be there, unchanged. */
   trusted?: { seq: number; hash: string } | null;
   /** When given, every checkpoint must carry this origin. */

@@ -3,7 +3,9 @@ import type { MaintenanceEvent } from '../event.js';
 import { eventId } from '../event.js';
 import { sealCheckpoint } from './checkpoint.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+import type { AuditExportPorts } from './export.js';
 import type { LaneHeadStore } from './lane-head-store.js';
+import type { AuditLaneReader } from './lane-reader.js';
 import { ChainedAuditLog, DEFAULT_LANES } from './lanes.js';
 import { type CheckpointSigner, type Jwks, jwks } from './signers.js';
 
@@ -13,6 +15,10 @@ export interface AuditChainPorts {
   checkpoints: CheckpointStore;
   signer: CheckpointSigner;
   lanes?: number;
+  /** Reads lanes back from the audit store: with it the export routes serve verifiers. */
+  reader?: AuditLaneReader;
+  /** The JWKS to serve (Key Vault: every enabled key version); default the signer's key. */
+  jwks?: () => Promise<Jwks>;
 }
 
 export interface AuditChain {
@@ -21,6 +27,8 @@ export interface AuditChain {
   /** Timer: seals a signed checkpoint over every lane and audits how that went. */
   seal(now: Date): Promise<void>;
   jwks(): Promise<Jwks>;
+  /** What the export routes read, when the host gave a lane reader. */
+  exportPorts?: AuditExportPorts;
 }
 
 /**
@@ -30,6 +38,7 @@ export interface AuditChain {
 export function chainAuditStore(store: AuditStore, ports: AuditChainPorts, newId: () => string): AuditChain {
   const lanes = ports.lanes ?? DEFAULT_LANES;
   const log = new ChainedAuditLog({ sink: store, heads: ports.heads, lanes });
+  const publicKeys = ports.jwks ?? (() => jwks([ports.signer]));
   const chained: AuditStore = {
     append: (event) => log.append(event),
     search: (filter, page) => store.search(filter, page),
@@ -64,6 +73,17 @@ export function chainAuditStore(store: AuditStore, ports: AuditChainPorts, newId
       // The seal's own outcome is audited through the chain like any other event.
       await chained.append(event);
     },
-    jwks: () => jwks([ports.signer]),
+    jwks: publicKeys,
+    ...(ports.reader
+      ? {
+          exportPorts: {
+            lanes,
+            reader: ports.reader,
+            checkpoints: ports.checkpoints,
+            heads: ports.heads,
+            jwks: publicKeys,
+          },
+        }
+      : {}),
   };
 }

@@ -83,7 +83,7 @@ describe('agentgate audit verify', () => {
     }
   });
 
-  it('refuses a damaged state file instead of starting over, and --url for now', async () => {
+  it('refuses a damaged state file instead of starting over, and exits 2 on an unreachable --url', async () => {
     const statePath = join(cwd, 'damaged.json');
     await writeFile(statePath, '{"seq": "one"}');
     const damaged = await runWithIo((a, io) => runAuditVerify(a, io, source), ['--state', statePath], {
@@ -91,7 +91,11 @@ describe('agentgate audit verify', () => {
     });
     assert.equal(damaged.code, 2);
     assert.match(damaged.err, /not a verify state file/);
-    const remote = await runWithIo((a, io) => runAuditVerify(a, io, source), ['--url', 'https://x'], { cwd });
+    const remote = await runWithIo(
+      (a, io) => runAuditVerify(a, io, source),
+      ['--url', 'http://127.0.0.1:9', '--token', 't'],
+      { cwd },
+    );
     assert.equal(remote.code, 2);
   });
 

@@ -1,0 +1,31 @@
+import type { Database } from '@azure/cosmos';
+import type { TokenCredential } from '@azure/identity';
+import { KeyClient, parseKeyVaultKeyIdentifier } from '@azure/keyvault-keys';
+import { CosmosAuditLaneReader } from '../shared/audit/chain/cosmos-audit-lane-reader.js';
+import { CosmosCheckpointStore } from '../shared/audit/chain/cosmos-checkpoint-store.js';
+import { CosmosLaneHeadStore } from '../shared/audit/chain/cosmos-lane-head-store.js';
+import { KeyVaultSigner, keyVaultJwks } from '../shared/audit/chain/keyvault-signer.js';
+import type { AuditChainPorts } from '../shared/audit/chain/wiring.js';
+
+/**
+ * The audit chain in Azure: lane heads and checkpoints in Cosmos DB beside the audit
+ * container, checkpoints signed in Key Vault with the function's identity (the private key
+ * never leaves the vault), and the JWKS listing every enabled version of the key, so
+ * checkpoints signed before a rotation still verify. The write-once Blob copy of each
+ * checkpoint (CheckpointArchive) is not wired yet: its adapter needs @azure/storage-blob.
+ */
+export function azureAuditChain(
+  keyId: string,
+  database: Database,
+  credential: TokenCredential,
+): AuditChainPorts {
+  const { vaultUrl, name } = parseKeyVaultKeyIdentifier(keyId);
+  const keys = new KeyClient(vaultUrl, credential);
+  return {
+    heads: new CosmosLaneHeadStore(database.container('auditLanes')),
+    checkpoints: new CosmosCheckpointStore(database.container('auditCheckpoints')),
+    signer: KeyVaultSigner.fromKeyId(keyId, { credential }),
+    reader: new CosmosAuditLaneReader(database.container('audit')),
+    jwks: () => keyVaultJwks(keys, name),
+  };
+}
