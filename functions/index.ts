@@ -1,6 +1,6 @@
 import type { Gateway } from '../shared/compose.js';
 import { TRIGGER_TABLE } from '../shared/triggers.js';
-import { createRoutes } from './routes.js';
+import { createRoutes, noSuchRoute } from './routes.js';
 import { app } from './sdk.js';
 import { registerTriggers } from './triggers.js';
 
@@ -27,6 +27,12 @@ for (const r of routes) {
   const route = r.root ? r.route : `api/${r.route}`;
   app.http(r.name, { methods: r.methods, route, authLevel: r.authLevel, handler: r.handler });
 }
+app.http(noSuchRoute.name, {
+  methods: noSuchRoute.methods,
+  route: `api/${noSuchRoute.route}`,
+  authLevel: noSuchRoute.authLevel,
+  handler: noSuchRoute.handler,
+});
 
 /**
  * Triggers are declared by the gateway's trigger table. The table's rows are known without

@@ -64,3 +64,27 @@ export function createRoutes(getGateway: () => Promise<Gateway>): RouteSpec[] {
     },
   }));
 }
+
+/**
+ * Registered after every other route, under `api/` only: a path the table does not know gets
+ * the gateway's JSON error and an `x-request-id`, as on the local host, instead of the
+ * Functions host's empty 404. The catch-all template has the lowest precedence in the host's
+ * router, so it never shadows a row of the table; the host's own `admin/` and `runtime/`
+ * endpoints and the root rows (MCP) are outside it.
+ */
+export const noSuchRoute: RouteSpec = {
+  name: 'noSuchRoute',
+  methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+  route: '{*path}',
+  authLevel: 'anonymous',
+  handler: async () => {
+    const requestId = crypto.randomUUID();
+    return toHttpResponseInit(
+      jsonResponse(
+        404,
+        { requestId, error: { code: 'not_found', message: 'No such route.' } },
+        { 'x-request-id': requestId, 'cache-control': 'no-store' },
+      ),
+    );
+  },
+};

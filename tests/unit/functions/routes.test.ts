@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { routes, triggers } from '../../../functions/index.js';
-import { createRoutes } from '../../../functions/routes.js';
+import { createRoutes, noSuchRoute } from '../../../functions/routes.js';
 import { HttpRequest, InvocationContext } from '../../../functions/sdk.js';
 import { gatewayFixture, queryRequest } from '../../support/gateway-fixture.js';
 
@@ -36,6 +36,11 @@ describe('Azure Functions route table', () => {
           authLevel: 'anonymous',
         },
         { name: 'searchAudit', methods: ['GET'], route: 'v1/audit', authLevel: 'anonymous' },
+        { name: 'auditLaneHeads', methods: ['GET'], route: 'v1/audit/lanes', authLevel: 'anonymous' },
+        { name: 'auditLaneEvents', methods: ['GET'], route: 'v1/audit/lanes/{lane}', authLevel: 'anonymous' },
+        { name: 'auditCheckpoints', methods: ['GET'], route: 'v1/audit/checkpoints', authLevel: 'anonymous' },
+        { name: 'auditJwks', methods: ['GET'], route: 'v1/audit/jwks', authLevel: 'anonymous' },
+        { name: 'auditSessions', methods: ['GET'], route: 'v1/audit/sessions', authLevel: 'anonymous' },
         { name: 'auditTrace', methods: ['GET'], route: 'v1/audit/{requestId}', authLevel: 'anonymous' },
         { name: 'requestStatus', methods: ['GET'], route: 'v1/requests/{id}', authLevel: 'anonymous' },
         { name: 'cancelRequest', methods: ['DELETE'], route: 'v1/requests/{id}', authLevel: 'anonymous' },
@@ -70,10 +75,11 @@ describe('Azure Functions route table', () => {
     for (const r of routes) assert.equal(typeof r.handler, 'function');
   });
 
-  test('registers exactly the trigger table: approval consumers on Service Bus, expiry and checkpoint timers', () => {
+  test('registers exactly the trigger table: approval and callback consumers on Service Bus, expiry and checkpoint timers', () => {
     assert.deepEqual(triggers, [
       { name: 'notifyApprovers', kind: 'queue', queue: 'approval-requests' },
       { name: 'applyDecisions', kind: 'queue', queue: 'approval-decisions' },
+      { name: 'deliverCallbacks', kind: 'queue', queue: 'callbacks' },
       { name: 'expireApprovals', kind: 'timer', schedule: '0 * * * * *' },
       { name: 'sealAuditCheckpoint', kind: 'timer', schedule: '30 * * * * *' },
     ]);
@@ -112,5 +118,24 @@ describe('Azure Functions route table', () => {
     const headers = res.headers as Record<string, string>;
     assert.match(headers['server-timing'], /execute;dur=/);
     assert.deepEqual(JSON.parse(String(res.body)).rows, [{ n: 1 }]);
+  });
+
+  test('an unknown path under api/ answers the JSON 404 with a request id, not the empty host 404', async () => {
+    assert.equal(noSuchRoute.route, '{*path}');
+    assert.equal(
+      routes.some((r) => r.name === noSuchRoute.name),
+      false,
+      'the catch-all is not a row of the table (the local host would lose its 405s)',
+    );
+    const res = await noSuchRoute.handler(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/api/v1/nosuch' }),
+      new InvocationContext({ functionName: 'noSuchRoute' }),
+    );
+    assert.equal(res.status, 404);
+    const headers = res.headers as Record<string, string>;
+    const body = JSON.parse(String(res.body));
+    assert.equal(body.error.code, 'not_found');
+    assert.equal(headers['x-request-id'], body.requestId);
+    assert.match(headers['content-type'], /application\/json/);
   });
 });
