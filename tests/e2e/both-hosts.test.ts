@@ -8,6 +8,11 @@ import { type DevHost, demoConfig, startDevHost } from '../../cli/dev/host.js';
 import { createRoutes, type RouteSpec } from '../../functions/routes.js';
 import { DEFAULT_POLICY_DIR } from '../../functions/runtime.js';
 import { HttpRequest, InvocationContext } from '../../functions/sdk.js';
+import { CosmosAuditLaneReader } from '../../shared/audit/chain/cosmos-audit-lane-reader.js';
+import { CosmosCheckpointStore } from '../../shared/audit/chain/cosmos-checkpoint-store.js';
+import { CosmosLaneHeadStore } from '../../shared/audit/chain/cosmos-lane-head-store.js';
+import { ensureChainContainers } from '../../shared/audit/chain/cosmos-layout.js';
+import { LocalEs256Signer } from '../../shared/audit/chain/signers.js';
 import { CosmosBudgetStore } from '../../shared/budget/index.js';
 import { composeGateway } from '../../shared/compose.js';
 import { connectorRegistry } from '../../shared/connectors/registry.js';
@@ -404,6 +409,71 @@ export const CASES: readonly Case[] = [
     status: 200,
   },
   {
+    name: 'the blobs of an unknown connection',
+    method: 'GET',
+    path: '/api/v1/connections/nosuch/blobs',
+    route: 'listBlobs',
+    params: { connection: 'nosuch' },
+    as: 'agent',
+    status: 404,
+    code: 'connection_not_found',
+  },
+  {
+    name: 'a blob read without a token',
+    method: 'GET',
+    path: '/api/v1/connections/demo-files/blobs/content?path=exports/customers.csv',
+    route: 'readBlob',
+    params: { connection: 'demo-files' },
+    as: 'none',
+    status: 401,
+    code: 'invalid_token',
+  },
+  {
+    name: 'an agent reading the audit lane heads',
+    method: 'GET',
+    path: '/api/v1/audit/lanes',
+    route: 'auditLaneHeads',
+    as: 'agent',
+    status: 403,
+    code: 'forbidden',
+  },
+  {
+    name: 'an agent reading the events of a lane',
+    method: 'GET',
+    path: '/api/v1/audit/lanes/0',
+    route: 'auditLaneEvents',
+    params: { lane: '0' },
+    as: 'agent',
+    status: 403,
+    code: 'forbidden',
+  },
+  {
+    name: 'an agent reading the audit checkpoints',
+    method: 'GET',
+    path: '/api/v1/audit/checkpoints',
+    route: 'auditCheckpoints',
+    as: 'agent',
+    status: 403,
+    code: 'forbidden',
+  },
+  {
+    name: "an agent replaying a principal's session",
+    method: 'GET',
+    path: '/api/v1/audit/sessions?principal=agent:someone',
+    route: 'auditSessions',
+    as: 'agent',
+    status: 403,
+    code: 'forbidden',
+  },
+  {
+    name: 'the audit signing keys (public)',
+    method: 'GET',
+    path: '/api/v1/audit/jwks',
+    route: 'auditJwks',
+    as: 'none',
+    status: 200,
+  },
+  {
     name: 'MCP without a token',
     method: 'POST',
     path: '/mcp',
@@ -481,7 +551,16 @@ describe('one case table, both hosts (local host over HTTP, Functions handlers i
     const connectors = connectorRegistry({ env: {}, ...(host.demo ? { demo: host.demo } : {}) });
     const queue = new InProcessQueue();
     const identity = { issuer: host.issuer.issuer, audience: host.issuer.audience };
+    await ensureChainContainers(database);
     const gateway = composeGateway({
+      // As functions/audit-chain.ts builds it when a signing key is set, with the host's local
+      // key standing in for the Key Vault one (so the two JWKS answers are the same).
+      auditChain: {
+        heads: new CosmosLaneHeadStore(database.container('auditLanes')),
+        checkpoints: new CosmosCheckpointStore(database.container('auditCheckpoints')),
+        signer: await LocalEs256Signer.fromStateDir(stateDir),
+        reader: new CosmosAuditLaneReader(database.container('audit')),
+      },
       config: demoConfig(),
       policy: await loadPolicyEngine(DEFAULT_POLICY_DIR),
       verifier: createTokenVerifier({ dev: { ...identity, keys: host.issuer.keys } }),
