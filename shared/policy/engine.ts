@@ -1,8 +1,9 @@
 import { statefulIsAuthorized } from '@cedar-policy/cedar-wasm/nodejs';
 import { canonicalSha256 } from '../audit/canonical.js';
 import type { Decision, DecisionRequest, ShadowDecision } from '../types.js';
+import { DecisionMemo } from './decision-memo.js';
 import { toCedarRequest } from './entities.js';
-import { errorDecision, toDecision } from './outcome.js';
+import { ERROR_POLICY_ID, errorDecision, toDecision } from './outcome.js';
 import type { PolicyMeta } from './policy-meta.js';
 
 export interface PolicyEngine {
@@ -25,8 +26,19 @@ export interface PreparsedPolicies {
   shadowPolicySetId?: string;
 }
 
-export function createPolicyEngine(preparsed: PreparsedPolicies): PolicyEngine {
+export interface PolicyEngineOptions {
+  /** Decisions remembered (least recently used dropped first); 0 turns the memo off. */
+  memoEntries?: number;
+  /** Called on each real Cedar evaluation (tests count them). */
+  onEvaluate?: () => void;
+}
+
+export function createPolicyEngine(
+  preparsed: PreparsedPolicies,
+  options: PolicyEngineOptions = {},
+): PolicyEngine {
   const { policySetId, schemaName, policies, shadowPolicySetId } = preparsed;
+  const memoEntries = options.memoEntries ?? 2048;
   const ids = [...policies.keys()].sort();
   const digest = canonicalSha256(ids.map((id) => [id, policies.get(id)?.text ?? '']));
   const enforced = new Map([...policies].filter(([, meta]) => meta.mode === 'enforce'));
@@ -46,16 +58,30 @@ export function createPolicyEngine(preparsed: PreparsedPolicies): PolicyEngine {
       return errorDecision([e instanceof Error ? e.message : String(e)]);
     }
   };
+  const decideFresh = (request: DecisionRequest): Decision => {
+    const decision = evaluate(request, policySetId, enforced);
+    if (shadowPolicySetId === undefined) return decision;
+    // The would-be decision is computed apart and only reported: whatever it says, the
+    // enforced decision above is what the gateway acts on.
+    return {
+      ...decision,
+      shadow: shadowOf(decision, evaluate(request, shadowPolicySetId, policies), policies),
+    };
+  };
+  const memo = new DecisionMemo(memoEntries);
   return {
     decide(request) {
-      const decision = evaluate(request, policySetId, enforced);
-      if (shadowPolicySetId === undefined) return decision;
-      // The would-be decision is computed apart and only reported: whatever it says, the
-      // enforced decision above is what the gateway acts on.
-      return {
-        ...decision,
-        shadow: shadowOf(decision, evaluate(request, shadowPolicySetId, policies), policies),
-      };
+      // A Cedar answer is a function of the request alone (principal and its groups, action,
+      // resource, context: the clock enters only as the hour) under this engine's fixed policy
+      // set, so an identical request gets the remembered answer. The key is the whole request,
+      // never a part of it; errors are not remembered.
+      const key = memo.keyOf(request);
+      const known = memo.get(key);
+      if (known) return known;
+      options.onEvaluate?.();
+      const decision = decideFresh(request);
+      if (!decision.policyIds.includes(ERROR_POLICY_ID)) memo.set(key, decision);
+      return decision;
     },
     policyIds() {
       return [...ids];

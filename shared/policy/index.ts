@@ -1,6 +1,6 @@
 export { CEDAR_NAMESPACE, SCHEMA_FILE } from './cedar-names.js';
 export { type QueryContextExtra, queryContext } from './context.js';
-export type { PolicyEngine } from './engine.js';
+export type { PolicyEngine, PolicyEngineOptions } from './engine.js';
 export { dataClassCategory } from './entities.js';
 export { loadPolicyEngine } from './load.js';
 export { PolicyLoadError } from './load-error.js';

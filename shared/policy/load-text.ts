@@ -5,7 +5,7 @@ import {
   validate,
 } from '@cedar-policy/cedar-wasm/nodejs';
 import { SCHEMA_FILE } from './cedar-names.js';
-import { createPolicyEngine, type PolicyEngine } from './engine.js';
+import { createPolicyEngine, type PolicyEngine, type PolicyEngineOptions } from './engine.js';
 import { describeCedarError, PolicyLoadError } from './load-error.js';
 import { type PolicyFile, parsePolicyFile } from './parse-file.js';
 import type { PolicyMeta } from './policy-meta.js';
@@ -19,7 +19,11 @@ let engineCount = 0;
  * parses, every policy has a unique @id and valid annotations, and the whole set validates
  * against the schema in strict mode. Throws PolicyLoadError naming the file at fault.
  */
-export function loadPolicyEngineFromText(files: PolicyFile[], schemaText: string): PolicyEngine {
+export function loadPolicyEngineFromText(
+  files: PolicyFile[],
+  schemaText: string,
+  options?: PolicyEngineOptions,
+): PolicyEngine {
   const schemaParsed = checkParseSchema(schemaText);
   if (schemaParsed.type === 'failure') {
     throw new PolicyLoadError(
@@ -47,12 +51,15 @@ export function loadPolicyEngineFromText(files: PolicyFile[], schemaText: string
   const hasShadow = [...policies.values()].some((m) => m.mode === 'shadow');
   const shadowPolicySetId = hasShadow ? `${policySetId}-shadow` : undefined;
   if (shadowPolicySetId !== undefined) preparse(shadowPolicySetId, staticPolicies);
-  return createPolicyEngine({
-    policySetId,
-    schemaName,
-    policies,
-    ...(shadowPolicySetId === undefined ? {} : { shadowPolicySetId }),
-  });
+  return createPolicyEngine(
+    {
+      policySetId,
+      schemaName,
+      policies,
+      ...(shadowPolicySetId === undefined ? {} : { shadowPolicySetId }),
+    },
+    options,
+  );
 }
 
 function preparse(id: string, staticPolicies: Record<string, string>): void {

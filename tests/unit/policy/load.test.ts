@@ -8,6 +8,10 @@ import { SHIPPED_POLICY_DIR, shippedSchemaText } from './fixtures.js';
 
 const SHIPPED_IDS = [
   'agent-allowlist',
+  'agent-blob-bulk-read-approval',
+  'agent-blob-list',
+  'agent-blob-no-binary',
+  'agent-blob-read',
   'agent-bulk-read-approval',
   'agent-no-dangerous-functions',
   'agent-no-select-star-prod',
@@ -20,6 +24,8 @@ const SHIPPED_IDS = [
   'agents-never-unmask',
   'approvers-approve',
   'auditors-read-audit',
+  'human-blob-list',
+  'human-blob-read',
   'human-exposure',
   'human-no-admin-exec',
   'human-read',
