@@ -24,6 +24,7 @@ import { CosmosResultStore } from '../shared/store/cosmos-result-store.js';
 import type { ApprovalPorts } from '../shared/use-cases/deps.js';
 import { azureAuditChain } from './audit-chain.js';
 import { DEFAULT_POLICY_DIR } from './policy-dir.js';
+import { startTelemetry, type Telemetry } from './telemetry.js';
 
 // The Azure composition root: managed identity everywhere, no keys. Built once per worker.
 
@@ -87,6 +88,17 @@ function azureApprovals(
   };
 }
 
+// One tracer provider per worker, even when the gateway is built again after a failed start.
+let telemetry: Promise<Telemetry | undefined> | undefined;
+function startTelemetryOnce(env: Record<string, string | undefined>, credential: TokenCredential) {
+  telemetry ??= startTelemetry(env, { credential }).catch((e: unknown) => {
+    // Traces are not worth refusing requests over; the host's own logs still flow.
+    console.warn('agentgate: Application Insights tracing could not start', e);
+    return undefined;
+  });
+  return telemetry;
+}
+
 export async function createAzureGateway(
   env: Record<string, string | undefined> = process.env,
 ): Promise<Gateway> {
@@ -102,6 +114,14 @@ export async function createAzureGateway(
     ? new ManagedIdentityCredential({ clientId })
     : new DefaultAzureCredential();
 
+  // Read on every start (not only the first), so what the entry reads does not hang on order.
+  await startTelemetryOnce(
+    {
+      APPLICATIONINSIGHTS_CONNECTION_STRING: env.APPLICATIONINSIGHTS_CONNECTION_STRING,
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING,
+    },
+    credential,
+  );
   const policy = await loadPolicyEngine(settings.AGENTGATE_POLICY_DIR ?? DEFAULT_POLICY_DIR);
   const config = await loadConfigFile(resolveConfigPath(settings.AGENTGATE_CONFIG));
   const cosmos = createCosmosClient({ endpoint: settings.COSMOS__accountEndpoint, credential });

@@ -97,7 +97,15 @@ describe('MCP over Streamable HTTP (local host)', () => {
     const listed = await client.listTools();
     assert.deepEqual(
       listed.tools.map((t) => t.name),
-      ['list_connections', 'describe_connection', 'query', 'request_status', 'fetch_result'],
+      [
+        'list_connections',
+        'describe_connection',
+        'query',
+        'request_status',
+        'fetch_result',
+        'list_blobs',
+        'read_blob',
+      ],
     );
     for (const tool of listed.tools) {
       assert.equal(tool.inputSchema.type, 'object');
@@ -403,10 +411,18 @@ describe('MCP over Streamable HTTP (local host)', () => {
     assert.equal(run.code, 0, run.err);
     const lines = run.out.trim().split('\n');
     assert.deepEqual(
-      lines.slice(0, 5).map((l) => l.split(' ')[0]),
-      ['list_connections', 'describe_connection', 'query', 'request_status', 'fetch_result'],
+      lines.slice(0, 7).map((l) => l.split(' ')[0]),
+      [
+        'list_connections',
+        'describe_connection',
+        'query',
+        'request_status',
+        'fetch_result',
+        'list_blobs',
+        'read_blob',
+      ],
     );
-    assert.equal(lines[5], `digest ${TOOLS_DIGEST}`);
+    assert.equal(lines[7], `digest ${TOOLS_DIGEST}`);
     assert.match(lines[0], /readOnly/);
     const json = await runWithIo(
       runMcpCommand,
