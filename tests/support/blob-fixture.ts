@@ -23,6 +23,8 @@ export interface BlobFixture {
   gateway: Gateway;
   audit: MemoryAuditStore;
   requests: MemoryRequestStore;
+  /** The approval queues; nothing consumes them unless a test starts the consumers. */
+  queue: InProcessQueue;
   logged: GatewayLogEvent[];
   issuer: DevIssuer;
   stop(): Promise<void>;
@@ -69,6 +71,7 @@ export async function blobFixture(overrides: Record<string, unknown> = {}): Prom
     gateway,
     audit,
     requests,
+    queue,
     logged,
     issuer,
     async stop() {
