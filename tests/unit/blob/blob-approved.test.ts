@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { DEMO_CONTAINER } from '../../../cli/dev/demo-files.js';
 import { HttpRequest } from '../../../functions/sdk.js';
+import { sha256Hex } from '../../../shared/approvals/create-request.js';
+import { canonicalSha256 } from '../../../shared/audit/canonical.js';
 import { digestOf } from '../../../shared/audit/result-digest.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../../shared/connectors/blob/azure-blob-connector.js';
 import type { Consumer } from '../../../shared/ports/queue.js';
@@ -149,5 +151,25 @@ describe('approved blob reads on Azurite', () => {
     );
     const r = await call('requestResult', agent, { url: `v1/requests/${id}/result`, params: { id } });
     assert.notEqual(r.status, 200);
+  });
+
+  it('a stored read rewritten to another path (digests recomputed) is refused, nothing read', async () => {
+    const id = await requestRead();
+    fx.requests.tamper(id, (r) => {
+      const [param] = r.params as Array<Record<string, unknown>>;
+      r.params = [{ ...param, path: 'demo-files/private/payroll.csv' }];
+      r.statement = r.statement.replace('exports/customers.csv', 'private/payroll.csv');
+      r.paramsSha256 = canonicalSha256(r.params);
+      r.statementSha256 = sha256Hex(r.statement);
+    });
+    await approve(id);
+    const done = await settled(id);
+    assert.equal(done.status, 'failed');
+    assert.equal(done.error?.code, 'statement_altered');
+    const events = fx.audit.events().filter((e) => e.requestId === id);
+    assert.equal(
+      events.some((e) => e.kind === 'statement.executed'),
+      false,
+    );
   });
 });
