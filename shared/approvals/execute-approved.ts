@@ -27,6 +27,11 @@ export interface ExecuteApprovedDeps {
   fingerprintOf: (request: StoredRequest) => string | Promise<string>;
   /** The request decided again under the policies in force now. */
   redecide: (request: StoredRequest) => Promise<'approval' | 'allow' | 'deny'>;
+  /**
+   * What the target must still be for the approval to hold (a blob read: the version
+   * approved); a code here fails the request before it is decided again or run.
+   */
+  precondition?: (request: StoredRequest) => Promise<keyof typeof EXECUTION_FAILURES | null>;
   /** Runs exactly the stored statement and parameters, capped at `request.maxRows`, and masks. */
   runAndMask: (request: StoredRequest) => Promise<MaskedRows>;
   resultTtlMs?: number;
@@ -52,6 +57,8 @@ export const EXECUTION_FAILURES = {
   statement_altered: 'The stored statement no longer matches what was approved.',
   policy_denied: 'The policies in force now deny this request.',
   policy_error: 'The request could not be decided again.',
+  blob_changed: 'The blob changed after the read was approved; nothing was read.',
+  target_unavailable: 'The target could not be checked before the run.',
   result_store_unavailable: 'The result could not be stored.',
   interrupted: 'The execution was interrupted.',
 } as const;
@@ -191,6 +198,14 @@ async function refusalBeforeRun(
     if ((await deps.fingerprintOf(request)) !== request.fingerprint) return 'statement_altered';
   } catch {
     return 'statement_altered';
+  }
+  if (deps.precondition) {
+    try {
+      const failed = await deps.precondition(request);
+      if (failed !== null) return failed;
+    } catch {
+      return 'target_unavailable';
+    }
   }
   let outcome: 'approval' | 'allow' | 'deny';
   try {

@@ -73,6 +73,23 @@ export const blobConnectionSchema = z
     maxListPage: z.number().int().min(1).max(5000).default(500),
     timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     approvers: z.string().min(1).max(256).default('data-owners'),
+    /**
+     * What one agent may be given through this connection per window (rows, and bytes of the
+     * masked rows released); a read over it goes to approval, as for SQL budgets.
+     */
+    budget: z
+      .object({
+        rows: z.number().int().min(1).default(Number.MAX_SAFE_INTEGER),
+        bytes: z.number().int().min(1),
+        windowSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(7 * 24 * 3600)
+          .default(3600),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((c) => c.auth !== 'azurite' || c.accountUrl === 'embedded-demo' || isLoopback(c.accountUrl), {

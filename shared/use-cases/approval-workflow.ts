@@ -22,6 +22,8 @@ import { type IncomingMessage, UnretryableMessageError } from '../ports/queue.js
 import type { StoredRequest } from '../ports/request-store.js';
 import { allowlistRefusal } from '../query/exposure.js';
 import type { Principal } from '../types.js';
+import { isBlobRequest, storedBlobRun } from './blob-approved.js';
+import { blobResource } from './blob-policy.js';
 import { queueCallback } from './callbacks.js';
 import type { ApprovalPorts, UseCaseDeps } from './deps.js';
 
@@ -47,11 +49,13 @@ export function principalOf(p: PrincipalSnapshot): Principal {
 /** Whether policy lets this person decide requests on this connection (Cedar action `approve`). */
 export function mayApprove(deps: UseCaseDeps, approver: PrincipalSnapshot, request: StoredRequest): boolean {
   const conn = deps.connections.get(request.connection);
-  if (!conn) return false;
+  const blob = deps.blobs?.connections.get(request.connection);
+  const resource = conn ? connectionResource(conn) : blob ? blobResource(blob) : null;
+  if (!resource) return false;
   const decision = deps.policy.decide({
     principal: principalOf(approver),
     action: 'approve',
-    resource: connectionResource(conn),
+    resource,
     context: {},
   });
   return decision.outcome === 'allow';
@@ -142,7 +146,10 @@ function storedRun(deps: WorkflowDeps, request: StoredRequest) {
 export async function runApproved(deps: WorkflowDeps, requestId: string): Promise<ExecuteOutcome> {
   const current = await deps.approvals.requests.get(requestId);
   if (!current) return { kind: 'skipped', reason: 'not_found', events: [] };
-  const run = storedRun(deps, current.value);
+  const blob = isBlobRequest(deps, current.value);
+  const run = blob
+    ? storedBlobRun(deps, current.value, principalOf(current.value.requester))
+    : storedRun(deps, current.value);
   const outcome = await executeApproved(
     {
       requests: deps.approvals.requests,
@@ -151,6 +158,7 @@ export async function runApproved(deps: WorkflowDeps, requestId: string): Promis
       fingerprintOf: run.fingerprintOf,
       redecide: run.redecide,
       runAndMask: run.runAndMask,
+      ...('precondition' in run ? { precondition: run.precondition } : {}),
       ...(deps.approvals.resultTtlMs ? { resultTtlMs: deps.approvals.resultTtlMs } : {}),
       newResultId: deps.newId,
     },
@@ -202,7 +210,9 @@ function noticeOf(deps: WorkflowDeps, request: StoredRequest): ApprovalNotice {
   return {
     requestId: request.id,
     connection: request.connection,
-    environment: deps.connections.get(request.connection)?.environment ?? 'unknown',
+    environment:
+      (deps.connections.get(request.connection) ?? deps.blobs?.connections.get(request.connection))
+        ?.environment ?? 'unknown',
     requester: {
       kind: r.kind,
       id: r.id,

@@ -23,8 +23,8 @@ export interface BlobApprovalInput {
 
 /**
  * The statement a stored blob read names: what approvers see and what the stored digest
- * binds. It is not SQL; the approval execution path does not run blob reads yet (see
- * docs/operations.md, "Blob connections"), so an approved blob read is not executed.
+ * binds. It is not SQL: an approved blob read runs from the params it is checked against
+ * (shared/use-cases/blob-approved.ts).
  */
 export function blobReadStatement(input: Pick<BlobApprovalInput, 'path' | 'range' | 'etag'>): string {
   const end = input.range.count === undefined ? '' : String(input.range.offset + input.range.count - 1);

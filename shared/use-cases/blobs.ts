@@ -12,6 +12,7 @@ import { gatewayApproval, refusalFor, requireAllow } from '../pipeline/decide.js
 import { newTrace, type RequestStart, type RequestTrace } from '../pipeline/trace.js';
 import type { Decision, Principal } from '../types.js';
 import { requestBlobApproval } from './blob-approval.js';
+import { overBlobBudget } from './blob-budget.js';
 import type { ListBlobsInput, ReadBlobInput } from './blob-inputs.js';
 import { decideBlobList, decideBlobRead } from './blob-policy.js';
 import { type ReadResult, readBinary, readTyped } from './blob-read.js';
@@ -258,17 +259,17 @@ async function readBody(
   const b = await inspect(deps, trace, input);
   const { conn, path, props, format, range } = b;
   const decision = await decideRead(deps, trace, principal, input, b);
-  if (decision.outcome === 'approval' && deps.approvals) {
-    return requestBlobApproval({ ...deps, approvals: deps.approvals }, trace, principal, {
+  const toPeople = (d: Decision) =>
+    requestBlobApproval({ ...deps, approvals: deps.approvals! }, trace, principal, {
       connection: conn,
       path,
       range,
       etag: props.etag,
       versionId: props.versionId,
-      maxRows: Math.min(decision.obligations.maxRows ?? conn.maxRows, input.maxRows ?? Infinity),
+      maxRows: Math.min(d.obligations.maxRows ?? conn.maxRows, input.maxRows ?? Infinity),
       purpose: input.purpose ?? null,
     });
-  }
+  if (decision.outcome === 'approval' && deps.approvals) return toPeople(decision);
   if (decision.outcome !== 'allow') throw refusalFor(decision);
   const clear = unmaskedClasses(deps.policy, principal, [
     ...blobClasses(conn).map(([, cls]) => cls),
@@ -301,6 +302,14 @@ async function readBody(
       maxRows,
     }),
   );
+  // Read but not released: a read past the agent's budget goes to people instead.
+  const over = await overBlobBudget(deps, trace, principal, conn, { rows: read.rowCount, bytes: read.bytes });
+  if (over) {
+    trace.decision = over;
+    if (trace.blob) trace.blob.bytesRead = read.bytesRead;
+    if (deps.approvals) return toPeople(over);
+    throw refusalFor(over);
+  }
   return released(trace, decision, { path: input.path, props, format, range }, read);
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalAzurite, startAzurite } from '../../cli/dev/azurite.js';
 import { DEMO_FILES_CONNECTION, seedDemoFiles } from '../../cli/dev/demo-files.js';
+import type { BudgetStore } from '../../shared/budget/index.js';
 import { composeGateway, type Gateway } from '../../shared/compose.js';
 import { parseConfig } from '../../shared/config/connections.js';
 import { blobConnectorRegistry } from '../../shared/connectors/blob/registry.js';
@@ -23,13 +24,18 @@ export interface BlobFixture {
   gateway: Gateway;
   audit: MemoryAuditStore;
   requests: MemoryRequestStore;
+  /** The approval queues; nothing consumes them unless a test starts the consumers. */
+  queue: InProcessQueue;
   logged: GatewayLogEvent[];
   issuer: DevIssuer;
   stop(): Promise<void>;
 }
 
 /** The real gateway over Azurite (in memory) holding the demo files, audited in memory. */
-export async function blobFixture(overrides: Record<string, unknown> = {}): Promise<BlobFixture> {
+export async function blobFixture(
+  overrides: Record<string, unknown> = {},
+  parts: { budgets?: BudgetStore } = {},
+): Promise<BlobFixture> {
   const azurite = await startAzurite();
   await seedDemoFiles(azurite.accountUrl, 50);
   const dir = await mkdtemp(join(tmpdir(), 'agentgate-blob-'));
@@ -55,6 +61,7 @@ export async function blobFixture(overrides: Record<string, unknown> = {}): Prom
     connectorFor: () => new FakeConnector(),
     blobConnectorFor: blobs.connectorFor,
     audit,
+    ...(parts.budgets ? { budgets: parts.budgets } : {}),
     maskingKey: 'unit-test-masking-key-0123456789',
     approvals: {
       requests,
@@ -69,6 +76,7 @@ export async function blobFixture(overrides: Record<string, unknown> = {}): Prom
     gateway,
     audit,
     requests,
+    queue,
     logged,
     issuer,
     async stop() {
