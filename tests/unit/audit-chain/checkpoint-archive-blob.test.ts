@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BlobServiceClient, type ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { runAuditVerify } from '../../../cli/commands/audit-verify.js';
 import { type LocalAzurite, startAzurite } from '../../../cli/dev/azurite.js';
 import {
   archiveBlobName,
@@ -17,6 +21,7 @@ import { chainAuditStore } from '../../../shared/audit/chain/wiring.js';
 import type { AuditEvent } from '../../../shared/audit/event.js';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../../shared/connectors/blob/azure-blob-connector.js';
 import type { AuditStore } from '../../../shared/store/audit-store.js';
+import { runWithIo } from '../../support/capture-io.js';
 import { MemoryChainEventStore } from '../../support/memory-chain-event-store.js';
 import { MemoryCheckpointStore } from '../../support/memory-checkpoint-store.js';
 import { MemoryLaneHeadStore } from '../../support/memory-lane-head-store.js';
@@ -192,5 +197,37 @@ describe('Blob checkpoint archive (Azurite)', () => {
     await w.container.deleteBlob(archiveBlobName(1));
     await w.container.getBlockBlobClient(archiveBlobName(1)).upload('x'.repeat(70_000), 70_000);
     assert.deepEqual(kinds(await w.verify()), ['1:archive_mismatch']);
+  });
+
+  it('audit verify fails, naming the checkpoint, when the store copy differs from the archive', async () => {
+    const w = await world(2);
+    const cwd = await mkdtemp(join(tmpdir(), 'archive-verify-'));
+    try {
+      const keys = join(cwd, 'jwks.json');
+      await writeFile(keys, JSON.stringify({ keys: [await w.signer.publicJwk()] }));
+      const source = {
+        lanes: LANES,
+        reader: w.events,
+        checkpoints: w.checkpoints,
+        heads: w.heads,
+        archive: w.archive,
+      };
+      const run = () => runWithIo((a, io) => runAuditVerify(a, io, source), ['--keys', keys], { cwd });
+      assert.equal((await run()).code, 0);
+      const original = (await w.checkpoints.list(0, 1))[0] as StoredCheckpoint;
+      const text = original.note.slice(0, original.note.indexOf('\n\n') + 1);
+      w.checkpoints.replace({ ...original, note: await signNote(text, w.signer) });
+      const { code, out } = await run();
+      assert.equal(code, 1);
+      assert.match(out, /checkpoint 0: archive_mismatch/);
+      const refused = await runWithIo(
+        (a, io) => runAuditVerify(a, io, source),
+        ['--keys', keys, '--archive', 'http://example.invalid/c'],
+        { cwd },
+      );
+      assert.equal(refused.code, 2, 'a plain-http archive URL is a usage error');
+    } finally {
+      await rm(cwd, { recursive: true });
+    }
   });
 });
