@@ -1,6 +1,8 @@
 import type { Database } from '@azure/cosmos';
 import type { TokenCredential } from '@azure/identity';
 import { KeyClient, parseKeyVaultKeyIdentifier } from '@azure/keyvault-keys';
+import { ContainerClient } from '@azure/storage-blob';
+import { BlobCheckpointArchive } from '../shared/audit/chain/blob-checkpoint-archive.js';
 import { CosmosAuditLaneReader } from '../shared/audit/chain/cosmos-audit-lane-reader.js';
 import { CosmosCheckpointStore } from '../shared/audit/chain/cosmos-checkpoint-store.js';
 import { CosmosLaneHeadStore } from '../shared/audit/chain/cosmos-lane-head-store.js';
@@ -11,13 +13,15 @@ import type { AuditChainPorts } from '../shared/audit/chain/wiring.js';
  * The audit chain in Azure: lane heads and checkpoints in Cosmos DB beside the audit
  * container, checkpoints signed in Key Vault with the function's identity (the private key
  * never leaves the vault), and the JWKS listing every enabled version of the key, so
- * checkpoints signed before a rotation still verify. The write-once Blob copy of each
- * checkpoint (CheckpointArchive) is not wired yet: its adapter needs @azure/storage-blob.
+ * checkpoints signed before a rotation still verify. With `archiveContainerUrl` each sealed
+ * checkpoint is also created, once, as a blob in the immutable archive container, with the
+ * same identity (Blob Data Contributor on that container only).
  */
 export function azureAuditChain(
   keyId: string,
   database: Database,
   credential: TokenCredential,
+  archiveContainerUrl?: string,
 ): AuditChainPorts {
   const { vaultUrl, name } = parseKeyVaultKeyIdentifier(keyId);
   const keys = new KeyClient(vaultUrl, credential);
@@ -27,5 +31,8 @@ export function azureAuditChain(
     signer: KeyVaultSigner.fromKeyId(keyId, { credential }),
     reader: new CosmosAuditLaneReader(database.container('audit')),
     jwks: () => keyVaultJwks(keys, name),
+    ...(archiveContainerUrl
+      ? { archive: new BlobCheckpointArchive(new ContainerClient(archiveContainerUrl, credential)) }
+      : {}),
   };
 }

@@ -132,7 +132,11 @@ export async function createAzureGateway(
   return composeGateway({
     ...(approvals ? { approvals } : {}),
     // With a signing key every audit event is hash-linked and the seal timer signs checkpoints.
-    ...(keyId ? { auditChain: azureAuditChain(keyId, database, credential) } : {}),
+    ...(keyId
+      ? {
+          auditChain: azureAuditChain(keyId, database, credential, settings.AGENTGATE_AUDIT_ARCHIVE_URL),
+        }
+      : {}),
     approvalPage: approvalPageOptionsFromSettings(settings),
     mcp: mcpOptionsFromEnv(env),
     config,

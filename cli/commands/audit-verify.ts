@@ -2,8 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DefaultAzureCredential } from '@azure/identity';
+import { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
-import type { CheckpointStore } from '../../shared/audit/chain/checkpoint-store.js';
+import { BlobCheckpointArchive } from '../../shared/audit/chain/blob-checkpoint-archive.js';
+import type { CheckpointArchive, CheckpointStore } from '../../shared/audit/chain/checkpoint-store.js';
 import type { LaneHeadStore } from '../../shared/audit/chain/lane-head-store.js';
 import type { AuditLaneReader } from '../../shared/audit/chain/lane-reader.js';
 import { type CheckpointPublicJwk, jwksSchema, LocalEs256Signer } from '../../shared/audit/chain/signers.js';
@@ -16,7 +19,7 @@ import { httpVerifySource } from './audit-verify-http.js';
 import { mintDevToken } from './token.js';
 
 const HELP = `Usage: agentgate audit verify [--url URL] [--token T | --as human:NAME --group G...]
-                              [--json] [--state FILE] [--keys JWKS_FILE]
+                              [--json] [--state FILE] [--keys JWKS_FILE] [--archive URL]
 
 Recomputes every audit lane from its records and checks every signed checkpoint: a modified,
 deleted, inserted or reordered record, a truncated lane, a checkpoint with a bad signature,
@@ -27,7 +30,9 @@ It reads the running gateway's export routes (GET /api/v1/audit/lanes, .../check
 .../jwks): the local host by default, or --url. Without --token a dev token is minted for
 --as (default human:cli-auditor in group auditors) with the project's dev key; a deployment
 needs an auditor's Entra token (--token, or AGENTGATE_TOKEN).
---keys pins the trusted public keys (a JWKS file); without it the gateway's JWKS is used.`;
+--keys pins the trusted public keys (a JWKS file); without it the gateway's JWKS is used.
+--archive compares every checkpoint with the write-once archive container (its https URL,
+read with your Azure identity): one missing from it or different from it is a failure.`;
 
 /** What to verify: the stores of the local host (in-process), or later a deployment. */
 export interface AuditVerifySource {
@@ -40,6 +45,8 @@ export interface AuditVerifySource {
   /** Trusted keys; when absent (and no --keys), the local host's checkpoint key. */
   keys?: readonly CheckpointPublicJwk[];
   origin?: string;
+  /** The write-once checkpoint archive to compare with (tests; else --archive). */
+  archive?: CheckpointArchive;
 }
 
 export const VERIFY_STATE_FILE = 'audit-verify-state.json';
@@ -117,6 +124,7 @@ interface VerifyArgs {
   json?: boolean | undefined;
   state?: string | undefined;
   keys?: string | undefined;
+  archive?: string | undefined;
   url?: string | undefined;
   token?: string | undefined;
   as?: string | undefined;
@@ -131,6 +139,7 @@ function parseVerifyArgs(argv: string[]): VerifyArgs {
       json: { type: 'boolean' },
       state: { type: 'string' },
       keys: { type: 'string' },
+      archive: { type: 'string' },
       url: { type: 'string' },
       token: { type: 'string' },
       as: { type: 'string' },
@@ -165,6 +174,13 @@ async function remoteSource(
   return { source: { ...remote.source, ...(keys ? { keys } : {}) }, url };
 }
 
+/** The archive container at `url`, read as the caller (az login, a pipeline identity). */
+function archiveAt(url: string): CheckpointArchive {
+  const parsed = z.url({ protocol: /^https$/ }).safeParse(url);
+  if (!parsed.success) throw new Error('--archive must be the https URL of the archive container');
+  return new BlobCheckpointArchive(new ContainerClient(parsed.data, new DefaultAzureCredential()));
+}
+
 async function runVerify(
   io: CliIo,
   values: VerifyArgs,
@@ -180,6 +196,7 @@ async function runVerify(
     values.keys !== undefined
       ? await readKeys(resolve(io.cwd, values.keys))
       : (source.keys ?? [await (await LocalEs256Signer.fromStateDir(stateDir)).publicJwk()]);
+  const archive = values.archive === undefined ? source.archive : archiveAt(values.archive);
   const report = await verifyAuditChain({
     lanes: source.lanes,
     reader: source.reader,
@@ -188,6 +205,7 @@ async function runVerify(
     ...(source.heads ? { heads: source.heads } : {}),
     ...(source.live ? { live: true } : {}),
     ...(source.origin ? { origin: source.origin } : {}),
+    ...(archive ? { archive } : {}),
     trusted: state ? { seq: state.seq, hash: state.hash } : null,
   });
   return { report, state, statePath };

@@ -312,6 +312,8 @@ module functionApp 'modules/function-app.bicep' = {
     callbackKeySecretName: callbackKeySecretName
     teamsLogicApp: deployTeamsLogicApp
     auditSigningKeyId: auditChain.outputs.checkpointKeyId
+    // The blob endpoint ends in '/'.
+    auditArchiveUrl: '${auditChain.outputs.archiveBlobEndpoint}${auditChain.outputs.archiveContainerName}'
   }
 }
 

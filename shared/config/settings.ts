@@ -25,6 +25,8 @@ export const SETTINGS = {
   AGENTGATE_MCP_ALLOWED_ORIGINS: 'Comma-separated browser origins allowed to call /mcp (none by default).',
   AGENTGATE_AUDIT_SIGNING_KEY_ID:
     'Versioned URL of the Key Vault EC P-256 key that signs audit checkpoints; set, audit events are hash-linked.',
+  AGENTGATE_AUDIT_ARCHIVE_URL:
+    'URL of the immutable Blob container that keeps a write-once copy of every signed checkpoint.',
   COSMOS__accountEndpoint: 'Cosmos DB account endpoint (identity-based connection).',
   COSMOS__credential: 'Set to managedidentity in Azure.',
   COSMOS__clientId: 'Client id of the user-assigned identity used for Cosmos DB.',
@@ -62,6 +64,7 @@ const settingsSchema = z.object({
   AGENTGATE_APPROVAL_SCOPE: z.string().min(1).optional(),
   AGENTGATE_MCP_ALLOWED_ORIGINS: z.string().min(1).optional(),
   AGENTGATE_AUDIT_SIGNING_KEY_ID: z.url().optional(),
+  AGENTGATE_AUDIT_ARCHIVE_URL: z.url({ protocol: /^https$/ }).optional(),
   COSMOS__accountEndpoint: z.url().optional(),
   COSMOS__credential: z.string().optional(),
   COSMOS__clientId: z.string().optional(),

@@ -168,6 +168,9 @@ param mcpAllowedOrigins string = ''
 @description('Versioned URL of the Key Vault key that signs audit checkpoints (empty: no audit chain).')
 param auditSigningKeyId string = ''
 
+@description('URL of the immutable checkpoint archive container (modules/audit-chain.bicep); empty: none.')
+param auditArchiveUrl string = ''
+
 // Keep the keys literal: tests/infra reads them from the compiled template.
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
@@ -194,6 +197,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AGENTGATE_APPROVAL_SCOPE: approvalScope
     AGENTGATE_MCP_ALLOWED_ORIGINS: mcpAllowedOrigins
     AGENTGATE_AUDIT_SIGNING_KEY_ID: auditSigningKeyId
+    AGENTGATE_AUDIT_ARCHIVE_URL: auditArchiveUrl
     COSMOS__accountEndpoint: cosmos.properties.documentEndpoint
     COSMOS__credential: 'managedidentity'
     COSMOS__clientId: identityClientId

@@ -9,6 +9,7 @@ import type { CheckpointStore, StoredCheckpoint } from './checkpoint-store.js';
 import { GENESIS_PREV } from './hash.js';
 import type { CheckpointPublicJwk } from './signers.js';
 import type { CheckpointFailure, CheckpointReport, VerifyOptions } from './verify.js';
+import { archiveFailures, noteDigest } from './verify-archive.js';
 
 /**
  * Checks every stored checkpoint: its note parses and agrees with the stored fields, a trusted
@@ -22,9 +23,12 @@ export async function verifyCheckpoints(
   const valid: ParsedCheckpoint[] = [];
   // Seq -> hash of every signed checkpoint, chained or not: what the rollback check compares.
   const seen = new Map<number, string>();
+  // Seq -> digest of each stored note, for the archive comparison (small, unlike the notes).
+  const digests = new Map<number, string>();
   let count = 0;
   for await (const stored of storedCheckpoints(options.checkpoints)) {
     count++;
+    if (options.archive) digests.set(stored.seq, noteDigest(stored.note));
     const signed = readSigned(stored, options.keys);
     if (!signed.ok) {
       failures.push(signed.failure);
@@ -37,6 +41,13 @@ export async function verifyCheckpoints(
   }
   const rollback = options.trusted ? rollbackFailure(options.trusted, seen) : undefined;
   if (rollback) failures.push(rollback);
+  if (options.archive)
+    failures.push(
+      ...(await archiveFailures(options.archive, digests, {
+        live: options.live === true,
+        checkpoints: options.checkpoints,
+      })),
+    );
   const last = valid.at(-1);
   return {
     report: {

@@ -1,5 +1,5 @@
 import type { ParsedCheckpoint } from './checkpoint.js';
-import type { CheckpointStore } from './checkpoint-store.js';
+import type { CheckpointArchive, CheckpointStore } from './checkpoint-store.js';
 import type { LaneHeadStore } from './lane-head-store.js';
 import type { AuditLaneReader } from './lane-reader.js';
 import type { CheckpointPublicJwk } from './signers.js';
@@ -43,7 +43,11 @@ export type CheckpointFailureKind =
   | 'lane_count'
   | 'regressed'
   | 'origin'
-  | 'rollback';
+  | 'rollback'
+  /** A stored checkpoint is not in the write-once archive. */
+  | 'archive_missing'
+  /** A stored checkpoint differs from its archived copy (or the copy is unreadable). */
+  | 'archive_mismatch';
 
 export interface CheckpointFailure {
   seq: number | null;
@@ -91,6 +95,11 @@ export interface VerifyOptions {
    * checked. When it is missing or invalid, the whole lanes are verified and that is reported.
    */
   sinceSeq?: number;
+  /**
+   * The write-once checkpoint archive: every stored checkpoint must be there, identical, and
+   * nothing past the newest stored one (see archiveFailures). One read per checkpoint.
+   */
+  archive?: CheckpointArchive;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { AuditStore } from '../../store/audit-store.js';
 import type { MaintenanceEvent } from '../event.js';
 import { eventId } from '../event.js';
 import { sealCheckpoint } from './checkpoint.js';
-import type { CheckpointStore } from './checkpoint-store.js';
+import type { CheckpointArchive, CheckpointStore } from './checkpoint-store.js';
 import type { AuditExportPorts } from './export.js';
 import type { LaneHeadStore } from './lane-head-store.js';
 import type { AuditLaneReader } from './lane-reader.js';
@@ -19,6 +19,12 @@ export interface AuditChainPorts {
   reader?: AuditLaneReader;
   /** The JWKS to serve (Key Vault: every enabled key version); default the signer's key. */
   jwks?: () => Promise<Jwks>;
+  /**
+   * The write-once copy of each checkpoint (Azure: BlobCheckpointArchive). A checkpoint that
+   * cannot be archived, or whose archive copy already exists, fails the seal with stage
+   * `archive`, which is audited below like any other seal failure.
+   */
+  archive?: CheckpointArchive;
 }
 
 export interface AuditChain {
@@ -52,6 +58,7 @@ export function chainAuditStore(store: AuditStore, ports: AuditChainPorts, newId
         signer: ports.signer,
         lanes,
         now: () => now,
+        ...(ports.archive ? { archive: ports.archive } : {}),
       });
       const requestId = newId();
       const event: MaintenanceEvent = {
