@@ -152,6 +152,12 @@ async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInpu
   const conn = plan.connection;
   let decision = await decide(trace, plan.decideFn, null);
   if (decision.outcome !== 'deny' && facts.effect === 'read' && facts.statementCount === 1) {
+    // A counted estimate runs the statement: only when some count could allow it, so that a
+    // failure there (a bit of a masked value) never answers before the approval guarding it.
+    if (plan.rowPreserving) {
+      const floor = await decide(trace, plan.decideFn, 0, 'actual');
+      if (floor.outcome !== 'allow') throw refusalFor(floor);
+    }
     const limits = { maxRows: conn.maxRows, statementTimeoutMs: conn.statementTimeoutMs };
     const rows = await estimate(
       trace,

@@ -69,7 +69,8 @@ describe('agents cannot pack rows into one number (local host)', () => {
       'select sum(amount * 10::numeric ^ (8*id))::text from orders',
     ]) {
       const { status, json } = await send(sql);
-      if (process.env.PACKING_DEBUG) console.log(status, JSON.stringify(json.error ?? json).slice(0, 160), sql);
+      if (process.env.PACKING_DEBUG)
+        console.log(status, JSON.stringify(json.error ?? json).slice(0, 160), sql);
       assert.notEqual(status, 200, `${sql} answered ${JSON.stringify(json).slice(0, 200)}`);
     }
   });
@@ -84,6 +85,24 @@ describe('agents cannot pack rows into one number (local host)', () => {
     }
     const [[packed]] = (await truth(sql)) as string[][];
     assert.ok(!JSON.stringify(json).includes(packed.slice(0, 30)));
+  });
+
+  test('a counted estimate never runs what a masked value could make fail', async () => {
+    const [[first]] = (await truth('select substr(ssn, 1, 1) from customers where id = 1')) as string[][];
+    const other = first === '7' ? '6' : '7';
+    for (const form of [
+      "select sum(case when substr(ssn,1,1) = 'X' then 1/(id-id) else 0 end) from customers where id = 1",
+      "select string_agg(case when substr(ssn,1,1) = 'X' then (1/(id-id))::text end, ',') from customers where id = 1",
+    ]) {
+      const right = await send(form.replace('X', first));
+      const wrong = await send(form.replace('X', other));
+      const answer = (r: { status: number; json: Record<string, unknown> }) => {
+        const { code, policyIds, sqlstate } = (r.json.error ?? {}) as Record<string, unknown>;
+        return { status: r.status, code, policyIds, sqlstate };
+      };
+      assert.deepEqual(answer(right), answer(wrong), form);
+      assert.equal(right.status, 202, form);
+    }
   });
 
   test('ordinary summaries keep working, with the values the database gives', async () => {

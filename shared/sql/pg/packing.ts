@@ -14,7 +14,7 @@ import { asNode, type Body, isBody, items, names, text } from './node.js';
 const SELECTING = new Set(['min', 'max', 'bool_and', 'bool_or', 'every']);
 
 /** More distinct constants than an ordinary sum needs (`case when a then 1 when b then -1 else 0`). */
-const MAX_CONSTANTS = 4;
+const MAX_CONSTANTS = 3;
 
 /** Functions that keep a summand plain: one plain value and constant options. */
 const PLAIN_FUNCTIONS = new Set(['abs', 'round', 'trunc', 'floor', 'ceil', 'ceiling']);
