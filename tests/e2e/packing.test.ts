@@ -67,6 +67,8 @@ describe('agents cannot pack rows into one number (local host)', () => {
       // A weight per row chosen by a condition.
       "select sum(case when status = 'paid' then 1 when id % 2 = 0 then 2 when id % 3 = 0 then 4 when id % 5 = 0 then 8 else 16 end) from orders",
       'select sum(amount * 10::numeric ^ (8*id))::text from orders',
+      // No aggregate: a recursive CTE folds one row per step into its accumulator.
+      "with recursive r(i, acc) as (select 0, ''::text union all select i+1, acc || ',' || (select city from customers where id=i+1) from r where i < 3000) select acc from r order by i desc limit 1",
     ]) {
       const { status, json } = await send(sql);
       if (process.env.PACKING_DEBUG)
@@ -123,6 +125,7 @@ describe('agents cannot pack rows into one number (local host)', () => {
       'select customer_id, sum(amount) from orders group by customer_id order by 2 desc, 1 limit 5',
       'select stddev(amount) from orders',
       'select bit_or(id) from orders',
+      'with recursive n(i) as (select 1 union all select i + 1 from n where i < 10) select i from n order by i',
     ]) {
       const { status, json } = await send(sql);
       assert.equal(status, 200, `${sql} answered ${JSON.stringify(json).slice(0, 300)}`);

@@ -40,6 +40,9 @@ describe('arithmetic packing: a sum that weights each row differently carries th
       'select sum(case when id=1 then amount else 0 end + case when id=2 then amount*1e8 else 0 end + case when id=3 then amount*1e16 else 0 end + case when id=4 then amount*1e24 else 0 end) from orders',
       'select sum(coalesce(nullif(id, 1) * amount, 0)) from orders',
       'select sum((select max(id) from customers c where c.id = o.customer_id)) from orders o',
+      // No aggregate at all: each step of a recursive CTE folds the rows before it.
+      'with recursive r(i, acc) as (select 0, 0::numeric union all select i+1, acc*1e8 + (select amount from orders where id=i+1) from r where i < 1000) select acc from r order by i desc limit 1',
+      "with recursive r(i, acc) as (select 0, ''::text union all select i+1, acc || (select city from customers where id=i+1) from r where i < 3000) select acc from r order by i desc limit 1",
     ]) {
       assert.equal(await rowPreserving(sql), true, sql);
     }
