@@ -9,6 +9,7 @@ import { type Analysis, analyse } from '../pipeline/analyse.js';
 import { type DecideFn, decide, refusalFor, requireAllow } from '../pipeline/decide.js';
 import { estimate } from '../pipeline/estimate.js';
 import { executeAndMask, type MaskedResult } from '../pipeline/execute.js';
+import { withholdPackedNumbers } from '../pipeline/packed-numbers.js';
 import { type BudgetLeft, checkRelease } from '../pipeline/release.js';
 import { targetErrorHandler } from '../pipeline/target-error.js';
 import { newTrace, type RequestStart, type RequestTrace } from '../pipeline/trace.js';
@@ -151,6 +152,12 @@ async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInpu
   const conn = plan.connection;
   let decision = await decide(trace, plan.decideFn, null);
   if (decision.outcome !== 'deny' && facts.effect === 'read' && facts.statementCount === 1) {
+    // A counted estimate runs the statement: only when some count could allow it, so that a
+    // failure there (a bit of a masked value) never answers before the approval guarding it.
+    if (plan.rowPreserving) {
+      const floor = await decide(trace, plan.decideFn, 0, 'actual');
+      if (floor.outcome !== 'allow') throw refusalFor(floor);
+    }
     const limits = { maxRows: conn.maxRows, statementTimeoutMs: conn.statementTimeoutMs };
     const rows = await estimate(
       trace,
@@ -218,7 +225,10 @@ async function release(
   plan: Plan,
   run: MaskedResult & { decision: Decision },
 ): Promise<QueryValue> {
-  const { rows, result, report } = run;
+  const { result } = run;
+  // A number longer than any plain sum is a packed table: agents do not get it.
+  const { rows, report } = principal.kind === 'agent' ? withholdPackedNumbers(run.rows, run.report) : run;
+  trace.masking = report;
   const rowsJson = JSON.stringify(rows);
   const bytes = Buffer.byteLength(rowsJson);
   const columns = result.columns.map((c) => ({ name: c.name, type: c.type }));

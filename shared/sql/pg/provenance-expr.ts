@@ -1,6 +1,7 @@
 import type { ViolationRule } from '../../types.js';
 import { type FunctionKind, type FunctionPolicy, isAllowedCastType, isAllowedOperator } from './allowlist.js';
 import { asNode, type Body, bodyOf, child, items, names, stringValue, text } from './node.js';
+import { packsRows } from './packing.js';
 import {
   derived,
   EMPTY,
@@ -306,7 +307,9 @@ export class ExpressionEvaluator {
     if (over) this.window(over, level);
     // A set-returning call decides how many rows there are from its arguments.
     if (kind === 'srf') this.host.predicate(args);
-    const value = callValue(kind, args, order);
+    // A sum whose argument weights each row differently carries the rows, like string_agg.
+    const packed = kind === 'summary' && packsRows(name, argList, (ref) => this.eval(ref, level).prov.direct);
+    const value = callValue(packed ? 'collection' : kind, args, order);
     return fails ? failing(value) : value;
   }
 

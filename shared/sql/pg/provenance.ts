@@ -13,6 +13,7 @@ import {
   OPAQUE,
   type Prov,
   sameProv,
+  withRows,
 } from './provenance-model.js';
 import { Level, type Rel } from './provenance-scope.js';
 
@@ -251,8 +252,21 @@ class ProvenancePass implements ExprHost {
     }
   }
 
-  /** The anchor first, then the recursive term until what each column reads stops growing. */
+  /**
+   * The anchor first, then the recursive term until what each column reads stops growing.
+   * Each step can fold the rows before it into a value (`acc || (select city ... where id = i)`),
+   * so every column carries rows, like string_agg: counted as the rows the statement reads.
+   */
   private recursiveCte(name: string, body: Body, aliases: string[], level: Level): void {
+    this.recursiveFixpoint(name, body, aliases, level);
+    const fields = level.ctes.get(name) ?? [];
+    level.ctes.set(
+      name,
+      fields.map((f) => ({ ...f, prov: withRows(f.prov) })),
+    );
+  }
+
+  private recursiveFixpoint(name: string, body: Body, aliases: string[], level: Level): void {
     let fields = rename(this.select(child(body, 'larg') ?? {}, new Level(level)), aliases);
     level.ctes.set(name, fields);
     for (let pass = 0; pass < RECURSIVE_PASSES; pass++) {

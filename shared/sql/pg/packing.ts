@@ -1,0 +1,114 @@
+import { asNode, type Body, isBody, items, names, text } from './node.js';
+
+/**
+ * Arithmetic packing: a summarising aggregate that adds or ORs its inputs carries every row
+ * in one number when each row gets its own weight (`sum(amount * 10::numeric ^ (8*id))`,
+ * `bit_or(1::bigint << id)`). What decides is the argument's shape, so it is an allowlist:
+ * a plain summand is a base column, a constant, or sums, constant multiples and quotients
+ * of those, casts of them, and CASE / COALESCE / NULLIF choosing among them, with only a
+ * few distinct constants in all (a weight per row chosen by a condition needs many). Any
+ * other argument makes the call row-carrying: counted as the rows it reads.
+ */
+
+/** Summaries that return one of their inputs (or one bit): no argument can pack rows. */
+const SELECTING = new Set(['min', 'max', 'bool_and', 'bool_or', 'every']);
+
+/** More distinct constants than an ordinary sum needs (`case when a then 1 when b then -1 else 0`). */
+const MAX_CONSTANTS = 3;
+
+/** Functions that keep a summand plain: one plain value and constant options. */
+const PLAIN_FUNCTIONS = new Set(['abs', 'round', 'trunc', 'floor', 'ceil', 'ceiling']);
+
+/** Whether a column reference in the argument is exactly one base column. */
+export type IsDirect = (columnRef: unknown) => boolean;
+
+/**
+ * Whether a call of summarising aggregate `name` with these arguments can carry many rows:
+ * true unless the aggregate only selects, or every argument is a plain summand.
+ */
+export function packsRows(name: string, args: readonly unknown[], isDirect: IsDirect): boolean {
+  if (SELECTING.has(name.toLowerCase())) return false;
+  const constants = new Set<string>();
+  return !args.every((a) => plain(a, isDirect, constants)) || constants.size > MAX_CONSTANTS;
+}
+
+function plain(value: unknown, isDirect: IsDirect, constants: Set<string>): boolean {
+  if (isConstant(value)) {
+    constants.add(canonical(value));
+    return true;
+  }
+  const node = asNode(value);
+  if (!node) return false;
+  const { kind, body } = node;
+  const sub = (v: unknown) => plain(v, isDirect, constants);
+  switch (kind) {
+    case 'ColumnRef':
+      return isDirect(value);
+    case 'TypeCast':
+      return sub(body.arg);
+    case 'A_Expr':
+      return plainOperator(body, sub, (v) => constantOperand(v, constants));
+    case 'CaseExpr':
+      // The conditions may read anything: they choose, and the choices are few and plain.
+      return (
+        items(body, 'args').every((w) => sub(asNode(w)?.body.result)) &&
+        (body.defresult === undefined || sub(body.defresult))
+      );
+    case 'CoalesceExpr':
+      return items(body, 'args').every(sub);
+    case 'FuncCall':
+      return plainCall(body, sub, (v) => constantOperand(v, constants));
+    default:
+      return false;
+  }
+}
+
+function plainOperator(body: Body, sub: (v: unknown) => boolean, constant: (v: unknown) => boolean): boolean {
+  const kind = text(body, 'kind');
+  if (kind === 'AEXPR_NULLIF') return sub(body.lexpr) && constant(body.rexpr);
+  if (kind !== 'AEXPR_OP') return false;
+  const op = names(items(body, 'name')).join('.');
+  const { lexpr, rexpr } = body;
+  switch (op) {
+    case '+':
+    case '-':
+      return (lexpr === undefined || sub(lexpr)) && sub(rexpr);
+    case '*':
+      return (constant(lexpr) && sub(rexpr)) || (sub(lexpr) && constant(rexpr));
+    case '/':
+      return sub(lexpr) && constant(rexpr);
+    default:
+      return false;
+  }
+}
+
+function plainCall(body: Body, sub: (v: unknown) => boolean, constant: (v: unknown) => boolean): boolean {
+  const name = names(items(body, 'funcname'))
+    .join('.')
+    .replace(/^pg_catalog\./, '');
+  const [first, ...rest] = items(body, 'args');
+  if (!PLAIN_FUNCTIONS.has(name) || body.over !== undefined || first === undefined) return false;
+  return sub(first) && rest.every(constant);
+}
+
+function constantOperand(value: unknown, constants: Set<string>): boolean {
+  if (!isConstant(value)) return false;
+  constants.add(canonical(value));
+  return true;
+}
+
+/** The same for every row: no column, no subquery (which may be correlated). */
+function isConstant(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every(isConstant);
+  if (!isBody(value)) return true;
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'ColumnRef' || key === 'SubLink') return false;
+    if (!isConstant(v)) return false;
+  }
+  return true;
+}
+
+/** The constant's text as parsed, without source positions. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (key, v) => (key === 'location' ? undefined : v));
+}

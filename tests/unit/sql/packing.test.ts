@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { REDACTED } from '../../../shared/masking/apply.js';
+import {
+  MAX_SIGNIFICANT_DIGITS,
+  PACKED_CLASS,
+  significantDigits,
+  withholdPackedNumbers,
+} from '../../../shared/pipeline/packed-numbers.js';
+import { analysePostgres } from '../../../shared/sql/postgres.js';
+import { DEMO_CATALOG } from '../../support/demo-catalog.js';
+
+async function rowPreserving(sql: string): Promise<boolean> {
+  const facts = await analysePostgres(sql, { catalog: DEMO_CATALOG });
+  assert.ok(facts.provenance, `no provenance for ${sql}`);
+  assert.deepEqual(facts.provenance.violations, [], sql);
+  return facts.provenance.rowPreserving;
+}
+
+describe('arithmetic packing: a sum that weights each row differently carries the rows', () => {
+  test('row-dependent weights make a summary row-carrying', async () => {
+    for (const sql of [
+      'select sum(amount * 10::numeric ^ (8*id)) from orders',
+      'select sum(amount * power(10::numeric, 8*id)) from orders',
+      'select sum(amount * exp(id)) from orders',
+      'select avg(id * 2::numeric ^ (20*id)) from customers',
+      'select bit_or(1::bigint << id) from orders',
+      'select bit_and(~(1::bigint << id)) from orders',
+      'select stddev(amount * 10::numeric ^ id) from orders',
+      'select corr(amount, 10::numeric ^ id) from orders',
+      'select sum(amount * id) from orders',
+      'select sum(amount / id) from orders',
+      'select sum(amount * amount) from orders',
+      'select sum(amount % 7) from orders',
+      'select sum(length(order_ref)) from orders',
+      'select sum(x) from (select amount * 2 ^ id x from orders) s',
+      'select sum(x) from (select amount + 1 x from orders) s',
+      'select sum(amount) over (), sum(amount * 4 ^ id) over () from orders',
+      'select sum(case when id=1 then 1 when id=2 then 2 when id=3 then 4 when id=4 then 8 else 0 end) from orders',
+      'select sum(case when id=1 then amount else 0 end + case when id=2 then amount*1e8 else 0 end + case when id=3 then amount*1e16 else 0 end + case when id=4 then amount*1e24 else 0 end) from orders',
+      'select sum(coalesce(nullif(id, 1) * amount, 0)) from orders',
+      'select sum((select max(id) from customers c where c.id = o.customer_id)) from orders o',
+      // No aggregate at all: each step of a recursive CTE folds the rows before it.
+      'with recursive r(i, acc) as (select 0, 0::numeric union all select i+1, acc*1e8 + (select amount from orders where id=i+1) from r where i < 1000) select acc from r order by i desc limit 1',
+      "with recursive r(i, acc) as (select 0, ''::text union all select i+1, acc || (select city from customers where id=i+1) from r where i < 3000) select acc from r order by i desc limit 1",
+    ]) {
+      assert.equal(await rowPreserving(sql), true, sql);
+    }
+  });
+
+  test('plain summands stay summaries', async () => {
+    for (const sql of [
+      'select count(*) from customers',
+      'select sum(amount) from orders',
+      'select avg(amount), max(id), min(amount) from orders',
+      'select status, sum(amount) from orders group by status',
+      'select sum(amount * 2), sum(-amount / 100), sum(amount::float8 + 1) from orders',
+      "select sum(case when status = 'paid' then amount else 0 end) from orders",
+      "select sum(case when status = 'paid' then 1 when status = 'refunded' then -1 else 0 end) from orders",
+      'select sum(coalesce(amount, 0)), sum(nullif(amount, 0)) from orders',
+      'select round(avg(amount), 2), sum(round(amount, 1)), sum(abs(amount)) from orders',
+      'select sum(x) from (select amount x from orders) s',
+      'select max(amount * 10::numeric ^ (8*id)) from orders',
+      'select bit_or(id), bool_or(id > 3) from orders',
+      'select sum(amount) over (partition by customer_id) from orders where id < 5',
+    ]) {
+      assert.equal(await rowPreserving(sql), false, sql);
+    }
+  });
+});
+
+describe('release backstop: numbers longer than any plain sum are withheld', () => {
+  test('significant digits count places, not zeros at the ends of a fraction', () => {
+    assert.equal(significantDigits('123.4500000000000000'), 5);
+    assert.equal(significantDigits('0.000120'), 2);
+    assert.equal(significantDigits('-1000'), 4);
+    assert.equal(significantDigits(12345678901234567890n), 20);
+    assert.equal(significantDigits('abc'), 0);
+    assert.equal(significantDigits('1e400'), 0);
+    assert.equal(significantDigits(`1${'0'.repeat(80)}`), 81);
+    assert.equal(significantDigits(`0.${'7'.repeat(41)}`), 41);
+  });
+
+  test('an over-long cell is redacted and reported, others pass unchanged', () => {
+    const long = '9'.repeat(MAX_SIGNIFICANT_DIGITS + 1);
+    const short = '9'.repeat(MAX_SIGNIFICANT_DIGITS);
+    const plain = { a: '12.50', b: 'text' };
+    const report = { columns: {}, cellsMasked: 0, byClass: {} };
+    const out = withholdPackedNumbers([{ p: long, q: short }, plain], report);
+    assert.deepEqual(out.rows, [{ p: REDACTED, q: short }, plain]);
+    assert.equal(out.rows[1], plain);
+    assert.deepEqual(out.report, {
+      columns: { p: PACKED_CLASS },
+      cellsMasked: 1,
+      byClass: { [PACKED_CLASS]: 1 },
+    });
+    const none = withholdPackedNumbers([plain], report);
+    assert.equal(none.report, report);
+  });
+});
