@@ -46,30 +46,46 @@ export interface PgReadSessionDeps {
 }
 
 export function openPgReadSession(deps: PgReadSessionDeps): ReadSession<PgResultColumn> {
-  const timeout = checkTimeout(deps.statementTimeoutMs);
-  let client: PoolClient | undefined;
-  let began: Promise<unknown> | undefined;
-  let ended: Promise<void> | undefined;
-  let destroy = false;
-  let estimated = false;
+  const session = new PgReadSession(deps);
+  return {
+    estimateRows: (sql, params, opts) => session.estimateRows(sql, params, opts),
+    execute: (sql, params, opts) => session.execute(sql, params, opts),
+    end: () => session.finish(undefined),
+  };
+}
 
-  const checkout = async (): Promise<PoolClient> => {
-    if (ended) throw new Error('agentgate: the read session has ended');
-    if (client) return client;
+/** The session's state between its steps: one client, its BEGIN, and whether it must go. */
+class PgReadSession {
+  readonly #deps: PgReadSessionDeps;
+  readonly #timeout: number;
+  #client: PoolClient | undefined;
+  #began: Promise<unknown> | undefined;
+  #ended: Promise<void> | undefined;
+  #destroy = false;
+  #estimated = false;
+
+  constructor(deps: PgReadSessionDeps) {
+    this.#deps = deps;
+    this.#timeout = checkTimeout(deps.statementTimeoutMs);
+  }
+
+  async #checkout(): Promise<PoolClient> {
+    if (this.#ended) throw new Error('agentgate: the read session has ended');
+    if (this.#client) return this.#client;
     try {
-      client = await deps.pool.connect();
+      this.#client = await this.#deps.pool.connect();
     } catch (e) {
       throw unavailable(e);
     }
-    const c = client;
+    const c = this.#client;
     // Sent now, awaited by whoever needs it; a failure is seen through `began`.
-    began = c.query(transactionSetup(timeout));
-    began.catch(() => undefined);
+    this.#began = c.query(transactionSetup(this.#timeout));
+    this.#began.catch(() => undefined);
     return c;
-  };
+  }
 
-  const run: Run = (statement) => {
-    const c = client as PoolClient;
+  readonly #run: Run = (statement) => {
+    const c = this.#client as PoolClient;
     const pending = c.query(statement);
     // Pipelined: an answer may fail before anyone awaits it; the awaiting caller sees it.
     pending.catch(() => undefined);
@@ -77,118 +93,125 @@ export function openPgReadSession(deps: PgReadSessionDeps): ReadSession<PgResult
   };
 
   /** A step bounded by the client-side deadline; a failure that breaks the session destroys it. */
-  const step = async <T>(work: () => Promise<T>): Promise<T> => {
+  async #step<T>(work: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        destroy = true;
+        this.#destroy = true;
         reject(timedOut());
-      }, timeout + DEADLINE_GRACE_MS);
+      }, this.#timeout + DEADLINE_GRACE_MS);
     });
     const running = work();
     running.catch(() => undefined);
     try {
       return await Promise.race([running, deadline]);
     } catch (e) {
-      if (breaksConnection(e) && !(e instanceof RollbackFailed)) destroy = true;
+      if (breaksConnection(e) && !(e instanceof RollbackFailed)) this.#destroy = true;
       if (e instanceof RollbackFailed) {
-        destroy = true;
+        this.#destroy = true;
         throw toConnectorError(e.original);
       }
       throw toConnectorError(e);
     } finally {
       clearTimeout(timer);
     }
-  };
+  }
 
-  const release = () => {
-    const c = client;
-    client = undefined;
-    c?.release(destroy ? new Error('agentgate: connection discarded') : undefined);
-  };
+  #release(): void {
+    const c = this.#client;
+    this.#client = undefined;
+    c?.release(this.#destroy ? new Error('agentgate: connection discarded') : undefined);
+  }
 
   /** ROLLBACK, whatever happened; the session's client goes back to the pool (or is destroyed). */
-  const finish = (rollback: Promise<PgQueryResult> | undefined): Promise<void> => {
-    ended ??= (async () => {
+  finish(rollback: Promise<PgQueryResult> | undefined): Promise<void> {
+    this.#ended ??= (async () => {
       try {
-        if (client && !destroy) {
-          await step(async () => {
+        if (this.#client && !this.#destroy) {
+          await this.#step(async () => {
             try {
-              await (rollback ?? run('ROLLBACK'));
+              await (rollback ?? this.#run('ROLLBACK'));
             } catch (e) {
               throw new RollbackFailed(e);
             }
           });
         }
       } finally {
-        release();
+        this.#release();
       }
     })();
-    return ended;
-  };
+    return this.#ended;
+  }
 
-  return {
-    async estimateRows(sql: string, params: readonly unknown[], opts: ExecuteOptions) {
-      if (estimated) throw new Error('agentgate: one estimate per read session');
-      estimated = true;
-      await checkout();
-      const rowsRead = opts.rowsRead === true;
-      try {
-        return await step(async () => {
-          // EXPLAIN ANALYZE runs the statement: only inside a transaction known to have begun.
-          if (rowsRead) await began;
-          const explain = rowsRead ? 'EXPLAIN (ANALYZE, FORMAT JSON) ' : 'EXPLAIN (FORMAT JSON) ';
-          const planned = run(oneStatement(`${explain}${sql}`, params));
-          await began;
-          const result = await planned.catch((e: unknown) => {
-            throw shiftPosition(e, explain.length);
-          });
-          return deps.planRows(result, rowsRead);
+  async estimateRows(sql: string, params: readonly unknown[], opts: ExecuteOptions): Promise<number | null> {
+    if (this.#estimated) throw new Error('agentgate: one estimate per read session');
+    this.#estimated = true;
+    await this.#checkout();
+    const rowsRead = opts.rowsRead === true;
+    try {
+      return await this.#step(async () => {
+        // EXPLAIN ANALYZE runs the statement: only inside a transaction known to have begun.
+        if (rowsRead) await this.#began;
+        const explain = rowsRead ? 'EXPLAIN (ANALYZE, FORMAT JSON) ' : 'EXPLAIN (FORMAT JSON) ';
+        const planned = this.#run(oneStatement(`${explain}${sql}`, params));
+        await this.#began;
+        const result = await planned.catch((e: unknown) => {
+          throw shiftPosition(e, explain.length);
         });
-      } catch (e) {
-        await finish(undefined).catch(() => undefined);
-        throw e;
-      }
-    },
+        return this.#deps.planRows(result, rowsRead);
+      });
+    } catch (e) {
+      await this.finish(undefined).catch(() => undefined);
+      throw e;
+    }
+  }
 
-    async execute(sql: string, params: readonly unknown[], opts: ExecuteOptions) {
-      const limit = deps.checkMaxRows(opts.maxRows);
-      await checkout();
-      let outcome: { ok: true; value: QueryResult<PgResultColumn> } | { ok: false; error: unknown };
-      let rollback: Promise<PgQueryResult> | undefined;
-      try {
-        const value = await step(async () => {
-          if (opts.plainQuery !== true) {
-            // Not a plain query: it may run as it is, so only once BEGIN was answered.
-            await began;
-            return await deps.fetchSequential(sql, params, opts.maxRows)(run);
-          }
-          // DECLARE, FETCH and ROLLBACK leave together: one round trip for the read.
-          const declare = `DECLARE ${CURSOR} NO SCROLL CURSOR FOR `;
-          const declared = run(oneStatement(`${declare}${sql}`, params));
-          const fetched = run(oneStatement(`FETCH FORWARD ${limit + 1} FROM ${CURSOR}`, [], 'array'));
-          rollback = run('ROLLBACK');
-          await began;
-          await declared.catch((e: unknown) => {
-            throw shiftPosition(e, declare.length);
-          });
-          return deps.shape(await fetched, limit);
-        });
-        outcome = { ok: true, value };
-      } catch (error) {
-        outcome = { ok: false, error };
-      }
-      try {
-        await finish(rollback);
-      } catch (e) {
-        if (outcome.ok) throw e;
-      }
-      if (!outcome.ok) throw outcome.error;
-      return outcome.value;
-    },
+  async execute(
+    sql: string,
+    params: readonly unknown[],
+    opts: ExecuteOptions,
+  ): Promise<QueryResult<PgResultColumn>> {
+    const limit = this.#deps.checkMaxRows(opts.maxRows);
+    await this.#checkout();
+    let outcome: { ok: true; value: QueryResult<PgResultColumn> } | { ok: false; error: unknown };
+    const sent: { rollback?: Promise<PgQueryResult> } = {};
+    try {
+      outcome = { ok: true, value: await this.#step(() => this.#read(sql, params, opts, limit, sent)) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    try {
+      await this.finish(sent.rollback);
+    } catch (e) {
+      if (outcome.ok) throw e;
+    }
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
 
-    end: () => finish(undefined),
-  };
+  async #read(
+    sql: string,
+    params: readonly unknown[],
+    opts: ExecuteOptions,
+    limit: number,
+    sent: { rollback?: Promise<PgQueryResult> },
+  ): Promise<QueryResult<PgResultColumn>> {
+    if (opts.plainQuery !== true) {
+      // Not a plain query: it may run as it is, so only once BEGIN was answered.
+      await this.#began;
+      return await this.#deps.fetchSequential(sql, params, opts.maxRows)(this.#run);
+    }
+    // DECLARE, FETCH and ROLLBACK leave together: one round trip for the read.
+    const declare = `DECLARE ${CURSOR} NO SCROLL CURSOR FOR `;
+    const declared = this.#run(oneStatement(`${declare}${sql}`, params));
+    const fetched = this.#run(oneStatement(`FETCH FORWARD ${limit + 1} FROM ${CURSOR}`, [], 'array'));
+    sent.rollback = this.#run('ROLLBACK');
+    await this.#began;
+    await declared.catch((e: unknown) => {
+      throw shiftPosition(e, declare.length);
+    });
+    return this.#deps.shape(await fetched, limit);
+  }
 }
 
 class RollbackFailed extends Error {
