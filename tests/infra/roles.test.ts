@@ -92,7 +92,7 @@ function grants(template: ArmTemplate): Grant[] {
 }
 
 const describeGrant = (g: Grant): string =>
-  `${g.principal}: ${ROLES[g.role as keyof typeof ROLES] ?? g.role} on ${g.scope}${g.perQueue ? ' (each queue)' : ''}`;
+  `${g.principal}: ${ROLES[g.role as keyof typeof ROLES] ?? g.role} on ${g.scope}${g.perQueue ? ' (each)' : ''}`;
 
 describe('role assignments', () => {
   it('are exactly the narrow built-in roles the function identity needs', (t) => {
@@ -105,14 +105,16 @@ describe('role assignments', () => {
     assert.deepEqual(
       functionGrants,
       [
-        'function: Azure Service Bus Data Receiver on Microsoft.ServiceBus/namespaces/queues (each queue)',
-        'function: Azure Service Bus Data Sender on Microsoft.ServiceBus/namespaces/queues (each queue)',
+        'function: Azure Service Bus Data Receiver on Microsoft.ServiceBus/namespaces/queues (each)',
+        'function: Azure Service Bus Data Sender on Microsoft.ServiceBus/namespaces/queues (each)',
         'function: Cosmos DB Built-in Data Contributor on cosmos-database',
         'function: Key Vault Secrets User on Microsoft.KeyVault/vaults',
         'function: Monitoring Metrics Publisher on Microsoft.Insights/components',
         'function: Storage Blob Data Owner on Microsoft.Storage/storageAccounts',
         'function: Key Vault Crypto User on Microsoft.KeyVault/vaults/keys',
         'function: Storage Blob Data Contributor on Microsoft.Storage/storageAccounts/blobServices/containers',
+        // Blob targets: read-only, on each container a blob connection exposes.
+        'function: Storage Blob Data Reader on Microsoft.Storage/storageAccounts/blobServices/containers (each)',
       ].sort(),
     );
   });
