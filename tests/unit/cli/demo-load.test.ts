@@ -147,6 +147,8 @@ describe('agentgate demo', () => {
         auth: 'password-from-env',
         passwordEnv: 'PGPASSWORD',
         ssl: false,
+        // The connection's pool size, defaulted when the config names none.
+        pool: { max: 5 },
       });
 
       // The gateway's own path: config -> connector options (PGPASSWORD) -> read-only reads.
