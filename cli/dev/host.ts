@@ -423,6 +423,12 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
     const routes = createRoutes(() => Promise.resolve(gateway));
     let port = 0;
     const server = createServer(createListener(routes, issuer, inbox, () => port));
+    // Node closes an idle keep-alive socket after 5 s; a client that sends on it as it closes
+    // gets a reset ('fetch failed'). An agent that pauses between calls (or a test whose
+    // checks hold this process's CPU for seconds) hit that race, so idle sockets stay open
+    // longer than such pauses, as load balancers do; stop() still closes them all.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     try {
       port = await listen(server, requestedPort);
     } catch (e) {
