@@ -1,5 +1,5 @@
 import { type AuditChain, type AuditChainPorts, chainAuditStore } from './audit/chain/wiring.js';
-import type { BudgetStore } from './budget/index.js';
+import { BudgetLedger, type BudgetStore } from './budget/index.js';
 import type { BlobConnectionConfig, ConnectionConfig, GatewayConfig } from './config/connections.js';
 import type { BlobConnector } from './connectors/blob/port.js';
 import type { Connector } from './connectors/connector.js';
@@ -87,7 +87,8 @@ export function composeGateway(parts: GatewayParts): Gateway {
     audit: chain ? chain.store : parts.audit,
     masker,
     catalogs: createCatalogCache(),
-    ...(parts.budgets ? { budgets: parts.budgets } : {}),
+    // One ledger per gateway: reads spend what it reserved ahead, not a store write each.
+    ...(parts.budgets ? { budgets: new BudgetLedger(parts.budgets, { now }) } : {}),
     ...(parts.approvals ? { approvals: parts.approvals } : {}),
     ...(parts.blobConnectorFor
       ? {

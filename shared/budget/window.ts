@@ -65,3 +65,31 @@ export function spend(
   live.buckets[start] = { rows: bucket.rows + amount.rows, bytes: bucket.bytes + amount.bytes };
   return { ok: true, doc: live, left: { rows: left.rows - amount.rows, bytes: left.bytes - amount.bytes } };
 }
+
+export type ReserveOutcome =
+  | { ok: true; doc: BudgetDocument; reserved: BudgetAmount; left: BudgetAmount }
+  | { ok: false; left: BudgetAmount };
+
+/**
+ * Takes `need` plus up to `extra` more (as much of it as fits) in one write: a process holds
+ * the extra locally and spends it without a round trip. Refused, with nothing taken, when
+ * `need` alone does not fit.
+ */
+export function reserve(
+  doc: BudgetDocument,
+  need: BudgetAmount,
+  extra: BudgetAmount,
+  limits: BudgetLimits,
+  now: Date,
+): ReserveOutcome {
+  const { used } = usedIn(doc, limits, now);
+  const left = { rows: Math.max(0, limits.rows - used.rows), bytes: Math.max(0, limits.bytes - used.bytes) };
+  if (need.rows > left.rows || need.bytes > left.bytes) return { ok: false, left };
+  const reserved = {
+    rows: need.rows + Math.min(extra.rows, left.rows - need.rows),
+    bytes: need.bytes + Math.min(extra.bytes, left.bytes - need.bytes),
+  };
+  const outcome = spend(doc, reserved, limits, now);
+  if (!outcome.ok) return { ok: false, left };
+  return { ok: true, doc: outcome.doc, reserved, left: outcome.left };
+}

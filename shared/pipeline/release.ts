@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BudgetLimits, BudgetStore } from '../budget/index.js';
-import { spendBudget } from '../budget/index.js';
+import type { BudgetLimits, BudgetSpender } from '../budget/index.js';
 import type { ConnectionConfig } from '../config/connections.js';
 import type { Principal } from '../types.js';
 import { gatewayApproval, requireAllow } from './decide.js';
@@ -58,14 +57,13 @@ export async function checkRelease(input: {
   trace: RequestTrace;
   principal: Principal;
   connection: ConnectionConfig;
-  budgets: BudgetStore | undefined;
+  budgets: BudgetSpender | undefined;
   rows: number;
   bytes: number;
   /** Rows this read counts for (the rows read, when the result folds many into one cell). */
   spentRows: number;
   /** Tables the statement reads (`schema.table`), for per-table budgets. */
   tables?: readonly string[];
-  now: () => Date;
 }): Promise<BudgetLeft | undefined> {
   const { trace, principal, connection: conn, bytes } = input;
   if (principal.kind !== 'agent') return undefined;
@@ -84,9 +82,7 @@ export async function checkRelease(input: {
   // Over any one budget is the approval outcome; budgets spent before it stay spent, which
   // errs on the side of releasing less.
   const spend: Spend = async (key, limits, what) => {
-    const outcome = await trace.clock.run('budget', () =>
-      spendBudget(store, key, { rows: spent, bytes }, limits, input.now),
-    );
+    const outcome = await trace.clock.run('budget', () => store.spend(key, { rows: spent, bytes }, limits));
     if (!outcome.ok) {
       requireAllow(
         trace,

@@ -1,4 +1,3 @@
-import { spendBudget } from '../budget/index.js';
 import type { BlobConnectionConfig } from '../config/blob-connection.js';
 import { gatewayApproval } from '../pipeline/decide.js';
 import { budgetKey } from '../pipeline/release.js';
@@ -26,7 +25,7 @@ export async function overBlobBudget(
   const limits = conn.budget;
   if (principal.kind !== 'agent' || !store || !limits) return null;
   const outcome = await trace.clock.run('budget', () =>
-    spendBudget(store, budgetKey(principal, conn.id), released, limits, deps.now),
+    store.spend(budgetKey(principal, conn.id), released, limits),
   );
   if (outcome.ok) return null;
   return gatewayApproval(

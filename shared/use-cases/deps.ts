@@ -1,5 +1,5 @@
 import type { AuditExportPorts } from '../audit/chain/export.js';
-import type { BudgetStore } from '../budget/index.js';
+import type { BudgetSpender } from '../budget/index.js';
 import type { CallbackPorts } from '../callbacks/ports.js';
 import type { BlobConnectionConfig, ConnectionConfig, GatewayConfig } from '../config/connections.js';
 import type { BlobConnector } from '../connectors/blob/port.js';
@@ -57,7 +57,7 @@ export interface UseCaseDeps {
   masker: Masker;
   catalogs: CatalogCache;
   /** Rows and bytes released per principal and connection; budgets are off without it. */
-  budgets?: BudgetStore;
+  budgets?: BudgetSpender;
   approvals?: ApprovalPorts;
   blobs?: BlobPorts;
   /** The audit chain's stores for the export routes (verify over HTTP); absent without a chain. */

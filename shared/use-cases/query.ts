@@ -250,7 +250,6 @@ async function release(
     bytes,
     spentRows,
     tables: plan.analysis.facts.tables,
-    now: deps.now,
   });
   return {
     requestId: trace.requestId,

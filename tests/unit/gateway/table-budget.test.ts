@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { BudgetLedger, type BudgetSpender } from '../../../shared/budget/index.js';
 import { parseConfig } from '../../../shared/config/connections.js';
 import { GatewayError } from '../../../shared/errors.js';
 import { budgetKey, checkRelease } from '../../../shared/pipeline/release.js';
@@ -44,7 +45,7 @@ const NOW = () => new Date('2026-12-02T00:00:00Z');
 
 function release(
   conn: ReturnType<typeof connection>,
-  budgets: MemoryBudgetStore,
+  budgets: BudgetSpender,
   rows: number,
   tables: string[],
 ) {
@@ -64,7 +65,6 @@ function release(
     bytes: rows * 10,
     spentRows: rows,
     tables,
-    now: NOW,
   });
 }
 
@@ -87,7 +87,7 @@ describe('per-table budgets', () => {
   });
 
   test('a budgeted table runs out before the connection does; other tables keep working', async () => {
-    const budgets = new MemoryBudgetStore();
+    const budgets = new BudgetLedger(new MemoryBudgetStore(), { now: NOW });
     const first = await release(conn, budgets, 1000, ['public.customers']);
     assert.deepEqual(first?.tables?.['public.customers'], {
       rowsLeft: 500,
@@ -116,7 +116,7 @@ describe('per-table budgets', () => {
 
   test('a table budget works without a connection budget', async () => {
     const only = connection({ tableBudgets: { 'public.customers': { rows: 100 } } });
-    const budgets = new MemoryBudgetStore();
+    const budgets = new BudgetLedger(new MemoryBudgetStore(), { now: NOW });
     const left = await release(only, budgets, 60, ['public.customers']);
     assert.equal(left?.rowsLeft, 40);
     await overBudget(release(only, budgets, 60, ['public.customers']));
