@@ -8,31 +8,20 @@ import { createTokenVerifier } from '../../../shared/identity/index.js';
 import { InboxNotifier } from '../../../shared/notify/inbox.js';
 import { loadPolicyEngineFromText, type PolicyEngine } from '../../../shared/policy/index.js';
 import { InProcessQueue } from '../../../shared/queue/in-process-queue.js';
-import type { Decision, Principal } from '../../../shared/types.js';
+import type { Decision } from '../../../shared/types.js';
 import { FakeConnector } from '../../support/fake-connector.js';
 import { POLICY_DIR } from '../../support/gateway-fixture.js';
 import { MemoryAuditStore } from '../../support/memory-audit-store.js';
 import { MemoryRequestStore } from '../../support/memory-request-store.js';
 import { MemoryResultStore } from '../../support/memory-result-store.js';
+import { agent } from '../policy/fixtures.js';
 
 /**
  * Who may approve comes from the decision's obligations alone: the gateway's own approvals
  * carry the connection's approvers, a policy's carry its own `@approvers`, whatever its id.
  */
 
-const AGENT: Principal = {
-  kind: 'agent',
-  id: 'report-bot',
-  tenantId: undefined,
-  appId: undefined,
-  name: undefined,
-  groups: [],
-  roles: [],
-  scopes: [],
-  onBehalfOf: undefined,
-  issuer: 'http://localhost/agentgate-dev',
-  tokenId: undefined,
-};
+const AGENT = agent({ id: 'report-bot' });
 
 /** A policy an author named like the gateway's own rules, with its own terms. */
 const LOOKALIKE = `@id("gateway-x")
