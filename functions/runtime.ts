@@ -14,7 +14,7 @@ import { mcpOptionsFromEnv } from '../shared/mcp/auth.js';
 import { parseGroupWebhooks } from '../shared/notify/group-webhooks.js';
 import { TeamsWebhookNotifier } from '../shared/notify/teams-webhook.js';
 import type { PolicyEngine } from '../shared/policy/index.js';
-import { loadPolicyEngine } from '../shared/policy/index.js';
+import { approverGroups as groupsOf, loadPolicyEngine } from '../shared/policy/index.js';
 import { ServiceBusQueue } from '../shared/queue/service-bus-queue.js';
 import { approvalPageOptionsFromSettings } from '../shared/rest/approval-page.js';
 import { CosmosAuditStore } from '../shared/store/cosmos-audit-store.js';
@@ -39,14 +39,14 @@ export function resolveConfigPath(path: string): string {
   return isAbsolute(path) ? path : resolve(PACKAGE_ROOT, path);
 }
 
-/** Every approver group a policy or a connection names: each gets the configured webhook. */
-function approverGroups(config: GatewayConfig, policy: PolicyEngine): string[] {
-  const groups = new Set(config.connections.map((c) => c.approvers));
-  for (const id of policy.policyIds()) {
-    const named = policy.annotations(id)?.approvers;
-    for (const g of named?.split(',') ?? []) if (g.trim()) groups.add(g.trim());
-  }
-  return [...groups];
+/**
+ * Every approver group a policy or a connection (SQL or blob) names: each gets the configured
+ * webhook. Read as a decision reads them, so a request's group always has a webhook.
+ */
+export function approverGroups(config: GatewayConfig, policy: PolicyEngine): string[] {
+  const lists = [...config.connections, ...(config.blobConnections ?? [])].map((c) => c.approvers);
+  for (const id of policy.policyIds()) lists.push(policy.annotations(id)?.approvers ?? '');
+  return [...new Set(lists.flatMap((list) => groupsOf(list)))];
 }
 
 /**

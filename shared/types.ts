@@ -170,8 +170,24 @@ export interface DecisionRequest {
 export interface Obligations {
   /** Tightest row cap among satisfied permits. */
   maxRows?: number;
-  /** Approver groups named by approval policies. */
-  approvers?: string[];
+  /**
+   * On an approval: one entry for each rule that asked for it (an approval policy, or the
+   * gateway's own byte cap or budget), saying who may approve. The approval workflow reads
+   * its terms from here alone; an approval without them is never stored.
+   */
+  approvals?: ApprovalObligation[];
+}
+
+/** What one rule that sends a request to approval asks of that approval. */
+export interface ApprovalObligation {
+  /** The rule: a policy's `@id`, or the gateway's own (`gateway-budget`, ...). */
+  policyId: string;
+  /** Groups whose members may approve for this rule: `@approvers`, or the connection's `approvers`. */
+  approvers: string[];
+  /** `@quorum` as written, when the policy states one; the approval workflow reads it. */
+  quorum?: string;
+  /** `@expires` as written, when the policy states one. */
+  expires?: string;
 }
 
 export interface Decision {

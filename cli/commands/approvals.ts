@@ -1,14 +1,13 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parsePrincipalSpec, principalId, UsageError } from '../args.js';
-import { formatTable } from '../format-table.js';
 import { callGateway, reportFailure } from '../http.js';
 import type { CliIo } from '../io.js';
+import { counted, printAnswer, printCallJson, tableText } from '../output.js';
 import {
   formatRequest,
   guarded,
   identityOptions,
-  printJson,
   requestIdFrom,
   requestViewSchema,
   tokenFor,
@@ -81,34 +80,37 @@ async function runList(argv: string[], io: CliIo): Promise<number> {
   }
   const token = await tokenFor(io, values, APPROVER);
   const call = await callGateway(io, '/api/v1/approvals?status=pending', { token, url: values.url });
-  if (values.json) return printJson(io, call);
-  const parsed = listSchema.safeParse(call.body);
-  if (!call.ok || !parsed.success) return reportFailure(io, 'approvals list', call);
-  const rows = parsed.data.requests.map((r) => ({
-    id: r.id,
-    connection: r.connection,
-    requester: r.requester.id,
-    estimated: r.estimatedRows,
-    cap: r.maxRows,
-    votes: `${r.votes.filter((v) => v.decision === 'approve').length}/${r.quorum}`,
-    expires: r.expiresAt,
-    policies: r.policyIds.join(','),
-    statement: r.statement,
-  }));
-  const columns = [
-    'id',
-    'connection',
-    'requester',
-    'estimated',
-    'cap',
-    'votes',
-    'expires',
-    'policies',
-    'statement',
-  ];
-  io.stdout.write(`${formatTable(columns, rows)}\n`);
-  io.stdout.write(`(${rows.length} pending request${rows.length === 1 ? '' : 's'} you may decide)\n`);
-  return 0;
+  return printAnswer(io, call, {
+    command: 'approvals list',
+    json: values.json,
+    schema: listSchema,
+    render: (body) =>
+      tableText({
+        columns: [
+          'id',
+          'connection',
+          'requester',
+          'estimated',
+          'cap',
+          'votes',
+          'expires',
+          'policies',
+          'statement',
+        ],
+        rows: body.requests.map((r) => ({
+          id: r.id,
+          connection: r.connection,
+          requester: r.requester.id,
+          estimated: r.estimatedRows,
+          cap: r.maxRows,
+          votes: `${r.votes.filter((v) => v.decision === 'approve').length}/${r.quorum}`,
+          expires: r.expiresAt,
+          policies: r.policyIds.join(','),
+          statement: r.statement,
+        })),
+        footer: `(${counted(body.requests.length, 'pending request')} you may decide)`,
+      }),
+  });
 }
 
 async function runShow(argv: string[], io: CliIo): Promise<number> {
@@ -123,11 +125,12 @@ async function runShow(argv: string[], io: CliIo): Promise<number> {
     token,
     url: values.url,
   });
-  if (values.json) return printJson(io, call);
-  const parsed = statusSchema.safeParse(call.body);
-  if (!call.ok || !parsed.success) return reportFailure(io, 'approvals show', call);
-  io.stdout.write(`${formatRequest(parsed.data.request)}\n`);
-  return 0;
+  return printAnswer(io, call, {
+    command: 'approvals show',
+    json: values.json,
+    schema: statusSchema,
+    render: (body) => `${formatRequest(body.request)}\n`,
+  });
 }
 
 async function runDecide(
@@ -176,10 +179,10 @@ async function runDecide(
       ...(maxRows === undefined ? {} : { maxRows }),
     },
   });
-  if (values.json && !values.wait) return printJson(io, call);
+  if (values.json && !values.wait) return printCallJson(io, call);
   const queued = queuedSchema.safeParse(call.body);
   if (!call.ok || !queued.success) {
-    if (values.json) return printJson(io, call);
+    if (values.json) return printCallJson(io, call);
     return reportFailure(io, `approvals ${decision}`, call);
   }
   if (!values.json)
@@ -198,11 +201,10 @@ async function runDecide(
     const settled =
       !['pending', 'approved', 'executing'].includes(r.status) || (r.status === 'pending' && mine);
     if (settled) {
-      if (values.json) io.stdout.write(`${status.text}\n`);
-      else
-        io.stdout.write(
-          `request ${id} is ${r.status}${r.status === 'pending' ? ' (waiting for more approvals)' : ''}\n`,
-        );
+      if (values.json) return printCallJson(io, status);
+      io.stdout.write(
+        `request ${id} is ${r.status}${r.status === 'pending' ? ' (waiting for more approvals)' : ''}\n`,
+      );
       return 0;
     }
     await sleep(500);

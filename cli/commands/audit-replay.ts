@@ -4,6 +4,7 @@ import { parsePrincipalSpec, principalId, UsageError } from '../args.js';
 import { formatTable } from '../format-table.js';
 import { callGateway, reportFailure } from '../http.js';
 import type { CliIo } from '../io.js';
+import { counted, printReport } from '../output.js';
 import { identityOptions, parseInstant, tokenFor } from './audit.js';
 
 /** `agentgate audit replay`: one principal's session as the gateway recorded it, oldest first. */
@@ -76,12 +77,13 @@ export async function runAuditReplay(argv: string[], io: CliIo): Promise<number>
     if (!parsed.data.continuation) break;
     q.set('continuation', parsed.data.continuation);
   }
-  if (values.json) {
-    io.stdout.write(`${JSON.stringify({ principal: q.get('principal'), commands }, null, 2)}\n`);
-    return 0;
-  }
-  io.stdout.write(`${formatReplay(commands)}\n`);
-  if (more) io.stdout.write(`(only the latest ${MAX_PAGES} pages; narrow with --from/--to)\n`);
+  printReport(
+    io,
+    values.json,
+    { principal: q.get('principal'), commands },
+    () =>
+      `${formatReplay(commands)}\n${more ? `(only the latest ${MAX_PAGES} pages; narrow with --from/--to)\n` : ''}`,
+  );
   return 0;
 }
 
@@ -111,6 +113,6 @@ export function formatReplay(commands: Command[]): string {
       out.push(`  ${s.time} ${s.kind}${s.actor ? ` by ${s.actor}` : ''} ${detail}`.trimEnd());
     }
   });
-  out.push('', `${commands.length} command${commands.length === 1 ? '' : 's'}`);
+  out.push('', counted(commands.length, 'command'));
   return out.join('\n');
 }

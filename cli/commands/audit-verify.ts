@@ -12,8 +12,8 @@ import type { AuditLaneReader } from '../../shared/audit/chain/lane-reader.js';
 import { type CheckpointPublicJwk, jwksSchema, LocalEs256Signer } from '../../shared/audit/chain/signers.js';
 import { type VerifyReport, verifyAuditChain } from '../../shared/audit/chain/verify.js';
 import { parseDuration, parsePrincipalSpec } from '../args.js';
-import { formatTable } from '../format-table.js';
 import type { CliIo } from '../io.js';
+import { printReport, tableText } from '../output.js';
 import { resolveGatewayUrl } from '../project.js';
 import { httpVerifySource } from './audit-verify-http.js';
 import { mintDevToken } from './token.js';
@@ -103,12 +103,11 @@ function summary(report: VerifyReport): string {
     'first bad index': l.failure?.index ?? '',
     detail: l.failure?.detail ?? '',
   }));
-  const lines = [formatTable(['lane', 'events', 'sealed', 'status', 'first bad index', 'detail'], rows, 70)];
   const c = report.checkpoints;
-  lines.push('');
-  lines.push(
+  const lines = [
+    '',
     `checkpoints: ${c.count}, ${c.ok ? 'ok' : 'FAILED'}${c.latest ? `, latest seq ${c.latest.seq}` : ''}`,
-  );
+  ];
   for (const f of c.failures) lines.push(`  checkpoint ${f.seq ?? '?'}: ${f.kind} (${f.detail})`);
   const attested = report.lanes.reduce((n, l) => n + (l.attested ?? 0), 0);
   if (attested > 0) {
@@ -117,7 +116,12 @@ function summary(report: VerifyReport): string {
     );
   }
   lines.push(`audit chain: ${report.ok ? 'OK' : 'FAILED'} (${report.events} events)`);
-  return `${lines.join('\n')}\n`;
+  return tableText({
+    columns: ['lane', 'events', 'sealed', 'status', 'first bad index', 'detail'],
+    rows,
+    maxWidth: 70,
+    footer: lines,
+  });
 }
 
 interface VerifyArgs {
@@ -245,6 +249,6 @@ export async function runAuditVerify(argv: string[], io: CliIo, source?: AuditVe
       verifiedAt: new Date().toISOString(),
     });
   }
-  io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : summary(report));
+  printReport(io, values.json, report, () => summary(report));
   return report.ok ? 0 : 1;
 }

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDuration, parsePrincipalSpec, principalId, UsageError } from '../args.js';
-import { formatTable } from '../format-table.js';
-import { callGateway, type GatewayCall, reportFailure, Unreachable } from '../http.js';
+import { callGateway, Unreachable } from '../http.js';
 import type { CliIo } from '../io.js';
+import { counted, printAnswer, tableText } from '../output.js';
 import { mintDevToken } from './token.js';
 
 const HELP = `Usage:
@@ -242,44 +242,41 @@ async function runList(argv: string[], io: CliIo): Promise<number> {
     token,
     url: values.url,
   });
-  if (values.json) return printJson(io, call);
-  const parsed = listSchema.safeParse(call.body);
-  if (!call.ok || !parsed.success) return reportFailure(io, 'audit list', call);
-  const rows = parsed.data.records.map((r) => ({
-    time: r.time,
-    requestId: r.requestId,
-    principal: r.principal?.id ?? null,
-    action: r.kind === undefined || r.kind === 'request' ? r.action : `${r.action} (${r.kind})`,
-    connection: r.connection,
-    decision: r.decision?.outcome ?? null,
-    status: r.status ?? null,
-    error: r.errorCode ?? null,
-    rows: r.rowsReturned ?? null,
-    policies: r.decision?.policyIds.join(',') ?? null,
-    statement: r.statement ?? null,
-  }));
-  io.stdout.write(
-    `${formatTable(
-      [
-        'time',
-        'requestId',
-        'principal',
-        'action',
-        'connection',
-        'decision',
-        'status',
-        'error',
-        'rows',
-        'policies',
-        'statement',
-      ],
-      rows,
-    )}\n`,
-  );
-  io.stdout.write(
-    `(${rows.length} record${rows.length === 1 ? '' : 's'}${parsed.data.continuation ? `; more with --continuation ${parsed.data.continuation}` : ''})\n`,
-  );
-  return 0;
+  return printAnswer(io, call, {
+    command: 'audit list',
+    json: values.json,
+    schema: listSchema,
+    render: (body) =>
+      tableText({
+        columns: [
+          'time',
+          'requestId',
+          'principal',
+          'action',
+          'connection',
+          'decision',
+          'status',
+          'error',
+          'rows',
+          'policies',
+          'statement',
+        ],
+        rows: body.records.map((r) => ({
+          time: r.time,
+          requestId: r.requestId,
+          principal: r.principal?.id ?? null,
+          action: r.kind === undefined || r.kind === 'request' ? r.action : `${r.action} (${r.kind})`,
+          connection: r.connection,
+          decision: r.decision?.outcome ?? null,
+          status: r.status ?? null,
+          error: r.errorCode ?? null,
+          rows: r.rowsReturned ?? null,
+          policies: r.decision?.policyIds.join(',') ?? null,
+          statement: r.statement ?? null,
+        })),
+        footer: `(${counted(body.records.length, 'record')}${body.continuation ? `; more with --continuation ${body.continuation}` : ''})`,
+      }),
+  });
 }
 
 async function runShow(argv: string[], io: CliIo): Promise<number> {
@@ -294,16 +291,12 @@ async function runShow(argv: string[], io: CliIo): Promise<number> {
   }
   const token = await tokenFor(io, values);
   const call = await callGateway(io, `/api/v1/audit/${encodeURIComponent(id)}`, { token, url: values.url });
-  if (values.json) return printJson(io, call);
-  const parsed = showSchema.safeParse(call.body);
-  if (!call.ok || !parsed.success) return reportFailure(io, 'audit show', call);
-  io.stdout.write(`${formatTrace(parsed.data.requestId, parsed.data.events)}\n`);
-  return 0;
-}
-
-function printJson(io: CliIo, call: GatewayCall): number {
-  io.stdout.write(`${call.text}\n`);
-  return call.ok ? 0 : 1;
+  return printAnswer(io, call, {
+    command: 'audit show',
+    json: values.json,
+    schema: showSchema,
+    render: (body) => `${formatTrace(body.requestId, body.events)}\n`,
+  });
 }
 
 /**

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDuration, parsePrincipalSpec, UsageError } from '../args.js';
-import { formatTable } from '../format-table.js';
-import { callGateway, reportFailure, Unreachable } from '../http.js';
+import { callGateway, Unreachable } from '../http.js';
 import type { CliIo } from '../io.js';
+import { printAnswer, rowsTable, tableText } from '../output.js';
 import { mintDevToken } from './token.js';
 
 const HELP = `Usage: agentgate blobs ls CONNECTION [PREFIX] [--continuation C]
@@ -70,23 +70,12 @@ function queryString(entries: Array<[string, string | undefined]>): string {
   return text ? `?${text}` : '';
 }
 
-function printList(io: CliIo, body: z.infer<typeof listed>): void {
-  const rows = body.entries.map((e) => ({ kind: e.kind, path: e.path, size: e.size ?? '' }));
-  io.stdout.write(`${formatTable(['kind', 'path', 'size'], rows)}\n`);
-  if (body.continuation) io.stdout.write(`(more: --continuation '${body.continuation}')\n`);
-}
-
-function printRead(io: CliIo, body: z.infer<typeof read>): void {
-  io.stdout.write(
-    `${formatTable(
-      body.columns.map((c) => c.name),
-      body.rows,
-    )}\n`,
-  );
-  const masked = body.masking.cellsMasked;
-  io.stdout.write(
-    `(${body.format}, ${body.rowCount} row${body.rowCount === 1 ? '' : 's'}${body.truncated ? ', truncated' : ''}${masked ? `, ${masked} cells masked` : ''}; request ${body.requestId})\n`,
-  );
+function listText(body: z.infer<typeof listed>): string {
+  return tableText({
+    columns: ['kind', 'path', 'size'],
+    rows: body.entries.map((e) => ({ kind: e.kind, path: e.path, size: e.size ?? '' })),
+    footer: body.continuation ? [`(more: --continuation '${body.continuation}')`] : [],
+  });
 }
 
 export async function runBlobsCommand(argv: string[], io: CliIo): Promise<number> {
@@ -130,13 +119,11 @@ export async function runBlobsCommand(argv: string[], io: CliIo): Promise<number
     io.stderr.write(`agentgate blobs: ${e.message}\n`);
     return 1;
   }
-  if (values.json) {
-    io.stdout.write(`${call.text}\n`);
-    return call.ok ? 0 : 1;
-  }
-  const parsed = verb === 'ls' ? listed.safeParse(call.body) : read.safeParse(call.body);
-  if (!call.ok || !parsed.success) return reportFailure(io, `blobs ${verb}`, call);
-  if (verb === 'ls') printList(io, parsed.data as z.infer<typeof listed>);
-  else printRead(io, parsed.data as z.infer<typeof read>);
-  return 0;
+  const out = { command: `blobs ${verb}`, json: values.json };
+  if (verb === 'ls') return printAnswer(io, call, { ...out, schema: listed, render: listText });
+  return printAnswer(io, call, {
+    ...out,
+    schema: read,
+    render: (body) => tableText(rowsTable(body, `request ${body.requestId}`, body.format)),
+  });
 }

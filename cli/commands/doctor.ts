@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import type { TokenCredential } from '@azure/identity';
 import type { ConnectionConfig, GatewayConfig } from '../../shared/config/connections.js';
 import type { Connector } from '../../shared/connectors/connector.js';
-import { formatTable } from '../format-table.js';
 import type { CliIo } from '../io.js';
+import { printReport, tableText } from '../output.js';
 
 const HELP = `Usage: agentgate doctor [--config FILE] [--connection ID] [--json]
 
@@ -336,17 +336,13 @@ export async function runDoctorCommand(argv: string[], io: CliIo, deps: DoctorDe
 }
 
 function print(io: CliIo, rows: DoctorRow[], json: boolean): void {
-  if (json) {
-    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    return;
-  }
-  io.stdout.write(
-    `${formatTable(
-      ['connection', 'check', 'status', 'detail', 'fix'],
-      rows.map((r) => ({ ...r, fix: r.fix ?? '-' })),
-      100,
-    )}\n`,
-  );
   const failed = rows.filter((r) => r.status === 'FAIL').length;
-  io.stdout.write(failed === 0 ? 'All checks passed.\n' : `${failed} check(s) failed.\n`);
+  printReport(io, json, rows, () =>
+    tableText({
+      columns: ['connection', 'check', 'status', 'detail', 'fix'],
+      rows: rows.map((r) => ({ ...r, fix: r.fix ?? '-' })),
+      maxWidth: 100,
+      footer: failed === 0 ? 'All checks passed.' : `${failed} check(s) failed.`,
+    }),
+  );
 }

@@ -10,9 +10,9 @@ import { analyseStatement } from '../../shared/sql/analyse.js';
 import type { Decision, Principal } from '../../shared/types.js';
 import { parsePrincipalSpec, UsageError } from '../args.js';
 import { demoConfig } from '../dev/host.js';
-import { formatTable } from '../format-table.js';
 import { callGateway, reportFailure } from '../http.js';
 import type { CliIo } from '../io.js';
+import { printReport, tableText } from '../output.js';
 import {
   type CheckArguments,
   decideWithEstimate,
@@ -200,26 +200,22 @@ export async function runPolicyTest(
       );
     }
     const failed = results.filter((r) => !r.pass).length;
-    if (values.json) {
-      io.stdout.write(`${JSON.stringify({ passed: results.length - failed, failed, results }, null, 2)}\n`);
-    } else {
-      io.stdout.write(
-        `${formatTable(
-          ['result', 'case', 'expected', 'outcome', 'policies', 'estimate', 'detail'],
-          results.map((r) => ({
-            result: r.pass ? 'ok' : 'FAIL',
-            case: r.name,
-            expected: r.expectedPolicyIds ? `${r.expected} (${r.expectedPolicyIds.join(',')})` : r.expected,
-            outcome: r.outcome,
-            policies: r.policyIds.join(','),
-            estimate: r.estimatedRows,
-            detail: r.detail ?? '',
-          })),
-          60,
-        )}\n`,
-      );
-      io.stdout.write(`${results.length - failed} passed, ${failed} failed\n`);
-    }
+    printReport(io, values.json, { passed: results.length - failed, failed, results }, () =>
+      tableText({
+        columns: ['result', 'case', 'expected', 'outcome', 'policies', 'estimate', 'detail'],
+        rows: results.map((r) => ({
+          result: r.pass ? 'ok' : 'FAIL',
+          case: r.name,
+          expected: r.expectedPolicyIds ? `${r.expected} (${r.expectedPolicyIds.join(',')})` : r.expected,
+          outcome: r.outcome,
+          policies: r.policyIds.join(','),
+          estimate: r.estimatedRows,
+          detail: r.detail ?? '',
+        })),
+        maxWidth: 60,
+        footer: `${results.length - failed} passed, ${failed} failed`,
+      }),
+    );
     return failed === 0 ? TEST_EXIT_CODES.pass : TEST_EXIT_CODES.mismatch;
   } catch (e) {
     return failure(io, 'policy test', e);
@@ -400,22 +396,18 @@ export async function runPolicyDiff(argv: string[], io: CliIo): Promise<number> 
       records = body.data.records;
     }
     const result = await diffRecords(records, current, against, config);
-    if (values.json) {
-      io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    } else {
-      if (result.changed.length > 0) {
-        io.stdout.write(
-          `${formatTable(
-            ['requestId', 'principal', 'connection', 'current', 'against', 'audited', 'statement'],
-            result.changed.map((r) => ({ ...r })),
-            50,
-          )}\n`,
-        );
-      }
-      io.stdout.write(
-        `${result.changed.length} changed of ${result.replayed} replayed (${result.skipped} records skipped: not a query, no statement, or an unknown connection)\n`,
-      );
-    }
+    const footer = `${result.changed.length} changed of ${result.replayed} replayed (${result.skipped} records skipped: not a query, no statement, or an unknown connection)`;
+    // Nothing changed prints the count alone, not an empty table.
+    printReport(io, values.json, result, () =>
+      result.changed.length === 0
+        ? `${footer}\n`
+        : tableText({
+            columns: ['requestId', 'principal', 'connection', 'current', 'against', 'audited', 'statement'],
+            rows: result.changed.map((r) => ({ ...r })),
+            maxWidth: 50,
+            footer,
+          }),
+    );
     return result.changed.length === 0 ? TEST_EXIT_CODES.pass : TEST_EXIT_CODES.mismatch;
   } catch (e) {
     return failure(io, 'policy diff', e);

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDuration, parsePrincipalSpec, UsageError } from '../args.js';
-import { formatTable } from '../format-table.js';
-import { callGateway, reportFailure, Unreachable } from '../http.js';
+import { callGateway, Unreachable } from '../http.js';
 import type { CliIo } from '../io.js';
+import { printAnswer, printCallJson, rowsTable, tableText } from '../output.js';
 import { QUERY_EXIT_CODES, reportPending } from './query-pending.js';
 import { mintDevToken } from './token.js';
 
@@ -102,24 +102,16 @@ export async function runQueryCommand(argv: string[], io: CliIo): Promise<number
     io.stderr.write(`agentgate query: ${e.message}\n`);
     return 1;
   }
-  if (values.json) {
-    io.stdout.write(`${call.text}\n`);
-    if (call.status === 202) return QUERY_EXIT_CODES.pending;
-    return call.ok ? QUERY_EXIT_CODES.rows : QUERY_EXIT_CODES.failed;
+  // A 202 (held for approval) exits 3 with --json too: a script learns nothing ran.
+  if (call.status === 202) {
+    if (!values.json) return reportPending(io, call);
+    printCallJson(io, call);
+    return QUERY_EXIT_CODES.pending;
   }
-  if (call.status === 202) return reportPending(io, call);
-  const ok = success.safeParse(call.body);
-  if (!call.ok || !ok.success) return reportFailure(io, 'query', call);
-  const d = ok.data;
-  io.stdout.write(
-    `${formatTable(
-      d.columns.map((c) => c.name),
-      d.rows,
-    )}\n`,
-  );
-  const masked = d.masking?.cellsMasked ?? 0;
-  io.stdout.write(
-    `(${d.rowCount} row${d.rowCount === 1 ? '' : 's'}${d.truncated ? ', truncated' : ''}${masked ? `, ${masked} cells masked` : ''}; request ${d.requestId})\n`,
-  );
-  return 0;
+  return printAnswer(io, call, {
+    command: 'query',
+    json: values.json,
+    schema: success,
+    render: (d) => tableText(rowsTable(d, `request ${d.requestId}`)),
+  });
 }

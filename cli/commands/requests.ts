@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDuration, parsePrincipalSpec, UsageError } from '../args.js';
-import { formatTable } from '../format-table.js';
-import { callGateway, type GatewayCall, reportFailure, Unreachable } from '../http.js';
+import { callGateway, Unreachable } from '../http.js';
 import type { CliIo } from '../io.js';
+import { printAnswer, rowsTable, tableText } from '../output.js';
 import { mintDevToken } from './token.js';
 
 const HELP = `Usage:
@@ -159,11 +159,6 @@ export async function guarded(io: CliIo, name: string, run: () => Promise<number
   }
 }
 
-export function printJson(io: CliIo, call: GatewayCall): number {
-  io.stdout.write(`${call.text}\n`);
-  return call.ok ? 0 : 1;
-}
-
 const AGENT = { as: 'agent:cli-agent', groups: [] };
 
 export async function runRequestsCommand(argv: string[], io: CliIo): Promise<number> {
@@ -191,34 +186,30 @@ export async function runRequestsCommand(argv: string[], io: CliIo): Promise<num
     const path = `/api/v1/requests/${encodeURIComponent(id)}`;
     if (sub === 'status') {
       const call = await callGateway(io, path, { token, url: values.url });
-      if (values.json) return printJson(io, call);
-      const parsed = statusSchema.safeParse(call.body);
-      if (!call.ok || !parsed.success) return reportFailure(io, 'requests status', call);
-      io.stdout.write(`${formatRequest(parsed.data.request)}\n`);
-      return 0;
+      return printAnswer(io, call, {
+        command: 'requests status',
+        json: values.json,
+        schema: statusSchema,
+        render: (body) => `${formatRequest(body.request)}\n`,
+      });
     }
     if (sub === 'cancel') {
       const call = await callGateway(io, path, { method: 'DELETE', token, url: values.url });
-      if (values.json) return printJson(io, call);
-      if (!call.ok) return reportFailure(io, 'requests cancel', call);
-      io.stdout.write(`request ${id} cancelled\n`);
-      return 0;
+      return printAnswer(io, call, {
+        command: 'requests cancel',
+        json: values.json,
+        // Whatever the body, a success means the request was withdrawn.
+        schema: z.unknown(),
+        render: () => `request ${id} cancelled\n`,
+      });
     }
     const call = await callGateway(io, `${path}/result`, { token, url: values.url });
-    if (values.json) return printJson(io, call);
-    const parsed = resultSchema.safeParse(call.body);
-    if (!call.ok || !parsed.success) return reportFailure(io, 'requests result', call);
-    const d = parsed.data;
-    io.stdout.write(
-      `${formatTable(
-        d.columns.map((c) => c.name),
-        d.rows,
-      )}\n`,
-    );
-    const masked = d.masking?.cellsMasked ?? 0;
-    io.stdout.write(
-      `(${d.rowCount} row${d.rowCount === 1 ? '' : 's'}${d.truncated ? ', truncated' : ''}${masked ? `, ${masked} cells masked` : ''}; request ${id}${d.expiresAt ? `; readable until ${d.expiresAt}` : ''})\n`,
-    );
-    return 0;
+    return printAnswer(io, call, {
+      command: 'requests result',
+      json: values.json,
+      schema: resultSchema,
+      render: (d) =>
+        tableText(rowsTable(d, `request ${id}${d.expiresAt ? `; readable until ${d.expiresAt}` : ''}`)),
+    });
   });
 }

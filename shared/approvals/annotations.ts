@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.js';
+import type { ApprovalObligation } from '../types.js';
 
 /** What the approval policies that stopped a request ask of its approval. */
 export interface ApprovalTerms {
@@ -17,8 +18,6 @@ export const MAX_QUORUM = 10;
 export const MAX_EXPIRY_MS = 7 * 24 * 3600_000;
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3600_000, d: 24 * 3600_000 } as const;
-
-export type AnnotationsOf = (policyId: string) => Readonly<Record<string, string>> | undefined;
 
 function invalid(message: string): GatewayError {
   return new GatewayError('policy_error', `Approval policy annotations are invalid: ${message}.`);
@@ -41,32 +40,38 @@ export function parseExpiry(value: string | undefined, policyId: string): number
   return ms;
 }
 
-function parseGroups(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((group) => group.trim())
-    .filter((group) => group !== '');
-}
-
 /**
- * Reads `@approvers`, `@quorum` and `@expires` from the approval policies that determined a
- * decision. Several policies must all be satisfied, so the approver group is one they all
- * name, the quorum the largest and the expiry the shortest. Anything unreadable, or no
+ * The terms of an approval, from what its decision carries (`obligations.approvals`): one
+ * entry for each rule that asked for it, and one for each policy id the decision names.
+ * Several rules must all be satisfied, so the approver group is one they all name, the
+ * quorum the largest and the expiry the shortest. Anything missing or unreadable, or no
  * common group, throws `policy_error`: a request nobody may rightly approve is not stored.
  */
-export function approvalTerms(policyIds: readonly string[], annotationsOf: AnnotationsOf): ApprovalTerms {
+export function approvalTerms(
+  policyIds: readonly string[],
+  approvals: readonly ApprovalObligation[],
+): ApprovalTerms {
   if (policyIds.length === 0) throw invalid('no approval policy named');
+  // The request stores policyIds and is decided by these terms: they must name the same rules.
+  const asked = new Set(approvals.map((a) => a.policyId));
+  const named = new Set(policyIds);
+  if (
+    asked.size !== approvals.length ||
+    asked.size !== named.size ||
+    [...named].some((id) => !asked.has(id))
+  ) {
+    throw invalid(`the approval terms do not match policies ${policyIds.join(', ')}`);
+  }
   let common: string[] | undefined;
   let quorum = DEFAULT_QUORUM;
   let expiresInMs = MAX_EXPIRY_MS;
-  for (const id of policyIds) {
-    const annotations = annotationsOf(id);
-    if (annotations === undefined) throw invalid(`unknown policy ${id}`);
-    const groups = parseGroups(annotations.approvers);
-    if (groups.length === 0) throw invalid(`${id} names no @approvers`);
+  for (const approval of approvals) {
+    const id = approval.policyId;
+    const groups = approval.approvers.filter((g) => g.trim() !== '');
+    if (groups.length === 0) throw invalid(`${id} names no approvers`);
     common = common === undefined ? groups : common.filter((g) => groups.includes(g));
-    quorum = Math.max(quorum, parseQuorum(annotations.quorum, id));
-    expiresInMs = Math.min(expiresInMs, parseExpiry(annotations.expires, id));
+    quorum = Math.max(quorum, parseQuorum(approval.quorum, id));
+    expiresInMs = Math.min(expiresInMs, parseExpiry(approval.expires, id));
   }
   const approverGroup = common?.[0];
   if (approverGroup === undefined) throw invalid(`policies ${policyIds.join(', ')} share no approver group`);

@@ -3,7 +3,8 @@ import { canonicalSha256 } from '../audit/canonical.js';
 import type { ApprovalRequestedEvent, PrincipalSnapshot, Transport } from '../audit/event.js';
 import { GatewayError } from '../errors.js';
 import type { RequestStore, StoredRequest } from '../ports/request-store.js';
-import { type AnnotationsOf, approvalTerms } from './annotations.js';
+import type { ApprovalObligation } from '../types.js';
+import { approvalTerms } from './annotations.js';
 import { envelope } from './events.js';
 
 /** What the query pipeline knows when policy sends a request to approval. */
@@ -22,6 +23,8 @@ export interface NewApprovalRequest {
   /** The approval decision: the approval policies that made it, and their messages. */
   policyIds: string[];
   reasons: string[];
+  /** Who may approve, per rule: the decision's `obligations.approvals`, one for each policy id. */
+  approvals: readonly ApprovalObligation[];
   /** The row cap the pipeline would run it under (policy obligation or connection cap). */
   maxRows: number;
   estimatedRows: number | null;
@@ -42,14 +45,13 @@ export function sha256Hex(text: string): string {
 }
 
 /**
- * Stores a pending request binding exactly what will run and under which terms
- * (`@approvers`, `@quorum`, `@expires` of its approval policies). Throws `policy_error`
- * for unusable annotations and `conflict` when the id is taken.
+ * Stores a pending request binding exactly what will run and under which terms (approvers,
+ * `@quorum`, `@expires` of the rules that asked for approval). Throws `policy_error` for
+ * missing or unusable terms and `conflict` when the id is taken.
  */
 export async function createApprovalRequest(
   store: RequestStore,
   input: NewApprovalRequest,
-  annotationsOf: AnnotationsOf,
   now: Date,
 ): Promise<CreatedRequest> {
   // The result is released to issuer+id only; without an issuer nobody could fetch it.
@@ -60,7 +62,7 @@ export async function createApprovalRequest(
     throw new TypeError('an approval request needs a positive row cap');
   }
   if (!Number.isSafeInteger(input.seq) || input.seq < 0) throw new TypeError('seq must be a whole number');
-  const terms = approvalTerms(input.policyIds, annotationsOf);
+  const terms = approvalTerms(input.policyIds, input.approvals);
   const at = now.toISOString();
   const request: StoredRequest = {
     id: input.id,

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.js';
-import { ERROR_POLICY_ID } from '../policy/index.js';
+import { approverGroups, ERROR_POLICY_ID } from '../policy/index.js';
 import type { Decision } from '../types.js';
 import type { RequestTrace } from './trace.js';
 
@@ -18,9 +18,18 @@ export async function decide(
   return decision;
 }
 
-/** A refusal the gateway makes itself (byte cap, budget), named like a policy. */
-export function gatewayApproval(policyId: string, reason: string): Decision {
-  return { outcome: 'approval', policyIds: [policyId], reasons: [reason], obligations: {} };
+/**
+ * An approval the gateway asks for itself (byte cap, budget), named like a policy. Its
+ * approvers are the connection's `approvers` (a comma-separated list of groups), carried on
+ * the decision as a policy's `@approvers` are.
+ */
+export function gatewayApproval(policyId: string, reason: string, approvers: string): Decision {
+  return {
+    outcome: 'approval',
+    policyIds: [policyId],
+    reasons: [reason],
+    obligations: { approvals: [{ policyId, approvers: approverGroups(approvers) }] },
+  };
 }
 
 /** The error a decision that is not `allow` ends the request with: nothing was released. */

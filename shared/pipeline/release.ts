@@ -73,6 +73,7 @@ export async function checkRelease(input: {
       gatewayApproval(
         'gateway-response-bytes',
         `The result is ${bytes} bytes, more than the ${conn.maxResponseBytes} one response may carry to an agent.`,
+        conn.approvers,
       ),
     );
   }
@@ -89,6 +90,7 @@ export async function checkRelease(input: {
         gatewayApproval(
           'gateway-budget',
           `This read of ${spent} rows and ${bytes} bytes would exceed your budget on this ${what} (${outcome.left.rows} rows and ${outcome.left.bytes} bytes left in the current ${limits.windowSeconds} s window).`,
+          conn.approvers,
         ),
       );
     }

@@ -7,4 +7,5 @@ export { PolicyLoadError } from './load-error.js';
 export { loadPolicyEngineFromText } from './load-text.js';
 export { DEFAULT_DENY_REASON, ERROR_POLICY_ID } from './outcome.js';
 export type { PolicyFile } from './parse-file.js';
+export { approverGroups } from './policy-meta.js';
 export { type TableNameWarning, tableNameWarnings } from './table-names.js';

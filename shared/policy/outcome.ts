@@ -1,5 +1,5 @@
 import type { AuthorizationAnswer } from '@cedar-policy/cedar-wasm/nodejs';
-import type { Decision, Obligations } from '../types.js';
+import type { ApprovalObligation, Decision, Obligations } from '../types.js';
 import type { PolicyMeta } from './policy-meta.js';
 
 /** Policy id reported when the decision failed closed. */
@@ -50,22 +50,33 @@ function permitDecision(permits: PolicyMeta[]): Decision {
   }
   const approvals = permits.filter((p) => p.outcome === 'approval');
   if (approvals.length > 0) {
-    const approvers = [...new Set(approvals.flatMap((p) => p.approvers))];
-    return { outcome: 'approval', ...named(approvals), obligations: obligations(approvals, approvers) };
+    return {
+      outcome: 'approval',
+      ...named(approvals),
+      obligations: { ...rowCap(approvals), approvals: approvals.map(approvalObligation) },
+    };
   }
-  return { outcome: 'allow', ...named(permits), obligations: obligations(permits, []) };
+  return { outcome: 'allow', ...named(permits), obligations: rowCap(permits) };
 }
 
 /**
  * Obligations come from the policies that made the outcome: an approved bulk read runs
  * under the cap its approval policy states, not the cap of the plain read it exceeded.
  */
-function obligations(policies: PolicyMeta[], approvers: string[]): Obligations {
+function rowCap(policies: PolicyMeta[]): Obligations {
   const caps = policies.flatMap((p) => (p.maxRows === undefined ? [] : [p.maxRows]));
-  const result: Obligations = {};
-  if (caps.length > 0) result.maxRows = Math.min(...caps);
-  if (approvers.length > 0) result.approvers = approvers;
-  return result;
+  return caps.length > 0 ? { maxRows: Math.min(...caps) } : {};
+}
+
+/** An approval policy's terms as the decision carries them (whatever the policy's id). */
+function approvalObligation(p: PolicyMeta): ApprovalObligation {
+  const { quorum, expires } = p.annotations;
+  return {
+    policyId: p.id,
+    approvers: [...p.approvers],
+    ...(quorum === undefined ? {} : { quorum }),
+    ...(expires === undefined ? {} : { expires }),
+  };
 }
 
 function named(policies: PolicyMeta[]): Pick<Decision, 'policyIds' | 'reasons'> {

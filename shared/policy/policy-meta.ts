@@ -51,10 +51,7 @@ export function readPolicyMeta(policy: PolicyJson, text: string, file: string): 
     throw new PolicyLoadError(file, `policy ${id} has no @message annotation`);
   }
   const outcome = readOutcome(annotations.outcome, id, file);
-  const approvers = (annotations.approvers ?? '')
-    .split(',')
-    .map((group) => group.trim())
-    .filter((group) => group !== '');
+  const approvers = approverGroups(annotations.approvers);
   if (
     policy.effect === 'forbid' &&
     (outcome !== 'allow' || approvers.length > 0 || 'maxRows' in annotations)
@@ -79,6 +76,14 @@ export function readPolicyMeta(policy: PolicyJson, text: string, file: string): 
     mode: readMode(annotations.mode, id, file),
     text,
   };
+}
+
+/** `"data-owners, dba"`: the approver groups a comma-separated list names, blanks dropped. */
+export function approverGroups(list: string | undefined): string[] {
+  return (list ?? '')
+    .split(',')
+    .map((group) => group.trim())
+    .filter((group) => group !== '');
 }
 
 function readOutcome(value: string | undefined, id: string, file: string): PolicyMeta['outcome'] {

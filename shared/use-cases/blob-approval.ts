@@ -63,13 +63,12 @@ export async function requestBlobApproval(
       purpose: input.purpose,
       policyIds: decision.policyIds,
       reasons: decision.reasons,
+      approvals: decision.obligations.approvals ?? [],
       maxRows: input.maxRows,
       estimatedRows: null,
       tables: [target],
       policySetDigest: deps.policy.digest(),
     },
-    (id) =>
-      id.startsWith('gateway-') ? { approvers: input.connection.approvers } : deps.policy.annotations(id),
     trace.time,
   );
   trace.approvalRequestId = request.id;

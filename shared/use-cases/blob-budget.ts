@@ -31,5 +31,6 @@ export async function overBlobBudget(
   return gatewayApproval(
     BLOB_BUDGET_POLICY,
     `This read of ${released.rows} rows and ${released.bytes} bytes would exceed your budget on this connection (${outcome.left.rows} rows and ${outcome.left.bytes} bytes left in the current ${limits.windowSeconds} s window).`,
+    conn.approvers,
   );
 }

@@ -244,6 +244,7 @@ async function decideRead(
     decision = gatewayApproval(
       BLOB_BYTES_POLICY,
       `Reads of more than ${b.conn.approvalBytes} bytes need approval.`,
+      b.conn.approvers,
     );
   }
   trace.decision = decision;

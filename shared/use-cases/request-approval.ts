@@ -49,14 +49,13 @@ export async function requestApproval(
       purpose: input.purpose ?? null,
       policyIds: decision.policyIds,
       reasons: decision.reasons,
+      approvals: decision.obligations.approvals ?? [],
       maxRows,
       estimatedRows: trace.estimatedRows,
       tables: trace.facts.tables,
       policySetDigest: deps.policy.digest(),
       ...(input.callbackUrl === undefined ? {} : { callbackUrl: input.callbackUrl }),
     },
-    // The gateway's own approvals (byte cap, budget) take the connection's approver group.
-    (id) => (id.startsWith('gateway-') ? { approvers: conn.approvers } : deps.policy.annotations(id)),
     trace.time,
   );
   trace.approvalRequestId = request.id;

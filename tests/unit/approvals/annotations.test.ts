@@ -7,9 +7,10 @@ import {
   parseQuorum,
 } from '../../../shared/approvals/index.js';
 import { isGatewayError } from '../../../shared/errors.js';
+import { gatewayApproval } from '../../../shared/pipeline/decide.js';
 import { loadPolicyEngineFromText } from '../../../shared/policy/index.js';
-import { shippedSchemaText } from '../policy/fixtures.js';
-import { POLICIES, world } from './world.js';
+import { agent, connection, queryRequest, shippedSchemaText } from '../policy/fixtures.js';
+import { approvalObligationOf, POLICIES, world } from './world.js';
 
 const policyError = (e: unknown) => isGatewayError(e) && e.code === 'policy_error';
 
@@ -33,19 +34,40 @@ describe('approval annotations', () => {
     }
   });
 
+  const termsOf = (ids: string[]) => ids.map((id) => approvalObligationOf(id, POLICIES[id]));
+
   it('combines several approval policies: a common group, the largest quorum, the shortest expiry', () => {
-    const terms = approvalTerms(['bulk-read', 'bulk-read-two'], (id) => POLICIES[id]);
+    const terms = approvalTerms(['bulk-read', 'bulk-read-two'], termsOf(['bulk-read', 'bulk-read-two']));
     assert.deepEqual(terms, { approverGroup: 'data-owners', quorum: 2, expiresInMs: 600_000 });
   });
 
-  it('refuses policies with no group in common, an unknown policy, or none', () => {
-    const annotations: Record<string, Record<string, string>> = {
-      a: { approvers: 'dba' },
-      b: { approvers: 'data-owners' },
-    };
-    assert.throws(() => approvalTerms(['a', 'b'], (id) => annotations[id]), policyError);
-    assert.throws(() => approvalTerms(['a', 'nope'], (id) => annotations[id]), policyError);
-    assert.throws(() => approvalTerms([], (id) => annotations[id]), policyError);
+  it('refuses policies with no group in common, a policy without terms, or none', () => {
+    const a = { policyId: 'a', approvers: ['dba'] };
+    const b = { policyId: 'b', approvers: ['data-owners'] };
+    assert.throws(() => approvalTerms(['a', 'b'], [a, b]), policyError);
+    assert.throws(() => approvalTerms(['a', 'nope'], [a]), policyError);
+    assert.throws(() => approvalTerms([], []), policyError);
+    assert.deepEqual(approvalTerms(['a'], [a]).approverGroup, 'dba');
+  });
+
+  it('refuses terms that name no approver, terms of a rule the decision does not name, or twice', () => {
+    const a = { policyId: 'a', approvers: ['dba'] };
+    assert.throws(() => approvalTerms(['a'], []), policyError);
+    assert.throws(() => approvalTerms(['a'], [{ policyId: 'a', approvers: [] }]), policyError);
+    assert.throws(() => approvalTerms(['a'], [{ policyId: 'a', approvers: [' '] }]), policyError);
+    assert.throws(() => approvalTerms(['a'], [a, { policyId: 'b', approvers: ['dba'] }]), policyError);
+    assert.throws(() => approvalTerms(['a'], [a, a]), policyError);
+  });
+
+  it("the gateway's own approval carries the connection's approvers; nothing else does", () => {
+    const d = gatewayApproval('gateway-budget', 'over budget', 'finance-owners, dba');
+    assert.deepEqual(d.obligations.approvals, [
+      { policyId: 'gateway-budget', approvers: ['finance-owners', 'dba'] },
+    ]);
+    assert.equal(approvalTerms(d.policyIds, d.obligations.approvals ?? []).approverGroup, 'finance-owners');
+    // Approvers that name no group leave a decision nobody may approve: it is not stored.
+    const none = gatewayApproval('gateway-budget', 'over budget', ' , ');
+    assert.throws(() => approvalTerms(none.policyIds, none.obligations.approvals ?? []), policyError);
   });
 
   it('a request stores the terms of its policies', async () => {
@@ -65,7 +87,7 @@ describe('approval annotations', () => {
     assert.deepEqual(await w.requests.list({ status: 'pending', limit: 10 }), []);
   });
 
-  it('the policy engine exposes each policy annotations and a digest of the set', async () => {
+  it('the policy engine carries each approval policy terms on its decision, and a digest of the set', async () => {
     const schema = await shippedSchemaText();
     const text = `@id("bulk")
 @message("Bulk reads need approval.")
@@ -75,8 +97,19 @@ describe('approval annotations', () => {
 @expires("15m")
 permit (principal is AgentGate::Agent, action == AgentGate::Action::"query", resource);`;
     const engine = loadPolicyEngineFromText([{ name: 'a.cedar', text }], schema);
-    const terms = approvalTerms(['bulk'], (id) => engine.annotations(id));
+    const decision = engine.decide({
+      principal: agent(),
+      action: 'query',
+      resource: connection(),
+      context: queryRequest(agent()).context,
+    });
+    assert.equal(decision.outcome, 'approval');
+    assert.deepEqual(decision.obligations.approvals, [
+      { policyId: 'bulk', approvers: ['data-owners'], quorum: '2', expires: '15m' },
+    ]);
+    const terms = approvalTerms(decision.policyIds, decision.obligations.approvals ?? []);
     assert.deepEqual(terms, { approverGroup: 'data-owners', quorum: 2, expiresInMs: 900_000 });
+    assert.equal(engine.annotations('bulk')?.quorum, '2');
     assert.equal(engine.annotations('nope'), undefined);
     assert.match(engine.digest(), /^[0-9a-f]{64}$/);
     const changed = loadPolicyEngineFromText([{ name: 'a.cedar', text: text.replace('"2"', '"3"') }], schema);

@@ -9,8 +9,10 @@ import {
   type NewApprovalRequest,
 } from '../../../shared/approvals/index.js';
 import type { PrincipalSnapshot } from '../../../shared/audit/event.js';
+import { approverGroups } from '../../../shared/policy/index.js';
 import type { RequestStore, StoredRequest } from '../../../shared/ports/request-store.js';
 import type { ResultStore } from '../../../shared/ports/result-store.js';
+import type { ApprovalObligation } from '../../../shared/types.js';
 import { MemoryRequestStore } from '../../support/memory-request-store.js';
 import { MemoryResultStore } from '../../support/memory-result-store.js';
 
@@ -83,6 +85,16 @@ export const POLICIES: Record<string, Record<string, string>> = {
     expires: '10m',
   },
 };
+
+/** A policy's annotations as its decision's `obligations.approvals` entry. */
+export function approvalObligationOf(policyId: string, a: Record<string, string>): ApprovalObligation {
+  return {
+    policyId,
+    approvers: approverGroups(a.approvers),
+    ...(a.quorum === undefined ? {} : { quorum: a.quorum }),
+    ...(a.expires === undefined ? {} : { expires: a.expires }),
+  };
+}
 
 export const MASKED: MaskedRows = {
   columns: [
@@ -160,6 +172,7 @@ export function world(options: WorldOptions = {}) {
       rows = value;
     },
     async create(overrides: Partial<NewApprovalRequest> = {}): Promise<StoredRequest> {
+      const policyIds = overrides.policyIds ?? ['bulk-read'];
       const input: NewApprovalRequest = {
         id: `req-${++ids}`,
         seq: 1,
@@ -176,9 +189,14 @@ export function world(options: WorldOptions = {}) {
         estimatedRows: 40_000,
         tables: ['public.customers'],
         policySetDigest: 'd'.repeat(64),
+        // What the decision of those policies carries (an unknown policy carries nothing).
+        approvals: policyIds.flatMap((id) => {
+          const p = POLICIES[id];
+          return p === undefined ? [] : [approvalObligationOf(id, p)];
+        }),
         ...overrides,
       };
-      const { request, event } = await createApprovalRequest(requests, input, (id) => POLICIES[id], now());
+      const { request, event } = await createApprovalRequest(requests, input, now());
       record([event]);
       return request;
     },

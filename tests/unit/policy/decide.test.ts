@@ -81,7 +81,10 @@ describe('agent queries', () => {
     const decision = engine.decide(queryRequest(agent(), { estimatedRows: 5000 }));
     assert.equal(decision.outcome, 'approval');
     assert.deepEqual(decision.policyIds, ['agent-bulk-read-approval']);
-    assert.deepEqual(decision.obligations, { approvers: ['data-owners'], maxRows: 100000 });
+    assert.deepEqual(decision.obligations, {
+      approvals: [{ policyId: 'agent-bulk-read-approval', approvers: ['data-owners'] }],
+      maxRows: 100000,
+    });
   });
 
   it('does not ask for approval at the threshold', () => {
@@ -92,7 +95,10 @@ describe('agent queries', () => {
     const decision = engine.decide(queryRequest(agent(), { estimatedRows: null }));
     assert.equal(decision.outcome, 'approval');
     assert.deepEqual(decision.policyIds, ['agent-unknown-estimate-approval']);
-    assert.deepEqual(decision.obligations, { approvers: ['data-owners'], maxRows: 1000 });
+    assert.deepEqual(decision.obligations, {
+      approvals: [{ policyId: 'agent-unknown-estimate-approval', approvers: ['data-owners'] }],
+      maxRows: 1000,
+    });
   });
 
   it('lets deny beat approval', () => {
@@ -108,14 +114,23 @@ describe('agent queries', () => {
     const decision = engine.decide(queryRequest(agent(), { predicateOnMasked: true }));
     assert.equal(decision.outcome, 'approval');
     assert.deepEqual(decision.policyIds, ['agent-predicate-on-masked-approval']);
-    assert.deepEqual(decision.obligations, { approvers: ['data-owners'], maxRows: 1000 });
+    assert.deepEqual(decision.obligations, {
+      approvals: [{ policyId: 'agent-predicate-on-masked-approval', approvers: ['data-owners'] }],
+      maxRows: 1000,
+    });
   });
 
-  it('joins approvals: both reasons, approvers once, the tightest cap', () => {
+  it('joins approvals: both reasons, the approvers of each, the tightest cap', () => {
     const decision = engine.decide(queryRequest(agent(), { predicateOnMasked: true, estimatedRows: 5000 }));
     assert.equal(decision.outcome, 'approval');
     assert.deepEqual(decision.policyIds, ['agent-bulk-read-approval', 'agent-predicate-on-masked-approval']);
-    assert.deepEqual(decision.obligations, { approvers: ['data-owners'], maxRows: 1000 });
+    assert.deepEqual(decision.obligations, {
+      approvals: [
+        { policyId: 'agent-bulk-read-approval', approvers: ['data-owners'] },
+        { policyId: 'agent-predicate-on-masked-approval', approvers: ['data-owners'] },
+      ],
+      maxRows: 1000,
+    });
   });
 
   it('denies export to agents by default', () => {
@@ -144,7 +159,9 @@ describe('human queries', () => {
   it('sends a write to the DBAs', () => {
     const decision = engine.decide(queryRequest(human(), { facts: { effect: 'write' } }));
     assert.equal(decision.outcome, 'approval');
-    assert.deepEqual(decision.obligations.approvers, ['dba']);
+    assert.deepEqual(decision.obligations.approvals, [
+      { policyId: 'human-write-approval', approvers: ['dba'] },
+    ]);
   });
 
   it('never runs admin or exec', () => {
