@@ -11,6 +11,8 @@ export interface Stats {
   p99Ms: number;
   meanMs: number;
   opsPerSec: number;
+  /** This process's CPU (user + system) per timed call, ms. */
+  cpuMsPerCall?: number;
 }
 
 export async function measure(
@@ -22,11 +24,13 @@ export async function measure(
   const warmup = options.warmup ?? Math.min(100, Math.ceil(iterations / 10));
   for (let i = 0; i < warmup; i++) await fn();
   const times = new Float64Array(iterations);
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < iterations; i++) {
     const t0 = performance.now();
     await fn();
     times[i] = performance.now() - t0;
   }
+  const cpu = process.cpuUsage(cpu0);
   times.sort();
   const total = times.reduce((a, b) => a + b, 0);
   const pick = (q: number) => times[Math.min(iterations - 1, Math.floor(q * iterations))];
@@ -37,6 +41,7 @@ export async function measure(
     p99Ms: pick(0.99),
     meanMs: total / iterations,
     opsPerSec: iterations / (total / 1000),
+    cpuMsPerCall: (cpu.user + cpu.system) / 1000 / iterations,
   };
 }
 

@@ -1,19 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
-import { demoServerConfig } from '../cli/commands/demo.js';
-import { generateDemoData } from '../cli/dev/demo-data.js';
-import { loadDemoIntoPostgres } from '../cli/dev/demo-load-pg.js';
 import { startDevHost } from '../cli/dev/host.js';
 import type { AuditRecord } from '../shared/audit/record.js';
 import type { AuditStore } from '../shared/store/audit-store.js';
-import {
-  type PostgresServer,
-  realPostgresAvailable,
-  startPostgresServer,
-} from '../tests/support/postgres-server.js';
+import { type PostgresServer, realPostgresAvailable } from '../tests/support/postgres-server.js';
+import { startRealPgDemo } from './real-pg-demo.js';
 
 /**
  * A bounded load test of the local host on loopback: a few thousand mixed requests (point
@@ -49,25 +42,9 @@ export async function benchLoad(): Promise<void> {
   try {
     const env: Record<string, string> = {};
     if (realPostgresAvailable().ok) {
-      server = await startPostgresServer();
-      const admin = new pg.Client({ connectionString: server.url });
-      await admin.connect();
-      try {
-        await loadDemoIntoPostgres(admin, generateDemoData({ customers: 10_000 }), {
-          reader: { role: 'agentgate_reader', password: READER_PASSWORD },
-        });
-      } finally {
-        await admin.end();
-      }
-      const config = demoServerConfig({
-        host: server.host,
-        port: server.port,
-        database: server.database,
-        user: 'agentgate_reader',
-      }) as { connections: Array<Record<string, unknown>> };
-      for (const c of config.connections) c.budget = { rows: 1_000_000_000, bytes: 1_000_000_000_000 };
-      await writeFile(join(dir, 'agentgate.json'), JSON.stringify(config));
-      Object.assign(env, { AGENTGATE_CONFIG: join(dir, 'agentgate.json'), PGPASSWORD: READER_PASSWORD });
+      const demo = await startRealPgDemo(dir, READER_PASSWORD);
+      server = demo.server;
+      Object.assign(env, demo.env);
     } else {
       console.log('(no PostgreSQL binaries: the load runs against the embedded demo)');
     }

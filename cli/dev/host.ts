@@ -62,6 +62,11 @@ export interface DevHostOptions {
   wrapAudit?: (store: AuditStore) => AuditStore;
   /** Timers the host does not run (tests that fire them by hand, e.g. `sealAuditCheckpoint`). */
   skipTimers?: readonly string[];
+  /**
+   * An emulator already running elsewhere (bench: in another process, so this process's CPU is
+   * the gateway's alone, as with Cosmos DB in Azure) instead of one started in this process.
+   */
+  cosmos?: { endpoint: string; key: string };
 }
 
 export interface DevHost {
@@ -340,8 +345,12 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       : undefined;
     if (demo) cleanups.push(() => demo.stop());
 
-    const emulator = await startCosmosEmulator();
-    cleanups.push(() => emulator.stop());
+    let emulator: { endpoint: string; key: string } | undefined = options.cosmos;
+    if (!emulator) {
+      const started = await startCosmosEmulator();
+      cleanups.push(() => started.stop());
+      emulator = started;
+    }
     const cosmos = createCosmosClient({
       endpoint: emulator.endpoint,
       key: emulator.key,
