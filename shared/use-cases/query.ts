@@ -20,6 +20,7 @@ import { conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
 import type { QueryInput } from './inputs.js';
 import type { Outcome } from './outcome.js';
+import { keepForReplay } from './replay-keep.js';
 import { requestApproval } from './request-approval.js';
 
 export interface QueryValue {
@@ -252,6 +253,7 @@ async function release(
     tables: plan.analysis.facts.tables,
     now: deps.now,
   });
+  keepForReplay(deps, trace, { replay: plan.connection.replay, columns, rows, masking: report });
   return {
     requestId: trace.requestId,
     decision: { outcome: run.decision.outcome, policyIds: run.decision.policyIds },
