@@ -23,6 +23,9 @@ import type { UseCaseDeps } from './deps.js';
 /** Default retention of a kept result (`AGENTGATE_REPLAY_TTL_DAYS`). */
 export const DEFAULT_REPLAY_TTL_MS = 30 * 24 * 3600 * 1000;
 
+/** Kept writes in flight at most per instance (each holds at most 1,000 rows). */
+export const MAX_PENDING_WRITES = 256;
+
 export interface ReplayKeepStats {
   kept: number;
   failed: number;
@@ -42,6 +45,13 @@ export class ReplayKeeper {
 
   /** Runs `write` off the response path; `onFailure` sees why it failed. */
   track(write: () => Promise<void>, onFailure: (error: unknown) => Promise<void>): void {
+    // A store that hangs must not pile kept rows up in memory: past the cap, a copy is
+    // refused at once, and visibly, like any failed write.
+    if (this.#pending.size >= MAX_PENDING_WRITES) {
+      this.#failed++;
+      void onFailure(new Error(`${MAX_PENDING_WRITES} kept writes already in flight`)).catch(() => undefined);
+      return;
+    }
     const done: Promise<void> = write().then(
       () => {
         this.#kept++;

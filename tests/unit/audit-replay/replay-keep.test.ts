@@ -16,6 +16,7 @@ import {
 import { loadPolicyEngine } from '../../../shared/policy/index.js';
 import type { SessionPage } from '../../../shared/use-cases/audit-sessions.js';
 import type { GatewayLogEvent } from '../../../shared/use-cases/index.js';
+import { MAX_PENDING_WRITES, ReplayKeeper } from '../../../shared/use-cases/replay-keep.js';
 import { FakeConnector } from '../../support/fake-connector.js';
 import { POLICY_DIR, queryRequest } from '../../support/gateway-fixture.js';
 import { MemoryAuditStore } from '../../support/memory-audit-store.js';
@@ -228,6 +229,18 @@ describe('replay: kept results', () => {
     assert.deepEqual(gateway.replay?.stats(), { kept: 0, failed: 0, pending: 0 });
   });
 
+  test('a reader who saw a class in clear (a data steward) is not kept: the copy would hold clear values', async () => {
+    const steward = await issuer.mint({ user: 'stu', groups: ['data-stewards'] });
+    const res = await gateway.api.query(queryRequest(steward, { sql: SQL }, 'kept'));
+    await gateway.replay?.drain();
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.match(JSON.stringify(res.body), /4111111111111111/, 'the steward saw the card in clear');
+    const event = audit.all()[0];
+    assert.ok((event?.unmaskedClasses ?? []).includes('pci.pan'));
+    assert.equal(event?.replay, undefined);
+    assert.equal(gateway.replay?.stats().kept, 0);
+  });
+
   test('a denied read keeps nothing', async () => {
     const res = await gateway.api.query(queryRequest(agent, { sql: 'select * from customers' }, 'kept'));
     await gateway.replay?.drain();
@@ -260,5 +273,27 @@ describe('replay: kept results', () => {
     assert.equal(parseConfig({ connections: [connection('a')] }).connections[0]?.replay, undefined);
     assert.throws(() => parseConfig({ connections: [connection('a', { keepRows: 0 })] }));
     assert.throws(() => parseConfig({ connections: [connection('a', { keepRows: 100_000 })] }));
+  });
+
+  test('a hanging store: writes past the in-flight cap are refused at once and counted', async () => {
+    const keeper = new ReplayKeeper(results);
+    let release: () => void = () => {};
+    const hang = new Promise<void>((r) => {
+      release = r;
+    });
+    const failures: unknown[] = [];
+    for (let i = 0; i <= MAX_PENDING_WRITES; i++) {
+      keeper.track(
+        () => hang,
+        async (e) => {
+          failures.push(e);
+        },
+      );
+    }
+    assert.deepEqual(keeper.stats(), { kept: 0, failed: 1, pending: MAX_PENDING_WRITES });
+    assert.match(String(failures[0]), /in flight/);
+    release();
+    await keeper.drain();
+    assert.deepEqual(keeper.stats(), { kept: MAX_PENDING_WRITES, failed: 1, pending: 0 });
   });
 });
