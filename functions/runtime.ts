@@ -149,5 +149,11 @@ export async function createAzureGateway(
     connectorFor: connectorRegistry({ credential, env }).connectorFor,
     blobConnectorFor: blobConnectorRegistry({ credential }).connectorFor,
     maskingKey: settings.AGENTGATE_MASKING_KEY,
+    // Kept replay results (connections with `replay`) go to the results container whether
+    // or not the approval workflow is on.
+    replay: {
+      results: approvals?.results ?? new CosmosResultStore(database.container('results')),
+      ttlMs: settings.AGENTGATE_REPLAY_TTL_DAYS * 24 * 3600 * 1000,
+    },
   });
 }

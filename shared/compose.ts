@@ -8,6 +8,7 @@ import { createMasker } from './masking/index.js';
 import { type McpOptions, mcpOptionsFromEnv } from './mcp/auth.js';
 import { createMcpApi, type McpApi } from './mcp/endpoint.js';
 import type { PolicyEngine } from './policy/index.js';
+import type { ResultStore } from './ports/result-store.js';
 import { createCatalogCache } from './query/catalog-cache.js';
 import type { ApprovalPageOptions } from './rest/approval-page.js';
 import { createRestApi, type RestApi } from './rest/rest-api.js';
@@ -24,6 +25,7 @@ import { applyApprovalDecision, expireApprovals, notifyApprovers } from './use-c
 import { deliverCallback } from './use-cases/callbacks.js';
 import { type ApprovalPorts, logToStderr, type UseCaseDeps } from './use-cases/deps.js';
 import { createUseCases, type GatewayLogEvent, type UseCases } from './use-cases/index.js';
+import { ReplayKeeper } from './use-cases/replay-keep.js';
 
 /** The adapters a host has built; everything else is assembled the same way for every host. */
 export interface GatewayParts {
@@ -49,6 +51,11 @@ export interface GatewayParts {
   auditChain?: AuditChainPorts;
   /** Sign-in settings of the approval page (shared/rest/approval-page.ts). */
   approvalPage?: ApprovalPageOptions;
+  /**
+   * Where connections with `replay` keep released results (default: the approval workflow's
+   * result store), and for how long (`AGENTGATE_REPLAY_TTL_DAYS`, default 30 days).
+   */
+  replay?: { results?: ResultStore; ttlMs?: number };
 }
 
 export interface Gateway {
@@ -64,6 +71,8 @@ export interface Gateway {
   auditChain?: AuditChain;
   /** The connections actually configured (for the start banner and `doctor`). */
   connections: readonly ConnectionConfig[];
+  /** Writes of kept replay results, when a result store is there (drain before stopping). */
+  replay?: ReplayKeeper;
 }
 
 /**
@@ -79,6 +88,8 @@ export function composeGateway(parts: GatewayParts): Gateway {
   const now = parts.now ?? (() => new Date());
   const newId = parts.newId ?? (() => crypto.randomUUID());
   const chain = parts.auditChain ? chainAuditStore(parts.audit, parts.auditChain, newId) : undefined;
+  const replayResults = parts.replay?.results ?? parts.approvals?.results;
+  const replay = replayResults ? new ReplayKeeper(replayResults, parts.replay?.ttlMs) : undefined;
   const deps: UseCaseDeps = {
     policy: parts.policy,
     config: parts.config,
@@ -99,6 +110,7 @@ export function composeGateway(parts: GatewayParts): Gateway {
         }
       : {}),
     ...(chain?.exportPorts ? { auditExport: chain.exportPorts } : {}),
+    ...(replay ? { replay } : {}),
     now,
     newId,
     log: parts.log ?? logToStderr,
@@ -130,6 +142,7 @@ export function composeGateway(parts: GatewayParts): Gateway {
     triggerHandlers: triggerHandlers(deps, chain),
     ...(chain ? { auditChain: chain } : {}),
     connections: parts.config.connections,
+    ...(replay ? { replay } : {}),
   };
 }
 

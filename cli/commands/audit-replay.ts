@@ -31,6 +31,22 @@ const commandSchema = z.object({
   cells: z.number().nullable(),
   digest: z.string().nullable(),
   approval: z.object({ id: z.string(), steps: z.array(stepSchema) }).optional(),
+  kept: z
+    .object({
+      replayResultId: z.string(),
+      digest: z.string(),
+      rows: z.number(),
+      complete: z.boolean(),
+      check: z.string().optional(),
+      failure: z.string().optional(),
+      result: z
+        .object({
+          columns: z.array(z.object({ name: z.string(), type: z.string() })),
+          rows: z.array(z.unknown()),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 const pageSchema = z.object({
@@ -52,11 +68,14 @@ export async function runAuditReplay(argv: string[], io: CliIo): Promise<number>
       principal: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
+      rows: { type: 'boolean' },
     },
   });
   if (values.help) {
     io.stdout.write(
-      'Usage: agentgate audit replay --principal agent:NAME|human:NAME [--from TIME] [--to TIME] [--json]\n',
+      'Usage: agentgate audit replay --principal agent:NAME|human:NAME [--from TIME] [--to TIME] [--rows] [--json]\n' +
+        '--rows: the kept rows of each release (connections with replay; auditors group only),\n' +
+        'checked against the digest in the audit event; a copy that does not match is flagged, not shown.\n',
     );
     return 0;
   }
@@ -64,6 +83,7 @@ export async function runAuditReplay(argv: string[], io: CliIo): Promise<number>
   const q = new URLSearchParams({ principal: principalId(parsePrincipalSpec(values.principal)) });
   if (values.from !== undefined) q.set('from', parseInstant(values.from));
   if (values.to !== undefined) q.set('to', parseInstant(values.to));
+  if (values.rows) q.set('rows', 'true');
   const token = await tokenFor(io, values);
   let commands: Command[] = [];
   let more = false;
@@ -113,6 +133,30 @@ export function formatReplay(commands: Command[]): string {
       out.push(`  ${s.time} ${s.kind}${s.actor ? ` by ${s.actor}` : ''} ${detail}`.trimEnd());
     }
   });
+  commands.forEach((c, i) => {
+    if (c.kept) out.push('', ...formatKept(i + 1, c.kept));
+  });
   out.push('', counted(commands.length, 'command'));
   return out.join('\n');
+}
+
+/** A kept copy: what it is, whether it matched its audit event, and its rows when it did. */
+function formatKept(n: number, kept: NonNullable<Command['kept']>): string[] {
+  const extent = kept.complete ? `all ${kept.rows} rows` : `the first ${kept.rows} rows`;
+  const check = kept.check === undefined ? '' : ` ${kept.check.toUpperCase()}`;
+  const lines = [`#${n} kept ${extent}, digest ${kept.digest.slice(0, 16)}${check}`];
+  if (kept.failure) lines.push(`  the copy was not written: ${kept.failure}`);
+  if (kept.check === 'mismatch') lines.push('  the kept copy does not match its audit event: not shown');
+  const result = kept.result;
+  if (result) {
+    const names = result.columns.map((col) => col.name);
+    // Approved results are kept as value arrays, reads as objects: both shown by column.
+    const rows = result.rows.map((r) =>
+      Array.isArray(r)
+        ? Object.fromEntries(names.map((name, j) => [name, r[j]]))
+        : (r as Record<string, unknown>),
+    );
+    lines.push(formatTable(names, rows));
+  }
+  return lines;
 }

@@ -112,6 +112,9 @@ export function demoConfig(): GatewayConfig {
           target: 'embedded-demo',
           maxRows: 1000,
           statementTimeoutMs: 5000,
+          // Replay keeps the first 100 rows of each release here, to show the feature locally;
+          // `demo` (prod) keeps none, so its benches and load tests measure reads alone.
+          replay: { keepRows: 100 },
           classification: { ...DEMO_CLASSIFICATION, ...DEMO_PUBLIC_COLUMNS },
           exposure: DEMO_EXPOSURE,
           budget: DEMO_BUDGET,
@@ -419,7 +422,10 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       version: 'dev',
       mcp: mcpOptionsFromEnv(env, { issuer: issuer.issuer, audience: issuer.audience }),
       approvalPage: { devSignIn: true },
+      replay: { ttlMs: settings.AGENTGATE_REPLAY_TTL_DAYS * 24 * 3600 * 1000 },
     });
+    // Reversed on stop: kept replay results still being written land before the store stops.
+    cleanups.push(async () => gateway.replay?.drain());
 
     const skipped = new Set(options.skipTimers ?? []);
     cleanups.push(

@@ -68,6 +68,21 @@ export interface BlobAccess {
   range?: { offset: number; count?: number };
 }
 
+/**
+ * Where the kept copy of a released result is (connections with `replay`), and the digest
+ * that copy must have: `resultDigest` over the kept rows exactly as released, so it equals
+ * the event's `releasedDigest` when every row was kept. Recorded in the event before the
+ * copy is written; the event is hash-chained, the copy is not, so the event is the proof.
+ */
+export interface KeptLink {
+  replayResultId: string;
+  digest: string;
+  /** Rows kept: the first `rows` of the rows released. */
+  rows: number;
+  /** Every released row was kept. */
+  complete: boolean;
+}
+
 /** A request as decided and answered by a use case: one per direct request. */
 export interface RequestEvent extends Envelope {
   kind: 'request';
@@ -95,6 +110,8 @@ export interface RequestEvent extends Envelope {
   bytesReturned?: number;
   /** Hex SHA-256 of the canonical JSON of what was released, when rows were. */
   releasedDigest?: string;
+  /** The kept copy of what was released, for replay (connections with `replay`). */
+  replay?: KeptLink;
   /** The target's error text, masked; never sent to an agent. */
   targetMessage?: string;
   truncated: boolean;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { blobPathProblem, CONTAINER_NAME, folderPrefix } from '../connectors/blob/path.js';
+import { replaySchema } from './replay.js';
 
 /**
  * Connections of kind `blob`: an Azure Storage account the gateway reads with its own
@@ -73,6 +74,8 @@ export const blobConnectionSchema = z
     maxListPage: z.number().int().min(1).max(5000).default(500),
     timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     approvers: z.string().min(1).max(256).default('data-owners'),
+    /** Keep the first rows of each typed read for replay (shared/config/replay.ts); off when absent. */
+    replay: replaySchema.optional(),
     /**
      * What one agent may be given through this connection per window (rows, and bytes of the
      * masked rows released); a read over it goes to approval, as for SQL budgets.

@@ -6,6 +6,7 @@ import { parseOperator } from '../masking/operators.js';
 import { FREE_TEXT_CLASS } from '../masking/provenance-plan.js';
 import { type BlobConnectionConfig, blobClasses, blobConnectionSchema } from './blob-connection.js';
 import { approvalsConfigSchema } from './callbacks.js';
+import { replaySchema } from './replay.js';
 
 /**
  * The connections file: which targets exist, how the gateway reaches them with its own
@@ -119,6 +120,8 @@ const commonFields = {
    * cap, a read over budget), which no policy annotation names.
    */
   approvers: z.string().min(1).max(256).default('data-owners'),
+  /** Keep the first rows of each released read for replay (shared/config/replay.ts); off when absent. */
+  replay: replaySchema.optional(),
 };
 
 /** Azure SQL Database, reached with the gateway's Entra identity only. */

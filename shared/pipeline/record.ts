@@ -41,6 +41,7 @@ export function requestEvent(trace: RequestTrace, end: RequestEnd): RequestEvent
     ...(trace.statement === null ? {} : { statementSha256: sha256Hex(trace.statement) }),
     ...(trace.params && trace.params.length > 0 ? { params: trace.params } : {}),
     ...(trace.released?.digest ? { releasedDigest: trace.released.digest } : {}),
+    ...(trace.kept ? { replay: { ...trace.kept.link } } : {}),
     ...(trace.targetMessage === undefined ? {} : { targetMessage: trace.targetMessage }),
     ...(trace.approvalRequestId ? { approvalRequestId: trace.approvalRequestId } : {}),
     ...(trace.tool ? { tool: trace.tool } : {}),

@@ -1,4 +1,4 @@
-import type { BlobAccess, MaskingSummary, Transport } from '../audit/event.js';
+import type { BlobAccess, KeptLink, MaskingSummary, Transport } from '../audit/event.js';
 import type { Decision, Principal, StatementFacts } from '../types.js';
 import { StageClock } from './stage-clock.js';
 
@@ -36,7 +36,21 @@ export interface RequestTrace {
   tool?: string;
   /** What a blob request touched (connections of kind `blob`). */
   blob?: BlobAccess;
+  /**
+   * The first rows of what is released, to keep for replay (shared/use-cases/replay-keep.ts):
+   * linked from the request's event, written only once that event is durable.
+   */
+  kept?: KeptRows;
   clock: StageClock;
+}
+
+/** Rows kept for replay, as released, with their link for the audit event. */
+export interface KeptRows {
+  link: KeptLink;
+  columns: Array<{ name: string; type: string }>;
+  rows: unknown[];
+  masking: MaskingSummary;
+  owner: { issuer: string; id: string };
 }
 
 export interface RequestStart {

@@ -50,6 +50,8 @@ export const sessionsQuerySchema = z
     to: z.iso.datetime({ offset: true }).optional(),
     limit: z.coerce.number().int().min(1).max(LIMITS.auditPageMax).default(100),
     continuation: z.string().min(1).max(LIMITS.continuationChars).optional(),
+    /** `true`: the kept rows of each release (auditors group only). */
+    rows: z.enum(['true', 'false']).optional(),
   })
   .strict();
 
@@ -89,6 +91,7 @@ export function createAuditRoutes(deps: RestApiDeps, handle: Frame): AuditRoutes
           ...(q.from ? { from: q.from } : {}),
           ...(q.to ? { to: q.to } : {}),
           ...(q.continuation ? { continuation: q.continuation } : {}),
+          ...(q.rows === 'true' ? { rows: true } : {}),
         });
       }),
     // Public keys need no token: anyone holding a checkpoint may check its signature.

@@ -312,7 +312,7 @@ export const OPERATIONS: Record<string, Operation> = {
   auditSessions: {
     summary: "Replay one principal's commands in time order (auditors)",
     description:
-      'Each command with its decision and policy ids, rows, cells and the digest of what was released; a request held for approval carries the approval steps. Pages go back in time; each page is in time order.',
+      'Each command with its decision and policy ids, rows, cells and the digest of what was released; a request held for approval carries the approval steps. A release on a connection with `replay` names its kept copy (`kept`); with `rows=true` (members of the `auditors` group only) the kept rows are read, checked against the digest in the audit event, and shown only when they match (`kept.check`). Pages go back in time; each page is in time order.',
     tags: ['audit'],
     secured: true,
     errors: ['bad_request', 'forbidden', 'store_unavailable'],

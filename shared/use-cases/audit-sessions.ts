@@ -4,6 +4,7 @@ import type { AuditStore } from '../store/audit-store.js';
 import type { Principal } from '../types.js';
 import { conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
+import { type KeptView, readKept, requireRowsReader } from './replay-rows.js';
 import { maskForReader, requireAuditor } from './search-audit.js';
 
 /**
@@ -19,6 +20,8 @@ export interface SessionQuery {
   to?: string;
   limit: number;
   continuation?: string;
+  /** Show the kept rows of each release (members of `auditors` only), checked against the event. */
+  rows?: boolean;
 }
 
 export interface ApprovalStep {
@@ -46,6 +49,8 @@ export interface ReplayedCommand {
   cells: number | null;
   digest: string | null;
   approval?: { id: string; steps: ApprovalStep[] };
+  /** The kept copy of what was released (connections with `replay`); its rows with `rows`. */
+  kept?: KeptView;
 }
 
 export interface SessionPage {
@@ -111,6 +116,7 @@ function commandOf(e: RequestEvent): ReplayedCommand {
     rows: e.rowsReturned,
     cells: e.cellsReturned ?? null,
     digest: e.releasedDigest ?? null,
+    ...(e.replay ? { kept: { ...e.replay } } : {}),
   };
 }
 
@@ -124,8 +130,9 @@ export function auditSessions(
   trace.principal = principal;
   return conclude<SessionPage>(deps, trace, async () => {
     await requireAuditor(deps, trace, principal);
+    if (input.rows) requireRowsReader(principal);
     trace.statement = JSON.stringify(input);
-    const { limit, continuation, ...filter } = input;
+    const { limit, continuation, rows: withRows, ...filter } = input;
     const page = await trace.clock.run('execute', () =>
       deps.audit.search(filter, { limit, ...(continuation ? { continuation } : {}) }),
     );
@@ -137,6 +144,7 @@ export function auditSessions(
     const commands = await Promise.all(
       requests.map(async (e) => {
         const command = commandOf(e);
+        if (withRows && e.replay) command.kept = await readKept(deps, e, e.replay);
         if (!e.approvalRequestId) return command;
         const steps = await approvalSteps(deps.audit, e.approvalRequestId);
         return { ...command, approval: { id: e.approvalRequestId, steps } };

@@ -19,6 +19,7 @@ import { type ReadResult, readBinary, readTyped } from './blob-read.js';
 import { type Concluded, conclude } from './conclude.js';
 import type { BlobPorts, UseCaseDeps } from './deps.js';
 import type { Outcome } from './outcome.js';
+import { keepForReplay } from './replay-keep.js';
 
 export interface BlobListValue {
   requestId: string;
@@ -311,7 +312,17 @@ async function readBody(
     if (deps.approvals) return toPeople(over);
     throw refusalFor(over);
   }
-  return released(trace, decision, { path: input.path, props, format, range }, read);
+  const out = released(trace, decision, { path: input.path, props, format, range }, read);
+  // Typed reads only: a binary read is one base64 cell no replay could check by eye.
+  if (format !== 'binary') {
+    keepForReplay(deps, trace, {
+      replay: conn.replay,
+      columns: read.columns,
+      rows: read.rows,
+      masking: read.masking,
+    });
+  }
+  return out;
 }
 
 function released(

@@ -3,6 +3,11 @@ import { type RequestEnd, record } from '../pipeline/record.js';
 import type { RequestTrace } from '../pipeline/trace.js';
 import type { UseCaseDeps } from './deps.js';
 import { type Failure, failureOf, type Outcome, outcomeOfError, type PendingApproval } from './outcome.js';
+import { startKeptWrite } from './replay-keep.js';
+
+/** What `conclude` needs: the audit and the log, and the replay keeper when there is one. */
+type ConcludeDeps = Pick<UseCaseDeps, 'audit' | 'log'> &
+  Partial<Pick<UseCaseDeps, 'replay' | 'now' | 'newId'>>;
 
 function describeCause(error: unknown): string | undefined {
   const cause = error instanceof Error && error.cause !== undefined ? error.cause : undefined;
@@ -43,6 +48,8 @@ export async function refuse<T>(
 ): Promise<Outcome<T>> {
   const e = toGatewayError(error);
   if (e instanceof InvalidTokenError) trace.authFailure = e.reason;
+  // Nothing is released, so nothing is kept (nor named in the event).
+  delete trace.kept;
   report(deps, trace.requestId, e);
   try {
     await record(deps.audit, trace, {
@@ -69,7 +76,7 @@ export type Concluded<T> =
  * transport (no audit, no data), and turn every failure into an outcome.
  */
 export async function conclude<T>(
-  deps: Pick<UseCaseDeps, 'audit' | 'log'>,
+  deps: ConcludeDeps,
   trace: RequestTrace,
   run: () => Promise<Concluded<T>>,
 ): Promise<Outcome<T>> {
@@ -79,6 +86,7 @@ export async function conclude<T>(
   } catch (e) {
     return refuse(deps, trace, e);
   }
+  if ('pending' in done) delete trace.kept;
   const end =
     'pending' in done
       ? { status: 202, errorCode: null, rowsReturned: 0, truncated: false }
@@ -93,5 +101,8 @@ export async function conclude<T>(
   if ('pending' in done) {
     return { kind: 'pending', requestId: trace.requestId, failure: done.failure, approval: done.pending };
   }
+  // The event naming the kept copy is durable and the value is released: only now is the
+  // copy written, off the response path (shared/use-cases/replay-keep.ts).
+  startKeptWrite(deps, trace);
   return { kind: 'allowed', requestId: trace.requestId, value: done.value };
 }

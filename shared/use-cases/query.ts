@@ -20,6 +20,7 @@ import { conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
 import type { QueryInput } from './inputs.js';
 import type { Outcome } from './outcome.js';
+import { keepForReplay } from './replay-keep.js';
 import { requestApproval } from './request-approval.js';
 
 export interface QueryValue {
@@ -251,6 +252,7 @@ async function release(
     spentRows,
     tables: plan.analysis.facts.tables,
   });
+  keepForReplay(deps, trace, { replay: plan.connection.replay, columns, rows, masking: report });
   return {
     requestId: trace.requestId,
     decision: { outcome: run.decision.outcome, policyIds: run.decision.policyIds },

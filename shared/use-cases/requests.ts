@@ -12,6 +12,7 @@ import { conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
 import type { Start } from './index.js';
 import type { Outcome } from './outcome.js';
+import { clearClassesOn, keepForReplay, replayOf } from './replay-keep.js';
 
 /** What an approver or requester sees of a stored request (never its result). */
 export interface RequestView {
@@ -150,6 +151,15 @@ export function requestResult(deps: UseCaseDeps, start: Start, principal: Princi
       digest: result.digest,
     };
     trace.masking = result.masking;
+    // Kept as the store holds it (value arrays): the form its digest was taken over.
+    const replay = replayOf(deps, fetched.event.connection);
+    if (replay) trace.unmaskedClasses = clearClassesOn(deps, principal, fetched.event.connection);
+    keepForReplay(deps, trace, {
+      replay,
+      columns: result.columns,
+      rows: result.rows,
+      masking: result.masking,
+    });
     return {
       value: {
         requestId: trace.requestId,
