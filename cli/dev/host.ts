@@ -10,6 +10,7 @@ import { CosmosAuditLaneReader } from '../../shared/audit/chain/cosmos-audit-lan
 import { CosmosCheckpointStore } from '../../shared/audit/chain/cosmos-checkpoint-store.js';
 import { CosmosLaneHeadStore } from '../../shared/audit/chain/cosmos-lane-head-store.js';
 import { ensureChainContainers } from '../../shared/audit/chain/cosmos-layout.js';
+import { CosmosVerifierStateStore } from '../../shared/audit/chain/cosmos-verifier-state-store.js';
 import { LocalEs256Signer } from '../../shared/audit/chain/signers.js';
 import { CosmosBudgetStore } from '../../shared/budget/index.js';
 import { createCallbackPorts } from '../../shared/callbacks/ports.js';
@@ -60,7 +61,7 @@ export interface DevHostOptions {
   noAzurite?: boolean;
   /** Wraps the audit store (bench: injected latency; load test: counting). */
   wrapAudit?: (store: AuditStore) => AuditStore;
-  /** Timers the host does not run (tests that fire them by hand, e.g. `sealAuditCheckpoint`). */
+  /** Timers the host does not run (tests that fire them by hand, e.g. `sealAuditCheckpoint`, `verifyAuditWindow`). */
   skipTimers?: readonly string[];
   /**
    * An emulator already running elsewhere (bench: in another process, so this process's CPU is
@@ -391,6 +392,8 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
         checkpoints: new CosmosCheckpointStore(database.container('auditCheckpoints')),
         signer: await LocalEs256Signer.fromStateDir(stateDir),
         reader: new CosmosAuditLaneReader(database.container('audit')),
+        verifierState: new CosmosVerifierStateStore(database.container('auditLanes')),
+        verifyEveryMs: settings.AGENTGATE_AUDIT_VERIFY_MINUTES * 60_000,
       },
       approvals: {
         requests: new CosmosRequestStore(database.container('requests')),

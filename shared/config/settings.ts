@@ -27,6 +27,8 @@ export const SETTINGS = {
     'Versioned URL of the Key Vault EC P-256 key that signs audit checkpoints; set, audit events are hash-linked.',
   AGENTGATE_AUDIT_ARCHIVE_URL:
     'URL of the immutable Blob container that keeps a write-once copy of every signed checkpoint.',
+  AGENTGATE_AUDIT_VERIFY_MINUTES:
+    'Minutes between runs of the audit verification timer (1 to 1440, default 15).',
   COSMOS__accountEndpoint: 'Cosmos DB account endpoint (identity-based connection).',
   COSMOS__credential: 'Set to managedidentity in Azure.',
   COSMOS__clientId: 'Client id of the user-assigned identity used for Cosmos DB.',
@@ -65,6 +67,7 @@ const settingsSchema = z.object({
   AGENTGATE_MCP_ALLOWED_ORIGINS: z.string().min(1).optional(),
   AGENTGATE_AUDIT_SIGNING_KEY_ID: z.url().optional(),
   AGENTGATE_AUDIT_ARCHIVE_URL: z.url({ protocol: /^https$/ }).optional(),
+  AGENTGATE_AUDIT_VERIFY_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   COSMOS__accountEndpoint: z.url().optional(),
   COSMOS__credential: z.string().optional(),
   COSMOS__clientId: z.string().optional(),
