@@ -2,6 +2,7 @@ import type { AuditStore } from '../../store/audit-store.js';
 import type { GatewayLogEvent } from '../../use-cases/deps.js';
 import type { MaintenanceEvent } from '../event.js';
 import { eventId } from '../event.js';
+import { ArchiveBackfill, type BackfillResult } from './archive-backfill.js';
 import { sealCheckpoint } from './checkpoint.js';
 import type { CheckpointArchive, CheckpointStore } from './checkpoint-store.js';
 import type { AuditExportPorts } from './export.js';
@@ -64,9 +65,12 @@ export function chainAuditStore(
     search: (filter, page) => store.search(filter, page),
   };
   const { reader, verifierState } = ports;
+  const keys = async () => (await publicKeys()).keys;
+  const backfill = ports.archive ? new ArchiveBackfill(ports.archive, ports.checkpoints, keys) : undefined;
+  const sealing: Sealing = { ports, lanes, chained, newId, log, ...(backfill ? { backfill } : {}) };
   return {
     store: chained,
-    seal: (now) => sealAndAudit(ports, lanes, chained, newId, now),
+    seal: (now) => sealAndAudit(sealing, now),
     jwks: publicKeys,
     ...(reader && verifierState
       ? {
@@ -78,7 +82,7 @@ export function chainAuditStore(
                 checkpoints: ports.checkpoints,
                 heads: ports.heads,
                 state: verifierState,
-                keys: async () => (await publicKeys()).keys,
+                keys,
                 everyMs: ports.verifyEveryMs ?? DEFAULT_VERIFY_EVERY_MS,
                 ...(ports.archive ? { archive: ports.archive } : {}),
               },
@@ -102,23 +106,32 @@ export function chainAuditStore(
   };
 }
 
-/** Seals a checkpoint and audits how that went, through the chain like any other event. */
-async function sealAndAudit(
-  ports: AuditChainPorts,
-  lanes: number,
-  chained: AuditStore,
-  newId: () => string,
-  now: Date,
-): Promise<void> {
+interface Sealing {
+  ports: AuditChainPorts;
+  lanes: number;
+  chained: AuditStore;
+  newId: () => string;
+  log: (event: GatewayLogEvent) => void;
+  backfill?: ArchiveBackfill;
+}
+
+/**
+ * Archives what earlier seals could not (bounded), seals a checkpoint, and audits both
+ * through the chain like any other event; an archive failure and a backfill are also logged.
+ */
+async function sealAndAudit(s: Sealing, now: Date): Promise<void> {
+  const { ports } = s;
+  const backfilled = s.backfill ? await backfillArchive(ports.checkpoints, s.backfill) : undefined;
   const sealed = await sealCheckpoint({
     heads: ports.heads,
     checkpoints: ports.checkpoints,
     signer: ports.signer,
-    lanes,
+    lanes: s.lanes,
     now: () => now,
     ...(ports.archive ? { archive: ports.archive } : {}),
   });
-  const requestId = newId();
+  if (sealed.ok) s.backfill?.noteArchived(sealed.checkpoint.seq);
+  const requestId = s.newId();
   const event: MaintenanceEvent = {
     id: eventId(requestId, 0),
     requestId,
@@ -131,9 +144,43 @@ async function sealAndAudit(
     kind: 'maintenance',
     task: 'audit.checkpoint',
     ok: sealed.ok,
-    detail: sealed.ok
-      ? { checkpoint: sealed.checkpoint.seq, signAttempts: sealed.signAttempts }
-      : { stage: sealed.stage, signAttempts: sealed.signAttempts, error: sealed.error },
+    detail: {
+      ...(sealed.ok
+        ? { checkpoint: sealed.checkpoint.seq, signAttempts: sealed.signAttempts }
+        : { stage: sealed.stage, signAttempts: sealed.signAttempts, error: sealed.error }),
+      ...(backfilled ? { archiveBackfill: backfilled } : {}),
+    },
   };
-  await chained.append(event);
+  const log = (level: 'error' | 'warn', message: string) =>
+    s.log({ level, requestId, code: 'audit_archive', status: 503, message, cause: undefined });
+  if (!sealed.ok && sealed.stage === 'archive')
+    log('error', `the checkpoint was sealed but not archived (backfilled at a later seal): ${sealed.error}`);
+  if (backfilled?.backfilled.length)
+    log('warn', `backfilled checkpoints ${backfilled.backfilled.join(', ')} into the archive`);
+  if (backfilled?.failed)
+    log(
+      'error',
+      `archive backfill stopped at checkpoint ${backfilled.failed.seq}: ${backfilled.failed.error}`,
+    );
+  await s.chained.append(event);
+}
+
+/** One bounded backfill tick; only worth recording when it copied something or failed. */
+async function backfillArchive(
+  checkpoints: CheckpointStore,
+  backfill: ArchiveBackfill,
+): Promise<BackfillResult | undefined> {
+  let result: BackfillResult;
+  try {
+    const latest = await checkpoints.latest();
+    if (latest === null) return undefined;
+    result = await backfill.run(latest.seq);
+  } catch (e) {
+    return {
+      checked: 0,
+      backfilled: [],
+      failed: { seq: -1, error: e instanceof Error ? e.message : String(e) },
+    };
+  }
+  return result.backfilled.length > 0 || result.failed ? result : undefined;
 }
