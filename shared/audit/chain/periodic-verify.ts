@@ -95,7 +95,7 @@ async function verifyWindow(ports: PeriodicVerifyPorts, state: VerifierState | n
     live: true,
     ...(ports.archive ? { archive: ports.archive } : {}),
     onEvent: (e) => {
-      if (e.kind === 'verification') seen.push(e);
+      if (e.kind === 'verification' && wellFormed(e)) seen.push(e);
     },
   };
   const from = state?.anchor ?? null;
@@ -151,6 +151,26 @@ async function stateChecks(
       });
   }
   return failures;
+}
+
+/**
+ * What is read from the store is untrusted: an event in the unsealed tail can be forged, so a
+ * verification event counts only with a plausible run number and anchor (a forged one can then
+ * at most raise a false alarm, never break the run or its state).
+ */
+function wellFormed(e: VerificationEvent): boolean {
+  const run = Number.isSafeInteger(e.run) && e.run >= 0 && e.run < 2 ** 40;
+  const a = e.anchor as unknown;
+  if (a === null) return run;
+  const anchor = a as { seq?: unknown; hash?: unknown };
+  return (
+    run &&
+    typeof a === 'object' &&
+    Number.isSafeInteger(anchor.seq) &&
+    (anchor.seq as number) >= 0 &&
+    typeof anchor.hash === 'string' &&
+    /^[0-9a-f]{64}$/.test(anchor.hash)
+  );
 }
 
 function sameAnchor(a: Anchor | null, b: Anchor | null): boolean {

@@ -311,6 +311,29 @@ describe('verification timer', () => {
     assert.equal(w.state.peek()?.run, 1);
   });
 
+  it('a forged verification event with a nonsense run number is ignored, not trusted', async () => {
+    const w = world();
+    await twoCleanRuns(w);
+    const real = w.latest() as VerificationEvent;
+    const c = real.chain as NonNullable<AuditEvent['chain']>;
+    const { lane, events } = await w.laneEvents();
+    const last = events.at(-1) as AuditEvent;
+    const lc = last.chain as NonNullable<AuditEvent['chain']>;
+    // Appended to the unsealed tail with the head moved on: what a data-plane attacker can do.
+    const forged = chainEvent({ ...real, id: 'forged:0', requestId: 'forged', run: 1e300 } as AuditEvent, {
+      lane,
+      index: lc.index + 1,
+      prev: lc.hash,
+    });
+    w.events.replace(forged);
+    w.heads.force(lane, { length: lc.index + 2, hash: (forged.chain as { hash: string }).hash });
+    assert.ok(c);
+    await w.chain.verify?.(new Date(T0 + 3 * PERIOD));
+    const event = w.latest();
+    assert.equal(event?.ok, true, JSON.stringify(event?.firstFailure));
+    assert.equal(event?.run, 3);
+  });
+
   it('one lost state write is tolerated: the next run sees its own later event and passes', async () => {
     const w = world();
     await twoCleanRuns(w);
