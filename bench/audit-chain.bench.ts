@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { httpVerifySource } from '../cli/commands/audit-verify-http.js';
 import { startCosmosEmulator } from '../cli/dev/cosmos-emulator.js';
+import { startDevHost } from '../cli/dev/host.js';
 import { sealCheckpoint } from '../shared/audit/chain/checkpoint.js';
 import type { CheckpointStore } from '../shared/audit/chain/checkpoint-store.js';
 import { CosmosAuditLaneReader } from '../shared/audit/chain/cosmos-audit-lane-reader.js';
@@ -99,6 +104,92 @@ async function timeVerify(
   );
 }
 
+/** The emulator resets a connection now and then under load: a failed append is retried as a new event. */
+async function appendRetrying(store: { append(e: AuditEvent): Promise<void> }, i: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.append(event(i));
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
+}
+
+/**
+ * The time `audit verify` takes per 10,000 records on the local host, in-process (the verifier
+ * on the host's Cosmos containers) and over HTTP (the CLI's reader, through the audit export
+ * routes with an auditor's token), on the same chain in the same run, with the ratio.
+ * AGENTGATE_BENCH_VERIFY_RECORDS sets the record count (default 10,000).
+ */
+export async function benchVerifyOverHttp(): Promise<void> {
+  const records = Number(process.env.AGENTGATE_BENCH_VERIFY_RECORDS ?? 10_000);
+  const dir = await mkdtemp(join(tmpdir(), 'agentgate-bench-verify-'));
+  const host = await startDevHost({
+    port: 0,
+    stateDir: dir,
+    customers: 50,
+    env: {},
+    noLock: true,
+    noAzurite: true,
+    skipTimers: ['sealAuditCheckpoint', 'verifyAuditWindow', 'expireApprovals'],
+  });
+  try {
+    const chain = host.gateway.auditChain;
+    if (!chain) throw new Error('the local host has no audit chain');
+    const t0 = performance.now();
+    let next = 0;
+    // Appended through the host's chained store: the same lanes and heads requests use.
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        for (let i = next++; i < records; i = next++) await appendRetrying(chain.store, i);
+      }),
+    );
+    await chain.seal(new Date());
+    console.log(
+      `${records} records appended and sealed in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    const auditor = await host.issuer.mint({ user: 'bench-auditor', groups: ['auditors'] });
+    const remote = await httpVerifySource({ baseUrl: host.url, token: auditor });
+    const keys = await remote.jwks();
+    const ports = chain.exportPorts;
+    if (!ports) throw new Error('the local host has no lane reader');
+    const time = async (name: string, run: () => Promise<{ ok: boolean; events: number }>) => {
+      const start = performance.now();
+      const report = await run().catch((e: unknown) => {
+        // The in-process emulator scans the whole container per query: on a loaded machine a
+        // query can pass the client's 10 s timeout. Say so rather than print no figure at all.
+        console.log(`${name}\tfailed after ${(performance.now() - start).toFixed(0)} ms: ${String(e)}`);
+        return undefined;
+      });
+      if (!report) return Number.NaN;
+      const ms = performance.now() - start;
+      if (!report.ok) throw new Error(`${name}: the chain does not verify`);
+      const per = (ms * 10_000) / report.events;
+      console.log(
+        `${name}\t${report.events} records\t${ms.toFixed(0)} ms\t${per.toFixed(0)} ms per 10,000 records`,
+      );
+      return per;
+    };
+    const inProcess = await time('verify, in-process (local host stores)', () =>
+      verifyAuditChain({
+        lanes: ports.lanes,
+        reader: ports.reader,
+        checkpoints: ports.checkpoints,
+        heads: ports.heads,
+        keys,
+        live: true,
+      }),
+    );
+    const overHttp = await time('verify, over HTTP (export routes)', () =>
+      verifyAuditChain({ ...remote.source, keys }),
+    );
+    console.log(`verify over HTTP / in-process: ${(overHttp / inProcess).toFixed(2)}x`);
+  } finally {
+    await host.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Chained against unchained appends on the same store in the same run, 32 at a time: in
  * memory with 3 ms injected per store operation (the chain's head store too, as it would share
@@ -184,9 +275,12 @@ export async function benchAuditChain(): Promise<void> {
     client.dispose();
     await emulator.stop();
   }
+  console.log('\n## audit verify on the local host: in-process and over HTTP');
+  await benchVerifyOverHttp();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await benchAuditChain();
+  if (process.argv.includes('--verify-only')) await benchVerifyOverHttp();
+  else await benchAuditChain();
   process.exit(0);
 }

@@ -6,6 +6,7 @@ import { BlobCheckpointArchive } from '../shared/audit/chain/blob-checkpoint-arc
 import { CosmosAuditLaneReader } from '../shared/audit/chain/cosmos-audit-lane-reader.js';
 import { CosmosCheckpointStore } from '../shared/audit/chain/cosmos-checkpoint-store.js';
 import { CosmosLaneHeadStore } from '../shared/audit/chain/cosmos-lane-head-store.js';
+import { CosmosVerifierStateStore } from '../shared/audit/chain/cosmos-verifier-state-store.js';
 import { KeyVaultSigner, keyVaultJwks } from '../shared/audit/chain/keyvault-signer.js';
 import type { AuditChainPorts } from '../shared/audit/chain/wiring.js';
 
@@ -15,13 +16,15 @@ import type { AuditChainPorts } from '../shared/audit/chain/wiring.js';
  * never leaves the vault), and the JWKS listing every enabled version of the key, so
  * checkpoints signed before a rotation still verify. With `archiveContainerUrl` each sealed
  * checkpoint is also created, once, as a blob in the immutable archive container, with the
- * same identity (Blob Data Contributor on that container only).
+ * same identity (Blob Data Contributor on that container only). The verification timer runs
+ * every `verifyEveryMs` over what was sealed since its last run.
  */
 export function azureAuditChain(
   keyId: string,
   database: Database,
   credential: TokenCredential,
   archiveContainerUrl?: string,
+  verifyEveryMs?: number,
 ): AuditChainPorts {
   const { vaultUrl, name } = parseKeyVaultKeyIdentifier(keyId);
   const keys = new KeyClient(vaultUrl, credential);
@@ -31,6 +34,9 @@ export function azureAuditChain(
     signer: KeyVaultSigner.fromKeyId(keyId, { credential }),
     reader: new CosmosAuditLaneReader(database.container('audit')),
     jwks: () => keyVaultJwks(keys, name),
+    // The verification timer's window, beside the lane heads.
+    verifierState: new CosmosVerifierStateStore(database.container('auditLanes')),
+    ...(verifyEveryMs === undefined ? {} : { verifyEveryMs }),
     ...(archiveContainerUrl
       ? { archive: new BlobCheckpointArchive(new ContainerClient(archiveContainerUrl, credential)) }
       : {}),

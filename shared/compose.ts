@@ -87,7 +87,8 @@ export function composeGateway(parts: GatewayParts): Gateway {
   });
   const now = parts.now ?? (() => new Date());
   const newId = parts.newId ?? (() => crypto.randomUUID());
-  const chain = parts.auditChain ? chainAuditStore(parts.audit, parts.auditChain, newId) : undefined;
+  const log = parts.log ?? logToStderr;
+  const chain = parts.auditChain ? chainAuditStore(parts.audit, parts.auditChain, newId, log) : undefined;
   const replayResults = parts.replay?.results ?? parts.approvals?.results;
   const replay = replayResults ? new ReplayKeeper(replayResults, parts.replay?.ttlMs) : undefined;
   const deps: UseCaseDeps = {
@@ -113,7 +114,7 @@ export function composeGateway(parts: GatewayParts): Gateway {
     ...(replay ? { replay } : {}),
     now,
     newId,
-    log: parts.log ?? logToStderr,
+    log,
   };
   const useCases = createUseCases(deps);
   const api = createRestApi({
@@ -148,7 +149,10 @@ export function composeGateway(parts: GatewayParts): Gateway {
 
 /** What the trigger table runs, bound to the same ports as the use cases. */
 function triggerHandlers(deps: UseCaseDeps, chain: AuditChain | undefined): TriggerHandlers {
-  const sealing = chain ? { sealAuditCheckpoint: (now: Date) => chain.seal(now) } : {};
+  const sealing = {
+    ...(chain ? { sealAuditCheckpoint: (now: Date) => chain.seal(now) } : {}),
+    ...(chain?.verify ? { verifyAuditWindow: chain.verify } : {}),
+  };
   const approvals = deps.approvals;
   if (!approvals) return sealing;
   const w = { ...deps, approvals };

@@ -11,6 +11,7 @@ export interface TriggerHandlers {
   expireApprovals?: (now: Date) => Promise<void>;
   deliverCallbacks?: MessageHandler;
   sealAuditCheckpoint?: (now: Date) => Promise<void>;
+  verifyAuditWindow?: (now: Date) => Promise<void>;
 }
 
 /** A trigger whose capability is not configured: a message cannot be handled, so it is retried. */
@@ -86,5 +87,14 @@ export const TRIGGER_TABLE: readonly TriggerDefinition[] = [
     schedule: '30 * * * * *',
     everyMs: 60_000,
     pick: (h) => h.sealAuditCheckpoint ?? (async () => {}),
+  },
+  {
+    // Ticks every minute; a run happens when AGENTGATE_AUDIT_VERIFY_MINUTES (default 15) have
+    // passed since the last completed one, so a run the store interrupted is retried a minute on.
+    name: 'verifyAuditWindow',
+    kind: 'timer',
+    schedule: '45 * * * * *',
+    everyMs: 60_000,
+    pick: (h) => h.verifyAuditWindow ?? (async () => {}),
   },
 ];

@@ -12,9 +12,11 @@ import type { AuditLaneReader } from '../../shared/audit/chain/lane-reader.js';
 import { type CheckpointPublicJwk, jwksSchema, LocalEs256Signer } from '../../shared/audit/chain/signers.js';
 import { type VerifyReport, verifyAuditChain } from '../../shared/audit/chain/verify.js';
 import { parseDuration, parsePrincipalSpec } from '../args.js';
+import { isLocalArchiveUrl, localArchiveAt } from '../dev/checkpoint-archive.js';
+import { readDevLock } from '../dev/lock.js';
 import type { CliIo } from '../io.js';
 import { printReport, tableText } from '../output.js';
-import { resolveGatewayUrl } from '../project.js';
+import { projectStateDir, resolveGatewayUrl } from '../project.js';
 import { httpVerifySource } from './audit-verify-http.js';
 import { mintDevToken } from './token.js';
 
@@ -32,7 +34,9 @@ It reads the running gateway's export routes (GET /api/v1/audit/lanes, .../check
 needs an auditor's Entra token (--token, or AGENTGATE_TOKEN).
 --keys pins the trusted public keys (a JWKS file); without it the gateway's JWKS is used.
 --archive compares every checkpoint with the write-once archive container (its https URL,
-read with your Azure identity): one missing from it or different from it is a failure.`;
+read with your Azure identity): one missing from it or different from it is a failure.
+--archive without a URL (or with the loopback URL the local host prints) reads the local
+host's archive on its Azurite.`;
 
 /** What to verify: the stores of the local host (in-process), or later a deployment. */
 export interface AuditVerifySource {
@@ -136,9 +140,17 @@ interface VerifyArgs {
   help?: boolean | undefined;
 }
 
+/** A bare `--archive` (last, or before another option) names the local host's archive. */
+const LOCAL_ARCHIVE = 'local';
+
 function parseVerifyArgs(argv: string[]): VerifyArgs {
+  const args = argv.flatMap((a, i) =>
+    a === '--archive' && (i === argv.length - 1 || argv[i + 1]?.startsWith('-'))
+      ? [`--archive=${LOCAL_ARCHIVE}`]
+      : [a],
+  );
   return parseArgs({
-    args: argv,
+    args,
     options: {
       json: { type: 'boolean' },
       state: { type: 'string' },
@@ -178,8 +190,17 @@ async function remoteSource(
   return { source: { ...remote.source, ...(keys ? { keys } : {}) }, url };
 }
 
-/** The archive container at `url`, read as the caller (az login, a pipeline identity). */
-function archiveAt(url: string): CheckpointArchive {
+/**
+ * The archive container at `url`, read as the caller (az login, a pipeline identity); the
+ * local host's Azurite for a loopback http URL, or for `local` the one its lock file names.
+ */
+async function archiveAt(io: CliIo, url: string): Promise<CheckpointArchive> {
+  if (url === LOCAL_ARCHIVE) {
+    const lock = await readDevLock(projectStateDir(io));
+    if (!lock?.archiveUrl) throw new Error('no local host with a checkpoint archive is running here');
+    return localArchiveAt(lock.archiveUrl);
+  }
+  if (isLocalArchiveUrl(url)) return localArchiveAt(url);
   const parsed = z.url({ protocol: /^https$/ }).safeParse(url);
   if (!parsed.success) throw new Error('--archive must be the https URL of the archive container');
   return new BlobCheckpointArchive(new ContainerClient(parsed.data, new DefaultAzureCredential()));
@@ -200,7 +221,7 @@ async function runVerify(
     values.keys !== undefined
       ? await readKeys(resolve(io.cwd, values.keys))
       : (source.keys ?? [await (await LocalEs256Signer.fromStateDir(stateDir)).publicJwk()]);
-  const archive = values.archive === undefined ? source.archive : archiveAt(values.archive);
+  const archive = values.archive === undefined ? source.archive : await archiveAt(io, values.archive);
   const report = await verifyAuditChain({
     lanes: source.lanes,
     reader: source.reader,

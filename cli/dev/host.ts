@@ -10,6 +10,7 @@ import { CosmosAuditLaneReader } from '../../shared/audit/chain/cosmos-audit-lan
 import { CosmosCheckpointStore } from '../../shared/audit/chain/cosmos-checkpoint-store.js';
 import { CosmosLaneHeadStore } from '../../shared/audit/chain/cosmos-lane-head-store.js';
 import { ensureChainContainers } from '../../shared/audit/chain/cosmos-layout.js';
+import { CosmosVerifierStateStore } from '../../shared/audit/chain/cosmos-verifier-state-store.js';
 import { LocalEs256Signer } from '../../shared/audit/chain/signers.js';
 import { CosmosBudgetStore } from '../../shared/budget/index.js';
 import { createCallbackPorts } from '../../shared/callbacks/ports.js';
@@ -33,6 +34,7 @@ import { CosmosResultStore } from '../../shared/store/cosmos-result-store.js';
 import type { TriggerDefinition } from '../../shared/triggers.js';
 import { startAzurite } from './azurite.js';
 import { devCallbackKey } from './callback-key.js';
+import { localCheckpointArchive } from './checkpoint-archive.js';
 import { startCosmosEmulator } from './cosmos-emulator.js';
 import { DEMO_CLASSIFICATION, startDemoDatabase } from './demo-database.js';
 import { DEMO_BUDGET, DEMO_EXPOSURE, DEMO_PUBLIC_COLUMNS, DEMO_TABLE_BUDGETS } from './demo-exposure.js';
@@ -56,11 +58,14 @@ export interface DevHostOptions {
   env?: Record<string, string | undefined>;
   /** Skip the single-instance lock (tests run hosts side by side on port 0). */
   noLock?: boolean;
-  /** Start no Azurite (tests that read no blobs; about 1 s less): `embedded-demo` blob connections then fail. */
+  /**
+   * Start no Azurite (tests that read no blobs; about 1 s less): `embedded-demo` blob
+   * connections then fail, and checkpoints are not archived.
+   */
   noAzurite?: boolean;
   /** Wraps the audit store (bench: injected latency; load test: counting). */
   wrapAudit?: (store: AuditStore) => AuditStore;
-  /** Timers the host does not run (tests that fire them by hand, e.g. `sealAuditCheckpoint`). */
+  /** Timers the host does not run (tests that fire them by hand, e.g. `sealAuditCheckpoint`, `verifyAuditWindow`). */
   skipTimers?: readonly string[];
   /**
    * An emulator already running elsewhere (bench: in another process, so this process's CPU is
@@ -82,6 +87,8 @@ export interface DevHost {
   demo: { host: string; port: number } | undefined;
   /** The emulator's database (tests tamper with the audit containers through it). */
   database: Database;
+  /** The checkpoint archive container on Azurite (`audit-checkpoints`), unless `noAzurite`. */
+  archiveUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -361,14 +368,15 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
     });
     const database = await ensureContainers(cosmos, settings.COSMOS_DATABASE);
 
-    // Azurite in memory for `embedded-demo` blob connections, seeded with the demo files.
-    const needsAzurite =
-      !options.noAzurite && (config.blobConnections ?? []).some((c) => c.accountUrl === 'embedded-demo');
-    const azurite = needsAzurite ? await startAzurite() : undefined;
+    // Azurite in memory: the checkpoint archive, as in Azure, and `embedded-demo` blob
+    // connections, seeded with the demo files.
+    const needsDemoFiles = (config.blobConnections ?? []).some((c) => c.accountUrl === 'embedded-demo');
+    const azurite = options.noAzurite ? undefined : await startAzurite();
     if (azurite) {
       cleanups.push(() => azurite.stop());
-      await seedDemoFiles(azurite.accountUrl);
+      if (needsDemoFiles) await seedDemoFiles(azurite.accountUrl);
     }
+    const archived = azurite ? await localCheckpointArchive(azurite.accountUrl) : undefined;
     const blobConnectors = blobConnectorRegistry(azurite ? { demoAccountUrl: azurite.accountUrl } : {});
     cleanups.push(() => blobConnectors.closeAll());
 
@@ -394,6 +402,9 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
         checkpoints: new CosmosCheckpointStore(database.container('auditCheckpoints')),
         signer: await LocalEs256Signer.fromStateDir(stateDir),
         reader: new CosmosAuditLaneReader(database.container('audit')),
+        verifierState: new CosmosVerifierStateStore(database.container('auditLanes')),
+        verifyEveryMs: settings.AGENTGATE_AUDIT_VERIFY_MINUTES * 60_000,
+        ...(archived ? { archive: archived.archive } : {}),
       },
       approvals: {
         requests: new CosmosRequestStore(database.container('requests')),
@@ -455,7 +466,8 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       throw e;
     }
     baseUrl = `http://localhost:${port}`;
-    if (!options.noLock) await recordDevHostAddress(stateDir, baseUrl);
+    if (!options.noLock)
+      await recordDevHostAddress(stateDir, baseUrl, archived ? { archiveUrl: archived.url } : {});
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
@@ -473,6 +485,7 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
       inbox,
       demo: demo ? { host: demo.host, port: demo.port } : undefined,
       database,
+      archiveUrl: archived?.url,
       stop: stopAll,
     };
   } catch (e) {

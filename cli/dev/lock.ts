@@ -13,6 +13,8 @@ const lockSchema = z.object({
   url: z.string().url(),
   port: z.number().int().min(0).max(65535),
   startedAt: z.string().optional(),
+  /** The host's checkpoint archive on Azurite (`audit verify --archive` reads it). */
+  archiveUrl: z.string().url().optional(),
 });
 
 export type DevLock = z.output<typeof lockSchema>;
@@ -22,8 +24,14 @@ function portOf(url: string): number {
   return u.port === '' ? (u.protocol === 'https:' ? 443 : 80) : Number(u.port);
 }
 
-function lockText(url: string): string {
-  return JSON.stringify({ pid: process.pid, url, port: portOf(url), startedAt: new Date().toISOString() });
+function lockText(url: string, extra: { archiveUrl?: string } = {}): string {
+  return JSON.stringify({
+    pid: process.pid,
+    url,
+    port: portOf(url),
+    startedAt: new Date().toISOString(),
+    ...extra,
+  });
 }
 
 /** Thrown when another local host already runs from this folder. */
@@ -81,13 +89,17 @@ export async function acquireDevLock(dir: string, url: string): Promise<() => Pr
  * Records where the host really listens once it does (the port asked for may be 0, or
  * taken). Call after `listen`; only the process holding the lock may rewrite it.
  */
-export async function recordDevHostAddress(dir: string, url: string): Promise<void> {
+export async function recordDevHostAddress(
+  dir: string,
+  url: string,
+  extra: { archiveUrl?: string } = {},
+): Promise<void> {
   const file = join(dir, LOCK_FILE);
   const held = await readLockFile(file);
   if (held !== undefined && held.pid !== process.pid) return;
   // Written aside and renamed so a reader never sees half a file.
   const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, lockText(url), { mode: 0o600 });
+  await writeFile(temp, lockText(url, extra), { mode: 0o600 });
   await rename(temp, file);
 }
 

@@ -207,6 +207,44 @@ export interface MaintenanceEvent extends Envelope {
   detail: Record<string, unknown>;
 }
 
+/** Where a verification run found the chain first broken. */
+export interface VerificationFailure {
+  /** `lane`, `checkpoint`, the verifier's own `state`, or `store` (the run could not finish). */
+  scope: 'lane' | 'checkpoint' | 'state' | 'store';
+  kind: string;
+  lane?: number;
+  seq?: number | null;
+  index?: number;
+  detail: string;
+}
+
+/**
+ * The periodic verifier's result over one window (timer `verifyAuditWindow`), written through
+ * the chain like any event, so the verifier's own record is tamper-evident and the next run
+ * can check its saved state against it.
+ */
+export interface VerificationEvent extends Envelope {
+  kind: 'verification';
+  ok: boolean;
+  /** 1, 2, ... per store; the saved state names the run that wrote it. */
+  run: number;
+  checkpoints: {
+    /** The checkpoint the window started at (null: the whole lanes were verified). */
+    from: { seq: number; hash: string } | null;
+    /** The newest checkpoint verified (null when none or when the run failed). */
+    to: { seq: number; hash: string } | null;
+    /** Checkpoints checked in the window. */
+    count: number;
+  };
+  /** What the verifier keeps for its next run: the window's start then. */
+  anchor: { seq: number; hash: string } | null;
+  lanes: number;
+  events: number;
+  failures: number;
+  firstFailure: VerificationFailure | null;
+  durationMs: number;
+}
+
 export type AuditEvent =
   | RequestEvent
   | ApprovalRequestedEvent
@@ -215,7 +253,8 @@ export type AuditEvent =
   | RequestTransitionEvent
   | StatementExecutedEvent
   | ResultReleasedEvent
-  | MaintenanceEvent;
+  | MaintenanceEvent
+  | VerificationEvent;
 
 export type AuditEventKind = AuditEvent['kind'];
 

@@ -26,7 +26,9 @@ export async function verifyCheckpoints(
   // Seq -> digest of each stored note, for the archive comparison (small, unlike the notes).
   const digests = new Map<number, string>();
   let count = 0;
-  for await (const stored of storedCheckpoints(options.checkpoints)) {
+  // Windowed: the chain up to `trusted` was verified by an earlier run; start there.
+  const anchor = options.windowed && options.trusted ? options.trusted : null;
+  for await (const stored of storedCheckpoints(options.checkpoints, anchor?.seq ?? 0)) {
     count++;
     if (options.archive) digests.set(stored.seq, noteDigest(stored.note));
     const signed = readSigned(stored, options.keys);
@@ -35,7 +37,7 @@ export async function verifyCheckpoints(
       continue;
     }
     seen.set(signed.parsed.seq, signed.parsed.hash);
-    failures.push(...chainFailures(signed.parsed, valid.at(-1) ?? null, options));
+    failures.push(...chainFailures(signed.parsed, valid.at(-1) ?? anchor, options));
     // A signed checkpoint still vouches for its lanes even when its chain is broken.
     valid.push(signed.parsed);
   }
@@ -61,8 +63,8 @@ export async function verifyCheckpoints(
 }
 
 /** Every stored checkpoint in sequence order, read a page at a time. */
-async function* storedCheckpoints(store: CheckpointStore): AsyncGenerator<StoredCheckpoint> {
-  for (let from = 0; ; ) {
+async function* storedCheckpoints(store: CheckpointStore, start: number): AsyncGenerator<StoredCheckpoint> {
+  for (let from = start; ; ) {
     const page = await store.list(from, 500);
     if (page.length === 0) return;
     for (const stored of page) {
@@ -96,10 +98,14 @@ function readSigned(
   return { ok: true, parsed };
 }
 
-/** How a signed checkpoint fails to extend the one before it (null for the first one). */
+/**
+ * How a signed checkpoint fails to extend the one before it (null for the first one). The
+ * anchor of a windowed check stands before the window: the anchor itself only has to be
+ * there unchanged (the rollback check), its link having been checked by the run that trusted it.
+ */
 function chainFailures(
   parsed: ParsedCheckpoint,
-  previous: ParsedCheckpoint | null,
+  before: ParsedCheckpoint | { seq: number; hash: string } | null,
   options: Pick<VerifyOptions, 'origin' | 'lanes'>,
 ): CheckpointFailure[] {
   const failures: CheckpointFailure[] = [];
@@ -107,16 +113,32 @@ function chainFailures(
     failures.push({ seq: parsed.seq, kind, detail });
   if (options.origin !== undefined && parsed.origin !== options.origin)
     fail('origin', `origin is ${parsed.origin}`);
-  const expectedSeq = previous === null ? 0 : previous.seq + 1;
-  if (parsed.seq !== expectedSeq) fail('gap', `expected checkpoint ${expectedSeq}`);
-  // A link is only worth checking against the checkpoint it should follow.
-  else if (parsed.prev !== (previous === null ? GENESIS_PREV : previous.hash))
-    fail('broken_link', 'prev does not name the previous checkpoint');
+  const isAnchor = before !== null && !('lanes' in before) && parsed.seq === before.seq;
+  if (!isAnchor) failures.push(...linkFailures(parsed, before));
   if (laneRoot(parsed.lanes) !== parsed.root)
     fail('bad_root', 'root is not the Merkle hash of the lane entries');
   if (parsed.lanes.length !== options.lanes)
     fail('lane_count', `${parsed.lanes.length} lanes, expected ${options.lanes}`);
-  if (previous !== null && parsed.lanes.some((l, i) => l.length < (previous.lanes[i]?.length ?? 0)))
+  return failures;
+}
+
+function linkFailures(
+  parsed: ParsedCheckpoint,
+  before: ParsedCheckpoint | { seq: number; hash: string } | null,
+): CheckpointFailure[] {
+  const failures: CheckpointFailure[] = [];
+  const fail = (kind: CheckpointFailure['kind'], detail: string) =>
+    failures.push({ seq: parsed.seq, kind, detail });
+  const expectedSeq = before === null ? 0 : before.seq + 1;
+  if (parsed.seq !== expectedSeq) fail('gap', `expected checkpoint ${expectedSeq}`);
+  // A link is only worth checking against the checkpoint it should follow.
+  else if (parsed.prev !== (before === null ? GENESIS_PREV : before.hash))
+    fail('broken_link', 'prev does not name the previous checkpoint');
+  if (
+    before !== null &&
+    'lanes' in before &&
+    parsed.lanes.some((l, i) => l.length < (before.lanes[i]?.length ?? 0))
+  )
     fail('regressed', 'a lane is shorter than in the previous checkpoint');
   return failures;
 }

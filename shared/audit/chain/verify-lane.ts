@@ -35,6 +35,7 @@ export async function verifyLane(
   const start = from?.length ?? 0;
   const { commitments, sealed } = commitmentsFor(lane, valid, start);
   const events = await readLane(lane, options.reader, start, sealed, options.window ?? 1000);
+  if (options.onEvent) for (const e of events) options.onEvent(e);
   // The head is read after the events: it moves before its event is written, so every event
   // read is then under it, and an event beyond it was not appended by the gateway.
   const head = options.heads ? await options.heads.get(lane) : null;

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../event.js';
 import type { ParsedCheckpoint } from './checkpoint.js';
 import type { CheckpointArchive, CheckpointStore } from './checkpoint-store.js';
 import type { LaneHeadStore } from './lane-head-store.js';
@@ -100,6 +101,13 @@ export interface VerifyOptions {
    * nothing past the newest stored one (see archiveFailures). One read per checkpoint.
    */
   archive?: CheckpointArchive;
+  /**
+   * Check the checkpoints from `trusted` on only (the periodic check): `trusted` must still be
+   * stored unchanged and every later one must extend it. Without `trusted` this does nothing.
+   */
+  windowed?: boolean;
+  /** Sees every event read from the lanes (the periodic verifier finds its own events so). */
+  onEvent?: (event: AuditEvent) => void;
 }
 
 /**

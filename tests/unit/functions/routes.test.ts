@@ -75,13 +75,14 @@ describe('Azure Functions route table', () => {
     for (const r of routes) assert.equal(typeof r.handler, 'function');
   });
 
-  test('registers exactly the trigger table: approval and callback consumers on Service Bus, expiry and checkpoint timers', () => {
+  test('registers exactly the trigger table: approval and callback consumers on Service Bus, expiry, checkpoint and verification timers', () => {
     assert.deepEqual(triggers, [
       { name: 'notifyApprovers', kind: 'queue', queue: 'approval-requests' },
       { name: 'applyDecisions', kind: 'queue', queue: 'approval-decisions' },
       { name: 'deliverCallbacks', kind: 'queue', queue: 'callbacks' },
       { name: 'expireApprovals', kind: 'timer', schedule: '0 * * * * *' },
       { name: 'sealAuditCheckpoint', kind: 'timer', schedule: '30 * * * * *' },
+      { name: 'verifyAuditWindow', kind: 'timer', schedule: '45 * * * * *' },
     ]);
   });
 
