@@ -82,6 +82,8 @@ export class LaneLease {
   /** Send time of the last head write (clock). */
   #lastWrite: number;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Callers of `flush`, each waiting for the head to reach a length. */
+  #waiters: Array<{ length: number; resolve: () => void }> = [];
   /** Why no new batch is dispatched; set once. */
   #stop: End | undefined;
   /** Completions can no longer be confirmed (the lease may have been lost). */
@@ -131,6 +133,24 @@ export class LaneLease {
     this.#flights.push(flight);
     void this.#fly(flight);
     return true;
+  }
+
+  /** Resolves once the head covers every append confirmed so far (or the lease has ended). */
+  flush(): Promise<void> {
+    const length = this.#durable.length;
+    if (this.#written >= length || this.#ending) return Promise.resolve();
+    const flushed = new Promise<void>((resolve) => this.#waiters.push({ length, resolve }));
+    void this.#writeHead(true);
+    return flushed;
+  }
+
+  #wake(all: boolean): void {
+    const waiting = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiting) {
+      if (all || w.length <= this.#written) w.resolve();
+      else this.#waiters.push(w);
+    }
   }
 
   /** Stops writing, lets what is in flight settle, moves the head and clears the owner. */
@@ -202,6 +222,7 @@ export class LaneLease {
       return;
     }
     this.#headBusy = true;
+    let failed = false;
     const target = this.#durable;
     const sentAt = timing.clock();
     this.#lastWrite = sentAt;
@@ -211,6 +232,7 @@ export class LaneLease {
         this.#etag = write.etag;
         this.#validUntil = Math.max(this.#validUntil, sentAt + timing.ttlMs - timing.marginMs);
         this.#written = target.length;
+        this.#wake(false);
       } else {
         const head = await heads.get(lane);
         if (head?.owner === timing.owner && head.wanted) {
@@ -219,12 +241,17 @@ export class LaneLease {
         } else this.#break('lost');
       }
     } catch {
-      // The head store failed: the lease runs out unless a later write succeeds.
+      // The head store failed: the lease runs out unless a later write (the renewal) succeeds.
+      // Flushing is best effort: a checkpoint reads whatever head there is, a true prefix.
+      failed = true;
+      this.#wake(true);
     } finally {
       this.#headBusy = false;
     }
+    if (timing.clock() >= this.#validUntil) this.#end('expired');
     if (this.#stop) this.#finish();
-    else if (this.#durable.length !== this.#written) void this.#writeHead(false);
+    else if (!failed && this.#durable.length !== this.#written)
+      void this.#writeHead(this.#waiters.length > 0);
     this.#onProgress();
   }
 
@@ -236,7 +263,10 @@ export class LaneLease {
     clearTimeout(this.#flushTimer);
     const reason = this.#stop;
     const release = reason === 'wanted' || reason === 'closed';
-    const done = () => this.#onEnd({ reason, cooldown: release });
+    const done = () => {
+      this.#wake(true);
+      this.#onEnd({ reason, cooldown: release });
+    };
     if (!release) {
       done();
       return;

@@ -124,6 +124,11 @@ export class LaneWriter {
     void this.#pump();
   }
 
+  /** Resolves once the lane's head covers every append confirmed so far. */
+  flush(): Promise<void> {
+    return this.#lease?.flush() ?? Promise.resolve();
+  }
+
   /** Gives the lease back (if held) once what is in flight has settled. */
   close(): Promise<void> {
     this.#closed = true;

@@ -117,6 +117,15 @@ export class ChainedAuditLog implements AuditEventSink {
     this.#writers = Array.from({ length: lanes }, (_, lane) => new LaneWriter(lane, resolved));
   }
 
+  /**
+   * Resolves once every lane's head covers the appends confirmed so far: a leased lane moves
+   * its head a little after its appends (see LaneWriter), so a checkpoint sealed right after
+   * this covers them.
+   */
+  async flush(): Promise<void> {
+    await Promise.all(this.#writers.map((w) => w.flush()));
+  }
+
   /** Hands every held lease back once its appends have settled (a clean shutdown). */
   async close(): Promise<void> {
     await Promise.all(this.#writers.map((w) => w.close()));

@@ -35,13 +35,16 @@ export async function verifyLane(
   const start = from?.length ?? 0;
   const { commitments, sealed } = commitmentsFor(lane, valid, start);
   const events = await readLane(lane, options.reader, start, sealed, options.window ?? 1000);
-  // The head is read after the events: it moves before its event is written, so every event
-  // read is then under it, and an event beyond it was not appended by the gateway.
+  // The head is read after the events. Reserve-first moves it before its events are stored, a
+  // lease holder after (see lanes.ts): on a store taking appends (live) it may be either side
+  // of the events read; at rest it must end exactly where they do.
   const head = options.heads ? await options.heads.get(lane) : null;
   const slots = slotsOf(events, lane, start, options.reader);
   const walked = walk(slots, from?.hash ?? GENESIS_PREV, commitments);
   const failure =
-    'failure' in walked ? walked.failure : endFailure(slots.end, sealed, head, walked.running, options.live);
+    'failure' in walked
+      ? walked.failure
+      : endFailure(slots, sealed, head, walked.running, options.live, from?.hash ?? GENESIS_PREV);
   const attested = options.reader.attestedHash
     ? events.filter((e) => options.reader.attestedHash?.(e) !== undefined).length
     : 0;
@@ -170,12 +173,14 @@ function breakAt(
 
 /** A lane that chains cleanly must still end where the checkpoints and the head say. */
 function endFailure(
-  end: number,
+  slots: LaneSlots,
   sealed: number,
   head: LaneHead | null,
   running: string,
   live = false,
+  startHash = GENESIS_PREV,
 ): LaneFailure | undefined {
+  const end = slots.end;
   if (sealed > end)
     return { kind: 'truncated', index: end, detail: `a checkpoint covers ${sealed} events, ${end} remain` };
   if (!head) return undefined;
@@ -183,8 +188,21 @@ function endFailure(
   if (live && head.length > end) return undefined;
   if (head.length > end)
     return { kind: 'truncated', index: end, detail: `the head says ${head.length} events, ${end} remain` };
+  // ... and events beyond a head they chain onto are a lease holder's, the head not yet moved.
+  if (live && head.length < end && headIsOnChain(slots, head, startHash)) return undefined;
   if (head.length < end)
-    return { kind: 'inserted', index: head.length, detail: `events beyond the head (${head.length})` };
+    return {
+      kind: 'inserted',
+      index: head.length,
+      detail: `events beyond the head (${head.length}): inserted, or stored by a lease holder that stopped before moving the head`,
+    };
   if (head.hash !== running) return { kind: 'head_mismatch', index: end - 1, detail: 'head hash differs' };
   return undefined;
+}
+
+/** The head names a point of the lane as walked: its hash is that of event `length - 1`. */
+function headIsOnChain(slots: LaneSlots, head: LaneHead, startHash: string): boolean {
+  if (head.length < slots.start) return false;
+  if (head.length === slots.start) return head.hash === startHash;
+  return slots.byIndex.get(head.length - 1)?.[0]?.chain?.hash === head.hash;
 }

@@ -80,7 +80,9 @@ export interface VerifyOptions {
   heads?: LaneHeadStore;
   /**
    * The store takes appends while this runs (a deployment, over HTTP): a head ahead of the
-   * events is then an append in flight, not a truncation; events beyond it still fail.
+   * events is then an append in flight, not a truncation, and events beyond the head that
+   * chain onto it are a lease holder's whose head has not moved yet (see lanes.ts); events
+   * beyond it that do not chain onto it still fail.
    */
   live?: boolean;
   /** The checkpoint verified last time (state file): it must still be there, unchanged. */

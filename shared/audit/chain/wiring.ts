@@ -6,7 +6,7 @@ import type { CheckpointArchive, CheckpointStore } from './checkpoint-store.js';
 import type { AuditExportPorts } from './export.js';
 import type { LaneHeadStore } from './lane-head-store.js';
 import type { AuditLaneReader } from './lane-reader.js';
-import { ChainedAuditLog, DEFAULT_LANES } from './lanes.js';
+import { ChainedAuditLog, DEFAULT_LANES, type LaneLeaseOptions } from './lanes.js';
 import { type CheckpointSigner, type Jwks, jwks } from './signers.js';
 
 /** The chain's ports, chosen by the host. */
@@ -15,8 +15,13 @@ export interface AuditChainPorts {
   checkpoints: CheckpointStore;
   signer: CheckpointSigner;
   lanes?: number;
-  /** Reads lanes back from the audit store: with it the export routes serve verifiers. */
+  /**
+   * Reads lanes back from the audit store: with it the export routes serve verifiers, and
+   * the lanes are leased (appends pay no head round trip; see LaneWriter in lanes.ts).
+   */
   reader?: AuditLaneReader;
+  /** Lane lease timing (lanes.ts); leases are used whenever `reader` is given. */
+  leases?: Omit<LaneLeaseOptions, 'reader'>;
   /** The JWKS to serve (Key Vault: every enabled key version); default the signer's key. */
   jwks?: () => Promise<Jwks>;
   /**
@@ -35,6 +40,8 @@ export interface AuditChain {
   jwks(): Promise<Jwks>;
   /** What the export routes read, when the host gave a lane reader. */
   exportPorts?: AuditExportPorts;
+  /** On shutdown: hands the lane leases back once the appends in flight have settled. */
+  close(): Promise<void>;
 }
 
 /**
@@ -43,7 +50,12 @@ export interface AuditChain {
  */
 export function chainAuditStore(store: AuditStore, ports: AuditChainPorts, newId: () => string): AuditChain {
   const lanes = ports.lanes ?? DEFAULT_LANES;
-  const log = new ChainedAuditLog({ sink: store, heads: ports.heads, lanes });
+  const log = new ChainedAuditLog({
+    sink: store,
+    heads: ports.heads,
+    lanes,
+    ...(ports.reader ? { leases: { ...ports.leases, reader: ports.reader } } : {}),
+  });
   const publicKeys = ports.jwks ?? (() => jwks([ports.signer]));
   const chained: AuditStore = {
     append: (event) => log.append(event),
@@ -52,6 +64,8 @@ export function chainAuditStore(store: AuditStore, ports: AuditChainPorts, newId
   return {
     store: chained,
     async seal(now) {
+      // Leased lanes move their heads a little after their appends: seal what is confirmed.
+      await log.flush();
       const sealed = await sealCheckpoint({
         heads: ports.heads,
         checkpoints: ports.checkpoints,
@@ -81,6 +95,7 @@ export function chainAuditStore(store: AuditStore, ports: AuditChainPorts, newId
       await chained.append(event);
     },
     jwks: publicKeys,
+    close: () => log.close(),
     ...(ports.reader
       ? {
           exportPorts: {
