@@ -79,6 +79,10 @@ export class LaneLease {
   #written: number;
   readonly #flights: Flight[] = [];
   #headBusy = false;
+  /** Send time of the last head write that succeeded: the lane was ours at least until then. */
+  #provenAt: number;
+  /** A settled flight waits for a head write sent after it answered. */
+  #proofWanted = false;
   /** Send time of the last head write (clock). */
   #lastWrite: number;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -105,6 +109,7 @@ export class LaneLease {
     this.#durable = this.#tail;
     this.#written = start.length;
     this.#lastWrite = start.sentAt;
+    this.#provenAt = start.sentAt;
     this.#onEnd = callbacks.onEnd;
     this.#onProgress = callbacks.onProgress;
     this.#timer = setInterval(() => void this.#writeHead(true), parts.timing.renewMs);
@@ -117,6 +122,7 @@ export class LaneLease {
     if (this.#p.timing.clock() >= this.#validUntil) {
       // Not renewed in time: stop before anyone else may take the lane.
       this.#end('expired');
+      this.#settle();
       return false;
     }
     if (this.#flights.length >= this.#p.pipeline || queue.length === 0) return false;
@@ -156,23 +162,38 @@ export class LaneLease {
   /** Stops writing, lets what is in flight settle, moves the head and clears the owner. */
   close(): void {
     this.#end('closed');
+    this.#settle();
+  }
+
+  /** Answers what can be answered; once stopped and drained, ends the lease. */
+  #settle(): void {
+    this.#confirm();
+    if (this.#stop) this.#finish();
   }
 
   async #fly(flight: Flight): Promise<void> {
     flight.results = await Promise.allSettled(flight.events.map((e) => this.#p.sink.append(e)));
     flight.settledAt = this.#p.timing.clock();
-    this.#confirm();
-    if (this.#stop) this.#finish();
-    else void this.#writeHead(false);
+    this.#settle();
+    if (!this.#stop) void this.#writeHead(this.#proofWanted);
     this.#onProgress();
   }
 
   /** Answers settled flights in index order; from the first failure on, everything rejects. */
   #confirm(): void {
     for (let f = this.#flights[0]; f?.results; f = this.#flights[0]) {
+      // Answered after the proof ran out: another writer may own the lane by now, unless a head
+      // write sent after the answer still finds the head as this lease left it (then nobody
+      // else has written the lane meanwhile). Without that proof, it rejects.
+      const settledAt = f.settledAt as number;
+      if (!this.#broken && settledAt >= this.#validUntil && this.#provenAt < settledAt) {
+        if (!this.#stop) {
+          this.#proofWanted = true;
+          return;
+        }
+        this.#break('expired');
+      }
       this.#flights.shift();
-      // Answered after the proof ran out: another writer may already own the lane.
-      if ((f.settledAt as number) >= this.#validUntil) this.#break('expired');
       f.results.forEach((r, i) => {
         const pending = f.batch[i] as Pending;
         const event = f.events[i] as AuditEvent;
@@ -222,6 +243,7 @@ export class LaneLease {
       return;
     }
     this.#headBusy = true;
+    this.#proofWanted = false;
     let failed = false;
     const target = this.#durable;
     const sentAt = timing.clock();
@@ -232,6 +254,7 @@ export class LaneLease {
         this.#etag = write.etag;
         this.#validUntil = Math.max(this.#validUntil, sentAt + timing.ttlMs - timing.marginMs);
         this.#written = target.length;
+        this.#provenAt = sentAt;
         this.#wake(false);
       } else {
         const head = await heads.get(lane);
@@ -248,10 +271,12 @@ export class LaneLease {
     } finally {
       this.#headBusy = false;
     }
-    if (timing.clock() >= this.#validUntil) this.#end('expired');
-    if (this.#stop) this.#finish();
-    else if (!failed && this.#durable.length !== this.#written)
-      void this.#writeHead(this.#waiters.length > 0);
+    this.#confirm();
+    // Past the proof with none to be had: stop (a flight waiting for proof then rejects).
+    if ((failed || !this.#proofWanted) && timing.clock() >= this.#validUntil) this.#end('expired');
+    if (this.#stop) this.#settle();
+    else if (!failed && (this.#proofWanted || this.#durable.length !== this.#written))
+      void this.#writeHead(this.#proofWanted || this.#waiters.length > 0);
     this.#onProgress();
   }
 

@@ -49,6 +49,7 @@ function verify(events: MemoryChainEventStore, heads: LaneHeadStore, lanes: numb
     checkpoints: new MemoryCheckpointStore(),
     keys: [],
     live,
+    settleMs: 0,
   });
 }
 
@@ -129,8 +130,18 @@ describe('ChainedAuditLog with lane leases', () => {
     assert.equal(events.appends, 6, 'stored with the head write still held');
     const head = await store.get(0);
     assert.ok((head?.length ?? 0) <= 6, 'the head never claims an event that is not stored');
-    // Live, the events beyond the head chain onto it: a lease holder's, not an insertion.
-    assert.equal((await verify(events, store, 1, true)).ok, true);
+    // Live, events beyond a head they chain onto are accepted once the head covers them ...
+    let reads = 0;
+    const catchingUp: LaneHeadStore = {
+      get: async (lane) => {
+        const h = await store.get(lane);
+        return reads++ === 0 ? h : h && { ...h, length: 6, hash: stored.at(-1)?.chain?.hash ?? '' };
+      },
+      set: (...args) => store.set(...args),
+    };
+    assert.equal((await verify(events, catchingUp, 1, true)).ok, true);
+    // ... and fail when it does not move: inserted, or a dead holder not yet caught up.
+    assert.equal((await verify(events, store, 1, true)).lanes[0]?.failure?.kind, 'inserted');
     heads.thaw();
     await log.flush();
     assert.equal((await store.get(0))?.length, 6);
@@ -300,11 +311,12 @@ describe('ChainedAuditLog with lane leases', () => {
     const fromB = await b.appendChained(sampleEvent('b0', 0));
     assert.ok(Date.now() - 1_000_000 >= 1000, 'B waited out a whole lease');
     assert.equal(fromB.chain?.index, 2);
-    // A's write lands only now, at the index B took: fail closed, its caller is told no.
+    // A's write lands only now, at the index B took, and A wakes up: its head write finds the
+    // head changed, so the late append is not proven and its caller is told no (fail closed).
     gate.release('late');
-    await assert.rejects(late, (e) => e instanceof GatewayError && e.code === 'audit_unavailable');
-    paused.thaw();
     await turns();
+    paused.thaw();
+    await assert.rejects(late, (e) => e instanceof GatewayError && e.code === 'audit_unavailable');
     await b.append(sampleEvent('b1', 0));
     await b.close();
     const report = await verify(events, store, 1);
@@ -317,7 +329,7 @@ describe('ChainedAuditLog with lane leases', () => {
     await a.close();
   });
 
-  it('a lease that runs out with nobody taking over: the late append rejects and the owner retakes the lane', async () => {
+  it('an append answered after the lease ran out confirms only with a later proof: none to be had, it rejects', async () => {
     const events = new MemoryChainEventStore();
     const store = new MemoryLaneHeadStore();
     const heads = freezable(store);
@@ -336,14 +348,41 @@ describe('ChainedAuditLog with lane leases', () => {
     heads.freeze(); // the renewal cannot get through
     mock.timers.tick(9500); // past ttl - margin
     gate.release('slow');
-    await assert.rejects(slow, (e) => e instanceof GatewayError && e.code === 'audit_unavailable');
+    await turns();
+    store.failNext(1); // and the head write that would prove the lease fails
     heads.thaw();
+    await assert.rejects(slow, (e) => e instanceof GatewayError && e.code === 'audit_unavailable');
     const next = await log.appendChained(sampleEvent('next', 0));
     assert.equal(next.chain?.index, 2, 'the stored late event is caught up over, not overwritten');
     await log.close();
     const report = await verify(events, store, 1);
     assert.equal(report.ok, true, JSON.stringify(report.lanes));
     assert.equal(report.events, 3);
+  });
+
+  it('an append answered after the lease ran out confirms when a later head write proves nobody took the lane', async () => {
+    const events = new MemoryChainEventStore();
+    const store = new MemoryLaneHeadStore();
+    const heads = freezable(store);
+    const gate = gatedSink(events);
+    const log = new ChainedAuditLog({
+      sink: gate.sink,
+      heads: heads.heads,
+      lanes: 1,
+      leases: leaseOptions(events, { renewMs: 5000, ttlMs: 10_000, marginMs: 1000 }),
+    });
+    await log.append(sampleEvent('a', 0));
+    gate.hold('slow');
+    const slow = log.appendChained(sampleEvent('slow', 0));
+    await turns();
+    heads.freeze();
+    mock.timers.tick(9500);
+    gate.release('slow');
+    await turns();
+    heads.thaw();
+    assert.equal((await slow).chain?.index, 1);
+    await log.close();
+    assert.equal((await verify(events, store, 1)).ok, true);
   });
 
   it('renewals keep a quiet lease: an append answered late still confirms when a renewal proved the lease meanwhile', async () => {
