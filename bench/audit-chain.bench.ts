@@ -135,28 +135,50 @@ interface Variant {
   reader: AuditLaneReader;
 }
 
-/** Unchained, chained reserve-first (every batch writes the head first) and chained with leases. */
+/** The median of each figure over several runs of one case (the machine is shared and noisy). */
+function median(name: string, runs: Stats[]): Stats {
+  const mid = (f: (r: Stats) => number) =>
+    runs.map(f).sort((x, y) => x - y)[Math.floor(runs.length / 2)] as number;
+  return {
+    name: `${name} (median of ${runs.length})`,
+    iterations: runs[0]?.iterations ?? 0,
+    p50Ms: mid((r) => r.p50Ms),
+    p99Ms: mid((r) => r.p99Ms),
+    meanMs: mid((r) => r.meanMs),
+    opsPerSec: mid((r) => r.opsPerSec),
+  };
+}
+
+const ROUNDS = 3;
+
+/**
+ * Unchained, chained reserve-first (every batch writes the head first) and chained with
+ * leases, interleaved over ROUNDS rounds so that drift of the machine or the store hits all
+ * three alike; each figure is the median over the rounds.
+ */
 async function compare(title: string, plain: AuditEventSink, chained: Variant, total: number): Promise<void> {
   // Warm-up, discarded: the first round on a fresh store otherwise pays the JIT and the store's growth.
   await concurrentAppends('warm-up', plain, Math.min(total, 500));
-  const unchained = await concurrentAppends(`unchained, ${chained.name}`, plain, total);
-  const reserveFirst = await concurrentAppends(
-    `chained reserve-first, ${chained.name}`,
-    new ChainedAuditLog({ sink: chained.sink, heads: chained.heads }),
-    total,
-  );
-  const leasedLog = new ChainedAuditLog({
-    sink: chained.sink,
-    heads: chained.heads,
-    leases: { reader: chained.reader },
-  });
-  // Taking the 16 leases is a one-off per process; it is not what an append costs.
-  await Promise.all(Array.from({ length: 64 }, (_, i) => leasedLog.append(event(i))));
-  const leased = await concurrentAppends(`chained leased, ${chained.name}`, leasedLog, total);
-  await leasedLog.close();
-  // Again, last: the store has grown and the machine may have changed under the run.
-  const again = await concurrentAppends(`unchained again, ${chained.name}`, plain, total);
-  printStats(title, [unchained, reserveFirst, leased, again], unchained);
+  const reserveLog = new ChainedAuditLog({ sink: chained.sink, heads: chained.heads });
+  const runs: Record<'plain' | 'reserve' | 'leased', Stats[]> = { plain: [], reserve: [], leased: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    runs.plain.push(await concurrentAppends('unchained', plain, total));
+    runs.reserve.push(await concurrentAppends('reserve-first', reserveLog, total));
+    // A process of its own each round, handing its leases back after. Taking them is a one-off
+    // per process, not what an append costs, so it happens before the timing starts.
+    const leasedLog = new ChainedAuditLog({
+      sink: chained.sink,
+      heads: chained.heads,
+      leases: { reader: chained.reader },
+    });
+    await Promise.all(Array.from({ length: 64 }, (_, i) => leasedLog.append(event(i))));
+    runs.leased.push(await concurrentAppends('leased', leasedLog, total));
+    await leasedLog.close();
+  }
+  const unchained = median(`unchained, ${chained.name}`, runs.plain);
+  const reserveFirst = median(`chained reserve-first, ${chained.name}`, runs.reserve);
+  const leased = median(`chained leased, ${chained.name}`, runs.leased);
+  printStats(title, [unchained, reserveFirst, leased], unchained);
   for (const c of [reserveFirst, leased]) {
     const cost = (x: number) => `${(x * 100).toFixed(0)}%`;
     console.log(
@@ -173,7 +195,7 @@ async function compare(title: string, plain: AuditEventSink, chained: Variant, t
  */
 export async function benchAuditChain(): Promise<void> {
   const signer = LocalEs256Signer.generate('bench');
-  const total = 4000;
+  const total = 2000;
   for (const ms of [0, 3]) {
     const events = new MemoryChainEventStore({ latencyMs: ms });
     await compare(
@@ -196,7 +218,7 @@ export async function benchAuditChain(): Promise<void> {
     allowSelfSigned: true,
   });
   try {
-    const cosmosTotal = 1000;
+    const cosmosTotal = 600;
     let database: Database | undefined;
     for (const ms of [0, 3]) {
       // A fresh database per round: each round's chains start at the genesis.
