@@ -437,6 +437,8 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
     });
     // Reversed on stop: kept replay results still being written land before the store stops.
     cleanups.push(async () => gateway.replay?.drain());
+    // Before the emulator stops: leased lanes settle their appends and hand their heads back.
+    cleanups.push(async () => gateway.auditChain?.close());
 
     const skipped = new Set(options.skipTimers ?? []);
     cleanups.push(

@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LaneHead, LaneHeadStore, LaneHeadWrite } from '../../shared/audit/chain/lane-head-store.js';
+import type {
+  LaneHead,
+  LaneHeadNext,
+  LaneHeadStore,
+  LaneHeadWrite,
+} from '../../shared/audit/chain/lane-head-store.js';
 
 /**
  * In-memory lane heads: a TEST ADAPTER with the Cosmos adapter's conditional-write contract
@@ -11,6 +16,7 @@ export class MemoryLaneHeadStore implements LaneHeadStore {
   #latencyMs: number;
   #failures = 0;
   conflicts = 0;
+  writes = 0;
 
   constructor(options: { latencyMs?: number } = {}) {
     this.#latencyMs = options.latencyMs ?? 0;
@@ -22,8 +28,15 @@ export class MemoryLaneHeadStore implements LaneHeadStore {
   }
 
   /** Test-only: overwrite a head without a condition (an attacker with data-plane rights). */
-  force(lane: number, next: { length: number; hash: string }): void {
-    this.#heads.set(lane, { lane, ...next, etag: `"${++this.#version}"` });
+  force(lane: number, next: LaneHeadNext): void {
+    this.#heads.set(lane, {
+      lane,
+      length: next.length,
+      hash: next.hash,
+      etag: `"${++this.#version}"`,
+      owner: next.owner ?? null,
+      wanted: next.wanted ?? false,
+    });
   }
 
   async #delay(): Promise<void> {
@@ -41,11 +54,7 @@ export class MemoryLaneHeadStore implements LaneHeadStore {
     return head ? { ...head } : null;
   }
 
-  async set(
-    lane: number,
-    next: { length: number; hash: string },
-    ifMatch: string | null,
-  ): Promise<LaneHeadWrite> {
+  async set(lane: number, next: LaneHeadNext, ifMatch: string | null): Promise<LaneHeadWrite> {
     await this.#delay();
     const current = this.#heads.get(lane);
     if ((ifMatch === null && current !== undefined) || (ifMatch !== null && current?.etag !== ifMatch)) {
@@ -53,7 +62,15 @@ export class MemoryLaneHeadStore implements LaneHeadStore {
       return { ok: false, reason: 'conflict' };
     }
     const etag = `"${++this.#version}"`;
-    this.#heads.set(lane, { lane, ...next, etag });
+    this.#heads.set(lane, {
+      lane,
+      length: next.length,
+      hash: next.hash,
+      etag,
+      owner: next.owner ?? null,
+      wanted: next.wanted ?? false,
+    });
+    this.writes++;
     return { ok: true, etag };
   }
 }

@@ -2,13 +2,15 @@ import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import { withDeadline } from '../../store/deadline.js';
 import { chainUnavailable, cosmosStatus } from './cosmos-errors.js';
-import type { LaneHead, LaneHeadStore, LaneHeadWrite } from './lane-head-store.js';
+import type { LaneHead, LaneHeadNext, LaneHeadStore, LaneHeadWrite } from './lane-head-store.js';
 
 const headItem = z.object({
   id: z.string(),
   lane: z.number().int().nonnegative(),
   length: z.number().int().nonnegative(),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
+  owner: z.string().min(1).max(200).nullable().optional(),
+  wanted: z.boolean().optional(),
   _etag: z.string().min(1),
 });
 
@@ -44,16 +46,26 @@ export class CosmosLaneHeadStore implements LaneHeadStore {
     const item = headItem.parse(resource);
     if (item.id !== id || item.lane !== lane)
       throw chainUnavailable(new Error(`lane head ${id} is malformed`));
-    return { lane, length: item.length, hash: item.hash, etag: item._etag };
+    return {
+      lane,
+      length: item.length,
+      hash: item.hash,
+      etag: item._etag,
+      owner: item.owner ?? null,
+      wanted: item.wanted ?? false,
+    };
   }
 
-  async set(
-    lane: number,
-    next: { length: number; hash: string },
-    ifMatch: string | null,
-  ): Promise<LaneHeadWrite> {
+  async set(lane: number, next: LaneHeadNext, ifMatch: string | null): Promise<LaneHeadWrite> {
     const id = laneId(lane);
-    const body = { id, lane, length: next.length, hash: next.hash };
+    const body = {
+      id,
+      lane,
+      length: next.length,
+      hash: next.hash,
+      owner: next.owner ?? null,
+      wanted: next.wanted ?? false,
+    };
     try {
       const response = await withDeadline(this.#timeoutMs, (abortSignal) =>
         ifMatch === null

@@ -11,6 +11,21 @@ export interface LaneHead {
   hash: string;
   /** Opaque version for the conditional write. */
   etag: string;
+  /**
+   * The writer holding the lane's lease (see lanes.ts), null or absent when none. While a
+   * lease is held the head may lag the stored events: they are appended before it moves.
+   */
+  owner?: string | null;
+  /** Another writer asked the owner to release the lease. */
+  wanted?: boolean;
+}
+
+/** What a head write sets; a write without `owner` clears the lease. */
+export interface LaneHeadNext {
+  length: number;
+  hash: string;
+  owner?: string | null;
+  wanted?: boolean;
 }
 
 export type LaneHeadWrite = { ok: true; etag: string } | { ok: false; reason: 'conflict' };
@@ -23,5 +38,5 @@ export interface LaneHeadStore {
    * `ifMatch` null, only if the lane has no head yet. A lost race answers `{ ok: false }`;
    * any other failure rejects.
    */
-  set(lane: number, next: { length: number; hash: string }, ifMatch: string | null): Promise<LaneHeadWrite>;
+  set(lane: number, next: LaneHeadNext, ifMatch: string | null): Promise<LaneHeadWrite>;
 }

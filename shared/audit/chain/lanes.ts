@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GatewayError } from '../../errors.js';
 import type { AuditEvent } from '../event.js';
-import { chainEvent, GENESIS_PREV } from './hash.js';
-import type { LaneHead, LaneHeadStore } from './lane-head-store.js';
+import type { LaneHeadStore } from './lane-head-store.js';
+import type { AuditLaneReader } from './lane-reader.js';
+import { LaneWriter, type LeaseSettings } from './lane-writer.js';
 
 export const DEFAULT_LANES = 16;
 
@@ -35,30 +36,35 @@ export interface ChainedAuditLogOptions {
   pipeline?: number;
   /** Wait after the n-th lost race; injectable so tests need no wall clock. */
   backoff?: (attempt: number) => Promise<void>;
+  /**
+   * Lane leases (see the comment above LaneWriter): with them a lane this log is the only
+   * writer of appends first and moves its head after, off the latency path. Without them
+   * every batch reserves its slots with a head write before its events are stored.
+   */
+  leases?: LaneLeaseOptions;
 }
 
-interface Pending {
-  event: AuditEvent;
-  resolve: (chained: AuditEvent) => void;
-  reject: (e: unknown) => void;
-}
-
-interface Flight {
-  reservation: Reservation;
-  done: boolean;
-  /** Every append of the batch failed. */
-  failed: boolean;
-}
-
-interface Reservation {
-  events: AuditEvent[];
-  /** The head before this reservation (null: the lane was empty). */
-  before: LaneHead | null;
-  etag: string;
-}
-
-function unavailable(message: string, cause?: unknown): GatewayError {
-  return new GatewayError('audit_unavailable', message, cause === undefined ? undefined : { cause });
+export interface LaneLeaseOptions {
+  /** Reads what a previous owner stored beyond a lane's head, to catch up on taking it. */
+  reader: AuditLaneReader;
+  /** Lease length from the send of the head write that proves it. Default 10 s. */
+  ttlMs?: number;
+  /** The writer stops this long before its lease could run out. Default a quarter of ttlMs. */
+  marginMs?: number;
+  /** Renewal period. Default a quarter of ttlMs. */
+  renewMs?: number;
+  /** Least time between head writes of a busy leased lane (the head's lag). Default 500 ms. */
+  flushMs?: number;
+  /** After a hand-over, time this log leaves the lane to reserve-first. Default 5 min. */
+  cooldownMs?: number;
+  /** Between looks at a lane another writer holds. Default 50 ms. */
+  pollMs?: number;
+  /** Monotonic milliseconds; default performance.now (injectable for tests). */
+  clock?: () => number;
+  /** Wait used while another writer holds a lane; default a timer. */
+  wait?: (ms: number) => Promise<void>;
+  /** This writer's name in the lease; default a random UUID (one per log). */
+  owner?: string;
 }
 
 async function defaultBackoff(attempt: number): Promise<void> {
@@ -66,149 +72,24 @@ async function defaultBackoff(attempt: number): Promise<void> {
   await sleep(Math.random() * Math.min(50, 2 ** attempt));
 }
 
-/**
- * Order of writes, and why: a batch first RESERVES its slots by advancing the lane head with a
- * conditional write, and only then appends its events. The reverse order cannot work with a
- * create-only store: a writer that lost the head race would already have stored its event at
- * an index someone else took, and could never move it. So:
- *
- * - lost race on the head: nothing was written; re-read the head, recompute, retry.
- * - the head write fails: nothing was written; the append rejects (audit_unavailable).
- * - every append of the batch fails (store down): once the batches in flight have settled, the
- *   head is put back over the failed ones at the end of the lane (conditional writes), so the
- *   lane has no trace of them; the appends reject.
- * - a crash between head and event, or a failure the head cannot be put back after: the lane
- *   has a reserved slot with no event. Verify reports it as `missing` at that index (for an
- *   auditor it is indistinguishable from a deletion, and is never explained away).
- * - an append that failed ambiguously (it landed, yet the head was put back): the next event
- *   reuses the index, and verify reports the first as `inserted` (an off-chain event).
- *
- * One process serialises each lane's head writes through a queue (batching what waits), so
- * its own appends never race; different lanes proceed in parallel; other processes race only
- * on the head. While a batch's events are being stored the next batch may already reserve.
- */
-class LaneWriter {
-  readonly #lane: number;
-  readonly #options: Required<Omit<ChainedAuditLogOptions, 'lanes'>>;
-  readonly #queue: Pending[] = [];
-  /** Reserved batches whose appends have not all settled, oldest first. */
-  readonly #flights: Flight[] = [];
-  #pumping = false;
-  /** Set when a batch failed wholly: no new reservation until the head is put back. */
-  #halted = false;
-  /** Last head this process wrote or read; undefined when it must be read again. */
-  #head: LaneHead | null | undefined;
-
-  constructor(lane: number, options: Required<Omit<ChainedAuditLogOptions, 'lanes'>>) {
-    this.#lane = lane;
-    this.#options = options;
-  }
-
-  enqueue(pending: Pending): void {
-    this.#queue.push(pending);
-    void this.#pump();
-  }
-
-  /**
-   * Reserves batch after batch; a batch's appends run while the next batch reserves (up to
-   * `pipeline` batches in flight), so a lane pays one head write per batch, not per append.
-   */
-  async #pump(): Promise<void> {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    try {
-      while (this.#queue.length > 0 && !this.#halted && this.#flights.length < this.#options.pipeline) {
-        const batch = this.#queue.splice(0, this.#options.maxBatch);
-        let reservation: Reservation;
-        try {
-          reservation = await this.#reserve(batch.map((p) => p.event));
-        } catch (e) {
-          const error = e instanceof GatewayError ? e : unavailable('The audit lane head is unavailable.', e);
-          for (const p of batch) p.reject(error);
-          continue;
-        }
-        const flight: Flight = { reservation, done: false, failed: false };
-        this.#flights.push(flight);
-        void this.#fly(flight, batch);
-      }
-    } finally {
-      this.#pumping = false;
-    }
-  }
-
-  async #fly(flight: Flight, batch: Pending[]): Promise<void> {
-    const { events } = flight.reservation;
-    const results = await Promise.allSettled(events.map((e) => this.#options.sink.append(e)));
-    flight.done = true;
-    flight.failed = results.every((r) => r.status === 'rejected');
-    if (flight.failed) this.#halted = true;
-    results.forEach((r, i) => {
-      const p = batch[i] as Pending;
-      if (r.status === 'fulfilled') p.resolve(events[i] as AuditEvent);
-      else p.reject(r.reason);
-    });
-    if (this.#halted) {
-      if (this.#flights.every((f) => f.done)) await this.#restore();
-    } else {
-      while (this.#flights[0]?.done) this.#flights.shift();
-    }
-    void this.#pump();
-  }
-
-  /**
-   * Once every batch in flight has settled: puts the head back over the wholly failed batches
-   * at the end of the lane, newest first, each with a conditional write on the etag the one
-   * after it left. A failed batch with a stored one after it cannot be taken back: its slots
-   * stay empty and verify reports them.
-   */
-  async #restore(): Promise<void> {
-    const flights = this.#flights.splice(0);
-    let etag = flights.at(-1)?.reservation.etag;
-    for (let f = flights.pop(); f?.failed && etag !== undefined; f = flights.pop()) {
-      const before = f.reservation.before;
-      const target = { length: before?.length ?? 0, hash: before?.hash ?? GENESIS_PREV };
-      try {
-        const write = await this.#options.heads.set(this.#lane, target, etag);
-        etag = write.ok ? write.etag : undefined;
-        this.#head = write.ok ? { lane: this.#lane, ...target, etag: write.etag } : undefined;
-      } catch {
-        etag = undefined;
-        this.#head = undefined;
-      }
-    }
-    // Only now may new batches reserve: they must build on the head as put back.
-    this.#halted = false;
-  }
-
-  async #reserve(events: AuditEvent[]): Promise<Reservation> {
-    const { heads, maxAttempts, backoff } = this.#options;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const head = this.#head !== undefined ? this.#head : await heads.get(this.#lane);
-        const start = head?.length ?? 0;
-        let prev = head?.hash ?? GENESIS_PREV;
-        const chained = events.map((event, i) => {
-          const c = chainEvent(event, { lane: this.#lane, index: start + i, prev });
-          prev = (c.chain as { hash: string }).hash;
-          return c;
-        });
-        const next = { length: start + events.length, hash: prev };
-        const write = await heads.set(this.#lane, next, head?.etag ?? null);
-        if (write.ok) {
-          this.#head = { lane: this.#lane, ...next, etag: write.etag };
-          return { events: chained, before: head, etag: write.etag };
-        }
-      } catch (e) {
-        this.#head = undefined;
-        throw e;
-      }
-      this.#head = undefined;
-      if (attempt >= maxAttempts) {
-        throw unavailable(`Audit lane ${this.#lane} stayed contended for ${maxAttempts} attempts.`);
-      }
-      await backoff(attempt);
-    }
-  }
+function leaseSettings(options: LaneLeaseOptions): LeaseSettings {
+  const ttlMs = options.ttlMs ?? 10_000;
+  const marginMs = options.marginMs ?? ttlMs / 4;
+  const renewMs = options.renewMs ?? ttlMs / 4;
+  if (!(ttlMs > 0 && marginMs > 0 && marginMs < ttlMs && renewMs > 0 && renewMs < ttlMs - marginMs))
+    throw new RangeError('lease timing must satisfy 0 < renewMs < ttlMs - marginMs, 0 < marginMs < ttlMs');
+  return {
+    reader: options.reader,
+    owner: options.owner ?? randomUUID(),
+    ttlMs,
+    marginMs,
+    renewMs,
+    flushMs: options.flushMs ?? 500,
+    cooldownMs: options.cooldownMs ?? 300_000,
+    pollMs: options.pollMs ?? 50,
+    clock: options.clock ?? (() => performance.now()),
+    wait: options.wait ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+  };
 }
 
 /**
@@ -231,8 +112,23 @@ export class ChainedAuditLog implements AuditEventSink {
       maxBatch: options.maxBatch ?? 64,
       pipeline: options.pipeline ?? 4,
       backoff: options.backoff ?? defaultBackoff,
+      ...(options.leases ? { leases: leaseSettings(options.leases) } : {}),
     };
     this.#writers = Array.from({ length: lanes }, (_, lane) => new LaneWriter(lane, resolved));
+  }
+
+  /**
+   * Resolves once every lane's head covers the appends confirmed so far: a leased lane moves
+   * its head a little after its appends (see LaneWriter), so a checkpoint sealed right after
+   * this covers them.
+   */
+  async flush(): Promise<void> {
+    await Promise.all(this.#writers.map((w) => w.flush()));
+  }
+
+  /** Hands every held lease back once its appends have settled (a clean shutdown). */
+  async close(): Promise<void> {
+    await Promise.all(this.#writers.map((w) => w.close()));
   }
 
   laneOf(requestId: string): number {

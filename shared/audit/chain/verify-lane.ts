@@ -36,13 +36,23 @@ export async function verifyLane(
   const { commitments, sealed } = commitmentsFor(lane, valid, start);
   const events = await readLane(lane, options.reader, start, sealed, options.window ?? 1000);
   if (options.onEvent) for (const e of events) options.onEvent(e);
-  // The head is read after the events: it moves before its event is written, so every event
-  // read is then under it, and an event beyond it was not appended by the gateway.
+  // The head is read after the events. Reserve-first moves it before its events are stored, a
+  // lease holder after (see lanes.ts): on a store taking appends (live) it may be either side
+  // of the events read; at rest it must end exactly where they do.
   const head = options.heads ? await options.heads.get(lane) : null;
   const slots = slotsOf(events, lane, start, options.reader);
   const walked = walk(slots, from?.hash ?? GENESIS_PREV, commitments);
-  const failure =
-    'failure' in walked ? walked.failure : endFailure(slots.end, sealed, head, walked.running, options.live);
+  let failure: LaneFailure | undefined;
+  if ('failure' in walked) failure = walked.failure;
+  else {
+    const startHash = from?.hash ?? GENESIS_PREV;
+    const end = endFailure(slots, sealed, head, walked.running, options.live, startHash);
+    // Live, events beyond a head they chain onto may be a lease holder's whose head has not
+    // moved yet: it moves within the holder's flush interval, so look once more after a while.
+    // Still beyond: inserted (or the holder died; the next writer of the lane catches up).
+    failure =
+      end === 'pending' ? await settledEnd(lane, options, slots, sealed, walked.running, startHash) : end;
+  }
   const attested = options.reader.attestedHash
     ? events.filter((e) => options.reader.attestedHash?.(e) !== undefined).length
     : 0;
@@ -171,12 +181,14 @@ function breakAt(
 
 /** A lane that chains cleanly must still end where the checkpoints and the head say. */
 function endFailure(
-  end: number,
+  slots: LaneSlots,
   sealed: number,
   head: LaneHead | null,
   running: string,
   live = false,
-): LaneFailure | undefined {
+  startHash = GENESIS_PREV,
+): LaneFailure | 'pending' | undefined {
+  const end = slots.end;
   if (sealed > end)
     return { kind: 'truncated', index: end, detail: `a checkpoint covers ${sealed} events, ${end} remain` };
   if (!head) return undefined;
@@ -184,8 +196,39 @@ function endFailure(
   if (live && head.length > end) return undefined;
   if (head.length > end)
     return { kind: 'truncated', index: end, detail: `the head says ${head.length} events, ${end} remain` };
-  if (head.length < end)
-    return { kind: 'inserted', index: head.length, detail: `events beyond the head (${head.length})` };
+  // ... and events beyond a head they chain onto are a lease holder's, the head not yet moved.
+  if (live && head.length < end && headIsOnChain(slots, head, startHash)) return 'pending';
+  if (head.length < end) return beyondHead(head.length);
   if (head.hash !== running) return { kind: 'head_mismatch', index: end - 1, detail: 'head hash differs' };
   return undefined;
+}
+
+function beyondHead(length: number): LaneFailure {
+  return {
+    kind: 'inserted',
+    index: length,
+    detail: `events beyond the head (${length}): inserted, or stored by a lease holder that stopped before moving the head`,
+  };
+}
+
+async function settledEnd(
+  lane: number,
+  options: VerifyOptions,
+  slots: LaneSlots,
+  sealed: number,
+  running: string,
+  startHash: string,
+): Promise<LaneFailure | undefined> {
+  const settleMs = options.settleMs ?? 1500;
+  if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
+  const again = (await options.heads?.get(lane)) ?? null;
+  const end = endFailure(slots, sealed, again, running, options.live, startHash);
+  return end === 'pending' ? beyondHead(again?.length ?? 0) : end;
+}
+
+/** The head names a point of the lane as walked: its hash is that of event `length - 1`. */
+function headIsOnChain(slots: LaneSlots, head: LaneHead, startHash: string): boolean {
+  if (head.length < slots.start) return false;
+  if (head.length === slots.start) return head.hash === startHash;
+  return slots.byIndex.get(head.length - 1)?.[0]?.chain?.hash === head.hash;
 }

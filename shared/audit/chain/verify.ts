@@ -81,9 +81,13 @@ export interface VerifyOptions {
   heads?: LaneHeadStore;
   /**
    * The store takes appends while this runs (a deployment, over HTTP): a head ahead of the
-   * events is then an append in flight, not a truncation; events beyond it still fail.
+   * events is then an append in flight, not a truncation, and events beyond the head that
+   * chain onto it may be a lease holder's whose head has not moved yet (see lanes.ts): the
+   * head is read again after `settleMs`, and events it still does not cover fail.
    */
   live?: boolean;
+  /** Live only: wait before the second look at a head with events beyond it. Default 1500 ms. */
+  settleMs?: number;
   /** The checkpoint verified last time (state file): it must still be there, unchanged. */
   trusted?: { seq: number; hash: string } | null;
   /** When given, every checkpoint must carry this origin. */

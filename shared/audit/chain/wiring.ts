@@ -8,7 +8,7 @@ import type { CheckpointArchive, CheckpointStore } from './checkpoint-store.js';
 import type { AuditExportPorts } from './export.js';
 import type { LaneHeadStore } from './lane-head-store.js';
 import type { AuditLaneReader } from './lane-reader.js';
-import { ChainedAuditLog, DEFAULT_LANES } from './lanes.js';
+import { ChainedAuditLog, DEFAULT_LANES, type LaneLeaseOptions } from './lanes.js';
 import { DEFAULT_VERIFY_EVERY_MS, runPeriodicVerification } from './periodic-verify.js';
 import { type CheckpointSigner, type Jwks, jwks } from './signers.js';
 import type { VerifierStateStore } from './verifier-state.js';
@@ -19,8 +19,13 @@ export interface AuditChainPorts {
   checkpoints: CheckpointStore;
   signer: CheckpointSigner;
   lanes?: number;
-  /** Reads lanes back from the audit store: with it the export routes serve verifiers. */
+  /**
+   * Reads lanes back from the audit store: with it the export routes serve verifiers, and
+   * the lanes are leased (appends pay no head round trip; see LaneWriter in lanes.ts).
+   */
   reader?: AuditLaneReader;
+  /** Lane lease timing (lanes.ts); leases are used whenever `reader` is given. */
+  leases?: Omit<LaneLeaseOptions, 'reader'>;
   /** The JWKS to serve (Key Vault: every enabled key version); default the signer's key. */
   jwks?: () => Promise<Jwks>;
   /**
@@ -45,6 +50,8 @@ export interface AuditChain {
   verify?: (now: Date) => Promise<void>;
   /** What the export routes read, when the host gave a lane reader. */
   exportPorts?: AuditExportPorts;
+  /** On shutdown: hands the lane leases back once the appends in flight have settled. */
+  close(): Promise<void>;
 }
 
 /**
@@ -58,7 +65,12 @@ export function chainAuditStore(
   log: (event: GatewayLogEvent) => void = () => {},
 ): AuditChain {
   const lanes = ports.lanes ?? DEFAULT_LANES;
-  const chainLog = new ChainedAuditLog({ sink: store, heads: ports.heads, lanes });
+  const chainLog = new ChainedAuditLog({
+    sink: store,
+    heads: ports.heads,
+    lanes,
+    ...(ports.reader ? { leases: { ...ports.leases, reader: ports.reader } } : {}),
+  });
   const publicKeys = ports.jwks ?? (() => jwks([ports.signer]));
   const chained: AuditStore = {
     append: (event) => chainLog.append(event),
@@ -67,11 +79,20 @@ export function chainAuditStore(
   const { reader, verifierState } = ports;
   const keys = async () => (await publicKeys()).keys;
   const backfill = ports.archive ? new ArchiveBackfill(ports.archive, ports.checkpoints, keys) : undefined;
-  const sealing: Sealing = { ports, lanes, chained, newId, log, ...(backfill ? { backfill } : {}) };
+  const sealing: Sealing = {
+    ports,
+    lanes,
+    chained,
+    chainLog,
+    newId,
+    log,
+    ...(backfill ? { backfill } : {}),
+  };
   return {
     store: chained,
     seal: (now) => sealAndAudit(sealing, now),
     jwks: publicKeys,
+    close: () => chainLog.close(),
     ...(reader && verifierState
       ? {
           verify: async (now: Date) => {
@@ -110,6 +131,7 @@ interface Sealing {
   ports: AuditChainPorts;
   lanes: number;
   chained: AuditStore;
+  chainLog: ChainedAuditLog;
   newId: () => string;
   log: (event: GatewayLogEvent) => void;
   backfill?: ArchiveBackfill;
@@ -121,6 +143,8 @@ interface Sealing {
  */
 async function sealAndAudit(s: Sealing, now: Date): Promise<void> {
   const { ports } = s;
+  // Leased lanes move their heads a little after their appends: seal what is confirmed.
+  await s.chainLog.flush();
   const backfilled = s.backfill ? await backfillArchive(ports.checkpoints, s.backfill) : undefined;
   const sealed = await sealCheckpoint({
     heads: ports.heads,

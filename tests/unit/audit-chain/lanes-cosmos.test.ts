@@ -63,4 +63,38 @@ describe('ChainedAuditLog on the Cosmos emulator', () => {
       300,
     );
   });
+
+  it('leased lanes from 2 instances on one Cosmos store: lanes handed over, no lost append, no fork, all verifies', async () => {
+    const fresh = await cosmosWorld(client);
+    try {
+      const logs = Array.from(
+        { length: 2 },
+        () =>
+          new ChainedAuditLog({
+            sink: fresh.sink,
+            heads: fresh.heads,
+            lanes: 4,
+            leases: { reader: fresh.reader, pollMs: 5, flushMs: 20 },
+          }),
+      );
+      const ids = Array.from({ length: 200 }, (_, i) => `leased-${i}`);
+      const outcomes = await Promise.allSettled(ids.map((id, i) => logs[i % 2]?.append(sampleEvent(id, 0))));
+      assert.deepEqual(
+        outcomes.filter((o) => o.status === 'rejected'),
+        [],
+      );
+      await Promise.all(logs.map((l) => l.close()));
+      const report = await verifyAuditChain({
+        lanes: 4,
+        reader: fresh.reader,
+        heads: fresh.heads,
+        checkpoints: fresh.checkpoints,
+        keys: [],
+      });
+      assert.equal(report.ok, true, JSON.stringify(report.lanes.filter((l) => !l.ok)));
+      assert.equal(report.events, 200);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
 });
