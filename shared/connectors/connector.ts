@@ -30,6 +30,11 @@ export interface StreamOptions extends ExecuteOptions {
 export interface RowBatch<C extends ResultColumn = ResultColumn> {
   columns: readonly C[];
   rows: unknown[][];
+  /**
+   * On the first batch, when the connector resolves sources: the base column of each result
+   * column, looked up inside the read (whose session may be the only one the pool has).
+   */
+  sources?: Array<SourceColumn | null>;
 }
 
 /** What a streamed read saw once it ended: rows handed over (at most maxRows), and whether more existed. */

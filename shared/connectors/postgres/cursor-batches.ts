@@ -1,5 +1,5 @@
 import type { QueryResult as PgQueryResult } from 'pg';
-import type { RowBatch, StreamSummary } from '../connector.js';
+import type { RowBatch, SourceColumn, StreamSummary } from '../connector.js';
 import { shiftPosition } from './errors.js';
 import { oneStatement, type Statement } from './read-only-transaction.js';
 import { columnsFromFields, type PgResultColumn } from './result-shape.js';
@@ -23,6 +23,8 @@ export interface CursorIo {
   step<T>(work: () => Promise<T>): Promise<T>;
   /** The session's BEGIN, answered before the cursor's statement may run. */
   began: Promise<unknown> | undefined;
+  /** The result's source columns, on the session's own client (a pool of one has no other). */
+  resolveSources(columns: readonly PgResultColumn[]): Promise<Array<SourceColumn | null>>;
 }
 
 export interface CursorRead {
@@ -55,10 +57,9 @@ export async function fetchInBatches(io: CursorIo, read: CursorRead): Promise<St
   });
   let columns: PgResultColumn[] | undefined;
   let taken = 0;
-  for (let first = true; ; first = false) {
+  for (;;) {
     const fetched = pending;
     const result = await io.step(() => fetched);
-    columns ??= columnsFromFields(result.fields ?? []);
     const got = result.rows as unknown[][];
     const kept = Math.max(0, Math.min(got.length, read.limit - taken));
     const more = got.length === asked && taken + got.length < wanted;
@@ -67,8 +68,13 @@ export async function fetchInBatches(io: CursorIo, read: CursorRead): Promise<St
       asked = Math.min(read.batchRows, wanted - taken);
       pending = fetch(asked);
     }
-    if (first || kept > 0)
-      await read.onBatch({ columns, rows: kept < got.length ? got.slice(0, kept) : got });
+    const rows = kept < got.length ? got.slice(0, kept) : got;
+    if (columns === undefined) {
+      const described = columnsFromFields(result.fields ?? []);
+      columns = described;
+      const sources = await io.step(() => io.resolveSources(described));
+      await read.onBatch({ columns, rows, sources });
+    } else if (kept > 0) await read.onBatch({ columns, rows });
     if (!more) break;
   }
   return { columns, rows: Math.min(taken, read.limit), truncated: taken > read.limit };

@@ -5,6 +5,7 @@ import {
   type ExecuteOptions,
   type ReadSession,
   type RowBatch,
+  type SourceColumn,
   type StreamOptions,
   type StreamSummary,
 } from '../connector.js';
@@ -51,6 +52,8 @@ export interface PgReadSessionDeps {
     maxRows: number,
   ): (run: (statement: Statement) => Promise<PgQueryResult>) => Promise<QueryResult<PgResultColumn>>;
   checkMaxRows(maxRows: number): number;
+  /** Source columns of a result, looked up on this session's client (it holds the only one it may). */
+  resolveSources(columns: readonly PgResultColumn[], run: Run): Promise<Array<SourceColumn | null>>;
 }
 
 export function openPgReadSession(deps: PgReadSessionDeps): ReadSession<PgResultColumn> {
@@ -207,6 +210,7 @@ class PgReadSession {
       run: this.#run,
       step: <T>(work: () => Promise<T>) => this.#step(work),
       began: this.#began,
+      resolveSources: (columns: readonly PgResultColumn[]) => this.#deps.resolveSources(columns, this.#run),
     };
     return this.#settle(() => fetchInBatches(io, { sql, params, limit, batchRows, onBatch }));
   }
