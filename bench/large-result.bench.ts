@@ -36,7 +36,10 @@ interface ChildFigures {
 }
 
 function child(env: Record<string, string | undefined>): Promise<ChildFigures> {
-  return runChild<ChildFigures>(['--import', 'tsx', '--expose-gc', CHILD], {
+  // AGENTGATE_BENCH_CPU_PROF=DIR writes each child's CPU profile there (what is spent where).
+  const prof = process.env.AGENTGATE_BENCH_CPU_PROF;
+  const profile = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  return runChild<ChildFigures>([...profile, '--import', 'tsx', '--expose-gc', CHILD], {
     env: { ...process.env, AGENTGATE_BENCH_ROWS: String(ROWS), ...env },
   });
 }
