@@ -1,14 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { demoServerConfig } from '../cli/commands/demo.js';
 import { generateDemoData } from '../cli/dev/demo-data.js';
 import { DEMO_READER_ROLE, loadDemoIntoPostgres } from '../cli/dev/demo-load-pg.js';
 import { skipUnlessRealPostgres, startPostgresServer } from '../tests/support/postgres-server.js';
+import { runChild } from './child-rss.js';
 
 /**
  * An approved result of 100,000 rows through the approval path on the local host (held for
@@ -22,12 +21,12 @@ import { skipUnlessRealPostgres, startPostgresServer } from '../tests/support/po
  * targets are about. AGENTGATE_BENCH_ROWS changes the row count.
  */
 
-const run = promisify(execFile);
 const ROWS = Number(process.env.AGENTGATE_BENCH_ROWS ?? 100_000);
 const CHILD = join(import.meta.dirname, 'large-result.child.ts');
 
 interface ChildFigures {
   rows: number;
+  pages: number;
   runMs: number;
   fetchMs: number;
   bytes: number;
@@ -36,13 +35,13 @@ interface ChildFigures {
   peakMb: number;
 }
 
-async function child(env: Record<string, string | undefined>): Promise<ChildFigures> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--expose-gc', CHILD], {
+function child(env: Record<string, string | undefined>): Promise<ChildFigures> {
+  // AGENTGATE_BENCH_CPU_PROF=DIR writes each child's CPU profile there (what is spent where).
+  const prof = process.env.AGENTGATE_BENCH_CPU_PROF;
+  const profile = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  return runChild<ChildFigures>([...profile, '--import', 'tsx', '--expose-gc', CHILD], {
     env: { ...process.env, AGENTGATE_BENCH_ROWS: String(ROWS), ...env },
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 15 * 60_000,
   });
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as ChildFigures;
 }
 
 function print(name: string, f: ChildFigures): void {
@@ -54,8 +53,8 @@ function print(name: string, f: ChildFigures): void {
       name,
       `${f.rows} rows`,
       `run+store ${f.runMs.toFixed(0)} ms (${runRate.toFixed(0)} rows/s, target >= 100000: ${runRate >= 100_000 ? 'met' : 'NOT met'})`,
-      `fetch ${f.fetchMs.toFixed(0)} ms (${fetchRate.toFixed(0)} rows/s, ${(f.bytes / 1024 / 1024).toFixed(1)} MB)`,
-      `RSS before ${f.rssBeforeMb.toFixed(0)} MB, peak during run ${f.peakAfterRunMb.toFixed(0)} MB (+${peakRun.toFixed(0)}), peak with fetch ${f.peakMb.toFixed(0)} MB (target <= 300: ${f.peakMb <= 300 ? 'met' : 'NOT met'})`,
+      `fetch ${f.fetchMs.toFixed(0)} ms in ${f.pages} page(s) (${fetchRate.toFixed(0)} rows/s, ${(f.bytes / 1024 / 1024).toFixed(1)} MB)`,
+      `RSS before (baseline, same process) ${f.rssBeforeMb.toFixed(0)} MB, peak during run ${f.peakAfterRunMb.toFixed(0)} MB (+${peakRun.toFixed(0)}), peak with fetch ${f.peakMb.toFixed(0)} MB (target <= 300: ${f.peakMb <= 300 ? 'met' : 'NOT met'})`,
     ].join('\n  '),
   );
 }

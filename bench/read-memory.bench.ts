@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import pg from 'pg';
 import { stringify } from 'yaml';
@@ -11,6 +9,7 @@ import { generateDemoData } from '../cli/dev/demo-data.js';
 import { DEMO_READER_ROLE, loadDemoIntoPostgres } from '../cli/dev/demo-load-pg.js';
 import { REPO_ROOT } from '../tests/support/deploy-package.js';
 import { skipUnlessRealPostgres, startPostgresServer } from '../tests/support/postgres-server.js';
+import { runChild } from './child-rss.js';
 
 /**
  * Peak RSS of the gateway, bundled and minified by esbuild as the Functions package is and run
@@ -21,7 +20,6 @@ import { skipUnlessRealPostgres, startPostgresServer } from '../tests/support/po
  * Target (issue 12): at most 250 MB.
  */
 
-const run = promisify(execFile);
 const OUT = join(REPO_ROOT, 'dist-bench');
 
 async function bundleChild(): Promise<string> {
@@ -102,7 +100,14 @@ export async function benchReadMemory(): Promise<void> {
       ['bundled, node', [entry]],
       ['sources, node --import tsx', ['--import', 'tsx', join(REPO_ROOT, 'bench/read-memory.child.ts')]],
     ] as const) {
-      const { stdout } = await run(process.execPath, [...args], {
+      const f = await runChild<{
+        reads: number;
+        rows: number;
+        ms: number;
+        rssStartedMb: number;
+        peakStartedMb: number;
+        peakReadsMb: number;
+      }>(args, {
         cwd: REPO_ROOT,
         env: {
           ...process.env,
@@ -110,17 +115,8 @@ export async function benchReadMemory(): Promise<void> {
           PGPASSWORD: password,
           AGENTGATE_POLICY_DIR: join(REPO_ROOT, 'policies'),
         },
-        maxBuffer: 16 * 1024 * 1024,
-        timeout: 10 * 60_000,
+        timeoutMs: 10 * 60_000,
       });
-      const f = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
-        reads: number;
-        rows: number;
-        ms: number;
-        rssStartedMb: number;
-        peakStartedMb: number;
-        peakReadsMb: number;
-      };
       console.log(
         `${name}: ${f.reads} reads (${f.rows} rows) in ${f.ms.toFixed(0)} ms; RSS after start ${f.rssStartedMb.toFixed(0)} MB (peak ${f.peakStartedMb.toFixed(0)}), peak during reads ${f.peakReadsMb.toFixed(0)} MB (target <= 250: ${f.peakReadsMb <= 250 ? 'met' : 'NOT met'})`,
       );

@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevHost } from '../cli/dev/host.js';
+import { report, resetPeak, statusMb } from './child-rss.js';
 
 /**
  * Rounds of 8 concurrent 1,000-row reads by an agent on the local host, in a process of its
@@ -13,13 +13,6 @@ import { startDevHost } from '../cli/dev/host.js';
 const CONCURRENCY = 8;
 const ROUNDS = Number(process.env.AGENTGATE_BENCH_ROUNDS ?? 10);
 const SQL = 'select id, full_name, email, phone, city, created_at from customers order by id limit 1000';
-
-function statusMb(field: 'VmHWM' | 'VmRSS'): number {
-  const line = readFileSync('/proc/self/status', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${field}:`));
-  return Number(line?.replace(/\D+/g, '') ?? Number.NaN) / 1024;
-}
 
 const stateDir = await mkdtemp(join(tmpdir(), 'agentgate-bench-reads-'));
 const host = await startDevHost({ port: 0, stateDir, env: process.env, noLock: true });
@@ -38,23 +31,21 @@ try {
   await read();
   const rssStartedMb = statusMb('VmRSS');
   const peakStartedMb = statusMb('VmHWM');
-  writeFileSync('/proc/self/clear_refs', '5');
+  resetPeak();
   const t0 = performance.now();
   let rows = 0;
   for (let i = 0; i < ROUNDS; i++) {
     const counts = await Promise.all(Array.from({ length: CONCURRENCY }, read));
     rows += counts.reduce((a, b) => a + b, 0);
   }
-  console.log(
-    JSON.stringify({
-      reads: ROUNDS * CONCURRENCY,
-      rows,
-      ms: performance.now() - t0,
-      rssStartedMb,
-      peakStartedMb,
-      peakReadsMb: statusMb('VmHWM'),
-    }),
-  );
+  report({
+    reads: ROUNDS * CONCURRENCY,
+    rows,
+    ms: performance.now() - t0,
+    rssStartedMb,
+    peakStartedMb,
+    peakReadsMb: statusMb('VmHWM'),
+  });
 } finally {
   await host.stop();
   await rm(stateDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import type { RequestTransitionEvent, StatementExecutedEvent, Transport } from '
 import { isGatewayError } from '../errors.js';
 import type { MaskingReport } from '../masking/index.js';
 import type { RequestStore, StoredRequest } from '../ports/request-store.js';
-import type { ResultStore, ResultWriter, StoredResult } from '../ports/result-store.js';
+import type { ResultOpening, ResultStore, ResultWriter, StoredResult } from '../ports/result-store.js';
 import { sha256Hex } from './create-request.js';
 import { envelope, type StepContext } from './events.js';
 import { isExpired, reserveSeqs, transition, updateRequest } from './lifecycle.js';
@@ -34,10 +34,42 @@ export interface ExecuteApprovedDeps {
   precondition?: (request: StoredRequest) => Promise<keyof typeof EXECUTION_FAILURES | null>;
   /** Runs exactly the stored statement and parameters, capped at `request.maxRows`, and masks. */
   runAndMask: (request: StoredRequest) => Promise<MaskedRows>;
+  /**
+   * The same run streamed: masked batches go to the sink as they are read, and from it into
+   * the result store's writer, so a large result is never held whole. Used when given.
+   */
+  streamAndMask?: (request: StoredRequest, sink: MaskedBatchSink) => Promise<StreamedRun>;
   resultTtlMs?: number;
   newResultId?: () => string;
   transport?: Transport;
 }
+
+/** Where a streamed run hands its masked rows: its columns once, then each batch as arrays. */
+export interface MaskedBatchSink {
+  begin(columns: Array<{ name: string; type: string }>): Promise<void>;
+  rows(rows: unknown[][]): Promise<void>;
+}
+
+/** What a streamed run reports once its last batch was taken. */
+export interface StreamedRun {
+  truncated: boolean;
+  masking: MaskingReport;
+}
+
+/** The stored result as the run answers it; a streamed run's rows are in the store only. */
+export type CompletedResult = Omit<StoredResult, 'rows'> & { rowCount: number; rows?: unknown[][] };
+
+/** What was released into the store, as the audit trail names it. */
+interface RunSummary {
+  rows: number;
+  truncated: boolean;
+  masking: MaskingReport;
+}
+
+type RunStored =
+  | { kind: 'stored'; result: CompletedResult; summary: RunSummary; finished: Date }
+  /** `summary` when the statement ran and masked whole but the result could not be stored. */
+  | { kind: 'failed'; code: string; summary: RunSummary | null };
 
 interface Reserved {
   seqs: number[];
@@ -47,7 +79,7 @@ interface Reserved {
 export type ExecuteEvent = RequestTransitionEvent | StatementExecutedEvent;
 
 export type ExecuteOutcome =
-  | { kind: 'completed'; request: StoredRequest; result: StoredResult; events: ExecuteEvent[] }
+  | { kind: 'completed'; request: StoredRequest; result: CompletedResult; events: ExecuteEvent[] }
   | { kind: 'failed'; request: StoredRequest; code: string; events: ExecuteEvent[] }
   /** Nothing ran: not approved (any more), someone else is running it, or it expired first. */
   | { kind: 'skipped'; reason: 'not_found' | 'not_approved' | 'expired'; events: ExecuteEvent[] };
@@ -116,19 +148,16 @@ export async function executeApproved(deps: ExecuteApprovedDeps, requestId: stri
   if (refusal !== null) return fail(deps, claimed, refusal, events, context, null);
 
   const started = deps.now();
-  let masked: MaskedRows;
-  try {
-    masked = capped(await deps.runAndMask(claimed), claimed.maxRows);
-  } catch (e) {
-    const code = isGatewayError(e) ? e.code : 'internal';
-    const executed = executedEvent(claimed, started, deps.now(), context, null, code);
-    return fail(deps, claimed, code, events, context, executed);
+  const ran = deps.streamAndMask
+    ? await streamToStore(deps, claimed, deps.streamAndMask)
+    : await runThenStore(deps, claimed);
+  if (ran.kind === 'failed') {
+    const errorCode = ran.summary === null ? ran.code : null;
+    const executed = executedEvent(claimed, started, deps.now(), context, ran.summary, errorCode);
+    return fail(deps, claimed, ran.code, events, context, executed);
   }
-  const finished = deps.now();
-  const executed = executedEvent(claimed, started, finished, context, masked, null);
-
-  const result = await storeResult(deps, claimed, masked, finished);
-  if (result === null) return fail(deps, claimed, 'result_store_unavailable', events, context, executed);
+  const { result, finished } = ran;
+  const executed = executedEvent(claimed, started, finished, context, ran.summary, null);
   const done = await updateRequest<Reserved | null>(deps.requests, claimed.id, (current) => {
     // Only the expiry timer moves an executing request on (to failed, when it hung).
     if (current.status !== 'executing') return { stop: null };
@@ -153,25 +182,33 @@ export async function executeApproved(deps: ExecuteApprovedDeps, requestId: stri
 /** Rows per append: the store serialises and writes each batch before it takes the next. */
 export const RESULT_WRITE_BATCH = 2000;
 
-/**
- * Writes the masked rows through the store's writer in batches (a store that chunks writes
- * chunks as they fill, so the result's whole text is never held), and answers the stored
- * result, with the digest computed over exactly the text written, or null if it failed.
- */
-async function storeResult(
+function openingFor(
   deps: ExecuteApprovedDeps,
   request: StoredRequest,
-  masked: MaskedRows,
-  finished: Date,
-): Promise<StoredResult | null> {
-  const opening = {
+  columns: MaskedRows['columns'],
+  at: Date,
+) {
+  return {
     id: deps.newResultId?.() ?? randomUUID(),
     requestId: request.id,
     owner: { issuer: request.requester.issuer ?? '', id: request.requester.id },
-    columns: masked.columns,
-    createdAt: finished.toISOString(),
-    expiresAt: new Date(finished.getTime() + (deps.resultTtlMs ?? DEFAULT_RESULT_TTL_MS)).toISOString(),
+    columns,
+    createdAt: at.toISOString(),
+    expiresAt: new Date(at.getTime() + (deps.resultTtlMs ?? DEFAULT_RESULT_TTL_MS)).toISOString(),
   };
+}
+
+/** The whole masked result first, then written through the store's writer in batches. */
+async function runThenStore(deps: ExecuteApprovedDeps, request: StoredRequest): Promise<RunStored> {
+  let masked: MaskedRows;
+  try {
+    masked = capped(await deps.runAndMask(request), request.maxRows);
+  } catch (e) {
+    return { kind: 'failed', code: isGatewayError(e) ? e.code : 'internal', summary: null };
+  }
+  const finished = deps.now();
+  const summary = { rows: masked.rows.length, truncated: masked.truncated, masking: masked.masking };
+  const opening = openingFor(deps, request, masked.columns, finished);
   let writer: ResultWriter | undefined;
   try {
     writer = deps.results.open(opening);
@@ -180,10 +217,67 @@ async function storeResult(
     }
     const closing = { truncated: masked.truncated, masking: masked.masking };
     const { digest } = await writer.commit(closing);
-    return { ...opening, ...closing, rows: masked.rows, digest };
+    const result = { ...opening, ...closing, rows: masked.rows, rowCount: masked.rows.length, digest };
+    return { kind: 'stored', result, summary, finished };
   } catch {
     await writer?.abort().catch(() => {});
-    return null;
+    return { kind: 'failed', code: 'result_store_unavailable', summary };
+  }
+}
+
+/**
+ * The run streamed into the store: the writer opens on the first batch's columns and takes
+ * each masked batch as it comes, never more than `maxRows` rows in all. A failure part-way,
+ * of the run or of the store, aborts the writer, so no partial result is ever readable.
+ */
+async function streamToStore(
+  deps: ExecuteApprovedDeps,
+  request: StoredRequest,
+  stream: NonNullable<ExecuteApprovedDeps['streamAndMask']>,
+): Promise<RunStored> {
+  let opening: ResultOpening | undefined;
+  let writer: ResultWriter | undefined;
+  let storeFailed = false;
+  let count = 0;
+  let cut = false;
+  const store = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (e) {
+      storeFailed = true;
+      throw e;
+    }
+  };
+  const sink: MaskedBatchSink = {
+    begin: (columns) =>
+      store(async () => {
+        if (writer !== undefined) throw new TypeError('a streamed run begins once');
+        opening = openingFor(deps, request, columns, deps.now());
+        writer = deps.results.open(opening);
+      }),
+    rows: (rows) => {
+      // A stage that ignores the cap must not store more than was approved.
+      const room = request.maxRows - count;
+      if (rows.length > room) cut = true;
+      const kept = rows.length > room ? rows.slice(0, Math.max(0, room)) : rows;
+      count += kept.length;
+      return store(async () => {
+        if (writer === undefined) throw new TypeError('rows before the columns');
+        await writer.append(kept);
+      });
+    },
+  };
+  try {
+    const ran = await stream(request, sink);
+    if (writer === undefined || opening === undefined) throw new TypeError('a streamed run that never began');
+    const closing = { truncated: ran.truncated || cut, masking: ran.masking };
+    const { digest } = await store(() => (writer as ResultWriter).commit(closing));
+    const result: CompletedResult = { ...opening, ...closing, digest, rowCount: count };
+    return { kind: 'stored', result, summary: { rows: count, ...closing }, finished: deps.now() };
+  } catch (e) {
+    await writer?.abort().catch(() => {});
+    if (storeFailed) return { kind: 'failed', code: 'result_store_unavailable', summary: null };
+    return { kind: 'failed', code: isGatewayError(e) ? e.code : 'internal', summary: null };
   }
 }
 
@@ -229,7 +323,7 @@ function executedEvent(
   started: Date,
   finished: Date,
   context: StepContext,
-  masked: MaskedRows | null,
+  masked: RunSummary | null,
   errorCode: string | null,
 ): StatementExecutedEvent {
   return {
@@ -237,7 +331,7 @@ function executedEvent(
     ...envelope(request, -1, started, context, 'approval.execute'),
     kind: 'statement.executed',
     statementSha256: request.statementSha256,
-    rows: masked?.rows.length ?? 0,
+    rows: masked?.rows ?? 0,
     truncated: masked?.truncated ?? false,
     errorCode,
     masking: masked === null ? null : { ...masked.masking },

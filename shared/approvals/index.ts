@@ -19,4 +19,5 @@ export * from './events.js';
 export * from './execute-approved.js';
 export * from './expire.js';
 export * from './fetch-result.js';
+export * from './fetch-result-page.js';
 export * from './lifecycle.js';

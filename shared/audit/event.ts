@@ -197,6 +197,8 @@ export interface ResultReleasedEvent extends Envelope {
   cells: number;
   bytes: number;
   digest: string;
+  /** A page of the result: the first row released (absent: the whole result). */
+  offset?: number;
 }
 
 /** A timer's own work (checkpoints, verification), audited like any other step. */

@@ -18,6 +18,32 @@ export interface ExecuteOptions {
   rowsRead?: boolean;
 }
 
+/** Rows per cursor FETCH of a streamed read unless the caller says otherwise (see the bench). */
+export const DEFAULT_BATCH_ROWS = 2000;
+
+export interface StreamOptions extends ExecuteOptions {
+  /** Rows per FETCH: memory is bounded by a couple of batches, not by the result. */
+  batchRows?: number;
+}
+
+/** One batch of a streamed read: rows as arrays in the order of `columns`. */
+export interface RowBatch<C extends ResultColumn = ResultColumn> {
+  columns: readonly C[];
+  rows: unknown[][];
+  /**
+   * On the first batch, when the connector resolves sources: the base column of each result
+   * column, looked up inside the read (whose session may be the only one the pool has).
+   */
+  sources?: Array<SourceColumn | null>;
+}
+
+/** What a streamed read saw once it ended: rows handed over (at most maxRows), and whether more existed. */
+export interface StreamSummary<C extends ResultColumn = ResultColumn> {
+  columns: readonly C[];
+  rows: number;
+  truncated: boolean;
+}
+
 /**
  * One read-only transaction on one pooled session for a request's estimate and the read it
  * decides. `execute` ends the session; `end` ends it without reading (a refused request) and
@@ -26,6 +52,18 @@ export interface ExecuteOptions {
 export interface ReadSession<C extends ResultColumn = ResultColumn> {
   estimateRows(sql: string, params: readonly unknown[], options: ExecuteOptions): Promise<number | null>;
   execute(sql: string, params: readonly unknown[], options: ExecuteOptions): Promise<QueryResult<C>>;
+  /**
+   * Optional capability: the read in batches from a cursor (FETCH n, repeated), each handed to
+   * `onBatch` before the next is taken in, so memory is bounded by the batch, not the result.
+   * `onBatch` is called at least once (an empty result: no rows, with its columns); a failure
+   * of `onBatch` is thrown unchanged and ends the session. Ends the session like `execute`.
+   */
+  stream?(
+    sql: string,
+    params: readonly unknown[],
+    options: StreamOptions,
+    onBatch: (batch: RowBatch<C>) => Promise<void>,
+  ): Promise<StreamSummary<C>>;
   end(): Promise<void>;
 }
 

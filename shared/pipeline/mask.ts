@@ -1,7 +1,7 @@
 import type { ConnectionConfig } from '../config/connections.js';
-import type { Connector } from '../connectors/connector.js';
+import type { Connector, SourceColumn } from '../connectors/connector.js';
 import { GatewayError } from '../errors.js';
-import type { Masker, MaskingReport } from '../masking/index.js';
+import type { ColumnPlan, Masker, MaskingReport } from '../masking/index.js';
 import { traceColumns } from '../masking/index.js';
 import { planFromProvenance } from '../masking/provenance-plan.js';
 import type { Catalog } from '../sql/catalog.js';
@@ -24,21 +24,9 @@ export interface MaskInput {
  * could trace (people, other dialects). Any failure releases nothing.
  */
 export async function mask(input: MaskInput): Promise<{ rows: QueryResult['rows']; report: MaskingReport }> {
-  const { connection: conn, facts, result, catalog } = input;
+  const { result } = input;
   try {
-    const sources = input.connector.resolveSources
-      ? await input.connector.resolveSources(result.columns)
-      : result.columns.map(() => null);
-    const plan =
-      facts.provenance && catalog
-        ? planFromProvenance({
-            columns: result.columns,
-            sources,
-            outputs: facts.provenance.outputs,
-            classification: conn.classification,
-            catalog,
-          })
-        : traceColumns({ columns: result.columns, sources, facts, classification: conn.classification });
+    const plan = await maskingPlan(input, result.columns);
     return input.masker.maskResult({
       columns: result.columns,
       rows: result.rows,
@@ -46,9 +34,36 @@ export async function mask(input: MaskInput): Promise<{ rows: QueryResult['rows'
       unmasked: input.clear,
     });
   } catch (e) {
-    if (e instanceof GatewayError && e.code === 'masking_failed') throw e;
-    throw new GatewayError('masking_failed', 'The result could not be masked; no rows were released.', {
-      cause: e,
-    });
+    throw maskingFailed(e);
   }
+}
+
+/** What each result column is masked as; a streamed read plans once, from its columns. */
+export async function maskingPlan(
+  input: Omit<MaskInput, 'result'>,
+  columns: QueryResult['columns'],
+  resolved?: Array<SourceColumn | null>,
+): Promise<ColumnPlan[]> {
+  const { connection: conn, facts, catalog } = input;
+  const sources =
+    resolved ??
+    (input.connector.resolveSources
+      ? await input.connector.resolveSources(columns)
+      : columns.map(() => null));
+  return facts.provenance && catalog
+    ? planFromProvenance({
+        columns,
+        sources,
+        outputs: facts.provenance.outputs,
+        classification: conn.classification,
+        catalog,
+      })
+    : traceColumns({ columns, sources, facts, classification: conn.classification });
+}
+
+export function maskingFailed(e: unknown): GatewayError {
+  if (e instanceof GatewayError && e.code === 'masking_failed') return e;
+  return new GatewayError('masking_failed', 'The result could not be masked; no rows were released.', {
+    cause: e,
+  });
 }

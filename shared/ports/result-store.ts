@@ -37,6 +37,14 @@ export interface ResultWriter {
   abort(): Promise<void>;
 }
 
+/** Rows `offset` .. `offset + rows.length` of a stored result, and what it is as a whole. */
+export type ResultPage = Omit<StoredResult, 'rows'> & {
+  rows: unknown[][];
+  offset: number;
+  /** Rows of the whole result. */
+  rowCount: number;
+};
+
 /**
  * Persistence port for released results. Adapters split large results to fit their item
  * limits and reassemble them whole; a result past `expiresAt` is gone (`get` answers null)
@@ -47,5 +55,10 @@ export interface ResultStore {
   /** Starts a result written in pieces (see ResultWriter); `put` in one call. */
   open(opening: ResultOpening): ResultWriter;
   get(id: string, now: Date): Promise<StoredResult | null>;
+  /**
+   * At most `limit` rows from row `offset` (past the end: none), read without loading the
+   * rest of the result where the adapter can; null exactly when `get` would be.
+   */
+  getPage(id: string, now: Date, offset: number, limit: number): Promise<ResultPage | null>;
   delete(id: string): Promise<void>;
 }

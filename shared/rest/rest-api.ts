@@ -9,7 +9,7 @@ import type { Principal } from '../types.js';
 import { listBlobsQuerySchema, readBlobQuerySchema } from '../use-cases/blob-inputs.js';
 import type { Outcome, Start, UseCases } from '../use-cases/index.js';
 import { auditQuerySchema, describeIssues, queryBodySchema } from '../use-cases/inputs.js';
-import { decisionBodySchema } from '../use-cases/requests.js';
+import { decisionBodySchema, resultPageQuerySchema } from '../use-cases/requests.js';
 import { type ApprovalPageOptions, createApprovalPageHandlers } from './approval-page.js';
 import { type AuditRoutes, createAuditRoutes } from './audit-routes.js';
 import { readJsonBody } from './body.js';
@@ -202,7 +202,7 @@ export function createRestApi(deps: RestApiDeps): RestApi {
       ),
     requestResult: (req) =>
       handle(deps, req, 'requests.result', null, async (start, p) =>
-        useCases.requestResult(start, p, { id: requestIdParam(req) }),
+        useCases.requestResult(start, p, { id: requestIdParam(req), ...queryOf(req, resultPageQuerySchema) }),
       ),
     cancelRequest: (req) =>
       handle(deps, req, 'requests.cancel', null, async (start, p) =>

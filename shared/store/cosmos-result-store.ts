@@ -5,12 +5,14 @@ import { GatewayError } from '../errors.js';
 import type {
   ResultClosing,
   ResultOpening,
+  ResultPage,
   ResultStore,
   ResultWriter,
   StoredResult,
 } from '../ports/result-store.js';
 import { withDeadline } from './deadline.js';
-import { ResultText } from './result-text.js';
+import { checkLayout, type PageSpan, pageSpan } from './result-page-span.js';
+import { ResultText, ROW_MARK_EVERY } from './result-text.js';
 
 /**
  * Raw bytes per chunk item. Base64 makes 1 MiB of it, leaving room under Cosmos' 2 MB
@@ -41,6 +43,12 @@ interface HeadItem extends ItemDefinition {
   expiresAt: string;
   chunks: number;
   ttl: number;
+  /** What pages are read by (see result-page-span.ts); a head written before paging lacks it. */
+  rowCount?: number;
+  rowMarks?: number[];
+  markEvery?: number;
+  bytes?: number;
+  chunkBytes?: number;
 }
 
 interface ChunkItem extends ItemDefinition {
@@ -69,6 +77,20 @@ function statusOf(e: unknown): unknown {
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** What a page carries of its result besides rows and columns. */
+function headFields(head: HeadItem): Omit<StoredResult, 'rows' | 'columns'> {
+  return {
+    id: head.resultId,
+    requestId: head.requestId,
+    owner: head.owner,
+    truncated: head.truncated,
+    masking: head.masking,
+    digest: head.digest,
+    createdAt: head.createdAt,
+    expiresAt: head.expiresAt,
+  };
 }
 
 function chunkId(resultId: string, index: number): string {
@@ -123,47 +145,15 @@ export class CosmosResultStore implements ResultStore {
     return new CosmosResultWriter(this.#container, opening, this.#timeoutMs, this.#chunkBytes);
   }
 
+  /** Written as the writer writes it, so a result put whole pages like a streamed one. */
   async put(result: StoredResult): Promise<void> {
-    const ttl = ttlOf(result);
-    const bytes = Buffer.from(JSON.stringify({ columns: result.columns, rows: result.rows }), 'utf8');
-    const chunks: ChunkItem[] = [];
-    for (
-      let offset = 0, index = 0;
-      offset < bytes.length || index === 0;
-      offset += this.#chunkBytes, index++
-    ) {
-      const slice = bytes.subarray(offset, offset + this.#chunkBytes);
-      chunks.push({
-        id: chunkId(result.id, index),
-        resultId: result.id,
-        kind: 'chunk',
-        index,
-        data: slice.toString('base64'),
-        sha256: sha256(slice),
-        ttl,
-      });
-    }
-    const head: HeadItem = {
-      id: result.id,
-      resultId: result.id,
-      kind: 'head',
-      requestId: result.requestId,
-      owner: result.owner,
-      truncated: result.truncated,
-      masking: result.masking,
-      digest: result.digest,
-      createdAt: result.createdAt,
-      expiresAt: result.expiresAt,
-      chunks: chunks.length,
-      ttl,
-    };
+    const writer = this.open(result);
     try {
-      await withDeadline(this.#timeoutMs, async (abortSignal) => {
-        await Promise.all(chunks.map((chunk) => this.#container.items.create(chunk, { abortSignal })));
-        await this.#container.items.create(head, { abortSignal });
-      });
+      await writer.append(result.rows);
+      await writer.commit({ truncated: result.truncated, masking: result.masking });
     } catch (e) {
-      throw writeFailure(e);
+      await writer.abort().catch(() => undefined);
+      throw e;
     }
   }
 
@@ -222,6 +212,98 @@ export class CosmosResultStore implements ResultStore {
       createdAt: head.createdAt,
       expiresAt: head.expiresAt,
     };
+  }
+
+  /**
+   * A page read from the chunks that hold it, each checked against its hash; the whole
+   * result's digest needs every row, so it is checked by `get` only. A head without paging
+   * layout (written before it) is read whole.
+   */
+  async getPage(id: string, now: Date, offset: number, limit: number): Promise<ResultPage | null> {
+    const head = await this.#head(id, now);
+    if (head === undefined) return null;
+    const layout = checkLayout(head);
+    if (layout === null) {
+      if (head.rowMarks !== undefined) throw corrupt('the head item is malformed');
+      const whole = await this.get(id, now);
+      if (whole === null) return null;
+      const { rows, ...rest } = whole;
+      return { ...rest, rows: rows.slice(offset, offset + limit), offset, rowCount: rows.length };
+    }
+    const span = pageSpan(layout, offset, limit);
+    const rows = span === null ? [] : await this.#pageRows(id, head, span);
+    const columns = await this.#columns(id, head);
+    return { ...headFields(head), columns, rows, offset, rowCount: layout.rowCount };
+  }
+
+  async #head(id: string, now: Date): Promise<HeadItem | undefined> {
+    let head: HeadItem | undefined;
+    try {
+      head = await withDeadline(this.#timeoutMs, (abortSignal) => this.#read<HeadItem>(id, id, abortSignal));
+    } catch (e) {
+      throw unavailable(e);
+    }
+    if (head === undefined || now.getTime() >= Date.parse(head.expiresAt)) return undefined;
+    if (head.kind !== 'head' || !Number.isSafeInteger(head.chunks) || head.chunks < 1) {
+      throw corrupt('the head item is malformed');
+    }
+    return head;
+  }
+
+  /** Chunks `first` .. `last`, each checked against its hash, as one buffer. */
+  async #readChunks(id: string, head: HeadItem, first: number, last: number): Promise<Buffer> {
+    if (first < 0 || last >= head.chunks || last < first) throw corrupt('a page lies outside the result');
+    const indices = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+    let found: Array<ChunkItem | undefined>;
+    try {
+      found = await withDeadline(this.#timeoutMs, (abortSignal) =>
+        Promise.all(indices.map((i) => this.#read<ChunkItem>(chunkId(id, i), id, abortSignal))),
+      );
+    } catch (e) {
+      throw unavailable(e);
+    }
+    return Buffer.concat(
+      found.map((chunk, k) => {
+        const index = first + k;
+        if (chunk === undefined) throw corrupt(`chunk ${index} is missing`);
+        const slice = Buffer.from(chunk.data, 'base64');
+        if (chunk.index !== index || sha256(slice) !== chunk.sha256)
+          throw corrupt(`chunk ${index} was altered`);
+        return slice;
+      }),
+    );
+  }
+
+  async #pageRows(id: string, head: HeadItem, span: PageSpan): Promise<unknown[][]> {
+    const chunkBytes = head.chunkBytes as number;
+    const bytes = await this.#readChunks(id, head, span.firstChunk, span.lastChunk);
+    const base = span.firstChunk * chunkBytes;
+    let rows: unknown;
+    try {
+      rows = JSON.parse(`[${bytes.subarray(span.from - base, span.to - base).toString('utf8')}]`);
+    } catch {
+      throw corrupt('a page of the result is not JSON');
+    }
+    if (!Array.isArray(rows) || rows.length < span.skip + span.take)
+      throw corrupt('a page of the result is short');
+    return rows.slice(span.skip, span.skip + span.take) as unknown[][];
+  }
+
+  /** The columns, from the text before the first row (in the first chunk, or the first few). */
+  async #columns(id: string, head: HeadItem): Promise<StoredResult['columns']> {
+    const firstRow = head.rowMarks?.[0] ?? (head.bytes as number) - 2;
+    const chunkBytes = head.chunkBytes as number;
+    const bytes = await this.#readChunks(id, head, 0, Math.floor(Math.max(0, firstRow - 1) / chunkBytes));
+    const opening = bytes.subarray(0, firstRow).toString('utf8');
+    const prefix = '{"columns":';
+    const suffix = ',"rows":[';
+    if (!opening.startsWith(prefix) || !opening.endsWith(suffix))
+      throw corrupt('the result text is malformed');
+    try {
+      return JSON.parse(opening.slice(prefix.length, -suffix.length));
+    } catch {
+      throw corrupt('the columns of the result are not JSON');
+    }
   }
 
   async delete(id: string): Promise<void> {
@@ -313,6 +395,11 @@ class CosmosResultWriter implements ResultWriter {
       expiresAt: o.expiresAt,
       chunks: this.#written,
       ttl: this.#ttl,
+      rowCount: closed.rows,
+      rowMarks: [...this.#text.marks],
+      markEvery: ROW_MARK_EVERY,
+      bytes: this.#text.bytes,
+      chunkBytes: this.#chunkBytes,
     };
     await this.#create(head);
     return { digest: closed.digest, rows: closed.rows };

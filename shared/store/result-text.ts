@@ -1,6 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { ResultClosing, ResultOpening, ResultWriter, StoredResult } from '../ports/result-store.js';
 
+/** Rows between two kept row offsets: a page reads at most this many rows more than it answers, each side. */
+export const ROW_MARK_EVERY = 500;
+
 /**
  * The JSON text of `{"columns":[...],"rows":[...]}` produced a batch of rows at a time, and its
  * SHA-256 as it goes: the same bytes as `JSON.stringify({ columns, rows })` and the same digest
@@ -8,8 +11,26 @@ import type { ResultClosing, ResultOpening, ResultWriter, StoredResult } from '.
  */
 export class ResultText {
   readonly #hash: Hash = createHash('sha256');
+  readonly #markEvery: number;
+  readonly #marks: number[] = [];
+  #bytes = 0;
   #rows = 0;
   #closed = false;
+
+  /** `markEvery`: the byte offset of every markEvery-th row's text is kept (see `marks`). */
+  constructor(markEvery = ROW_MARK_EVERY) {
+    this.#markEvery = markEvery;
+  }
+
+  /** Byte offsets in the text where rows 0, markEvery, 2 * markEvery, ... begin (after any comma). */
+  get marks(): readonly number[] {
+    return this.#marks;
+  }
+
+  /** Bytes of text emitted so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
 
   /** The opening text; call first, once. */
   open(columns: ReadonlyArray<{ name: string; type: string }>): string {
@@ -21,7 +42,9 @@ export class ResultText {
     if (this.#closed) throw new TypeError('rows appended after the result was closed');
     let text = '';
     for (const row of rows) {
-      text += this.#rows === 0 ? JSON.stringify(row) : `,${JSON.stringify(row)}`;
+      if (this.#rows > 0) text += ',';
+      if (this.#rows % this.#markEvery === 0) this.#marks.push(this.#bytes + Buffer.byteLength(text, 'utf8'));
+      text += JSON.stringify(row);
       this.#rows++;
     }
     return this.#emit(text);
@@ -36,6 +59,7 @@ export class ResultText {
 
   #emit(text: string): string {
     this.#hash.update(text, 'utf8');
+    this.#bytes += Buffer.byteLength(text, 'utf8');
     return text;
   }
 }

@@ -4,8 +4,10 @@ import {
   type ExecuteOutcome,
   executeApproved,
   expireStale,
+  type MaskedBatchSink,
   type MaskedRows,
   reserveSeqs,
+  type StreamedRun,
   updateRequest,
 } from '../approvals/index.js';
 import type { ApprovalNotifiedEvent, PrincipalSnapshot } from '../audit/event.js';
@@ -13,8 +15,9 @@ import { eventId } from '../audit/event.js';
 import { connectionResource, prepareQueryDecision } from '../decide-query.js';
 import { GatewayError } from '../errors.js';
 import { type Analysis, analyse } from '../pipeline/analyse.js';
-import { executeAndMask } from '../pipeline/execute.js';
+import { executeAndMask, type RunInput } from '../pipeline/execute.js';
 import { recordEvents } from '../pipeline/record.js';
+import { streamAndMask } from '../pipeline/stream-mask.js';
 import { targetErrorHandler } from '../pipeline/target-error.js';
 import { newTrace } from '../pipeline/trace.js';
 import type { ApprovalNotice } from '../ports/notifier.js';
@@ -61,6 +64,40 @@ export function mayApprove(deps: UseCaseDeps, approver: PrincipalSnapshot, reque
   return decision.outcome === 'allow';
 }
 
+/** What the execute stages take for a stored request, with its own trace for target errors. */
+function runInputOf(
+  deps: WorkflowDeps,
+  request: StoredRequest,
+  run: Pick<RunInput, 'connector' | 'connection' | 'clear'> & { analysis: Analysis },
+): RunInput {
+  const trace = newTrace({
+    requestId: request.id,
+    time: deps.now(),
+    transport: 'queue',
+    action: 'approval.execute',
+    connection: run.connection.id,
+  });
+  return {
+    connector: run.connector,
+    connection: run.connection,
+    facts: run.analysis.facts,
+    catalog: run.analysis.catalog,
+    clear: run.clear,
+    masker: deps.masker,
+    sql: request.statement,
+    params: request.params,
+    maxRows: request.maxRows,
+    clock: trace.clock,
+    onTargetError: targetErrorHandler({
+      trace,
+      sql: request.statement,
+      clear: run.clear,
+      agent: request.requester.kind === 'agent',
+      masker: deps.masker,
+    }),
+  };
+}
+
 /**
  * The stored statement, analysed, decided and run exactly as the direct path would, with
  * the requester's identity for policy and masking and the gateway's for the target.
@@ -96,6 +133,10 @@ function storedRun(deps: WorkflowDeps, request: StoredRequest) {
     });
     return { a, prepared };
   };
+  const runInput = async (): Promise<RunInput> => {
+    const { a, prepared } = await prepare();
+    return runInputOf(deps, request, { connector, connection: conn, analysis: a, clear: prepared.clear });
+  };
   return {
     fingerprintOf: async () => (await analysis()).facts.fingerprint,
     redecide: async (): Promise<'approval' | 'allow' | 'deny'> => {
@@ -104,33 +145,7 @@ function storedRun(deps: WorkflowDeps, request: StoredRequest) {
       return prepared.decide(request.estimatedRows).outcome;
     },
     runAndMask: async (): Promise<MaskedRows> => {
-      const { a, prepared } = await prepare();
-      const trace = newTrace({
-        requestId: request.id,
-        time: deps.now(),
-        transport: 'queue',
-        action: 'approval.execute',
-        connection: conn.id,
-      });
-      const masked = await executeAndMask({
-        connector,
-        connection: conn,
-        facts: a.facts,
-        catalog: a.catalog,
-        clear: prepared.clear,
-        masker: deps.masker,
-        sql: request.statement,
-        params: request.params,
-        maxRows: request.maxRows,
-        clock: trace.clock,
-        onTargetError: targetErrorHandler({
-          trace,
-          sql: request.statement,
-          clear: prepared.clear,
-          agent: principal.kind === 'agent',
-          masker: deps.masker,
-        }),
-      });
+      const masked = await executeAndMask(await runInput());
       const columns = masked.result.columns.map((c) => ({ name: c.name, type: c.type }));
       return {
         columns,
@@ -138,6 +153,14 @@ function storedRun(deps: WorkflowDeps, request: StoredRequest) {
         truncated: masked.result.truncated,
         masking: masked.report,
       };
+    },
+    streamAndMask: async (_: StoredRequest, sink: MaskedBatchSink): Promise<StreamedRun> => {
+      const streamed = await streamAndMask({
+        ...(await runInput()),
+        sink,
+        batchRows: deps.approvals.batchRows,
+      });
+      return { truncated: streamed.truncated, masking: streamed.report };
     },
   };
 }
@@ -158,6 +181,7 @@ export async function runApproved(deps: WorkflowDeps, requestId: string): Promis
       fingerprintOf: run.fingerprintOf,
       redecide: run.redecide,
       runAndMask: run.runAndMask,
+      ...('streamAndMask' in run ? { streamAndMask: run.streamAndMask } : {}),
       ...('precondition' in run ? { precondition: run.precondition } : {}),
       ...(deps.approvals.resultTtlMs ? { resultTtlMs: deps.approvals.resultTtlMs } : {}),
       newResultId: deps.newId,

@@ -37,6 +37,8 @@ export interface ApprovalPorts {
   approveUrl(requestId: string): string;
   /** How long a completed result stays readable (default 1 hour). */
   resultTtlMs?: number;
+  /** Rows per cursor FETCH when an approved read is streamed into the result store (default 2000). */
+  batchRows?: number;
   /** Signed notices to a requester's `callbackUrl`; without them a callbackUrl is refused. */
   callbacks?: CallbackPorts;
 }

@@ -19,6 +19,7 @@ import {
   cancelPending,
   type DecisionBody,
   listApprovals,
+  type ResultPageQuery,
   requestResult,
   requestStatus,
   submitDecision,
@@ -56,7 +57,7 @@ export function createUseCases(deps: UseCaseDeps) {
       auditSessions(deps, start, principal, input),
     requestStatus: (start: Start, principal: Principal, input: { id: string }) =>
       requestStatus(deps, start, principal, input),
-    requestResult: (start: Start, principal: Principal, input: { id: string }) =>
+    requestResult: (start: Start, principal: Principal, input: { id: string } & ResultPageQuery) =>
       requestResult(deps, start, principal, input),
     cancelRequest: (start: Start, principal: Principal, input: { id: string }) =>
       cancelPending(deps, start, principal, input),

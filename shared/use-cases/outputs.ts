@@ -142,6 +142,10 @@ export const requestResultSchema = z.object({
   columns: z.array(z.object({ name: z.string(), type: z.string() })),
   rows: z.array(z.record(z.string(), z.unknown())),
   rowCount: z.number().int().min(0),
+  /** A page: its first row, the rows of the whole result, and the token of the next page (none: the last). */
+  offset: z.number().int().min(0).optional(),
+  totalRows: z.number().int().min(0).optional(),
+  continuation: z.string().optional(),
   truncated: z.boolean(),
   masking: maskingReportSchema,
   digest: z.string(),

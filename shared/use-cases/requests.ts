@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { approverRefusal, cancelRequest, fetchResult, isExpired, sameParty } from '../approvals/index.js';
+import {
+  approverRefusal,
+  cancelRequest,
+  fetchResult,
+  fetchResultPage,
+  isExpired,
+  sameParty,
+} from '../approvals/index.js';
 import { GatewayError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { principalSnapshot, recordEvents } from '../pipeline/record.js';
@@ -119,8 +126,29 @@ export function requestStatus(
   });
 }
 
-/** The masked result of a completed request, for its requester only, until its TTL. */
-export function requestResult(deps: UseCaseDeps, start: Start, principal: Principal, input: { id: string }) {
+/** A page of a result: `limit` rows at most, from the start or where `continuation` says. */
+export const resultPageQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(10_000).optional(),
+    continuation: z.string().min(1).max(512).optional(),
+  })
+  .strict();
+
+export type ResultPageQuery = z.output<typeof resultPageQuerySchema>;
+
+/**
+ * The masked result of a completed request, for its requester only, until its TTL: whole,
+ * or one page of it when the caller names a `limit` or a `continuation`.
+ */
+export function requestResult(
+  deps: UseCaseDeps,
+  start: Start,
+  principal: Principal,
+  input: { id: string } & ResultPageQuery,
+) {
+  if (input.limit !== undefined || input.continuation !== undefined) {
+    return requestResultPage(deps, start, principal, input);
+  }
   const trace = traced(start, principal, 'requests.result', null);
   return conclude(deps, trace, async () => {
     const w = workflow(deps);
@@ -173,6 +201,67 @@ export function requestResult(deps: UseCaseDeps, start: Start, principal: Princi
         expiresAt: result.expiresAt,
       },
       end: { rowsReturned: rows.length, truncated: result.truncated },
+    };
+  });
+}
+
+/** One page of a result, read from the store without the rest of it; each page is audited. */
+function requestResultPage(
+  deps: UseCaseDeps,
+  start: Start,
+  principal: Principal,
+  input: { id: string } & ResultPageQuery,
+) {
+  const trace = traced(start, principal, 'requests.result', null);
+  return conclude(deps, trace, async () => {
+    const w = workflow(deps);
+    const fetched = await fetchResultPage(
+      {
+        requests: w.approvals.requests,
+        results: w.approvals.results,
+        now: deps.now,
+        transport: start.transport,
+      },
+      input.id,
+      principalSnapshot(principal),
+      {
+        ...(input.limit ? { limit: input.limit } : {}),
+        ...(input.continuation ? { continuation: input.continuation } : {}),
+      },
+    );
+    if (fetched.kind === 'not_found') throw notFound();
+    if (fetched.kind === 'not_ready') {
+      throw new GatewayError('conflict', `The request is ${fetched.status}; there is no result to fetch.`);
+    }
+    // No audit, no data: the release is recorded before the rows leave.
+    await recordEvents(deps.audit, [fetched.event]);
+    const { page } = fetched;
+    const rows = page.rows.map((values) =>
+      Object.fromEntries(page.columns.map((c, i) => [c.name, values[i]])),
+    );
+    trace.released = {
+      rows: rows.length,
+      cells: fetched.event.cells,
+      bytes: fetched.event.bytes,
+      digest: page.digest,
+    };
+    trace.masking = page.masking;
+    return {
+      value: {
+        requestId: trace.requestId,
+        approvalRequestId: page.requestId,
+        columns: page.columns,
+        rows,
+        rowCount: rows.length,
+        offset: page.offset,
+        totalRows: page.rowCount,
+        ...(fetched.continuation ? { continuation: fetched.continuation } : {}),
+        truncated: page.truncated,
+        masking: page.masking,
+        digest: page.digest,
+        expiresAt: page.expiresAt,
+      },
+      end: { rowsReturned: rows.length, truncated: page.truncated },
     };
   });
 }

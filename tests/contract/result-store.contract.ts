@@ -175,5 +175,55 @@ export function runResultStoreContract(name: string, setup: () => Promise<Result
         read.rows[0]![1] = 'changed';
         assert.deepEqual(await store.get('r6', during), storedResult('r6', 2));
       }));
+
+    it('pages: first, middle (across row marks and chunks), last, past the end', () =>
+      withStore(async ({ store }) => {
+        const result = storedResult('paged', 2600, 1000);
+        const writer = store.open(result);
+        for (let i = 0; i < result.rows.length; i += 700) await writer.append(result.rows.slice(i, i + 700));
+        await writer.commit({ truncated: result.truncated, masking: result.masking });
+        for (const [offset, limit] of [
+          [0, 100],
+          [450, 600],
+          [499, 2],
+          [500, 500],
+          [2550, 500],
+          [0, 5000],
+        ] as const) {
+          const page = await store.getPage('paged', during, offset, limit);
+          assert.deepEqual(page?.rows, result.rows.slice(offset, offset + limit), `page ${offset}+${limit}`);
+          assert.equal(page?.rowCount, 2600);
+          assert.equal(page?.digest, result.digest);
+          assert.deepEqual(page?.columns, result.columns);
+        }
+        assert.deepEqual((await store.getPage('paged', during, 2600, 10))?.rows, []);
+        assert.equal(await store.getPage('nope', during, 0, 10), null);
+      }));
+
+    it('pages a result put whole and an empty one', () =>
+      withStore(async ({ store }) => {
+        const result = storedResult('paged-put', 1200, 300);
+        await store.put(result);
+        assert.deepEqual(
+          (await store.getPage('paged-put', during, 1100, 200))?.rows,
+          result.rows.slice(1100),
+        );
+        await store.put(storedResult('paged-empty', 0));
+        const empty = await store.getPage('paged-empty', during, 0, 10);
+        assert.deepEqual(empty?.rows, []);
+        assert.deepEqual(empty?.columns, storedResult('paged-empty', 0).columns);
+      }));
+
+    it('refuses a page whose stored bytes were altered', () =>
+      withStore(async ({ store, tamper }) => {
+        await store.put(storedResult('r7', 3000, 1000));
+        await tamper('r7');
+        await assert.rejects(
+          (async () => {
+            for (let offset = 0; offset < 3000; offset += 500) await store.getPage('r7', during, offset, 500);
+          })(),
+          corrupt,
+        );
+      }));
   });
 }

@@ -2,6 +2,7 @@ import { digestOf } from '../../shared/audit/result-digest.js';
 import { GatewayError } from '../../shared/errors.js';
 import type {
   ResultOpening,
+  ResultPage,
   ResultStore,
   ResultWriter,
   StoredResult,
@@ -36,6 +37,13 @@ export class MemoryResultStore implements ResultStore {
       throw new GatewayError('internal', 'A stored result failed its integrity check.');
     }
     return structuredClone(item);
+  }
+
+  async getPage(id: string, now: Date, offset: number, limit: number): Promise<ResultPage | null> {
+    const whole = await this.get(id, now);
+    if (whole === null) return null;
+    const { rows, ...rest } = whole;
+    return { ...rest, rows: rows.slice(offset, offset + limit), offset, rowCount: rows.length };
   }
 
   async delete(id: string): Promise<void> {

@@ -3,7 +3,13 @@ import type { CatalogTable } from '../../sql/catalog.js';
 import type { QueryResult, ResultColumn } from '../../types.js';
 import type { Connector, ExecuteOptions, SourceColumn } from '../connector.js';
 import { rejectedAsCursor, shiftPosition } from './errors.js';
-import { checkTimeout, inReadOnlyTransaction, oneStatement, type Work } from './read-only-transaction.js';
+import {
+  checkTimeout,
+  inReadOnlyTransaction,
+  oneStatement,
+  type Statement,
+  type Work,
+} from './read-only-transaction.js';
 import { openPgReadSession } from './read-session.js';
 import { columnsFromFields, type PgResultColumn, rowsFromArrays } from './result-shape.js';
 
@@ -236,18 +242,27 @@ async function describeTables(pool: Pool, tables: readonly string[]): Promise<Ca
   return [...byTable.values()];
 }
 
+/**
+ * `run` is a session already in a read-only transaction (a streamed read resolves on its own
+ * client, which it holds); without it the lookup checks out a client of its own.
+ */
 async function resolveColumns(
   state: ConnectorState,
   pairs: ReadonlyArray<{ tableId: number; columnId: number }>,
+  run?: (statement: Statement) => Promise<PgQueryResult>,
 ): Promise<Array<SourceColumn | null>> {
   const { columnCache } = state;
   const missing = pairs.filter(
     (p) => p.tableId > 0 && p.columnId > 0 && !columnCache.has(key(p.tableId, p.columnId)),
   );
   if (missing.length > 0) {
-    const found = await inReadOnlyTransaction(state.pool, CATALOG_TIMEOUT_MS, (run) =>
-      run(oneStatement(CATALOG_LOOKUP, [missing.map((p) => p.tableId), missing.map((p) => p.columnId)])),
-    );
+    const lookup = oneStatement(CATALOG_LOOKUP, [
+      missing.map((p) => p.tableId),
+      missing.map((p) => p.columnId),
+    ]);
+    const found = run
+      ? await run(lookup)
+      : await inReadOnlyTransaction(state.pool, CATALOG_TIMEOUT_MS, (inTx) => inTx(lookup));
     for (const p of missing) columnCache.set(key(p.tableId, p.columnId), null);
     for (const r of found.rows as Array<{ table_id: string; column_id: number } & SourceColumn>) {
       columnCache.set(key(Number(r.table_id), r.column_id), {
@@ -288,6 +303,7 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Post
         shape: shapeCapped,
         fetchSequential: (sql, params, maxRows) => fetchCapped(sql, params, maxRows, false),
         checkMaxRows,
+        resolveSources: (columns, run) => resolveColumns(state, columns.map(originOf), run),
       }),
     describeTables: (tables) => describeTables(pool, tables),
     resolveColumns: (pairs) => resolveColumns(state, pairs),

@@ -1,6 +1,15 @@
 import type { QueryResult as PgQueryResult, Pool, PoolClient } from 'pg';
 import type { QueryResult } from '../../types.js';
-import type { ExecuteOptions, ReadSession } from '../connector.js';
+import {
+  DEFAULT_BATCH_ROWS,
+  type ExecuteOptions,
+  type ReadSession,
+  type RowBatch,
+  type SourceColumn,
+  type StreamOptions,
+  type StreamSummary,
+} from '../connector.js';
+import { checkBatchRows, fetchInBatches } from './cursor-batches.js';
 import { breaksConnection, shiftPosition, timedOut, toConnectorError, unavailable } from './errors.js';
 import { checkTimeout, oneStatement, type Statement, transactionSetup } from './read-only-transaction.js';
 import type { PgResultColumn } from './result-shape.js';
@@ -43,6 +52,8 @@ export interface PgReadSessionDeps {
     maxRows: number,
   ): (run: (statement: Statement) => Promise<PgQueryResult>) => Promise<QueryResult<PgResultColumn>>;
   checkMaxRows(maxRows: number): number;
+  /** Source columns of a result, looked up on this session's client (it holds the only one it may). */
+  resolveSources(columns: readonly PgResultColumn[], run: Run): Promise<Array<SourceColumn | null>>;
 }
 
 export function openPgReadSession(deps: PgReadSessionDeps): ReadSession<PgResultColumn> {
@@ -50,6 +61,7 @@ export function openPgReadSession(deps: PgReadSessionDeps): ReadSession<PgResult
   return {
     estimateRows: (sql, params, opts) => session.estimateRows(sql, params, opts),
     execute: (sql, params, opts) => session.execute(sql, params, opts),
+    stream: (sql, params, opts, onBatch) => session.stream(sql, params, opts, onBatch),
     end: () => session.finish(undefined),
   };
 }
@@ -172,11 +184,44 @@ class PgReadSession {
     opts: ExecuteOptions,
   ): Promise<QueryResult<PgResultColumn>> {
     const limit = this.#deps.checkMaxRows(opts.maxRows);
+    return this.#settle((sent) => this.#step(() => this.#read(sql, params, opts, limit, sent)));
+  }
+
+  /**
+   * The read in cursor batches (see cursor-batches.ts), then ROLLBACK. A statement that is
+   * not a plain query cannot be a cursor: it is read whole, as `execute` does, in one batch.
+   */
+  async stream(
+    sql: string,
+    params: readonly unknown[],
+    opts: StreamOptions,
+    onBatch: (batch: RowBatch<PgResultColumn>) => Promise<void>,
+  ): Promise<StreamSummary<PgResultColumn>> {
+    const limit = this.#deps.checkMaxRows(opts.maxRows);
+    const batchRows = checkBatchRows(opts.batchRows ?? DEFAULT_BATCH_ROWS);
+    if (opts.plainQuery !== true) {
+      const whole = await this.execute(sql, params, opts);
+      const rows = whole.rows.map((row) => whole.columns.map((c) => row[c.name]));
+      await onBatch({ columns: whole.columns, rows });
+      return { columns: whole.columns, rows: rows.length, truncated: whole.truncated };
+    }
     await this.#checkout();
-    let outcome: { ok: true; value: QueryResult<PgResultColumn> } | { ok: false; error: unknown };
+    const io = {
+      run: this.#run,
+      step: <T>(work: () => Promise<T>) => this.#step(work),
+      began: this.#began,
+      resolveSources: (columns: readonly PgResultColumn[]) => this.#deps.resolveSources(columns, this.#run),
+    };
+    return this.#settle(() => fetchInBatches(io, { sql, params, limit, batchRows, onBatch }));
+  }
+
+  /** Runs the read, then always ends the session; the read's failure wins over the ROLLBACK's. */
+  async #settle<T>(work: (sent: { rollback?: Promise<PgQueryResult> }) => Promise<T>): Promise<T> {
+    await this.#checkout();
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
     const sent: { rollback?: Promise<PgQueryResult> } = {};
     try {
-      outcome = { ok: true, value: await this.#step(() => this.#read(sql, params, opts, limit, sent)) };
+      outcome = { ok: true, value: await work(sent) };
     } catch (error) {
       outcome = { ok: false, error };
     }

@@ -172,7 +172,7 @@ describe('executeApproved', () => {
     const request = await w.create({ maxRows: 2 });
     await w.decide(request.id, bob, 'approve');
     const outcome = await w.execute(request.id);
-    assert.equal(outcome.kind === 'completed' && outcome.result.rows.length, 2);
+    assert.equal(outcome.kind === 'completed' && outcome.result.rows?.length, 2);
     assert.equal(outcome.kind === 'completed' && outcome.result.truncated, true);
   });
 
