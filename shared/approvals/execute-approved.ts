@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalSha256 } from '../audit/canonical.js';
-import type { RequestTransitionEvent, StatementExecutedEvent, Transport } from '../audit/event.js';
-import { isGatewayError } from '../errors.js';
+import type {
+  BlobAccess,
+  RequestTransitionEvent,
+  StatementExecutedEvent,
+  Transport,
+} from '../audit/event.js';
+import { GatewayError, isGatewayError } from '../errors.js';
 import type { MaskingReport } from '../masking/index.js';
 import type { RequestStore, StoredRequest } from '../ports/request-store.js';
-import type { ResultStore, ResultWriter, StoredResult } from '../ports/result-store.js';
+import type { ResultOpening, ResultStore, ResultWriter, StoredResult } from '../ports/result-store.js';
 import { sha256Hex } from './create-request.js';
 import { envelope, type StepContext } from './events.js';
 import { isExpired, reserveSeqs, transition, updateRequest } from './lifecycle.js';
@@ -34,9 +39,33 @@ export interface ExecuteApprovedDeps {
   precondition?: (request: StoredRequest) => Promise<keyof typeof EXECUTION_FAILURES | null>;
   /** Runs exactly the stored statement and parameters, capped at `request.maxRows`, and masks. */
   runAndMask: (request: StoredRequest) => Promise<MaskedRows>;
+  /**
+   * Used instead of `runAndMask` when given: runs, masks and appends the rows itself as they
+   * come, through the writer `open` answers (once the columns are known), so a result of any
+   * size is never held. The caller commits, or aborts on any failure (nothing partial is
+   * readable), and audits what `detail` says was read.
+   */
+  streamAndStore?: (request: StoredRequest, open: OpenResult, detail: ExecutedDetail) => Promise<StreamedRun>;
   resultTtlMs?: number;
   newResultId?: () => string;
   transport?: Transport;
+}
+
+/** Opens the result's writer with these columns; once per run. */
+export type OpenResult = (columns: Array<{ name: string; type: string }>) => Pick<ResultWriter, 'append'>;
+
+/** What a streamed run appended, once it has appended every row. */
+export interface StreamedRun {
+  columns: Array<{ name: string; type: string }>;
+  truncated: boolean;
+  masking: MaskingReport;
+  /** Bytes of the JSON rows appended (what is released). */
+  bytes: number;
+}
+
+/** What a streamed run read, kept up to date as it goes so that a failure audits it too. */
+export interface ExecutedDetail {
+  blob?: BlobAccess;
 }
 
 interface Reserved {
@@ -47,7 +76,14 @@ interface Reserved {
 export type ExecuteEvent = RequestTransitionEvent | StatementExecutedEvent;
 
 export type ExecuteOutcome =
-  | { kind: 'completed'; request: StoredRequest; result: StoredResult; events: ExecuteEvent[] }
+  /** `result.rows` is empty for a streamed run (its rows are in the store only): see `rowCount`. */
+  | {
+      kind: 'completed';
+      request: StoredRequest;
+      result: StoredResult;
+      rowCount: number;
+      events: ExecuteEvent[];
+    }
   | { kind: 'failed'; request: StoredRequest; code: string; events: ExecuteEvent[] }
   /** Nothing ran: not approved (any more), someone else is running it, or it expired first. */
   | { kind: 'skipped'; reason: 'not_found' | 'not_approved' | 'expired'; events: ExecuteEvent[] };
@@ -58,7 +94,7 @@ export const EXECUTION_FAILURES = {
   policy_denied: 'The policies in force now deny this request.',
   policy_error: 'The request could not be decided again.',
   blob_changed: 'The blob changed after the read was approved; nothing was read.',
-  target_unavailable: 'The target could not be checked before the run.',
+  target_unavailable: 'The target could not be reached (before the run, or part-way through it).',
   result_store_unavailable: 'The result could not be stored.',
   interrupted: 'The execution was interrupted.',
 } as const;
@@ -116,19 +152,27 @@ export async function executeApproved(deps: ExecuteApprovedDeps, requestId: stri
   if (refusal !== null) return fail(deps, claimed, refusal, events, context, null);
 
   const started = deps.now();
-  let masked: MaskedRows;
-  try {
-    masked = capped(await deps.runAndMask(claimed), claimed.maxRows);
-  } catch (e) {
-    const code = isGatewayError(e) ? e.code : 'internal';
-    const executed = executedEvent(claimed, started, deps.now(), context, null, code);
-    return fail(deps, claimed, code, events, context, executed);
+  let stored: { result: StoredResult; rowCount: number; executed: StatementExecutedEvent; finished: Date };
+  if (deps.streamAndStore) {
+    const streamed = await streamResult(deps, deps.streamAndStore, claimed, started, context);
+    if ('code' in streamed) return fail(deps, claimed, streamed.code, events, context, streamed.executed);
+    stored = streamed;
+  } else {
+    let masked: MaskedRows;
+    try {
+      masked = capped(await deps.runAndMask(claimed), claimed.maxRows);
+    } catch (e) {
+      const code = isGatewayError(e) ? e.code : 'internal';
+      const executed = executedEvent(claimed, started, deps.now(), context, null, code);
+      return fail(deps, claimed, code, events, context, executed);
+    }
+    const finished = deps.now();
+    const executed = executedEvent(claimed, started, finished, context, masked, null);
+    const result = await storeResult(deps, claimed, masked, finished);
+    if (result === null) return fail(deps, claimed, 'result_store_unavailable', events, context, executed);
+    stored = { result, rowCount: masked.rows.length, executed, finished };
   }
-  const finished = deps.now();
-  const executed = executedEvent(claimed, started, finished, context, masked, null);
-
-  const result = await storeResult(deps, claimed, masked, finished);
-  if (result === null) return fail(deps, claimed, 'result_store_unavailable', events, context, executed);
+  const { result, executed, finished } = stored;
   const done = await updateRequest<Reserved | null>(deps.requests, claimed.id, (current) => {
     // Only the expiry timer moves an executing request on (to failed, when it hung).
     if (current.status !== 'executing') return { stop: null };
@@ -147,7 +191,7 @@ export async function executeApproved(deps: ExecuteApprovedDeps, requestId: stri
     { ...executed, ...envelope(completed, executedSeq, finished, context, 'approval.execute') },
     transitionEvent(completed, completedSeq, done.result.at, context, 'executing', 'completed'),
   );
-  return { kind: 'completed', request: completed, result, events };
+  return { kind: 'completed', request: completed, result, rowCount: stored.rowCount, events };
 }
 
 /** Rows per append: the store serialises and writes each batch before it takes the next. */
@@ -164,14 +208,7 @@ async function storeResult(
   masked: MaskedRows,
   finished: Date,
 ): Promise<StoredResult | null> {
-  const opening = {
-    id: deps.newResultId?.() ?? randomUUID(),
-    requestId: request.id,
-    owner: { issuer: request.requester.issuer ?? '', id: request.requester.id },
-    columns: masked.columns,
-    createdAt: finished.toISOString(),
-    expiresAt: new Date(finished.getTime() + (deps.resultTtlMs ?? DEFAULT_RESULT_TTL_MS)).toISOString(),
-  };
+  const opening = openingOf(deps, request, masked.columns, finished);
   let writer: ResultWriter | undefined;
   try {
     writer = deps.results.open(opening);
@@ -184,6 +221,93 @@ async function storeResult(
   } catch {
     await writer?.abort().catch(() => {});
     return null;
+  }
+}
+
+function openingOf(
+  deps: ExecuteApprovedDeps,
+  request: StoredRequest,
+  columns: ResultOpening['columns'],
+  at: Date,
+): ResultOpening {
+  return {
+    id: deps.newResultId?.() ?? randomUUID(),
+    requestId: request.id,
+    owner: { issuer: request.requester.issuer ?? '', id: request.requester.id },
+    columns,
+    createdAt: at.toISOString(),
+    expiresAt: new Date(at.getTime() + (deps.resultTtlMs ?? DEFAULT_RESULT_TTL_MS)).toISOString(),
+  };
+}
+
+/**
+ * A streamed run: the writer is opened when the run knows its columns, rows go to it as
+ * they are masked, and it is committed (with the digest of exactly what was appended) only
+ * once the run has finished; any failure, of the target or of the store, aborts it so that
+ * no part of the result is ever readable. A failing store is `result_store_unavailable`.
+ */
+async function streamResult(
+  deps: ExecuteApprovedDeps,
+  stream: NonNullable<ExecuteApprovedDeps['streamAndStore']>,
+  request: StoredRequest,
+  started: Date,
+  context: StepContext,
+): Promise<
+  | { result: StoredResult; rowCount: number; executed: StatementExecutedEvent; finished: Date }
+  | { code: string; executed: StatementExecutedEvent }
+> {
+  const detail: ExecutedDetail = {};
+  let opening: ResultOpening | undefined;
+  let writer: ResultWriter | undefined;
+  let rowCount = 0;
+  let storeFailed = false;
+  const guard = async <T>(step: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await step();
+    } catch (e) {
+      storeFailed = true;
+      throw e;
+    }
+  };
+  const open: OpenResult = (columns) => {
+    if (opening) throw new TypeError('a result is opened once');
+    opening = openingOf(deps, request, columns, started);
+    try {
+      writer = deps.results.open(opening);
+    } catch (e) {
+      storeFailed = true;
+      throw e;
+    }
+    const opened = writer;
+    return {
+      append: async (rows) => {
+        // A run that ignores the cap must not store more than was approved.
+        if (rowCount + rows.length > request.maxRows)
+          throw new GatewayError('internal', 'A run appended more rows than were approved.');
+        await guard(() => opened.append(rows));
+        rowCount += rows.length;
+      },
+    };
+  };
+  try {
+    const run = await stream(request, open, detail);
+    if (!opening) open(run.columns);
+    const finished = deps.now();
+    const closing = { truncated: run.truncated, masking: run.masking };
+    const { digest } = await guard(() => (writer as ResultWriter).commit(closing));
+    const result: StoredResult = { ...(opening as unknown as ResultOpening), ...closing, rows: [], digest };
+    const masked = { rows: rowCount, truncated: run.truncated, masking: run.masking };
+    const executed = executedEvent(request, started, finished, context, masked, null, {
+      ...detail,
+      bytesReturned: run.bytes,
+      releasedDigest: digest,
+    });
+    return { result, rowCount, executed, finished };
+  } catch (e) {
+    await writer?.abort().catch(() => {});
+    const code = storeFailed ? 'result_store_unavailable' : isGatewayError(e) ? e.code : 'internal';
+    const executed = executedEvent(request, started, deps.now(), context, null, code, detail);
+    return { code, executed };
   }
 }
 
@@ -229,18 +353,23 @@ function executedEvent(
   started: Date,
   finished: Date,
   context: StepContext,
-  masked: MaskedRows | null,
+  masked: (Pick<MaskedRows, 'truncated' | 'masking'> & { rows: number | unknown[][] }) | null,
   errorCode: string | null,
+  detail: ExecutedDetail & { bytesReturned?: number; releasedDigest?: string } = {},
 ): StatementExecutedEvent {
+  const rows = masked === null ? 0 : typeof masked.rows === 'number' ? masked.rows : masked.rows.length;
   return {
     // The seq is set when the outcome is written; -1 never reaches the audit trail.
     ...envelope(request, -1, started, context, 'approval.execute'),
     kind: 'statement.executed',
     statementSha256: request.statementSha256,
-    rows: masked?.rows.length ?? 0,
+    rows,
     truncated: masked?.truncated ?? false,
     errorCode,
     masking: masked === null ? null : { ...masked.masking },
+    ...(detail.blob ? { blob: { ...detail.blob } } : {}),
+    ...(detail.bytesReturned === undefined ? {} : { bytesReturned: detail.bytesReturned }),
+    ...(detail.releasedDigest === undefined ? {} : { releasedDigest: detail.releasedDigest }),
     durationMs: Math.max(0, finished.getTime() - started.getTime()),
   };
 }

@@ -59,6 +59,11 @@ export const blobConnectionSchema = z
       .default({}),
     /** Rows one read releases at most. */
     maxRows: z.number().int().min(1).max(1_000_000).default(1000),
+    /**
+     * Rows an approved (bulk) read stores at most, when no policy states a cap: an approved
+     * read streams whole into the result store, bounded by the bytes approved.
+     */
+    maxApprovedRows: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(100_000_000),
     /** Bytes of masked content one response may carry; the read stops (truncated) there. */
     maxResponseBytes: z.number().int().min(1024).max(100_000_000).default(1_000_000),
     /** A read that would fetch more bytes than this is a bulk read that needs approval. */

@@ -159,6 +159,7 @@ export async function runApproved(deps: WorkflowDeps, requestId: string): Promis
       redecide: run.redecide,
       runAndMask: run.runAndMask,
       ...('precondition' in run ? { precondition: run.precondition } : {}),
+      ...('streamAndStore' in run ? { streamAndStore: run.streamAndStore } : {}),
       ...(deps.approvals.resultTtlMs ? { resultTtlMs: deps.approvals.resultTtlMs } : {}),
       newResultId: deps.newId,
     },

@@ -65,6 +65,8 @@ export interface MaskRowsInput {
   maxBytes: number;
   /** Where each masked row goes as JSON text (a response, or a stream for an approved export). */
   emit(rowJson: string, row: Row): void;
+  /** Awaited after each batch is emitted: where a stream writes it out (its backpressure). */
+  flushed?: () => Promise<void>;
   batchRows?: number;
 }
 
@@ -134,9 +136,16 @@ export async function maskRows(input: MaskRowsInput): Promise<MaskedRows> {
     }
     batch.push(row);
     // Batches end at the row cap, so the report counts only what is released.
-    if (batch.length >= Math.min(size, input.maxRows - state.count) && !flush()) break;
+    if (batch.length >= Math.min(size, input.maxRows - state.count)) {
+      const more = flush();
+      await input.flushed?.();
+      if (!more) break;
+    }
   }
-  if (batch.length > 0 && !state.truncated) flush();
+  if (batch.length > 0 && !state.truncated) {
+    flush();
+    await input.flushed?.();
+  }
   return {
     columns: [...columns].map(([name, type]) => ({ name, type })),
     rowCount: state.count,

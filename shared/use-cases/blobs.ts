@@ -259,17 +259,19 @@ async function readBody(
   const b = await inspect(deps, trace, input);
   const { conn, path, props, format, range } = b;
   const decision = await decideRead(deps, trace, principal, input, b);
-  const toPeople = (d: Decision) =>
+  // A bulk read goes to people whole: it is bounded by the bytes approved and by
+  // `maxApprovedRows`, not by the row cap of a direct answer (approvers may lower it).
+  const toPeople = (d: Decision, rows: number) =>
     requestBlobApproval({ ...deps, approvals: deps.approvals! }, trace, principal, {
       connection: conn,
       path,
       range,
       etag: props.etag,
       versionId: props.versionId,
-      maxRows: Math.min(d.obligations.maxRows ?? conn.maxRows, input.maxRows ?? Infinity),
+      maxRows: Math.min(d.obligations.maxRows ?? rows, input.maxRows ?? Infinity),
       purpose: input.purpose ?? null,
     });
-  if (decision.outcome === 'approval' && deps.approvals) return toPeople(decision);
+  if (decision.outcome === 'approval' && deps.approvals) return toPeople(decision, conn.maxApprovedRows);
   if (decision.outcome !== 'allow') throw refusalFor(decision);
   const clear = unmaskedClasses(deps.policy, principal, [
     ...blobClasses(conn).map(([, cls]) => cls),
@@ -307,7 +309,8 @@ async function readBody(
   if (over) {
     trace.decision = over;
     if (trace.blob) trace.blob.bytesRead = read.bytesRead;
-    if (deps.approvals) return toPeople(over);
+    // The read that was over budget, no more: the rows it would have released.
+    if (deps.approvals) return toPeople(over, maxRows);
     throw refusalFor(over);
   }
   return released(trace, decision, { path: input.path, props, format, range }, read);
