@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevHost } from '../cli/dev/host.js';
+import { resetPeak, statusMb } from './rss.js';
 
 /**
  * One approved large read on the local host, in a process of its own so its peak RSS is its
@@ -16,18 +16,6 @@ import { startDevHost } from '../cli/dev/host.js';
 
 const ROWS = Number(process.env.AGENTGATE_BENCH_ROWS ?? 100_000);
 const SQL = process.env.AGENTGATE_BENCH_SQL ?? 'select id, city, email from customers';
-
-function statusMb(field: 'VmHWM' | 'VmRSS'): number {
-  const line = readFileSync('/proc/self/status', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${field}:`));
-  return Number(line?.replace(/\D+/g, '') ?? Number.NaN) / 1024;
-}
-
-function resetPeak(): void {
-  // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
-  writeFileSync('/proc/self/clear_refs', '5');
-}
 
 const stateDir = await mkdtemp(join(tmpdir(), 'agentgate-bench-large-'));
 const host = await startDevHost({ port: 0, stateDir, customers: ROWS, env: process.env, noLock: true });

@@ -20,7 +20,7 @@ async function* pass(
 ): AsyncGenerator<Row> {
   const midway = run.range.offset > 0;
   // The approved version (`If-Match`), never whatever is there now.
-  const read = await run.connector.read(run.path, run.range, run.etag);
+  const read = await run.connector.read(run.path, run.range, run.etag, { idle: true });
   const counter = new ByteCounter();
   let failed: unknown;
   read.body.on('error', (e) => {

@@ -56,8 +56,8 @@ function failingAfter(connector: BlobConnector, name: string, afterBytes: number
     list: connector.list.bind(connector),
     properties: connector.properties.bind(connector),
     close: connector.close.bind(connector),
-    read: async (path, range, etag) => {
-      const read = await connector.read(path, range, etag);
+    read: async (path, range, etag, options) => {
+      const read = await connector.read(path, range, etag, options);
       if (path.name !== name) return read;
       let seen = 0;
       const cut = new Transform({
