@@ -12,8 +12,10 @@ export type BlobEntry =
       lastModified: string | null;
       etag: string | null;
       versionId: string | null;
+      /** What the detectors found in the name is masked in `path`: it is not a path to read. */
+      nameMasked?: true;
     }
-  | { kind: 'folder'; path: string };
+  | { kind: 'folder'; path: string; nameMasked?: true };
 
 export interface BlobListing {
   entries: BlobEntry[];
