@@ -18,6 +18,7 @@ import { CosmosResultStore } from '../shared/store/cosmos-result-store.js';
 import { FakeConnector } from '../tests/support/fake-connector.js';
 import { MemoryAuditStore } from '../tests/support/memory-audit-store.js';
 import { MemoryRequestStore } from '../tests/support/memory-request-store.js';
+import { FileResultStore } from './file-result-store.js';
 import { resetPeak, statusMb } from './rss.js';
 
 /**
@@ -37,6 +38,12 @@ const dir = await mkdtemp(join(tmpdir(), 'agentgate-bench-blob-'));
 const issuer = await loadOrCreateDevIssuer({ dir, issuer: 'http://localhost/agentgate-dev' });
 const cosmos = createCosmosClient({ endpoint: cosmosEndpoint, key: EMULATOR_KEY, allowSelfSigned: true });
 const database = await ensureContainers(cosmos, `bench-blob-${randomUUID()}`);
+// The Cosmos DB emulator (in memory) slows down with every item of a partition; a result of
+// hundreds of MB goes to a file instead (AGENTGATE_BENCH_RESULTS=cosmos keeps the emulator).
+const toFile = process.env.AGENTGATE_BENCH_RESULTS !== 'cosmos';
+const results = toFile
+  ? new FileResultStore(dir)
+  : new CosmosResultStore(database.container('results'), { timeoutMs: 120_000 });
 const audit = new MemoryAuditStore();
 const requests = new MemoryRequestStore();
 const queue = new InProcessQueue();
@@ -59,7 +66,7 @@ const gateway = composeGateway({
   maskingKey: 'bench-masking-key-0123456789abcdef',
   approvals: {
     requests,
-    results: new CosmosResultStore(database.container('results'), { timeoutMs: 120_000 }),
+    results,
     queue,
     notifier: new InboxNotifier(),
     approveUrl: (id) => `http://localhost/api/approve/${id}`,
@@ -127,6 +134,7 @@ try {
       cellsMasked: executed?.masking?.cellsMasked ?? 0,
       digest: executed?.releasedDigest ?? null,
       runMs,
+      store: toFile ? 'file' : 'cosmos',
       rssBeforeMb,
       peakMb,
     }),

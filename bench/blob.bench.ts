@@ -113,6 +113,7 @@ interface ApprovedFigures {
   cellsMasked: number;
   digest: string | null;
   runMs: number;
+  store: string;
   rssBeforeMb: number;
   peakMb: number;
 }
@@ -155,7 +156,7 @@ export async function benchBlobApproved(): Promise<void> {
     const seconds = f.runMs / 1000;
     console.log(
       [
-        `${f.status}${f.error ? ` (${f.error})` : ''}: ${f.rows} rows, truncated ${f.truncated}, ${f.cellsMasked} cells masked`,
+        `${f.status}${f.error ? ` (${f.error})` : ''}, result store ${f.store}: ${f.rows} rows, truncated ${f.truncated}, ${f.cellsMasked} cells masked`,
         `${(f.bytesRead / 1e6).toFixed(0)} MB read, ${(f.bytesReleased / 1e6).toFixed(0)} MB released in ${seconds.toFixed(1)} s (${(f.bytesRead / 1e6 / seconds).toFixed(2)} MB/s, ${(f.rows / seconds).toFixed(0)} rows/s)`,
         `RSS before ${f.rssBeforeMb.toFixed(0)} MB, peak during the run ${f.peakMb.toFixed(0)} MB (+${(f.peakMb - f.rssBeforeMb).toFixed(0)}; target <= 300: ${f.peakMb <= 300 ? 'met' : 'NOT met'})`,
         `released digest ${f.digest?.slice(0, 16)}`,
