@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { blobPathProblem, CONTAINER_NAME, folderPrefix } from '../connectors/blob/path.js';
+import { canonicalPath, parseFieldPath } from './field-path.js';
 
 /**
  * Connections of kind `blob`: an Azure Storage account the gateway reads with its own
@@ -19,6 +20,31 @@ const pathPattern = z
   .refine((p) => !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '.'), {
     message: 'path pattern: relative to the container, without . or ..',
   });
+
+/**
+ * Field keys of one pattern are fields or paths into nested JSON (shared/config/field-path.ts):
+ * a malformed path is refused, and so is one path written twice (`a.b` and `"a".b`), which
+ * would leave which class applies to chance.
+ */
+function checkFieldPaths(fields: Record<string, string>, ctx: z.RefinementCtx, at: string): void {
+  const seen = new Map<string, string>();
+  for (const key of Object.keys(fields)) {
+    const parsed = parseFieldPath(key);
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: `field path "${key}": ${parsed}`, path: [at, key] });
+      continue;
+    }
+    const canonical = canonicalPath(parsed);
+    const before = seen.get(canonical);
+    if (before !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        message: `field path "${key}" and "${before}" name the same field path`,
+        path: [at, key],
+      });
+    seen.set(canonical, key);
+  }
+}
 
 const prefixSchema = z
   .string()
@@ -55,7 +81,11 @@ export const blobConnectionSchema = z
     containers: z.record(z.string().regex(CONTAINER_NAME, 'container name'), containerSchema),
     /** Per path pattern: one class for the whole content, or a class per column / field. */
     classification: z
-      .record(pathPattern, z.union([dataClass, z.record(z.string().min(1), dataClass)]))
+      .record(pathPattern, z.union([dataClass, z.record(z.string().min(1).max(512), dataClass)]))
+      .superRefine((patterns, ctx) => {
+        for (const [pattern, spec] of Object.entries(patterns))
+          if (typeof spec !== 'string') checkFieldPaths(spec, ctx, pattern);
+      })
       .default({}),
     /** Rows one read releases at most. */
     maxRows: z.number().int().min(1).max(1_000_000).default(1000),
@@ -130,7 +160,7 @@ export function matchesPattern(pattern: string, name: string): boolean {
 export interface BlobClassification {
   /** Class of every value of the content, when a pattern gives one (`text.free`: scan only). */
   whole?: string;
-  /** Column or field -> class. */
+  /** Column, field or path into nested JSON (shared/config/field-path.ts) -> class. */
   fields: Record<string, string>;
 }
 

@@ -78,6 +78,7 @@ export async function readTyped(run: ReadRun): Promise<ReadResult> {
       }),
       classes: classificationFor(run.connection, run.path.name),
       ...(run.format === 'text' ? { exempt: new Set(['line']) } : {}),
+      flat: run.format === 'csv' || run.format === 'text',
       masker: run.masker,
       unmasked: run.unmasked,
       rowOffset: run.rowOffset,

@@ -112,6 +112,7 @@ export async function streamApprovedRead(
     rows: pass(run, head, counted),
     classes: classificationFor(run.connection, run.path.name),
     ...(run.format === 'text' ? { exempt: new Set(['line']) } : {}),
+    flat: run.format === 'csv' || run.format === 'text',
     masker: run.masker,
     unmasked: run.unmasked,
     rowOffset: 0,
