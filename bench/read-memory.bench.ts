@@ -22,12 +22,14 @@ import { runChild } from './child-rss.js';
 
 const OUT = join(REPO_ROOT, 'dist-bench');
 
-async function bundleChild(): Promise<string> {
-  await rm(OUT, { recursive: true, force: true });
-  await mkdir(join(OUT, 'host'), { recursive: true });
-  const outfile = join(OUT, 'host', 'read-memory.mjs');
+/** A bench child bundled as the Functions package is (also bench/blob.bench.ts's). */
+export async function bundleChild(child = 'read-memory'): Promise<string> {
+  const dir = join(OUT, child);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, 'host'), { recursive: true });
+  const outfile = join(dir, 'host', `${child}.mjs`);
   await build({
-    entryPoints: [join(REPO_ROOT, 'bench/read-memory.child.ts')],
+    entryPoints: [join(REPO_ROOT, `bench/${child}.child.ts`)],
     outfile,
     bundle: true,
     platform: 'node',
@@ -59,7 +61,7 @@ async function bundleChild(): Promise<string> {
     'node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm',
     'node_modules/libpg-query/wasm/libpg-query.wasm',
   ]) {
-    await cp(join(REPO_ROOT, file), join(OUT, 'host', file.split('/').pop() ?? file));
+    await cp(join(REPO_ROOT, file), join(dir, 'host', file.split('/').pop() ?? file));
   }
   return outfile;
 }

@@ -1,7 +1,7 @@
 import { benchAnalysis } from './analysis.bench.js';
 import { benchApprovals } from './approvals.bench.js';
 import { benchAuditChain } from './audit-chain.bench.js';
-import { benchBlob } from './blob.bench.js';
+import { benchBlob, benchBlobApproved } from './blob.bench.js';
 import { benchColdStart } from './cold-start.bench.js';
 import { benchLargeResult } from './large-result.bench.js';
 import { benchLoad } from './load.bench.js';
@@ -29,6 +29,7 @@ const suites: Record<string, () => Promise<void>> = {
   'large-result': benchLargeResult,
   'read-memory': benchReadMemory,
   blob: benchBlob,
+  'blob-approved': benchBlobApproved,
   'real-pg': benchRealPg,
   // Not a figure to compare: a pass/fail load test (`npm run bench -- load`).
   load: benchLoad,

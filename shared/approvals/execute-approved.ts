@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalSha256 } from '../audit/canonical.js';
-import type { RequestTransitionEvent, StatementExecutedEvent, Transport } from '../audit/event.js';
+import type {
+  BlobAccess,
+  RequestTransitionEvent,
+  StatementExecutedEvent,
+  Transport,
+} from '../audit/event.js';
 import { isGatewayError } from '../errors.js';
 import type { MaskingReport } from '../masking/index.js';
 import type { RequestStore, StoredRequest } from '../ports/request-store.js';
@@ -39,6 +44,12 @@ export interface ExecuteApprovedDeps {
    * the result store's writer, so a large result is never held whole. Used when given.
    */
   streamAndMask?: (request: StoredRequest, sink: MaskedBatchSink) => Promise<StreamedRun>;
+  /**
+   * A streamed run that opens the result itself (blob reads: the columns are known once the
+   * content is parsed) and says in `detail` what it read so far, for the audit of a run that
+   * fails part-way. Used when given, through the same writer path as `streamAndMask`.
+   */
+  streamAndStore?: (request: StoredRequest, open: OpenResult, detail: ExecutedDetail) => Promise<StreamedRun>;
   resultTtlMs?: number;
   newResultId?: () => string;
   transport?: Transport;
@@ -54,6 +65,44 @@ export interface MaskedBatchSink {
 export interface StreamedRun {
   truncated: boolean;
   masking: MaskingReport;
+  /** The columns, for a run that appended no row (so never opened the result). */
+  columns?: Array<{ name: string; type: string }>;
+  /** Bytes of the rows appended (what is released), when the run counts them. */
+  bytes?: number;
+}
+
+/** Opens the result's writer with these columns; once per run. */
+export type OpenResult = (columns: Array<{ name: string; type: string }>) => {
+  append(rows: unknown[][]): Promise<void>;
+};
+
+/** What a streamed run read, kept up to date as it goes so that a failure audits it too. */
+export interface ExecutedDetail {
+  blob?: BlobAccess;
+}
+
+/** A `streamAndStore` run as a `streamAndMask` one: `open` begins the sink, appends go to it. */
+function throughSink(
+  stream: NonNullable<ExecuteApprovedDeps['streamAndStore']>,
+  detail: ExecutedDetail,
+): NonNullable<ExecuteApprovedDeps['streamAndMask']> {
+  return async (request, sink) => {
+    let begun: Promise<void> | undefined;
+    const open: OpenResult = (columns) => {
+      if (begun) throw new TypeError('a result is opened once');
+      const opened = sink.begin(columns);
+      begun = opened;
+      return {
+        append: async (rows) => {
+          await opened;
+          await sink.rows(rows);
+        },
+      };
+    };
+    const run = await stream(request, open, detail);
+    await (begun ?? sink.begin(run.columns ?? []));
+    return run;
+  };
 }
 
 /** The stored result as the run answers it; a streamed run's rows are in the store only. */
@@ -67,7 +116,7 @@ interface RunSummary {
 }
 
 type RunStored =
-  | { kind: 'stored'; result: CompletedResult; summary: RunSummary; finished: Date }
+  | { kind: 'stored'; result: CompletedResult; summary: RunSummary; finished: Date; bytes?: number }
   /** `summary` when the statement ran and masked whole but the result could not be stored. */
   | { kind: 'failed'; code: string; summary: RunSummary | null };
 
@@ -148,16 +197,20 @@ export async function executeApproved(deps: ExecuteApprovedDeps, requestId: stri
   if (refusal !== null) return fail(deps, claimed, refusal, events, context, null);
 
   const started = deps.now();
-  const ran = deps.streamAndMask
-    ? await streamToStore(deps, claimed, deps.streamAndMask)
-    : await runThenStore(deps, claimed);
+  const detail: ExecutedDetail = {};
+  const streamed = deps.streamAndStore ? throughSink(deps.streamAndStore, detail) : deps.streamAndMask;
+  const ran = streamed ? await streamToStore(deps, claimed, streamed) : await runThenStore(deps, claimed);
   if (ran.kind === 'failed') {
     const errorCode = ran.summary === null ? ran.code : null;
-    const executed = executedEvent(claimed, started, deps.now(), context, ran.summary, errorCode);
+    const executed = executedEvent(claimed, started, deps.now(), context, ran.summary, errorCode, detail);
     return fail(deps, claimed, ran.code, events, context, executed);
   }
   const { result, finished } = ran;
-  const executed = executedEvent(claimed, started, finished, context, ran.summary, null);
+  const executed = executedEvent(claimed, started, finished, context, ran.summary, null, {
+    ...detail,
+    ...(ran.bytes === undefined ? {} : { bytesReturned: ran.bytes }),
+    ...(detail.blob ? { releasedDigest: result.digest } : {}),
+  });
   const done = await updateRequest<Reserved | null>(deps.requests, claimed.id, (current) => {
     // Only the expiry timer moves an executing request on (to failed, when it hung).
     if (current.status !== 'executing') return { stop: null };
@@ -273,7 +326,13 @@ async function streamToStore(
     const closing = { truncated: ran.truncated || cut, masking: ran.masking };
     const { digest } = await store(() => (writer as ResultWriter).commit(closing));
     const result: CompletedResult = { ...opening, ...closing, digest, rowCount: count };
-    return { kind: 'stored', result, summary: { rows: count, ...closing }, finished: deps.now() };
+    return {
+      kind: 'stored',
+      result,
+      summary: { rows: count, ...closing },
+      finished: deps.now(),
+      ...(ran.bytes === undefined ? {} : { bytes: ran.bytes }),
+    };
   } catch (e) {
     await writer?.abort().catch(() => {});
     if (storeFailed) return { kind: 'failed', code: 'result_store_unavailable', summary: null };
@@ -325,6 +384,7 @@ function executedEvent(
   context: StepContext,
   masked: RunSummary | null,
   errorCode: string | null,
+  detail: ExecutedDetail & { bytesReturned?: number; releasedDigest?: string } = {},
 ): StatementExecutedEvent {
   return {
     // The seq is set when the outcome is written; -1 never reaches the audit trail.
@@ -335,6 +395,9 @@ function executedEvent(
     truncated: masked?.truncated ?? false,
     errorCode,
     masking: masked === null ? null : { ...masked.masking },
+    ...(detail.blob ? { blob: { ...detail.blob } } : {}),
+    ...(detail.bytesReturned === undefined ? {} : { bytesReturned: detail.bytesReturned }),
+    ...(detail.releasedDigest === undefined ? {} : { releasedDigest: detail.releasedDigest }),
     durationMs: Math.max(0, finished.getTime() - started.getTime()),
   };
 }

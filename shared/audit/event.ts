@@ -187,6 +187,11 @@ export interface StatementExecutedEvent extends Envelope {
   truncated: boolean;
   errorCode: string | null;
   masking: MaskingSummary | null;
+  /** An approved blob read: the blob, its version and ETag, and the bytes fetched. */
+  blob?: BlobAccess;
+  /** Bytes of the JSON rows stored for release, and the digest of the stored result. */
+  bytesReturned?: number;
+  releasedDigest?: string;
   durationMs: number;
 }
 

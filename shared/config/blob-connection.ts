@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { blobPathProblem, CONTAINER_NAME, folderPrefix } from '../connectors/blob/path.js';
+import { canonicalPath, parseFieldPath } from './field-path.js';
 import { replaySchema } from './replay.js';
 
 /**
@@ -20,6 +21,31 @@ const pathPattern = z
   .refine((p) => !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '.'), {
     message: 'path pattern: relative to the container, without . or ..',
   });
+
+/**
+ * Field keys of one pattern are fields or paths into nested JSON (shared/config/field-path.ts):
+ * a malformed path is refused, and so is one path written twice (`a.b` and `"a".b`), which
+ * would leave which class applies to chance.
+ */
+function checkFieldPaths(fields: Record<string, string>, ctx: z.RefinementCtx, at: string): void {
+  const seen = new Map<string, string>();
+  for (const key of Object.keys(fields)) {
+    const parsed = parseFieldPath(key);
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: `field path "${key}": ${parsed}`, path: [at, key] });
+      continue;
+    }
+    const canonical = canonicalPath(parsed);
+    const before = seen.get(canonical);
+    if (before !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        message: `field path "${key}" and "${before}" name the same field path`,
+        path: [at, key],
+      });
+    seen.set(canonical, key);
+  }
+}
 
 const prefixSchema = z
   .string()
@@ -56,10 +82,19 @@ export const blobConnectionSchema = z
     containers: z.record(z.string().regex(CONTAINER_NAME, 'container name'), containerSchema),
     /** Per path pattern: one class for the whole content, or a class per column / field. */
     classification: z
-      .record(pathPattern, z.union([dataClass, z.record(z.string().min(1), dataClass)]))
+      .record(pathPattern, z.union([dataClass, z.record(z.string().min(1).max(512), dataClass)]))
+      .superRefine((patterns, ctx) => {
+        for (const [pattern, spec] of Object.entries(patterns))
+          if (typeof spec !== 'string') checkFieldPaths(spec, ctx, pattern);
+      })
       .default({}),
     /** Rows one read releases at most. */
     maxRows: z.number().int().min(1).max(1_000_000).default(1000),
+    /**
+     * Rows an approved (bulk) read stores at most, when no policy states a cap: an approved
+     * read streams whole into the result store, bounded by the bytes approved.
+     */
+    maxApprovedRows: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(100_000_000),
     /** Bytes of masked content one response may carry; the read stops (truncated) there. */
     maxResponseBytes: z.number().int().min(1024).max(100_000_000).default(1_000_000),
     /** A read that would fetch more bytes than this is a bulk read that needs approval. */
@@ -128,7 +163,7 @@ export function matchesPattern(pattern: string, name: string): boolean {
 export interface BlobClassification {
   /** Class of every value of the content, when a pattern gives one (`text.free`: scan only). */
   whole?: string;
-  /** Column or field -> class. */
+  /** Column, field or path into nested JSON (shared/config/field-path.ts) -> class. */
   fields: Record<string, string>;
 }
 

@@ -183,6 +183,7 @@ export async function runApproved(deps: WorkflowDeps, requestId: string): Promis
       runAndMask: run.runAndMask,
       ...('streamAndMask' in run ? { streamAndMask: run.streamAndMask } : {}),
       ...('precondition' in run ? { precondition: run.precondition } : {}),
+      ...('streamAndStore' in run ? { streamAndStore: run.streamAndStore } : {}),
       ...(deps.approvals.resultTtlMs ? { resultTtlMs: deps.approvals.resultTtlMs } : {}),
       newResultId: deps.newId,
     },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { sha256Hex } from '../approvals/create-request.js';
-import type { MaskedRows } from '../approvals/execute-approved.js';
+import type { ExecutedDetail, MaskedRows, OpenResult, StreamedRun } from '../approvals/execute-approved.js';
 import { type BlobConnectionConfig, blobClasses } from '../config/blob-connection.js';
 import { formatOf } from '../connectors/blob/parse.js';
 import { blobPathProblem, isExposed, splitBlobPath } from '../connectors/blob/path.js';
@@ -13,7 +13,7 @@ import type { StoredRequest } from '../ports/request-store.js';
 import type { Principal } from '../types.js';
 import { blobReadStatement } from './blob-approval.js';
 import { decideBlobRead } from './blob-policy.js';
-import { readBinary, readTyped } from './blob-read.js';
+import { streamApprovedRead } from './blob-stream.js';
 import type { BlobPorts, UseCaseDeps } from './deps.js';
 
 /** The one parameter a stored blob read carries (shared/use-cases/blob-approval.ts). */
@@ -86,47 +86,60 @@ function redecideRead(
   }).outcome;
 }
 
-/** The direct read's parse-and-mask path over the approved version, as rows for the store. */
-async function readApproved(
+/**
+ * The approved version parsed, masked and streamed whole into the result store (the writer
+ * `open` answers), with the requester's posture; `detail.blob` is what the audit names.
+ */
+async function streamApproved(
   deps: BlobDeps,
   request: StoredRequest,
   principal: Principal,
   t: Target,
   p: BlobProperties,
-): Promise<MaskedRows> {
+  open: OpenResult,
+  detail: ExecutedDetail,
+): Promise<StreamedRun> {
+  const format = formatOf(t.path.name, p.contentType);
+  detail.blob = {
+    container: t.path.container,
+    path: t.path.name,
+    versionId: t.read.versionId,
+    etag: t.read.etag,
+    contentType: p.contentType,
+    format,
+    size: p.size,
+    bytesRead: 0,
+    ...(t.range.offset > 0 || t.range.count !== undefined ? { range: { ...t.range } } : {}),
+  };
   if (p.size > t.conn.maxBlobBytes)
     throw new GatewayError(
       'payload_too_large',
       'The blob is larger than this connection lets the gateway read.',
     );
-  const format = formatOf(t.path.name, p.contentType);
   const unmasked = unmaskedClasses(deps.policy, principal, [
     ...blobClasses(t.conn).map(([, cls]) => cls),
     ...BUILTIN_CLASSES,
     FREE_TEXT_CLASS,
     UNPROVEN_CLASS,
   ]);
-  const out = await (format === 'binary' ? readBinary : readTyped)({
-    connector: t.connector,
-    connection: t.conn,
-    path: t.path,
-    range: t.range,
-    // The approved version (`If-Match`), never whatever is there now.
-    etag: t.read.etag,
-    size: p.size,
-    format,
-    masker: deps.masker,
-    unmasked,
-    rowOffset: 0,
-    // What approvers were shown (and may have lowered), as for approved SQL.
-    maxRows: request.maxRows,
-  });
-  return {
-    columns: out.columns,
-    rows: out.rows.map((row) => out.columns.map((c) => row[c.name] ?? null)),
-    truncated: out.truncated,
-    masking: out.masking,
-  };
+  return streamApprovedRead(
+    {
+      connector: t.connector,
+      connection: t.conn,
+      path: t.path,
+      range: t.range,
+      // The approved version (`If-Match`), never whatever is there now.
+      etag: t.read.etag,
+      size: p.size,
+      format,
+      masker: deps.masker,
+      unmasked,
+      // What approvers were shown (and may have lowered), as for approved SQL.
+      maxRows: request.maxRows,
+    },
+    open,
+    detail,
+  );
 }
 
 /**
@@ -169,7 +182,12 @@ export function storedBlobRun(deps: BlobDeps, request: StoredRequest, principal:
       return p.etag === read.etag && p.versionId === read.versionId ? null : 'blob_changed';
     },
     redecide: async () => redecideRead(deps, request, principal, resolved(), await properties()),
-    runAndMask: async () => readApproved(deps, request, principal, resolved(), await properties()),
+    /** Never called: the read streams (`streamAndStore`), so no result is ever held whole. */
+    runAndMask: async (): Promise<MaskedRows> => {
+      throw new GatewayError('internal', 'An approved blob read streams into the result store.');
+    },
+    streamAndStore: async (_r: StoredRequest, open: OpenResult, detail: ExecutedDetail) =>
+      streamApproved(deps, request, principal, resolved(), await properties(), open, detail),
   };
 }
 

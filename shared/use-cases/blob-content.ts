@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { BlobClassification } from '../config/blob-connection.js';
+import { canonicalPath, type PathSegment, parseFieldPath, topLevelField } from '../config/field-path.js';
 import { GatewayError } from '../errors.js';
+import { compareClasses } from '../masking/classes.js';
 import type { ColumnPlan, Masker, MaskingReport } from '../masking/index.js';
 import { FREE_TEXT_CLASS, PUBLIC_CLASS } from '../masking/provenance-plan.js';
 import type { Row } from '../types.js';
@@ -20,29 +22,135 @@ function planned(cls: string | undefined): string[] {
   return cls === undefined || cls === FREE_TEXT_CLASS || cls === PUBLIC_CLASS ? [] : [cls];
 }
 
+/** A classification key parsed; a malformed one never passes config load (a field then). */
+function pathOf(key: string): PathSegment[] {
+  const parsed = parseFieldPath(key);
+  return typeof parsed === 'string' ? [{ name: key, each: 0 }] : parsed;
+}
+
+/**
+ * The column a key classifies: a top-level field; in flat content (CSV, text), where no value
+ * nests, a dotted path also names the column spelled that way.
+ */
+function columnOf(key: string, flat: boolean): string | undefined {
+  const segments = pathOf(key);
+  const top = topLevelField(segments);
+  if (top !== undefined) return top;
+  return flat && segments.every((s) => s.each === 0) ? segments.map((s) => s.name).join('.') : undefined;
+}
+
 /**
  * The masking plan of a batch: a column named by a matching pattern is masked with its class
  * (several matching patterns give several candidates; the masker picks the one that reveals
  * least); a whole-content class covers every column; everything else is content-scanned,
- * exactly as for SQL columns that are not classified.
+ * exactly as for SQL columns that are not classified. Nested paths are masked before the
+ * plan runs (maskNested); the column holding them is still scanned.
  */
 export function blobPlan(
   classes: readonly BlobClassification[],
   columns: Iterable<string>,
   exempt: ReadonlySet<string> = new Set(),
+  flat = true,
 ): ColumnPlan[] {
   const names = new Set(columns);
-  for (const c of classes) for (const f of Object.keys(c.fields)) names.add(f);
+  const byColumn = new Map<string, string[]>();
+  for (const c of classes) {
+    for (const [key, cls] of Object.entries(c.fields)) {
+      const column = columnOf(key, flat);
+      if (column === undefined) continue;
+      names.add(column);
+      byColumn.set(column, [...(byColumn.get(column) ?? []), ...planned(cls)]);
+    }
+  }
   const plan: ColumnPlan[] = [];
   for (const column of names) {
-    const candidates = classes.flatMap((c) => [
-      ...planned(Object.hasOwn(c.fields, column) ? c.fields[column] : undefined),
-      ...(exempt.has(column) ? [] : planned(c.whole)),
-    ]);
+    const candidates = [
+      ...(byColumn.get(column) ?? []),
+      ...classes.flatMap((c) => (exempt.has(column) ? [] : planned(c.whole))),
+    ];
     if (candidates.length === 0) plan.push({ kind: 'scan', column });
     else plan.push({ kind: 'classified', column, dataClass: candidates[0], candidates, via: 'source' });
   }
   return plan;
+}
+
+/** A classified path into nested JSON, with the class that reveals least of its candidates. */
+interface NestedPath {
+  segments: PathSegment[];
+  name: string;
+  dataClass: string;
+}
+
+/** The nested paths of the matching classifications (none for flat content). */
+export function nestedPaths(classes: readonly BlobClassification[]): NestedPath[] {
+  const byPath = new Map<string, { segments: PathSegment[]; candidates: string[] }>();
+  for (const c of classes) {
+    for (const [key, cls] of Object.entries(c.fields)) {
+      const segments = pathOf(key);
+      if (topLevelField(segments) !== undefined) continue;
+      const name = canonicalPath(segments);
+      const entry = byPath.get(name) ?? { segments, candidates: [] };
+      entry.candidates.push(...planned(cls));
+      byPath.set(name, entry);
+    }
+  }
+  return [...byPath].flatMap(([name, e]) => {
+    const [dataClass] = [...e.candidates].sort(compareClasses);
+    return dataClass === undefined ? [] : [{ segments: e.segments, name, dataClass }];
+  });
+}
+
+/** Applies `leaf` at every value the path reaches from `node` (mutating `node`). */
+function walk(
+  node: unknown,
+  segments: readonly PathSegment[],
+  i: number,
+  leaf: (v: unknown) => unknown,
+): unknown {
+  if (i === segments.length) return leaf(node);
+  const s = segments[i] as PathSegment;
+  if (node === null || typeof node !== 'object' || Array.isArray(node) || !Object.hasOwn(node, s.name))
+    return node;
+  const obj = node as Record<string, unknown>;
+  const each = (v: unknown, levels: number): unknown => {
+    if (levels === 0) return walk(v, segments, i + 1, leaf);
+    if (!Array.isArray(v)) return v;
+    for (let k = 0; k < v.length; k++) v[k] = each(v[k], levels - 1);
+    return v;
+  };
+  obj[s.name] = each(obj[s.name], s.each);
+  return node;
+}
+
+/**
+ * Classified paths into nested objects and arrays masked with their class (unless the caller
+ * may see it in clear), anchored at the top of each row: the same key at another depth is not
+ * the classified field (the content detectors still scan it). Rows a path reaches are copied;
+ * the others pass as they are.
+ */
+export function maskNested(
+  rows: Row[],
+  paths: readonly NestedPath[],
+  masker: Masker,
+  unmasked: ReadonlySet<string>,
+  report: MaskingReport,
+): Row[] {
+  const active = paths.filter((p) => !unmasked.has(p.dataClass));
+  if (active.length === 0) return rows;
+  return rows.map((row) => {
+    if (!active.some((p) => Object.hasOwn(row, (p.segments[0] as PathSegment).name))) return row;
+    const copy = structuredClone(row);
+    for (const p of active) {
+      walk(copy, p.segments, 0, (value) => {
+        if (value === null || value === undefined) return value;
+        report.cellsMasked++;
+        report.byClass[p.dataClass] = (report.byClass[p.dataClass] ?? 0) + 1;
+        report.columns[p.name] = p.dataClass;
+        return masker.maskValue(value, p.dataClass);
+      });
+    }
+    return copy;
+  });
 }
 
 function mergeReport(into: MaskingReport, more: MaskingReport): void {
@@ -56,6 +164,8 @@ export interface MaskRowsInput {
   classes: readonly BlobClassification[];
   /** Columns the whole-content class does not cover (the line number of text). */
   exempt?: ReadonlySet<string>;
+  /** Rows are flat (CSV, text): no nested paths; a dotted key names the column spelled so. */
+  flat?: boolean;
   masker: Masker;
   unmasked: ReadonlySet<string>;
   /** Rows skipped before the first one released. */
@@ -65,6 +175,8 @@ export interface MaskRowsInput {
   maxBytes: number;
   /** Where each masked row goes as JSON text (a response, or a stream for an approved export). */
   emit(rowJson: string, row: Row): void;
+  /** Awaited after each batch is emitted: where a stream writes it out (its backpressure). */
+  flushed?: () => Promise<void>;
   batchRows?: number;
 }
 
@@ -85,6 +197,8 @@ export interface MaskedRows {
  */
 export async function maskRows(input: MaskRowsInput): Promise<MaskedRows> {
   const report: MaskingReport = { columns: {}, cellsMasked: 0, byClass: {} };
+  const flat = input.flat ?? true;
+  const nested = flat ? [] : nestedPaths(input.classes);
   const columns = new Map<string, string>();
   const state = { skipped: 0, count: 0, bytes: 2, truncated: false };
   let batch: Row[] = [];
@@ -94,10 +208,12 @@ export async function maskRows(input: MaskRowsInput): Promise<MaskedRows> {
     for (const k of keys) if (!columns.has(k)) columns.set(k, 'text');
     let masked: { rows: Row[]; report: MaskingReport };
     try {
+      const rows =
+        nested.length === 0 ? batch : maskNested(batch, nested, input.masker, input.unmasked, report);
       masked = input.masker.maskResult({
         columns: [...keys].map((name) => ({ name, type: 'text' })),
-        rows: batch,
-        plan: blobPlan(input.classes, keys, input.exempt),
+        rows,
+        plan: blobPlan(input.classes, keys, input.exempt, flat),
         unmasked: input.unmasked,
       });
     } catch (e) {
@@ -134,9 +250,16 @@ export async function maskRows(input: MaskRowsInput): Promise<MaskedRows> {
     }
     batch.push(row);
     // Batches end at the row cap, so the report counts only what is released.
-    if (batch.length >= Math.min(size, input.maxRows - state.count) && !flush()) break;
+    if (batch.length >= Math.min(size, input.maxRows - state.count)) {
+      const more = flush();
+      await input.flushed?.();
+      if (!more) break;
+    }
   }
-  if (batch.length > 0 && !state.truncated) flush();
+  if (batch.length > 0 && !state.truncated) {
+    flush();
+    await input.flushed?.();
+  }
   return {
     columns: [...columns].map(([name, type]) => ({ name, type })),
     rowCount: state.count,

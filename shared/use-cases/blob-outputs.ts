@@ -18,8 +18,10 @@ export const blobEntrySchema = z.discriminatedUnion('kind', [
     lastModified: z.string().nullable(),
     etag: z.string().nullable(),
     versionId: z.string().nullable(),
+    /** Personal data the detectors found in the name is masked in `path`; it cannot be read by it. */
+    nameMasked: z.literal(true).optional(),
   }),
-  z.object({ kind: z.literal('folder'), path: z.string() }),
+  z.object({ kind: z.literal('folder'), path: z.string(), nameMasked: z.literal(true).optional() }),
 ]);
 
 export const blobListSchema = z.object({

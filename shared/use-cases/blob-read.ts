@@ -40,7 +40,10 @@ export interface ReadResult {
   versionId: string | null;
 }
 
-async function headerOf(run: ReadRun): Promise<{ header: string[]; bytes: number }> {
+/** The header of a CSV read from an offset: the blob's first record, from a short range. */
+export async function headerOf(
+  run: Pick<ReadRun, 'connector' | 'path' | 'etag'>,
+): Promise<{ header: string[]; bytes: number }> {
   const read = await run.connector.read(run.path, { offset: 0, count: HEADER_BYTES }, run.etag);
   const counter = new ByteCounter();
   read.body.pipe(counter);
@@ -75,6 +78,7 @@ export async function readTyped(run: ReadRun): Promise<ReadResult> {
       }),
       classes: classificationFor(run.connection, run.path.name),
       ...(run.format === 'text' ? { exempt: new Set(['line']) } : {}),
+      flat: run.format === 'csv' || run.format === 'text',
       masker: run.masker,
       unmasked: run.unmasked,
       rowOffset: run.rowOffset,

@@ -14,6 +14,7 @@ import type { Decision, Principal } from '../types.js';
 import { requestBlobApproval } from './blob-approval.js';
 import { overBlobBudget } from './blob-budget.js';
 import type { ListBlobsInput, ReadBlobInput } from './blob-inputs.js';
+import { maskedBlobName } from './blob-names.js';
 import { decideBlobList, decideBlobRead } from './blob-policy.js';
 import { type ReadResult, readBinary, readTyped } from './blob-read.js';
 import { type Concluded, conclude } from './conclude.js';
@@ -50,6 +51,8 @@ type BlobDeps = UseCaseDeps & { blobs?: BlobPorts };
 
 /** The gateway's own refusal of a path outside the allowlist, named like a policy. */
 export const BLOB_ALLOWLIST_POLICY = 'gateway-blob-allowlist';
+/** The gateway's own refusal of a path whose name carries what the caller may not see. */
+export const BLOB_NAME_POLICY = 'gateway-blob-name-masked';
 /** The gateway's own approval of a read over the connection's byte threshold. */
 export const BLOB_BYTES_POLICY = 'gateway-blob-read-bytes';
 
@@ -61,6 +64,41 @@ function notExposed(trace: RequestTrace): never {
     obligations: {},
   });
   throw new GatewayError('policy_denied', 'That path is not exposed on this connection.');
+}
+
+/** Classes a caller may see in clear in blob names (the detectors report built-in classes only). */
+function clearInNames(deps: BlobDeps, principal: Principal): ReadonlySet<string> {
+  return unmaskedClasses(deps.policy, principal, [...BUILTIN_CLASSES]);
+}
+
+/**
+ * A path or prefix whose name carries a value the caller would see masked in a listing is
+ * refused before the storage account is asked: decided from the string alone, the answer
+ * is the same whether such a blob exists or not, so neither reads nor listings can confirm a
+ * guessed name (an e-mail address, a card number). The audit names the masked form.
+ */
+function refuseMaskedName(
+  deps: BlobDeps,
+  trace: RequestTrace,
+  principal: Principal,
+  path: BlobPath,
+  format: string,
+): void {
+  const name = maskedBlobName(deps.masker, path.name, clearInNames(deps, principal));
+  if (!name.masked) return;
+  trace.blob = {
+    container: path.container,
+    path: name.path,
+    versionId: null,
+    etag: null,
+    contentType: null,
+    format,
+    size: null,
+    bytesRead: 0,
+  };
+  const reason = 'That path carries personal data; blob names that do are masked and cannot be used.';
+  requireAllow(trace, { outcome: 'deny', policyIds: [BLOB_NAME_POLICY], reasons: [reason], obligations: {} });
+  throw new GatewayError('policy_denied', reason);
 }
 
 function findBlobConnection(
@@ -111,6 +149,7 @@ export function listBlobs(
   return conclude(deps, trace, async () => {
     const { conn, ports } = findBlobConnection(deps, input.connection);
     const path = input.prefix === undefined ? undefined : checkedPath(trace, conn, input.prefix, true);
+    if (path) refuseMaskedName(deps, trace, principal, path, 'listing');
     const decision = decideBlobList({
       policy: deps.policy,
       principal,
@@ -131,7 +170,15 @@ export function listBlobs(
       : { entries: roots(conn), continuation: null };
     const allow = Object.fromEntries(Object.entries(conn.containers).map(([c, s]) => [c, s.prefixes]));
     // The target answers for the prefix asked; anything else it sent is dropped, not shown.
-    const entries = listing.entries.filter((e) => isExposed(allow, splitBlobPath(e.path)));
+    // Names are content: what the detectors find in them is masked, as in the answer so in
+    // the audit (the digest is over the masked entries).
+    const clear = clearInNames(deps, principal);
+    const entries = listing.entries
+      .filter((e) => isExposed(allow, splitBlobPath(e.path)))
+      .map((e): BlobEntry => {
+        const name = maskedBlobName(deps.masker, e.path, clear);
+        return name.masked ? { ...e, path: name.path, nameMasked: true } : e;
+      });
     const json = JSON.stringify(entries);
     const columns = [{ name: 'entry', type: 'json' }];
     trace.blob = {
@@ -184,9 +231,10 @@ export function readBlob(
 }
 
 /** The blob as the target describes it, checked against the connection's caps. */
-async function inspect(deps: BlobDeps, trace: RequestTrace, input: ReadBlobInput) {
+async function inspect(deps: BlobDeps, trace: RequestTrace, principal: Principal, input: ReadBlobInput) {
   const { conn, ports } = findBlobConnection(deps, input.connection);
   const path = checkedPath(trace, conn, input.path, false);
+  refuseMaskedName(deps, trace, principal, path, formatOf(path.name, null));
   const connector = ports.connectorFor(conn);
   const props = await trace.clock.run('estimate', () => connector.properties(path));
   const format = formatOf(path.name, props.contentType);
@@ -258,20 +306,22 @@ async function readBody(
   principal: Principal,
   input: ReadBlobInput,
 ): Promise<Concluded<BlobReadValue>> {
-  const b = await inspect(deps, trace, input);
+  const b = await inspect(deps, trace, principal, input);
   const { conn, path, props, format, range } = b;
   const decision = await decideRead(deps, trace, principal, input, b);
-  const toPeople = (d: Decision) =>
+  // A bulk read goes to people whole: it is bounded by the bytes approved and by
+  // `maxApprovedRows`, not by the row cap of a direct answer (approvers may lower it).
+  const toPeople = (d: Decision, rows: number) =>
     requestBlobApproval({ ...deps, approvals: deps.approvals! }, trace, principal, {
       connection: conn,
       path,
       range,
       etag: props.etag,
       versionId: props.versionId,
-      maxRows: Math.min(d.obligations.maxRows ?? conn.maxRows, input.maxRows ?? Infinity),
+      maxRows: Math.min(d.obligations.maxRows ?? rows, input.maxRows ?? Infinity),
       purpose: input.purpose ?? null,
     });
-  if (decision.outcome === 'approval' && deps.approvals) return toPeople(decision);
+  if (decision.outcome === 'approval' && deps.approvals) return toPeople(decision, conn.maxApprovedRows);
   if (decision.outcome !== 'allow') throw refusalFor(decision);
   const clear = unmaskedClasses(deps.policy, principal, [
     ...blobClasses(conn).map(([, cls]) => cls),
@@ -309,7 +359,8 @@ async function readBody(
   if (over) {
     trace.decision = over;
     if (trace.blob) trace.blob.bytesRead = read.bytesRead;
-    if (deps.approvals) return toPeople(over);
+    // The read that was over budget, no more: the rows it would have released.
+    if (deps.approvals) return toPeople(over, maxRows);
     throw refusalFor(over);
   }
   const out = released(trace, decision, { path: input.path, props, format, range }, read);

@@ -6,10 +6,12 @@ import { DEMO_FILES_CONNECTION, seedDemoFiles } from '../../cli/dev/demo-files.j
 import type { BudgetStore } from '../../shared/budget/index.js';
 import { composeGateway, type Gateway } from '../../shared/compose.js';
 import { parseConfig } from '../../shared/config/connections.js';
+import type { BlobConnector } from '../../shared/connectors/blob/port.js';
 import { blobConnectorRegistry } from '../../shared/connectors/blob/registry.js';
 import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '../../shared/identity/index.js';
 import { InboxNotifier } from '../../shared/notify/inbox.js';
 import { loadPolicyEngine } from '../../shared/policy/index.js';
+import type { ResultStore } from '../../shared/ports/result-store.js';
 import { InProcessQueue } from '../../shared/queue/in-process-queue.js';
 import type { Principal } from '../../shared/types.js';
 import type { GatewayLogEvent } from '../../shared/use-cases/index.js';
@@ -34,7 +36,13 @@ export interface BlobFixture {
 /** The real gateway over Azurite (in memory) holding the demo files, audited in memory. */
 export async function blobFixture(
   overrides: Record<string, unknown> = {},
-  parts: { budgets?: BudgetStore } = {},
+  parts: {
+    budgets?: BudgetStore;
+    /** The approved results' store (default: in memory). */
+    results?: ResultStore;
+    /** Wraps the real Azurite connector (a test injecting a failure part-way). */
+    wrapConnector?: (connector: BlobConnector) => BlobConnector;
+  } = {},
 ): Promise<BlobFixture> {
   const azurite = await startAzurite();
   await seedDemoFiles(azurite.accountUrl, 50);
@@ -59,13 +67,15 @@ export async function blobFixture(
     policy: await loadPolicyEngine(POLICY_DIR),
     config,
     connectorFor: () => new FakeConnector(),
-    blobConnectorFor: blobs.connectorFor,
+    blobConnectorFor: parts.wrapConnector
+      ? (c) => (parts.wrapConnector as (x: BlobConnector) => BlobConnector)(blobs.connectorFor(c))
+      : blobs.connectorFor,
     audit,
     ...(parts.budgets ? { budgets: parts.budgets } : {}),
     maskingKey: 'unit-test-masking-key-0123456789',
     approvals: {
       requests,
-      results: new MemoryResultStore(),
+      results: parts.results ?? new MemoryResultStore(),
       queue,
       notifier: new InboxNotifier(),
       approveUrl: (id) => `http://localhost/api/approve/${id}`,

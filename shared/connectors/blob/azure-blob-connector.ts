@@ -1,9 +1,17 @@
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
 import { BlobServiceClient, RestError, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { GatewayError } from '../../errors.js';
 import type { BlobPath } from './path.js';
-import type { BlobConnector, BlobEntry, BlobListing, BlobProperties, BlobRange, BlobRead } from './port.js';
+import type {
+  BlobConnector,
+  BlobEntry,
+  BlobListing,
+  BlobProperties,
+  BlobRange,
+  BlobRead,
+  BlobReadOptions,
+} from './port.js';
 
 /** Azurite's published development account: not a secret, and accepted for loopback only. */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -42,6 +50,22 @@ function targetError(e: unknown): GatewayError {
     return new GatewayError('query_timeout', 'The storage account did not answer in time.', { cause: e });
   }
   return new GatewayError('target_unavailable', 'The storage account could not be reached.', { cause: e });
+}
+
+/** The body, its idle timer restarted by every chunk and stopped when it ends either way. */
+function watched(body: Readable, timer: NodeJS.Timeout): Readable {
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      timer.refresh();
+      done(null, chunk);
+    },
+  });
+  body.on('error', (e) => out.destroy(e));
+  out.on('close', () => {
+    clearTimeout(timer);
+    body.destroy();
+  });
+  return body.pipe(out);
 }
 
 function iso(d: Date | undefined): string | null {
@@ -110,16 +134,26 @@ export function createAzureBlobConnector(options: AzureBlobConnectorOptions): Bl
       }
     },
 
-    async read(path, range: BlobRange, etag): Promise<BlobRead> {
+    async read(path, range: BlobRange, etag, readOptions?: BlobReadOptions): Promise<BlobRead> {
+      // A streamed read may take far longer than the timeout: it bounds each pause instead.
+      const idle = readOptions?.idle === true;
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), options.timeoutMs);
       try {
         const r = await blobClient(path).download(range.offset, range.count, {
-          abortSignal: signal(),
+          abortSignal: idle ? controller.signal : signal(),
           ...(etag ? { conditions: { ifMatch: etag } } : {}),
         });
         const body = r.readableStreamBody as Readable | undefined;
         if (!body) throw new GatewayError('target_unavailable', 'The storage account sent no content.');
-        return { body, etag: r.etag ?? null, versionId: r.versionId ?? null };
+        if (!idle) clearTimeout(timer);
+        return {
+          body: idle ? watched(body, timer) : body,
+          etag: r.etag ?? null,
+          versionId: r.versionId ?? null,
+        };
       } catch (e) {
+        clearTimeout(timer);
         throw targetError(e);
       }
     },

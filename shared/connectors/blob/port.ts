@@ -12,8 +12,10 @@ export type BlobEntry =
       lastModified: string | null;
       etag: string | null;
       versionId: string | null;
+      /** What the detectors found in the name is masked in `path`: it is not a path to read. */
+      nameMasked?: true;
     }
-  | { kind: 'folder'; path: string };
+  | { kind: 'folder'; path: string; nameMasked?: true };
 
 export interface BlobListing {
   entries: BlobEntry[];
@@ -45,6 +47,14 @@ export interface BlobRead {
   versionId: string | null;
 }
 
+export interface BlobReadOptions {
+  /**
+   * The connection's timeout bounds the start of the answer and then each pause between
+   * chunks, not the whole transfer (an approved export may stream for many minutes).
+   */
+  idle?: boolean;
+}
+
 /**
  * Port to a storage account. Adapters reach it with the gateway's own identity and are
  * handed paths the caller has already checked against the allowlist (shared/connectors/blob/
@@ -60,6 +70,6 @@ export interface BlobConnector {
   /** Properties of one blob; `not_found` when it does not exist. */
   properties(path: BlobPath): Promise<BlobProperties>;
   /** Reads a byte range of the version whose ETag is `etag` (a changed blob fails the read). */
-  read(path: BlobPath, range: BlobRange, etag: string | null): Promise<BlobRead>;
+  read(path: BlobPath, range: BlobRange, etag: string | null, options?: BlobReadOptions): Promise<BlobRead>;
   close(): Promise<void>;
 }
