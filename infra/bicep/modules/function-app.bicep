@@ -171,6 +171,16 @@ param auditSigningKeyId string = ''
 @description('URL of the immutable checkpoint archive container (modules/audit-chain.bicep); empty: none.')
 param auditArchiveUrl string = ''
 
+@description('Minutes between runs of the audit verification timer (verifyAuditWindow).')
+@minValue(1)
+@maxValue(1440)
+param auditVerifyMinutes int = 15
+
+@description('Days a kept replay result (connections with replay) stays in the result store.')
+@minValue(1)
+@maxValue(3650)
+param replayTtlDays int = 30
+
 // Keep the keys literal: tests/infra reads them from the compiled template.
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
@@ -198,6 +208,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AGENTGATE_MCP_ALLOWED_ORIGINS: mcpAllowedOrigins
     AGENTGATE_AUDIT_SIGNING_KEY_ID: auditSigningKeyId
     AGENTGATE_AUDIT_ARCHIVE_URL: auditArchiveUrl
+    AGENTGATE_AUDIT_VERIFY_MINUTES: string(auditVerifyMinutes)
+    AGENTGATE_REPLAY_TTL_DAYS: string(replayTtlDays)
     COSMOS__accountEndpoint: cosmos.properties.documentEndpoint
     COSMOS__credential: 'managedidentity'
     COSMOS__clientId: identityClientId

@@ -44,7 +44,11 @@ export class CosmosAuditLaneReader implements AuditLaneReader {
     };
     try {
       const { resources } = await withDeadline(this.#timeoutMs, (abortSignal) =>
-        this.#container.items.query<Record<string, unknown>>(query, { abortSignal }).fetchAll(),
+        // Pages of 1,000 rather than the default 100: a verify reads whole lanes, and every page
+        // is a round trip (and, on the emulator, a scan of the container).
+        this.#container.items
+          .query<Record<string, unknown>>(query, { abortSignal, maxItemCount: 1000 })
+          .fetchAll(),
       );
       // Sorted here rather than with ORDER BY: no composite index or cross-partition sort needed.
       return resources.map((r) => this.#toEvent(r)).sort(byChainIndex);
