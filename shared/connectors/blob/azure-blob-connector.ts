@@ -72,6 +72,44 @@ function iso(d: Date | undefined): string | null {
   return d ? d.toISOString() : null;
 }
 
+/** One page of a folder: its subfolders, then its blobs, and where the next page starts. */
+async function listPage(
+  service: BlobServiceClient,
+  container: string,
+  prefix: string,
+  page: { maxPageSize: number; continuation?: string | null },
+  abortSignal: AbortSignal,
+): Promise<BlobListing> {
+  try {
+    const pages = service
+      .getContainerClient(container)
+      .listBlobsByHierarchy('/', { prefix, abortSignal })
+      .byPage({
+        maxPageSize: page.maxPageSize,
+        ...(page.continuation ? { continuationToken: page.continuation } : {}),
+      });
+    const next = await pages.next();
+    if (next.done) return { entries: [], continuation: null };
+    const value = next.value;
+    const folders: BlobEntry[] = (value.segment.blobPrefixes ?? []).map((p) => ({
+      kind: 'folder' as const,
+      path: `${container}/${p.name}`,
+    }));
+    const blobs: BlobEntry[] = value.segment.blobItems.map((b) => ({
+      kind: 'blob' as const,
+      path: `${container}/${b.name}`,
+      size: b.properties.contentLength ?? 0,
+      contentType: b.properties.contentType ?? null,
+      lastModified: iso(b.properties.lastModified),
+      etag: b.properties.etag ?? null,
+      versionId: b.versionId ?? null,
+    }));
+    return { entries: [...folders, ...blobs], continuation: value.continuationToken || null };
+  } catch (e) {
+    throw targetError(e);
+  }
+}
+
 /** The `@azure/storage-blob` adapter of the blob port. */
 export function createAzureBlobConnector(options: AzureBlobConnectorOptions): BlobConnector {
   const credential =
@@ -83,36 +121,7 @@ export function createAzureBlobConnector(options: AzureBlobConnectorOptions): Bl
   const blobClient = (p: BlobPath) => service.getContainerClient(p.container).getBlobClient(p.name);
 
   return {
-    async list(container, prefix, page): Promise<BlobListing> {
-      try {
-        const pages = service
-          .getContainerClient(container)
-          .listBlobsByHierarchy('/', { prefix, abortSignal: signal() })
-          .byPage({
-            maxPageSize: page.maxPageSize,
-            ...(page.continuation ? { continuationToken: page.continuation } : {}),
-          });
-        const next = await pages.next();
-        if (next.done) return { entries: [], continuation: null };
-        const value = next.value;
-        const folders: BlobEntry[] = (value.segment.blobPrefixes ?? []).map((p) => ({
-          kind: 'folder' as const,
-          path: `${container}/${p.name}`,
-        }));
-        const blobs: BlobEntry[] = value.segment.blobItems.map((b) => ({
-          kind: 'blob' as const,
-          path: `${container}/${b.name}`,
-          size: b.properties.contentLength ?? 0,
-          contentType: b.properties.contentType ?? null,
-          lastModified: iso(b.properties.lastModified),
-          etag: b.properties.etag ?? null,
-          versionId: b.versionId ?? null,
-        }));
-        return { entries: [...folders, ...blobs], continuation: value.continuationToken || null };
-      } catch (e) {
-        throw targetError(e);
-      }
-    },
+    list: (container, prefix, page) => listPage(service, container, prefix, page, signal()),
 
     async properties(path): Promise<BlobProperties> {
       try {
