@@ -151,27 +151,12 @@ export function requestResult(
   }
   const trace = traced(start, principal, 'requests.result', null);
   return conclude(deps, trace, async () => {
-    const w = workflow(deps);
-    const fetched = await fetchResult(
-      {
-        requests: w.approvals.requests,
-        results: w.approvals.results,
-        now: deps.now,
-        transport: start.transport,
-      },
-      input.id,
-      principalSnapshot(principal),
-    );
-    if (fetched.kind === 'not_found') throw notFound();
-    if (fetched.kind === 'not_ready') {
-      throw new GatewayError('conflict', `The request is ${fetched.status}; there is no result to fetch.`);
-    }
+    const fetched = await fetchResult(resultReadPorts(deps, start), input.id, principalSnapshot(principal));
+    if (fetched.kind !== 'released') throw notReady(fetched);
     // No audit, no data: the release is recorded before the rows leave.
     await recordEvents(deps.audit, [fetched.event]);
     const { result } = fetched;
-    const rows = result.rows.map((values) =>
-      Object.fromEntries(result.columns.map((c, i) => [c.name, values[i]])),
-    );
+    const rows = asObjects(result.columns, result.rows);
     trace.released = {
       rows: rows.length,
       cells: rows.length * result.columns.length,
@@ -205,6 +190,28 @@ export function requestResult(
   });
 }
 
+/** Where a stored result is read from, for the whole and the paged fetch alike. */
+function resultReadPorts(deps: UseCaseDeps, start: Start) {
+  const w = workflow(deps);
+  return {
+    requests: w.approvals.requests,
+    results: w.approvals.results,
+    now: deps.now,
+    transport: start.transport,
+  };
+}
+
+/** A fetch that found no result to release. */
+function notReady(fetched: { kind: 'not_found' } | { kind: 'not_ready'; status: string }): GatewayError {
+  if (fetched.kind === 'not_found') return notFound();
+  return new GatewayError('conflict', `The request is ${fetched.status}; there is no result to fetch.`);
+}
+
+/** Stored value arrays as the objects an answer carries, by column name. */
+function asObjects(columns: ReadonlyArray<{ name: string }>, values: readonly unknown[][]) {
+  return values.map((row) => Object.fromEntries(columns.map((c, i) => [c.name, row[i]])));
+}
+
 /** One page of a result, read from the store without the rest of it; each page is audited. */
 function requestResultPage(
   deps: UseCaseDeps,
@@ -214,14 +221,8 @@ function requestResultPage(
 ) {
   const trace = traced(start, principal, 'requests.result', null);
   return conclude(deps, trace, async () => {
-    const w = workflow(deps);
     const fetched = await fetchResultPage(
-      {
-        requests: w.approvals.requests,
-        results: w.approvals.results,
-        now: deps.now,
-        transport: start.transport,
-      },
+      resultReadPorts(deps, start),
       input.id,
       principalSnapshot(principal),
       {
@@ -229,16 +230,11 @@ function requestResultPage(
         ...(input.continuation ? { continuation: input.continuation } : {}),
       },
     );
-    if (fetched.kind === 'not_found') throw notFound();
-    if (fetched.kind === 'not_ready') {
-      throw new GatewayError('conflict', `The request is ${fetched.status}; there is no result to fetch.`);
-    }
+    if (fetched.kind !== 'released') throw notReady(fetched);
     // No audit, no data: the release is recorded before the rows leave.
     await recordEvents(deps.audit, [fetched.event]);
     const { page } = fetched;
-    const rows = page.rows.map((values) =>
-      Object.fromEntries(page.columns.map((c, i) => [c.name, values[i]])),
-    );
+    const rows = asObjects(page.columns, page.rows);
     trace.released = {
       rows: rows.length,
       cells: fetched.event.cells,
