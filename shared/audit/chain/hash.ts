@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { canonicalJson } from '../canonical.js';
+import { createHash, hash } from 'node:crypto';
+import { canonicalCopyWithout, canonicalJsonWithout } from '../canonical.js';
 import type { AuditEvent } from '../event.js';
 
 /**
@@ -73,37 +73,39 @@ export function merkleTreeHash(entries: readonly Uint8Array[]): Buffer {
   return mth(0, hashes.length);
 }
 
-/** The event as a store keeps it: JSON round-tripped and without its `chain` field. */
-export function storedForm(event: AuditEvent): Record<string, unknown> {
-  const { chain: _chain, ...rest } = JSON.parse(JSON.stringify(event)) as AuditEvent;
-  return rest as unknown as Record<string, unknown>;
-}
-
-function leafInputOfStored(stored: Record<string, unknown>, position: ChainPosition): Buffer {
-  const value = {
-    v: CHAIN_FORMAT_VERSION,
-    lane: position.lane,
-    index: position.index,
-    prev: position.prev,
-    event: stored,
-  };
-  return Buffer.from(canonicalJson(value), 'utf8');
+/**
+ * The leaf input's text, composed around the event's canonical text: its members in JCS order
+ * (event, index, lane, prev, v) so that it is byte for byte the canonical JSON of the whole
+ * value. The canonical form drops `chain` and agrees with the event's JSON round trip, so the
+ * stored form need not be built to hash it.
+ */
+function leafText(eventText: string, position: ChainPosition): string {
+  const { lane, index, prev } = position;
+  if (!Number.isSafeInteger(lane) || !Number.isSafeInteger(index))
+    throw new TypeError('a chain position is two integers');
+  return `{"event":${eventText},"index":${index},"lane":${lane},"prev":${JSON.stringify(prev)},"v":${CHAIN_FORMAT_VERSION}}`;
 }
 
 /** The exact bytes an event's leaf hashes; see the module comment. */
 export function eventLeafInput(event: AuditEvent, position: ChainPosition): Buffer {
-  return leafInputOfStored(storedForm(event), position);
+  return Buffer.from(leafText(canonicalJsonWithout(event, 'chain'), position), 'utf8');
+}
+
+/** Hex SHA-256(0x00 || text as UTF-8): NUL is one byte in UTF-8, so it is the leaf hash. */
+function leafHashOfText(text: string): string {
+  return hash('sha256', `\u0000${text}`, 'hex');
 }
 
 /** Hex leaf hash of an event at a position. */
 export function eventHash(event: AuditEvent, position: ChainPosition): string {
-  return leafHash(eventLeafInput(event, position)).toString('hex');
+  return leafHashOfText(leafText(canonicalJsonWithout(event, 'chain'), position));
 }
 
 /** The event with its chain field set for a position (the stored form plus `chain`). */
 export function chainEvent(event: AuditEvent, position: ChainPosition): AuditEvent {
-  // One JSON round trip serves both the hash and the stored copy: this runs on every append.
-  const stored = storedForm(event);
-  const hash = leafHash(leafInputOfStored(stored, position)).toString('hex');
-  return { ...(stored as unknown as AuditEvent), chain: { ...position, hash } };
+  // One serialisation serves the hash and the stored copy (parsed back from it, so the copy is
+  // exactly what was hashed and shares nothing with the caller's object): this runs on every append.
+  const { text, copy: stored } = canonicalCopyWithout(event, 'chain');
+  stored.chain = { ...position, hash: leafHashOfText(leafText(text, position)) };
+  return stored;
 }

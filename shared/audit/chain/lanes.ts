@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditEvent } from '../event.js';
@@ -15,7 +15,7 @@ export const DEFAULT_LANES = 16;
  * request ids random, requests still spread evenly over the lanes.
  */
 export function laneOf(requestId: string, lanes: number): number {
-  return createHash('sha256').update(requestId, 'utf8').digest().readUInt32BE(0) % lanes;
+  return hash('sha256', requestId, 'buffer').readUInt32BE(0) % lanes;
 }
 
 /** Whatever durably stores events, create-only (the audit store port). */
