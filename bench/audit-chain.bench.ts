@@ -242,36 +242,48 @@ function median(name: string, runs: Stats[]): Stats {
 
 const ROUNDS = 3;
 
+/** Lane counts the leased variant runs with: the default, and more lanes than concurrent appends. */
+const LEASED_LANES = [16, 64];
+
 /**
  * Unchained, chained reserve-first (every batch writes the head first) and chained with
- * leases, interleaved over ROUNDS rounds so that drift of the machine or the store hits all
- * three alike; each figure is the median over the rounds.
+ * leases (at each of LEASED_LANES), interleaved over ROUNDS rounds so that drift of the
+ * machine or the store hits all of them alike; each figure is the median over the rounds.
  */
 async function compare(title: string, plain: AuditEventSink, chained: Variant, total: number): Promise<void> {
   // Warm-up, discarded: the first round on a fresh store otherwise pays the JIT and the store's growth.
   await concurrentAppends('warm-up', plain, Math.min(total, 500));
   const reserveLog = new ChainedAuditLog({ sink: chained.sink, heads: chained.heads });
-  const runs: Record<'plain' | 'reserve' | 'leased', Stats[]> = { plain: [], reserve: [], leased: [] };
+  const runs = new Map<string, Stats[]>();
+  const add = (name: string, stats: Stats) => runs.set(name, [...(runs.get(name) ?? []), stats]);
   for (let round = 0; round < ROUNDS; round++) {
-    runs.plain.push(await concurrentAppends('unchained', plain, total));
-    runs.reserve.push(await concurrentAppends('reserve-first', reserveLog, total));
-    // A process of its own each round, handing its leases back after. Taking them is a one-off
-    // per process, not what an append costs, so it happens before the timing starts.
-    const leasedLog = new ChainedAuditLog({
-      sink: chained.sink,
-      heads: chained.heads,
-      lanes: Number(process.env.LANES ?? 16),
-      leases: { reader: chained.reader },
-    });
-    await Promise.all(Array.from({ length: 64 }, (_, i) => leasedLog.append(event(i))));
-    runs.leased.push(await concurrentAppends('leased', leasedLog, total));
-    await leasedLog.close();
+    add(`unchained, ${chained.name}`, await concurrentAppends('unchained', plain, total));
+    add(
+      `chained reserve-first, ${chained.name}`,
+      await concurrentAppends('reserve-first', reserveLog, total),
+    );
+    for (const lanes of LEASED_LANES) {
+      // A process of its own each round, handing its leases back after. Taking them is a
+      // one-off per process, not what an append costs, so it happens before the timing starts.
+      // The variants share the store: each log continues a lane from the head the last one left.
+      const leasedLog = new ChainedAuditLog({
+        sink: chained.sink,
+        heads: chained.heads,
+        lanes,
+        leases: { reader: chained.reader },
+      });
+      await Promise.all(Array.from({ length: 64 }, (_, i) => leasedLog.append(event(i))));
+      add(
+        `chained leased, ${lanes} lanes, ${chained.name}`,
+        await concurrentAppends('leased', leasedLog, total),
+      );
+      await leasedLog.close();
+    }
   }
-  const unchained = median(`unchained, ${chained.name}`, runs.plain);
-  const reserveFirst = median(`chained reserve-first, ${chained.name}`, runs.reserve);
-  const leased = median(`chained leased, ${chained.name}`, runs.leased);
-  printStats(title, [unchained, reserveFirst, leased], unchained);
-  for (const c of [reserveFirst, leased]) {
+  const all = [...runs].map(([name, stats]) => median(name, stats));
+  const unchained = all[0] as Stats;
+  printStats(title, all, unchained);
+  for (const c of all.slice(1)) {
     const cost = (x: number) => `${(x * 100).toFixed(0)}%`;
     console.log(
       `${c.name}: p50 cost ${cost(c.p50Ms / unchained.p50Ms - 1)}, throughput cost ${cost(1 - c.opsPerSec / unchained.opsPerSec)}`,

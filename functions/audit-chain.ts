@@ -23,9 +23,9 @@ export function azureAuditChain(
   keyId: string,
   database: Database,
   credential: TokenCredential,
-  archiveContainerUrl?: string,
-  verifyEveryMs?: number,
+  options: { archiveContainerUrl?: string; verifyEveryMs?: number; lanes?: number } = {},
 ): AuditChainPorts {
+  const { archiveContainerUrl, verifyEveryMs, lanes } = options;
   const { vaultUrl, name } = parseKeyVaultKeyIdentifier(keyId);
   const keys = new KeyClient(vaultUrl, credential);
   return {
@@ -37,6 +37,7 @@ export function azureAuditChain(
     // The verification timer's window, beside the lane heads.
     verifierState: new CosmosVerifierStateStore(database.container('auditLanes')),
     ...(verifyEveryMs === undefined ? {} : { verifyEveryMs }),
+    ...(lanes === undefined ? {} : { lanes }),
     ...(archiveContainerUrl
       ? { archive: new BlobCheckpointArchive(new ContainerClient(archiveContainerUrl, credential)) }
       : {}),

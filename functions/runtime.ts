@@ -134,13 +134,13 @@ export async function createAzureGateway(
     // With a signing key every audit event is hash-linked and the seal timer signs checkpoints.
     ...(keyId
       ? {
-          auditChain: azureAuditChain(
-            keyId,
-            database,
-            credential,
-            settings.AGENTGATE_AUDIT_ARCHIVE_URL,
-            settings.AGENTGATE_AUDIT_VERIFY_MINUTES * 60_000,
-          ),
+          auditChain: azureAuditChain(keyId, database, credential, {
+            ...(settings.AGENTGATE_AUDIT_ARCHIVE_URL
+              ? { archiveContainerUrl: settings.AGENTGATE_AUDIT_ARCHIVE_URL }
+              : {}),
+            verifyEveryMs: settings.AGENTGATE_AUDIT_VERIFY_MINUTES * 60_000,
+            lanes: settings.AGENTGATE_AUDIT_LANES,
+          }),
         }
       : {}),
     approvalPage: approvalPageOptionsFromSettings(settings),

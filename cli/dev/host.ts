@@ -404,6 +404,7 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
         reader: new CosmosAuditLaneReader(database.container('audit')),
         verifierState: new CosmosVerifierStateStore(database.container('auditLanes')),
         verifyEveryMs: settings.AGENTGATE_AUDIT_VERIFY_MINUTES * 60_000,
+        lanes: settings.AGENTGATE_AUDIT_LANES,
         ...(archived ? { archive: archived.archive } : {}),
       },
       approvals: {

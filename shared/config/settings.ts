@@ -31,6 +31,8 @@ export const SETTINGS = {
     'Days a kept replay result (connections with `replay`) stays in the result store (default 30).',
   AGENTGATE_AUDIT_VERIFY_MINUTES:
     'Minutes between runs of the audit verification timer (1 to 1440, default 15).',
+  AGENTGATE_AUDIT_LANES:
+    'Hash-chain lanes of the audit trail (1 to 1024, default 16); fixed for the life of the data.',
   COSMOS__accountEndpoint: 'Cosmos DB account endpoint (identity-based connection).',
   COSMOS__credential: 'Set to managedidentity in Azure.',
   COSMOS__clientId: 'Client id of the user-assigned identity used for Cosmos DB.',
@@ -71,6 +73,7 @@ const settingsSchema = z.object({
   AGENTGATE_AUDIT_ARCHIVE_URL: z.url({ protocol: /^https$/ }).optional(),
   AGENTGATE_REPLAY_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   AGENTGATE_AUDIT_VERIFY_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  AGENTGATE_AUDIT_LANES: z.coerce.number().int().min(1).max(1024).default(16),
   COSMOS__accountEndpoint: z.url().optional(),
   COSMOS__credential: z.string().optional(),
   COSMOS__clientId: z.string().optional(),

@@ -176,6 +176,11 @@ param auditArchiveUrl string = ''
 @maxValue(1440)
 param auditVerifyMinutes int = 15
 
+@description('Hash-chain lanes of the audit trail: fixed for the life of the audit data (a checkpoint with another count fails verify).')
+@minValue(1)
+@maxValue(1024)
+param auditLanes int = 16
+
 @description('Days a kept replay result (connections with replay) stays in the result store.')
 @minValue(1)
 @maxValue(3650)
@@ -209,6 +214,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AGENTGATE_AUDIT_SIGNING_KEY_ID: auditSigningKeyId
     AGENTGATE_AUDIT_ARCHIVE_URL: auditArchiveUrl
     AGENTGATE_AUDIT_VERIFY_MINUTES: string(auditVerifyMinutes)
+    AGENTGATE_AUDIT_LANES: string(auditLanes)
     AGENTGATE_REPLAY_TTL_DAYS: string(replayTtlDays)
     COSMOS__accountEndpoint: cosmos.properties.documentEndpoint
     COSMOS__credential: 'managedidentity'

@@ -25,7 +25,10 @@ test('the Azure chain archives through Blob exactly when a container URL is give
   }).database('agentgate');
   const credential = new DefaultAzureCredential();
   const url = 'https://stagaudittest.blob.core.windows.net/audit-checkpoints';
-  assert.ok(azureAuditChain(KEY, database, credential, url).archive instanceof BlobCheckpointArchive);
+  assert.ok(
+    azureAuditChain(KEY, database, credential, { archiveContainerUrl: url }).archive instanceof
+      BlobCheckpointArchive,
+  );
   assert.equal(azureAuditChain(KEY, database, credential).archive, undefined);
 });
 
