@@ -6,8 +6,11 @@ import { stringify } from 'yaml';
 import { demoServerConfig } from '../cli/commands/demo.js';
 import { generateDemoData } from '../cli/dev/demo-data.js';
 import { DEMO_READER_ROLE, loadDemoIntoPostgres } from '../cli/dev/demo-load-pg.js';
+import { REPO_ROOT } from '../tests/support/deploy-package.js';
 import { skipUnlessRealPostgres, startPostgresServer } from '../tests/support/postgres-server.js';
 import { runChild } from './child-rss.js';
+import { startCosmosProcess } from './cosmos-process.js';
+import { bundleChild } from './read-memory.bench.js';
 
 /**
  * An approved result of 100,000 rows through the approval path on the local host (held for
@@ -35,12 +38,21 @@ interface ChildFigures {
   peakMb: number;
 }
 
-function child(env: Record<string, string | undefined>): Promise<ChildFigures> {
+/** The child from sources through tsx, or (`entry`) bundled as the Functions package is, by plain node. */
+function child(env: Record<string, string | undefined>, entry?: string): Promise<ChildFigures> {
   // AGENTGATE_BENCH_CPU_PROF=DIR writes each child's CPU profile there (what is spent where).
   const prof = process.env.AGENTGATE_BENCH_CPU_PROF;
   const profile = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
-  return runChild<ChildFigures>([...profile, '--import', 'tsx', '--expose-gc', CHILD], {
-    env: { ...process.env, AGENTGATE_BENCH_ROWS: String(ROWS), ...env },
+  const run = entry ? [entry] : ['--import', 'tsx', CHILD];
+  return runChild<ChildFigures>([...profile, '--expose-gc', ...run], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      AGENTGATE_BENCH_ROWS: String(ROWS),
+      AGENTGATE_POLICY_DIR: join(REPO_ROOT, 'policies'),
+      ...env,
+    },
+    timeoutMs: 10 * 60_000,
   });
 }
 
@@ -59,7 +71,13 @@ function print(name: string, f: ChildFigures): void {
   );
 }
 
-async function onRealServer(): Promise<ChildFigures> {
+/**
+ * The real-server cases: from sources with the emulator inside the gateway's process (what
+ * `npm start` does), and the target case, bundled with the emulator in a process of its own
+ * (in Azure, Cosmos DB's work and memory are not the gateway's).
+ */
+async function onRealServer(): Promise<void> {
+  const entry = await bundleChild('large-result');
   const server = await startPostgresServer();
   const dir = await mkdtemp(join(tmpdir(), 'agentgate-bench-large-cfg-'));
   try {
@@ -81,7 +99,25 @@ async function onRealServer(): Promise<ChildFigures> {
       user: DEMO_READER_ROLE,
     };
     await writeFile(config, stringify(demoServerConfig(target)));
-    return await child({ AGENTGATE_CONFIG: config, PGPASSWORD: password });
+    const env = { AGENTGATE_CONFIG: config, PGPASSWORD: password };
+    print('real PostgreSQL, sources (tsx), emulator in the gateway process', await child(env));
+    const cosmos = await startCosmosProcess();
+    try {
+      const cosmosCpu = await cosmos.cpuMs();
+      const cosmosEnv = {
+        AGENTGATE_BENCH_COSMOS_ENDPOINT: cosmos.endpoint,
+        AGENTGATE_BENCH_COSMOS_KEY: cosmos.key,
+      };
+      print(
+        'real PostgreSQL, bundled (node), emulator in its own process',
+        await child({ ...env, ...cosmosEnv }, entry),
+      );
+      console.log(
+        `  the emulator process's CPU over that case: ${((await cosmos.cpuMs()) - cosmosCpu).toFixed(0)} ms`,
+      );
+    } finally {
+      await cosmos.stop();
+    }
   } finally {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
@@ -91,7 +127,7 @@ async function onRealServer(): Promise<ChildFigures> {
 export async function benchLargeResult(): Promise<void> {
   console.log(`\n## Approved result of ${ROWS} rows (local host, Cosmos DB emulator, child processes)`);
   const skip = skipUnlessRealPostgres();
-  if (skip === false) print('real PostgreSQL', await onRealServer());
+  if (skip === false) await onRealServer();
   else console.log(`real PostgreSQL: skipped (${skip})`);
   if (process.env.AGENTGATE_BENCH_PGLITE !== '0') print('PGlite (in the gateway process)', await child({}));
 }

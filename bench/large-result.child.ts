@@ -19,8 +19,19 @@ const SQL = process.env.AGENTGATE_BENCH_SQL ?? 'select id, city, email from cust
 /** Rows per page of the result fetch; 0 fetches the result whole. */
 const PAGE = Number(process.env.AGENTGATE_BENCH_PAGE ?? 10_000);
 
+/** Set by the bench: the Cosmos DB emulator in a process of its own, as Cosmos DB is elsewhere in Azure. */
+const COSMOS = process.env.AGENTGATE_BENCH_COSMOS_ENDPOINT;
+
 const stateDir = await mkdtemp(join(tmpdir(), 'agentgate-bench-large-'));
-const host = await startDevHost({ port: 0, stateDir, customers: ROWS, env: process.env, noLock: true });
+const host = await startDevHost({
+  port: 0,
+  stateDir,
+  customers: ROWS,
+  env: process.env,
+  noLock: true,
+  noAzurite: true,
+  ...(COSMOS ? { cosmos: { endpoint: COSMOS, key: process.env.AGENTGATE_BENCH_COSMOS_KEY ?? '' } } : {}),
+});
 try {
   const agent = await host.issuer.mint({ agent: 'bulk-agent' });
   const owner = await host.issuer.mint({ user: 'olga', groups: ['data-owners'] });
