@@ -33,3 +33,19 @@ export async function startCosmosProcess(): Promise<CosmosProcess> {
     },
   };
 }
+
+const ENDPOINT = 'AGENTGATE_BENCH_COSMOS_ENDPOINT';
+const KEY = 'AGENTGATE_BENCH_COSMOS_KEY';
+
+/** What a bench child is told to reach the emulator process with. */
+export function cosmosEnv(cosmos: CosmosProcess): Record<string, string> {
+  return { [ENDPOINT]: cosmos.endpoint, [KEY]: cosmos.key };
+}
+
+/** In a bench child: startDevHost's `cosmos` option when the bench started the emulator apart. */
+export function cosmosFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): { cosmos: { endpoint: string; key: string } } | Record<string, never> {
+  const endpoint = env[ENDPOINT];
+  return endpoint ? { cosmos: { endpoint, key: env[KEY] ?? '' } } : {};
+}

@@ -9,7 +9,7 @@ import { DEMO_READER_ROLE, loadDemoIntoPostgres } from '../cli/dev/demo-load-pg.
 import { REPO_ROOT } from '../tests/support/deploy-package.js';
 import { skipUnlessRealPostgres, startPostgresServer } from '../tests/support/postgres-server.js';
 import { runChild } from './child-rss.js';
-import { startCosmosProcess } from './cosmos-process.js';
+import { cosmosEnv, startCosmosProcess } from './cosmos-process.js';
 import { bundleChild } from './read-memory.bench.js';
 
 /**
@@ -104,13 +104,9 @@ async function onRealServer(): Promise<void> {
     const cosmos = await startCosmosProcess();
     try {
       const cosmosCpu = await cosmos.cpuMs();
-      const cosmosEnv = {
-        AGENTGATE_BENCH_COSMOS_ENDPOINT: cosmos.endpoint,
-        AGENTGATE_BENCH_COSMOS_KEY: cosmos.key,
-      };
       print(
         'real PostgreSQL, bundled (node), emulator in its own process',
-        await child({ ...env, ...cosmosEnv }, entry),
+        await child({ ...env, ...cosmosEnv(cosmos) }, entry),
       );
       console.log(
         `  the emulator process's CPU over that case: ${((await cosmos.cpuMs()) - cosmosCpu).toFixed(0)} ms`,

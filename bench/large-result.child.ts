@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevHost } from '../cli/dev/host.js';
 import { baseline, report, statusMb } from './child-rss.js';
+import { cosmosFromEnv } from './cosmos-process.js';
 
 /**
  * One approved large read on the local host, in a process of its own so its peak RSS is its
@@ -19,9 +20,6 @@ const SQL = process.env.AGENTGATE_BENCH_SQL ?? 'select id, city, email from cust
 /** Rows per page of the result fetch; 0 fetches the result whole. */
 const PAGE = Number(process.env.AGENTGATE_BENCH_PAGE ?? 10_000);
 
-/** Set by the bench: the Cosmos DB emulator in a process of its own, as Cosmos DB is elsewhere in Azure. */
-const COSMOS = process.env.AGENTGATE_BENCH_COSMOS_ENDPOINT;
-
 const stateDir = await mkdtemp(join(tmpdir(), 'agentgate-bench-large-'));
 const host = await startDevHost({
   port: 0,
@@ -30,7 +28,8 @@ const host = await startDevHost({
   env: process.env,
   noLock: true,
   noAzurite: true,
-  ...(COSMOS ? { cosmos: { endpoint: COSMOS, key: process.env.AGENTGATE_BENCH_COSMOS_KEY ?? '' } } : {}),
+  // Set by the bench: the emulator in a process of its own, as Cosmos DB is elsewhere in Azure.
+  ...cosmosFromEnv(),
 });
 try {
   const agent = await host.issuer.mint({ agent: 'bulk-agent' });

@@ -1,22 +1,20 @@
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import pg from 'pg';
-import { stringify } from 'yaml';
-import { demoServerConfig } from '../cli/commands/demo.js';
-import { generateDemoData } from '../cli/dev/demo-data.js';
-import { DEMO_READER_ROLE, loadDemoIntoPostgres } from '../cli/dev/demo-load-pg.js';
 import { REPO_ROOT } from '../tests/support/deploy-package.js';
-import { skipUnlessRealPostgres, startPostgresServer } from '../tests/support/postgres-server.js';
+import { skipUnlessRealPostgres } from '../tests/support/postgres-server.js';
 import { runChild } from './child-rss.js';
+import { cosmosEnv, startCosmosProcess } from './cosmos-process.js';
+import { startRealPgDemo } from './real-pg-demo.js';
 
 /**
  * Peak RSS of the gateway, bundled and minified by esbuild as the Functions package is and run
  * by plain Node (no tsx), under rounds of 8 concurrent 1,000-row reads from a real PostgreSQL.
  * The deployed bundle itself needs Azure (Entra tokens, managed identity to Cosmos DB), so the
- * local host stands in for it: the same core, REST adapter and pipeline, with the in-process
- * Cosmos DB emulator (whose items count against this RSS, unlike Azure's) instead of Azure.
+ * local host stands in for it: the same core, REST adapter and pipeline, with the Cosmos DB
+ * emulator in a process of its own (the target case) or inside (whose items then count
+ * against this RSS, unlike Azure's).
  * Target (issue 12): at most 250 MB.
  */
 
@@ -66,6 +64,15 @@ export async function bundleChild(child = 'read-memory'): Promise<string> {
   return outfile;
 }
 
+interface ReadFigures {
+  reads: number;
+  rows: number;
+  ms: number;
+  rssStartedMb: number;
+  peakStartedMb: number;
+  peakReadsMb: number;
+}
+
 export async function benchReadMemory(): Promise<void> {
   console.log('\n## Peak RSS of the bundled gateway under 8 concurrent 1,000-row reads (real PostgreSQL)');
   const skip = skipUnlessRealPostgres();
@@ -74,49 +81,25 @@ export async function benchReadMemory(): Promise<void> {
     return;
   }
   const entry = await bundleChild();
-  const server = await startPostgresServer();
   const dir = await mkdtemp(join(tmpdir(), 'agentgate-bench-reads-cfg-'));
+  // Budgets that never run out: the repeated reads of one agent would otherwise go to approval.
+  const demo = await startRealPgDemo(dir, 'bench-reader-password');
+  const cosmos = await startCosmosProcess();
   try {
-    const password = 'bench-reader-password';
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    try {
-      await loadDemoIntoPostgres(admin, generateDemoData({ customers: 10_000 }), {
-        reader: { role: DEMO_READER_ROLE, password },
-      });
-    } finally {
-      await admin.end();
-    }
-    const config = join(dir, 'agentgate.config.yaml');
-    const target = {
-      host: server.host,
-      port: server.port,
-      database: server.database,
-      user: DEMO_READER_ROLE,
-    };
-    // Without the demo's per-agent byte budget, which would send these repeated reads to approval.
-    const generated = demoServerConfig(target) as { connections: Array<Record<string, unknown>> };
-    for (const c of generated.connections) delete c.budget;
-    await writeFile(config, stringify(generated));
-    for (const [name, args] of [
-      ['bundled, node', [entry]],
-      ['sources, node --import tsx', ['--import', 'tsx', join(REPO_ROOT, 'bench/read-memory.child.ts')]],
-    ] as const) {
-      const f = await runChild<{
-        reads: number;
-        rows: number;
-        ms: number;
-        rssStartedMb: number;
-        peakStartedMb: number;
-        peakReadsMb: number;
-      }>(args, {
+    const cases: Array<[string, string[], Record<string, string>]> = [
+      // The target case: in Azure the emulator's work and memory are Cosmos DB's, not the gateway's.
+      ['bundled, node, emulator in its own process', [entry], cosmosEnv(cosmos)],
+      ['bundled, node, emulator in the gateway process', [entry], {}],
+      [
+        'sources, node --import tsx, emulator in the gateway process',
+        ['--import', 'tsx', join(REPO_ROOT, 'bench/read-memory.child.ts')],
+        {},
+      ],
+    ];
+    for (const [name, args, extra] of cases) {
+      const f = await runChild<ReadFigures>(args, {
         cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          AGENTGATE_CONFIG: config,
-          PGPASSWORD: password,
-          AGENTGATE_POLICY_DIR: join(REPO_ROOT, 'policies'),
-        },
+        env: { ...process.env, ...demo.env, ...extra, AGENTGATE_POLICY_DIR: join(REPO_ROOT, 'policies') },
         timeoutMs: 10 * 60_000,
       });
       console.log(
@@ -124,7 +107,8 @@ export async function benchReadMemory(): Promise<void> {
       );
     }
   } finally {
-    await server.stop();
+    await cosmos.stop();
+    await demo.server.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

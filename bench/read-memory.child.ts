@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevHost } from '../cli/dev/host.js';
 import { report, resetPeak, statusMb } from './child-rss.js';
+import { cosmosFromEnv } from './cosmos-process.js';
 
 /**
  * Rounds of 8 concurrent 1,000-row reads by an agent on the local host, in a process of its
@@ -15,7 +16,15 @@ const ROUNDS = Number(process.env.AGENTGATE_BENCH_ROUNDS ?? 10);
 const SQL = 'select id, full_name, email, phone, city, created_at from customers order by id limit 1000';
 
 const stateDir = await mkdtemp(join(tmpdir(), 'agentgate-bench-reads-'));
-const host = await startDevHost({ port: 0, stateDir, env: process.env, noLock: true });
+// With the emulator in a process of its own when the bench started it so (cosmosFromEnv).
+const host = await startDevHost({
+  port: 0,
+  stateDir,
+  env: process.env,
+  noLock: true,
+  noAzurite: true,
+  ...cosmosFromEnv(),
+});
 try {
   const agent = await host.issuer.mint({ agent: 'reader-agent' });
   const read = async () => {
