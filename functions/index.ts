@@ -50,7 +50,9 @@ export async function selfCheck(): Promise<{ policies: number; parsed: string }>
     import('../shared/sql/analyse.js'),
     import('./policy-dir.js'),
   ]);
+  // As the gateway starts (runtime.ts): the parser's WASM compiles while the policies load.
+  const parsed = analyseStatement('postgres', 'select 1');
   const engine = await loadPolicyEngine(DEFAULT_POLICY_DIR);
-  const facts = await analyseStatement('postgres', 'select 1');
+  const facts = await parsed;
   return { policies: engine.policyIds().length, parsed: facts.effect };
 }

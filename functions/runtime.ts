@@ -17,6 +17,7 @@ import type { PolicyEngine } from '../shared/policy/index.js';
 import { approverGroups as groupsOf, loadPolicyEngine } from '../shared/policy/index.js';
 import { ServiceBusQueue } from '../shared/queue/service-bus-queue.js';
 import { approvalPageOptionsFromSettings } from '../shared/rest/approval-page.js';
+import { preloadPostgresParser } from '../shared/sql/pg/parse.js';
 import { CosmosAuditStore } from '../shared/store/cosmos-audit-store.js';
 import { createCosmosClient } from '../shared/store/cosmos-client.js';
 import { CosmosRequestStore } from '../shared/store/cosmos-request-store.js';
@@ -122,7 +123,10 @@ export async function createAzureGateway(
     },
     credential,
   );
+  // The parser's WASM compiles in the background while the policies load on this thread.
+  const parser = preloadPostgresParser();
   const policy = await loadPolicyEngine(settings.AGENTGATE_POLICY_DIR ?? DEFAULT_POLICY_DIR);
+  await parser;
   const config = await loadConfigFile(resolveConfigPath(settings.AGENTGATE_CONFIG));
   const cosmos = createCosmosClient({ endpoint: settings.COSMOS__accountEndpoint, credential });
   const database = cosmos.database(settings.COSMOS_DATABASE);

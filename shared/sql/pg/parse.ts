@@ -12,6 +12,15 @@ function loaded(): Promise<void> {
   return ready;
 }
 
+/**
+ * Starts loading the parser without waiting for it: the WASM compiles off the main thread, so
+ * a host that starts this before its other start-up work (the Cedar policies) gets it for free.
+ * Resolves either way; a failed load is retried by the first parse.
+ */
+export function preloadPostgresParser(): Promise<void> {
+  return loaded().catch(() => undefined);
+}
+
 const MAX_MESSAGE = 160;
 
 /** Parses with the real PostgreSQL grammar; any failure is the caller's statement, never ours. */
