@@ -44,7 +44,7 @@ export const triggers = registerTriggers(TRIGGER_TABLE, getGateway);
  * Loads what the bundle must carry (Cedar and libpg-query WASM, the shipped policies) so a
  * test, or an operator after deploy, can prove the package is complete without Azure.
  */
-export async function selfCheck(): Promise<{ policies: number; parsed: string }> {
+export async function selfCheck(): Promise<{ policies: number; parsed: string; stamped: boolean }> {
   const [{ loadPolicyEngine }, { analyseStatement }, { DEFAULT_POLICY_DIR }] = await Promise.all([
     import('../shared/policy/index.js'),
     import('../shared/sql/analyse.js'),
@@ -52,7 +52,13 @@ export async function selfCheck(): Promise<{ policies: number; parsed: string }>
   ]);
   // As the gateway starts (runtime.ts): the parser's WASM compiles while the policies load.
   const parsed = analyseStatement('postgres', 'select 1');
-  const engine = await loadPolicyEngine(DEFAULT_POLICY_DIR);
+  let stamped = false;
+  const engine = await loadPolicyEngine(DEFAULT_POLICY_DIR, undefined, {
+    trustStamp: true,
+    applied: (applied) => {
+      stamped = applied;
+    },
+  });
   const facts = await parsed;
-  return { policies: engine.policyIds().length, parsed: facts.effect };
+  return { policies: engine.policyIds().length, parsed: facts.effect, stamped };
 }

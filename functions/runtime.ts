@@ -125,7 +125,11 @@ export async function createAzureGateway(
   );
   // The parser's WASM compiles in the background while the policies load on this thread.
   const parser = preloadPostgresParser();
-  const policy = await loadPolicyEngine(settings.AGENTGATE_POLICY_DIR ?? DEFAULT_POLICY_DIR);
+  // The packaged policies carry the stamp the build wrote after validating them in full.
+  const policyDir = settings.AGENTGATE_POLICY_DIR ?? DEFAULT_POLICY_DIR;
+  const policy = await loadPolicyEngine(policyDir, undefined, {
+    trustStamp: policyDir === DEFAULT_POLICY_DIR,
+  });
   await parser;
   const config = await loadConfigFile(resolveConfigPath(settings.AGENTGATE_CONFIG));
   const cosmos = createCosmosClient({ endpoint: settings.COSMOS__accountEndpoint, credential });

@@ -5,9 +5,11 @@
 // size of the bundle and would be deployed (and loaded by nothing) otherwise.
 // dist-maps/meta.json is esbuild's metafile: what each input adds to the bundle (see
 // https://esbuild.github.io/analyze/), and what tests/build/bundle.test.ts checks.
+import { execFile } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -73,6 +75,13 @@ for (const file of ['lib/msal-browser.min.js', 'lib/redirect-bridge/msal-redirec
   );
 }
 await cp(join(root, 'policies'), join(dist, 'policies'), { recursive: true });
+// The shipped policies are validated in full now, once, and stamped: the packaged gateway then
+// skips Cedar's parse and strict validation of them at each cold start (validated-stamp.ts).
+await promisify(execFile)(
+  process.execPath,
+  ['--import', 'tsx', join(root, 'scripts/stamp-policies.ts'), join(dist, 'policies')],
+  { cwd: root },
+);
 await cp(join(root, 'host.json'), join(dist, 'host.json'));
 
 const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));

@@ -2,29 +2,45 @@ import { preparsePolicySet, preparseSchema, validate } from '@cedar-policy/cedar
 import { SCHEMA_FILE } from './cedar-names.js';
 import { createPolicyEngine, type PolicyEngine, type PolicyEngineOptions } from './engine.js';
 import { describeCedarError, PolicyLoadError } from './load-error.js';
-import { type PolicyFile, parsePolicyFile } from './parse-file.js';
+import { type PolicyFile, parsePolicyFile, policyMetas } from './parse-file.js';
 import type { PolicyMeta } from './policy-meta.js';
+import { applyStamp, makeStamp, type ParsedPolicy, type PolicyStamp } from './validated-stamp.js';
 
 // Cedar keeps preparsed sets in a process-wide cache keyed by name; each engine gets its
 // own names so engines built side by side (tests, reloads) never overwrite each other.
 let engineCount = 0;
 
+/** A build-time stamp to try (see validated-stamp.ts), and who to tell whether it applied. */
+export interface StampUse {
+  text: string;
+  applied?: (applied: boolean) => void;
+}
+
+function byName(a: PolicyFile, b: PolicyFile): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
 /**
- * Builds an engine from in-memory files. Checks, in order: the schema parses, each file
- * parses, every policy has a unique @id and valid annotations, and the whole set validates
- * against the schema in strict mode. Throws PolicyLoadError naming the file at fault.
+ * Builds an engine from in-memory files. Checks, in order: each file parses, every policy has
+ * a unique @id and valid annotations, and the whole set (with the schema) validates against
+ * the schema in strict mode. Throws PolicyLoadError naming the file at fault. With a `stamp`
+ * made for exactly these bytes, parsing and validation were done when it was made: only the
+ * annotation checks and the preparse (which parses again, failing on any error) run.
  */
 export function loadPolicyEngineFromText(
   files: PolicyFile[],
   schemaText: string,
   options?: PolicyEngineOptions,
+  stamp?: StampUse,
 ): PolicyEngine {
-  // The schema is parsed by the strict validation below, which reports its syntax errors as
-  // a check parse would: a separate parse cost a third of the policy load at start-up.
-  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const policies = collectPolicies(sorted);
+  const sorted = [...files].sort(byName);
+  const stamped = stamp ? applyStamp(stamp.text, sorted, schemaText) : undefined;
+  stamp?.applied?.(stamped !== undefined);
+  const parsed = new Map(sorted.map((f) => [f.name, stamped?.get(f.name) ?? parsePolicyFile(f)]));
+  const policies = collectPolicies(sorted, parsed);
   const staticPolicies = Object.fromEntries([...policies].map(([id, meta]) => [id, meta.text]));
-  validateStrictly(staticPolicies, schemaText, policies, sorted);
+  // Validation also parses the schema and reports its syntax errors, as a check parse would.
+  if (!stamped) validateStrictly(staticPolicies, schemaText, policies, sorted);
 
   engineCount += 1;
   const policySetId = `agentgate-policies-${engineCount}`;
@@ -52,6 +68,25 @@ export function loadPolicyEngineFromText(
   );
 }
 
+/**
+ * Loads the files in full (never from a stamp): parse, annotations, strict validation and a
+ * preparse; answers the stamp that lets a later load of the same bytes skip the first three.
+ */
+export function stampPolicyFiles(files: PolicyFile[], schemaText: string): PolicyStamp {
+  const sorted = [...files].sort(byName);
+  const parsed = new Map(sorted.map((f) => [f.name, parsePolicyFile(f)]));
+  const policies = collectPolicies(sorted, parsed);
+  validateStrictly(
+    Object.fromEntries([...policies].map(([id, meta]) => [id, meta.text])),
+    schemaText,
+    policies,
+    sorted,
+  );
+  // What a stamped load will do: the set must also preparse.
+  loadPolicyEngineFromText(files, schemaText, { memoEntries: 0 });
+  return makeStamp(sorted, schemaText, parsed);
+}
+
 function preparse(id: string, staticPolicies: Record<string, string>): void {
   const preparsedSet = preparsePolicySet(id, { staticPolicies });
   if (preparsedSet.type === 'failure') {
@@ -59,10 +94,13 @@ function preparse(id: string, staticPolicies: Record<string, string>): void {
   }
 }
 
-function collectPolicies(files: PolicyFile[]): Map<string, PolicyMeta> {
+function collectPolicies(
+  files: PolicyFile[],
+  parsed: ReadonlyMap<string, readonly ParsedPolicy[]>,
+): Map<string, PolicyMeta> {
   const policies = new Map<string, PolicyMeta>();
   for (const file of files) {
-    for (const meta of parsePolicyFile(file)) {
+    for (const meta of policyMetas(file, parsed.get(file.name) ?? [])) {
       const earlier = policies.get(meta.id);
       if (earlier !== undefined) {
         const where = earlier.file === file.name ? 'earlier in the same file' : `in ${earlier.file}`;

@@ -1,6 +1,7 @@
 import { policySetTextToParts, policyToJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { describeCedarError, PolicyLoadError } from './load-error.js';
 import { type PolicyMeta, readPolicyMeta } from './policy-meta.js';
+import { type ParsedPolicy, parsedOf } from './validated-stamp.js';
 
 export interface PolicyFile {
   name: string;
@@ -8,7 +9,7 @@ export interface PolicyFile {
 }
 
 /** Parses one `.cedar` file on its own, so a syntax error names the file it is in. */
-export function parsePolicyFile(file: PolicyFile): PolicyMeta[] {
+export function parsePolicyFile(file: PolicyFile): ParsedPolicy[] {
   // Splitting the file parses it and reports its syntax errors: no separate check parse (each
   // Cedar parse is milliseconds of WASM at start-up).
   const parts = policySetTextToParts(file.text);
@@ -27,6 +28,11 @@ export function parsePolicyFile(file: PolicyFile): PolicyMeta[] {
     if (json.type === 'failure') {
       throw new PolicyLoadError(file.name, json.errors.map((e) => describeCedarError(e, text)).join('; '));
     }
-    return readPolicyMeta(json.json, text, file.name);
+    return parsedOf(json.json, text);
   });
+}
+
+/** Each policy's metadata, its annotations checked (parsed now or read from a stamp). */
+export function policyMetas(file: PolicyFile, parsed: readonly ParsedPolicy[]): PolicyMeta[] {
+  return parsed.map((p) => readPolicyMeta(p, p.text, file.name));
 }

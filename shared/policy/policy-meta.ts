@@ -34,7 +34,11 @@ const RESERVED_IDS = new Set(['error']);
  * Annotations are checked here, once, so that a typo such as `@outcome("aproval")` stops
  * the gateway from starting instead of quietly turning an approval into an allow.
  */
-export function readPolicyMeta(policy: PolicyJson, text: string, file: string): PolicyMeta {
+export function readPolicyMeta(
+  policy: Pick<PolicyJson, 'effect' | 'annotations'>,
+  text: string,
+  file: string,
+): PolicyMeta {
   const annotations = policy.annotations ?? {};
   const id = annotations.id;
   if (id === undefined || id === '') {

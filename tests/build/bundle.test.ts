@@ -32,7 +32,7 @@ test('npm run build produces a bundle that Node loads, with its WASM files and p
   });
   const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
     routes: string[][];
-    check: { policies: number; parsed: string };
+    check: { policies: number; parsed: string; stamped: boolean };
   };
   // The bundle registers the same table as the sources (the pinned list is in the routes test).
   assert.deepEqual(
@@ -41,6 +41,8 @@ test('npm run build produces a bundle that Node loads, with its WASM files and p
   );
   assert.ok(out.check.policies > 5, 'shipped policies load from the bundle');
   assert.equal(out.check.parsed, 'read');
+  // The build validated the shipped policies and stamped them: the package skips doing it again.
+  assert.equal(out.check.stamped, true, 'the packaged policies carry a stamp that applies');
 });
 
 test('the package carries no source map and stays within 4 MB zipped', () => {
