@@ -1,5 +1,6 @@
 import { REDACTED } from '../masking/apply.js';
 import type { MaskingReport } from '../masking/index.js';
+import { setOwn } from '../masking/scan.js';
 import type { Row } from '../types.js';
 
 /**
@@ -34,10 +35,15 @@ export function withholdPackedNumbers(
   let withheld = 0;
   const out = rows.map((row) => {
     let copy: Row | undefined;
-    for (const [key, value] of Object.entries(row)) {
+    for (const key in row) {
+      const value = row[key];
+      // A text has no more digits than characters: most cells are let through unparsed.
+      if (typeof value === 'string' ? value.length <= MAX_SIGNIFICANT_DIGITS : typeof value !== 'bigint')
+        continue;
       if (significantDigits(value) <= MAX_SIGNIFICANT_DIGITS) continue;
       copy ??= { ...row };
-      copy[key] = REDACTED;
+      // Defined, not assigned: a column named `__proto__` must be withheld like any other.
+      setOwn(copy, key, REDACTED);
       withheld++;
     }
     return copy ?? row;
@@ -46,7 +52,7 @@ export function withholdPackedNumbers(
   const columns = { ...report.columns };
   for (const row of rows) {
     for (const [key, value] of Object.entries(row)) {
-      if (significantDigits(value) > MAX_SIGNIFICANT_DIGITS) columns[key] = PACKED_CLASS;
+      if (significantDigits(value) > MAX_SIGNIFICANT_DIGITS) setOwn(columns, key, PACKED_CLASS);
     }
   }
   return {

@@ -97,4 +97,20 @@ describe('release backstop: numbers longer than any plain sum are withheld', () 
     const none = withholdPackedNumbers([plain], report);
     assert.equal(none.report, report);
   });
+
+  test('withholds a packed number in a column named __proto__, and a bigint one', () => {
+    const long = '1'.repeat(60);
+    const row = Object.fromEntries([['__proto__', long]]) as Record<string, unknown>;
+    const out = withholdPackedNumbers([row, { n: BigInt(long) }], {
+      columns: {},
+      cellsMasked: 0,
+      byClass: {},
+    });
+    const first = out.rows[0] as Record<string, unknown>;
+    assert.equal(Object.getOwnPropertyDescriptor(first, '__proto__')?.value, REDACTED);
+    assert.equal(Object.getPrototypeOf(first), Object.prototype);
+    assert.equal(JSON.stringify(out.rows), `[{"__proto__":"${REDACTED}"},{"n":"${REDACTED}"}]`);
+    assert.equal(Object.getOwnPropertyDescriptor(out.report.columns, '__proto__')?.value, PACKED_CLASS);
+    assert.equal(out.report.cellsMasked, 2);
+  });
 });
