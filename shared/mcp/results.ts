@@ -1,4 +1,5 @@
 import type { Outcome } from '../use-cases/index.js';
+import { releasedJson } from '../use-cases/released-json.js';
 
 /** A `tools/call` result as MCP defines it (text content plus optional structured content). */
 export interface ToolResult {
@@ -9,7 +10,10 @@ export interface ToolResult {
 }
 
 function ok(value: Record<string, unknown>): ToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value };
+  return {
+    content: [{ type: 'text', text: releasedJson(value) ?? JSON.stringify(value) }],
+    structuredContent: value,
+  };
 }
 
 /** The same body a REST caller would get for the refusal, as the text of a tool error. */

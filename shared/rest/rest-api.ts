@@ -9,6 +9,7 @@ import type { Principal } from '../types.js';
 import { listBlobsQuerySchema, readBlobQuerySchema } from '../use-cases/blob-inputs.js';
 import type { Outcome, Start, UseCases } from '../use-cases/index.js';
 import { auditQuerySchema, describeIssues, queryBodySchema } from '../use-cases/inputs.js';
+import { releasedJson } from '../use-cases/released-json.js';
 import { decisionBodySchema, resultPageQuerySchema } from '../use-cases/requests.js';
 import { type ApprovalPageOptions, createApprovalPageHandlers } from './approval-page.js';
 import { type AuditRoutes, createAuditRoutes } from './audit-routes.js';
@@ -75,7 +76,10 @@ function requestIdParam(req: ApiRequest): string {
 export function toResponse(outcome: Outcome<unknown>, clock: StageClock): ApiResponse {
   const timing = { 'server-timing': clock.header() };
   if (outcome.kind === 'allowed') {
-    return jsonResponse(200, outcome.value, { 'x-request-id': outcome.requestId, ...timing });
+    const response = jsonResponse(200, outcome.value, { 'x-request-id': outcome.requestId, ...timing });
+    // A read's rows go out as the bytes its audit event digested, serialised once.
+    const text = releasedJson(outcome.value);
+    return text === undefined ? response : { ...response, text };
   }
   if (outcome.kind === 'pending' && outcome.approval) {
     // Stored for approval: 202 with where to follow it; nothing ran.

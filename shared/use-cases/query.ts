@@ -20,6 +20,7 @@ import { conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
 import type { QueryInput } from './inputs.js';
 import type { Outcome } from './outcome.js';
+import { withRowsJson } from './released-json.js';
 import { keepForReplay } from './replay-keep.js';
 import { requestApproval } from './request-approval.js';
 
@@ -253,7 +254,7 @@ async function release(
     tables: plan.analysis.facts.tables,
   });
   keepForReplay(deps, trace, { replay: plan.connection.replay, columns, rows, masking: report });
-  return {
+  const value: QueryValue = {
     requestId: trace.requestId,
     decision: { outcome: run.decision.outcome, policyIds: run.decision.policyIds },
     columns,
@@ -263,4 +264,6 @@ async function release(
     masking: report,
     ...(budget ? { budget } : {}),
   };
+  // The transports send the rows as digested, without serialising them again.
+  return withRowsJson(value, rowsJson);
 }

@@ -71,5 +71,14 @@ export function columnsFromFields(fields: readonly FieldDef[]): PgResultColumn[]
 
 /** Object.fromEntries defines own properties, so a column named `__proto__` stays data. */
 export function rowsFromArrays(columns: readonly ResultColumn[], rows: readonly unknown[][]): Row[] {
-  return rows.map((values) => Object.fromEntries(columns.map((c, i) => [c.name, values[i]])));
+  const names = columns.map((c) => c.name);
+  // Assigning `__proto__` would set the prototype: such a column is defined, as data.
+  if (names.includes('__proto__'))
+    return rows.map((values) => Object.fromEntries(names.map((n, i) => [n, values[i]])));
+  // A loop, not Object.fromEntries over pairs: this runs per cell of every read.
+  return rows.map((values) => {
+    const row: Row = {};
+    for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i];
+    return row;
+  });
 }
