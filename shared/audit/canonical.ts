@@ -60,15 +60,20 @@ function serialise(value: unknown, skipKey: string | undefined): string {
   return `${out}}`;
 }
 
-/** Thrown by the copy when an object has a key that objects keep in numeric order. */
-class IndexKey extends Error {}
+/**
+ * Thrown by the copy at a key an object cannot simply be given: one that objects keep in
+ * numeric order, or `__proto__` (assigned, it would set the copy's prototype and vanish from
+ * the audit record).
+ */
+class UnsortableKey extends Error {}
 
 const INDEX_KEY = /^(?:0|[1-9][0-9]*)$/;
 
 /**
  * A deep copy of a JSON value with every object's keys inserted in JCS order, so that
  * JSON.stringify (native, one call) writes it canonically. Objects list integer-like keys
- * first whatever the insertion order, so such a key falls back to the serialiser.
+ * first whatever the insertion order, so such a key (and `__proto__`) falls back to the
+ * serialiser, whose text JSON.parse turns back into own data properties.
  */
 function sortedCopy(value: unknown, skipKey: string | undefined): unknown {
   if (value === null) return null;
@@ -102,7 +107,7 @@ function sortedCopy(value: unknown, skipKey: string | undefined): unknown {
     const member = record[key];
     if (key === skipKey || isOmitted(member)) continue;
     const first = key.charCodeAt(0);
-    if (first >= 48 && first <= 57 && INDEX_KEY.test(key)) throw new IndexKey();
+    if ((first >= 48 && first <= 57 && INDEX_KEY.test(key)) || key === '__proto__') throw new UnsortableKey();
     out[key] = sortedCopy(member, undefined);
   }
   return out;
@@ -117,7 +122,7 @@ export function canonicalCopyWithout<T extends object>(value: T, key: string): {
     const copy = sortedCopy(value, key) as T;
     return { text: JSON.stringify(copy), copy };
   } catch (e) {
-    if (!(e instanceof IndexKey)) throw e;
+    if (!(e instanceof UnsortableKey)) throw e;
     const text = serialise(value, key);
     return { text, copy: JSON.parse(text) as T };
   }

@@ -1,10 +1,11 @@
 import { GatewayError } from '../errors.js';
+import { setOwn } from '../own-property.js';
 import type { Row } from '../types.js';
 import { applyToValue, REDACTED } from './apply.js';
 import { BUILTIN_CLASSES, compareClasses } from './classes.js';
 import { ColumnMemo, MIN_REMEMBERED_LENGTH } from './memo.js';
 import { buildOperatorTable, type Operator, type OperatorTable, revealRank } from './operators.js';
-import { firstClass, newScanContext, type ScanContext, scanString, scanValue, setOwn } from './scan.js';
+import { firstClass, newScanContext, type ScanContext, scanString, scanValue } from './scan.js';
 import { createTokenizer, type Tokenize } from './token.js';
 import type { ColumnPlan, Masker, MaskerOptions, MaskingReport, MaskResultInput } from './types.js';
 

@@ -1,3 +1,4 @@
+import { setOwn } from '../own-property.js';
 import { applyToString, applyToValue, isBinary } from './apply.js';
 import { BUILTIN_CLASSES, builtinIndex, compareClasses } from './classes.js';
 import { detect } from './detect/detect.js';
@@ -111,16 +112,6 @@ export function scanString(text: string, ctx: ScanContext): string | null {
     last = span.end;
   }
   return last === 0 ? text : out + text.slice(last);
-}
-
-/**
- * Sets an own property on a copy. A `__proto__` key (JSON.parse makes it an own key) must be
- * overwritten, not turned into a prototype change that leaves the clear value in the copy.
- */
-export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else target[key] = value;
 }
 
 const utf8 = new TextDecoder('utf-8');

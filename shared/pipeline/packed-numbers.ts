@@ -1,6 +1,6 @@
 import { REDACTED } from '../masking/apply.js';
 import type { MaskingReport } from '../masking/index.js';
-import { setOwn } from '../masking/scan.js';
+import { setOwn } from '../own-property.js';
 import type { Row } from '../types.js';
 
 /**
@@ -52,7 +52,10 @@ export function withholdPackedNumbers(
   const columns = { ...report.columns };
   for (const row of rows) {
     for (const [key, value] of Object.entries(row)) {
-      if (significantDigits(value) > MAX_SIGNIFICANT_DIGITS) setOwn(columns, key, PACKED_CLASS);
+      // Assigned: a `__proto__` column is left out of the report (the value is still withheld
+      // above), since the report goes into the audit record and the Cosmos DB emulator drops
+      // nested `__proto__` keys, which verify would then see as a modified record.
+      if (significantDigits(value) > MAX_SIGNIFICANT_DIGITS) columns[key] = PACKED_CLASS;
     }
   }
   return {

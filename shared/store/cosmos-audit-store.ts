@@ -1,6 +1,7 @@
 import type { Container, JSONObject, SqlParameter, SqlQuerySpec } from '@azure/cosmos';
 import type { AuditRecord } from '../audit/record.js';
 import { GatewayError } from '../errors.js';
+import { setOwn } from '../own-property.js';
 import { auditDay } from './audit-keys.js';
 import { validateSearch } from './audit-search.js';
 import type { AuditFilter, AuditPage, AuditStore } from './audit-store.js';
@@ -33,7 +34,7 @@ function statusOf(e: unknown): unknown {
 
 function toRecord(item: Record<string, unknown>): AuditRecord {
   const record: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) if (!STORAGE_FIELDS.has(k)) record[k] = v;
+  for (const [k, v] of Object.entries(item)) if (!STORAGE_FIELDS.has(k)) setOwn(record, k, v);
   return record as unknown as AuditRecord;
 }
 

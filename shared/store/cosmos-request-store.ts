@@ -1,5 +1,6 @@
 import type { Container } from '@azure/cosmos';
 import { GatewayError } from '../errors.js';
+import { setOwn } from '../own-property.js';
 import type {
   ConditionalWrite,
   RequestStatus,
@@ -31,7 +32,7 @@ function toVersioned(item: Record<string, unknown> | undefined): Versioned<Store
     throw new TypeError('Cosmos answered a request item without an etag');
   }
   const value: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) if (!STORAGE_FIELDS.has(k)) value[k] = v;
+  for (const [k, v] of Object.entries(item)) if (!STORAGE_FIELDS.has(k)) setOwn(value, k, v);
   return { value: value as unknown as StoredRequest, etag };
 }
 

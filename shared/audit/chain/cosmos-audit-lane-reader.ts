@@ -1,4 +1,5 @@
 import type { Container } from '@azure/cosmos';
+import { setOwn } from '../../own-property.js';
 import { withDeadline } from '../../store/deadline.js';
 import type { AuditEvent } from '../event.js';
 import { chainUnavailable } from './cosmos-errors.js';
@@ -59,7 +60,7 @@ export class CosmosAuditLaneReader implements AuditLaneReader {
 
   #toEvent(item: Record<string, unknown>): AuditEvent {
     const event: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(item)) if (!this.#storageFields.has(k)) event[k] = v;
+    for (const [k, v] of Object.entries(item)) if (!this.#storageFields.has(k)) setOwn(event, k, v);
     return event as unknown as AuditEvent;
   }
 }

@@ -171,6 +171,26 @@ describe('RFC 8785 canonical JSON', () => {
   });
 });
 
+describe('a __proto__ key in an event (JSON.parse makes it an own key of a request body)', () => {
+  it('is kept in the stored copy and the hash, as data, and the copy keeps its prototype', () => {
+    const params = JSON.parse('[{"__proto__":{"polluted":1},"a":2}]') as unknown[];
+    const event = { ...sampleEvent('req-proto', 0), params } as unknown as AuditEvent;
+    const at = { lane: 2, index: 5, prev: GENESIS_PREV };
+    const chained = chainEvent(event, at);
+    const first = (chained as unknown as { params: Array<Record<string, unknown>> }).params[0] as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(Object.getOwnPropertyDescriptor(first, '__proto__')?.value, { polluted: 1 });
+    assert.equal(Object.getPrototypeOf(first), Object.prototype);
+    assert.equal((first as { polluted?: unknown }).polluted, undefined);
+    assert.ok(JSON.stringify(chained).includes('"__proto__":{"polluted":1}'));
+    const { chain: _c, ...stored } = JSON.parse(JSON.stringify(event)) as AuditEvent;
+    const reference = oracle({ v: 1, lane: 2, index: 5, prev: GENESIS_PREV, event: stored });
+    assert.equal(chained.chain?.hash, leafHash(Buffer.from(reference, 'utf8')).toString('hex'));
+  });
+});
+
 describe('event leaf hashes against the reference form', () => {
   /** The leaf hash as first written: the package's canonical form over the JSON round trip. */
   function referenceHash(event: AuditEvent, at: { lane: number; index: number; prev: string }): string {

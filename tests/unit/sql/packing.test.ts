@@ -110,7 +110,6 @@ describe('release backstop: numbers longer than any plain sum are withheld', () 
     assert.equal(Object.getOwnPropertyDescriptor(first, '__proto__')?.value, REDACTED);
     assert.equal(Object.getPrototypeOf(first), Object.prototype);
     assert.equal(JSON.stringify(out.rows), `[{"__proto__":"${REDACTED}"},{"n":"${REDACTED}"}]`);
-    assert.equal(Object.getOwnPropertyDescriptor(out.report.columns, '__proto__')?.value, PACKED_CLASS);
     assert.equal(out.report.cellsMasked, 2);
   });
 });
