@@ -109,6 +109,8 @@ export class LaneWriter {
   /** Reserved batches whose appends have not all settled, oldest first. */
   readonly #flights: Flight[] = [];
   #pumping = false;
+  /** A pump was asked for while one ran (a lease that ended inside `dispatch`): run again. */
+  #pumpAgain = false;
   /** Set when a batch failed wholly: no new reservation until the head is put back. */
   #halted = false;
   /** Last head this process wrote or read; undefined when it must be read again. */
@@ -141,8 +143,12 @@ export class LaneWriter {
   }
 
   async #pump(): Promise<void> {
-    if (this.#pumping) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
     this.#pumping = true;
+    this.#pumpAgain = false;
     try {
       while (this.#queue.length > 0) {
         if (this.#mode === 'unknown') {
@@ -155,6 +161,9 @@ export class LaneWriter {
     } finally {
       this.#pumping = false;
     }
+    // A lease that found itself run out ends inside `dispatch`, and its end asks for a pump
+    // while this one runs: without another pass, what is queued would wait for ever.
+    if (this.#pumpAgain) void this.#pump();
   }
 
   #rejectQueue(error: unknown): void {

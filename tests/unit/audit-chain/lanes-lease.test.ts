@@ -151,6 +151,39 @@ describe('ChainedAuditLog with lane leases', () => {
     assert.equal((await store.get(0))?.owner, null, 'close hands the lease back');
   });
 
+  it('a lease found run out when the next append comes (the process was paused) does not strand that append', async () => {
+    const events = new MemoryChainEventStore();
+    const heads = new MemoryLaneHeadStore();
+    // A paused process: its clock jumps past the lease and no renewal ran meanwhile.
+    let paused = 0;
+    const log = new ChainedAuditLog({
+      sink: events,
+      heads,
+      lanes: 1,
+      leases: leaseOptions(events, { clock: () => Date.now() + paused }),
+    });
+    await log.append(sampleEvent('first', 0));
+    // Nothing in flight, not even a head write, when the pause ends.
+    await log.flush();
+    await turns();
+    paused = 5_000;
+    const late = log.append(sampleEvent('late', 0)).then(
+      () => 'stored',
+      () => 'refused',
+    );
+    const outcome = await Promise.race([
+      late,
+      (async () => {
+        await turns(500);
+        return 'stranded';
+      })(),
+    ]);
+    assert.equal(outcome, 'stored', 'the lane is leased again and the append goes on');
+    await log.flush();
+    await log.close();
+    assert.equal((await verify(events, heads, 1)).ok, true);
+  });
+
   it('pays no head write per append while leased (the head moves at most once per flushMs)', async () => {
     const events = new MemoryChainEventStore();
     const heads = new MemoryLaneHeadStore();
