@@ -1,6 +1,7 @@
 import { hash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GatewayError } from '../../errors.js';
 import type { AuditEvent } from '../event.js';
 import type { LaneHeadStore } from './lane-head-store.js';
 import type { AuditLaneReader } from './lane-reader.js';
@@ -42,6 +43,12 @@ export interface ChainedAuditLogOptions {
    * every batch reserves its slots with a head write before its events are stored.
    */
   leases?: LaneLeaseOptions;
+  /**
+   * An append not answered within this long is refused (`audit_unavailable`). Every store call
+   * has its own deadline; this bounds what they cannot (a lane left waiting by a fault in
+   * this code), so a request is always answered. Default 60 s.
+   */
+  answerWithinMs?: number;
 }
 
 export interface LaneLeaseOptions {
@@ -100,11 +107,13 @@ function leaseSettings(options: LaneLeaseOptions): LeaseSettings {
 export class ChainedAuditLog implements AuditEventSink {
   readonly lanes: number;
   readonly #writers: LaneWriter[];
+  readonly #answerWithinMs: number;
 
   constructor(options: ChainedAuditLogOptions) {
     const lanes = options.lanes ?? DEFAULT_LANES;
     if (!Number.isInteger(lanes) || lanes < 1 || lanes > 1024) throw new RangeError('lanes must be 1-1024');
     this.lanes = lanes;
+    this.#answerWithinMs = options.answerWithinMs ?? 60_000;
     const resolved = {
       sink: options.sink,
       heads: options.heads,
@@ -142,8 +151,26 @@ export class ChainedAuditLog implements AuditEventSink {
   /** Like `append`, answering the event as stored (with its `chain` field). */
   appendChained(event: AuditEvent): Promise<AuditEvent> {
     return new Promise((resolve, reject) => {
-      const writer = this.#writers[this.laneOf(event.requestId)] as LaneWriter;
-      writer.enqueue({ event, resolve, reject });
+      const lane = this.laneOf(event.requestId);
+      const writer = this.#writers[lane] as LaneWriter;
+      // Refused once late; should the event still be stored after, the trail holds a record
+      // of a request that released nothing, which is the safe side.
+      const late = setTimeout(
+        () => reject(new GatewayError('audit_unavailable', `Audit lane ${lane} did not answer in time.`)),
+        this.#answerWithinMs,
+      );
+      late.unref?.();
+      writer.enqueue({
+        event,
+        resolve: (stored) => {
+          clearTimeout(late);
+          resolve(stored);
+        },
+        reject: (e) => {
+          clearTimeout(late);
+          reject(e);
+        },
+      });
     });
   }
 }

@@ -23,6 +23,36 @@ function verify(events: MemoryChainEventStore, heads: LaneHeadStore, lanes = 16)
 }
 
 describe('ChainedAuditLog', () => {
+  it('refuses an append its lane never answers (audit_unavailable), so the request is still answered', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    // A sink that never settles stands for any fault that leaves a lane waiting.
+    const log = new ChainedAuditLog({
+      sink: { append: () => new Promise<void>(() => {}) },
+      heads: new MemoryLaneHeadStore(),
+      lanes: 1,
+      answerWithinMs: 1000,
+    });
+    const seen: { settled?: unknown } = {};
+    // Read through a function: an assertion would narrow the property for good.
+    const outcome = () => seen.settled;
+    const answer = log.append(sampleEvent('stuck', 0)).then(
+      () => {
+        seen.settled = 'stored';
+      },
+      (e: unknown) => {
+        seen.settled = e;
+      },
+    );
+    for (let i = 0; i < 5; i++) await yieldTurn();
+    t.mock.timers.tick(999);
+    await yieldTurn();
+    assert.equal(outcome(), undefined, 'not refused before its time');
+    t.mock.timers.tick(1);
+    await answer;
+    const refused = outcome();
+    assert.ok(refused instanceof GatewayError && refused.code === 'audit_unavailable', String(refused));
+  });
+
   it('spreads requests over lanes by request id, deterministically', () => {
     const counts = new Array(16).fill(0);
     for (let i = 0; i < 1600; i++) counts[laneOf(`req-${i}`, 16)]++;
