@@ -63,6 +63,16 @@ export function runConnectorContract(name: string, makeTarget: () => Promise<Con
         r.rows.map((row) => row.id),
         [1, 2, 3],
       );
+      // The instant the server holds, as the ISO text a Date would give (not a Date).
+      const epochs = await db.execute(
+        'select (extract(epoch from created_at) * 1000)::bigint::text as ms from customers where id <= 3 order by id',
+        [],
+        LIMITS,
+      );
+      assert.deepEqual(
+        r.rows.map((row) => row.created_at),
+        epochs.rows.map((row) => new Date(Number(row.ms)).toISOString()),
+      );
     });
 
     it('runs a plain query the same way when told it is one, and caps it', async () => {

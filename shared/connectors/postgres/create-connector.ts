@@ -12,6 +12,7 @@ import {
 } from './read-only-transaction.js';
 import { openPgReadSession } from './read-session.js';
 import { columnsFromFields, type PgResultColumn, rowsFromArrays } from './result-shape.js';
+import { WIRE_TYPES } from './wire-types.js';
 
 export interface PostgresConnectorOptions {
   host: string;
@@ -194,6 +195,7 @@ function createPool(options: PostgresConnectorOptions): Pool {
     keepAlive: true,
     application_name: 'agentgate',
     pipeline: options.pipeline ?? true,
+    types: WIRE_TYPES,
   });
   // An idle client whose server went away is dropped by the pool; the next checkout reconnects.
   // Without a listener the 'error' event would crash the process.

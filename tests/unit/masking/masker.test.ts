@@ -276,4 +276,52 @@ describe('maskResult', () => {
       assert.deepEqual(report.byClass, byClass);
     }
   });
+  test('a timestamptz column is text like any other: instants pass, anything else in it is scanned', () => {
+    const instants = ['2024-03-01T10:00:00.290Z', '1999-12-31T23:59:59.999Z'];
+    const rows: Row[] = [
+      { at: instants[0], note: 'x' },
+      { at: instants[1], note: 'y' },
+      // A connector that labels a column timestamptz but hands over other text gets it scanned.
+      { at: '4111 1111 1111 1111', note: 'z' },
+      { at: '2024-03-01T10:00:00.290Z 4111111111111111', note: 'w' },
+    ];
+    const { rows: out, report } = masker.maskResult({
+      columns: [
+        { name: 'at', type: 'timestamptz' },
+        { name: 'note', type: 'text' },
+      ],
+      rows,
+      plan: [scan('at'), scan('note')],
+      unmasked: none,
+    });
+    assert.deepEqual(
+      out.slice(0, 2).map((r) => r.at),
+      instants,
+    );
+    assert.notEqual(out[2].at, rows[2].at);
+    assert.doesNotMatch(String(out[3].at), /4111111111111111/);
+    assert.equal(report.cellsMasked, 2);
+  });
+
+  test('no detector reports an ISO instant (timestamptz cells are ISO text, no longer Dates, and are scanned)', () => {
+    let seed = 11;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const from = Date.UTC(1000, 0, 1);
+    const to = Date.UTC(9999, 11, 31);
+    const rows: Row[] = Array.from({ length: 20_000 }, () => ({
+      at: new Date(from + Math.floor(next() * (to - from))).toISOString(),
+    }));
+    // Scanned as text (a text column), every one comes back as it went in.
+    const { rows: out, report } = masker.maskResult({
+      columns: cols('at'),
+      rows,
+      plan: [scan('at')],
+      unmasked: none,
+    });
+    assert.equal(report.cellsMasked, 0);
+    assert.ok(out.every((r, i) => r === rows[i]));
+  });
 });
