@@ -43,24 +43,27 @@ describe('timestamptz from the wire', () => {
     assert.equal(timestamptzValue('2024-03-01 10:00:00+00'), '2024-03-01T10:00:00.000Z');
   });
 
-  it('leaves every other text to pg: zones, BC, infinity, five-digit years, rolled-over fields', () => {
+  it('reads every other text through pg, to the same JSON: zones, BC, infinity, five-digit years', () => {
     for (const text of [
       '2024-03-01 10:00:00+02',
       '2024-03-01 10:00:00.5-05:30',
       '0044-03-15 12:00:00+00 BC',
       '0099-01-01 00:00:00+00',
-      'infinity',
-      '-infinity',
       '12024-03-01 10:00:00+00',
       '2023-02-29 10:00:00+00',
       '2024-13-01 10:00:00+00',
       '2024-04-31 10:00:00+00',
       '2024-03-01 24:00:00+00',
     ]) {
+      assert.equal(after(text), before(text), text);
       const value = timestamptzValue(text);
-      assert.notEqual(typeof value, 'string', text);
-      assert.deepEqual(value, pgParse(text), text);
+      assert.ok(value === null || typeof value === 'string', text);
     }
+    assert.equal(timestamptzValue('2024-03-01 10:00:00+02'), '2024-03-01T08:00:00.000Z');
+    assert.equal(timestamptzValue('infinity'), Number.POSITIVE_INFINITY);
+    assert.equal(timestamptzValue('-infinity'), Number.NEGATIVE_INFINITY);
+    assert.equal(after('infinity'), null);
+    assert.equal(timestamptzValue('not a time'), null);
   });
 
   it('is the parser for timestamptz text only; other types keep pg’s parsers', () => {
