@@ -1,9 +1,20 @@
 import type { Engine, StatementFacts } from '../types.js';
 import { type AnalyseOptions, analysePostgres } from './postgres.js';
-import { analyseTsql } from './tsql.js';
+
+// The T-SQL grammar (node-sql-parser's build, most of this module's code) is loaded on the
+// first T-SQL statement: a gateway with only PostgreSQL connections never evaluates it, and
+// one that has them does not pay for it before its first request is answered.
+let tsql: Promise<typeof import('./tsql.js')> | undefined;
+const loadTsql = () => {
+  tsql ??= import('./tsql.js').catch((e: unknown) => {
+    tsql = undefined;
+    throw e;
+  });
+  return tsql;
+};
 
 /** The one entry point the gateway calls: facts about a statement for the connection's engine. */
-export function analyseStatement(
+export async function analyseStatement(
   engine: Engine,
   sql: string,
   options: AnalyseOptions = {},
@@ -12,7 +23,7 @@ export function analyseStatement(
     case 'postgres':
       return analysePostgres(sql, options);
     case 'tsql':
-      return analyseTsql(sql, options);
+      return (await loadTsql()).analyseTsql(sql, options);
     default: {
       const unknown: never = engine;
       throw new TypeError(`Unknown engine: ${String(unknown)}`);
