@@ -376,7 +376,9 @@ export class PgWalker {
         this.facts.addStar(relation.table);
         outputs.push({ name: '*', sources: [`${relation.table}.*`], direct: true });
       } else {
-        this.facts.selectStar = true;
+        // A subquery's, CTE's, VALUES list's or function's columns were named where it was
+        // written (a `*` of a table inside it counted there): this `*` adds no column a table
+        // may grow later, so it is not a `SELECT *` of a table.
         outputs.push(...(relation.outputs ?? []));
       }
     }

@@ -181,6 +181,28 @@ describe('postgres facts', () => {
     assert.equal((await facts('select count(*) from customers')).selectStar, false);
   });
 
+  it('a * over what names its own columns (subquery, CTE, VALUES, function) is no SELECT * of a table', async () => {
+    for (const sql of [
+      'select * from generate_series(1, 3)',
+      'select * from (values (1), (2)) v(x)',
+      'with t as (select 1 as x) select * from t',
+      'with t as (select id, city from customers) select * from t',
+      'select s.* from (select id from customers) s',
+    ]) {
+      const f = await facts(sql);
+      assert.equal(f.selectStar, false, sql);
+      assert.deepEqual(f.starTables, [], sql);
+    }
+    // A table's * inside one still counts, wherever it is.
+    for (const sql of [
+      'with t as (select * from customers) select * from t',
+      'select count(*) from (select * from orders) s',
+      'select x.id from (select c.* from customers c) x',
+    ]) {
+      assert.equal((await facts(sql)).selectStar, true, sql);
+    }
+  });
+
   it('reads constant LIMIT and FETCH FIRST, not LIMIT ALL or parameters', async () => {
     assert.equal((await facts('select * from t limit 10')).limit, 10);
     assert.equal((await facts('select * from t fetch first 5 rows only')).limit, 5);
