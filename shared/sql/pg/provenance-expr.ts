@@ -307,8 +307,12 @@ export class ExpressionEvaluator {
     if (over) this.window(over, level);
     // A set-returning call decides how many rows there are from its arguments.
     if (kind === 'srf') this.host.predicate(args);
-    // A sum whose argument weights each row differently carries the rows, like string_agg.
-    const packed = kind === 'summary' && packsRows(name, argList, (ref) => this.eval(ref, level).prov.direct);
+    // A sum whose argument weights each row differently carries the rows, like string_agg;
+    // so does a percentile of anything but one constant fraction (an array of 10,000
+    // fractions answers 10,000 of the sorted values).
+    const packed =
+      (kind === 'summary' && packsRows(name, argList, (ref) => this.eval(ref, level).prov.direct)) ||
+      (kind === 'ordered' && argList.length > 0 && !(argList.length === 1 && isNumberConstant(argList[0])));
     const value = callValue(packed ? 'collection' : kind, args, order);
     return fails ? failing(value) : value;
   }
@@ -397,6 +401,12 @@ export class ExpressionEvaluator {
 }
 
 /** What a call's value reveals, by the kind of function. */
+/** A bare numeric literal (`0.5`, `1`): one fraction, one value out. */
+function isNumberConstant(arg: unknown): boolean {
+  const body = bodyOf(arg, 'A_Const');
+  return body !== undefined && (child(body, 'fval') !== undefined || child(body, 'ival') !== undefined);
+}
+
 function callValue(kind: FunctionKind | undefined, args: Prov, order: Prov): Prov {
   switch (kind) {
     case 'count':
