@@ -1,8 +1,9 @@
 import type { ConnectionConfig } from './config/connections.js';
 import { BUILTIN_CLASSES } from './masking/index.js';
-import { FREE_TEXT_CLASS, PUBLIC_CLASS, UNPROVEN_CLASS } from './masking/provenance-plan.js';
+import { FREE_TEXT_CLASS, PUBLIC_CLASS, typeOf, UNPROVEN_CLASS } from './masking/provenance-plan.js';
 import type { PolicyEngine } from './policy/index.js';
 import { queryContext } from './policy/index.js';
+import { type Catalog, isFreeTextType } from './sql/catalog.js';
 import type { ConnectionResource, Decision, Principal, StatementFacts } from './types.js';
 
 export function connectionResource(c: ConnectionConfig): ConnectionResource {
@@ -66,12 +67,27 @@ export interface QueryDecisionInput {
   now: Date;
   /** Tables and columns read that the connection does not expose. */
   unexposed?: string[];
+  /**
+   * The exposed catalog the statement was analysed against: with it, an unclassified column of
+   * a free-text type (what the content scan masks on the way out) counts as masked in a
+   * predicate, as it does in the output. Without one (offline checks) only classes count.
+   */
+  catalog?: Catalog;
+}
+
+/** The class a base column stands for in a predicate; undefined when it is not masked content. */
+function predicateClass(connection: ConnectionConfig, catalog: Catalog | undefined, column: string) {
+  const cls = connection.classification[column];
+  if (cls !== undefined) return cls === PUBLIC_CLASS ? undefined : cls;
+  if (catalog === undefined) return undefined;
+  const type = typeOf(catalog, column);
+  return type === undefined || isFreeTextType(type) ? FREE_TEXT_CLASS : undefined;
 }
 
 /**
  * Prepares the `query` decision for one statement: which classes stay masked for this
- * caller, which predicates touch masked columns (filtering, joining or sorting on a masked
- * column can reveal it by inference), and a `decide(estimatedRows)` to call before and
+ * caller, which predicates touch masked columns (filtering, joining, sorting or computing on a
+ * masked column can reveal it by inference, or by how long it takes), and a `decide(estimatedRows)` to call before and
  * after the planner estimate. Used by the gateway and by `agentgate policy check`.
  */
 export function prepareQueryDecision(input: QueryDecisionInput) {
@@ -82,9 +98,11 @@ export function prepareQueryDecision(input: QueryDecisionInput) {
     FREE_TEXT_CLASS,
     UNPROVEN_CLASS,
   ]);
+  // Testing or computing on masked content answers questions about it one comparison (or one
+  // timing) at a time, and free text the scan masks is such content too.
   const maskedPredicates = facts.predicateColumns.filter((col) => {
-    const cls = connection.classification[col];
-    return cls !== undefined && cls !== PUBLIC_CLASS && !clear.has(cls);
+    const cls = predicateClass(connection, input.catalog, col);
+    return cls !== undefined && !clear.has(cls);
   });
   const decide = (estimatedRows: number | null, rowsSource?: 'estimate' | 'actual'): Decision =>
     policy.decide({

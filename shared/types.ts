@@ -60,6 +60,8 @@ export interface ProvenanceFacts {
    * failure is an answer, so these are tested like predicates.
    */
   failureColumns: string[];
+  /** Base columns a select list computes on (not passed through as they are), at any depth. */
+  computedColumns: string[];
   /** Tables read through a whole-row reference (`c`, `row_to_json(c)`, `c::text`). */
   wholeRowTables: string[];
   /** Some output carries many rows in one cell: volume is the rows read, not returned. */

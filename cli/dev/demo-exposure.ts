@@ -15,6 +15,9 @@ export const DEMO_PUBLIC_COLUMNS: Record<string, string> = {
   'public.customers.city': 'public',
   'public.orders.order_ref': 'public',
   'public.orders.status': 'public',
+  // One of a few fixed phrases in the demo data: filtering on it needs no approval. The
+  // ticket's body stays free text, which the content scan masks and a filter may not test.
+  'public.support_tickets.subject': 'public',
 };
 
 export const DEMO_BUDGET = { rows: 4000, bytes: 20_000_000, windowSeconds: 3600 } as const;

@@ -30,7 +30,7 @@ export interface ProvenancePlanInput {
   catalog: Catalog;
 }
 
-function typeOf(catalog: Catalog, qualified: string): string | undefined {
+export function typeOf(catalog: Catalog, qualified: string): string | undefined {
   const dot = qualified.lastIndexOf('.');
   const table = catalog.tables.get(qualified.slice(0, dot));
   const column = qualified.slice(dot + 1);

@@ -11,9 +11,15 @@ export function withProvenance(facts: StatementFacts, provenance: ProvenanceFact
     ...facts,
     selectStar: facts.selectStar || provenance.wholeRowTables.length > 0,
     starTables,
-    // A value that can make the statement fail is tested by it, as a filter would test it.
+    // A value that can make the statement fail is tested by it, as a filter would test it;
+    // so is one it computes on, whose cost can depend on it.
     predicateColumns: [
-      ...new Set([...facts.predicateColumns, ...provenance.predicateColumns, ...provenance.failureColumns]),
+      ...new Set([
+        ...facts.predicateColumns,
+        ...provenance.predicateColumns,
+        ...provenance.failureColumns,
+        ...provenance.computedColumns,
+      ]),
     ].sort(),
     outputs: provenance.outputs.map((o) => ({ name: o.name, sources: o.sources, direct: o.direct })),
     provenance,

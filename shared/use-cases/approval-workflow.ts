@@ -130,6 +130,7 @@ function storedRun(deps: WorkflowDeps, request: StoredRequest) {
       purpose: request.purpose ?? undefined,
       now: deps.now(),
       unexposed: a.unexposed,
+      ...(a.catalog ? { catalog: a.catalog } : {}),
     });
     return { a, prepared };
   };

@@ -122,6 +122,7 @@ async function screen(deps: UseCaseDeps, trace: RequestTrace, principal: Princip
     purpose: input.purpose,
     now: trace.time,
     unexposed: analysis.unexposed,
+    ...(analysis.catalog ? { catalog: analysis.catalog } : {}),
   });
   trace.unmaskedClasses = [...clear].sort();
   const onTargetError = targetErrorHandler({

@@ -285,16 +285,25 @@ describe('agents learn nothing from masked values through side channels (local h
       'select sum(amount), avg(amount) from orders',
       'select c.id, o.amount from customers c join orders o on o.customer_id = c.id where c.id = 3',
       'select status, sum(amount) from orders group by status',
-      'select count(email), count(distinct city) from customers',
+      'select count(*), count(distinct city) from customers',
       "select id, case when amount > 100 then 'big' else 'small' end from orders where customer_id = 7",
       'select id, amount / 2, round(amount * 1.2, 2) from orders where customer_id = 7',
-      'select upper(email), substr(card_number, 1, 4) from customers where id = 1',
+      'select upper(city), lower(status), subject from customers c join support_tickets t on t.customer_id = c.id join orders o on o.customer_id = c.id where c.id = 3',
       'select city from customers where id = 1 union select city from customers where id = 2',
       'select distinct city from customers where id < 50',
       'select id, amount, rank() over (partition by status order by amount desc) from orders where customer_id = 5',
     ]) {
       const { status, json } = await send(sql);
       assert.equal(status, 200, `${sql}: ${JSON.stringify(json.error)}`);
+    }
+    // Computing on masked columns (or on free text) is not an ordinary read: it waits.
+    for (const sql of [
+      'select count(email) from customers',
+      'select upper(email), substr(card_number, 1, 4) from customers where id = 1',
+      "select id from support_tickets where body ilike '%refund%'",
+    ]) {
+      const { status } = await send(sql);
+      assert.equal(status, 202, sql);
     }
   });
 });

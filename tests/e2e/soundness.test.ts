@@ -110,7 +110,9 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     }
   });
 
-  test('transforms before the scan are redacted whole', async () => {
+  test('transforms before the scan wait for a person; as they are, columns are masked', async () => {
+    // Computing on a masked column or on free text is not run for an agent at all: its
+    // result would be redacted whole, and how long it takes could still answer a question.
     for (const sql of [
       'select reverse(body) from support_tickets where id < 200',
       "select replace(body, '@', ' at ') from support_tickets where id < 200",
@@ -118,13 +120,15 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       "select regexp_replace(body, '(\\d)', '\\1.', 'g') from support_tickets where id < 200",
       "select translate(card_number, '0123456789', 'abcdefghij') from customers where id < 50",
       'select jsonb_object_agg(body, id) from support_tickets where id < 50',
-      'select id as f1, card_number as f1 from customers where id < 50',
       "select (select email from customers where id = 1) || ''",
       "select string_agg(reverse(ssn), ',') from customers where id < 10",
     ]) {
-      const { status } = await send(sql);
-      assert.equal(status, 200, sql);
+      const { status, json } = await send(sql);
+      assert.equal(status, 202, sql);
+      assert.deepEqual(errorOf(json).policyIds, ['agent-predicate-on-masked-approval'], sql);
     }
+    const { status } = await send('select id as f1, card_number as f1 from customers where id < 50');
+    assert.equal(status, 200);
   });
 
   test('what the red team found stays closed', async () => {
@@ -149,20 +153,93 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       const { status } = await send(sql);
       assert.notEqual(status, 200, sql);
     }
-    // NULL and [REDACTED] look the same for a derived value.
-    const { status, json } = await send(
+    // Derived values of a masked column wait for a person; for a person who may not unmask
+    // them, NULL and [REDACTED] look the same.
+    const derived = [
       "select nullif(substr(ssn,1,1),'7') a, nullif(substr(ssn,1,1),'6') b from customers where id=1",
-    );
-    assert.equal(status, 200);
-    assert.deepEqual((json.rows as unknown[])[0], { a: '[REDACTED]', b: '[REDACTED]' });
-    const counted = await send(
       "select count(nullif(substr(card_number,1,1),'6')) c from customers where id=1",
-    );
-    assert.deepEqual((counted.json.rows as unknown[])[0], { c: '[REDACTED]' });
+    ];
+    for (const sql of derived) assert.equal((await send(sql)).status, 202, sql);
+    const person = await host.issuer.mint({ user: 'pat' });
+    const asPerson = async (sql: string) => {
+      const res = await fetch(`${host.url}/api/v1/connections/demo/query`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${person}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ sql }),
+      });
+      const json = (await res.json()) as Record<string, unknown>;
+      assert.equal(res.status, 200, JSON.stringify(json));
+      assert.deepEqual(leakedSecrets(json, secrets), [], `leak through: ${sql}`);
+      return json;
+    };
+    assert.deepEqual(((await asPerson(derived[0] as string)).rows as unknown[])[0], {
+      a: '[REDACTED]',
+      b: '[REDACTED]',
+    });
+    assert.deepEqual(((await asPerson(derived[1] as string)).rows as unknown[])[0], { c: '[REDACTED]' });
     for (const sql of [
       'select id from customers where id between 1 and 3',
       'select city, count(*) from customers group by rollup(city)',
       "select id, amount from orders where status = 'paid' and customer_id = 3",
+    ]) {
+      assert.equal((await send(sql)).status, 200, sql);
+    }
+  });
+
+  test('free text, timing and percentiles: the second red team round stays closed', async () => {
+    const fractions = Array.from({ length: 200 }, (_, i) => ((i + 1) / 200).toFixed(3)).join(',');
+    const waits: Array<[string, string]> = [
+      // Unclassified free text (ticket bodies hold cards, emails, phones) tested in a filter,
+      // one character at a time: the answers are constants, the question is the body.
+      [
+        'select k, d from generate_series(1,90) k, generate_series(0,9) d, support_tickets t where t.id = 1 and substr(t.body, k, 1) = d::text order by k',
+        'agent-predicate-on-masked-approval',
+      ],
+      [
+        'select t.id, k, c from support_tickets t, generate_series(1,120) k, generate_series(32,126) c where t.id in (8, 19) and substr(t.body, k, 1) = chr(c) order by t.id, k',
+        'agent-predicate-on-masked-approval',
+      ],
+      ["select id from support_tickets where body like '%5555%'", 'agent-predicate-on-masked-approval'],
+      // Functions that cannot fail still take longer on some values: the timing is the answer.
+      [
+        "select id, length(replace(replace(case when ssn < '8' then 'a' else 'b' end,'a',lpad('',10000)),' ',lpad('',8000))) as n from customers where id = 1",
+        'agent-predicate-on-masked-approval',
+      ],
+      [
+        "select id, md5(upper(replace(replace(substr(card_number,1,1),'5',repeat('x',10000)),'x',repeat('y',20000)))) as n from customers where id = 1",
+        'agent-predicate-on-masked-approval',
+      ],
+      [
+        "select count(case when c.ssn < '8' then md5(g::text) end) from customers c, generate_series(1,100000) g where c.id = 1",
+        'agent-predicate-on-masked-approval',
+      ],
+      // Computed in a subquery whose value the outer query drops: it is still evaluated.
+      [
+        "select id from (select id, length(replace(ssn,'7',repeat('x',100000))) as n from customers offset 0) s where id = 1",
+        'agent-predicate-on-masked-approval',
+      ],
+      // A percentile of an array of fractions answers that many of the sorted values.
+      [
+        `select percentile_disc('{${fractions}}'::float8[]) within group (order by id::text || ':' || city || ':' || created_at::text) as dump from customers`,
+        'agent-bulk-read-approval',
+      ],
+      [
+        `select percentile_cont(array[${fractions}]) within group (order by id) from customers`,
+        'agent-bulk-read-approval',
+      ],
+    ];
+    for (const [sql, policy] of waits) {
+      const { status, json } = await send(sql);
+      assert.equal(status, 202, sql);
+      assert.deepEqual(errorOf(json).policyIds, [policy], sql);
+      assert.ok(!('rows' in json), sql);
+    }
+    // Next to them, the reads an agent does every day.
+    for (const sql of [
+      'select percentile_disc(0.5) within group (order by amount) from orders where customer_id = 3',
+      "select id, subject from support_tickets where subject = 'Refund not received' and customer_id < 50",
+      'select id, subject, body from support_tickets where customer_id = 19',
+      'select count(*) from support_tickets where customer_id = 19',
     ]) {
       assert.equal((await send(sql)).status, 200, sql);
     }

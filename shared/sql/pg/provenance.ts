@@ -67,6 +67,7 @@ class ProvenancePass implements ExprHost {
   private readonly violations = new Map<string, Violation>();
   private readonly predicates = new Set<string>();
   private readonly failures = new Set<string>();
+  private readonly computed = new Set<string>();
   private failureCount = 0;
   private readonly wholeRows = new Set<string>();
   private readonly unexposedNames = new Set<string>();
@@ -97,6 +98,7 @@ class ProvenancePass implements ExprHost {
       violations: [...this.violations.values()],
       predicateColumns: [...this.predicates].sort(),
       failureColumns: [...this.failures].sort(),
+      computedColumns: [...this.computed].sort(),
       wholeRowTables: [...this.wholeRows].sort(),
       rowPreserving: out.some((o) => o.aggregatesRows),
       unexposed: [...this.unexposedNames].sort(),
@@ -175,11 +177,12 @@ class ProvenancePass implements ExprHost {
       this.limits(body, level);
       return outputs;
     }
-    if (body.valuesLists !== undefined) return this.values(items(body, 'valuesLists'), level);
+    if (body.valuesLists !== undefined)
+      return this.noteComputed(this.values(items(body, 'valuesLists'), level));
 
     // `*` expands over the FROM items in order, a USING join giving its merged columns first.
     for (const item of items(body, 'fromClause')) level.star.push(...this.fromItem(item, level));
-    const outputs = this.targets(items(body, 'targetList'), level);
+    const outputs = this.noteComputed(this.targets(items(body, 'targetList'), level));
     if (body.whereClause !== undefined) this.predicate(flatten(this.expr.eval(body.whereClause, level)));
     if (body.havingClause !== undefined) this.predicate(flatten(this.expr.eval(body.havingClause, level)));
     for (const item of items(body, 'groupClause')) this.predicate(this.byOutput(item, outputs, level));
@@ -194,6 +197,17 @@ class ProvenancePass implements ExprHost {
     }
     this.orderBy(items(body, 'sortClause'), outputs, level);
     this.limits(body, level);
+    return outputs;
+  }
+
+  /**
+   * Columns a select list computes on, at any depth (a subquery's, a CTE's, a VALUES list's),
+   * whether or not the outer query keeps the value: evaluating an expression can take longer
+   * on one value than another (`case when ssn < '8' then <slow> end`), so what it reads is
+   * tested as a filter tests it, even when the value itself is redacted on the way out.
+   */
+  private noteComputed(outputs: Field[]): Field[] {
+    for (const o of outputs) if (!o.prov.direct) for (const s of o.prov.src) this.computed.add(s);
     return outputs;
   }
 

@@ -242,8 +242,10 @@ test('random compositions over sensitive columns release nothing and answer the 
     }),
     { numRuns: 200, seed: 20261202, endOnFailure: true },
   );
-  // The property would hold vacuously if everything were refused.
-  assert.ok(allowed > 40, `only ${allowed} of 200 statements were allowed`);
+  // The property would hold vacuously if everything were refused. Computing on a masked
+  // column sends a read to approval (its timing depends on the value), so the allowed ones
+  // are those that pass masked columns through or compute on the others: 37 with this seed.
+  assert.ok(allowed > 25, `only ${allowed} of 200 statements were allowed`);
 });
 
 /** Cells that are derived values (redacted whole) or clear must be the same either way. */
