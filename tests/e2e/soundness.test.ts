@@ -245,6 +245,38 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     }
   });
 
+  test('a decoy column never stands in for the column the server reads', async () => {
+    // Each plants a constant named like a masked column where the pass looked and the server
+    // does not (a sibling FROM item, the other side of a JOIN, a column the server names
+    // otherwise), and translates the digits past the content scan.
+    const t = "'0123456789-', 'abcdefghij_'";
+    for (const sql of [
+      `select c.id, (select t.v from (select 'x'::text as ssn) z, (select translate(ssn, ${t}) as v) t) as v from customers c where c.id < 3`,
+      `select c.id, (select t.v from (select 'x'::text as ssn) z, (values (translate(ssn, ${t}))) t(v)) as v from customers c where c.id < 3`,
+      `select c.id, (select t.v from (select 'x'::text as ssn) z join (select translate(ssn, ${t}) as v) t on true) as v from customers c where c.id < 3`,
+      `select c.id, (select t.v from (select 'x'::text as ssn) c, (select translate(c.ssn, ${t}) as v) t) as v from customers c where c.id < 3`,
+      "select c.id, (select count(*) from (select 'x'::text as ssn) z, (select 1 as a) o join (select 1 as b) p on substr(ssn,1,1) = '7') from customers c where c.id = 1",
+      `select c.id, (select translate(unnest, ${t}) from unnest(array['x']) u) as v from (select id, ssn as unnest from customers where id < 3) c`,
+      `select c.id, (select translate(json_array_elements::text, ${t}) from json_array_elements('[1]')) as v from (select id, ssn as json_array_elements from customers where id < 3) c`,
+      `select d.id, (select translate(column1, ${t}) from (select (values (d.ssn))) s) as v from (select id, ssn, 'x'::text as column1 from customers where id < 3) d`,
+      `select d.id, (select translate(ssn, ${t}) from (select (select c.ssn from customers c where c.id = d.id union all select c.ssn from customers c where false)) s) as v from (select id, 'x'::text as ssn from customers where id < 3) d`,
+      `select c.id, (select translate("row", ${t}) from (select (row(array['x'])).f1[1]) s) as v from (select id, ssn as "row" from customers where id < 3) c`,
+      `select d.id, (select translate(q, ${t}) from (select (select * from (select d.ssn as q) z)) s) as v from (select id, ssn, 'x'::text as q from customers where id < 3) d`,
+    ]) {
+      const { status } = await send(sql);
+      assert.notEqual(status, 200, sql);
+    }
+    for (const sql of [
+      'select u from unnest(array[1, 2]) u',
+      "select value from json_array_elements('[1, 2]')",
+      'select o.id, s.city from orders o, (select id, city from customers where id < 3) s where o.customer_id = s.id',
+      'select c.id, (select max(amount) from orders where customer_id = c.id) from customers c where c.id < 5',
+      'select id, email from (select id, email from customers where id < 3) s',
+    ]) {
+      assert.equal((await send(sql)).status, 200, sql);
+    }
+  });
+
   test('target errors carry no data to agents', async () => {
     // Whether a cast of a masked value fails is one bit of it: such a cast waits for a person.
     const masked = await send(

@@ -9,6 +9,15 @@ export function outputName(expr: unknown): string {
   return figure(expr) ?? '?column?';
 }
 
+/**
+ * Whether `outputName` is sure of the name: false when it fell back to `?column?`, where the
+ * server may know a name this file does not (a `*` in a scalar subquery, a construct not
+ * listed here). A reference to any name may then mean that column, and is traced as such.
+ */
+export function nameIsKnown(expr: unknown): boolean {
+  return figure(expr) !== undefined;
+}
+
 /** A type name chosen for a cast is a weak guess: a CASE prefers its own keyword to it. */
 function figure(expr: unknown): string | undefined {
   return figureWithStrength(expr)?.name;
@@ -41,8 +50,12 @@ function figureStrong(expr: unknown): string | undefined {
       return stringValue(last) ?? (bodyOf(last, 'A_Star') ? '*' : undefined);
     }
     case 'A_Indirection': {
-      const last = items(body, 'indirection').at(-1);
-      return stringValue(last) ?? figure(body.arg);
+      // The last field name of the chain, past subscripts and `*` (`(r).f1[1]` is `f1`).
+      for (const step of [...items(body, 'indirection')].reverse()) {
+        const name = stringValue(step);
+        if (name !== undefined) return name;
+      }
+      return figure(body.arg);
     }
     case 'FuncCall':
       return names(items(body, 'funcname')).at(-1);
@@ -79,13 +92,24 @@ function subLinkName(body: Body): string | undefined {
       return 'exists';
     case 'ARRAY_SUBLINK':
       return 'array';
-    case 'EXPR_SUBLINK': {
-      const first = bodyOf(items(bodyOf(body.subselect, 'SelectStmt'), 'targetList')[0], 'ResTarget');
-      return text(first, 'name') ?? figure(first?.val);
-    }
+    case 'EXPR_SUBLINK':
+      return firstOutputName(bodyOf(body.subselect, 'SelectStmt'));
     default:
       return undefined;
   }
+}
+
+/** The name of a query's first output as the server gives it: VALUES and set operations too. */
+function firstOutputName(select: Body | undefined): string | undefined {
+  if (!select) return undefined;
+  if (select.valuesLists !== undefined) return 'column1';
+  const op = text(select, 'op');
+  if (op !== undefined && op !== 'SETOP_NONE') return firstOutputName(child(select, 'larg'));
+  const first = bodyOf(items(select, 'targetList')[0], 'ResTarget');
+  const star = bodyOf(first?.val, 'ColumnRef');
+  // A `*` names the first column it expands to, which is not known here.
+  if (star && bodyOf(items(star, 'fields').at(-1), 'A_Star')) return undefined;
+  return text(first, 'name') ?? figure(first?.val);
 }
 
 function sqlValueFunctionName(op: string | undefined): string | undefined {

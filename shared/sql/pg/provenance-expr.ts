@@ -193,6 +193,8 @@ export class ExpressionEvaluator {
     const field = rel.fields.find((f) => f.name === column);
     if (!field) {
       if (rel.unknown) return { prov: OPAQUE };
+      const unsure = rel.fields.filter((f) => f.unsureName);
+      if (unsure.length > 0) return this.candidates(unsure, level, undefined);
       // PostgreSQL reads `t.f` for a non-column `f` as the call `f(t)`: a function by another name.
       this.host.violation(
         'function',
@@ -200,30 +202,55 @@ export class ExpressionEvaluator {
       );
       return { prov: OPAQUE };
     }
-    return this.fieldValue(field);
+    // A column of this relation whose name the pass is not sure of may be the one meant.
+    const others: Field[] = rel.fields.filter((f) => f.unsureName && f !== field);
+    return others.length === 0 ? this.fieldValue(field) : this.candidates([field, ...others], level, field);
   }
 
   private unqualifiedColumn(column: string, level: Level): Value {
+    // A column whose name the pass is not sure of (`?column?`) may be the one the server finds
+    // for this name, at its level or any level passed on the way: the reference is traced to
+    // every column it could mean, never to less than the server reads.
+    const unsure: Field[] = [];
     for (let l: Level | undefined = level; l; l = l.parent) {
       const using = l.using.get(column);
-      if (using) return this.fieldValue(using);
+      if (using) return this.withUnsure(using, unsure, level);
       const found: Field[] = [];
       for (const rel of l.rels) {
         const f = rel.fields.find((x) => x.name === column);
         if (f) found.push(f);
+        for (const x of rel.fields) if (x.unsureName && x !== f) unsure.push(x);
       }
-      if (found.length === 1) return this.fieldValue(found[0]);
+      if (found.length === 1) return this.withUnsure(found[0] as Field, unsure, level);
       if (found.length > 1) {
         this.host.violation('column', `Column ${column} is ambiguous.`);
         return { prov: OPAQUE };
       }
     }
+    if (unsure.length > 0) return this.candidates(unsure, level, undefined);
     // Not a column anywhere: PostgreSQL then reads a relation's name as its whole row.
     const rel = level.findRel([column]);
     if (rel) return this.wholeRow(rel);
     if (level.hasUnknown()) return { prov: OPAQUE };
     this.host.violation('column', `Column ${column} is not a column of any relation in scope.`);
     return { prov: OPAQUE };
+  }
+
+  /** `field`, with the columns of unsure name met on the way to it. */
+  private withUnsure(field: Field, unsure: Field[], level: Level): Value {
+    return unsure.length === 0 ? this.fieldValue(field) : this.candidates([field, ...unsure], level, field);
+  }
+
+  /**
+   * A reference that may mean any of `fields`: it reads all of them, and is a direct column
+   * only when every candidate is that one column (`chosen`) or reads nothing more than it.
+   */
+  private candidates(fields: Field[], _level: Level, chosen: Field | undefined): Value {
+    const provs = fields.map((f) => this.fieldValue(f).prov);
+    const extra =
+      chosen === undefined ? provs : provs.filter((p, i) => fields[i] !== chosen && p.src.size > 0);
+    if (chosen !== undefined && extra.length === 0) return { prov: chosen.prov };
+    return { prov: derived(...provs) };
   }
 
   private fieldValue(field: Field): Value {

@@ -23,6 +23,11 @@ export interface Field {
   exposed: boolean;
   /** `schema.table.column` of a base column, for messages. */
   qualified?: string;
+  /**
+   * The pass is not sure the server gives the column this name (`?column?` fallbacks): a
+   * reference to any name in its scope may mean it, so lookups trace it too.
+   */
+  unsureName?: boolean;
 }
 
 /** An expression's value; `fields` is set for composites (whole rows, ROW(...)). */

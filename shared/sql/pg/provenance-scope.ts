@@ -44,6 +44,20 @@ export class Level {
     return undefined;
   }
 
+  /**
+   * This level as PostgreSQL shows it to a part of its FROM clause: only `rels` of its own
+   * relations (none for a subquery that is not LATERAL, the join's inputs for an ON clause),
+   * with its CTEs and every outer level. Without this a decoy column of an earlier FROM item
+   * would answer for a name the server resolves further out.
+   */
+  restrictedTo(rels: readonly Rel[]): Level {
+    const view = new Level(this.parent);
+    view.rels.push(...rels);
+    for (const [name, cte] of this.ctes) view.ctes.set(name, cte);
+    for (const [name, field] of this.using) view.using.set(name, field);
+    return view;
+  }
+
   /** True when a refused relation is in scope: its columns are unknown, not missing. */
   hasUnknown(): boolean {
     for (let level: Level | undefined = this; level; level = level.parent) {

@@ -1,7 +1,7 @@
 import type { ProvenanceFacts, Violation } from '../../types.js';
 import type { Catalog } from '../catalog.js';
 import { DEFAULT_FUNCTIONS, type FunctionPolicy, SRF_COLUMNS } from './allowlist.js';
-import { outputName } from './names.js';
+import { nameIsKnown, outputName } from './names.js';
 import { asNode, type Body, bodyOf, child, items, names, stringValue, text } from './node.js';
 import { ExpressionEvaluator, type ExprHost } from './provenance-expr.js';
 import {
@@ -309,7 +309,13 @@ class ProvenancePass implements ExprHost {
         continue;
       }
       const value = this.expr.eval(res?.val, level);
-      outputs.push({ name: text(res, 'name') ?? outputName(res?.val), prov: flatten(value), exposed: true });
+      const alias = text(res, 'name');
+      outputs.push({
+        name: alias ?? outputName(res?.val),
+        prov: flatten(value),
+        exposed: true,
+        ...(alias === undefined && !nameIsKnown(res?.val) ? { unsureName: true } : {}),
+      });
     }
     return outputs;
   }
@@ -394,7 +400,9 @@ class ProvenancePass implements ExprHost {
         return this.join(node.body, level);
       case 'RangeSubselect': {
         const alias = child(node.body, 'alias');
-        const fields = rename(this.subquery(node.body.subquery, level), names(items(alias, 'colnames')));
+        // Only a LATERAL subquery sees the FROM items before it; any other sees none of them.
+        const scope = node.body.lateral === true ? level : level.restrictedTo([]);
+        const fields = rename(this.subquery(node.body.subquery, scope), names(items(alias, 'colnames')));
         return this.push(level, { alias: text(alias, 'aliasname') ?? '', explicitAlias: true, fields });
       }
       case 'RangeFunction':
@@ -461,15 +469,18 @@ class ProvenancePass implements ExprHost {
   }
 
   private join(body: Body, level: Level): Field[] {
+    const before = level.rels.length;
     const left = this.fromItem(body.larg, level);
     const right = this.fromItem(body.rarg, level);
+    // An ON clause sees the join's own inputs, not the FROM items listed before the join.
+    const inputs = level.restrictedTo(level.rels.slice(before));
     if (child(body, 'alias')) this.violation('construct', 'An alias on a JOIN is not supported for agents.');
     let using = names(items(body, 'usingClause'));
     if (body.isNatural === true) {
       const rightNames = new Set(right.map((f) => f.name));
       using = left.map((f) => f.name).filter((n) => rightNames.has(n));
     }
-    if (body.quals !== undefined) this.predicate(flatten(this.expr.eval(body.quals, level)));
+    if (body.quals !== undefined) this.predicate(flatten(this.expr.eval(body.quals, inputs)));
     if (using.length === 0) return [...left, ...right];
     const mergedFields: Field[] = [];
     for (const name of using) {
@@ -498,7 +509,9 @@ class ProvenancePass implements ExprHost {
     let firstName = '';
     if (body.coldeflist !== undefined)
       this.violation('construct', 'Column definition lists in FROM are not allowed.');
-    for (const entry of items(body, 'functions')) {
+    const aliasName = text(alias, 'aliasname');
+    const functions = items(body, 'functions');
+    for (const entry of functions) {
       const [call, coldefs] = items(bodyOf(entry, 'List'), 'items');
       const fn = bodyOf(call, 'FuncCall');
       if (!fn || asNode(coldefs) !== undefined || Array.isArray(coldefs)) {
@@ -518,8 +531,13 @@ class ProvenancePass implements ExprHost {
       const provs = args.map((a) => flatten(this.expr.eval(a, level)));
       // The arguments decide how many rows the function returns: they are tested.
       for (const p of provs) this.predicate(p);
+      // As the server names them: declared output names, else one column named after the
+      // FROM item's alias when it has one (`unnest(a) u` is column `u`), else the function.
+      const single = functions.length === 1 && aliasName !== undefined ? aliasName : name;
       const columns =
-        SRF_COLUMNS.get(name) ?? (name === 'unnest' && args.length > 1 ? args.map(() => 'unnest') : [name]);
+        SRF_COLUMNS.get(name) ??
+        OUT_NAMES.get(name) ??
+        (name === 'unnest' && args.length > 1 ? args.map(() => 'unnest') : [single]);
       columns.forEach((col, i) => {
         // unnest(a, b) pairs its arguments by position; other functions mix all of them.
         const prov = name === 'unnest' && args.length > 1 ? derived(provs[i]) : derived(...provs);
@@ -527,7 +545,6 @@ class ProvenancePass implements ExprHost {
       });
     }
     if (body.ordinality === true) fields.push({ name: 'ordinality', prov: EMPTY, exposed: true });
-    const aliasName = text(alias, 'aliasname');
     return {
       alias: aliasName ?? firstName,
       explicitAlias: aliasName !== undefined,
@@ -536,9 +553,17 @@ class ProvenancePass implements ExprHost {
   }
 }
 
+/** Set-returning functions whose one column has a declared (OUT parameter) name. */
+const OUT_NAMES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['json_array_elements', ['value']],
+  ['json_array_elements_text', ['value']],
+  ['jsonb_array_elements', ['value']],
+  ['jsonb_array_elements_text', ['value']],
+]);
+
 function rename(fields: Field[], aliases: string[]): Field[] {
   if (aliases.length === 0) return fields;
-  return fields.map((f, i) => (i < aliases.length ? { ...f, name: aliases[i] } : f));
+  return fields.map((f, i) => (i < aliases.length ? { ...f, name: aliases[i], unsureName: false } : f));
 }
 
 /** UNION, INTERSECT, EXCEPT: an output column can come from either branch, matched by position. */

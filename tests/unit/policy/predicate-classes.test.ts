@@ -9,8 +9,18 @@ import type { Principal } from '../../../shared/types.js';
 import { DEMO_CATALOG } from '../../support/demo-catalog.js';
 import { POLICY_DIR } from '../../support/gateway-fixture.js';
 
-const AGENT: Principal = { kind: 'agent', id: 'agent-1', groups: [], roles: [] };
-const STEWARD: Principal = { kind: 'human', id: 'sam', groups: ['data-stewards'], roles: [] };
+const BASE = {
+  tenantId: undefined,
+  appId: undefined,
+  name: undefined,
+  roles: [],
+  scopes: [],
+  onBehalfOf: undefined,
+  issuer: 'http://localhost/agentgate-dev',
+  tokenId: undefined,
+};
+const AGENT: Principal = { ...BASE, kind: 'agent', id: 'agent-1', appId: 'agent-1', groups: [] };
+const STEWARD: Principal = { ...BASE, kind: 'human', id: 'sam', groups: ['data-stewards'] };
 
 describe('which predicate columns count as masked', () => {
   let policy: PolicyEngine;

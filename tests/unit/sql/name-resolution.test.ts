@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { PGlite } from '@electric-sql/pglite';
+import { analysePostgres } from '../../../shared/sql/postgres.js';
+import { DEMO_CATALOG } from '../../support/demo-catalog.js';
+
+const SSN = 'public.customers.ssn';
+
+const outputs = async (sql: string) => {
+  const f = await analysePostgres(sql, { catalog: DEMO_CATALOG });
+  assert.ok(f.provenance, sql);
+  assert.deepEqual(f.provenance.violations, [], sql);
+  return f.provenance.outputs;
+};
+
+describe('provenance names columns as the server does', () => {
+  let db: PGlite;
+  before(async () => {
+    db = new PGlite();
+  });
+  after(async () => {
+    await db.close();
+  });
+
+  test('functions in FROM, scalar subqueries and field selections', async () => {
+    for (const sql of [
+      'select * from unnest(array[1]) u',
+      'select * from unnest(array[1])',
+      'select * from unnest(array[1], array[2]) u',
+      'select * from unnest(array[1]) as u(x)',
+      'select * from unnest(array[1]) with ordinality u',
+      "select * from json_array_elements('[1]') j",
+      "select * from jsonb_array_elements_text('[1]') j",
+      'select * from jsonb_each(\'{"a": 1}\') e',
+      'select * from generate_series(1, 2) g',
+      "select * from regexp_split_to_table('a b', ' ') t",
+      "select * from lower('A') l",
+      'select (values (1))',
+      'select (select 1 as a union select 2 limit 1)',
+      'select (select 5 as q)',
+      "select (row(array['x'])).f1[1]",
+      'select (row(1, 2)).f2',
+      'select array(select 1)',
+      "select case when true then 1 end, 1::int, 'a'::text",
+    ]) {
+      const server = (await db.query(sql)).fields.map((f) => f.name);
+      assert.deepEqual(
+        (await outputs(sql)).map((o) => o.name),
+        server,
+        sql,
+      );
+    }
+  });
+});
+
+describe('provenance resolves names in the scope the server uses', () => {
+  test('a subquery in FROM that is not LATERAL does not see the items before it', async () => {
+    const [v] = await outputs(
+      "select (select t.v from (select 'x'::text as ssn) z, (select upper(ssn) as v) t) as v from customers c",
+    );
+    assert.deepEqual(v?.sources, [SSN]);
+    const [w] = await outputs(
+      "select (select t.v from (select 'x'::text as ssn) z, lateral (select upper(ssn) as v) t) as v from customers c",
+    );
+    assert.deepEqual(w?.sources, []);
+  });
+
+  test('an ON clause sees the inputs of its join only', async () => {
+    const f = await analysePostgres(
+      "select (select count(*) from (select 'x'::text as ssn) z, (select 1 as a) o join (select 1 as b) p on substr(ssn, 1, 1) = '7') from customers c",
+      { catalog: DEMO_CATALOG },
+    );
+    assert.ok(f.predicateColumns.includes(SSN));
+  });
+
+  test('a name the pass is not sure of may be the column meant: it is traced too', async () => {
+    // The server names this column `q` (from the `*`); a decoy `q` further out must not win.
+    const [v] = await outputs(
+      "select (select upper(q) from (select (select * from (select d.ssn as q) z)) s) as v from (select ssn, 'x'::text as q from customers) d",
+    );
+    assert.ok(v?.sources.includes(SSN), JSON.stringify(v));
+  });
+});
