@@ -13,6 +13,7 @@ import { demoConfig } from '../dev/host.js';
 import { callGateway, reportFailure } from '../http.js';
 import type { CliIo } from '../io.js';
 import { printReport, tableText } from '../output.js';
+import { offlineAnalysis } from './offline-analysis.js';
 import {
   type CheckArguments,
   decideWithEstimate,
@@ -87,9 +88,7 @@ export async function runCase(
   try {
     const connection = config.connections.find((x) => x.id === c.connection);
     if (!connection) throw new GatewayError('connection_not_found', `No connection ${c.connection}`);
-    const facts = await analyseStatement(connection.engine, c.sql, {
-      defaultSchema: connection.defaultSchema,
-    });
+    const { facts, catalog } = await offlineAnalysis(connection, c.sql);
     const { decide } = prepareQueryDecision({
       policy: engine,
       principal: principalFrom(c.as, c.groups, c.roles),
@@ -98,6 +97,7 @@ export async function runCase(
       requestedMaxRows: c.maxRows ?? connection.maxRows,
       purpose: undefined,
       now: new Date(),
+      ...(catalog ? { catalog } : {}),
     });
     const args: CheckArguments = {
       connection: c.connection,

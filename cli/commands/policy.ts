@@ -13,11 +13,11 @@ import { connectorRegistry } from '../../shared/connectors/registry.js';
 import { prepareQueryDecision } from '../../shared/decide-query.js';
 import { GatewayError } from '../../shared/errors.js';
 import { loadPolicyEngine, tableNameWarnings } from '../../shared/policy/index.js';
-import { analyseStatement } from '../../shared/sql/analyse.js';
 import type { Decision, Outcome, Principal, StatementFacts } from '../../shared/types.js';
 import { parsePrincipalSpec } from '../args.js';
 import { demoConfig } from '../dev/host.js';
 import type { CliIo } from '../io.js';
+import { offlineAnalysis } from './offline-analysis.js';
 
 const POLICY_DIR = fileURLToPath(new URL('../../policies/', import.meta.url));
 
@@ -285,9 +285,7 @@ async function runCheck(
   const connection = config.connections.find((c) => c.id === args.connection);
   if (!connection) throw new GatewayError('connection_not_found', `No connection ${args.connection}`);
   const principal = principalFrom(args.as, args.groups, args.roles);
-  const facts = await analyseStatement(connection.engine, args.sql, {
-    defaultSchema: connection.defaultSchema,
-  });
+  const { facts, catalog } = await offlineAnalysis(connection, args.sql);
   const { decide, clear, maskedPredicates } = prepareQueryDecision({
     policy: engine,
     principal,
@@ -296,6 +294,7 @@ async function runCheck(
     requestedMaxRows: args.maxRows ?? connection.maxRows,
     purpose: undefined,
     now: new Date(),
+    ...(catalog ? { catalog } : {}),
   });
   const r = await decideWithEstimate(decide, facts, args, () =>
     estimateFromTarget(connection, args.sql, io, deps),

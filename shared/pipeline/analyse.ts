@@ -5,7 +5,7 @@ import { tablesOutsideExposure, unexposedReads } from '../query/exposure.js';
 import { analyseStatement } from '../sql/analyse.js';
 import { AnalysisMemo } from '../sql/analysis-memo.js';
 import type { Catalog } from '../sql/catalog.js';
-import { DEFAULT_FUNCTIONS, functionPolicy } from '../sql/pg/allowlist.js';
+import { DEFAULT_FUNCTIONS, type FunctionPolicy, functionPolicy } from '../sql/pg/allowlist.js';
 import type { Principal, StatementFacts } from '../types.js';
 
 export interface Analysis {
@@ -48,6 +48,12 @@ function catalogMemo(conn: ConnectionConfig, catalog: Catalog): AnalysisMemo {
   return memo;
 }
 
+/** What agents may call on this connection: the reviewed allowlist, with its own changes. */
+export function functionsOf(conn: ConnectionConfig): FunctionPolicy {
+  const custom = conn.functions.deny.length + Object.keys(conn.functions.allow).length > 0;
+  return custom ? functionPolicy(conn.functions) : DEFAULT_FUNCTIONS;
+}
+
 /**
  * Stage 2: what the statement does. Parsed once without the catalog, so that names outside
  * the exposure never reach the target (not even as a catalog lookup), then, for a single
@@ -72,12 +78,11 @@ export async function analyse(input: {
   if (conn.engine !== 'postgres' || !singleRead)
     return { facts: first, unexposed: early, catalog: undefined };
   const catalog = await input.catalogs.catalogFor(conn, input.connector);
-  const custom = conn.functions.deny.length + Object.keys(conn.functions.allow).length > 0;
   const facts = await catalogMemo(conn, catalog).get(sql, () =>
     analyseStatement(conn.engine, sql, {
       defaultSchema: conn.defaultSchema,
       catalog,
-      functions: custom ? functionPolicy(conn.functions) : DEFAULT_FUNCTIONS,
+      functions: functionsOf(conn),
     }),
   );
   return { facts, unexposed: unexposedReads(facts, early), catalog };

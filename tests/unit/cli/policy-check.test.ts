@@ -86,6 +86,20 @@ describe('policy check: exit codes', () => {
     assert.equal(deny.body?.outcome, 'deny');
   });
 
+  test('on the embedded demo, statements are traced as the gateway traces them', async () => {
+    // Computing on a masked column, and filtering on free text: the gateway asks a person.
+    for (const sql of [
+      'select upper(ssn) from customers where id = 1',
+      "select id from support_tickets where body like '%4111%'",
+    ]) {
+      const r = await check(sql, '--estimated-rows', '1');
+      assert.equal(r.code, 3, sql);
+      assert.deepEqual(r.body?.policyIds, ['agent-predicate-on-masked-approval'], sql);
+    }
+    const plain = await check('select id, email from customers where id = 1', '--estimated-rows', '1');
+    assert.equal(plain.code, 0);
+  });
+
   test('1 for errors: unknown connection, bad principal, a statement that does not parse', async () => {
     const unknown = await run([
       'policy',
