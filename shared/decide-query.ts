@@ -80,8 +80,10 @@ function predicateClass(connection: ConnectionConfig, catalog: Catalog | undefin
   const cls = connection.classification[column];
   if (cls !== undefined) return cls === PUBLIC_CLASS ? undefined : cls;
   if (catalog === undefined) return undefined;
+  // A name outside the catalog is no column the statement can read (tracing refuses one);
+  // the facts' own walker lists such guesses (an output alias in GROUP BY).
   const type = typeOf(catalog, column);
-  return type === undefined || isFreeTextType(type) ? FREE_TEXT_CLASS : undefined;
+  return type !== undefined && isFreeTextType(type) ? FREE_TEXT_CLASS : undefined;
 }
 
 /**

@@ -262,6 +262,16 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       `select d.id, (select translate(ssn, ${t}) from (select (select c.ssn from customers c where c.id = d.id union all select c.ssn from customers c where false)) s) as v from (select id, 'x'::text as ssn from customers where id < 3) d`,
       `select c.id, (select translate("row", ${t}) from (select (row(array['x'])).f1[1]) s) as v from (select id, ssn as "row" from customers where id < 3) c`,
       `select d.id, (select translate(q, ${t}) from (select (select * from (select d.ssn as q) z)) s) as v from (select id, ssn, 'x'::text as q from customers where id < 3) d`,
+      // Round three: names the server gives otherwise (field selection, COLLATE and subscripts
+      // under a cast, t.* in an expression, a `*` through star expansion), and USING columns.
+      `select d.id, (select translate("row", ${t}) from (select (select (row('x'::text)).*)) s) as v from (select id, ssn as "row" from customers where id < 3) d`,
+      `select d.id, (select translate("text", ${t}) from (select ('x'::text collate "C")::varchar) s) as v from (select id, ssn as "text" from customers where id < 3) d`,
+      `select d.id, (select translate("*", ${t}) from (select (t.*)::text from (select 1 as a) t) s) as v from (select id, ssn as "*" from customers where id < 3) d`,
+      `select d.id, (select translate("text", ${t}) from (select (('{x}'::text[])[1])::varchar) s) as v from (select id, ssn as "text" from customers where id < 3) d`,
+      `select d.id, (select translate("?column?", ${t}) from (select * from (select (select t.* from (select 'x'::text as k) t)) s1) s) as v from (select id, ssn as "?column?" from customers where id < 3) d`,
+      `select d.id, (select t.v from (select 'x'::text as ssn) a join (select 'x'::text as ssn) b using (ssn), (select translate(ssn, ${t}) as v) t) as v from (select id, ssn from customers where id < 3) d`,
+      "select d.id, (select count(*) from (select 'x'::text as ssn) a join (select 'x'::text as ssn) b using (ssn), (select 1 as p) o join (select 1 as q) r on substr(ssn,1,1)='7') as v from (select id, ssn from customers where id < 5) d",
+      "select d.id, (select xmin::text from orders o where o.id = d.id) from (select 1 as id, 'x' as xmin) d",
     ]) {
       const { status } = await send(sql);
       assert.notEqual(status, 200, sql);
@@ -272,6 +282,8 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       'select o.id, s.city from orders o, (select id, city from customers where id < 3) s where o.customer_id = s.id',
       'select c.id, (select max(amount) from orders where customer_id = c.id) from customers c where c.id < 5',
       'select id, email from (select id, email from customers where id < 3) s',
+      'select city as c, count(*) from customers group by c',
+      'select count from (select count(*) from orders where customer_id = 3) s',
     ]) {
       assert.equal((await send(sql)).status, 200, sql);
     }

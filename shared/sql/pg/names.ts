@@ -10,12 +10,16 @@ export function outputName(expr: unknown): string {
 }
 
 /**
- * Whether `outputName` is sure of the name: false when it fell back to `?column?`, where the
- * server may know a name this file does not (a `*` in a scalar subquery, a construct not
- * listed here). A reference to any name may then mean that column, and is traced as such.
+ * Whether the server's name for an unaliased output is certain to be `outputName`'s: only for
+ * a plain column reference (`t.col` is `col`). Every other name follows FigureColname's rules
+ * of strength through casts, CASE, COLLATE, subscripts, field selections and subqueries, and a
+ * slip there would let a decoy of the guessed name answer for the server's column; so a
+ * reference to any name may mean such an output, and is traced to it too.
  */
 export function nameIsKnown(expr: unknown): boolean {
-  return figure(expr) !== undefined;
+  const ref = asNode(expr);
+  if (ref?.kind !== 'ColumnRef') return false;
+  return stringValue(items(ref.body, 'fields').at(-1)) !== undefined;
 }
 
 /** A type name chosen for a cast is a weak guess: a CASE prefers its own keyword to it. */

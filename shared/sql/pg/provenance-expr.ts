@@ -183,6 +183,12 @@ export class ExpressionEvaluator {
       this.host.violation('column', 'That column reference cannot be resolved.');
       return { prov: OPAQUE };
     }
+    // Every table has these, though no catalog lists them: the server would read them
+    // whatever a decoy of the name says.
+    if (SYSTEM_COLUMNS.has(column)) {
+      this.host.violation('column', `System column ${column} is not available to agents.`);
+      return { prov: OPAQUE };
+    }
     if (parts.length === 0) return this.unqualifiedColumn(column, level);
     const rel = level.findRel(parts);
     if (!rel) {
@@ -208,9 +214,10 @@ export class ExpressionEvaluator {
   }
 
   private unqualifiedColumn(column: string, level: Level): Value {
-    // A column whose name the pass is not sure of (`?column?`) may be the one the server finds
-    // for this name, at its level or any level passed on the way: the reference is traced to
-    // every column it could mean, never to less than the server reads.
+    // A column whose name the pass guessed (no alias, not a plain column: see nameIsKnown)
+    // may be the one the server finds for this name, at its level or any level passed on the
+    // way: the reference is traced to every column it could mean, never to less than the
+    // server reads.
     const unsure: Field[] = [];
     for (let l: Level | undefined = level; l; l = l.parent) {
       const using = l.using.get(column);
@@ -219,8 +226,10 @@ export class ExpressionEvaluator {
       for (const rel of l.rels) {
         const f = rel.fields.find((x) => x.name === column);
         if (f) found.push(f);
-        for (const x of rel.fields) if (x.unsureName && x !== f) unsure.push(x);
+        for (const x of rel.fields) if (x.unsureName) unsure.push(x);
       }
+      // A match on a guessed name may not be the server's: the search goes on outward too.
+      if (found.length === 1 && found[0]?.unsureName) continue;
       if (found.length === 1) return this.withUnsure(found[0] as Field, unsure, level);
       if (found.length > 1) {
         this.host.violation('column', `Column ${column} is ambiguous.`);
@@ -238,7 +247,8 @@ export class ExpressionEvaluator {
 
   /** `field`, with the columns of unsure name met on the way to it. */
   private withUnsure(field: Field, unsure: Field[], level: Level): Value {
-    return unsure.length === 0 ? this.fieldValue(field) : this.candidates([field, ...unsure], level, field);
+    const others = unsure.filter((f) => f !== field);
+    return others.length === 0 ? this.fieldValue(field) : this.candidates([field, ...others], level, field);
   }
 
   /**
@@ -428,6 +438,8 @@ export class ExpressionEvaluator {
 }
 
 /** What a call's value reveals, by the kind of function. */
+const SYSTEM_COLUMNS: ReadonlySet<string> = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid']);
+
 /** A bare numeric literal (`0.5`, `1`): one fraction, one value out. */
 function isNumberConstant(arg: unknown): boolean {
   const body = bodyOf(arg, 'A_Const');

@@ -24,8 +24,9 @@ export interface Field {
   /** `schema.table.column` of a base column, for messages. */
   qualified?: string;
   /**
-   * The pass is not sure the server gives the column this name (`?column?` fallbacks): a
-   * reference to any name in its scope may mean it, so lookups trace it too.
+   * The pass is not sure the server gives the column this name (an unaliased expression, a
+   * function's column in FROM): a reference to any name in its scope may mean it, so lookups
+   * trace it too.
    */
   unsureName?: boolean;
 }

@@ -46,15 +46,15 @@ export class Level {
 
   /**
    * This level as PostgreSQL shows it to a part of its FROM clause: only `rels` of its own
-   * relations (none for a subquery that is not LATERAL, the join's inputs for an ON clause),
-   * with its CTEs and every outer level. Without this a decoy column of an earlier FROM item
+   * relations (none for a subquery that is not LATERAL, the join's inputs for an ON clause)
+   * and the USING columns among them, with its CTEs and every outer level. Without this a decoy column of an earlier FROM item
    * would answer for a name the server resolves further out.
    */
-  restrictedTo(rels: readonly Rel[]): Level {
+  restrictedTo(rels: readonly Rel[], using: ReadonlyMap<string, Field> = new Map()): Level {
     const view = new Level(this.parent);
     view.rels.push(...rels);
     for (const [name, cte] of this.ctes) view.ctes.set(name, cte);
-    for (const [name, field] of this.using) view.using.set(name, field);
+    for (const [name, field] of using) view.using.set(name, field);
     return view;
   }
 

@@ -353,7 +353,12 @@ class ProvenancePass implements ExprHost {
       }
       this.read(f.prov);
     }
-    return fields.map((f) => ({ name: f.name, prov: f.prov, exposed: true }));
+    return fields.map((f) => ({
+      name: f.name,
+      prov: f.prov,
+      exposed: true,
+      ...(f.unsureName ? { unsureName: true } : {}),
+    }));
   }
 
   /** GROUP BY, DISTINCT ON and ORDER BY may name an output by position or by name. */
@@ -470,10 +475,13 @@ class ProvenancePass implements ExprHost {
 
   private join(body: Body, level: Level): Field[] {
     const before = level.rels.length;
+    const usingBefore = new Map(level.using);
     const left = this.fromItem(body.larg, level);
     const right = this.fromItem(body.rarg, level);
-    // An ON clause sees the join's own inputs, not the FROM items listed before the join.
-    const inputs = level.restrictedTo(level.rels.slice(before));
+    // An ON clause sees the join's own inputs, not the FROM items listed before the join,
+    // nor the USING columns of joins before it.
+    const inner = [...level.using].filter(([name, field]) => usingBefore.get(name) !== field);
+    const inputs = level.restrictedTo(level.rels.slice(before), new Map(inner));
     if (child(body, 'alias')) this.violation('construct', 'An alias on a JOIN is not supported for agents.');
     let using = names(items(body, 'usingClause'));
     if (body.isNatural === true) {
@@ -541,7 +549,7 @@ class ProvenancePass implements ExprHost {
       columns.forEach((col, i) => {
         // unnest(a, b) pairs its arguments by position; other functions mix all of them.
         const prov = name === 'unnest' && args.length > 1 ? derived(provs[i]) : derived(...provs);
-        fields.push({ name: col, prov, exposed: true });
+        fields.push({ name: col, prov, exposed: true, unsureName: true });
       });
     }
     if (body.ordinality === true) fields.push({ name: 'ordinality', prov: EMPTY, exposed: true });
@@ -573,8 +581,10 @@ function mergeByPosition(left: Field[], right: Field[]): Field[] {
   for (let i = 0; i < n; i++) {
     const l = left[i];
     const r = right[i];
-    if (l && r) out.push({ name: l.name, prov: merged(l.prov, r.prov), exposed: true });
-    else out.push({ name: (l ?? r).name, prov: { ...(l ?? r).prov, opaque: true }, exposed: true });
+    // The left branch names the column; whether that name is sure comes with it.
+    const unsure = (l ?? r)?.unsureName ? { unsureName: true } : {};
+    if (l && r) out.push({ name: l.name, prov: merged(l.prov, r.prov), exposed: true, ...unsure });
+    else out.push({ name: (l ?? r).name, prov: { ...(l ?? r).prov, opaque: true }, exposed: true, ...unsure });
   }
   return out;
 }

@@ -73,6 +73,40 @@ describe('provenance resolves names in the scope the server uses', () => {
     assert.ok(f.predicateColumns.includes(SSN));
   });
 
+  test('an ON clause does not see the USING columns of joins before it', async () => {
+    const f = await analysePostgres(
+      "select (select count(*) from (select 'x'::text as ssn) a join (select 'x'::text as ssn) b using (ssn), (select 1 as p) o join (select 1 as q) r on substr(ssn, 1, 1) = '7') from customers c",
+      { catalog: DEMO_CATALOG },
+    );
+    assert.ok(f.predicateColumns.includes(SSN));
+  });
+
+  test('a guessed name does not stop the search: the column further out is traced too', async () => {
+    for (const inner of [
+      '(select (\'x\'::text collate "C")::varchar) s',
+      "(select (('{x}'::text[])[1])::varchar) s",
+      "(select (select (row('x'::text)).*)) s",
+      "(select upper('x')) s",
+    ]) {
+      for (const name of ['"text"', '"row"', 'f1', 'upper', 'varchar']) {
+        const [v] = await outputs(
+          `select (select ${name} from ${inner}) as v from (select ssn as ${name} from customers) d`,
+        );
+        assert.ok(v?.sources.includes(SSN), `${name} through ${inner}`);
+      }
+    }
+  });
+
+  test('system columns are refused: no catalog lists them, and every table has them', async () => {
+    const f = await analysePostgres(
+      "select (select xmin::text from orders o where o.id = d.id) from (select 1 as id, 'x' as xmin) d",
+      {
+        catalog: DEMO_CATALOG,
+      },
+    );
+    assert.ok(f.provenance?.violations.some((v) => v.message.includes('System column xmin')));
+  });
+
   test('a name the pass is not sure of may be the column meant: it is traced too', async () => {
     // The server names this column `q` (from the `*`); a decoy `q` further out must not win.
     const [v] = await outputs(
