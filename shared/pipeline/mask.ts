@@ -7,6 +7,8 @@ import { planFromProvenance } from '../masking/provenance-plan.js';
 import type { Catalog } from '../sql/catalog.js';
 import type { QueryResult, StatementFacts } from '../types.js';
 
+const UNREACHABLE_TARGET: ReadonlySet<string> = new Set(['target_unavailable', 'query_timeout']);
+
 export interface MaskInput {
   connector: Connector;
   connection: ConnectionConfig;
@@ -25,8 +27,20 @@ export interface MaskInput {
  */
 export async function mask(input: MaskInput): Promise<{ rows: QueryResult['rows']; report: MaskingReport }> {
   const { result } = input;
+  // Where each column comes from is asked of the target: when it cannot answer, that is the
+  // target's error (502, 504), not a masking failure; nothing is released either way.
+  let sources: Array<SourceColumn | null> | undefined;
   try {
-    const plan = await maskingPlan(input, result.columns);
+    sources = input.connector.resolveSources
+      ? await input.connector.resolveSources(result.columns)
+      : undefined;
+  } catch (e) {
+    // Only the target's own fixed answers pass; any other error (a message from the server)
+    // stays a masking failure, so no server text reaches the caller from here.
+    throw e instanceof GatewayError && UNREACHABLE_TARGET.has(e.code) ? e : maskingFailed(e);
+  }
+  try {
+    const plan = await maskingPlan(input, result.columns, sources);
     return input.masker.maskResult({
       columns: result.columns,
       rows: result.rows,

@@ -142,6 +142,29 @@ describe('gateway query pipeline (fail closed)', () => {
     assert.equal(f.audit.all()[0].errorCode, 'masking_failed');
   });
 
+  test('a target that cannot say where the columns come from is a target error; anything else a masking failure', async () => {
+    const sql = 'select id, card_number from customers where id = 1';
+    const withSources = f.connector as unknown as { resolveSources?: () => Promise<never> };
+    try {
+      withSources.resolveSources = async () => {
+        throw new GatewayError('target_unavailable', 'The data target is unavailable.');
+      };
+      const down = await f.gateway.query(queryRequest(f.agentToken, { sql }));
+      assert.equal(down.status, 502);
+      assert.equal((down.body as { error: { code: string } }).error.code, 'target_unavailable');
+      assert.ok(!('rows' in (down.body as object)));
+      withSources.resolveSources = async () => {
+        throw new GatewayError('query_failed', 'relation "x" holds 4111 1111 1111 1111');
+      };
+      const odd = await f.gateway.query(queryRequest(f.agentToken, { sql }));
+      assert.equal(odd.status, 500);
+      assert.equal((odd.body as { error: { code: string } }).error.code, 'masking_failed');
+      assert.doesNotMatch(JSON.stringify(odd.body), /4111/);
+    } finally {
+      delete withSources.resolveSources;
+    }
+  });
+
   test('target errors map to their codes and are audited', async () => {
     f.connector.failWith = new GatewayError('query_timeout', 'The statement timed out.');
     const res = await f.gateway.query(
