@@ -272,6 +272,9 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       `select d.id, (select t.v from (select 'x'::text as ssn) a join (select 'x'::text as ssn) b using (ssn), (select translate(ssn, ${t}) as v) t) as v from (select id, ssn from customers where id < 3) d`,
       "select d.id, (select count(*) from (select 'x'::text as ssn) a join (select 'x'::text as ssn) b using (ssn), (select 1 as p) o join (select 1 as q) r on substr(ssn,1,1)='7') as v from (select id, ssn from customers where id < 5) d",
       "select d.id, (select xmin::text from orders o where o.id = d.id) from (select 1 as id, 'x' as xmin) d",
+      // Round four: NATURAL joins matching on guessed names shift every column after them.
+      `select s.a4 as raw, reverse(translate(s.a4, ${t})) as v from (select * from ((select ('x'::text collate "C")::varchar, 1 as k) a natural join (select 'x'::text as "text") b), (select ssn from customers where id < 4) r, ((select ('y'::text collate "C")::varchar) c natural join (select 'y'::varchar as "varchar") e)) s(a1,a2,a3,a4,a5)`,
+      `select * from ((select ('x'::text collate "C")::varchar, 1 as k) a natural join (select 'x'::text as "text") b), (select full_name from customers where id < 3 union all select full_name from customers where false) r, ((select ('y'::text collate "C")::varchar) c natural join (select 'y'::varchar as "varchar") e)`,
     ]) {
       const { status } = await send(sql);
       assert.notEqual(status, 200, sql);
@@ -284,6 +287,7 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       'select id, email from (select id, email from customers where id < 3) s',
       'select city as c, count(*) from customers group by c',
       'select count from (select count(*) from orders where customer_id = 3) s',
+      'select o.id, o.status from orders o natural join (select id from orders where id < 3) s',
     ]) {
       assert.equal((await send(sql)).status, 200, sql);
     }

@@ -39,6 +39,14 @@ function figureWithStrength(expr: unknown): { name: string; strong: boolean } | 
     const inner = figureWithStrength(node.body.defresult);
     return inner?.strong ? inner : { name: 'case', strong: false };
   }
+  // COLLATE, and subscripts without a field name, pass on their argument's name with its
+  // strength: `('x'::text collate "C")::varchar` is `varchar`, as the server names it.
+  if (node?.kind === 'CollateClause') return figureWithStrength(node.body.arg);
+  if (
+    node?.kind === 'A_Indirection' &&
+    !items(node.body, 'indirection').some((s) => stringValue(s) !== undefined)
+  )
+    return figureWithStrength(node.body.arg);
   const name = figureStrong(expr);
   return name === undefined ? undefined : { name, strong: true };
 }

@@ -482,9 +482,18 @@ class ProvenancePass implements ExprHost {
     // nor the USING columns of joins before it.
     const inner = [...level.using].filter(([name, field]) => usingBefore.get(name) !== field);
     const inputs = level.restrictedTo(level.rels.slice(before), new Map(inner));
-    if (child(body, 'alias')) this.violation('construct', 'An alias on a JOIN is not supported for agents.');
+    if (child(body, 'alias') || child(body, 'join_using_alias'))
+      this.violation('construct', 'An alias on a JOIN is not supported for agents.');
     let using = names(items(body, 'usingClause'));
     if (body.isNatural === true) {
+      // NATURAL matches columns by name: on a name the pass guessed, the server may merge
+      // other columns than it would, and every column after them shifts.
+      if ([...left, ...right].some((f) => f.unsureName)) {
+        this.violation(
+          'construct',
+          'NATURAL JOIN over an unnamed expression is not supported for agents: alias its columns, or join with ON.',
+        );
+      }
       const rightNames = new Set(right.map((f) => f.name));
       using = left.map((f) => f.name).filter((n) => rightNames.has(n));
     }
@@ -497,6 +506,9 @@ class ProvenancePass implements ExprHost {
       if (!l || !r) {
         this.violation('column', `USING column ${name} is not on both sides of the join.`);
         continue;
+      }
+      if (l.unsureName || r.unsureName) {
+        this.violation('construct', `USING ${name} names an unnamed expression: alias it, or join with ON.`);
       }
       const field: Field = { name, prov: merged(l.prov, r.prov), exposed: l.exposed && r.exposed };
       this.predicate(field.prov);
@@ -584,7 +596,8 @@ function mergeByPosition(left: Field[], right: Field[]): Field[] {
     // The left branch names the column; whether that name is sure comes with it.
     const unsure = (l ?? r)?.unsureName ? { unsureName: true } : {};
     if (l && r) out.push({ name: l.name, prov: merged(l.prov, r.prov), exposed: true, ...unsure });
-    else out.push({ name: (l ?? r).name, prov: { ...(l ?? r).prov, opaque: true }, exposed: true, ...unsure });
+    else
+      out.push({ name: (l ?? r).name, prov: { ...(l ?? r).prov, opaque: true }, exposed: true, ...unsure });
   }
   return out;
 }

@@ -42,6 +42,8 @@ describe('provenance names columns as the server does', () => {
       'select (row(1, 2)).f2',
       'select array(select 1)',
       "select case when true then 1 end, 1::int, 'a'::text",
+      "select ('x'::text collate \"C\")::varchar, (('{x}'::text[])[1])::varchar, ('x' collate \"C\")",
+      'select case when false then null else \'x\'::text collate "C" end',
     ]) {
       const server = (await db.query(sql)).fields.map((f) => f.name);
       assert.deepEqual(
