@@ -275,6 +275,12 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       // Round four: NATURAL joins matching on guessed names shift every column after them.
       `select s.a4 as raw, reverse(translate(s.a4, ${t})) as v from (select * from ((select ('x'::text collate "C")::varchar, 1 as k) a natural join (select 'x'::text as "text") b), (select ssn from customers where id < 4) r, ((select ('y'::text collate "C")::varchar) c natural join (select 'y'::varchar as "varchar") e)) s(a1,a2,a3,a4,a5)`,
       `select * from ((select ('x'::text collate "C")::varchar, 1 as k) a natural join (select 'x'::text as "text") b), (select full_name from customers where id < 3 union all select full_name from customers where false) r, ((select ('y'::text collate "C")::varchar) c natural join (select 'y'::varchar as "varchar") e)`,
+      // Round five: t.* spread by the server inside ROW(...) and VALUES, and alias lists longer
+      // than the columns the pass counted.
+      `select s.id, translate((row(s.*, 'x'::text)).f2, ${t}) as v from (select id, ssn from customers where id < 4) s`,
+      "select s.id from (select id, ssn from customers where id < 40) s where (row(s.*, 'x'::text)).f2 like '7%'",
+      "select s.id, v.* from (select id, ssn from customers where id < 3) s, lateral (values (s.*, 'x')) v",
+      `select translate(s.a3, ${t}) from (select id from orders where id < 2) w, (select * from (select ssn from customers where id < 4) r, (select 1 as k) k) s(a1, a2, a3)`,
     ]) {
       const { status } = await send(sql);
       assert.notEqual(status, 200, sql);

@@ -402,6 +402,15 @@ export class ExpressionEvaluator {
   }
 
   private row(body: Body, level: Level): Value {
+    // The server spreads `t.*` in ROW(...) into one field per column, so every field after it
+    // moves: refused rather than counted, since the count of t's columns is not always known.
+    if (items(body, 'args').some(isStarRef)) {
+      this.host.violation(
+        'construct',
+        '`t.*` inside ROW(...) is not supported for agents: name the columns.',
+      );
+      return { prov: OPAQUE };
+    }
     const fields = items(body, 'args').map((a, i) => ({
       name: `f${i + 1}`,
       prov: flatten(this.eval(a, level)),
@@ -438,6 +447,12 @@ export class ExpressionEvaluator {
 }
 
 /** What a call's value reveals, by the kind of function. */
+/** `*` or `t.*` as an expression. */
+export function isStarRef(value: unknown): boolean {
+  const ref = bodyOf(value, 'ColumnRef');
+  return ref !== undefined && bodyOf(items(ref, 'fields').at(-1), 'A_Star') !== undefined;
+}
+
 const SYSTEM_COLUMNS: ReadonlySet<string> = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid']);
 
 /** A bare numeric literal (`0.5`, `1`): one fraction, one value out. */

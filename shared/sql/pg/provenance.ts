@@ -3,7 +3,7 @@ import type { Catalog } from '../catalog.js';
 import { DEFAULT_FUNCTIONS, type FunctionPolicy, SRF_COLUMNS } from './allowlist.js';
 import { nameIsKnown, outputName } from './names.js';
 import { asNode, type Body, bodyOf, child, items, names, stringValue, text } from './node.js';
-import { ExpressionEvaluator, type ExprHost } from './provenance-expr.js';
+import { ExpressionEvaluator, type ExprHost, isStarRef } from './provenance-expr.js';
 import {
   derived,
   EMPTY,
@@ -211,6 +211,21 @@ class ProvenancePass implements ExprHost {
     return outputs;
   }
 
+  /**
+   * Column aliases, by position. More aliases than columns is an error on the server, so here
+   * it means the pass counted fewer columns than the server has (a composite it did not
+   * spread, `unnest(array[t])`): every position after could be another column, so refused.
+   */
+  private renamed(fields: Field[], aliases: string[]): Field[] {
+    if (aliases.length > fields.length) {
+      this.violation(
+        'construct',
+        `${aliases.length} column aliases for ${fields.length} columns: the gateway cannot tell which column is which.`,
+      );
+    }
+    return rename(fields, aliases);
+  }
+
   /** LIMIT and OFFSET decide how many rows come back: what they read is tested. */
   private limits(body: Body, level: Level): void {
     this.predicate(flatten(this.expr.eval(body.limitCount, level)));
@@ -219,6 +234,10 @@ class ProvenancePass implements ExprHost {
 
   private values(rows: unknown[], level: Level): Field[] {
     const outputs: Field[] = [];
+    // As in ROW(...), the server spreads `t.*` in a VALUES row into its columns.
+    if (rows.some((row) => items(bodyOf(row, 'List'), 'items').some(isStarRef))) {
+      this.violation('construct', '`t.*` inside VALUES is not supported for agents: name the columns.');
+    }
     for (const row of rows) {
       items(bodyOf(row, 'List'), 'items').forEach((v, i) => {
         const prov = flatten(this.expr.eval(v, level));
@@ -261,7 +280,7 @@ class ProvenancePass implements ExprHost {
       if (recursive && text(query.body, 'op') !== undefined && text(query.body, 'op') !== 'SETOP_NONE') {
         this.recursiveCte(name, query.body, aliases, level);
       } else {
-        level.ctes.set(name, rename(this.select(query.body, new Level(level)), aliases));
+        level.ctes.set(name, this.renamed(this.select(query.body, new Level(level)), aliases));
       }
     }
   }
@@ -281,11 +300,11 @@ class ProvenancePass implements ExprHost {
   }
 
   private recursiveFixpoint(name: string, body: Body, aliases: string[], level: Level): void {
-    let fields = rename(this.select(child(body, 'larg') ?? {}, new Level(level)), aliases);
+    let fields = this.renamed(this.select(child(body, 'larg') ?? {}, new Level(level)), aliases);
     level.ctes.set(name, fields);
     for (let pass = 0; pass < RECURSIVE_PASSES; pass++) {
       const step = this.select(child(body, 'rarg') ?? {}, new Level(level));
-      const next = rename(mergeByPosition(fields, step), aliases);
+      const next = this.renamed(mergeByPosition(fields, step), aliases);
       const stable = next.length === fields.length && next.every((f, i) => sameProv(f.prov, fields[i].prov));
       fields = next;
       level.ctes.set(name, fields);
@@ -407,7 +426,10 @@ class ProvenancePass implements ExprHost {
         const alias = child(node.body, 'alias');
         // Only a LATERAL subquery sees the FROM items before it; any other sees none of them.
         const scope = node.body.lateral === true ? level : level.restrictedTo([]);
-        const fields = rename(this.subquery(node.body.subquery, scope), names(items(alias, 'colnames')));
+        const fields = this.renamed(
+          this.subquery(node.body.subquery, scope),
+          names(items(alias, 'colnames')),
+        );
         return this.push(level, { alias: text(alias, 'aliasname') ?? '', explicitAlias: true, fields });
       }
       case 'RangeFunction':
@@ -438,7 +460,11 @@ class ProvenancePass implements ExprHost {
       return { alias: alias ?? relname, explicitAlias: alias !== undefined, fields: [], unknown: true };
     }
     if (cte)
-      return { alias: alias ?? relname, explicitAlias: alias !== undefined, fields: rename(cte, aliasCols) };
+      return {
+        alias: alias ?? relname,
+        explicitAlias: alias !== undefined,
+        fields: this.renamed(cte, aliasCols),
+      };
     // pg_catalog is searched before the search path, and every relation in it starts with pg_.
     const qualified = `${schema ?? (relname.startsWith('pg_') ? 'pg_catalog' : this.options.defaultSchema)}.${relname}`;
     const table = this.options.catalog.tables.get(qualified);
@@ -469,7 +495,7 @@ class ProvenancePass implements ExprHost {
       alias: alias ?? relname,
       table: qualified,
       explicitAlias: alias !== undefined,
-      fields: rename(fields, aliasCols),
+      fields: this.renamed(fields, aliasCols),
     };
   }
 
@@ -568,7 +594,7 @@ class ProvenancePass implements ExprHost {
     return {
       alias: aliasName ?? firstName,
       explicitAlias: aliasName !== undefined,
-      fields: rename(fields, names(items(alias, 'colnames'))),
+      fields: this.renamed(fields, names(items(alias, 'colnames'))),
     };
   }
 }
@@ -581,6 +607,7 @@ const OUT_NAMES: ReadonlyMap<string, readonly string[]> = new Map([
   ['jsonb_array_elements_text', ['value']],
 ]);
 
+/** Column aliases, by position. */
 function rename(fields: Field[], aliases: string[]): Field[] {
   if (aliases.length === 0) return fields;
   return fields.map((f, i) => (i < aliases.length ? { ...f, name: aliases[i], unsureName: false } : f));

@@ -99,6 +99,17 @@ describe('provenance resolves names in the scope the server uses', () => {
     }
   });
 
+  test('t.* in ROW(...) or VALUES, and more column aliases than columns, are refused', async () => {
+    for (const sql of [
+      "select (row(s.*, 'x')).f2 from (select id, ssn from customers) s",
+      "select v.* from (select id, ssn from customers) s, lateral (values (s.*, 'x')) v",
+      'select a3 from (select id, ssn from customers) s(a1, a2, a3)',
+    ]) {
+      const f = await analysePostgres(sql, { catalog: DEMO_CATALOG });
+      assert.ok((f.provenance?.violations.length ?? 0) > 0, sql);
+    }
+  });
+
   test('system columns are refused: no catalog lists them, and every table has them', async () => {
     const f = await analysePostgres(
       "select (select xmin::text from orders o where o.id = d.id) from (select 1 as id, 'x' as xmin) d",
