@@ -200,7 +200,7 @@ export class ExpressionEvaluator {
     if (!field) {
       if (rel.unknown) return { prov: OPAQUE };
       const unsure = rel.fields.filter((f) => f.unsureName);
-      if (unsure.length > 0) return this.candidates(unsure, level, undefined);
+      if (unsure.length > 0) return this.candidates(unsure, undefined);
       // PostgreSQL reads `t.f` for a non-column `f` as the call `f(t)`: a function by another name.
       this.host.violation(
         'function',
@@ -210,7 +210,7 @@ export class ExpressionEvaluator {
     }
     // A column of this relation whose name the pass is not sure of may be the one meant.
     const others: Field[] = rel.fields.filter((f) => f.unsureName && f !== field);
-    return others.length === 0 ? this.fieldValue(field) : this.candidates([field, ...others], level, field);
+    return others.length === 0 ? this.fieldValue(field) : this.candidates([field, ...others], field);
   }
 
   private unqualifiedColumn(column: string, level: Level): Value {
@@ -221,7 +221,7 @@ export class ExpressionEvaluator {
     const unsure: Field[] = [];
     for (let l: Level | undefined = level; l; l = l.parent) {
       const using = l.using.get(column);
-      if (using) return this.withUnsure(using, unsure, level);
+      if (using) return this.withUnsure(using, unsure);
       const found: Field[] = [];
       for (const rel of l.rels) {
         const f = rel.fields.find((x) => x.name === column);
@@ -230,13 +230,13 @@ export class ExpressionEvaluator {
       }
       // A match on a guessed name may not be the server's: the search goes on outward too.
       if (found.length === 1 && found[0]?.unsureName) continue;
-      if (found.length === 1) return this.withUnsure(found[0] as Field, unsure, level);
+      if (found.length === 1) return this.withUnsure(found[0] as Field, unsure);
       if (found.length > 1) {
         this.host.violation('column', `Column ${column} is ambiguous.`);
         return { prov: OPAQUE };
       }
     }
-    if (unsure.length > 0) return this.candidates(unsure, level, undefined);
+    if (unsure.length > 0) return this.candidates(unsure, undefined);
     // Not a column anywhere: PostgreSQL then reads a relation's name as its whole row.
     const rel = level.findRel([column]);
     if (rel) return this.wholeRow(rel);
@@ -246,16 +246,16 @@ export class ExpressionEvaluator {
   }
 
   /** `field`, with the columns of unsure name met on the way to it. */
-  private withUnsure(field: Field, unsure: Field[], level: Level): Value {
+  private withUnsure(field: Field, unsure: Field[]): Value {
     const others = unsure.filter((f) => f !== field);
-    return others.length === 0 ? this.fieldValue(field) : this.candidates([field, ...others], level, field);
+    return others.length === 0 ? this.fieldValue(field) : this.candidates([field, ...others], field);
   }
 
   /**
    * A reference that may mean any of `fields`: it reads all of them, and is a direct column
    * only when every candidate is that one column (`chosen`) or reads nothing more than it.
    */
-  private candidates(fields: Field[], _level: Level, chosen: Field | undefined): Value {
+  private candidates(fields: Field[], chosen: Field | undefined): Value {
     const provs = fields.map((f) => this.fieldValue(f).prov);
     const extra =
       chosen === undefined ? provs : provs.filter((p, i) => fields[i] !== chosen && p.src.size > 0);
@@ -446,7 +446,6 @@ export class ExpressionEvaluator {
   }
 }
 
-/** What a call's value reveals, by the kind of function. */
 /** `*` or `t.*` as an expression. */
 export function isStarRef(value: unknown): boolean {
   const ref = bodyOf(value, 'ColumnRef');
@@ -461,6 +460,7 @@ function isNumberConstant(arg: unknown): boolean {
   return body !== undefined && (child(body, 'fval') !== undefined || child(body, 'ival') !== undefined);
 }
 
+/** What a call's value reveals, by the kind of function. */
 function callValue(kind: FunctionKind | undefined, args: Prov, order: Prov): Prov {
   switch (kind) {
     case 'count':
