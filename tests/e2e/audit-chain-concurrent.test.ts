@@ -62,13 +62,14 @@ describe('2,000 concurrent requests through the local host', () => {
   test('every request was answered: allowed, refused by policy, or refused for want of a connection', () => {
     assert.equal(answered.size, REQUESTS);
     const count = (status: number) => [...answered.values()].filter((s) => s === status).length;
-    const statuses = JSON.stringify(Object.fromEntries([200, 403, 502, 504].map((s) => [s, count(s)])));
+    const statuses = JSON.stringify(
+      Object.fromEntries([...new Set(answered.values())].map((s) => [s, count(s)])),
+    );
     // Refusals never reach the target; of the reads, those that waited too long for one of
-    // the embedded database's connections fail closed (502), and on a loaded machine a few
-    // got one but not their rows before the statement's deadline (504), each with its event.
+    // the embedded database's connections fail closed (502), each with its event too.
     assert.equal(count(403), REQUESTS / 5, statuses);
     assert.ok(count(200) >= 100, statuses);
-    assert.equal(count(200) + count(502) + count(504), (REQUESTS * 4) / 5, statuses);
+    assert.equal(count(200) + count(502), (REQUESTS * 4) / 5, statuses);
   });
 
   test('one request event per request, no more, none lost', async () => {

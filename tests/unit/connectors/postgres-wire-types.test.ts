@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { timestamptzValue, WIRE_TYPES } from '../../../shared/connectors/postgres/wire-types.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 // What the gateway gave before: pg's own parser, then the Date's JSON form.
 const pgParse = pg.types.getTypeParser(1184, 'text') as (text: string) => unknown;
@@ -17,11 +18,7 @@ function pgText(ms: number, micros: number): string {
 
 describe('timestamptz from the wire', () => {
   it('serialises exactly as the Date it replaces, for 20,000 random instants', () => {
-    let seed = 7;
-    const next = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const next = seededRandom(7);
     const from = Date.UTC(1000, 0, 1);
     const to = Date.UTC(9999, 11, 31, 23, 59, 59);
     for (let i = 0; i < 20_000; i++) {

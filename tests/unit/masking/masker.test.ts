@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { GatewayError } from '../../../shared/errors.js';
 import { type ColumnPlan, createMasker } from '../../../shared/masking/index.js';
 import type { ResultColumn, Row } from '../../../shared/types.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 const KEY = 'test-key-0123456789abcdef';
 
@@ -304,11 +305,7 @@ describe('maskResult', () => {
   });
 
   test('no detector reports an ISO instant (timestamptz cells are ISO text, no longer Dates, and are scanned)', () => {
-    let seed = 11;
-    const next = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const next = seededRandom(11);
     const from = Date.UTC(1000, 0, 1);
     const to = Date.UTC(9999, 11, 31);
     const rows: Row[] = Array.from({ length: 20_000 }, () => ({
