@@ -22,6 +22,8 @@ describe('2,000 concurrent requests through the local host', () => {
   let host: DevHost;
   let cwd: string;
   const answered = new Map<string, number>();
+  // The error code of every answer that was neither a row set nor a policy refusal.
+  const failedCodes = new Map<string, number>();
 
   before(async () => {
     cwd = await mkdtemp(join(tmpdir(), 'agentgate-chain-concurrent-'));
@@ -46,10 +48,14 @@ describe('2,000 concurrent requests through the local host', () => {
         headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json' },
         body: JSON.stringify({ sql }),
       });
-      await res.arrayBuffer();
+      const body = (await res.json()) as { error?: { code?: string } };
       const id = res.headers.get('x-request-id');
       assert.ok(id, 'every answer names its request');
       answered.set(id, res.status);
+      if (res.status !== 200 && res.status !== 403) {
+        const code = `${res.status} ${body.error?.code ?? '(no code)'}`;
+        failedCodes.set(code, (failedCodes.get(code) ?? 0) + 1);
+      }
     };
     await Promise.all(Array.from({ length: REQUESTS }, (_, i) => send(i)));
   });
@@ -62,14 +68,20 @@ describe('2,000 concurrent requests through the local host', () => {
   test('every request was answered: allowed, refused by policy, or refused for want of a connection', () => {
     assert.equal(answered.size, REQUESTS);
     const count = (status: number) => [...answered.values()].filter((s) => s === status).length;
-    const statuses = JSON.stringify(
-      Object.fromEntries([...new Set(answered.values())].map((s) => [s, count(s)])),
-    );
-    // Refusals never reach the target; of the reads, those that waited too long for one of
-    // the embedded database's connections fail closed (502), each with its event too.
+    const statuses = JSON.stringify({
+      ...Object.fromEntries([...new Set(answered.values())].map((s) => [s, count(s)])),
+      failed: Object.fromEntries(failedCodes),
+    });
+    // Refusals never reach the target. Of the reads, those that waited too long for one of
+    // the embedded database's connections fail closed (502 target_unavailable), and on a
+    // loaded machine a few get one but not their rows before the statement's deadline (504
+    // query_timeout, seen in CI), each with its event too. Nothing else is a fair answer.
     assert.equal(count(403), REQUESTS / 5, statuses);
     assert.ok(count(200) >= 100, statuses);
-    assert.equal(count(200) + count(502), (REQUESTS * 4) / 5, statuses);
+    assert.equal(count(200) + count(502) + count(504), (REQUESTS * 4) / 5, statuses);
+    for (const code of failedCodes.keys()) {
+      assert.ok(['502 target_unavailable', '504 query_timeout'].includes(code), statuses);
+    }
   });
 
   test('one request event per request, no more, none lost', async () => {
