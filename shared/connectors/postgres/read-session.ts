@@ -75,6 +75,7 @@ class PgReadSession {
   #ended: Promise<void> | undefined;
   #destroy = false;
   #estimated = false;
+  #corked = false;
 
   constructor(deps: PgReadSessionDeps) {
     this.#deps = deps;
@@ -91,6 +92,7 @@ class PgReadSession {
     }
     const c = this.#client;
     // Sent now, awaited by whoever needs it; a failure is seen through `began`.
+    this.#holdWrites(c);
     this.#began = c.query(transactionSetup(this.#timeout));
     this.#began.catch(() => undefined);
     return c;
@@ -98,11 +100,31 @@ class PgReadSession {
 
   readonly #run: Run = (statement) => {
     const c = this.#client as PoolClient;
+    this.#holdWrites(c);
     const pending = c.query(statement);
     // Pipelined: an answer may fail before anyone awaits it; the awaiting caller sees it.
     pending.catch(() => undefined);
     return pending;
   };
+
+  /**
+   * Statements sent before the next tick leave in one write. Each `pg` query is its own write
+   * (a system call each, and a costly one on a virtual machine): BEGIN with EXPLAIN, and
+   * DECLARE, FETCH and ROLLBACK, were five writes for a point read, and are two. The socket
+   * is uncorked at the next tick, before any I/O is read, so nothing that is awaited can be
+   * held back; a statement sent after that tick only starts another write.
+   */
+  #holdWrites(c: PoolClient): void {
+    if (this.#corked) return;
+    const stream = socketOf(c);
+    if (stream === undefined) return;
+    stream.cork();
+    this.#corked = true;
+    process.nextTick(() => {
+      this.#corked = false;
+      stream.uncork();
+    });
+  }
 
   /** A step bounded by the client-side deadline; a failure that breaks the session destroys it. */
   async #step<T>(work: () => Promise<T>): Promise<T> {
@@ -257,6 +279,19 @@ class PgReadSession {
     });
     return this.#deps.shape(await fetched, limit);
   }
+}
+
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/** The client's socket, where `pg` exposes one that can be corked (not every stream can). */
+function socketOf(c: PoolClient): Corkable | undefined {
+  const stream = (c as unknown as { connection?: { stream?: Partial<Corkable> } }).connection?.stream;
+  return typeof stream?.cork === 'function' && typeof stream.uncork === 'function'
+    ? (stream as Corkable)
+    : undefined;
 }
 
 class RollbackFailed extends Error {
