@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { copyDecision } from '../../../shared/policy/decision-memo.js';
 import { loadPolicyEngine, queryContext } from '../../../shared/policy/index.js';
-import type { DecisionRequest, Principal } from '../../../shared/types.js';
+import type { Decision, DecisionRequest, Principal } from '../../../shared/types.js';
 import { agent, facts, human, SHIPPED_POLICY_DIR } from './fixtures.js';
 
 const NOW = new Date('2026-12-02T10:00:00Z');
@@ -85,5 +86,45 @@ describe('decision memo', () => {
     assert.equal(evaluations(), 3, '1 stayed');
     engine.decide(request(agent(), 2));
     assert.equal(evaluations(), 4, '2 was dropped');
+  });
+
+  test('the copy it hands out is whole and deep: every field, optional ones too, and no shared part', () => {
+    const full: Decision = {
+      outcome: 'approval',
+      policyIds: ['bulk-export'],
+      reasons: ['bulk reads need a steward'],
+      obligations: {
+        maxRows: 500,
+        approvals: [
+          { policyId: 'bulk-export', approvers: ['data-stewards'], quorum: '2', expires: 'PT1H' },
+          { policyId: 'gateway-budget', approvers: ['owners'] },
+        ],
+      },
+      shadow: {
+        outcome: 'deny',
+        policyIds: ['shadow-deny'],
+        reasons: ['would deny'],
+        matched: [{ policyId: 'shadow-deny', effect: 'forbid' }],
+        changed: true,
+      },
+    };
+    const copy = copyDecision(full);
+    assert.deepEqual(copy, structuredClone(full));
+    const parts = (d: Decision) => [
+      d.policyIds,
+      d.reasons,
+      d.obligations,
+      d.obligations.approvals,
+      d.obligations.approvals?.[0],
+      d.obligations.approvals?.[0]?.approvers,
+      d.shadow,
+      d.shadow?.matched,
+      d.shadow?.matched[0],
+    ];
+    const theirs = parts(full);
+    for (const [i, part] of parts(copy).entries()) assert.notEqual(part, theirs[i], `part ${i} is shared`);
+    const bare: Decision = { outcome: 'allow', policyIds: [], reasons: [], obligations: {} };
+    assert.deepEqual(copyDecision(bare), bare);
+    assert.equal('shadow' in copyDecision(bare), false);
   });
 });
