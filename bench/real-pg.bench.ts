@@ -158,7 +158,7 @@ async function runHostCases(
       );
     }
     // After the c=8 case, so that its figure stays comparable with earlier runs.
-    if (auditMs === 0 && WARM_MEASURED > 0) await printWarmCpu(core);
+    if (auditMs === 0 && WARM_MEASURED > 0) await printWarm(core, directOne);
 
     const wideDirect = await measure(`direct pg, 1000 x 8${label}`, () => direct.query(WIDE), {
       iterations: WIDE_ITERATIONS,
@@ -192,8 +192,12 @@ async function runHostCases(
   }
 }
 
-/** CPU per core point read at c=1 after WARM_READS more reads, with the main thread apart. */
-async function printWarmCpu(core: () => Promise<void>): Promise<void> {
+/**
+ * CPU per core point read at c=1 after WARM_READS more reads, with the main thread apart;
+ * then p50 latency once warm, the direct query measured in the same stretch, for the added
+ * latency a long-lived instance shows (the c=1 table above is mostly before V8 compiled it).
+ */
+async function printWarm(core: () => Promise<void>, directOne: () => Promise<unknown>): Promise<void> {
   for (let i = 0; i < WARM_READS; i++) await core();
   const threads0 = threadCpu();
   const cpu0 = process.cpuUsage();
@@ -207,6 +211,14 @@ async function printWarmCpu(core: () => Promise<void>): Promise<void> {
       : '';
   console.log(
     `gateway CPU per point read at c=1 once warm (${WARM_MEASURED} reads after ${WARM_READS} more): core ${perRead((cpu.user + cpu.system) / 1000)} ms${split}`,
+  );
+  const warm: Stats[] = [
+    await measure('direct pg, one query (warm)', directOne, { iterations: WARM_MEASURED }),
+    await measure('gateway core, in-process (warm)', core, { iterations: WARM_MEASURED }),
+  ];
+  printStats('Real PostgreSQL, point read, c=1, once warm', warm, warm[0]);
+  console.log(
+    `added p50 over direct once warm: core ${((warm[1] as Stats).p50Ms - (warm[0] as Stats).p50Ms).toFixed(3)} ms`,
   );
 }
 
