@@ -16,7 +16,20 @@ export interface ExecuteOptions {
    * the rows returned, for statements that fold many rows into one cell.
    */
   rowsRead?: boolean;
+  /**
+   * For estimates: told what the target's own plan says each result column reads, where the
+   * target's plan says it (see PlanSources). A connector that cannot tell never calls it.
+   */
+  onPlanSources?: (sources: PlanSources) => void;
 }
+
+/**
+ * By result position, the base columns the target's plan says that column is computed from
+ * (`schema.table.column`, or `schema.table.*` for a whole row); an empty list where the plan
+ * names none it can vouch for. Only ever used to add classes to a masking plan, never to
+ * remove one, so a list that says too much costs masking, not a leak.
+ */
+export type PlanSources = ReadonlyArray<readonly string[]>;
 
 /** Rows per cursor FETCH of a streamed read unless the caller says otherwise (see the bench). */
 export const DEFAULT_BATCH_ROWS = 2000;

@@ -1,4 +1,4 @@
-import type { SourceColumn } from '../connectors/connector.js';
+import type { PlanSources, SourceColumn } from '../connectors/connector.js';
 import { type Catalog, isFreeTextType } from '../sql/catalog.js';
 import type { ProvenanceOutput, ResultColumn } from '../types.js';
 import { compareClasses } from './classes.js';
@@ -28,6 +28,12 @@ export interface ProvenancePlanInput {
   outputs: ProvenanceOutput[];
   classification: Record<string, string>;
   catalog: Catalog;
+  /**
+   * What the target's own plan says each result column reads (see PlanSources). A class it
+   * shows that the analysis did not count is added, and the column is then treated as derived
+   * (redacted whole): the two disagree, so the analysis is not trusted to call it direct.
+   */
+  planSources?: PlanSources;
 }
 
 export function typeOf(catalog: Catalog, qualified: string): string | undefined {
@@ -69,7 +75,9 @@ export function planFromProvenance(input: ProvenancePlanInput): ColumnPlan[] {
       const engineClass = input.classification[`${src.schema}.${src.table}.${src.column}`];
       if (engineClass !== undefined && engineClass !== PUBLIC_CLASS) classes.add(engineClass);
     }
-    const direct = out.direct && out.sources.length === 1;
+    const unseen = planClassesNotIn(classes, input.planSources?.[i], input);
+    for (const c of unseen) classes.add(c);
+    const direct = out.direct && out.sources.length === 1 && unseen.length === 0;
     if (direct) {
       classes.delete(FREE_TEXT_CLASS);
       if (classes.size === 0) return { kind: 'scan', column: column.name };
@@ -86,4 +94,31 @@ export function planFromProvenance(input: ProvenancePlanInput): ColumnPlan[] {
       via: 'expression',
     };
   });
+}
+
+/**
+ * Classes of the plan's sources for one column that the analysis's classes lack. Only base
+ * columns the catalog knows count (a partition or an unknown name says nothing), and a whole
+ * row stands for every column of its table.
+ */
+function planClassesNotIn(
+  classes: ReadonlySet<string>,
+  planned: readonly string[] | undefined,
+  input: ProvenancePlanInput,
+): string[] {
+  if (planned === undefined || planned.length === 0) return [];
+  const unseen = new Set<string>();
+  const add = (qualified: string) => {
+    if (typeOf(input.catalog, qualified) === undefined) return;
+    for (const c of classesOfSource(qualified, input)) if (!classes.has(c)) unseen.add(c);
+  };
+  for (const q of planned) {
+    if (!q.endsWith('.*')) {
+      add(q);
+      continue;
+    }
+    const table = q.slice(0, -2);
+    for (const column of input.catalog.tables.get(table)?.columns ?? []) add(`${table}.${column.name}`);
+  }
+  return [...unseen];
 }

@@ -1,5 +1,5 @@
 import type { ConnectionConfig } from '../config/connections.js';
-import type { Connector, SourceColumn } from '../connectors/connector.js';
+import type { Connector, PlanSources, SourceColumn } from '../connectors/connector.js';
 import { GatewayError } from '../errors.js';
 import type { ColumnPlan, Masker, MaskingReport } from '../masking/index.js';
 import { traceColumns } from '../masking/index.js';
@@ -18,6 +18,8 @@ export interface MaskInput {
   /** Classes the requester may see in clear. */
   clear: Set<string>;
   masker: Masker;
+  /** What the target's plan says each result column reads, when the estimate asked it. */
+  planSources?: PlanSources;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function maskingPlan(
         outputs: facts.provenance.outputs,
         classification: conn.classification,
         catalog,
+        ...(input.planSources !== undefined ? { planSources: input.planSources } : {}),
       })
     : traceColumns({ columns, sources, facts, classification: conn.classification });
 }

@@ -1,6 +1,6 @@
 import { resultDigest } from '../audit/result-digest.js';
 import type { ConnectionConfig } from '../config/connections.js';
-import type { Connector, ReadSession } from '../connectors/connector.js';
+import type { Connector, PlanSources, ReadSession } from '../connectors/connector.js';
 import { prepareQueryDecision } from '../decide-query.js';
 import { GatewayError } from '../errors.js';
 import { boundedRouteValue } from '../limits.js';
@@ -153,6 +153,8 @@ async function screen(deps: UseCaseDeps, trace: RequestTrace, principal: Princip
 async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInput) {
   const { facts } = plan.analysis;
   const conn = plan.connection;
+  // What the target's own plan says each result column reads: a second opinion for masking.
+  let planSources: PlanSources | undefined;
   let decision = await decide(trace, plan.decideFn, null);
   if (decision.outcome !== 'deny' && facts.effect === 'read' && facts.statementCount === 1) {
     // A counted estimate runs the statement: only when some count could allow it, so that a
@@ -166,17 +168,27 @@ async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInpu
       trace,
       plan.connector,
       { sql: input.sql, params: input.params ?? [] },
-      { ...limits, rowsRead: plan.rowPreserving },
+      {
+        ...limits,
+        rowsRead: plan.rowPreserving,
+        ...(facts.provenance !== undefined
+          ? {
+              onPlanSources: (sources: PlanSources) => {
+                planSources = sources;
+              },
+            }
+          : {}),
+      },
       plan.onTargetError,
     );
     decision = await decide(trace, plan.decideFn, rows);
   }
   if (decision.outcome === 'approval' && !plan.rowPreserving && facts.provenance !== undefined) {
     const small = plan.decideFn(1, 'actual');
-    if (small.outcome === 'allow') return { decision: small, counted: true };
+    if (small.outcome === 'allow') return { decision: small, counted: true, planSources };
   }
   if (decision.outcome !== 'allow') throw refusalFor(decision);
-  return { decision, counted: false };
+  return { decision, counted: false, planSources };
 }
 
 async function runAllowed(
@@ -184,7 +196,7 @@ async function runAllowed(
   trace: RequestTrace,
   plan: Plan,
   input: QueryInput,
-  decided: { decision: Decision; counted: boolean },
+  decided: { decision: Decision; counted: boolean; planSources: PlanSources | undefined },
 ): Promise<MaskedResult & { decision: Decision }> {
   const conn = plan.connection;
   let decision = decided.decision;
@@ -216,6 +228,7 @@ async function runAllowed(
     clock: trace.clock,
     onTargetError: plan.onTargetError,
     afterExecute: recount,
+    ...(decided.planSources !== undefined ? { planSources: decided.planSources } : {}),
   });
   trace.masking = masked.report;
   return { ...masked, decision };

@@ -1,4 +1,9 @@
-import type { Connector, ExecuteOptions, SourceColumn } from '../../shared/connectors/connector.js';
+import type {
+  Connector,
+  ExecuteOptions,
+  PlanSources,
+  SourceColumn,
+} from '../../shared/connectors/connector.js';
 import type { CatalogTable } from '../../shared/sql/catalog.js';
 import type { QueryResult } from '../../shared/types.js';
 import { DEMO_TABLES } from './demo-catalog.js';
@@ -14,6 +19,8 @@ export class FakeConnector implements Connector {
   estimate: number | null = 10;
   result: QueryResult = { columns: [], rows: [], rowCount: 0, truncated: false };
   sources: Array<SourceColumn | null> = [];
+  /** What the estimate tells a caller that asks the plan's sources; undefined tells nothing. */
+  planSources: PlanSources | undefined;
   failWith: Error | undefined;
   /** What the target's catalog holds (the demo's four tables unless a test changes it). */
   tables: CatalogTable[] = DEMO_TABLES;
@@ -25,8 +32,13 @@ export class FakeConnector implements Connector {
     return this.result;
   }
 
-  async estimateRows(sql: string): Promise<number | null> {
+  async estimateRows(
+    sql: string,
+    _params: readonly unknown[],
+    options: ExecuteOptions,
+  ): Promise<number | null> {
     this.estimated.push(sql);
+    if (this.planSources !== undefined) options.onPlanSources?.(this.planSources);
     return this.estimate;
   }
 

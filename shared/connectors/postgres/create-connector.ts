@@ -3,8 +3,10 @@ import type { CatalogTable } from '../../sql/catalog.js';
 import type { QueryResult, ResultColumn } from '../../types.js';
 import type { Connector, ExecuteOptions, SourceColumn } from '../connector.js';
 import { rejectedAsCursor, shiftPosition } from './errors.js';
+import { planRoot, planSources } from './plan-sources.js';
 import {
   checkTimeout,
+  explainPrefix,
   inReadOnlyTransaction,
   oneStatement,
   type Statement,
@@ -112,8 +114,15 @@ function shapeCapped(result: PgQueryResult, limit: number): QueryResult<PgResult
   return { columns, rows, rowCount: rows.length, truncated };
 }
 
-function planRowsOfResult(result: PgQueryResult, rowsRead: boolean): number | null {
-  return planRowsOf((result.rows[0] as Record<string, unknown> | undefined)?.['QUERY PLAN'], rowsRead);
+/** The estimate of an EXPLAIN result; the plan's sources go to the caller that asked for them. */
+function planRowsOfResult(result: PgQueryResult, opts: ExecuteOptions): number | null {
+  const value = (result.rows[0] as Record<string, unknown> | undefined)?.['QUERY PLAN'];
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (opts.onPlanSources) {
+    const sources = planSources(planRoot(parsed));
+    if (sources !== undefined) opts.onPlanSources(sources);
+  }
+  return planRowsOf(parsed, opts.rowsRead === true);
 }
 
 interface PlanNode {
@@ -123,8 +132,7 @@ interface PlanNode {
   Plans?: unknown;
 }
 
-function planRowsOf(value: unknown, rowsRead: boolean): number | null {
-  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+function planRowsOf(parsed: unknown, rowsRead: boolean): number | null {
   const plan = Array.isArray(parsed) ? (parsed[0] as { Plan?: PlanNode })?.Plan : undefined;
   if (!plan) return null;
   if (!rowsRead) return finiteRows(plan);
@@ -215,11 +223,11 @@ async function estimateRows(
   return await inReadOnlyTransaction(pool, opts.statementTimeoutMs, async (run) => {
     // Rows read are counted by running the statement under EXPLAIN ANALYZE (read-only,
     // same timeout); nothing it returns leaves the gateway.
-    const explain = opts.rowsRead === true ? 'EXPLAIN (ANALYZE, FORMAT JSON) ' : 'EXPLAIN (FORMAT JSON) ';
+    const explain = explainPrefix(opts);
     const result = await run(oneStatement(`${explain}${sql}`, params)).catch((e: unknown) => {
       throw shiftPosition(e, explain.length);
     });
-    return planRowsOfResult(result, opts.rowsRead === true);
+    return planRowsOfResult(result, opts);
   });
 }
 

@@ -26,6 +26,20 @@ export function checkTimeout(ms: number): number {
  */
 export type Statement = QueryConfig & { queryMode: 'extended'; rowMode?: 'array' };
 
+/**
+ * The EXPLAIN a statement's estimate runs under: ANALYZE when rows read are counted (it runs
+ * the statement, read-only, under the same timeout); VERBOSE when the caller wants the
+ * plan's sources, which only VERBOSE prints (each node's Output).
+ */
+export function explainPrefix(opts: { rowsRead?: boolean; onPlanSources?: unknown }): string {
+  const options = [
+    ...(opts.rowsRead === true ? ['ANALYZE'] : []),
+    ...(opts.onPlanSources !== undefined ? ['VERBOSE'] : []),
+    'FORMAT JSON',
+  ];
+  return `EXPLAIN (${options.join(', ')}) `;
+}
+
 export function oneStatement(text: string, values: readonly unknown[], rowMode?: 'array'): Statement {
   const statement: Statement = { text, values: [...values], queryMode: 'extended' };
   if (rowMode !== undefined) statement.rowMode = rowMode;

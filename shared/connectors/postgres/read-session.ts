@@ -11,7 +11,13 @@ import {
 } from '../connector.js';
 import { checkBatchRows, fetchInBatches } from './cursor-batches.js';
 import { breaksConnection, shiftPosition, timedOut, toConnectorError, unavailable } from './errors.js';
-import { checkTimeout, oneStatement, type Statement, transactionSetup } from './read-only-transaction.js';
+import {
+  checkTimeout,
+  explainPrefix,
+  oneStatement,
+  type Statement,
+  transactionSetup,
+} from './read-only-transaction.js';
 import type { PgResultColumn } from './result-shape.js';
 
 /**
@@ -41,8 +47,8 @@ type Run = (statement: Statement | string) => Promise<PgQueryResult>;
 export interface PgReadSessionDeps {
   pool: Pool;
   statementTimeoutMs: number;
-  /** The planner's (or, with rowsRead, the counted) rows of an EXPLAIN result. */
-  planRows(result: PgQueryResult, rowsRead: boolean): number | null;
+  /** The planner's (or, with rowsRead, the counted) rows of an EXPLAIN result; its sources to opts. */
+  planRows(result: PgQueryResult, opts: ExecuteOptions): number | null;
   /** Rows of a capped result as the connector answers them (at most `limit`, truncated flag). */
   shape(result: PgQueryResult, limit: number): QueryResult<PgResultColumn>;
   /** The sequential read (savepoint, cursor, fallback) for statements that are not plain queries. */
@@ -186,13 +192,13 @@ class PgReadSession {
       return await this.#step(async () => {
         // EXPLAIN ANALYZE runs the statement: only inside a transaction known to have begun.
         if (rowsRead) await this.#began;
-        const explain = rowsRead ? 'EXPLAIN (ANALYZE, FORMAT JSON) ' : 'EXPLAIN (FORMAT JSON) ';
+        const explain = explainPrefix(opts);
         const planned = this.#run(oneStatement(`${explain}${sql}`, params));
         await this.#began;
         const result = await planned.catch((e: unknown) => {
           throw shiftPosition(e, explain.length);
         });
-        return this.#deps.planRows(result, rowsRead);
+        return this.#deps.planRows(result, opts);
       });
     } catch (e) {
       await this.finish(undefined).catch(() => undefined);

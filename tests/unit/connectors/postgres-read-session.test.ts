@@ -158,6 +158,22 @@ describe('postgres read session (real server)', { skip: skipUnlessRealPostgres()
     assert.match(wire.sent, /ROLLBACK/);
   });
 
+  test("an estimate that asks for the plan's sources gets them, in the same round trip", async () => {
+    wire.reset();
+    const told: unknown[] = [];
+    const session = openRead();
+    const estimated = await session.estimateRows(
+      'select c.city, o.amount from customers c join orders o on o.customer_id = c.id where c.id = $1',
+      [7],
+      { ...options, onPlanSources: (s) => told.push(s) },
+    );
+    await session.end();
+    assert.equal(typeof estimated, 'number');
+    assert.deepEqual(told, [[['public.customers.city'], ['public.orders.amount']]]);
+    assert.match(wire.sent, /EXPLAIN \(VERBOSE, FORMAT JSON\)/);
+    assert.ok(wire.roundTrips <= 2, `round trips: ${wire.roundTrips}`);
+  });
+
   test('the old path, for comparison, costs more round trips and two transactions', async () => {
     wire.reset();
     await connector.estimateRows(POINT, [7], options);

@@ -8,6 +8,8 @@ const customerColumns = [
   { name: 'card_number', type: 'text', tableId: 100, columnId: 2 },
 ];
 
+const cityColumns = [{ name: 'city', type: 'text', tableId: 100, columnId: 7 }];
+
 describe('gateway query pipeline (fail closed)', () => {
   let f: Fixture;
   beforeEach(async () => {
@@ -42,6 +44,29 @@ describe('gateway query pipeline (fail closed)', () => {
       /4111111111111111/,
       'the audit record never holds clear values',
     );
+  });
+
+  test("a column the target's plan says reads a classified column is masked, whatever the analysis said", async () => {
+    f.connector.result = {
+      columns: cityColumns,
+      rows: [{ city: 'Springfield' }],
+      rowCount: 1,
+      truncated: false,
+    };
+    f.connector.sources = [{ schema: 'public', table: 'customers', column: 'city' }];
+    const sql = 'select city from customers where id = 1';
+    // City is classified public here: the analysis alone releases it as it is.
+    const plain = await f.gateway.query(queryRequest(f.agentToken, { sql }));
+    assert.equal(plain.status, 200);
+    assert.equal((plain.body as { rows: Array<{ city: string }> }).rows[0]?.city, 'Springfield');
+    // The plan disagrees (as it would if the statement were a decoy the analysis misread).
+    f.connector.planSources = [['public.customers.card_number']];
+    const res = await f.gateway.query(queryRequest(f.agentToken, { sql }));
+    assert.equal(res.status, 200);
+    const body = res.body as { rows: Array<{ city: unknown }>; masking: { cellsMasked: number } };
+    assert.notEqual(body.rows[0]?.city, 'Springfield');
+    assert.doesNotMatch(JSON.stringify(body), /Springfield/);
+    assert.equal(body.masking.cellsMasked, 1);
   });
 
   test('when the audit store is down: 503 audit_unavailable and no rows', async () => {
