@@ -1,3 +1,4 @@
+import type { PlanSources } from '../connectors/connector.js';
 import type { MaskingReport } from '../masking/index.js';
 import type { QueryResult } from '../types.js';
 import { type MaskInput, mask } from './mask.js';
@@ -12,6 +13,11 @@ export interface RunInput extends Omit<MaskInput, 'result'> {
   onTargetError: (e: unknown) => never;
   /** Runs between execution and masking; throwing there releases nothing. */
   afterExecute?: (result: QueryResult) => Promise<void>;
+  /**
+   * Ask the target's plan for the masking plan's second opinion first (one EXPLAIN) when no
+   * estimate gave it: an approved request run later has had none in this process.
+   */
+  explainFirst?: boolean;
 }
 
 export interface MaskedResult {
@@ -25,7 +31,8 @@ export interface MaskedResult {
  * then mask what came back. The direct path and an approved stored request both run
  * through here, so an approval can never skip masking.
  */
-export async function executeAndMask(input: RunInput): Promise<MaskedResult> {
+export async function executeAndMask(request: RunInput): Promise<MaskedResult> {
+  const input = await withPlanSources(request);
   const { connector, connection: conn, facts } = input;
   const result = await input.clock.run('execute', () =>
     connector
@@ -39,4 +46,28 @@ export async function executeAndMask(input: RunInput): Promise<MaskedResult> {
   if (input.afterExecute) await input.afterExecute(result);
   const { rows, report } = await input.clock.run('mask', () => mask({ ...input, result }));
   return { result, rows, report };
+}
+
+/** The input with the plan's sources, asked of the target when `explainFirst` says so. */
+export async function withPlanSources(input: RunInput): Promise<RunInput> {
+  if (
+    input.explainFirst !== true ||
+    input.planSources !== undefined ||
+    input.facts.provenance === undefined
+  ) {
+    return input;
+  }
+  let planSources: PlanSources | undefined;
+  await input.clock.run('estimate', () =>
+    input.connector
+      .estimateRows(input.sql, input.params, {
+        maxRows: input.maxRows,
+        statementTimeoutMs: input.connection.statementTimeoutMs,
+        onPlanSources: (sources) => {
+          planSources = sources;
+        },
+      })
+      .catch(input.onTargetError),
+  );
+  return planSources === undefined ? input : { ...input, planSources };
 }

@@ -88,6 +88,8 @@ function runInputOf(
     params: request.params,
     maxRows: request.maxRows,
     clock: trace.clock,
+    // No estimate ran for it in this process: the masking plan's second opinion is asked first.
+    explainFirst: true,
     onTargetError: targetErrorHandler({
       trace,
       sql: request.statement,
