@@ -21,7 +21,7 @@ export async function readJsonBody<S extends z.ZodType>(
     throw new GatewayError('payload_too_large', `The request body exceeds ${maxBytes} bytes.`);
   }
   const text = await req.text();
-  if (new TextEncoder().encode(text).byteLength > maxBytes) {
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) {
     throw new GatewayError('payload_too_large', `The request body exceeds ${maxBytes} bytes.`);
   }
   let raw: unknown;
