@@ -31,6 +31,9 @@ export interface ExecuteOptions {
  */
 export type PlanSources = ReadonlyArray<readonly string[]>;
 
+/** In PlanSources: the plan was too large to read, so the column is withheld. */
+export const PLAN_UNREADABLE = '?';
+
 /** Rows per cursor FETCH of a streamed read unless the caller says otherwise (see the bench). */
 export const DEFAULT_BATCH_ROWS = 2000;
 

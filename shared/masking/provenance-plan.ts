@@ -1,4 +1,4 @@
-import type { PlanSources, SourceColumn } from '../connectors/connector.js';
+import { PLAN_UNREADABLE, type PlanSources, type SourceColumn } from '../connectors/connector.js';
 import { type Catalog, isFreeTextType } from '../sql/catalog.js';
 import type { ProvenanceOutput, ResultColumn } from '../types.js';
 import { compareClasses } from './classes.js';
@@ -67,7 +67,7 @@ export function planFromProvenance(input: ProvenancePlanInput): ColumnPlan[] {
   if (outputs.length !== columns.length) return columns.map((c) => withheld(c.name));
   return columns.map((column, i) => {
     const out = outputs[i];
-    if (out.opaque) return withheld(column.name);
+    if (out.opaque || input.planSources?.[i]?.includes(PLAN_UNREADABLE)) return withheld(column.name);
     const classes = new Set<string>();
     for (const s of out.sources) for (const c of classesOfSource(s, input)) classes.add(c);
     const src = input.sources[i];

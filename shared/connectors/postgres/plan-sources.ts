@@ -1,4 +1,4 @@
-import type { PlanSources } from '../connector.js';
+import { PLAN_UNREADABLE, type PlanSources } from '../connector.js';
 
 /**
  * The base columns each result column reads, as the server's own plan states them
@@ -37,7 +37,14 @@ export function planRoot(value: unknown): PlanNode | undefined {
   return root !== null && typeof root === 'object' ? (root as PlanNode) : undefined;
 }
 
-export function planSources(root: PlanNode | undefined): PlanSources | undefined {
+/**
+ * Characters of plan text read at most: each expression and each function call is read once,
+ * so the work is linear in the plan, and this bounds it. A plan past it says "unreadable" for
+ * every output (PLAN_UNREADABLE), which withholds them: the bound can only cost masking.
+ */
+export const MAX_PLAN_TEXT = 1_000_000;
+
+export function planSources(root: PlanNode | undefined, maxText = MAX_PLAN_TEXT): PlanSources | undefined {
   if (root === undefined) return undefined;
   const scans = new Map<string, Scan>();
   let relations = 0;
@@ -55,15 +62,63 @@ export function planSources(root: PlanNode | undefined): PlanSources | undefined
     }
     if (Array.isArray(node.Plans)) for (const child of node.Plans) if (isNode(child)) stack.push(child);
   }
-  // Bare names are printed when the plan has one range table entry: the one relation.
-  const sole = relations === 1 && scans.size === 1 ? [...scans.values()][0] : undefined;
   const outputs = outputsOf(root);
   if (outputs === undefined) return undefined;
-  return outputs.map((exprs) => {
+  // Bare names are printed when the plan has one range table entry: the one relation.
+  const sole = relations === 1 && scans.size === 1 ? [...scans.values()][0] : undefined;
+  const resolver = new Resolver(scans, sole, maxText);
+  try {
+    return outputs.map((exprs) => {
+      const found = new Set<string>();
+      for (const expr of exprs) resolver.into(found, expr);
+      return [...found];
+    });
+  } catch (e) {
+    if (e instanceof PlanTooLarge) return outputs.map(() => [PLAN_UNREADABLE]);
+    throw e;
+  }
+}
+
+class PlanTooLarge extends Error {}
+
+/** References to base columns, with each function scan's call resolved once per plan. */
+class Resolver {
+  readonly #functions = new Map<string, ReadonlySet<string>>();
+  #budget: number;
+
+  constructor(
+    private readonly scans: ReadonlyMap<string, Scan>,
+    private readonly sole: Scan | undefined,
+    maxText: number,
+  ) {
+    this.#budget = maxText;
+  }
+
+  into(found: Set<string>, expr: string): void {
+    this.#budget -= expr.length;
+    if (this.#budget < 0) throw new PlanTooLarge();
+    for (const ref of references(expr)) {
+      if (ref.qualifier === undefined) {
+        if (this.sole?.kind === 'relation')
+          found.add(`${this.sole.schema}.${this.sole.relation}.${ref.name}`);
+        continue;
+      }
+      const scan = this.scans.get(ref.qualifier);
+      if (scan === undefined) continue;
+      if (scan.kind === 'relation') found.add(`${scan.schema}.${scan.relation}.${ref.name}`);
+      else for (const q of this.#function(ref.qualifier, scan.call)) found.add(q);
+    }
+  }
+
+  #function(alias: string, call: string): ReadonlySet<string> {
+    const known = this.#functions.get(alias);
+    if (known !== undefined) return known;
+    // Set before reading, so that a call that names its own alias ends there.
     const found = new Set<string>();
-    for (const expr of exprs) resolve(expr, scans, sole, found, 0);
-    return [...found];
-  });
+    this.#functions.set(alias, found);
+    this.into(found, call);
+    return found;
+  }
 }
 
 function isNode(value: unknown): value is PlanNode {
@@ -92,27 +147,6 @@ function outputsOf(node: PlanNode): string[][] | undefined {
     for (const [i, o] of outputs.entries()) merged[i]?.push(...o);
   }
   return merged;
-}
-
-function resolve(
-  expr: string,
-  scans: ReadonlyMap<string, Scan>,
-  sole: Scan | undefined,
-  found: Set<string>,
-  depth: number,
-): void {
-  // A function scan's call is resolved in turn; its own references cannot lead back to it.
-  if (depth > 4) return;
-  for (const ref of references(expr)) {
-    if (ref.qualifier === undefined) {
-      if (sole?.kind === 'relation') found.add(`${sole.schema}.${sole.relation}.${ref.name}`);
-      continue;
-    }
-    const scan = scans.get(ref.qualifier);
-    if (scan === undefined) continue;
-    if (scan.kind === 'relation') found.add(`${scan.schema}.${scan.relation}.${ref.name}`);
-    else resolve(scan.call, scans, sole, found, depth + 1);
-  }
 }
 
 /** Words the deparser prints unquoted that are not column names (matched in any case). */
