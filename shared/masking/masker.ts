@@ -87,7 +87,20 @@ interface ColumnState {
   memo: ColumnMemo;
   /** Classes found in the column, as `ScanContext.hits` bits. */
   found: number;
+  /** The column is of a decimal type: its cells' fractional digits are not scanned. */
+  decimal: boolean;
 }
+
+/**
+ * Result types whose text is a decimal number. The digits after its point are an
+ * arithmetic result's, not an identifier's: `avg(amount)` prints 16 to 20 of them, and one
+ * value in ten or so held a Luhn-valid 16-digit run that was masked as a card number. A
+ * number stored in such a column (a misfiled card or SSN) is its integer part, which is
+ * scanned as before; moving one into the fraction takes a computation over the column,
+ * which the provenance and the server's plan then see.
+ */
+const DECIMAL_TYPES: ReadonlySet<string> = new Set(['numeric', 'float4', 'float8', 'decimal', 'money']);
+const DECIMAL_TEXT = /^[+-]?\d*\.\d+$/;
 
 function failed(cause: unknown, column: string | undefined): GatewayError {
   return new GatewayError('masking_failed', 'Masking failed; the result was withheld.', {
@@ -118,6 +131,7 @@ interface ResultState {
   readonly shapeActions: Action[];
   readonly shapeStates: ColumnState[];
   readonly states: Map<string, ColumnState>;
+  readonly decimalColumns: ReadonlySet<string>;
   // Scanned cells per built-in class, added to `byClass` at the end; the keys are put in
   // when a class is first found, so `byClass` lists classes in the order they were met.
   readonly scanCounts: Int32Array;
@@ -140,6 +154,7 @@ function resultState(config: MaskerConfig, input: MaskResultInput): ResultState 
     shapeActions: [],
     shapeStates: [],
     states: new Map(),
+    decimalColumns: new Set(input.columns.filter((c) => DECIMAL_TYPES.has(c.type)).map((c) => c.name)),
     scanCounts: new Int32Array(BUILTIN_CLASSES.length),
     ordered: 0,
     cellsMasked: 0,
@@ -152,7 +167,7 @@ function learnKey(s: ResultState, k: number, key: string): void {
   s.shapeActions[k] = s.actions.get(key) ?? SCAN;
   let state = s.states.get(key);
   if (state === undefined) {
-    state = { memo: new ColumnMemo(), found: 0 };
+    state = { memo: new ColumnMemo(), found: 0, decimal: s.decimalColumns.has(key) };
     s.states.set(key, state);
   }
   s.shapeStates[k] = state;
@@ -177,10 +192,21 @@ function scanCell(value: unknown, key: string, state: ColumnState, s: ResultStat
   // Strings are nearly every cell: going straight to the text scan keeps this call site
   // monomorphic instead of passing through the type switch.
   if (typeof value !== 'string') masked = scanValue(value, ctx);
+  else if (state.decimal && DECIMAL_TEXT.test(value)) masked = scanIntegerPart(value, ctx);
   else if (state.memo.active && value.length >= MIN_REMEMBERED_LENGTH) masked = state.memo.scan(value, ctx);
   else masked = scanString(value, ctx);
   if (ctx.hits !== 0) countHits(key, state, s);
   return masked;
+}
+
+/** A decimal number's text with its integer part scanned and its fraction kept as it is. */
+function scanIntegerPart(value: string, ctx: ScanContext): string | null {
+  const dot = value.indexOf('.');
+  const head = value.slice(0, dot);
+  const masked = scanString(head, ctx);
+  // A null operator (the cell goes null) holds for the whole cell, fraction and all.
+  if (masked === null) return null;
+  return masked === head ? value : `${masked}${value.slice(dot)}`;
 }
 
 /** Counts the classes a scanned cell held (`ctx.hits`), then clears them for the next cell. */

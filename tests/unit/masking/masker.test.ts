@@ -321,4 +321,32 @@ describe('maskResult', () => {
     assert.equal(report.cellsMasked, 0);
     assert.ok(out.every((r, i) => r === rows[i]));
   });
+
+  test("a decimal column's fraction is not read as a card number; its integer part and text still are", () => {
+    // Found by red-team round 7: avg(amount) over a join printed 1329.4944508670520231, whose
+    // 16 fractional digits pass Luhn, and the agent got 1329.************0231.
+    const masker = createMasker({ tokenKey: KEY });
+    const columns: ResultColumn[] = [
+      { name: 'avg', type: 'numeric' },
+      { name: 'as_text', type: 'text' },
+      { name: 'stored', type: 'numeric' },
+      { name: 'approx', type: 'float8' },
+    ];
+    const value = '1329.4944508670520231';
+    const rows: Row[] = [
+      { avg: value, as_text: value, stored: '4111111111111111.50', approx: '-0.4111111111111111' },
+    ];
+    const { rows: out, report } = masker.maskResult({
+      columns,
+      rows,
+      plan: columns.map((c) => ({ kind: 'scan', column: c.name })),
+      unmasked: new Set(),
+    });
+    assert.equal(out[0]?.avg, value);
+    assert.equal(out[0]?.approx, '-0.4111111111111111');
+    assert.notEqual(out[0]?.as_text, value, 'a text column is scanned whole');
+    assert.doesNotMatch(String(out[0]?.stored), /4111111111111111/, 'a number stored whole is still found');
+    assert.match(String(out[0]?.stored), /\.50$/);
+    assert.deepEqual(report.columns, { as_text: 'pci.pan', stored: 'pci.pan' });
+  });
 });
