@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   query_failed: 422,
+  result_too_large: 422,
   internal: 500,
   masking_failed: 500,
   policy_error: 500,
@@ -123,6 +124,12 @@ export const ERROR_DOCS = {
     meaning:
       'The database rejected the statement, while estimating or executing; its message is shown, no data.',
     action: 'Fix the statement (unknown column, type error, ...).',
+  },
+  result_too_large: {
+    meaning:
+      "The target's answer was larger than the connection's `maxReadBytes` (64 MiB by default) lets the gateway read for one request; nothing was released.",
+    action:
+      'Read fewer rows, fewer or narrower columns; an operator may raise `maxReadBytes` on the connection.',
   },
   internal: {
     meaning: 'An unexpected failure in the gateway; nothing was released.',

@@ -108,6 +108,17 @@ const commonFields = {
     .default({ allow: {}, deny: [] }),
   /** Bytes one response may carry to an agent; more is a bulk read that needs approval. */
   maxResponseBytes: z.number().int().min(1024).max(100_000_000).default(1_000_000),
+  /**
+   * Bytes of the target's answer the gateway reads for one request (one batch of a streamed
+   * read); more fails the request with result_too_large. Rows are held whole before masking,
+   * so this bounds the gateway's memory; maxResponseBytes only sees what masking left.
+   */
+  maxReadBytes: z
+    .number()
+    .int()
+    .min(1_048_576)
+    .max(1_073_741_824)
+    .default(64 * 1024 * 1024),
   /** Rows and bytes one agent may take through this connection per window; unlimited when absent. */
   budget: budgetSchema.optional(),
   /**

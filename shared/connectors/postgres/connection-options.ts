@@ -57,6 +57,7 @@ export function postgresOptionsFor(conn: ConnectionConfig, deps: PostgresDeps): 
       ssl: false,
       poolMax: DEMO_POOL_MAX,
       pipeline: false,
+      maxReadBytes: conn.maxReadBytes,
     };
   }
   const base = {
@@ -65,6 +66,7 @@ export function postgresOptionsFor(conn: ConnectionConfig, deps: PostgresDeps): 
     database: target.database,
     user: target.user,
     poolMax: target.pool.max,
+    maxReadBytes: conn.maxReadBytes,
   };
   if (target.auth === 'entra') {
     if (deps.credential === undefined)

@@ -14,6 +14,7 @@ import {
 } from './read-only-transaction.js';
 import { openPgReadSession } from './read-session.js';
 import { columnsFromFields, type PgResultColumn, rowsFromArrays } from './result-shape.js';
+import { DEFAULT_MAX_READ_BYTES, meterPool } from './wire-meter.js';
 import { WIRE_TYPES } from './wire-types.js';
 
 export interface PostgresConnectorOptions {
@@ -32,6 +33,8 @@ export interface PostgresConnectorOptions {
    * pipelined 1,000-row reads (tests/e2e/soundness.test.ts, paging).
    */
   pipeline?: boolean;
+  /** Bytes of the target's answer one request may read (see wire-meter.ts). */
+  maxReadBytes?: number;
 }
 
 /** The PostgreSQL adapter: results carry RowDescription origins that only it resolves. */
@@ -208,6 +211,14 @@ function createPool(options: PostgresConnectorOptions): Pool {
   // An idle client whose server went away is dropped by the pool; the next checkout reconnects.
   // Without a listener the 'error' event would crash the process.
   pool.on('error', () => undefined);
+  // pg-pool listens for a client's errors only while it is idle: a socket that fails while
+  // a request holds the client (a reset, the read bound below) would emit an 'error' nobody
+  // hears, which ends the process. Its statements fail with the error either way, and a
+  // client that failed so is destroyed when released (breaksConnection).
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+  meterPool(pool, options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES);
   return pool;
 }
 

@@ -19,6 +19,7 @@ import {
   transactionSetup,
 } from './read-only-transaction.js';
 import type { PgResultColumn } from './result-shape.js';
+import { restartMeter } from './wire-meter.js';
 
 /**
  * One pooled client and one READ ONLY transaction for a request's estimate and the read it
@@ -134,6 +135,8 @@ class PgReadSession {
 
   /** A step bounded by the client-side deadline; a failure that breaks the session destroys it. */
   async #step<T>(work: () => Promise<T>): Promise<T> {
+    // Each step (the estimate, the read, one batch of a stream) may read up to the bound.
+    restartMeter(this.#client);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

@@ -174,6 +174,45 @@ describe('postgres read session (real server)', { skip: skipUnlessRealPostgres()
     assert.ok(wire.roundTrips <= 2, `round trips: ${wire.roundTrips}`);
   });
 
+  test('an answer larger than maxReadBytes fails result_too_large, on either path, and the pool lives on', async () => {
+    const small = createPostgresConnector({
+      host: server.host,
+      port: server.port,
+      database: server.database,
+      user: DEMO_READER_ROLE,
+      password,
+      ssl: false,
+      poolMax: 1,
+      maxReadBytes: 1_048_576,
+    });
+    try {
+      // 3 MB of one cell: masking would make it one [REDACTED], so only the read bound sees it.
+      const big = "select repeat('x', 3000000) as t";
+      assert.ok(small.openRead);
+      const session = small.openRead(5000);
+      await assert.rejects(
+        (async () => {
+          await session.estimateRows(big, [], options);
+          return session.execute(big, [], options);
+        })(),
+        (e) => e instanceof GatewayError && e.code === 'result_too_large' && e.status === 422,
+      );
+      await session.end();
+      await assert.rejects(
+        small.execute(big, [], { ...options, plainQuery: false }),
+        (e) => e instanceof GatewayError && e.code === 'result_too_large',
+      );
+      // The one client was destroyed, not returned broken: the next reads are answered, and
+      // each request counts afresh (two 600 KB reads in a row are each within the bound).
+      const again = await small.execute("select repeat('y', 600000) as t", [], options);
+      assert.equal(String((again.rows[0] as { t: string }).t).length, 600_000);
+      const more = await small.execute("select repeat('z', 600000) as t", [], options);
+      assert.equal(String((more.rows[0] as { t: string }).t).length, 600_000);
+    } finally {
+      await small.close();
+    }
+  });
+
   test('the old path, for comparison, costs more round trips and two transactions', async () => {
     wire.reset();
     await connector.estimateRows(POINT, [7], options);

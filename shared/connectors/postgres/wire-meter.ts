@@ -1,0 +1,63 @@
+import type { Pool, PoolClient } from 'pg';
+import { GatewayError } from '../../errors.js';
+
+/**
+ * A bound on the bytes the gateway takes from the target for one request: the pool's clients
+ * count what their socket receives, from each checkout (and each step of a read session) on,
+ * and a client past the bound has its socket destroyed with `result_too_large`, which every
+ * statement waiting on it then fails with. Rows are held whole before masking, and masking
+ * makes a huge cell small (`[REDACTED]`), so without this one allowed `select repeat('x',
+ * 100000000) from generate_series(1, 8)` held 1.3 GB of the gateway's memory and a few more
+ * would have ended the process; the response-size cap only sees what is left after masking.
+ */
+
+/** Default bytes of the target's answer one request may read (a step, for a streamed read). */
+export const DEFAULT_MAX_READ_BYTES = 64 * 1024 * 1024;
+
+interface Meter {
+  received: number;
+  readonly limit: number;
+}
+
+const meters = new WeakMap<PoolClient, Meter>();
+
+interface Socketish {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  destroy(error?: Error): unknown;
+}
+
+function socketOf(client: PoolClient): Socketish | undefined {
+  const stream = (client as unknown as { connection?: { stream?: Partial<Socketish> } }).connection?.stream;
+  return typeof stream?.on === 'function' && typeof stream.destroy === 'function'
+    ? (stream as Socketish)
+    : undefined;
+}
+
+export function resultTooLarge(limit: number): GatewayError {
+  return new GatewayError(
+    'result_too_large',
+    `The target's answer was more than the ${limit} bytes this connection lets the gateway read for one request; nothing was released.`,
+  );
+}
+
+/** Meters every client the pool connects, restarted at each checkout. */
+export function meterPool(pool: Pool, limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new TypeError('maxReadBytes must be a positive integer');
+  pool.on('connect', (client) => {
+    const socket = socketOf(client);
+    if (socket === undefined) return;
+    const meter: Meter = { received: 0, limit };
+    meters.set(client, meter);
+    socket.on('data', (chunk) => {
+      meter.received += chunk.length;
+      if (meter.received > meter.limit) socket.destroy(resultTooLarge(meter.limit));
+    });
+  });
+  pool.on('acquire', restartMeter);
+}
+
+/** Starts the client's count again: a new request, or the next step of one. */
+export function restartMeter(client: PoolClient | undefined): void {
+  const meter = client === undefined ? undefined : meters.get(client);
+  if (meter !== undefined) meter.received = 0;
+}
