@@ -29,6 +29,19 @@ export interface ScanContext {
   order: string[];
   /** Operator per index in `BUILTIN_CLASSES`, looked up once rather than per finding. */
   builtinOps: Operator[];
+  /**
+   * Work on the current JSON value (characters of its strings and keys, one per member):
+   * past `workLimit` the scan stops with CellTooLarge. The caller resets `work` per cell.
+   */
+  work: number;
+  workLimit: number;
+}
+
+/** A value too large to scan within its bound: the caller withholds it whole. */
+export class CellTooLarge extends Error {
+  constructor() {
+    super('value too large to scan');
+  }
 }
 
 export function newScanContext(
@@ -37,7 +50,17 @@ export function newScanContext(
   unmasked: ReadonlySet<string>,
 ): ScanContext {
   const builtinOps = BUILTIN_CLASSES.map((c) => operators.forClass(c));
-  return { operators, tokenize, unmasked, hits: 0, seen: 0, order: [], builtinOps };
+  return {
+    operators,
+    tokenize,
+    unmasked,
+    hits: 0,
+    seen: 0,
+    order: [],
+    builtinOps,
+    work: 0,
+    workLimit: Number.POSITIVE_INFINITY,
+  };
 }
 
 function classIndex(dataClass: string): number {
@@ -149,6 +172,7 @@ function scanObject(value: object, ctx: ScanContext, depth: number): unknown {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
+      spend(ctx, 1);
       const masked = scanValue(item, ctx, depth + 1);
       if (masked !== item) {
         copy ??= value.slice();
@@ -167,6 +191,7 @@ function scanObject(value: object, ctx: ScanContext, depth: number): unknown {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     const item = record[key];
+    spend(ctx, 1 + key.length);
     let masked = isSecretKeyName(key) ? maskSecretMember(item, ctx) : undefined;
     if (masked === undefined) masked = scanValue(item, ctx, depth + 1);
     if (masked !== item) {
@@ -204,9 +229,15 @@ function keyHasFinding(key: string, ctx: ScanContext): boolean {
   return found;
 }
 
+function spend(ctx: ScanContext, work: number): void {
+  ctx.work += work;
+  if (ctx.work > ctx.workLimit) throw new CellTooLarge();
+}
+
 export function scanValue(value: unknown, ctx: ScanContext, depth = 0): unknown {
   switch (typeof value) {
     case 'string':
+      spend(ctx, value.length);
       return scanString(value, ctx);
     case 'number': {
       if (!Number.isInteger(value) || Math.abs(value) < MIN_SCANNED_INTEGER) return value;

@@ -46,6 +46,8 @@ export interface Masker {
    * never modified: a row with something to mask is copied, a row with nothing is passed on.
    */
   maskResult(input: MaskResultInput): { rows: Row[]; report: MaskingReport };
+  /** The same, giving the event loop a turn every few milliseconds of masking. */
+  maskResultInSlices(input: MaskResultInput): Promise<{ rows: Row[]; report: MaskingReport }>;
   /** One value masked whole as `dataClass`. */
   maskValue(value: unknown, dataClass: string): unknown;
   /** Text with every detected span masked (null when a span's operator is `null`). */
@@ -57,4 +59,6 @@ export interface MaskerOptions {
   operators?: Record<string, string>;
   /** HMAC key for the token operator (from Key Vault in Azure). */
   tokenKey?: string | Uint8Array;
+  /** Milliseconds of masking between turns of the event loop in maskResultInSlices. */
+  sliceMs?: number;
 }

@@ -43,7 +43,7 @@ export async function mask(input: MaskInput): Promise<{ rows: QueryResult['rows'
   }
   try {
     const plan = await maskingPlan(input, result.columns, sources);
-    return input.masker.maskResult({
+    return await input.masker.maskResultInSlices({
       columns: result.columns,
       rows: result.rows,
       plan,

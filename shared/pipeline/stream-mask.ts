@@ -112,7 +112,7 @@ function batchMasker(input: StreamRunInput) {
         names = columns.map((c) => c.name);
         await input.sink.begin(columns.map((c) => ({ name: c.name, type: c.type })));
       }
-      const masked = maskBatch(input, columns, names, plan, batch.rows);
+      const masked = await maskBatch(input, columns, names, plan, batch.rows);
       mergeReport(report, masked.report);
       await input.sink.rows(masked.rows);
     } catch (e) {
@@ -126,13 +126,13 @@ function batchMasker(input: StreamRunInput) {
   return { take, done };
 }
 
-function maskBatch(
+async function maskBatch(
   input: StreamRunInput,
   columns: ResultColumn[],
   names: readonly string[],
   plan: ColumnPlan[],
   arrays: unknown[][],
-): { rows: unknown[][]; report: MaskingReport } {
+): Promise<{ rows: unknown[][]; report: MaskingReport }> {
   const n = names.length;
   const objects: Row[] = new Array(arrays.length);
   for (let r = 0; r < arrays.length; r++) {
@@ -144,7 +144,7 @@ function maskBatch(
   }
   let masked: { rows: Row[]; report: MaskingReport };
   try {
-    masked = input.masker.maskResult({ columns, rows: objects, plan, unmasked: input.clear });
+    masked = await input.masker.maskResultInSlices({ columns, rows: objects, plan, unmasked: input.clear });
   } catch (e) {
     throw maskingFailed(e);
   }

@@ -81,7 +81,7 @@ export async function requestApproval(
     pending: { approvalRequestId: request.id, status: request.status, expiresAt: request.expiresAt },
     failure: {
       code: 'approval_required',
-      message: 'This request needs human approval. Nothing was executed yet; follow it at the status URL.',
+      message: 'This request needs human approval; nothing was released. Follow it at the status URL.',
       details: {
         policyIds: decision.policyIds,
         reasons: decision.reasons,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GatewayError } from '../../../shared/errors.js';
 import { type ColumnPlan, createMasker } from '../../../shared/masking/index.js';
+import { MAX_SCANNED_PER_ROW } from '../../../shared/masking/masker.js';
 import type { ResultColumn, Row } from '../../../shared/types.js';
 import { seededRandom } from '../../support/seeded-random.js';
 
@@ -348,5 +349,66 @@ describe('maskResult', () => {
     assert.doesNotMatch(String(out[0]?.stored), /4111111111111111/, 'a number stored whole is still found');
     assert.match(String(out[0]?.stored), /\.50$/);
     assert.deepEqual(report.columns, { as_text: 'pci.pan', stored: 'pci.pan' });
+  });
+});
+
+describe('bounded scanning', () => {
+  test('a cell past the per-row scan bound is withheld whole, unscanned; text and JSON alike', () => {
+    const masker = createMasker({ tokenKey: KEY });
+    const big = 'a at b dot co '.repeat(Math.ceil((MAX_SCANNED_PER_ROW + 1) / 14));
+    const json = { items: Array.from({ length: 200_000 }, () => ({ note: 'ana at contoso dot com' })) };
+    const small = 'call 4111 1111 1111 1111';
+    const columns = cols('big', 'json', 'small');
+    const { rows, report } = masker.maskResult({
+      columns,
+      rows: [{ big, json, small }],
+      plan: columns.map((c) => ({ kind: 'scan', column: c.name })),
+      unmasked: new Set(),
+    });
+    assert.equal(rows[0]?.big, '[REDACTED]');
+    assert.equal(rows[0]?.json, '[REDACTED]');
+    assert.doesNotMatch(String(rows[0]?.small), /4111 1111 1111 1111/);
+    assert.equal(report.byClass['secret.unproven'], 2);
+    assert.equal(report.columns.big, 'secret.unproven');
+    // The bound is per row: cells that fit are scanned; the one that would pass it is not.
+    const half = 'x'.repeat(MAX_SCANNED_PER_ROW / 2 - 20);
+    const three = cols('a', 'b', 'c');
+    const next = masker.maskResult({
+      columns: three,
+      rows: [
+        { a: half, b: half, c: half },
+        { a: small, b: half, c: half },
+      ],
+      plan: three.map((c) => ({ kind: 'scan', column: c.name })),
+      unmasked: new Set(),
+    });
+    assert.deepEqual(
+      next.rows.map((r) => [r.a === half, r.b === half, r.c]),
+      [
+        [true, true, '[REDACTED]'],
+        [false, true, half],
+      ],
+    );
+  });
+
+  test('masking in slices answers what the whole pass answers, and lets the event loop turn', async () => {
+    const masker = createMasker({ tokenKey: KEY, sliceMs: 0 });
+    const columns = cols('note');
+    const rows: Row[] = Array.from({ length: 50 }, (_, i) => ({ note: `row ${i}: 4111 1111 1111 1111` }));
+    const input = {
+      columns,
+      rows,
+      plan: [{ kind: 'scan', column: 'note' } as ColumnPlan],
+      unmasked: new Set<string>(),
+    };
+    const turns: string[] = [];
+    setImmediate(() => turns.push('other work'));
+    const sliced = masker.maskResultInSlices(input).then((r) => {
+      turns.push('masked');
+      return r;
+    });
+    const whole = masker.maskResult(input);
+    assert.deepEqual(await sliced, whole);
+    assert.deepEqual(turns, ['other work', 'masked']);
   });
 });
