@@ -197,7 +197,7 @@ function maskCell(value: unknown, action: MaskAction, s: ResultState): unknown {
  * every other request for 8 s). The loop gets a turn between rows (maskResultInSlices), so
  * no row may cost more than a fraction of a second.
  */
-export const MAX_SCANNED_PER_ROW = 1024 * 1024;
+export const MAX_SCANNED_PER_ROW = 2 * 1024 * 1024;
 
 function scanCell(value: unknown, key: string, state: ColumnState, s: ResultState): unknown {
   const ctx = s.ctx;
