@@ -1,4 +1,4 @@
-import type { PlanSources } from '../connectors/connector.js';
+import type { Connector, PlanSources } from '../connectors/connector.js';
 import type { MaskingReport } from '../masking/index.js';
 import type { QueryResult } from '../types.js';
 import { type MaskInput, mask } from './mask.js';
@@ -48,8 +48,14 @@ export async function executeAndMask(request: RunInput): Promise<MaskedResult> {
   return { result, rows, report };
 }
 
-/** The input with the plan's sources, asked of the target when `explainFirst` says so. */
-export async function withPlanSources(input: RunInput): Promise<RunInput> {
+/**
+ * The input with the plan's sources, asked of the target when `explainFirst` says so: of the
+ * connector, or of the read session a streamed read then uses (its one estimate).
+ */
+export async function withPlanSources<T extends RunInput>(
+  input: T,
+  target: Pick<Connector, 'estimateRows'> = input.connector,
+): Promise<T> {
   if (
     input.explainFirst !== true ||
     input.planSources !== undefined ||
@@ -59,7 +65,7 @@ export async function withPlanSources(input: RunInput): Promise<RunInput> {
   }
   let planSources: PlanSources | undefined;
   await input.clock.run('estimate', () =>
-    input.connector
+    target
       .estimateRows(input.sql, input.params, {
         maxRows: input.maxRows,
         statementTimeoutMs: input.connection.statementTimeoutMs,

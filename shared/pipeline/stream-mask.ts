@@ -1,14 +1,8 @@
-import {
-  DEFAULT_BATCH_ROWS,
-  type PlanSources,
-  type ReadSession,
-  type RowBatch,
-  type StreamSummary,
-} from '../connectors/connector.js';
+import { DEFAULT_BATCH_ROWS, type RowBatch, type StreamSummary } from '../connectors/connector.js';
 import { compareClasses } from '../masking/classes.js';
 import type { ColumnPlan, MaskingReport } from '../masking/index.js';
 import type { ResultColumn, Row } from '../types.js';
-import { executeAndMask, type RunInput } from './execute.js';
+import { executeAndMask, type RunInput, withPlanSources } from './execute.js';
 import { maskingFailed, maskingPlan } from './mask.js';
 
 /** Where a streamed, masked read goes: its columns first (once), then each batch in order. */
@@ -56,7 +50,7 @@ export async function streamAndMask(input: StreamRunInput): Promise<StreamedResu
     await session?.end();
     return readWhole(input, options.batchRows);
   }
-  const batches = batchMasker(await withSessionPlanSources(input, session));
+  const batches = batchMasker(await withPlanSources(input, session));
   const summary = await input.clock.run('execute', async () => {
     try {
       return await (session.stream as NonNullable<typeof session.stream>)(
@@ -71,30 +65,6 @@ export async function streamAndMask(input: StreamRunInput): Promise<StreamedResu
     }
   });
   return { ...batches.done(summary), rows: summary.rows, truncated: summary.truncated };
-}
-
-/** As withPlanSources, on the read session the stream then uses (its one estimate). */
-async function withSessionPlanSources(input: StreamRunInput, session: ReadSession): Promise<StreamRunInput> {
-  if (
-    input.explainFirst !== true ||
-    input.planSources !== undefined ||
-    input.facts.provenance === undefined
-  ) {
-    return input;
-  }
-  let planSources: PlanSources | undefined;
-  await input.clock.run('estimate', () =>
-    session
-      .estimateRows(input.sql, input.params, {
-        maxRows: input.maxRows,
-        statementTimeoutMs: input.connection.statementTimeoutMs,
-        onPlanSources: (sources) => {
-          planSources = sources;
-        },
-      })
-      .catch(input.onTargetError),
-  );
-  return planSources === undefined ? input : { ...input, planSources };
 }
 
 /** Masks each batch under one plan (made from the first batch's columns) and hands it on. */
