@@ -36,7 +36,7 @@ export function loadPolicyEngineFromText(
   const sorted = [...files].sort(byName);
   const stamped = stamp ? applyStamp(stamp.text, sorted, schemaText) : undefined;
   stamp?.applied?.(stamped !== undefined);
-  const parsed = new Map(sorted.map((f) => [f.name, stamped?.get(f.name) ?? parsePolicyFile(f)]));
+  const parsed = new Map(sorted.map((f) => [f.name, stamped?.parsed.get(f.name) ?? parsePolicyFile(f)]));
   const policies = collectPolicies(sorted, parsed);
   const staticPolicies = Object.fromEntries([...policies].map(([id, meta]) => [id, meta.text]));
   // Validation also parses the schema and reports its syntax errors, as a check parse would.
@@ -45,7 +45,7 @@ export function loadPolicyEngineFromText(
   engineCount += 1;
   const policySetId = `agentgate-policies-${engineCount}`;
   const schemaName = `agentgate-schema-${engineCount}`;
-  const preparsedSchema = preparseSchema(schemaName, schemaText);
+  const preparsedSchema = preparseSchema(schemaName, stamped?.schemaJson ?? schemaText);
   if (preparsedSchema.type === 'failure') {
     throw new PolicyLoadError(SCHEMA_FILE, preparsedSchema.errors.map((e) => e.message).join('; '));
   }

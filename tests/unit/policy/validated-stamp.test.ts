@@ -9,7 +9,7 @@ import { loadPolicyEngine, loadPolicyEngineFromText, PolicyLoadError } from '../
 import { stampPolicyFiles } from '../../../shared/policy/load-text.js';
 import type { PolicyFile } from '../../../shared/policy/parse-file.js';
 import { STAMP_FILE } from '../../../shared/policy/validated-stamp.js';
-import { SHIPPED_POLICY_DIR, shippedSchemaText } from './fixtures.js';
+import { agent, human, queryRequest, SHIPPED_POLICY_DIR, shippedSchemaText } from './fixtures.js';
 
 async function shippedFiles(): Promise<PolicyFile[]> {
   const names = (await readdir(SHIPPED_POLICY_DIR)).filter((n) => n.endsWith('.cedar'));
@@ -54,6 +54,34 @@ describe('validated policy stamp', () => {
     for (const id of full.policyIds()) assert.deepEqual(engine.annotations(id), full.annotations(id));
   });
 
+  it('preparses the schema from its JSON form and decides as the full load does', () => {
+    const parsed = JSON.parse(stamp) as { schemaJson: Record<string, unknown> };
+    assert.ok(Object.keys(parsed.schemaJson).length > 0, 'the stamp carries the schema as JSON');
+    const full = loadPolicyEngineFromText(files, schema);
+    const { engine } = loadStamped(files, schema, stamp);
+    const requests = [
+      queryRequest(agent()),
+      queryRequest(agent(), { facts: { selectStar: true } }),
+      queryRequest(agent(), { facts: { effect: 'write' } }),
+      queryRequest(agent(), { estimatedRows: 1_000_000 }),
+      queryRequest(agent(), { predicateOnMasked: true }),
+      queryRequest(agent(), { facts: { functions: ['pg_read_file'], dangerousFunctions: ['pg_read_file'] } }),
+      queryRequest(human(), { environment: 'dev' }),
+    ];
+    const outcomes = new Set<string>();
+    for (const request of requests) {
+      const a = engine.decide(request);
+      const b = full.decide(request);
+      assert.deepEqual(
+        { outcome: a.outcome, policyIds: a.policyIds },
+        { outcome: b.outcome, policyIds: b.policyIds },
+      );
+      assert.notDeepEqual(a.policyIds, ['error'], 'the stamped schema evaluates without error');
+      outcomes.add(a.outcome);
+    }
+    assert.ok(outcomes.size >= 2, `the requests reach more than one outcome: ${[...outcomes]}`);
+  });
+
   it('does not apply to an edited file: the full load runs and refuses what strict validation refuses', () => {
     const target = files.find((f) => f.text.includes('permit')) as PolicyFile;
     // Parses, but names an attribute the schema does not have: only validation catches it.
@@ -86,7 +114,14 @@ describe('validated policy stamp', () => {
       ['file added', [...files, { name: 'extra.cedar', text: '' }], schema, stamp],
       ['malformed', files, schema, stamp.slice(0, -5)],
       ['not JSON of a stamp', files, schema, '{"version":2}'],
+      ['an earlier stamp format', files, schema, JSON.stringify({ ...JSON.parse(stamp), version: 1 })],
     ];
+    // The schema's JSON altered (an attribute dropped), the digest left as it was.
+    const schemaAltered = JSON.parse(stamp) as { schemaJson: Record<string, unknown> };
+    const namespace = Object.values(schemaAltered.schemaJson)[0] as { entityTypes: Record<string, unknown> };
+    const [entity] = Object.keys(namespace.entityTypes);
+    delete namespace.entityTypes[entity];
+    cases.push(['schema JSON altered', files, schema, JSON.stringify(schemaAltered)]);
     const parsed = JSON.parse(stamp) as {
       files: Array<{ policies: Array<{ annotations: Record<string, string> }> }>;
     };
