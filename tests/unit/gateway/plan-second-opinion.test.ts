@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEMO_CLASSIFICATION } from '../../../cli/dev/demo-schema.js';
 import { parseConfig } from '../../../shared/config/connections.js';
+import type { ReadSession } from '../../../shared/connectors/connector.js';
 import { createMasker } from '../../../shared/masking/index.js';
 import { executeAndMask, type RunInput } from '../../../shared/pipeline/execute.js';
 import { StageClock } from '../../../shared/pipeline/stage-clock.js';
+import { streamAndMask } from '../../../shared/pipeline/stream-mask.js';
 import { analyseStatement } from '../../../shared/sql/analyse.js';
 import { DEFAULT_FUNCTIONS } from '../../../shared/sql/pg/allowlist.js';
 import { DEMO_CATALOG } from '../../support/demo-catalog.js';
@@ -92,5 +94,60 @@ describe('the second opinion for a run without an estimate', () => {
     };
     await assert.rejects(executeAndMask(await input(connector, true)), (e) => e === down);
     assert.equal(connector.executed.length, 0);
+  });
+});
+
+/**
+ * A read session whose plan names the card number behind `city`, as the one the connector
+ * opens for a streamed read does: it records what was asked of it, in order.
+ */
+function sessionWithCity(asked: string[]): ReadSession {
+  const columns = [{ name: 'city', type: 'text' }];
+  return {
+    estimateRows: async (sql, _params, options) => {
+      asked.push(`estimate ${sql}`);
+      options.onPlanSources?.([['public.customers.card_number']]);
+      return 1;
+    },
+    execute: async () => {
+      throw new Error('the streamed read does not execute whole');
+    },
+    stream: async (sql, _params, _options, onBatch) => {
+      asked.push(`stream ${sql}`);
+      await onBatch({ columns, rows: [['Springfield'], ['Shelbyville']] });
+      return { columns, rows: 2, truncated: false };
+    },
+    end: async () => {
+      asked.push('end');
+    },
+  };
+}
+
+describe('the second opinion for a streamed run without an estimate', () => {
+  async function streamed(explainFirst: boolean) {
+    const asked: string[] = [];
+    const connector = Object.assign(connectorWithCity(), { openRead: () => sessionWithCity(asked) });
+    const batches: unknown[][][] = [];
+    const result = await streamAndMask({
+      ...(await input(connector, explainFirst)),
+      sink: { begin: async () => undefined, rows: async (rows) => void batches.push(rows) },
+    });
+    return { connector, asked, rows: batches.flat(), result };
+  }
+
+  test('asks its own read session for the plan before the stream, and masks what the plan shows', async () => {
+    const { connector, asked, rows, result } = await streamed(true);
+    assert.deepEqual(asked, [`estimate ${SQL}`, `stream ${SQL}`]);
+    // The session's plan, not the connector's: the stream may hold the pool's only session.
+    assert.deepEqual(connector.estimated, []);
+    assert.equal(rows.length, 2);
+    for (const [city] of rows) assert.ok(city !== 'Springfield' && city !== 'Shelbyville', String(city));
+    assert.equal(result.report.cellsMasked, 2);
+  });
+
+  test('without it the session is asked nothing before the stream', async () => {
+    const { asked, rows } = await streamed(false);
+    assert.deepEqual(asked, [`stream ${SQL}`]);
+    assert.deepEqual(rows, [['Springfield'], ['Shelbyville']]);
   });
 });
