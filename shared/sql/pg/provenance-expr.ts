@@ -220,8 +220,12 @@ export class ExpressionEvaluator {
     // server reads.
     const unsure: Field[] = [];
     for (let l: Level | undefined = level; l; l = l.parent) {
+      // A guessed name met further in: were it this name, the server would have stopped
+      // there, at a value the pass did not choose (a constant the name's operator would then
+      // be applied to: a token oracle). So the reference cannot be that column exactly.
+      const inner = unsure.length > 0;
       const using = l.using.get(column);
-      if (using) return this.withUnsure(using, unsure);
+      if (using) return this.withUnsure(using, unsure, inner);
       const found: Field[] = [];
       for (const rel of l.rels) {
         const f = rel.fields.find((x) => x.name === column);
@@ -230,7 +234,7 @@ export class ExpressionEvaluator {
       }
       // A match on a guessed name may not be the server's: the search goes on outward too.
       if (found.length === 1 && found[0]?.unsureName) continue;
-      if (found.length === 1) return this.withUnsure(found[0] as Field, unsure);
+      if (found.length === 1) return this.withUnsure(found[0] as Field, unsure, inner);
       if (found.length > 1) {
         this.host.violation('column', `Column ${column} is ambiguous.`);
         return { prov: OPAQUE };
@@ -245,10 +249,15 @@ export class ExpressionEvaluator {
     return { prov: OPAQUE };
   }
 
-  /** `field`, with the columns of unsure name met on the way to it. */
-  private withUnsure(field: Field, unsure: Field[]): Value {
+  /**
+   * `field`, with the columns of unsure name met on the way to it. At its own level the server
+   * would refuse a second column of the name as ambiguous, so `field` stays the one chosen;
+   * one met at a level further in (`inner`) would have been chosen instead, so none is.
+   */
+  private withUnsure(field: Field, unsure: Field[], inner: boolean): Value {
     const others = unsure.filter((f) => f !== field);
-    return others.length === 0 ? this.fieldValue(field) : this.candidates([field, ...others], field);
+    if (others.length === 0) return this.fieldValue(field);
+    return this.candidates([field, ...others], inner ? undefined : field);
   }
 
   /**

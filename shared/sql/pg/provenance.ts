@@ -358,10 +358,26 @@ class ProvenancePass implements ExprHost {
     const steps = items(ind, 'indirection');
     if (ind && steps.length === 1 && asNode(steps[0])?.kind === 'A_Star') {
       const inner = this.expr.eval(ind.arg, level);
-      if (!inner.fields) return [{ name: '?column?', prov: inner.prov, exposed: true }];
-      return this.exposedFields(inner.fields, '(...).*');
+      if (inner.fields) return this.exposedFields(inner.fields, '(...).*');
+      return this.unknownFieldsStar(ind.arg, inner.prov);
     }
     return undefined;
+  }
+
+  /**
+   * `(x).*` over a value whose fields the pass does not know: the server spreads it into as
+   * many columns as it has, under names the pass cannot see, so neither the count nor the
+   * names of this level's outputs would be known (red-team round 10: a one-column guess let a
+   * name meant for a column further out resolve to it). Only the set-returning functions whose
+   * columns are declared are spread; anything else is refused.
+   */
+  private unknownFieldsStar(arg: unknown, prov: Prov): Field[] {
+    const call = bodyOf(arg, 'FuncCall');
+    const name = call && names(items(call, 'funcname')).join('.').replace(/^pg_catalog\./, '');
+    const columns = name === undefined ? undefined : SRF_COLUMNS.get(name);
+    if (columns) return columns.map((col) => ({ name: col, prov, exposed: true, unsureName: true }));
+    this.violation('construct', '(...).* over a value whose fields are not known is not allowed for agents.');
+    return [{ name: '?column?', prov: OPAQUE, exposed: true, unsureName: true }];
   }
 
   private exposedFields(fields: Field[], what: string): Field[] {

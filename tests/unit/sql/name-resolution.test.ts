@@ -44,6 +44,7 @@ describe('provenance names columns as the server does', () => {
       "select case when true then 1 end, 1::int, 'a'::text",
       "select ('x'::text collate \"C\")::varchar, (('{x}'::text[])[1])::varchar, ('x' collate \"C\")",
       'select case when false then null else \'x\'::text collate "C" end',
+      'select (jsonb_each(\'{"a": 1}\')).*, (json_each_text(\'{"a": 1}\')).*',
     ]) {
       const server = (await db.query(sql)).fields.map((f) => f.name);
       assert.deepEqual(
@@ -96,6 +97,52 @@ describe('provenance resolves names in the scope the server uses', () => {
         );
         assert.ok(v?.sources.includes(SSN), `${name} through ${inner}`);
       }
+    }
+  });
+
+  test('a guessed name met further in makes a column further out no longer exact', async () => {
+    // Red-team round 10: the server takes the inner constant (its name is full_name), the
+    // pass took the outer column, and the name's token was applied to the constant: a
+    // dictionary of tokens. Traced to both, the output is computed, never that column.
+    const FULL_NAME = 'public.customers.full_name';
+    for (const sql of [
+      "select (select full_name from (select (select 'Ximena Andersen'::text as full_name)) s) as v from customers",
+      "select (select full_name from (select upper('x')) s) as v from customers",
+      "select (select full_name from (select 'x'::text) s) as v from customers",
+    ]) {
+      const [v] = await outputs(sql);
+      assert.ok(v?.sources.includes(FULL_NAME), sql);
+      assert.equal(v?.direct, false, sql);
+    }
+    // At the column's own level a second column of the name is ambiguous to the server, so
+    // the sure one stays exact (an unaliased aggregate beside a table is an ordinary read).
+    const [own] = await outputs('select full_name from customers c, (select count(*) from orders) o');
+    assert.deepEqual([own?.sources, own?.direct], [[FULL_NAME], true]);
+    const [qualified] = await outputs(
+      "select (select c.full_name from (select 'x'::text) s) as v from customers c",
+    );
+    assert.deepEqual([qualified?.sources, qualified?.direct], [[FULL_NAME], true]);
+  });
+
+  test('(x).* spreads only values whose fields are known', async () => {
+    // Red-team round 10: `(jsonb_each(...)).*` was one column named ?column? to the pass and
+    // two (key, value) to the server, so a name meant for a column further out resolved to it.
+    const [v] = await outputs(
+      'select (select "?column?" from (select (jsonb_each(\'{"a":1}\')).*) s) as v from (select ssn as "?column?" from customers) o',
+    );
+    assert.ok(v?.sources.includes(SSN), JSON.stringify(v));
+    assert.equal(v?.direct, false);
+    const each = await outputs('select (jsonb_each(\'{"a":1}\')).*');
+    assert.deepEqual(
+      each.map((o) => o.name),
+      ['key', 'value'],
+    );
+    for (const sql of ["select (lower('a')).*", "select (select (upper('x')).*) as v"]) {
+      const f = await analysePostgres(sql, { catalog: DEMO_CATALOG });
+      assert.ok(
+        f.provenance?.violations.some((x) => x.message.includes('fields are not known')),
+        `${sql}: ${JSON.stringify(f.provenance?.violations)}`,
+      );
     }
   });
 
