@@ -22,7 +22,8 @@ import {
   TOKEN,
 } from './prescan.js';
 import { detectJwts, detectPrivateKeys, detectStorageKeys } from './secrets.js';
-import type { Finding } from './span.js';
+import { type Finding, overlapsAny } from './span.js';
+import { detectSpelled } from './spelled.js';
 import { nestedScans, scanTokens } from './tokens.js';
 import { detectUrlCredentials } from './url.js';
 
@@ -39,6 +40,8 @@ const NONE = Object.freeze([]) as unknown as Span[];
 // what a scan allocated. Detection is synchronous, so no call can interleave. Emptied with
 // pop, which keeps the capacity (setting the length to 0 gives it back and costs more).
 const found: Span[] = [];
+// The same for spelled.ts's findings; read before any other detection runs.
+const spelled: Finding[] = [];
 
 function clear(list: Span[]): void {
   while (list.length > 0) list.pop();
@@ -62,10 +65,31 @@ function detectDecoded(text: string): Span[] {
 function detectIn(text: string, decode: boolean): Span[] {
   const n = text.length;
   if (n < 3) return NONE;
+  const spans = detectHinted(text, decode);
+  return n < 9 ? spans : withSpelled(text, spans);
+}
+
+function detectHinted(text: string, decode: boolean): Span[] {
   const hints = prescan(text);
-  if (hints === 0 || (hints === DASH && n < 40)) return NONE;
+  if (hints === 0 || (hints === DASH && text.length < 40)) return NONE;
   if ((hints & DISGUISE) !== 0) return detectDisguised(text, hints, decode);
   return detectPlain(text, hints, decode, false);
+}
+
+/**
+ * The findings with the numbers the text spells otherwise (spelled.ts): letters, words,
+ * look-alikes, odd separators. Words and letters have no digit for the pre-scan to stop at,
+ * so this runs on every text long enough to spell one.
+ */
+function withSpelled(text: string, spans: Span[]): Span[] {
+  clear(spelled);
+  detectSpelled(text, spelled);
+  if (spelled.length === 0) return spans;
+  // Only where nothing was found: what the printed shapes found keeps its own masking (a
+  // card's last four shown), and a spelled reading of the same digits adds nothing.
+  const more = spelled.filter((f) => !overlapsAny(spans, f.start, f.end));
+  if (more.length === 0) return spans;
+  return merge([...spans, ...more]);
 }
 
 /**

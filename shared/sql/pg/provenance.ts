@@ -373,7 +373,11 @@ class ProvenancePass implements ExprHost {
    */
   private unknownFieldsStar(arg: unknown, prov: Prov): Field[] {
     const call = bodyOf(arg, 'FuncCall');
-    const name = call && names(items(call, 'funcname')).join('.').replace(/^pg_catalog\./, '');
+    const name =
+      call &&
+      names(items(call, 'funcname'))
+        .join('.')
+        .replace(/^pg_catalog\./, '');
     const columns = name === undefined ? undefined : SRF_COLUMNS.get(name);
     if (columns) return columns.map((col) => ({ name: col, prov, exposed: true, unsureName: true }));
     this.violation('construct', '(...).* over a value whose fields are not known is not allowed for agents.');

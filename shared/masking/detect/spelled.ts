@@ -1,0 +1,368 @@
+import { firstFourDigits, luhnValid, plausibleIssuer, reversedCard } from './card.js';
+import type { Finding } from './span.js';
+
+/**
+ * Numbers written other than in digits, as an agent's transform (`translate(ssn, '0123456789',
+ * 'abcdefghij')`) or a person hiding one in free text would write them: digits as letters
+ * (`eabc iiii ...`, either a=0 or a=1), as words (`four zero one two ...`), as look-alike
+ * letters among digits (`4O12 8888 8888 I88I`), and a card's four groups joined by any
+ * punctuation (`4012-8888 8888.1881`, `4012|8888|8888|1881`, `["4012","8888",...]`), which the
+ * printed shapes in numbers.ts do not take. What they spell is held to the rules of the
+ * printed forms (Luhn and an issuer for cards, the issued ranges for SSNs, a dialable North
+ * American number), so ordinary words and lists rarely spell one. Every finding is disguised,
+ * so it is redacted whole.
+ */
+
+// Letters standing for digits (a-j, one case), in the shapes the digits are printed in: a
+// card's 13-19 in a row or in fours, an SSN's 3-2-4 and a phone number's 3-3-4 with a space or
+// a dash. Not glued to letters, digits or a dash (a UUID's `bbbf-fffdffffffff` is hex).
+const LETTER_SHAPES = ['[a-j]', '[A-J]'].map((l) =>
+  [
+    `${l}{13,19}`,
+    `${l}{4}(?:[ -]${l}{4}){3}`,
+    `${l}{3}[ -]${l}{2}[ -]${l}{4}`,
+    `(?:${l}[ -])?${l}{3}[ -]${l}{3}[ -]${l}{4}`,
+  ].join('|'),
+);
+const LETTERS = new RegExp(
+  `(?<![A-Za-z0-9-])(?:${LETTER_SHAPES.map((shape) => `(?:${shape})`).join('|')})(?![A-Za-z0-9-])`,
+  'g',
+);
+// Nine or more number words in a row (a card, an SSN, a phone number read out).
+const WORD = '(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)';
+const WORDS = new RegExp(`(?<![A-Za-z])${WORD}(?:[\\s,-]+${WORD}){8,}(?![A-Za-z])`, 'gi');
+// Digits with look-alike letters (O or o for 0; I or l for 1) in a card's four groups of four.
+const LOOKALIKE = /(?<![A-Za-z0-9])[0-9OoIl]{4}(?:[ -][0-9OoIl]{4}){3}(?![A-Za-z0-9])/g;
+// A card's groups (4-4-4-4, 4-4-4-4-3, 4-6-5) joined by one to four other characters each.
+const GROUP_SEP = '[^0-9A-Za-z]{1,4}';
+const ANY_SEP_CARD = new RegExp(
+  `(?<![0-9A-Za-z])\\d{4}(?:${GROUP_SEP}\\d{4}){3}(?:${GROUP_SEP}\\d{3})?(?![0-9A-Za-z])|(?<![0-9A-Za-z])\\d{4}${GROUP_SEP}\\d{6}${GROUP_SEP}\\d{5}(?![0-9A-Za-z])`,
+  'g',
+);
+// An SSN's groups joined by other characters than print uses (`123.45.6789`, `123|45|6789`),
+// and one written backwards (`9876-54-321`).
+const ODD_SSN = /(?<![0-9A-Za-z.])\d{3}[^0-9A-Za-z\s-]\d{2}[^0-9A-Za-z\s-]\d{4}(?![0-9A-Za-z]|[.,]\d)/g;
+// (A first group of 19xx or 20xx is a year: `2024-05-123` is an invoice, not an SSN.)
+const REVERSED_SSN = /(?<![0-9A-Za-z.])(?!19|20)\d{4}([- ])\d{2}\1\d{3}(?![0-9A-Za-z]|[.,]\d)/g;
+// Digits escaped one by one: `%34`, `\u0034`, `\x34`, `&#52;`, `&#x34;`.
+const ESCAPE = '(?:%3[0-9]|\\\\u003[0-9]|\\\\x3[0-9]|&#(?:4[89]|5[0-7]);|&#x3[0-9];)';
+const ESCAPED = new RegExp(`${ESCAPE}(?:[^0-9A-Za-z%\\\\&]{0,3}${ESCAPE}){8,}`, 'gi');
+// An integer in hex or octal with a card's magnitude.
+const RADIX = /(?<![0-9A-Za-z])0(?:x[0-9a-f]{11,16}|o[0-7]{14,21})(?![0-9A-Za-z])/gi;
+
+const WORD_DIGITS: Readonly<Record<string, string>> = {
+  zero: '0',
+  oh: '0',
+  one: '1',
+  two: '2',
+  three: '3',
+  four: '4',
+  five: '5',
+  six: '6',
+  seven: '7',
+  eight: '8',
+  nine: '9',
+};
+
+/** The class the digits spell when they are a card, an SSN or a North American phone number. */
+export function spelledClass(digits: string): string | undefined {
+  const n = digits.length;
+  if (n >= 13 && n <= 19) {
+    const forward = plausibleIssuer(firstFourDigits(digits, 0, n)) && luhnValid(digits, 0, n);
+    if (forward || reversedCard(digits, 0, n, n)) return 'pci.pan';
+    return undefined;
+  }
+  if (n === 9) return ssnDigits(digits) ? 'pii.ssn' : undefined;
+  if (n === 10 || (n === 11 && digits[0] === '1'))
+    return nanp(digits.slice(n - 10)) ? 'pii.phone' : undefined;
+  return undefined;
+}
+
+function ssnDigits(d: string): boolean {
+  const area = Number(d.slice(0, 3));
+  if (area === 0 || area === 666 || area >= 900) return false;
+  return Number(d.slice(3, 5)) !== 0 && Number(d.slice(5)) !== 0;
+}
+
+function nanp(d: string): boolean {
+  if (d[0] < '2' || d[3] < '2') return false;
+  return d.slice(1, 3) !== '11' && d.slice(4, 6) !== '11';
+}
+
+function lettersToDigits(text: string, base: number): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.toLowerCase().charCodeAt(0) - 97;
+    if (c >= 0 && c <= 9) out += String((c + base) % 10);
+  }
+  return out;
+}
+
+function wordsToDigits(text: string): string {
+  let out = '';
+  for (const word of text.toLowerCase().split(/[\s,-]+/)) out += WORD_DIGITS[word] ?? '';
+  return out;
+}
+
+function lookalikeToDigits(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    if (ch >= '0' && ch <= '9') out += ch;
+    else if (ch === 'O' || ch === 'o') out += '0';
+    else if (ch === 'I' || ch === 'l') out += '1';
+  }
+  return out;
+}
+
+/** Single separators numbers.ts reads between a card's groups. */
+const PRINTED_SEPS: ReadonlySet<string> = new Set([' ', '-', '.', '_', '/', ',']);
+
+function escapedDigits(text: string): string[] {
+  let out = '';
+  for (const m of text.matchAll(new RegExp(ESCAPE, 'gi')))
+    out +=
+      m[0].startsWith('&#') && !m[0].startsWith('&#x') ? String(Number(m[0].slice(2, -1)) - 48) : m[0].at(-1);
+  return [out];
+}
+
+function radixDigits(text: string): string[] {
+  try {
+    return [BigInt(text.toLowerCase()).toString()];
+  } catch {
+    return [];
+  }
+}
+
+function reversedDigits(text: string): string[] {
+  return [[...text.replace(/[^0-9]/g, '')].reverse().join('')];
+}
+
+/**
+ * A card's digits when its groups are joined otherwise than print does: one and the same
+ * single character between every group is a shape numbers.ts reads (and shows the last four
+ * of, when printed), so it is left to it.
+ */
+function mixedGroupDigits(text: string): string[] {
+  const seps = text.split(/[0-9]+/).slice(1, -1);
+  if (seps.every((sp) => sp === seps[0]) && PRINTED_SEPS.has(seps[0] ?? '')) return [];
+  const digits = text.replace(/[^0-9]/g, '');
+  // Grouped as printed, so read forwards only (a reversed number keeps no printed grouping),
+  // and 4-6-5 is American Express's alone.
+  if (digits.length === 15 && !/^3[47]/.test(digits)) return [];
+  return plausibleIssuer(firstFourDigits(digits, 0, 4)) && luhnValid(digits, 0, digits.length)
+    ? [digits]
+    : [];
+}
+
+function each(text: string, re: RegExp, read: (match: string) => string[], out: Finding[]): void {
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    for (const digits of read(m[0])) {
+      const dataClass = spelledClass(digits);
+      if (dataClass !== undefined) {
+        out.push({ start: m.index, end: m.index + m[0].length, dataClass, disguised: true });
+        break;
+      }
+    }
+  }
+}
+
+// What one loop over the text says may be there (see hintsOf); each shape needs its bit.
+const LETTER_RUN = 1; // 9+ letters of a-j in a row, single spaces or dashes allowed
+const NUMBER_WORDS = 2; // 9+ number words in a row
+const ESCAPES = 4; // `%`, `\` or `&`
+const LOOKALIKE_HINT = 8; // O, o, I or l next to a digit
+const GROUPS = 16; // four groups of four digits (or 4-6-5) joined by a few other characters
+const SSN_GROUPS = 32; // groups of 3-2-4 or 4-2-3 digits joined by single characters
+const RADIX_HINT = 64; // `0x` or `0o`
+
+/** text[start, start + word.length) is `word` (lower case) in any case. */
+function wordAt(text: string, start: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++)
+    if ((text.charCodeAt(start + k) | 32) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/** The letters text[start, end) are a number word, in any case; nothing is allocated. */
+function isNumberWord(text: string, start: number, end: number): boolean {
+  const first = text.charCodeAt(start) | 32;
+  switch (end - start) {
+    case 2:
+      return first === 111 && wordAt(text, start, 'oh');
+    case 3:
+      return (
+        (first === 111 && wordAt(text, start, 'one')) ||
+        (first === 116 && wordAt(text, start, 'two')) ||
+        (first === 115 && wordAt(text, start, 'six'))
+      );
+    case 4:
+      if (first === 102) return wordAt(text, start, 'four') || wordAt(text, start, 'five');
+      return (first === 122 && wordAt(text, start, 'zero')) || (first === 110 && wordAt(text, start, 'nine'));
+    case 5:
+      return (
+        (first === 116 && wordAt(text, start, 'three')) ||
+        (first === 115 && wordAt(text, start, 'seven')) ||
+        (first === 101 && wordAt(text, start, 'eight'))
+      );
+    default:
+      return false;
+  }
+}
+
+function isLookalike(c: number): boolean {
+  return c === 79 || c === 111 || c === 73 || c === 108;
+}
+
+/** Digit groups seen so far, for GROUPS and SSN_GROUPS: lengths of the last three, and the run of fours. */
+interface GroupState {
+  last: number;
+  before: number;
+  third: number;
+  fours: number;
+  gap: number; // characters since the last group ended (letters make it large)
+  /** The one printed separator (its code) joining the run of fours so far; -1 once they differ. */
+  sep: number;
+}
+
+/** A card's groups joined as numbers.ts reads them: one and the same of these each time. */
+function printedSep(c: number): boolean {
+  return c === 32 || c === 45 || c === 46 || c === 95 || c === 47 || c === 44;
+}
+
+// Reused: detection is synchronous, so no two loops interleave.
+const groups: GroupState = { last: 0, before: 0, third: 0, fours: 0, gap: 99, sep: 0 };
+
+/** Records a digit group of `len` ending here and answers the bits its shape sets. */
+function endGroup(g: GroupState, len: number, sepBefore: number): number {
+  const joined = g.gap >= 1 && g.gap <= 4;
+  const first = !joined || g.fours === 0;
+  g.fours = len === 4 ? (joined ? g.fours + 1 : 1) : 0;
+  // The separator before this group, when one printed character; -1 for anything else.
+  const sep = g.gap === 1 && printedSep(sepBefore) ? sepBefore : -1;
+  if (first) g.sep = 0;
+  else if (g.sep === 0) g.sep = sep;
+  else if (g.sep !== sep) g.sep = -1;
+  if (joined) {
+    g.third = g.before;
+    g.before = g.last;
+  } else {
+    g.third = 0;
+    g.before = 0;
+  }
+  g.last = len;
+  g.gap = 0;
+  // Printed groups are numbers.ts's; only others (mixed, or other characters) are a disguise.
+  const odd = g.sep === -1;
+  let hints = odd && (g.fours >= 4 || (g.third === 4 && g.before === 6 && len === 5)) ? GROUPS : 0;
+  if ((g.third === 3 && g.before === 2 && len === 4) || (g.third === 4 && g.before === 2 && len === 3)) {
+    hints |= SSN_GROUPS;
+  }
+  return hints;
+}
+
+// Character kinds below 128 for hintsOf; everything above is OTHER.
+const OTHER = 0;
+const LETTER = 1;
+const DIGIT = 2;
+const JOIN = 3; // a space or a dash: letters for digits and number words may sit either side
+const LIST = 4; // a comma, tab or line break: number words may sit either side
+const ESCAPE_START = 5; // `%`, `\`, `&`
+const KIND = new Uint8Array(128);
+for (let c = 65; c <= 90; c++) KIND[c] = LETTER;
+for (let c = 97; c <= 122; c++) KIND[c] = LETTER;
+for (let c = 48; c <= 57; c++) KIND[c] = DIGIT;
+KIND[32] = JOIN;
+KIND[45] = JOIN;
+for (const c of [44, 9, 10, 13]) KIND[c] = LIST;
+for (const c of [37, 92, 38]) KIND[c] = ESCAPE_START;
+
+function kindAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  return c < 128 ? KIND[c] : OTHER;
+}
+
+/** Bits a word text[start, end) sets by what stands beside it: look-alikes and `0x`. */
+function wordEdges(text: string, start: number, end: number): number {
+  let hints = 0;
+  if (start > 0 && kindAt(text, start - 1) === DIGIT) {
+    if (isLookalike(text.charCodeAt(start))) hints |= LOOKALIKE_HINT;
+    const first = text.charCodeAt(start) | 32;
+    if ((first === 120 || first === 111) && text.charCodeAt(start - 1) === 48) hints |= RADIX_HINT;
+  }
+  if (end < text.length && kindAt(text, end) === DIGIT && isLookalike(text.charCodeAt(end - 1))) {
+    hints |= LOOKALIKE_HINT;
+  }
+  return hints;
+}
+
+function allLettersToJ(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((text.charCodeAt(i) | 32) > 106) return false;
+  return true;
+}
+
+/**
+ * One loop over the text, a word or a digit group at a time: the regular expressions below
+ * cost a pass each, and nearly every text holds none of these shapes (a timestamp's groups
+ * are 4-2-2, a UUID's digits are cut by letters), so each runs only where this loop saw what
+ * it needs.
+ */
+function hintsOf(text: string): number {
+  const n = text.length;
+  const g = groups;
+  g.last = 0;
+  g.before = 0;
+  g.third = 0;
+  g.fours = 0;
+  g.gap = 99;
+  g.sep = 0;
+  let hints = 0;
+  let run = 0; // letters of a-j in the current run of words
+  let words = 0; // number words in the current run of them
+  let i = 0;
+  while (i < n) {
+    const kind = kindAt(text, i);
+    const start = i;
+    if (kind === LETTER) {
+      do i++;
+      while (i < n && kindAt(text, i) === LETTER);
+      run = allLettersToJ(text, start, i) ? run + i - start : 0;
+      if (run >= 9) hints |= LETTER_RUN;
+      words = isNumberWord(text, start, i) ? words + 1 : 0;
+      if (words >= 9) hints |= NUMBER_WORDS;
+      hints |= wordEdges(text, start, i);
+      g.gap = 99;
+      continue;
+    }
+    if (kind === DIGIT) {
+      do i++;
+      while (i < n && kindAt(text, i) === DIGIT);
+      hints |= endGroup(g, i - start, start > 0 ? text.charCodeAt(start - 1) : -1);
+      run = 0;
+      words = 0;
+      continue;
+    }
+    i++;
+    g.gap++;
+    if (kind === ESCAPE_START) hints |= ESCAPES;
+    if (kind !== JOIN) run = 0;
+    if (kind !== JOIN && kind !== LIST) words = 0;
+  }
+  return hints;
+}
+
+/** Findings of numbers spelled otherwise in `text`, pushed to `out`, left to right per shape. */
+export function detectSpelled(text: string, out: Finding[]): void {
+  const hints = hintsOf(text);
+  if (hints === 0) return;
+  if (hints & LETTER_RUN) each(text, LETTERS, (m) => [lettersToDigits(m, 0), lettersToDigits(m, 1)], out);
+  if (hints & NUMBER_WORDS) each(text, WORDS, (m) => [wordsToDigits(m)], out);
+  if (hints & ESCAPES) each(text, ESCAPED, escapedDigits, out);
+  if (hints & LOOKALIKE_HINT)
+    each(text, LOOKALIKE, (m) => (/[OoIl]/.test(m) ? [lookalikeToDigits(m)] : []), out);
+  if (hints & GROUPS) each(text, ANY_SEP_CARD, mixedGroupDigits, out);
+  if (hints & SSN_GROUPS) {
+    each(text, ODD_SSN, (m) => [m.replace(/[^0-9]/g, '')], out);
+    each(text, REVERSED_SSN, reversedDigits, out);
+  }
+  if (hints & RADIX_HINT) each(text, RADIX, radixDigits, out);
+}

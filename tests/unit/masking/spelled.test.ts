@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { luhnCheckDigit } from '../../../cli/dev/demo-data.js';
+import { createMasker, detect } from '../../../shared/masking/index.js';
+
+/**
+ * Numbers written other than in digits (red-team round 10): what an agent's translate() or a
+ * person's free text makes of a card, an SSN or a phone number. Each is found whole, as its
+ * class, and redacted whole (a disguised finding shows nothing of itself).
+ */
+
+const masker = createMasker();
+const CARD = '4012888888881881';
+const SSN = '123-45-6789';
+const LETTERS_0 = (s: string) => s.replace(/[0-9]/g, (d) => 'abcdefghij'[Number(d)] as string);
+const LETTERS_1 = (s: string) => s.replace(/[0-9]/g, (d) => 'jabcdefghi'[Number(d)] as string);
+const WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+const words = (s: string, sep = ' ') =>
+  [...s.replace(/\D/g, '')].map((d) => WORDS[Number(d)] as string).join(sep);
+
+function classOf(text: string): string[] {
+  return detect(text).map((s) => s.dataClass);
+}
+
+describe('numbers spelled otherwise', () => {
+  const cases: Array<[string, string, string]> = [
+    ['card as letters a=0', LETTERS_0(CARD), 'pci.pan'],
+    ['card as letters a=1', LETTERS_1(CARD), 'pci.pan'],
+    ['card as capitals', LETTERS_0(CARD).toUpperCase(), 'pci.pan'],
+    ['card as letters in fours', LETTERS_0('4012 8888 8888 1881'), 'pci.pan'],
+    ['card as words', words(CARD), 'pci.pan'],
+    ['card as dashed words', words(CARD, '-'), 'pci.pan'],
+    ['card with look-alikes', '4O12 8888 8888 I88I', 'pci.pan'],
+    ['card with lower-case look-alikes', '4o12 8888 8888 l88l', 'pci.pan'],
+    ['card with mixed separators', '4012-8888 8888.1881', 'pci.pan'],
+    ['card with pipes', '4012|8888|8888|1881', 'pci.pan'],
+    ['card with colons', '4012:8888:8888:1881', 'pci.pan'],
+    ['card with semicolons', '4012;8888;8888;1881', 'pci.pan'],
+    ['card with tabs', '4012\t8888\t8888\t1881', 'pci.pan'],
+    ['card as a JSON array of groups', '["4012","8888","8888","1881"]', 'pci.pan'],
+    ['card percent-encoded', [...CARD].map((d) => `%3${d}`).join(''), 'pci.pan'],
+    ['card as \\u escapes', [...CARD].map((d) => `\\u003${d}`).join(''), 'pci.pan'],
+    ['card as HTML entities', [...CARD].map((d) => `&#${48 + Number(d)};`).join(''), 'pci.pan'],
+    ['card as a hex integer', `0x${BigInt(CARD).toString(16)}`, 'pci.pan'],
+    ['card as an octal integer', `0o${BigInt(CARD).toString(8)}`, 'pci.pan'],
+    ['SSN as letters', LETTERS_0(SSN), 'pii.ssn'],
+    ['SSN as words', words(SSN), 'pii.ssn'],
+    ['SSN with dots', '123.45.6789', 'pii.ssn'],
+    ['SSN with pipes', '123|45|6789', 'pii.ssn'],
+    ['SSN reversed', [...SSN].reverse().join(''), 'pii.ssn'],
+    ['phone as words', words('2015550199'), 'pii.phone'],
+    ['phone as letters', LETTERS_0('201-555-0199'), 'pii.phone'],
+  ];
+  for (const [name, text, dataClass] of cases) {
+    test(`${name}: ${text}`, () => {
+      const inProse = `note: ${text} (ok)`;
+      assert.deepEqual(classOf(inProse), [dataClass], inProse);
+      const masked = masker.maskText(inProse) ?? '';
+      // Redacted whole: nothing of it is left (a JSON array keeps its outer brackets and quotes).
+      assert.match(masked, /^note: \W*\[REDACTED\]\W* \(ok\)$/, masked);
+    });
+  }
+
+  test('printed shapes keep their own masking: a card shows its last four', () => {
+    assert.equal(masker.maskText(`card ${CARD}`), 'card ************1881');
+    assert.equal(masker.maskText('card 4012 8888 8888 1881'), 'card ************1881');
+  });
+
+  test('ordinary text spells nothing', () => {
+    for (const text of [
+      '2024-03-05 12:34:56',
+      '2024-03-05T12:34:56.789Z and 1999-12-31',
+      'v1.2.3 build 2024.05.123',
+      'a bad cafe faced a big deal at the head office',
+      'one or two of the nine came back, seven stayed',
+      'Ticket 4412, agent Jane: refund of 1,234,567.89 EUR on 2024/05/01',
+      '0x7ffd5f3c2a10 0o755',
+      '3f2504e0-4f89-11d3-9a0c-0305e82c3301 deadbeef-cafe-babe-face-abcdefabcdef',
+      'order 2024-05-123 shipped; codes 4821, 5532, 1189, 4417',
+      'abcdefghij',
+      'ABCDEFGHIJ ABCD-EF-GHIJ',
+      'ORD-2024-000123 ORD-2024-040393 40393',
+    ]) {
+      assert.deepEqual(detect(text), [], text);
+    }
+  });
+
+  test('fuzz: any card written as letters or words in any text is found', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[0-9]{15}$/),
+        fc.constantFrom('4', '5', '6'),
+        fc.constantFrom<'letters0' | 'letters1' | 'words'>('letters0', 'letters1', 'words'),
+        fc.constantFrom('', 'paid ', 'see: '),
+        (body, issuer, how, before) => {
+          const partial = `${issuer}${body.slice(0, 14)}`;
+          const card = `${partial}${luhnCheckDigit(partial)}`;
+          const spelled =
+            how === 'words' ? words(card) : how === 'letters0' ? LETTERS_0(card) : LETTERS_1(card);
+          const text = `${before}${spelled} thanks`;
+          assert.deepEqual(classOf(text), ['pci.pan'], text);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
