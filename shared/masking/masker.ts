@@ -5,6 +5,7 @@ import { applyToValue, REDACTED } from './apply.js';
 import { BUILTIN_CLASSES, compareClasses } from './classes.js';
 import { ColumnMemo, MIN_REMEMBERED_LENGTH } from './memo.js';
 import { buildOperatorTable, type Operator, type OperatorTable, revealRank } from './operators.js';
+import { reportKey } from './report-key.js';
 import { CellTooLarge, firstClass, newScanContext, type ScanContext, scanString, scanValue } from './scan.js';
 import { createTokenizer, type Tokenize } from './token.js';
 import type { ColumnPlan, Masker, MaskerOptions, MaskingReport, MaskResultInput } from './types.js';
@@ -146,7 +147,8 @@ function resultState(config: MaskerConfig, input: MaskResultInput): ResultState 
   const actions = actionsFor(input.plan, input.unmasked, config.operators);
   for (const c of input.columns) if (!actions.has(c.name)) actions.set(c.name, SCAN);
   const columns: Record<string, string> = {};
-  for (const [name, action] of actions) if (action.kind === 'mask') columns[name] = action.dataClass;
+  for (const [name, action] of actions)
+    if (action.kind === 'mask') columns[reportKey(name)] = action.dataClass;
   return {
     tokenize: config.tokenize,
     ctx: newScanContext(config.operators, config.tokenize, input.unmasked),
@@ -231,8 +233,9 @@ function withholdCell(key: string, s: ResultState): string {
   s.ctx.hits = 0;
   s.cellsMasked++;
   s.byClass[UNSCANNED_CLASS] = (s.byClass[UNSCANNED_CLASS] ?? 0) + 1;
-  const had = s.columns[key];
-  if (had === undefined || compareClasses(UNSCANNED_CLASS, had) < 0) s.columns[key] = UNSCANNED_CLASS;
+  const column = reportKey(key);
+  const had = s.columns[column];
+  if (had === undefined || compareClasses(UNSCANNED_CLASS, had) < 0) s.columns[column] = UNSCANNED_CLASS;
   return REDACTED;
 }
 
@@ -259,7 +262,7 @@ function countHits(key: string, state: ColumnState, s: ResultState): void {
   // Built-in classes rank by bit: the lowest bit found is the most restrictive.
   if ((hits & ~state.found) !== 0) {
     state.found |= hits;
-    s.columns[key] = firstClass(state.found);
+    s.columns[reportKey(key)] = firstClass(state.found);
   }
   ctx.hits = 0;
 }

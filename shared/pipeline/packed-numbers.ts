@@ -1,5 +1,6 @@
 import { REDACTED } from '../masking/apply.js';
 import type { MaskingReport } from '../masking/index.js';
+import { reportKey } from '../masking/report-key.js';
 import { setOwn } from '../own-property.js';
 import type { Row } from '../types.js';
 
@@ -52,10 +53,8 @@ export function withholdPackedNumbers(
   const columns = { ...report.columns };
   for (const row of rows) {
     for (const [key, value] of Object.entries(row)) {
-      // Assigned: a `__proto__` column is left out of the report (the value is still withheld
-      // above), since the report goes into the audit record and the Cosmos DB emulator drops
-      // nested `__proto__` keys, which verify would then see as a modified record.
-      if (significantDigits(value) > MAX_SIGNIFICANT_DIGITS) columns[key] = PACKED_CLASS;
+      // Under its report key: a `__proto__` column would be lost from the audit record.
+      if (significantDigits(value) > MAX_SIGNIFICANT_DIGITS) columns[reportKey(key)] = PACKED_CLASS;
     }
   }
   return {

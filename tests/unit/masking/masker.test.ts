@@ -88,11 +88,16 @@ describe('maskResult', () => {
     const rows = JSON.parse(
       '[{"__proto__": "ssn 123-45-6789", "doc": {"__proto__": "ana@contoso.com"}, "a": "x"}]',
     ) as Row[];
-    const { rows: out } = masker.maskResult({ columns: cols('a'), rows, plan: [], unmasked: none });
+    const { rows: out, report } = masker.maskResult({ columns: cols('a'), rows, plan: [], unmasked: none });
     assert.equal(
       JSON.stringify(out),
       '[{"__proto__":"ssn [REDACTED]","doc":{"__proto__":"a***@contoso.com"},"a":"x"}]',
     );
+    // Reported under a key the audit record keeps (red-team round 10: it went unreported).
+    assert.deepEqual(JSON.parse(JSON.stringify(report.columns)), {
+      '[__proto__]': 'pii.ssn',
+      doc: 'pii.email',
+    });
     assert.equal(JSON.stringify(rows[0].doc), '{"__proto__":"ana@contoso.com"}', 'input untouched');
   });
 
