@@ -102,6 +102,17 @@ function reversedEnd(s: string, l: number, at: number): number {
   return r > at + 1 ? r : -1;
 }
 
+/** Start of a quoted local part `"..."` that ends right before the `@` at `at`, or -1. */
+function quotedLocalStart(s: string, at: number): number {
+  if (at < 3 || s.charCodeAt(at - 1) !== 34) return -1;
+  for (let i = at - 2; i >= 0 && i >= at - 66; i--) {
+    const c = s.charCodeAt(i);
+    if (c === 34) return i < at - 2 ? i : -1;
+    if (c < 32 || c === 64) return -1;
+  }
+  return -1;
+}
+
 /**
  * Finds `local@domain.tld` around each `@`, and addresses written backwards. `skip` holds the
  * `@`s that close a URL password: `user:pw@db.example.com` is a credential and a host, not an
@@ -117,6 +128,16 @@ export function detectEmails(s: string, out: Span[], skip?: ReadonlySet<number>)
     let l = at;
     while (l > 0 && (EMAIL_CHAR[s.charCodeAt(l - 1)] & LOCAL) !== 0) l--;
     while (l < at && s.charCodeAt(l) === 46) l++;
+    if (l === at) {
+      const quoted = quotedLocalStart(s, at);
+      const end = quoted === -1 ? -1 : domainEnd(s, at + 1);
+      if (end !== -1) {
+        // RFC 5322's quoted local part (`"ana.silva"@contoso.com`): masked whole.
+        out.push({ start: quoted, end, dataClass: 'pii.email', disguised: true } as Finding);
+        at = s.indexOf('@', end);
+        continue;
+      }
+    }
     const r = l < at ? domainEnd(s, at + 1) : -1;
     if (r !== -1 && !isCardLocalPart(s, l, at)) {
       // `moc.osotnoc@avlis.ana` reads forwards too; a known top-level domain before the `@`

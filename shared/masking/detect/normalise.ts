@@ -31,7 +31,61 @@ const COMBINING = /\p{M}/u;
 // What a detector reads: an NFKC form holding one of these is worth the view.
 const DETECTED = /[A-Za-z0-9@.]/;
 
+/**
+ * Letters of other scripts that look like Latin ones, as the view reads them: an address
+ * whose domain has a Cyrillic `е` (`ana@еxample.com`) reads as the address it pretends to
+ * be. Cyrillic and Greek only, the look-alikes a keyboard layout gives; not every confusable.
+ */
+const LOOKALIKE_LETTERS: ReadonlyMap<number, string> = new Map(
+  [
+    ['а', 'a'],
+    ['е', 'e'],
+    ['о', 'o'],
+    ['р', 'p'],
+    ['с', 'c'],
+    ['у', 'y'],
+    ['х', 'x'],
+    ['і', 'i'],
+    ['ј', 'j'],
+    ['ѕ', 's'],
+    ['ԁ', 'd'],
+    ['ԛ', 'q'],
+    ['ԝ', 'w'],
+    ['һ', 'h'],
+    ['А', 'A'],
+    ['В', 'B'],
+    ['Е', 'E'],
+    ['К', 'K'],
+    ['М', 'M'],
+    ['Н', 'H'],
+    ['О', 'O'],
+    ['Р', 'P'],
+    ['С', 'C'],
+    ['Т', 'T'],
+    ['Х', 'X'],
+    ['ο', 'o'],
+    ['α', 'a'],
+    ['ν', 'v'],
+    ['ρ', 'p'],
+    ['Α', 'A'],
+    ['Β', 'B'],
+    ['Ε', 'E'],
+    ['Ζ', 'Z'],
+    ['Η', 'H'],
+    ['Ι', 'I'],
+    ['Κ', 'K'],
+    ['Μ', 'M'],
+    ['Ν', 'N'],
+    ['Ο', 'O'],
+    ['Ρ', 'P'],
+    ['Τ', 'T'],
+    ['Υ', 'Y'],
+    ['Χ', 'X'],
+  ].map(([from, to]) => [(from as string).charCodeAt(0), to as string]),
+);
+
 function classify(cp: number): number {
+  if (LOOKALIKE_LETTERS.has(cp)) return CHANGE;
   const ch = String.fromCodePoint(cp);
   if (SPACE.test(ch)) return SPACE_LIKE;
   if (DECIMAL.test(ch) || INVISIBLE.test(ch)) return CHANGE;
@@ -96,6 +150,11 @@ const REPLACEMENTS = new Map<number, string>();
 function replacement(cp: number): string {
   let r = REPLACEMENTS.get(cp);
   if (r !== undefined) return r;
+  const letter = LOOKALIKE_LETTERS.get(cp);
+  if (letter !== undefined) {
+    REPLACEMENTS.set(cp, letter);
+    return letter;
+  }
   r = '';
   for (const ch of String.fromCodePoint(cp).normalize('NFKC')) {
     const c = ch.codePointAt(0) ?? 0;

@@ -62,6 +62,29 @@ describe('numbers spelled otherwise', () => {
     });
   }
 
+  test('addresses with a quoted local part or look-alike letters of other scripts', () => {
+    for (const text of [
+      '"ada.lovelace"@example.com',
+      'ada.lovelace@\u0435xample.com',
+      'ada.lov\u0435lace@example.com',
+      '\u0430da@\u0441ontoso.\u0441om',
+      'ADA@\u0415XAMPLE.COM',
+      'ada@\u03bf\u03bftlook.com',
+    ]) {
+      const inProse = `write to ${text} today`;
+      assert.deepEqual(classOf(inProse), ['pii.email'], inProse);
+      assert.equal(masker.maskText(inProse), 'write to [REDACTED] today', inProse);
+    }
+    // Text in those scripts is left as it is.
+    for (const text of [
+      'Привет, это обычный текст о погоде в Москве.',
+      'Καλημέρα, ο καιρός είναι καλός σήμερα.',
+      'He said "hello"@ the door',
+    ]) {
+      assert.deepEqual(detect(text), [], text);
+    }
+  });
+
   test('printed shapes keep their own masking: a card shows its last four', () => {
     assert.equal(masker.maskText(`card ${CARD}`), 'card ************1881');
     assert.equal(masker.maskText('card 4012 8888 8888 1881'), 'card ************1881');
