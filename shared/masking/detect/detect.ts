@@ -104,7 +104,9 @@ function detectDisguised(text: string, hints: number, decode: boolean): Span[] {
   if (normalised === undefined) return plain;
   const spans: Finding[] = plain.slice();
   const viewText = normalised.text;
-  const seen = viewText.length < 3 ? NONE : detectPlain(viewText, prescan(viewText), decode, true);
+  const seenPlain = viewText.length < 3 ? NONE : detectPlain(viewText, prescan(viewText), decode, true);
+  // Spelled shapes in the view too: a card's groups in Arabic-Indic digits joined by pipes.
+  const seen = viewText.length < 9 ? seenPlain : withSpelled(viewText, seenPlain);
   for (const s of seen as Finding[]) {
     const start = normalised.starts[s.start];
     const end = normalised.ends[s.end - 1];

@@ -85,6 +85,15 @@ describe('numbers spelled otherwise', () => {
     }
   });
 
+  test("spelled shapes under another disguise: other scripts' digits, fullwidth letters", () => {
+    const arabic = (s: string) => s.replace(/[0-9]/g, (d) => String.fromCharCode(0x660 + Number(d)));
+    const fullwidth = (s: string) =>
+      s.replace(/[a-j]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+    for (const text of [arabic('4012|8888|8888|1881'), fullwidth(LETTERS_0(CARD)), arabic('123.45.6789')]) {
+      assert.equal(masker.maskText(`see ${text} now`), 'see [REDACTED] now', text);
+    }
+  });
+
   test('printed shapes keep their own masking: a card shows its last four', () => {
     assert.equal(masker.maskText(`card ${CARD}`), 'card ************1881');
     assert.equal(masker.maskText('card 4012 8888 8888 1881'), 'card ************1881');
