@@ -1,3 +1,4 @@
+import { GatewayError } from '../errors.js';
 import type { Engine, StatementFacts } from '../types.js';
 import { type AnalyseOptions, analysePostgres } from './postgres.js';
 
@@ -19,6 +20,23 @@ export async function analyseStatement(
   sql: string,
   options: AnalyseOptions = {},
 ): Promise<StatementFacts> {
+  try {
+    return await analyseFor(engine, sql, options);
+  } catch (e) {
+    // The parse tree is walked recursively: `select 1+1+...+1` with a few thousand terms is
+    // well inside the size cap and deeper than the stack (red-team round 11: a 500).
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new GatewayError(
+        'statement_refused',
+        'The statement is nested too deeply for the gateway to analyse; write it with fewer nested terms.',
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+async function analyseFor(engine: Engine, sql: string, options: AnalyseOptions): Promise<StatementFacts> {
   switch (engine) {
     case 'postgres':
       return analysePostgres(sql, options);

@@ -327,6 +327,23 @@ describe('postgres fingerprint', () => {
 });
 
 describe('postgres refusals', () => {
+  it('a statement nested deeper than the analysis can walk is refused, not a crash', async () => {
+    // Red-team round 11: `select 1+1+...+1` of a few thousand terms was a 500 (stack overflow).
+    for (const engine of ['postgres', 'tsql'] as const) {
+      const sql = `select ${Array(8000).fill('1').join('+')}`;
+      await assert.rejects(
+        analyseStatement(engine, sql, {}),
+        (e: unknown) =>
+          isGatewayError(e) && (e.code === 'statement_refused' || e.code === 'unparseable_statement'),
+        engine,
+      );
+    }
+    assert.equal(
+      (await analyseStatement('postgres', `select ${Array(50).fill('1').join('+')}`)).effect,
+      'read',
+    );
+  });
+
   it('unparseable input names the position', async () => {
     await assert.rejects(
       facts('select from where'),
