@@ -287,6 +287,9 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       `select id, (select translate("?column?", ${t}) from (select (jsonb_each_text('{"a":1}')).*) s) as v from (select id, card_number as "?column?" from customers where id <= 5) o`,
       `select 1 as hit from (select ssn as "?column?" from customers where id = 1) o where exists (select 1 from (select (jsonb_each('{"a":1}')).*) s where "?column?" like '7%')`,
       `select (select translate(v, ${t}) from (select (lower('x')).*) s) as v from (select ssn as v from customers where id < 3) o`,
+      // Round eleven: unnest spreads an array of table rows into the table's columns.
+      'select o.id, r.b from orders o, rows from (unnest(array[o]), generate_series(1,1)) r(a,b) where o.id <= 3',
+      `select r.b, translate(r.f, ${t}) from customers c, rows from (unnest(array[c]), generate_series(1,1)) r(a,b,x,d,e,f) where c.id < 3`,
     ]) {
       const { status } = await send(sql);
       assert.notEqual(status, 200, sql);

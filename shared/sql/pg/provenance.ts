@@ -70,6 +70,7 @@ class ProvenancePass implements ExprHost {
   private readonly computed = new Set<string>();
   private failureCount = 0;
   private readonly wholeRows = new Set<string>();
+  private wholeRowRefs = 0;
   private readonly unexposedNames = new Set<string>();
   private readonly readStack: Set<string>[] = [];
 
@@ -125,6 +126,7 @@ class ProvenancePass implements ExprHost {
   }
 
   wholeRow(rel: Rel): void {
+    this.wholeRowRefs++;
     if (rel.table) this.wholeRows.add(rel.table);
   }
 
@@ -594,7 +596,16 @@ class ProvenancePass implements ExprHost {
         this.violation('function', `Function ${name} is not allowed in FROM for agents.`);
       }
       const args = items(fn, 'args');
+      const rowsBefore = this.wholeRowRefs;
       const provs = args.map((a) => flatten(this.expr.eval(a, level)));
+      // The server spreads an array of table rows into the table's columns, under its names
+      // (red-team round 11: an alias list then landed on other columns than the pass counted).
+      if (name === 'unnest' && this.wholeRowRefs > rowsBefore) {
+        this.violation(
+          'construct',
+          'unnest over whole rows is not allowed for agents; name the columns instead.',
+        );
+      }
       // The arguments decide how many rows the function returns: they are tested.
       for (const p of provs) this.predicate(p);
       // As the server names them: declared output names, else one column named after the

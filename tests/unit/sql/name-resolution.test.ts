@@ -146,6 +146,29 @@ describe('provenance resolves names in the scope the server uses', () => {
     }
   });
 
+  test("unnest over whole rows is refused: the server spreads them into the table's columns", async () => {
+    for (const sql of [
+      'select r.b from customers c, rows from (unnest(array[c]), generate_series(1, 1)) r(a, b)',
+      'select * from customers c, rows from (unnest(array[c]), generate_series(1, 1)) r(a, b)',
+      'select t.id, (select customer_id from unnest(array[(select o from orders o where o.id = t.id)]) u(a)) from support_tickets t',
+      'select * from orders o, unnest(array[o]) u',
+    ]) {
+      const f = await analysePostgres(sql, { catalog: DEMO_CATALOG });
+      assert.ok(
+        f.provenance?.violations.some((v) => v.message.includes('unnest over whole rows')),
+        `${sql}: ${JSON.stringify(f.provenance?.violations)}`,
+      );
+    }
+    // Arrays of values still unnest.
+    for (const sql of [
+      'select u from unnest(array[1, 2]) u',
+      'select x from customers c, unnest(array[c.id, 2]) x',
+    ]) {
+      const f = await analysePostgres(sql, { catalog: DEMO_CATALOG });
+      assert.deepEqual(f.provenance?.violations, [], sql);
+    }
+  });
+
   test('t.* in ROW(...) or VALUES, and more column aliases than columns, are refused', async () => {
     for (const sql of [
       "select (row(s.*, 'x')).f2 from (select id, ssn from customers) s",
