@@ -1,4 +1,5 @@
 import { firstFourDigits, luhnValid, plausibleIssuer, reversedCard } from './card.js';
+import { saysSsn } from './context.js';
 import type { Finding } from './span.js';
 
 /**
@@ -14,23 +15,47 @@ import type { Finding } from './span.js';
  */
 
 // Letters standing for digits (a-j, one case), in the shapes the digits are printed in: a
-// card's 13-19 in a row or in fours, an SSN's 3-2-4 and a phone number's 3-3-4 with a space or
-// a dash. Not glued to letters, digits or a dash (a UUID's `bbbf-fffdffffffff` is hex).
+// card's 13-19 in a row or in fours, an SSN's 3-2-4 and a phone number's 3-3-4, joined by
+// dashes. Spaces are not taken: words of a-j letters (`bad ad face`, `dad bid each`) would
+// read as numbers. Not glued to letters, digits or a dash (a UUID's `bbbf-fffdffffffff`).
 const LETTER_SHAPES = ['[a-j]', '[A-J]'].map((l) =>
   [
     `${l}{13,19}`,
-    `${l}{4}(?:[ -]${l}{4}){3}`,
-    `${l}{3}[ -]${l}{2}[ -]${l}{4}`,
-    `(?:${l}[ -])?${l}{3}[ -]${l}{3}[ -]${l}{4}`,
+    `${l}{4}(?:-${l}{4}){3}`,
+    `${l}{3}-${l}{2}-${l}{4}`,
+    `(?:${l}-)?${l}{3}-${l}{3}-${l}{4}`,
   ].join('|'),
 );
 const LETTERS = new RegExp(
   `(?<![A-Za-z0-9-])(?:${LETTER_SHAPES.map((shape) => `(?:${shape})`).join('|')})(?![A-Za-z0-9-])`,
   'g',
 );
-// Nine or more number words in a row (a card, an SSN, a phone number read out).
-const WORD = '(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)';
-const WORDS = new RegExp(`(?<![A-Za-z])${WORD}(?:[\\s,-]+${WORD}){8,}(?![A-Za-z])`, 'gi');
+// Nine or more number words in a row (a card, an SSN, a phone number read out), in English,
+// French, German or Spanish (unaccented), joined by spaces, punctuation or `and`.
+const NUMBER_WORDS_BY_DIGIT = [
+  ['zero', 'oh', 'null', 'cero'],
+  ['one', 'un', 'eins', 'uno'],
+  ['two', 'deux', 'zwei', 'dos'],
+  ['three', 'trois', 'drei', 'tres'],
+  ['four', 'quatre', 'vier', 'cuatro'],
+  ['five', 'cinq', 'funf', 'fuenf', 'cinco'],
+  ['six', 'sechs', 'seis'],
+  ['seven', 'sept', 'sieben', 'siete'],
+  ['eight', 'huit', 'acht', 'ocho'],
+  ['nine', 'neuf', 'neun', 'nueve'],
+];
+const WORD_DIGITS: ReadonlyMap<string, string> = new Map(
+  NUMBER_WORDS_BY_DIGIT.flatMap((list, digit) => list.map((w) => [w, String(digit)] as [string, string])),
+);
+const WORD = `(?:${[...WORD_DIGITS.keys()].sort((a, b) => b.length - a.length).join('|')})`;
+const WORD_SEP = '(?:[\\s,.;/_-]+(?:and[\\s,]+)?)';
+const WORDS = new RegExp(`(?<![A-Za-z])${WORD}(?:${WORD_SEP}${WORD}){8,}(?![A-Za-z])`, 'gi');
+// Number words by first letter and length, for hintsOf's check without slicing.
+const WORDS_BY_START = new Map<number, string[]>();
+for (const w of WORD_DIGITS.keys()) {
+  const key = w.charCodeAt(0) * 8 + w.length;
+  WORDS_BY_START.set(key, [...(WORDS_BY_START.get(key) ?? []), w]);
+}
 // Digits with look-alike letters (O or o for 0; I or l for 1) in a card's four groups of four.
 const LOOKALIKE = /(?<![A-Za-z0-9])[0-9OoIl]{4}(?:[ -][0-9OoIl]{4}){3}(?![A-Za-z0-9])/g;
 // A card's groups (4-4-4-4, 4-4-4-4-3, 4-6-5) joined by one to four other characters each.
@@ -39,9 +64,9 @@ const ANY_SEP_CARD = new RegExp(
   `(?<![0-9A-Za-z])\\d{4}(?:${GROUP_SEP}\\d{4}){3}(?:${GROUP_SEP}\\d{3})?(?![0-9A-Za-z])|(?<![0-9A-Za-z])\\d{4}${GROUP_SEP}\\d{6}${GROUP_SEP}\\d{5}(?![0-9A-Za-z])`,
   'g',
 );
-// An SSN's groups joined by other characters than print uses (`123.45.6789`, `123|45|6789`),
-// and one written backwards (`9876-54-321`).
-const ODD_SSN = /(?<![0-9A-Za-z.])\d{3}[^0-9A-Za-z\s-]\d{2}[^0-9A-Za-z\s-]\d{4}(?![0-9A-Za-z]|[.,]\d)/g;
+// An SSN's groups joined by a dot or a pipe (`123.45.6789`, `123|45|6789`; slashes and colons
+// are paths and ratios), and one written backwards (`9876-54-321`) after a word saying SSN.
+const ODD_SSN = /(?<![0-9A-Za-z./])\d{3}[.|]\d{2}[.|]\d{4}(?![0-9A-Za-z/]|[.,]\d)/g;
 // (A first group of 19xx or 20xx is a year: `2024-05-123` is an invoice, not an SSN.)
 const REVERSED_SSN = /(?<![0-9A-Za-z.])(?!19|20)\d{4}([- ])\d{2}\1\d{3}(?![0-9A-Za-z]|[.,]\d)/g;
 // Digits escaped one by one: `%34`, `\u0034`, `\x34`, `&#52;`, `&#x34;`.
@@ -49,20 +74,6 @@ const ESCAPE = '(?:%3[0-9]|\\\\u003[0-9]|\\\\x3[0-9]|&#(?:4[89]|5[0-7]);|&#x3[0-
 const ESCAPED = new RegExp(`${ESCAPE}(?:[^0-9A-Za-z%\\\\&]{0,3}${ESCAPE}){8,}`, 'gi');
 // An integer in hex or octal with a card's magnitude.
 const RADIX = /(?<![0-9A-Za-z])0(?:x[0-9a-f]{11,16}|o[0-7]{14,21})(?![0-9A-Za-z])/gi;
-
-const WORD_DIGITS: Readonly<Record<string, string>> = {
-  zero: '0',
-  oh: '0',
-  one: '1',
-  two: '2',
-  three: '3',
-  four: '4',
-  five: '5',
-  six: '6',
-  seven: '7',
-  eight: '8',
-  nine: '9',
-};
 
 /** The class the digits spell when they are a card, an SSN or a North American phone number. */
 export function spelledClass(digits: string): string | undefined {
@@ -89,18 +100,48 @@ function nanp(d: string): boolean {
   return d.slice(1, 3) !== '11' && d.slice(4, 6) !== '11';
 }
 
+/** a-j as digits: a=0 (`base` 0), a=1 (1), or backwards, j=0 (-1). */
 function lettersToDigits(text: string, base: number): string {
   let out = '';
   for (const ch of text) {
     const c = ch.toLowerCase().charCodeAt(0) - 97;
-    if (c >= 0 && c <= 9) out += String((c + base) % 10);
+    if (c >= 0 && c <= 9) out += String(base < 0 ? 9 - c : (c + base) % 10);
   }
   return out;
 }
 
 function wordsToDigits(text: string): string {
   let out = '';
-  for (const word of text.toLowerCase().split(/[\s,-]+/)) out += WORD_DIGITS[word] ?? '';
+  for (const word of text.toLowerCase().split(/[^a-z]+/)) out += WORD_DIGITS.get(word) ?? '';
+  return out;
+}
+
+/** 0123..., 9876...: counting, not a number. */
+function counting(digits: string): boolean {
+  let up = true;
+  let down = true;
+  for (let i = 1; i < digits.length; i++) {
+    const d = digits.charCodeAt(i) - digits.charCodeAt(i - 1);
+    up &&= d === 1;
+    down &&= d === -1;
+  }
+  return up || down;
+}
+
+// Lengths tried inside a run of number words longer than any shape (one word of padding).
+const WINDOWS = [16, 15, 19, 18, 17, 14, 13, 10, 11, 9];
+
+/** The run's digits, and each window of a shape's length when the run is longer (at most 40). */
+function wordWindows(text: string): string[] {
+  const digits = wordsToDigits(text);
+  if (digits.length > 40) return [];
+  const out = counting(digits) ? [] : [digits];
+  for (const len of WINDOWS) {
+    for (let i = 0; i + len <= digits.length && len < digits.length; i++) {
+      const window = digits.slice(i, i + len);
+      if (!counting(window)) out.push(window);
+    }
+  }
   return out;
 }
 
@@ -116,6 +157,7 @@ function lookalikeToDigits(text: string): string {
 
 /** Single separators numbers.ts reads between a card's groups. */
 const PRINTED_SEPS: ReadonlySet<string> = new Set([' ', '-', '.', '_', '/', ',']);
+const LIST_SEP = /^ ?[,/] ?$/;
 
 function escapedDigits(text: string): string[] {
   let out = '';
@@ -144,7 +186,9 @@ function reversedDigits(text: string): string[] {
  */
 function mixedGroupDigits(text: string): string[] {
   const seps = text.split(/[0-9]+/).slice(1, -1);
-  if (seps.every((sp) => sp === seps[0]) && PRINTED_SEPS.has(seps[0] ?? '')) return [];
+  const same = seps.every((sp) => sp === seps[0]);
+  // One and the same list or path separator: `4051, 4052, 4053, 4058` are postcodes.
+  if (same && (PRINTED_SEPS.has(seps[0] ?? '') || LIST_SEP.test(seps[0] ?? ''))) return [];
   const digits = text.replace(/[^0-9]/g, '');
   // Grouped as printed, so read forwards only (a reversed number keeps no printed grouping),
   // and 4-6-5 is American Express's alone.
@@ -154,10 +198,10 @@ function mixedGroupDigits(text: string): string[] {
     : [];
 }
 
-function each(text: string, re: RegExp, read: (match: string) => string[], out: Finding[]): void {
+function each(text: string, re: RegExp, read: (match: string, at: number) => string[], out: Finding[]): void {
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    for (const digits of read(m[0])) {
+    for (const digits of read(m[0], m.index)) {
       const dataClass = spelledClass(digits);
       if (dataClass !== undefined) {
         out.push({ start: m.index, end: m.index + m[0].length, dataClass, disguised: true });
@@ -185,28 +229,10 @@ function wordAt(text: string, start: number, word: string): boolean {
 
 /** The letters text[start, end) are a number word, in any case; nothing is allocated. */
 function isNumberWord(text: string, start: number, end: number): boolean {
-  const first = text.charCodeAt(start) | 32;
-  switch (end - start) {
-    case 2:
-      return first === 111 && wordAt(text, start, 'oh');
-    case 3:
-      return (
-        (first === 111 && wordAt(text, start, 'one')) ||
-        (first === 116 && wordAt(text, start, 'two')) ||
-        (first === 115 && wordAt(text, start, 'six'))
-      );
-    case 4:
-      if (first === 102) return wordAt(text, start, 'four') || wordAt(text, start, 'five');
-      return (first === 122 && wordAt(text, start, 'zero')) || (first === 110 && wordAt(text, start, 'nine'));
-    case 5:
-      return (
-        (first === 116 && wordAt(text, start, 'three')) ||
-        (first === 115 && wordAt(text, start, 'seven')) ||
-        (first === 101 && wordAt(text, start, 'eight'))
-      );
-    default:
-      return false;
-  }
+  const candidates = WORDS_BY_START.get((text.charCodeAt(start) | 32) * 8 + end - start);
+  if (candidates === undefined) return false;
+  for (const w of candidates) if (wordAt(text, start, w)) return true;
+  return false;
 }
 
 function isLookalike(c: number): boolean {
@@ -265,7 +291,7 @@ const OTHER = 0;
 const LETTER = 1;
 const DIGIT = 2;
 const JOIN = 3; // a space or a dash: letters for digits and number words may sit either side
-const LIST = 4; // a comma, tab or line break: number words may sit either side
+const LIST = 4; // `,` `.` `;` `/` `_`, a tab or a line break: number words may sit either side
 const ESCAPE_START = 5; // `%`, `\`, `&`
 const KIND = new Uint8Array(128);
 for (let c = 65; c <= 90; c++) KIND[c] = LETTER;
@@ -273,7 +299,7 @@ for (let c = 97; c <= 122; c++) KIND[c] = LETTER;
 for (let c = 48; c <= 57; c++) KIND[c] = DIGIT;
 KIND[32] = JOIN;
 KIND[45] = JOIN;
-for (const c of [44, 9, 10, 13]) KIND[c] = LIST;
+for (const c of [44, 9, 10, 13, 46, 59, 47, 95]) KIND[c] = LIST;
 for (const c of [37, 92, 38]) KIND[c] = ESCAPE_START;
 
 function kindAt(text: string, i: number): number {
@@ -327,7 +353,9 @@ function hintsOf(text: string): number {
       while (i < n && kindAt(text, i) === LETTER);
       run = allLettersToJ(text, start, i) ? run + i - start : 0;
       if (run >= 9) hints |= LETTER_RUN;
-      words = isNumberWord(text, start, i) ? words + 1 : 0;
+      // `and` between number words (`five three six and two two`) neither counts nor breaks.
+      if (!(i - start === 3 && wordAt(text, start, 'and')))
+        words = isNumberWord(text, start, i) ? words + 1 : 0;
       if (words >= 9) hints |= NUMBER_WORDS;
       hints |= wordEdges(text, start, i);
       g.gap = 99;
@@ -354,15 +382,17 @@ function hintsOf(text: string): number {
 export function detectSpelled(text: string, out: Finding[]): void {
   const hints = hintsOf(text);
   if (hints === 0) return;
-  if (hints & LETTER_RUN) each(text, LETTERS, (m) => [lettersToDigits(m, 0), lettersToDigits(m, 1)], out);
-  if (hints & NUMBER_WORDS) each(text, WORDS, (m) => [wordsToDigits(m)], out);
+  if (hints & LETTER_RUN) {
+    each(text, LETTERS, (m) => [lettersToDigits(m, 0), lettersToDigits(m, 1), lettersToDigits(m, -1)], out);
+  }
+  if (hints & NUMBER_WORDS) each(text, WORDS, wordWindows, out);
   if (hints & ESCAPES) each(text, ESCAPED, escapedDigits, out);
   if (hints & LOOKALIKE_HINT)
     each(text, LOOKALIKE, (m) => (/[OoIl]/.test(m) ? [lookalikeToDigits(m)] : []), out);
   if (hints & GROUPS) each(text, ANY_SEP_CARD, mixedGroupDigits, out);
   if (hints & SSN_GROUPS) {
     each(text, ODD_SSN, (m) => [m.replace(/[^0-9]/g, '')], out);
-    each(text, REVERSED_SSN, reversedDigits, out);
+    each(text, REVERSED_SSN, (m, at) => (saysSsn(text, at) ? reversedDigits(m) : []), out);
   }
   if (hints & RADIX_HINT) each(text, RADIX, radixDigits, out);
 }
