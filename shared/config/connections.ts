@@ -119,6 +119,12 @@ const commonFields = {
     .min(1_048_576)
     .max(1_073_741_824)
     .default(64 * 1024 * 1024),
+  /**
+   * The most the target's planner may cost an agent's statement (PostgreSQL cost units, the
+   * root plan's `Total Cost`); a costlier plan is held for approval before anything runs.
+   * Targets that cannot price a plan are not held by it.
+   */
+  maxPlanCost: z.number().positive().max(1e15).default(1_000_000),
   /** Rows and bytes one agent may take through this connection per window; unlimited when absent. */
   budget: budgetSchema.optional(),
   /**

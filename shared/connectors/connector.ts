@@ -21,6 +21,27 @@ export interface ExecuteOptions {
    * target's plan says it (see PlanSources). A connector that cannot tell never calls it.
    */
   onPlanSources?: (sources: PlanSources) => void;
+  /**
+   * For estimates: told the plan's total cost (PlanCost), where the target's planner states
+   * one. A connector whose engine cannot price a plan never calls it.
+   */
+  onPlanCost?: (cost: PlanCost) => void;
+  /**
+   * For counted estimates (`rowsRead`): the most a plan may cost before it is run to be
+   * counted. A connector that prices plans first plans the statement without running it, and
+   * a plan that costs more is not run: its cost goes to `onPlanCost` and the estimate is the
+   * planner's largest step instead of the counted one. Without it, the count runs as asked.
+   */
+  maxPlanCost?: number;
+}
+
+/**
+ * What the target's planner says a statement costs, before anything runs: the root plan's
+ * total cost, in the engine's own units (PostgreSQL: cost units, about one sequential page
+ * read each). Only ever used to hold a statement back for approval, never to let one through.
+ */
+export interface PlanCost {
+  total: number;
 }
 
 /**

@@ -7,7 +7,7 @@ import { boundedRouteValue } from '../limits.js';
 import type { MaskingReport } from '../masking/index.js';
 import { type Analysis, analyse } from '../pipeline/analyse.js';
 import { type DecideFn, decide, refusalFor, requireAllow } from '../pipeline/decide.js';
-import { estimate } from '../pipeline/estimate.js';
+import { estimate, holdCostlyPlan } from '../pipeline/estimate.js';
 import { executeAndMask, type MaskedResult } from '../pipeline/execute.js';
 import { withholdPackedNumbers } from '../pipeline/packed-numbers.js';
 import { type BudgetLeft, checkRelease } from '../pipeline/release.js';
@@ -44,6 +44,8 @@ interface Plan {
   decideFn: DecideFn;
   onTargetError: (e: unknown) => never;
   rowPreserving: boolean;
+  /** Whose statement it is: the cost cap applies to agents only, like the byte cap. */
+  principal: Principal;
 }
 
 export function findConnection(deps: UseCaseDeps, id: string | null): ConnectionConfig {
@@ -141,6 +143,7 @@ async function screen(deps: UseCaseDeps, trace: RequestTrace, principal: Princip
     decideFn,
     onTargetError,
     rowPreserving,
+    principal,
   } satisfies Plan;
 }
 
@@ -155,6 +158,7 @@ async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInpu
   const conn = plan.connection;
   // What the target's own plan says each result column reads: a second opinion for masking.
   let planSources: PlanSources | undefined;
+  let cost: number | undefined;
   let decision = await decide(trace, plan.decideFn, null);
   if (decision.outcome !== 'deny' && facts.effect === 'read' && facts.statementCount === 1) {
     // A counted estimate runs the statement: only when some count could allow it, so that a
@@ -164,12 +168,15 @@ async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInpu
       if (floor.outcome !== 'allow') throw refusalFor(floor);
     }
     const limits = { maxRows: conn.maxRows, statementTimeoutMs: conn.statementTimeoutMs };
-    const rows = await estimate(
+    // An agent's statement over the cost cap is not even run to be counted.
+    const capped = plan.principal.kind === 'agent' ? { maxPlanCost: conn.maxPlanCost } : {};
+    const estimated = await estimate(
       trace,
       plan.connector,
       { sql: input.sql, params: input.params ?? [] },
       {
         ...limits,
+        ...capped,
         rowsRead: plan.rowPreserving,
         ...(facts.provenance !== undefined
           ? {
@@ -181,13 +188,19 @@ async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInpu
       },
       plan.onTargetError,
     );
-    decision = await decide(trace, plan.decideFn, rows);
+    cost = estimated.cost;
+    decision = await decide(trace, plan.decideFn, estimated.rows);
   }
   if (decision.outcome === 'approval' && !plan.rowPreserving && facts.provenance !== undefined) {
     const small = plan.decideFn(1, 'actual');
-    if (small.outcome === 'allow') return { decision: small, counted: true, planSources };
+    if (small.outcome === 'allow') {
+      holdCostlyPlan(trace, plan.principal, conn, cost);
+      return { decision: small, counted: true, planSources };
+    }
   }
   if (decision.outcome !== 'allow') throw refusalFor(decision);
+  // Policy allows it; what the plan costs may still send it to people before it runs.
+  holdCostlyPlan(trace, plan.principal, conn, cost);
   return { decision, counted: false, planSources };
 }
 

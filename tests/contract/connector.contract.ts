@@ -212,6 +212,36 @@ export function runConnectorContract(name: string, makeTarget: () => Promise<Con
       await rejectsWith(db.estimateRows('selec nonsense', [], LIMITS), 'query_failed');
     });
 
+    it("prices plans: the estimate tells the root plan's cost, a cross join's far above a point read's", async () => {
+      const costs: number[] = [];
+      const onPlanCost = (c: { total: number }) => costs.push(c.total);
+      await db.estimateRows('select id, city from customers where id = $1', [5], { ...LIMITS, onPlanCost });
+      await db.estimateRows('select count(*) from customers a, customers b, customers c', [], {
+        ...LIMITS,
+        onPlanCost,
+      });
+      const [point, cross] = costs;
+      assert.equal(costs.length, 2);
+      assert.ok(point !== undefined && point > 0 && point < 100, `point read cost ${point}`);
+      assert.ok(cross !== undefined && cross > 1_000_000, `cross join cost ${cross}`);
+    });
+
+    it('a counted estimate whose plan costs more than maxPlanCost is priced, never run', async () => {
+      // Planning is fine; running divides by zero: only a statement that ran can fail so.
+      const sql = "select string_agg((1 / (a.id - a.id))::text, ',') from customers a, customers b";
+      const costs: number[] = [];
+      const counted = {
+        ...LIMITS,
+        rowsRead: true,
+        onPlanCost: (c: { total: number }) => costs.push(c.total),
+      };
+      const rows = await db.estimateRows(sql, [], { ...counted, maxPlanCost: 1000 });
+      assert.ok(rows !== null && rows >= target.customerCount, `the planner's largest step: ${rows}`);
+      assert.ok((costs[0] ?? 0) > 1000, `told the cost: ${costs}`);
+      // Under the cap it is counted as before: run, so it fails as the statement.
+      await rejectsWith(db.estimateRows(sql, [], { ...counted, maxPlanCost: 1e12 }), 'query_failed');
+    });
+
     it('resolves result columns to their source columns', async () => {
       const r = await db.execute('select id, email, 1 as one from customers where id = 1', [], LIMITS);
       const pairs = r.columns.map((c) => ({ tableId: c.tableId ?? 0, columnId: c.columnId ?? 0 }));

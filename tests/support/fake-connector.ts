@@ -21,6 +21,10 @@ export class FakeConnector implements Connector {
   sources: Array<SourceColumn | null> = [];
   /** What the estimate tells a caller that asks the plan's sources; undefined tells nothing. */
   planSources: PlanSources | undefined;
+  /** What the plan costs (told to a caller that asks); undefined: the engine cannot say. */
+  cost: number | undefined;
+  /** The options each estimate was asked with. */
+  readonly estimateOptions: ExecuteOptions[] = [];
   failWith: Error | undefined;
   /** What the target's catalog holds (the demo's four tables unless a test changes it). */
   tables: CatalogTable[] = DEMO_TABLES;
@@ -38,7 +42,9 @@ export class FakeConnector implements Connector {
     options: ExecuteOptions,
   ): Promise<number | null> {
     this.estimated.push(sql);
+    this.estimateOptions.push(options);
     if (this.planSources !== undefined) options.onPlanSources?.(this.planSources);
+    if (this.cost !== undefined) options.onPlanCost?.({ total: this.cost });
     return this.estimate;
   }
 

@@ -3,6 +3,7 @@ import type { CatalogTable } from '../../sql/catalog.js';
 import type { QueryResult, ResultColumn } from '../../types.js';
 import type { Connector, ExecuteOptions, SourceColumn } from '../connector.js';
 import { rejectedAsCursor, shiftPosition } from './errors.js';
+import { overCostCap, reportCost } from './plan-cost.js';
 import { planRoot, planSources } from './plan-sources.js';
 import {
   checkTimeout,
@@ -117,15 +118,40 @@ function shapeCapped(result: PgQueryResult, limit: number): QueryResult<PgResult
   return { columns, rows, rowCount: rows.length, truncated };
 }
 
-/** The estimate of an EXPLAIN result; the plan's sources go to the caller that asked for them. */
-function planRowsOfResult(result: PgQueryResult, opts: ExecuteOptions): number | null {
+function parsedPlan(result: PgQueryResult): unknown {
   const value = (result.rows[0] as Record<string, unknown> | undefined)?.['QUERY PLAN'];
-  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
+/**
+ * The estimate of an EXPLAIN result; the plan's sources and cost go to the caller that
+ * asked for them.
+ */
+function planRowsOfResult(result: PgQueryResult, opts: ExecuteOptions): number | null {
+  const parsed = parsedPlan(result);
   if (opts.onPlanSources) {
     const sources = planSources(planRoot(parsed));
     if (sources !== undefined) opts.onPlanSources(sources);
   }
+  reportCost(parsed, opts);
   return planRowsOf(parsed, opts.rowsRead === true);
+}
+
+/**
+ * A counted estimate's first look, a plain EXPLAIN (planned, not run): when the plan costs
+ * more than `maxPlanCost`, its cost goes to the caller and the planner's largest step is the
+ * estimate, so the statement is never run to be counted; undefined lets the count go on.
+ */
+function heldBackByCost(result: PgQueryResult, opts: ExecuteOptions): { rows: number | null } | undefined {
+  const parsed = parsedPlan(result);
+  if (!overCostCap(parsed, opts)) return undefined;
+  reportCost(parsed, opts);
+  return { rows: planRowsOf(parsed, true) };
+}
+
+/** Whether a counted estimate is priced first (see heldBackByCost). */
+function pricedFirst(opts: ExecuteOptions): boolean {
+  return opts.rowsRead === true && opts.maxPlanCost !== undefined;
 }
 
 interface PlanNode {
@@ -233,7 +259,16 @@ async function estimateRows(
   checkTimeout(opts.statementTimeoutMs);
   return await inReadOnlyTransaction(pool, opts.statementTimeoutMs, async (run) => {
     // Rows read are counted by running the statement under EXPLAIN ANALYZE (read-only,
-    // same timeout); nothing it returns leaves the gateway.
+    // same timeout); nothing it returns leaves the gateway. With a cost cap, a plan over it
+    // is priced first and never run.
+    if (pricedFirst(opts)) {
+      const plain = explainPrefix({});
+      const priced = await run(oneStatement(`${plain}${sql}`, params)).catch((e: unknown) => {
+        throw shiftPosition(e, plain.length);
+      });
+      const held = heldBackByCost(priced, opts);
+      if (held !== undefined) return held.rows;
+    }
     const explain = explainPrefix(opts);
     const result = await run(oneStatement(`${explain}${sql}`, params)).catch((e: unknown) => {
       throw shiftPosition(e, explain.length);
@@ -321,6 +356,7 @@ export function createPostgresConnector(options: PostgresConnectorOptions): Post
         pool,
         statementTimeoutMs,
         planRows: planRowsOfResult,
+        heldBackByCost,
         shape: shapeCapped,
         fetchSequential: (sql, params, maxRows) => fetchCapped(sql, params, maxRows, false),
         checkMaxRows,

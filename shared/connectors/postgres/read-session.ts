@@ -33,6 +33,8 @@ import { restartMeter } from './wire-meter.js';
  * Pipelining never lets the caller's statement run outside the read-only transaction:
  * - a plain EXPLAIN plans the statement and runs nothing of it, so it may travel with BEGIN;
  * - EXPLAIN ANALYZE (rows read) runs the statement, so it waits for BEGIN's answer first;
+ *   with a cost cap (`maxPlanCost`) a plain EXPLAIN travels with BEGIN and prices the plan
+ *   first, so a plan over the cap is never run, in no more round trips than before;
  * - DECLARE refuses to run outside a transaction block, so a failed BEGIN fails it too;
  * - a statement that is not a plain query runs only after its BEGIN was answered.
  * Every statement still goes alone through the extended protocol (one statement each), and
@@ -50,6 +52,11 @@ export interface PgReadSessionDeps {
   statementTimeoutMs: number;
   /** The planner's (or, with rowsRead, the counted) rows of an EXPLAIN result; its sources to opts. */
   planRows(result: PgQueryResult, opts: ExecuteOptions): number | null;
+  /**
+   * A counted estimate priced first (a plain EXPLAIN): the planner's rows when the plan costs
+   * more than `maxPlanCost` (its cost told to opts), or undefined to go on and count.
+   */
+  heldBackByCost(result: PgQueryResult, opts: ExecuteOptions): { rows: number | null } | undefined;
   /** Rows of a capped result as the connector answers them (at most `limit`, truncated flag). */
   shape(result: PgQueryResult, limit: number): QueryResult<PgResultColumn>;
   /** The sequential read (savepoint, cursor, fallback) for statements that are not plain queries. */
@@ -193,6 +200,20 @@ class PgReadSession {
     const rowsRead = opts.rowsRead === true;
     try {
       return await this.#step(async () => {
+        if (rowsRead && opts.maxPlanCost !== undefined) {
+          // Priced first: a plain EXPLAIN runs nothing, so it travels with BEGIN (the round
+          // trip the count waits for anyway), and a plan over the cap is never run.
+          const plain = explainPrefix({});
+          const priced = this.#run(oneStatement(`${plain}${sql}`, params));
+          await this.#began;
+          const held = this.#deps.heldBackByCost(
+            await priced.catch((e: unknown) => {
+              throw shiftPosition(e, plain.length);
+            }),
+            opts,
+          );
+          if (held !== undefined) return held.rows;
+        }
         // EXPLAIN ANALYZE runs the statement: only inside a transaction known to have begun.
         if (rowsRead) await this.#began;
         const explain = explainPrefix(opts);

@@ -282,6 +282,53 @@ describe('postgres read session (real server)', { skip: skipUnlessRealPostgres()
     );
   });
 
+  test("the estimate tells the plan's cost from the same EXPLAIN: a point read stays two round trips", async () => {
+    wire.reset();
+    const costs: number[] = [];
+    const session = openRead();
+    await session.estimateRows(POINT, [7], { ...options, onPlanCost: (c) => costs.push(c.total) });
+    await session.execute(POINT, [7], options);
+    assert.equal(costs.length, 1);
+    assert.ok((costs[0] ?? 0) > 0 && (costs[0] ?? 0) < 100, `cost ${costs}`);
+    assert.equal(wire.begins, 1);
+    assert.ok(wire.roundTrips <= 2, `round trips: ${wire.roundTrips}`);
+  });
+
+  test('a counted estimate over maxPlanCost is priced with BEGIN and never run (no EXPLAIN ANALYZE)', async () => {
+    wire.reset();
+    const costs: number[] = [];
+    const session = openRead();
+    const rows = await session.estimateRows(
+      "select string_agg(a.city, ',') from customers a, customers b, customers c",
+      [],
+      { ...options, rowsRead: true, maxPlanCost: 1_000_000, onPlanCost: (c) => costs.push(c.total) },
+    );
+    await session.end();
+    assert.ok(rows !== null && rows > 1_000_000, `the planner's largest step: ${rows}`);
+    assert.ok((costs[0] ?? 0) > 1_000_000, `cost ${costs}`);
+    assert.doesNotMatch(wire.sent, /ANALYZE/);
+    assert.equal(wire.begins, 1);
+    assert.ok(wire.roundTrips <= 2, `round trips: ${wire.roundTrips}`);
+  });
+
+  test('a counted estimate under the cap costs no more round trips than one without a cap', async () => {
+    const sql = "select string_agg(city, ',') from customers where id < 50";
+    const counted = { ...options, rowsRead: true };
+    const trips = async (opts: typeof counted & { maxPlanCost?: number }) => {
+      wire.reset();
+      const session = openRead();
+      const rows = await session.estimateRows(sql, [], opts);
+      await session.execute(sql, [], options);
+      return { rows, roundTrips: wire.roundTrips, begins: wire.begins, sent: wire.sent };
+    };
+    const plain = await trips(counted);
+    const capped = await trips({ ...counted, maxPlanCost: 1_000_000 });
+    assert.equal(capped.rows, plain.rows, 'counted the same');
+    assert.match(capped.sent, /ANALYZE/);
+    assert.equal(capped.begins, 1);
+    assert.ok(capped.roundTrips <= plain.roundTrips, `${capped.roundTrips} > ${plain.roundTrips}`);
+  });
+
   test('the statement timeout holds in the session', async () => {
     const session = openRead(200);
     await assert.rejects(
