@@ -24,6 +24,7 @@ import {
 import { applyApprovalDecision, expireApprovals, notifyApprovers } from './use-cases/approval-workflow.js';
 import { deliverCallback } from './use-cases/callbacks.js';
 import { type ApprovalPorts, logToStderr, type UseCaseDeps } from './use-cases/deps.js';
+import { InFlightLimit } from './use-cases/in-flight.js';
 import { createUseCases, type GatewayLogEvent, type UseCases } from './use-cases/index.js';
 import { ReplayKeeper } from './use-cases/replay-keep.js';
 
@@ -112,6 +113,8 @@ export function composeGateway(parts: GatewayParts): Gateway {
       : {}),
     ...(chain?.exportPorts ? { auditExport: chain.exportPorts } : {}),
     ...(replay ? { replay } : {}),
+    // Per instance: every transport's query calls share it.
+    inFlight: new InFlightLimit(parts.config.limits.concurrentQueriesPerPrincipal),
     now,
     newId,
     log,

@@ -24,6 +24,8 @@ export const ERROR_STATUS = {
   unsupported_media_type: 415,
   query_failed: 422,
   result_too_large: 422,
+  /** The caller already has as many statements in flight as one caller may (REST adds Retry-After). */
+  too_many_requests: 429,
   internal: 500,
   masking_failed: 500,
   policy_error: 500,
@@ -130,6 +132,12 @@ export const ERROR_DOCS = {
       "The target's answer was larger than the connection's `maxReadBytes` (64 MiB by default) lets the gateway read for one request; nothing was released.",
     action:
       'Read fewer rows, fewer or narrower columns; an operator may raise `maxReadBytes` on the connection.',
+  },
+  too_many_requests: {
+    meaning:
+      'The caller already has as many statements in flight on this gateway instance as `limits.concurrentQueriesPerPrincipal` allows (4 by default); nothing ran.',
+    action:
+      'Wait for a running statement to end (`Retry-After` says how long to wait) and send fewer at once; an operator may raise the limit.',
   },
   internal: {
     meaning: 'An unexpected failure in the gateway; nothing was released.',

@@ -211,6 +211,17 @@ export const configFileSchema = z
       .default({ operators: {} }),
     /** Approval workflow settings that live with the config (callback hosts). */
     approvals: approvalsConfigSchema.optional(),
+    /** Limits of the gateway instance as a whole, whatever the connection. */
+    limits: z
+      .object({
+        /**
+         * Statements one principal (issuer and id) may have in flight at once on the query
+         * path of one gateway instance, REST and MCP together; one more is refused (429).
+         */
+        concurrentQueriesPerPrincipal: z.number().int().min(1).max(1000).default(4),
+      })
+      .strict()
+      .default({ concurrentQueriesPerPrincipal: 4 }),
   })
   .strict()
   .superRefine((cfg, ctx) => {

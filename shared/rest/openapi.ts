@@ -97,6 +97,7 @@ const STATEMENT_ERRORS: ErrorCode[] = [
   'target_unavailable',
   'store_unavailable',
   'query_timeout',
+  'too_many_requests',
 ];
 
 /** Codes every route over a stored request can answer. */

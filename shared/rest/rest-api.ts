@@ -98,6 +98,7 @@ export function toResponse(outcome: Outcome<unknown>, clock: StageClock): ApiRes
   const error = new GatewayError(code, message, details ? { details } : undefined);
   const headers: Record<string, string> = { ...timing };
   if (code === 'invalid_token') headers['www-authenticate'] = wwwAuthenticate(undefined);
+  if (code === 'too_many_requests') headers['retry-after'] = String(details?.retryAfterSeconds ?? 1);
   return errorResponse(outcome.requestId, error, headers).response;
 }
 

@@ -16,12 +16,12 @@ function describeCause(error: unknown): string | undefined {
 }
 
 /**
- * Server failures at error; refusals (401 with its reason, 403 with the policies, a request
- * sent to approval) at warn, since they are the gateway working, not failing.
+ * Server failures at error; refusals (401 with its reason, 403 with the policies, 429, a
+ * request sent to approval) at warn, since they are the gateway working, not failing.
  */
 export function report(deps: Pick<UseCaseDeps, 'log'>, requestId: string, e: GatewayError): void {
   const pending = e.code === 'approval_workflow_unavailable';
-  const refusal = e.status === 401 || e.status === 403 || pending;
+  const refusal = e.status === 401 || e.status === 403 || e.status === 429 || pending;
   if (e.status < 500 && !refusal) return;
   const policyIds = e.details?.policyIds;
   deps.log({

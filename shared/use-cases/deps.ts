@@ -12,6 +12,7 @@ import type { RequestStore } from '../ports/request-store.js';
 import type { ResultStore } from '../ports/result-store.js';
 import type { CatalogCache } from '../query/catalog-cache.js';
 import type { AuditStore } from '../store/audit-store.js';
+import type { InFlightLimit } from './in-flight.js';
 import type { ReplayKeeper } from './replay-keep.js';
 
 /** Where server-side failures and refusals are reported (their causes never reach the caller). */
@@ -65,6 +66,11 @@ export interface UseCaseDeps {
   blobs?: BlobPorts;
   /** Where released results of connections with `replay` are kept; nothing is kept without it. */
   replay?: ReplayKeeper;
+  /**
+   * Statements in flight per principal on the query path (shared/use-cases/in-flight.ts); the
+   * composition root always sets it, from the config's `limits`.
+   */
+  inFlight?: InFlightLimit;
   /** The audit chain's stores for the export routes (verify over HTTP); absent without a chain. */
   auditExport?: AuditExportPorts;
   now: () => Date;

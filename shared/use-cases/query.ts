@@ -16,7 +16,7 @@ import { newTrace, type RequestStart, type RequestTrace } from '../pipeline/trac
 import { allowlistRefusal } from '../query/exposure.js';
 import type { Decision, Principal } from '../types.js';
 import { refuseBadCallbackUrl } from './callbacks.js';
-import { conclude } from './conclude.js';
+import { type Concluded, conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
 import type { QueryInput } from './inputs.js';
 import type { Outcome } from './outcome.js';
@@ -66,33 +66,41 @@ export function query(
   trace.statement = input.sql;
   trace.params = input.params ?? [];
   trace.purpose = input.purpose ?? null;
-  return conclude(deps, trace, async () => {
-    refuseBadCallbackUrl(deps, input.callbackUrl);
+  const run = () => screenDecideRun(deps, trace, principal, input);
+  // One slot of the principal's for the whole request, given back however it ends.
+  return conclude(deps, trace, () => (deps.inFlight ? deps.inFlight.run(principal, run) : run()));
+}
+
+/** The request's body: screened, decided, run and released, or stored for approval. */
+async function screenDecideRun(
+  deps: UseCaseDeps,
+  trace: RequestTrace,
+  principal: Principal,
+  input: QueryInput,
+): Promise<Concluded<QueryValue>> {
+  refuseBadCallbackUrl(deps, input.callbackUrl);
+  try {
+    const screened = await screen(deps, trace, principal, input);
+    // One session (one checkout, one read-only transaction) for the estimate and the read;
+    // it checks out nothing until the estimate, so what is denied on its face costs none.
+    const session = screened.connector.openRead?.(screened.connection.statementTimeoutMs);
+    const plan = session ? { ...screened, connector: throughSession(screened.connector, session) } : screened;
     try {
-      const screened = await screen(deps, trace, principal, input);
-      // One session (one checkout, one read-only transaction) for the estimate and the read;
-      // it checks out nothing until the estimate, so what is denied on its face costs none.
-      const session = screened.connector.openRead?.(screened.connection.statementTimeoutMs);
-      const plan = session
-        ? { ...screened, connector: throughSession(screened.connector, session) }
-        : screened;
-      try {
-        const decision = await decideBeforeRun(trace, plan, input);
-        const run = await runAllowed(deps, trace, plan, input, decision);
-        const value = await release(deps, trace, principal, plan, run);
-        return { value, end: { rowsReturned: value.rowCount, truncated: value.truncated } };
-      } finally {
-        // Ends a session the read did not end (refused, failed): ROLLBACK, connection back.
-        await session?.end().catch(() => undefined);
-      }
-    } catch (e) {
-      // Policy (or the byte cap, or the budget) sends it to people: with the workflow in
-      // place it is stored for approval instead of refused.
-      const approvals = deps.approvals;
-      if (!approvals || !(e instanceof GatewayError) || e.code !== 'approval_workflow_unavailable') throw e;
-      return requestApproval({ ...deps, approvals }, trace, principal, input);
+      const decision = await decideBeforeRun(trace, plan, input);
+      const run = await runAllowed(deps, trace, plan, input, decision);
+      const value = await release(deps, trace, principal, plan, run);
+      return { value, end: { rowsReturned: value.rowCount, truncated: value.truncated } };
+    } finally {
+      // Ends a session the read did not end (refused, failed): ROLLBACK, connection back.
+      await session?.end().catch(() => undefined);
     }
-  });
+  } catch (e) {
+    // Policy (or the byte cap, the budget, the plan's cost) sends it to people: with the
+    // workflow in place it is stored for approval instead of refused.
+    const approvals = deps.approvals;
+    if (!approvals || !(e instanceof GatewayError) || e.code !== 'approval_workflow_unavailable') throw e;
+    return requestApproval({ ...deps, approvals }, trace, principal, input);
+  }
 }
 
 /** The connector with its estimate and read going through one session. */
