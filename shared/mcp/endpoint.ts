@@ -135,6 +135,24 @@ async function readRpcBody(
   }
 }
 
+/**
+ * A JSON-RPC batch (an array of messages) is refused whole, before any message in it runs:
+ * the revisions served (2025-06-18 and later) have no batching, and the SDK's transport
+ * would otherwise run every `tools/call` of the array at once, past the per-caller limit of
+ * statements in flight. The refusal is audited like any other.
+ */
+async function refuseBatch(
+  deps: McpEndpointDeps,
+  start: RequestStart,
+  principal: Principal,
+  ids: Record<string, string>,
+): Promise<ApiResponse> {
+  const message =
+    'Invalid Request: JSON-RPC batches are not accepted (MCP 2025-06-18 and later have none); send one message per request.';
+  await deps.useCases.refuse(start, new GatewayError('bad_request', message), principal);
+  return rpcError(400, -32600, message, ids);
+}
+
 /** One stateless exchange: a fresh server per request, the SDK's web-standard transport, JSON out. */
 async function serve(
   deps: McpEndpointDeps,
@@ -203,6 +221,7 @@ export function createMcpApi(deps: McpEndpointDeps): McpApi {
       if ('response' in who) return who.response;
       const read = await readRpcBody(req, ids);
       if ('response' in read) return read.response;
+      if (Array.isArray(read.parsed)) return refuseBatch(deps, start, who.principal, ids);
       return serve(deps, req, who.principal, read.parsed, ids);
     },
     async resourceMetadata(req) {
