@@ -26,11 +26,14 @@ const host = await startDevHost({
   ...cosmosFromEnv(),
 });
 try {
-  const agent = await host.issuer.mint({ agent: 'reader-agent' });
-  const read = async () => {
+  // One agent per concurrent reader: one agent may have at most 4 statements in flight.
+  const agents = await Promise.all(
+    Array.from({ length: CONCURRENCY }, (_, i) => host.issuer.mint({ agent: `reader-agent-${i}` })),
+  );
+  const read = async (_?: unknown, i = 0) => {
     const res = await fetch(`${host.url}/api/v1/connections/demo/query`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${agents[i]}`, 'content-type': 'application/json' },
       body: JSON.stringify({ sql: SQL }),
     });
     const text = await res.text();
