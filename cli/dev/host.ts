@@ -72,6 +72,8 @@ export interface DevHostOptions {
    * the gateway's alone, as with Cosmos DB in Azure) instead of one started in this process.
    */
   cosmos?: { endpoint: string; key: string };
+  /** The connections and limits to serve instead of AGENTGATE_CONFIG or the demo's (tests). */
+  config?: GatewayConfig;
 }
 
 export interface DevHost {
@@ -327,7 +329,9 @@ export async function startDevHost(options: DevHostOptions = {}): Promise<DevHos
   try {
     // Policies and config first: a mistake in either stops the start before databases spin up.
     const policy = await loadPolicyEngine(settings.AGENTGATE_POLICY_DIR ?? POLICY_DIR);
-    const config = settings.AGENTGATE_CONFIG ? await loadConfigFile(settings.AGENTGATE_CONFIG) : demoConfig();
+    const config =
+      options.config ??
+      (settings.AGENTGATE_CONFIG ? await loadConfigFile(settings.AGENTGATE_CONFIG) : demoConfig());
     const issuer = await loadOrCreateDevIssuer({
       dir: stateDir,
       issuer: settings.AGENTGATE_DEV_ISSUER ?? DEV_ISSUER,

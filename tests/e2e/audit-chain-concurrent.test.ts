@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runAuditVerify } from '../../cli/commands/audit-verify.js';
-import { type DevHost, startDevHost } from '../../cli/dev/host.js';
+import { type DevHost, demoConfig, startDevHost } from '../../cli/dev/host.js';
 import type { VerifyReport } from '../../shared/audit/chain/verify.js';
 import { runWithIo } from '../support/capture-io.js';
 
@@ -35,6 +35,8 @@ describe('2,000 concurrent requests through the local host', () => {
       env: {},
       noLock: true,
       skipTimers: ['sealAuditCheckpoint', 'verifyAuditWindow'],
+      // One agent may have 4 statements in flight by default; here all 2,000 race on the chain.
+      config: { ...demoConfig(), limits: { concurrentQueriesPerPrincipal: REQUESTS } },
     });
     const agent = await host.issuer.mint({ agent: 'concurrent-agent' });
     const send = async (i: number) => {

@@ -59,10 +59,10 @@ describe('audit verify over HTTP (local host)', () => {
   const put = (e: Stored) => audit.items.upsert(e);
   const drop = (e: Stored) => audit.item(e.id, e.day).delete();
 
-  async function query(sql: string): Promise<number> {
+  async function query(sql: string, token = agent): Promise<number> {
     const res = await fetch(`${host.url}/api/v1/connections/demo/query`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ sql }),
     });
     await res.arrayBuffer();
@@ -86,9 +86,16 @@ describe('audit verify over HTTP (local host)', () => {
     checkpoints = host.database.container('auditCheckpoints');
     agent = await host.issuer.mint({ agent: 'verify-agent' });
     auditor = await host.issuer.mint({ user: 'audrey', groups: ['auditors'] });
+    // Ten agents, four requests each: one agent may have at most 4 statements in flight.
+    const agents = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => host.issuer.mint({ agent: `verify-agent-${i}` })),
+    );
     const statuses = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        query(i % 4 === 0 ? 'select * from customers' : `select id, city from customers where id = ${i + 1}`),
+        query(
+          i % 4 === 0 ? 'select * from customers' : `select id, city from customers where id = ${i + 1}`,
+          agents[i % 10],
+        ),
       ),
     );
     assert.ok(statuses.includes(200) && statuses.includes(403), JSON.stringify(statuses));
