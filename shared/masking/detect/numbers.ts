@@ -151,12 +151,23 @@ function emit(
   }
   // Weaker shapes must stand alone: `9e01 10000000` is a hex tail and an amount, not a phone.
   if (dataClass !== 'pci.pan' && (isAlnum(at(s, start - 1)) || isAlnum(at(s, end)))) return false;
+  // Groups that run into a decimal point are numbers in a list, the last one an amount
+  // (`101 46 1357.30`, `3943,10000,1468.76`: red-team round 12), not one grouped number.
+  if (dataClass !== 'pii.ip' && intoDecimal(s, start, end)) return false;
   // Digits spaced out one by one (`6-5-0-...`) are no UUID or digest, dashes or not.
   if (dataClass === 'pci.pan' && !spacedOut && insideHexToken(s, start, end)) return false;
   if (dataClass !== 'pci.pan' && dataClass !== 'pii.ip' && endsInHexToken(s, start, end)) return false;
   const finding: Finding = disguised ? { start, end, dataClass, disguised } : { start, end, dataClass };
   out.push(finding);
   return true;
+}
+
+/** A separated span whose last group is the integer part of a decimal (`, 1357.30`). */
+function intoDecimal(s: string, start: number, end: number): boolean {
+  const next = at(s, end);
+  if ((next !== 46 && next !== 44) || !isDigit(at(s, end + 1))) return false;
+  for (let i = start; i < end; i++) if (!isDigit(s.charCodeAt(i))) return true;
+  return false;
 }
 
 /**

@@ -66,7 +66,9 @@ const ANY_SEP_CARD = new RegExp(
 );
 // An SSN's groups joined by a dot or a pipe (`123.45.6789`, `123|45|6789`; slashes and colons
 // are paths and ratios), and one written backwards (`9876-54-321`) after a word saying SSN.
-const ODD_SSN = /(?<![0-9A-Za-z./])\d{3}[.|]\d{2}[.|]\d{4}(?![0-9A-Za-z/]|[.,]\d)/g;
+// One and the same separator, and not a date or an amount beside a year (`335.11.2024` is a
+// day of the year, `262.71|2024-05-16` an amount and a date: red-team round 12).
+const ODD_SSN = /(?<![0-9A-Za-z./|])\d{3}([.|])\d{2}\1(?!19|20)\d{4}(?![0-9A-Za-z/|-]|[.,]\d)/g;
 // (A first group of 19xx or 20xx is a year: `2024-05-123` is an invoice, not an SSN.)
 const REVERSED_SSN = /(?<![0-9A-Za-z.])(?!19|20)\d{4}([- ])\d{2}\1\d{3}(?![0-9A-Za-z]|[.,]\d)/g;
 // Digits escaped one by one: `%34`, `\u0034`, `\x34`, `&#52;`, `&#x34;`.
@@ -157,7 +159,8 @@ function lookalikeToDigits(text: string): string {
 
 /** Single separators numbers.ts reads between a card's groups. */
 const PRINTED_SEPS: ReadonlySet<string> = new Set([' ', '-', '.', '_', '/', ',']);
-const LIST_SEP = /^ ?[,/] ?$/;
+// Lists and paths: a comma, semicolon or slash in every separator (`4051, 4052; 4053, 4058`).
+const LIST_SEP = /^ ?[,;/] ?$/;
 
 function escapedDigits(text: string): string[] {
   let out = '';
@@ -187,8 +190,8 @@ function reversedDigits(text: string): string[] {
 function mixedGroupDigits(text: string): string[] {
   const seps = text.split(/[0-9]+/).slice(1, -1);
   const same = seps.every((sp) => sp === seps[0]);
-  // One and the same list or path separator: `4051, 4052, 4053, 4058` are postcodes.
-  if (same && (PRINTED_SEPS.has(seps[0] ?? '') || LIST_SEP.test(seps[0] ?? ''))) return [];
+  if (same && PRINTED_SEPS.has(seps[0] ?? '')) return [];
+  if (seps.every((sp) => LIST_SEP.test(sp))) return [];
   const digits = text.replace(/[^0-9]/g, '');
   // Grouped as printed, so read forwards only (a reversed number keeps no printed grouping),
   // and 4-6-5 is American Express's alone.
