@@ -162,11 +162,18 @@ const PRINTED_SEPS: ReadonlySet<string> = new Set([' ', '-', '.', '_', '/', ',']
 // Lists and paths: a comma, semicolon or slash in every separator (`4051, 4052; 4053, 4058`).
 const LIST_SEP = /^ ?[,;/] ?$/;
 
+const ONE_ESCAPE = new RegExp(ESCAPE, 'gi');
+
+/** The digit one escape stands for: `&#52;` is decimal; `%34`, `\u0034` and `&#x34;` end in it. */
+function escapedDigit(escape: string): string {
+  if (!escape.startsWith('&#')) return escape.at(-1) ?? '';
+  const hex = escape.toLowerCase().startsWith('&#x');
+  return hex ? (escape.at(-2) ?? '') : String(Number(escape.slice(2, -1)) - 48);
+}
+
 function escapedDigits(text: string): string[] {
   let out = '';
-  for (const m of text.matchAll(new RegExp(ESCAPE, 'gi')))
-    out +=
-      m[0].startsWith('&#') && !m[0].startsWith('&#x') ? String(Number(m[0].slice(2, -1)) - 48) : m[0].at(-1);
+  for (const m of text.matchAll(ONE_ESCAPE)) out += escapedDigit(m[0]);
   return [out];
 }
 

@@ -58,6 +58,8 @@ describe('numbers spelled otherwise', () => {
     ['card percent-encoded', [...CARD].map((d) => `%3${d}`).join(''), 'pci.pan'],
     ['card as \\u escapes', [...CARD].map((d) => `\\u003${d}`).join(''), 'pci.pan'],
     ['card as HTML entities', [...CARD].map((d) => `&#${48 + Number(d)};`).join(''), 'pci.pan'],
+    ['card as hex HTML entities', [...CARD].map((d) => `&#x3${d};`).join(''), 'pci.pan'],
+    ['card as \\x escapes', [...CARD].map((d) => `\\x3${d}`).join(''), 'pci.pan'],
     ['card as a hex integer', `0x${BigInt(CARD).toString(16)}`, 'pci.pan'],
     ['card as an octal integer', `0o${BigInt(CARD).toString(8)}`, 'pci.pan'],
     ['SSN as letters', LETTERS_0(SSN), 'pii.ssn'],
