@@ -165,10 +165,10 @@ const LIST_SEP = /^ ?[,;/] ?$/;
 const ONE_ESCAPE = new RegExp(ESCAPE, 'gi');
 
 /** The digit one escape stands for: `&#52;` is decimal; `%34`, `\u0034` and `&#x34;` end in it. */
-function escapedDigit(escape: string): string {
-  if (!escape.startsWith('&#')) return escape.at(-1) ?? '';
-  const hex = escape.toLowerCase().startsWith('&#x');
-  return hex ? (escape.at(-2) ?? '') : String(Number(escape.slice(2, -1)) - 48);
+function escapedDigit(escaped: string): string {
+  if (!escaped.startsWith('&#')) return escaped.at(-1) ?? '';
+  const hex = escaped.toLowerCase().startsWith('&#x');
+  return hex ? (escaped.at(-2) ?? '') : String(Number(escaped.slice(2, -1)) - 48);
 }
 
 function escapedDigits(text: string): string[] {
