@@ -208,7 +208,7 @@ function matchCard(s: string, a: number, g: number, out: Span[]): number {
 }
 
 /** Nine digits of s from `i` in the ranges the SSA issues (area not 000, 666 or 9xx; no zero part). */
-function ssnDigits(s: string, i: number): boolean {
+export function ssnDigits(s: string, i: number): boolean {
   const area = num(s, i, i + 3);
   if (area === 0 || area === 666 || area >= 900) return false;
   return num(s, i + 3, i + 5) !== 0 && num(s, i + 5, i + 9) !== 0;
@@ -232,7 +232,7 @@ function matchSsn(s: string, a: number, g: number, out: Span[]): number {
 }
 
 /** Ten digits of s from `i` that the North American numbering plan can dial: NXX NXX XXXX, no N11. */
-function nanpDigits(s: string, i: number): boolean {
+export function nanpDigits(s: string, i: number): boolean {
   if (digitAt(s, i) < 2 || digitAt(s, i + 3) < 2) return false;
   return !ones(s, i + 1) && !ones(s, i + 4);
 }

@@ -1,5 +1,6 @@
 import { firstFourDigits, luhnValid, plausibleIssuer, reversedCard } from './card.js';
 import { saysSsn } from './context.js';
+import { nanpDigits, ssnDigits } from './numbers.js';
 import type { Finding } from './span.js';
 
 /**
@@ -85,21 +86,10 @@ export function spelledClass(digits: string): string | undefined {
     if (forward || reversedCard(digits, 0, n, n)) return 'pci.pan';
     return undefined;
   }
-  if (n === 9) return ssnDigits(digits) ? 'pii.ssn' : undefined;
+  if (n === 9) return ssnDigits(digits, 0) ? 'pii.ssn' : undefined;
   if (n === 10 || (n === 11 && digits[0] === '1'))
-    return nanp(digits.slice(n - 10)) ? 'pii.phone' : undefined;
+    return nanpDigits(digits, n - 10) ? 'pii.phone' : undefined;
   return undefined;
-}
-
-function ssnDigits(d: string): boolean {
-  const area = Number(d.slice(0, 3));
-  if (area === 0 || area === 666 || area >= 900) return false;
-  return Number(d.slice(3, 5)) !== 0 && Number(d.slice(5)) !== 0;
-}
-
-function nanp(d: string): boolean {
-  if (d[0] < '2' || d[3] < '2') return false;
-  return d.slice(1, 3) !== '11' && d.slice(4, 6) !== '11';
 }
 
 /** a-j as digits: a=0 (`base` 0), a=1 (1), or backwards, j=0 (-1). */
