@@ -215,7 +215,7 @@ export const configFileSchema = z
     limits: z
       .object({
         /**
-         * Statements one principal (issuer and id) may have in flight at once on the query
+         * Statements one principal (tenant and object id, else issuer and id) may have in flight at once on the query
          * path of one gateway instance, REST and MCP together; one more is refused (429).
          */
         concurrentQueriesPerPrincipal: z.number().int().min(1).max(1000).default(4),

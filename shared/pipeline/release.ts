@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BudgetLimits, BudgetSpender } from '../budget/index.js';
 import type { ConnectionConfig } from '../config/connections.js';
+import { principalKey } from '../identity/principal-key.js';
 import type { Principal } from '../types.js';
 import { gatewayApproval, requireAllow } from './decide.js';
 import type { RequestTrace } from './trace.js';
@@ -17,15 +18,14 @@ export interface BudgetLeft extends Left {
 }
 
 /**
- * Budgets are per principal (by issuer and id) and connection, or connection and table;
+ * Budgets are per principal (`principalKey`: tenant and id, else issuer and id) and connection, or connection and table;
  * hashed so any id is a valid item id. A connection budget's key is unchanged by tables.
  */
 export function budgetKey(principal: Principal, connection: string, table?: string): string {
   const who = JSON.stringify([
     connection,
     principal.kind,
-    principal.issuer,
-    principal.id,
+    ...principalKey(principal),
     ...(table === undefined ? [] : [table]),
   ]);
   return createHash('sha256').update(who).digest('hex');

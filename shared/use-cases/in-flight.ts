@@ -1,12 +1,12 @@
 import { GatewayError } from '../errors.js';
+import { principalKey } from '../identity/principal-key.js';
 import type { Principal } from '../types.js';
 
 /** What a refused caller is told to wait before trying again (the `Retry-After` of REST). */
 export const RETRY_AFTER_SECONDS = 1;
 
 /**
- * At most `max` statements in flight per principal (issuer and id) in this gateway
- * instance, on the query path, so that one caller cannot hold every pooled session of a
+ * At most `max` statements in flight per principal (`principalKey`) in this gateway instance, on the query path, so that one caller cannot hold every pooled session of a
  * target (each read holds one until it ends or times out) and starve everyone else. A slot
  * is taken before anything is analysed and given back however the request ends. Approved
  * runs from the queue are not an agent's concurrent requests and never take one.
@@ -60,5 +60,5 @@ export class InFlightLimit {
 }
 
 function keyOf(principal: Principal): string {
-  return JSON.stringify([principal.issuer, principal.id]);
+  return JSON.stringify(principalKey(principal));
 }

@@ -10,7 +10,7 @@ import { InFlightLimit } from '../../../shared/use-cases/in-flight.js';
 import { type Fixture, gatewayFixture, queryRequest } from '../../support/gateway-fixture.js';
 
 /**
- * At most 4 statements in flight per principal (issuer and id) per gateway instance, REST
+ * At most 4 statements in flight per principal (tenant and object id, else issuer and id) per gateway instance, REST
  * and MCP together: one caller sending cross joins in parallel cannot hold every pooled
  * session of a target. The fifth is refused with 429 before anything is analysed, and
  * audited; other callers are not affected; a slot comes back however the request ends.
@@ -212,6 +212,26 @@ describe('InFlightLimit', () => {
     assert.equal(limit.inFlight(agent('a')), 1);
     limit.acquire(agent('a'));
     assert.throws(() => limit.acquire(agent('a')));
+  });
+
+  test("an Entra tenant's v1 and v2 issuers share one count for the same object id", () => {
+    const limit = new InFlightLimit(1);
+    const tid = '11111111-2222-3333-4444-555555555555';
+    const v1 = { ...(agent('oid-1', `https://sts.windows.net/${tid}/`) as object), tenantId: tid } as never;
+    const v2 = {
+      ...(agent('oid-1', `https://login.microsoftonline.com/${tid}/v2.0`) as object),
+      tenantId: tid,
+    } as never;
+    limit.acquire(v1);
+    assert.throws(
+      () => limit.acquire(v2),
+      (e: unknown) => e instanceof GatewayError && e.code === 'too_many_requests',
+    );
+    // Another tenant's object with the same id is another principal.
+    limit.acquire({
+      ...(agent('oid-1', 'https://sts.windows.net/x/') as object),
+      tenantId: 'other',
+    } as never);
   });
 
   test('run gives the slot back when the work throws', async () => {

@@ -114,6 +114,20 @@ describe('per-table budgets', () => {
     );
   });
 
+  test("one object of an Entra tenant has one budget, whichever of the tenant's two issuers signed", () => {
+    const tid = '11111111-2222-3333-4444-555555555555';
+    const v1 = { ...AGENT, tenantId: tid, issuer: `https://sts.windows.net/${tid}/` };
+    const v2 = {
+      ...AGENT,
+      tenantId: tid.toUpperCase(),
+      issuer: `https://login.microsoftonline.com/${tid}/v2.0`,
+    };
+    assert.equal(budgetKey(v1, 'demo'), budgetKey(v2, 'demo'));
+    assert.notEqual(budgetKey(v1, 'demo'), budgetKey({ ...v1, tenantId: 'another-tenant' }, 'demo'));
+    // Without a tenant the issuer still tells principals apart.
+    assert.notEqual(budgetKey(AGENT, 'demo'), budgetKey({ ...AGENT, issuer: 'https://other.test' }, 'demo'));
+  });
+
   test('a table budget works without a connection budget', async () => {
     const only = connection({ tableBudgets: { 'public.customers': { rows: 100 } } });
     const budgets = new BudgetLedger(new MemoryBudgetStore(), { now: NOW });
