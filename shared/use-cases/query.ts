@@ -44,6 +44,12 @@ interface Plan {
   decideFn: DecideFn;
   onTargetError: (e: unknown) => never;
   rowPreserving: boolean;
+  /**
+   * The statement filters, joins, sorts or computes on columns masked for this caller, so
+   * the planner's estimate is read from their statistics (histograms, most common values, an
+   * index's real bounds): it is their content, and may decide nothing the caller can see.
+   */
+  estimateReadsMasked: boolean;
   /** Whose statement it is: the cost cap applies to agents only, like the byte cap. */
   principal: Principal;
 }
@@ -123,7 +129,11 @@ async function screen(deps: UseCaseDeps, trace: RequestTrace, principal: Princip
   trace.facts = analysis.facts;
   const refused = allowlistRefusal(principal, analysis.facts, analysis.unexposed);
   if (refused) requireAllow(trace, refused);
-  const { clear, decide: decideFn } = prepareQueryDecision({
+  const {
+    clear,
+    decide: decideFn,
+    maskedPredicates,
+  } = prepareQueryDecision({
     policy: deps.policy,
     principal,
     connection: conn,
@@ -151,6 +161,7 @@ async function screen(deps: UseCaseDeps, trace: RequestTrace, principal: Princip
     decideFn,
     onTargetError,
     rowPreserving,
+    estimateReadsMasked: maskedPredicates.length > 0,
     principal,
   } satisfies Plan;
 }
@@ -197,7 +208,7 @@ async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInpu
       plan.onTargetError,
     );
     cost = estimated.cost;
-    decision = await decide(trace, plan.decideFn, estimated.rows);
+    decision = await decideOnEstimate(trace, plan, estimated.rows);
   }
   if (decision.outcome === 'approval' && !plan.rowPreserving && facts.provenance !== undefined) {
     const small = plan.decideFn(1, 'actual');
@@ -210,6 +221,22 @@ async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInpu
   // Policy allows it; what the plan costs may still send it to people before it runs.
   holdCostlyPlan(trace, plan.principal, conn, cost);
   return { decision, counted: false, planSources };
+}
+
+/**
+ * The decision after the estimate. An estimate read from masked columns' statistics decides
+ * only where some estimate lets the read run (its rows then tell more than the estimate):
+ * otherwise which approvals it needs, their row caps and the policies named would answer
+ * questions about the masked values (`ssn < '5'` held as a bulk read or not), so it is decided
+ * as if the estimate were 0 rows, the same for every value. The estimate itself stays on the
+ * trace for the approvers.
+ */
+async function decideOnEstimate(trace: RequestTrace, plan: Plan, rows: number | null): Promise<Decision> {
+  if (plan.estimateReadsMasked) {
+    const standIn = await decide(trace, plan.decideFn, 0);
+    if (standIn.outcome !== 'allow') return standIn;
+  }
+  return decide(trace, plan.decideFn, rows);
 }
 
 async function runAllowed(

@@ -60,6 +60,16 @@ function workflow(deps: UseCaseDeps): WorkflowDeps {
   return { ...deps, approvals: deps.approvals };
 }
 
+/**
+ * What a requester who is not also an approver sees: the planner's estimate is left out. For
+ * a statement that filters on masked columns it is read from their statistics (histograms,
+ * most common values, an index's real bounds), so showing it would answer what the approval
+ * guards; the approvers see it to judge the request.
+ */
+function requesterView(r: StoredRequest): RequestView {
+  return { ...view(r), estimatedRows: null };
+}
+
 function view(r: StoredRequest): RequestView {
   return {
     id: r.id,
@@ -120,7 +130,7 @@ export function requestStatus(
       throw notFound();
     trace.connection = r.connection;
     return {
-      value: { requestId: trace.requestId, request: view(r) },
+      value: { requestId: trace.requestId, request: isApprover(principal, r) ? view(r) : requesterView(r) },
       end: { rowsReturned: 1, truncated: false },
     };
   });

@@ -341,6 +341,40 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     assert.ok(!('rows' in json));
   });
 
+  test("a held statement's estimate is not an oracle on the masked columns it filters on", async () => {
+    // The planner's estimate of a filter on a masked column is read from the column's
+    // statistics; with four copies of the table joined under an OR, it is precise enough to
+    // walk the smallest email one character at a time (red-team round 13). Whatever the
+    // estimate, the agent sees the same decision and no estimate.
+    const probes = [
+      "select id from customers where ssn < '1'",
+      "select id from customers where ssn < '9'",
+      "select id from customers where email < 'a'",
+      "select id from customers where email < 'zzz'",
+      "select a.id from customers a, customers b, customers c, customers d where (a.email < 'ada' or (b.id + c.id + d.id) is null)",
+      "select a.id from customers a, customers b, customers c, customers d where (a.email < 'b' or (b.id + c.id + d.id) is null)",
+    ];
+    const seen = new Set<string>();
+    const name = 'stats-prober';
+    const token = await host.issuer.mint({ agent: name });
+    for (const sql of probes) {
+      const { status, json } = await send(sql, name);
+      assert.equal(status, 202, sql);
+      const error = json.error as { policyIds: string[]; reasons: string[]; statusUrl: string };
+      const res = await fetch(`${host.url}${error.statusUrl}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 200);
+      const { request } = (await res.json()) as { request: Record<string, unknown> };
+      assert.equal(request.estimatedRows, null, sql);
+      seen.add(
+        JSON.stringify([error.policyIds, error.reasons, request.policyIds, request.reasons, request.maxRows]),
+      );
+    }
+    assert.equal(seen.size, 1, [...seen].join('\n'));
+    assert.deepEqual(JSON.parse([...seen][0] as string)[0], ['agent-predicate-on-masked-approval']);
+  });
+
   test('paging through a table runs into the budget', async () => {
     const name = 'pager';
     let released = 0;
