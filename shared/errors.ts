@@ -26,6 +26,8 @@ export const ERROR_STATUS = {
   result_too_large: 422,
   /** The caller already has as many statements in flight as one caller may (REST adds Retry-After). */
   too_many_requests: 429,
+  /** The caller already has as many requests waiting for approval as one caller may. */
+  too_many_pending: 429,
   internal: 500,
   masking_failed: 500,
   policy_error: 500,
@@ -138,6 +140,12 @@ export const ERROR_DOCS = {
       'The caller already has as many statements in flight on this gateway instance as `limits.concurrentQueriesPerPrincipal` allows (4 by default); nothing ran.',
     action:
       'Wait for a running statement to end (`Retry-After` says how long to wait) and send fewer at once; an operator may raise the limit.',
+  },
+  too_many_pending: {
+    meaning:
+      'The caller already has as many requests waiting for approval as `limits.pendingApprovalsPerPrincipal` allows (10 by default); this one was not stored and nothing ran.',
+    action:
+      'Wait for approvers to decide, or cancel one of yours (`DELETE /api/v1/requests/{id}`); an operator may raise the limit.',
   },
   internal: {
     meaning: 'An unexpected failure in the gateway; nothing was released.',

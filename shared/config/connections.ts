@@ -219,9 +219,14 @@ export const configFileSchema = z
          * path of one gateway instance, REST and MCP together; one more is refused (429).
          */
         concurrentQueriesPerPrincipal: z.number().int().min(1).max(1000).default(4),
+        /**
+         * Requests one principal (issuer and id) may have waiting for approval at once; one
+         * more is refused (429) so that one caller cannot bury everyone else's in the inbox.
+         */
+        pendingApprovalsPerPrincipal: z.number().int().min(1).max(1000).default(10),
       })
       .strict()
-      .default({ concurrentQueriesPerPrincipal: 4 }),
+      .default({ concurrentQueriesPerPrincipal: 4, pendingApprovalsPerPrincipal: 10 }),
   })
   .strict()
   .superRefine((cfg, ctx) => {

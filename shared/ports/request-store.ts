@@ -92,6 +92,12 @@ export type ConditionalWrite<T> =
   | { ok: true; value: Versioned<T> }
   | { ok: false; reason: 'conflict' | 'missing' };
 
+export interface RequestListFilter {
+  status: RequestStatus;
+  limit: number;
+  requester?: { issuer: string; id: string };
+}
+
 /**
  * Persistence port for approval requests. `replace` succeeds only when `ifMatch` is the
  * stored version; losing a race is an ordinary outcome, not an exception. Unavailability
@@ -102,6 +108,9 @@ export interface RequestStore {
   create(request: StoredRequest): Promise<ConditionalWrite<StoredRequest>>;
   get(id: string): Promise<Versioned<StoredRequest> | null>;
   replace(request: StoredRequest, ifMatch: string): Promise<ConditionalWrite<StoredRequest>>;
-  /** Requests in one status, oldest first (for inboxes and the expiry timer). */
-  list(filter: { status: RequestStatus; limit: number }): Promise<StoredRequest[]>;
+  /**
+   * Requests in one status, oldest first (for inboxes and the expiry timer); with `requester`,
+   * only those whose requester has that issuer and id (the pending cap per caller).
+   */
+  list(filter: RequestListFilter): Promise<StoredRequest[]>;
 }

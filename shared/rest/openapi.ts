@@ -98,6 +98,7 @@ const STATEMENT_ERRORS: ErrorCode[] = [
   'store_unavailable',
   'query_timeout',
   'too_many_requests',
+  'too_many_pending',
 ];
 
 /** Codes every route over a stored request can answer. */
@@ -258,6 +259,7 @@ export const OPERATIONS: Record<string, Operation> = {
       'queue_unavailable',
       'target_unavailable',
       'query_timeout',
+      'too_many_pending',
     ],
     query: readBlobQuerySchema,
     response: { status: 200, schema: 'BlobRead', description: 'The released (masked) rows of the blob.' },

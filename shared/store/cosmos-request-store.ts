@@ -3,7 +3,7 @@ import { GatewayError } from '../errors.js';
 import { setOwn } from '../own-property.js';
 import type {
   ConditionalWrite,
-  RequestStatus,
+  RequestListFilter,
   RequestStore,
   StoredRequest,
   Versioned,
@@ -92,21 +92,27 @@ export class CosmosRequestStore implements RequestStore {
     }
   }
 
-  async list(filter: { status: RequestStatus; limit: number }): Promise<StoredRequest[]> {
+  async list(filter: RequestListFilter): Promise<StoredRequest[]> {
     if (!Number.isSafeInteger(filter.limit) || filter.limit < 1) {
       throw new TypeError('list limit must be a positive integer');
     }
+    const by = filter.requester;
+    const parameters = [
+      { name: '@status', value: filter.status },
+      { name: '@limit', value: filter.limit },
+      ...(by
+        ? [
+            { name: '@issuer', value: by.issuer },
+            { name: '@id', value: by.id },
+          ]
+        : []),
+    ];
+    const where = `c.status = @status${by ? ' AND c.requester.issuer = @issuer AND c.requester.id = @id' : ''}`;
     try {
       const response = await withDeadline(this.#timeoutMs, (abortSignal) =>
         this.#container.items
           .query<Record<string, unknown>>(
-            {
-              query: 'SELECT TOP @limit * FROM c WHERE c.status = @status ORDER BY c.createdAt ASC',
-              parameters: [
-                { name: '@status', value: filter.status },
-                { name: '@limit', value: filter.limit },
-              ],
-            },
+            { query: `SELECT TOP @limit * FROM c WHERE ${where} ORDER BY c.createdAt ASC`, parameters },
             { abortSignal },
           )
           .fetchAll(),

@@ -8,6 +8,7 @@ import type { RequestTrace } from '../pipeline/trace.js';
 import type { Principal } from '../types.js';
 import type { Concluded } from './conclude.js';
 import type { ApprovalPorts, UseCaseDeps } from './deps.js';
+import { refuseOverPendingCap } from './pending-cap.js';
 import { statusPath } from './request-approval.js';
 
 export interface BlobApprovalInput {
@@ -47,6 +48,7 @@ export async function requestBlobApproval(
     throw new GatewayError('internal', 'An approval was asked for without a decision.');
   const statement = blobReadStatement(input);
   const target = `${input.path.container}/${input.path.name}`;
+  await refuseOverPendingCap(deps, principal, trace.time);
   const { request, event } = await createApprovalRequest(
     deps.approvals.requests,
     {

@@ -133,7 +133,12 @@ export const requestViewSchema = z.object({
 
 export const requestStatusSchema = z.object({ requestId: z.string(), request: requestViewSchema });
 
-export const approvalListSchema = z.object({ requestId: z.string(), requests: z.array(requestViewSchema) });
+export const approvalListSchema = z.object({
+  requestId: z.string(),
+  requests: z.array(requestViewSchema),
+  /** More requests were pending than the inbox reads at once. */
+  truncated: z.boolean(),
+});
 
 /** The masked result of an approved request, as stored when it ran. */
 export const requestResultSchema = z.object({

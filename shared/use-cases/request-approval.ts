@@ -7,6 +7,7 @@ import type { Principal } from '../types.js';
 import type { Concluded } from './conclude.js';
 import type { ApprovalPorts, UseCaseDeps } from './deps.js';
 import type { QueryInput } from './inputs.js';
+import { refuseOverPendingCap } from './pending-cap.js';
 
 /** Where an agent follows a request that waits for approval. */
 export function statusPath(requestId: string): string {
@@ -35,6 +36,7 @@ export async function requestApproval(
   // caller asked for, and by the gateway's own limit.
   const cap = decision.obligations.maxRows ?? conn.maxRows;
   const maxRows = Math.min(cap, input.maxRows ?? cap, LIMITS.maxRows);
+  await refuseOverPendingCap(deps, principal, trace.time);
   const { request, event } = await createApprovalRequest(
     deps.approvals.requests,
     {

@@ -113,6 +113,13 @@ function traced(start: Start, principal: Principal, action: string, connection: 
   return trace;
 }
 
+/**
+ * Pending requests an inbox reads at most, oldest first. Each caller may have only
+ * `limits.pendingApprovalsPerPrincipal` waiting, so one caller cannot fill it alone;
+ * `truncated` says when there were more.
+ */
+const INBOX_LIMIT = 200;
+
 const notFound = () => new GatewayError('not_found', 'No such request.');
 
 /** Status of a request, for its requester and its approvers; anyone else learns nothing. */
@@ -303,11 +310,17 @@ export function listApprovals(
   deps: UseCaseDeps,
   start: Start,
   principal: Principal,
-): Promise<Outcome<{ requestId: string; requests: RequestView[] }>> {
+): Promise<Outcome<{ requestId: string; requests: RequestView[]; truncated: boolean }>> {
   const trace = traced(start, principal, 'approvals.list', null);
   return conclude(deps, trace, async () => {
     if (principal.kind !== 'human') throw new GatewayError('forbidden', 'Only people approve requests.');
-    const pending = await workflow(deps).approvals.requests.list({ status: 'pending', limit: 200 });
+    // One more than is shown tells whether there are more than the inbox shows.
+    const listed = await workflow(deps).approvals.requests.list({
+      status: 'pending',
+      limit: INBOX_LIMIT + 1,
+    });
+    const truncated = listed.length > INBOX_LIMIT;
+    const pending = listed.slice(0, INBOX_LIMIT);
     const mine = pending.filter(
       (r) =>
         isApprover(principal, r) &&
@@ -315,8 +328,8 @@ export function listApprovals(
         !isExpired(r, deps.now()),
     );
     return {
-      value: { requestId: trace.requestId, requests: mine.map(view) },
-      end: { rowsReturned: mine.length, truncated: false },
+      value: { requestId: trace.requestId, requests: mine.map(view), truncated },
+      end: { rowsReturned: mine.length, truncated },
     };
   });
 }

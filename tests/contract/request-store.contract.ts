@@ -150,6 +150,44 @@ export function runRequestStoreContract(name: string, setup: () => Promise<Reque
         assert.deepEqual(await store.list({ status: 'failed', limit: 10 }), []);
       }));
 
+    it("lists one requester's requests: same issuer and id, nobody else's", () =>
+      withStore(async (store) => {
+        const by = (n: number, id: string, issuer = 'https://issuer.test') => {
+          const r = storedRequest(n);
+          return { ...r, requester: { ...r.requester, id, issuer } };
+        };
+        await store.create(by(1, 'agent-1'));
+        await store.create(by(2, 'agent-2'));
+        await store.create(by(3, 'agent-1', 'https://other.test'));
+        await store.create(by(4, 'agent-1'));
+        const mine = await store.list({
+          status: 'pending',
+          limit: 10,
+          requester: { issuer: 'https://issuer.test', id: 'agent-1' },
+        });
+        assert.deepEqual(
+          mine.map((r) => r.id),
+          ['apr-1', 'apr-4'],
+        );
+        const one = await store.list({
+          status: 'pending',
+          limit: 1,
+          requester: { issuer: 'https://issuer.test', id: 'agent-1' },
+        });
+        assert.deepEqual(
+          one.map((r) => r.id),
+          ['apr-1'],
+        );
+        assert.deepEqual(
+          await store.list({
+            status: 'approved',
+            limit: 10,
+            requester: { issuer: 'https://issuer.test', id: 'agent-1' },
+          }),
+          [],
+        );
+      }));
+
     it('hands out copies: changing a returned value changes nothing stored', () =>
       withStore(async (store) => {
         await store.create(storedRequest(1));

@@ -36,7 +36,10 @@ describe('2,000 concurrent requests through the local host', () => {
       noLock: true,
       skipTimers: ['sealAuditCheckpoint', 'verifyAuditWindow'],
       // One agent may have 4 statements in flight by default; here all 2,000 race on the chain.
-      config: { ...demoConfig(), limits: { concurrentQueriesPerPrincipal: REQUESTS } },
+      config: {
+        ...demoConfig(),
+        limits: { ...demoConfig().limits, concurrentQueriesPerPrincipal: REQUESTS },
+      },
     });
     const agent = await host.issuer.mint({ agent: 'concurrent-agent' });
     const send = async (i: number) => {

@@ -1,7 +1,7 @@
 import { GatewayError } from '../../shared/errors.js';
 import type {
   ConditionalWrite,
-  RequestStatus,
+  RequestListFilter,
   RequestStore,
   StoredRequest,
   Versioned,
@@ -37,11 +37,13 @@ export class MemoryRequestStore implements RequestStore {
     return { ok: true, value: this.#write(request) };
   }
 
-  async list(filter: { status: RequestStatus; limit: number }): Promise<StoredRequest[]> {
+  async list(filter: RequestListFilter): Promise<StoredRequest[]> {
     await this.#tick();
+    const by = filter.requester;
     return [...this.#items.values()]
       .map((item) => item.value)
       .filter((r) => r.status === filter.status)
+      .filter((r) => by === undefined || (r.requester.issuer === by.issuer && r.requester.id === by.id))
       .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
       .slice(0, filter.limit)
       .map((r) => structuredClone(r));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { composeGateway } from '../../../shared/compose.js';
 import { parseConfig } from '../../../shared/config/connections.js';
+import { ERROR_STATUS } from '../../../shared/errors.js';
 import { createTokenVerifier } from '../../../shared/identity/index.js';
 import { InboxNotifier } from '../../../shared/notify/inbox.js';
 import { loadPolicyEngineFromText, type PolicyEngine } from '../../../shared/policy/index.js';
@@ -49,7 +50,11 @@ after(async () => {
   for (const q of queues) await q.close();
 });
 
-async function gateway(policy: PolicyEngine, connection: Record<string, unknown> = {}) {
+async function gateway(
+  policy: PolicyEngine,
+  connection: Record<string, unknown> = {},
+  limits: Record<string, number> = {},
+) {
   const requests = new MemoryRequestStore();
   const queue = new InProcessQueue();
   queues.push(queue);
@@ -73,6 +78,7 @@ async function gateway(policy: PolicyEngine, connection: Record<string, unknown>
         ...connection,
       },
     ],
+    limits,
   });
   const composed = composeGateway({
     log: () => {},
@@ -100,13 +106,15 @@ async function gateway(policy: PolicyEngine, connection: Record<string, unknown>
     },
   });
   let n = 0;
-  const ask = (sql = 'SELECT id, city FROM public.customers') =>
-    composed.useCases.query(
-      { requestId: `req-${++n}`, time: new Date(Date.UTC(2026, 0, 5, 9)), transport: 'rest' },
-      AGENT,
-      { connection: 'demo', sql },
-    );
-  return { requests, sent, connector, audit, ask };
+  const start = () => ({
+    requestId: `req-${++n}`,
+    time: new Date(Date.UTC(2026, 0, 5, 9)),
+    transport: 'rest' as const,
+  });
+  const ask = (sql = 'SELECT id, city FROM public.customers', who = AGENT) =>
+    composed.useCases.query(start(), who, { connection: 'demo', sql });
+  const cancel = (id: string, who = AGENT) => composed.useCases.cancelRequest(start(), who, { id });
+  return { requests, sent, connector, audit, ask, cancel };
 }
 
 const pending = async (requests: MemoryRequestStore) => requests.list({ status: 'pending', limit: 10 });
@@ -177,4 +185,37 @@ describe('request approval: approvers come from the decision', () => {
       assert.equal(g.connector.executed.length, 0);
     });
   }
+});
+
+describe('request approval: one caller cannot fill the inbox', () => {
+  it('a caller with pendingApprovalsPerPrincipal requests waiting is refused (429) until one ends', async () => {
+    const g = await gateway(await policies([LOOKALIKE]), {}, { pendingApprovalsPerPrincipal: 3 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const outcome = await g.ask();
+      assert.equal(outcome.kind, 'pending', JSON.stringify(outcome));
+      if (outcome.kind === 'pending') ids.push(outcome.approval?.approvalRequestId ?? '');
+    }
+    const sentBefore = g.sent.length;
+    const refused = await g.ask();
+    assert.equal(refused.kind, 'failed', JSON.stringify(refused));
+    assert.equal(refused.kind === 'failed' && refused.failure.code, 'too_many_pending');
+    assert.equal(ERROR_STATUS.too_many_pending, 429);
+    // Nothing stored, nobody asked, nothing ran; the refusal is audited like any other.
+    assert.equal((await pending(g.requests)).length, 3);
+    assert.equal(g.sent.length, sentBefore);
+    assert.equal(g.connector.executed.length, 0);
+    assert.ok(g.audit.all().some((r) => r.errorCode === 'too_many_pending'));
+    // Another caller is not held by it.
+    const other = await g.ask(undefined, agent({ id: 'another-bot' }));
+    assert.equal(other.kind, 'pending', JSON.stringify(other));
+    // A cancelled request and an expired one no longer count.
+    assert.equal((await g.cancel(ids[0] as string)).kind, 'allowed');
+    g.requests.tamper(ids[1] as string, (r) => {
+      r.expiresAt = '2026-01-01T00:00:00.000Z';
+    });
+    assert.equal((await g.ask()).kind, 'pending');
+    assert.equal((await g.ask()).kind, 'pending');
+    assert.equal((await g.ask()).kind, 'failed');
+  });
 });
