@@ -44,12 +44,25 @@ export class CellTooLarge extends Error {
   }
 }
 
+const REDACT: Operator = { kind: 'redact' };
+
+/**
+ * What a class's operator becomes for a span the scan found. The scanned text may be the
+ * caller's own (a constant, a value it computed): a token of it, the same as the column's
+ * token of the same value, would let it build a dictionary of tokens from names it guesses
+ * (`select 'Ana Silva <a@b.co>'`). A token is the one operator whose output can be compared
+ * that way, so found spans are redacted instead.
+ */
+function scanOperator(op: Operator): Operator {
+  return op.kind === 'token' ? REDACT : op;
+}
+
 export function newScanContext(
   operators: OperatorTable,
   tokenize: Tokenize | undefined,
   unmasked: ReadonlySet<string>,
 ): ScanContext {
-  const builtinOps = BUILTIN_CLASSES.map((c) => operators.forClass(c));
+  const builtinOps = BUILTIN_CLASSES.map((c) => scanOperator(operators.forClass(c)));
   return {
     operators,
     tokenize,
@@ -92,8 +105,6 @@ function hit(ctx: ScanContext, dataClass: string, index = classIndex(dataClass))
 function visible(ctx: ScanContext, dataClass: string): boolean {
   return ctx.unmasked.size !== 0 && ctx.unmasked.has(dataClass);
 }
-
-const REDACT: Operator = { kind: 'redact' };
 
 /**
  * The operator for a span. One found through a disguise (spaced-out, reversed, encoded,

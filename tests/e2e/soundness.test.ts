@@ -375,6 +375,18 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     assert.deepEqual(JSON.parse([...seen][0] as string)[0], ['agent-predicate-on-masked-approval']);
   });
 
+  test("the content scan tokenises nothing: the caller's own names are no token oracle", async () => {
+    // full_name is a token column; a name the scan finds in the agent's own text must not come
+    // back as the same token, or one statement of guessed names decodes the column.
+    const { status, json } = await send(
+      "select 'Ximena Zhang <a@b.co>' as a, 'x@example.com (Jonas Ueda)' as b, full_name from customers where id = 1",
+    );
+    assert.equal(status, 200, JSON.stringify(json));
+    const row = (json.rows as Array<Record<string, string>>)[0] as Record<string, string>;
+    assert.match(row.full_name as string, /^tok_/);
+    assert.doesNotMatch(`${row.a} ${row.b}`, /tok_|Ximena|Zhang|Jonas|Ueda/);
+  });
+
   test('paging through a table runs into the budget', async () => {
     const name = 'pager';
     let released = 0;
