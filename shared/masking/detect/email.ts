@@ -145,6 +145,7 @@ export function detectEmails(s: string, out: Span[], skip?: ReadonlySet<number>)
       const finding: Finding = { start: l, end: r, dataClass: 'pii.email' };
       if (reversedEnd(s, l, at) !== -1) finding.disguised = true;
       out.push(finding);
+      detectMailboxName(s, l, r, out);
       at = s.indexOf('@', r);
       continue;
     }
@@ -159,4 +160,120 @@ export function detectEmails(s: string, out: Span[], skip?: ReadonlySet<number>)
       at = s.indexOf('@', at + 1);
     }
   }
+}
+
+// A display name is a few words: more than this is a sentence, not a mailbox's name.
+const MAX_NAME_WORDS = 4;
+const MAX_NAME_LENGTH = 80;
+const NAME_WORD = /^[\p{L}\p{M}][\p{L}\p{M}'\u2019.-]*$/u;
+const NAME_TEXT = /^[\p{L}\p{M}'\u2019. -]+$/u;
+// Inside a name, these do not count as one of its words (`José María de la Cruz`).
+const PARTICLES = new Set([
+  'de',
+  'la',
+  'del',
+  'della',
+  'der',
+  'den',
+  'van',
+  'von',
+  'da',
+  'di',
+  'do',
+  'dos',
+  'du',
+  'le',
+  'y',
+  'e',
+  'bin',
+  'ibn',
+  'al',
+  'ten',
+  'ter',
+  'zu',
+]);
+// Where a line leads up to an address without naming anyone (`write to <ops@...>`).
+const LEAD_WORDS = new Set([
+  'to',
+  'at',
+  'for',
+  'from',
+  'by',
+  'via',
+  'and',
+  'or',
+  'me',
+  'us',
+  'cc',
+  'bcc',
+  'email',
+  'e-mail',
+  'mail',
+  'contact',
+  'reply',
+  'write',
+  'send',
+  'on',
+  'is',
+  'was',
+]);
+
+/**
+ * The person an address belongs to, where the text names them as mail does: `Ana Silva
+ * <ana@contoso.com>`, `"Silva, Ana" <ana@contoso.com>` (RFC 5322's display name) and
+ * `ana@contoso.com (Ana Silva)` (the older comment form). The name is as identifying as the
+ * address beside it, and a log that writes it gives away whose address each masked one is.
+ */
+function detectMailboxName(s: string, start: number, end: number, out: Span[]): void {
+  if (s.charCodeAt(start - 1) === 60 && s.charCodeAt(end) === 62) {
+    const before = nameBefore(s, start - 1);
+    if (before !== undefined) out.push({ start: before[0], end: before[1], dataClass: 'pii.name' });
+    return;
+  }
+  let open = end;
+  if (s.charCodeAt(open) === 32) open++;
+  if (s.charCodeAt(open) !== 40) return;
+  const close = s.indexOf(')', open + 1);
+  if (close === -1 || close - open - 1 > MAX_NAME_LENGTH) return;
+  const inner = s.slice(open + 1, close);
+  if (NAME_TEXT.test(inner) && inner.trim().length > 0) {
+    out.push({ start: open + 1, end: close, dataClass: 'pii.name' });
+  }
+}
+
+/**
+ * The display name that ends before the `<` at `lt`: quoted whole, or the words before it, in
+ * any case (a name written in lower case is still a name), up to a word that only leads up to
+ * an address. Masking a word too many is the safe side.
+ */
+function nameBefore(s: string, lt: number): [number, number] | undefined {
+  let end = lt;
+  while (end > 0 && s.charCodeAt(end - 1) === 32) end--;
+  if (end === 0) return undefined;
+  if (s.charCodeAt(end - 1) === 34) {
+    const open = s.lastIndexOf('"', end - 2);
+    if (open === -1 || end - open > MAX_NAME_LENGTH || s.slice(open, end).includes('\n')) return undefined;
+    return open + 1 < end - 1 ? [open + 1, end - 1] : undefined;
+  }
+  let start = end;
+  let first = end;
+  let words = 0;
+  while (words < MAX_NAME_WORDS && end - start < MAX_NAME_LENGTH) {
+    let w = start;
+    while (w > 0 && !isSpaceOrEdge(s.charCodeAt(w - 1))) w--;
+    const word = s.slice(w, start);
+    if (w === start || !NAME_WORD.test(word) || LEAD_WORDS.has(word.toLowerCase())) break;
+    if (!PARTICLES.has(word)) {
+      words++;
+      first = w;
+    }
+    start = w;
+    if (start === 0 || s.charCodeAt(start - 1) !== 32) break;
+    start--;
+  }
+  return words === 0 ? undefined : [first, end];
+}
+
+function isSpaceOrEdge(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
 }

@@ -106,9 +106,11 @@ describe('blob reads on Azurite', () => {
     for (const r of v.rows) {
       assert.doesNotMatch(String(r.text), /<[a-z.]+@example\.[a-z]+>/);
       assert.doesNotMatch(String(r.text), /\b\d{15,16}\b/);
-      assert.match(String(r.text), /ticket \d+/);
+      // Red-team round 13: the name before each address told whose masked address it was.
+      assert.match(String(r.text), /ticket \d+: \[REDACTED\] <[a-z]\*\*\*@example\.[a-z]+>/);
     }
     assert.ok((v.masking.byClass['pii.email'] ?? 0) >= 3);
+    assert.ok((v.masking.byClass['pii.name'] ?? 0) >= 3);
   });
 
   it('reads a byte range of the CSV with the header read apart', async () => {
