@@ -187,7 +187,9 @@ function matchCard(s: string, a: number, g: number, out: Span[]): number {
     if (total > 19) break;
     // Printed groupings end in a short group: `6120 4722178245622` is a number and a card.
     const ends = b === a || len(b) <= 6;
-    if (total >= 13 && ends) {
+    // A last group that is an amount's integer part (`6719 724,000.00`) is not the card's: a
+    // shorter reading may still be one, where emit would refuse the longer one whole.
+    if (total >= 13 && ends && !(b > a && intoDecimal(s, gs[a], ge[b]))) {
       const forward = plausibleIssuer(firstFourDigits(s, gs[a], ge[b]));
       if (forward && luhnValid(s, gs[a], ge[b])) {
         best = b;

@@ -84,6 +84,15 @@ test('the documented output shape: separators dropped, a star per masked digit',
   assert.equal(masker.maskText('amex 378282246310005.'), 'amex ***********0005.');
 });
 
+test('a grouped card followed by an amount is still a card (fast-check counterexample)', () => {
+  // The amount's integer part read as a fifth group made a 19-digit run into a decimal, which
+  // is refused whole as numbers beside an amount; the 16 digits before it are the card.
+  assert.equal(masker.maskText('5560 3079 2642 6719 724,000.00'), '************6719 724,000.00');
+  assert.equal(masker.maskText('4111 1111 1111 1111 72.50'), '************1111 72.50');
+  // Groups that are not a card before the amount stay numbers in a list.
+  assert.equal(masker.maskText('101 46 1357.30'), '101 46 1357.30');
+});
+
 test('Luhn-invalid numbers are not cards', () => {
   fc.assert(
     fc.property(cardNumber, fc.integer({ min: 1, max: 9 }), (digits, delta) => {
