@@ -177,6 +177,20 @@ describe('blob reads on Azurite', () => {
       assert.deepEqual(request?.decision.policyIds, ['gateway-blob-read-bytes']);
       assert.equal(request?.blob?.bytesRead, 0);
       assert.ok(events.some((e) => e.kind === 'approval.requested'));
+      // Held reads count against the caller's pending cap (10 by default), as SQL ones do.
+      const hold = () =>
+        big.gateway.useCases.readBlob(start(), agent, {
+          connection: 'demo-files',
+          path: 'demo-files/exports/customers.csv',
+        });
+      for (let i = 1; i < 10; i++) assert.equal((await hold()).kind, 'pending');
+      const refused = await hold();
+      assert.equal(
+        refused.kind === 'failed' && refused.failure.code,
+        'too_many_pending',
+        JSON.stringify(refused),
+      );
+      assert.equal((await big.requests.list({ status: 'pending', limit: 100 })).length, 10);
     } finally {
       await big.stop();
     }
