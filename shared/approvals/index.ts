@@ -21,3 +21,4 @@ export * from './expire.js';
 export * from './fetch-result.js';
 export * from './fetch-result-page.js';
 export * from './lifecycle.js';
+export * from './shown-params.js';

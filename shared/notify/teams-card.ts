@@ -20,7 +20,17 @@ export interface TeamsCardMessage {
 }
 
 // Caps per field so that only the statement ever needs cutting; the approval page shows all.
-const CAP = { id: 200, name: 200, purpose: 1_000, reason: 400, reasons: 10, tables: 40, table: 200 };
+const CAP = {
+  id: 200,
+  name: 200,
+  purpose: 1_000,
+  reason: 400,
+  reasons: 10,
+  tables: 40,
+  table: 200,
+  params: 10,
+  param: 100,
+};
 
 function cut(value: string, max: number): string {
   const chars = Array.from(value);
@@ -74,6 +84,13 @@ function requesterLine(r: ApprovalNotice['requester']): string {
   return parts.join(', ');
 }
 
+/** `$1 = "emea"`, one per line: what runs is the statement with these values. */
+function paramsLines(params: string[]): string {
+  const lines = params.slice(0, CAP.params).map((p, i) => `$${i + 1} = ${cut(p, CAP.param)}`);
+  if (params.length > CAP.params) lines.push(`and ${params.length - CAP.params} more on the approval page`);
+  return lines.join('\n');
+}
+
 function tablesLine(tables: string[]): string {
   if (tables.length === 0) return 'none named';
   const shown = tables.slice(0, CAP.tables).map((t) => cut(t, CAP.table));
@@ -114,6 +131,10 @@ function build(
     text('Statement', { weight: 'Bolder' }),
     text(statementBlock, { fontType: 'Monospace' }),
   ];
+  if (notice.params.length > 0) {
+    body.push(text('Parameters', { weight: 'Bolder' }));
+    body.push(text(escapeMarkdown(paramsLines(notice.params)), { fontType: 'Monospace' }));
+  }
   if (note) body.push(text(note, { isSubtle: true, size: 'Small' }));
   // The expiry is a checked RFC 3339 value, so the card's date functions may be used on it.
   body.push(

@@ -11,6 +11,8 @@ export interface ApprovalNotice {
     onBehalfOf?: { id: string; name?: string };
   };
   statement: string;
+  /** The bound parameters, content-scanned (shownParams): what runs is the statement with these. */
+  params: string[];
   tables: string[];
   estimatedRows: number | null;
   policyIds: string[];

@@ -53,6 +53,7 @@ export const APPROVAL_CLIENT_SCRIPT = String.raw`(function () {
     var q = r.requester || {};
     setField('requester', shown(q.kind) + ' ' + shown(q.id) + (q.name ? ' (' + q.name + ')' : ''));
     el('statement').textContent = String(r.statement);
+    list('params', (r.params || []).map(function (p, i) { return '$' + (i + 1) + ' = ' + p; }));
     list('reasons', r.reasons || []);
     list('policies', r.policyIds || []);
     list('votes', (r.votes || []).map(function (v) {

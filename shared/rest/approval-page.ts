@@ -191,6 +191,8 @@ ${fields}
 </dl>
 <h2>Statement</h2>
 <pre id="statement"></pre>
+<h2>Parameters</h2>
+<ul id="params"></ul>
 <h2>Why policy asks for approval</h2>
 <ul id="reasons"></ul>
 <p>Policies: </p><ul id="policies"></ul>

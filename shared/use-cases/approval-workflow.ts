@@ -8,6 +8,7 @@ import {
   type MaskedRows,
   reserveSeqs,
   type StreamedRun,
+  shownParams,
   updateRequest,
 } from '../approvals/index.js';
 import type { ApprovalNotifiedEvent, PrincipalSnapshot } from '../audit/event.js';
@@ -249,6 +250,7 @@ function noticeOf(deps: WorkflowDeps, request: StoredRequest): ApprovalNotice {
       ...(r.onBehalfOf ? { onBehalfOf: r.onBehalfOf } : {}),
     },
     statement: request.statement,
+    params: shownParams(request.params, deps.masker),
     tables: request.tables,
     estimatedRows: request.estimatedRows,
     policyIds: request.policyIds,

@@ -108,6 +108,7 @@ export const requestViewSchema = z.object({
   status: z.string(),
   connection: z.string(),
   statement: z.string(),
+  params: z.array(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
   expiresAt: z.string(),

@@ -6,9 +6,11 @@ import {
   fetchResultPage,
   isExpired,
   sameParty,
+  shownParams,
 } from '../approvals/index.js';
 import { GatewayError } from '../errors.js';
 import { LIMITS } from '../limits.js';
+import type { Masker } from '../masking/index.js';
 import { principalSnapshot, recordEvents } from '../pipeline/record.js';
 import { newTrace, type RequestTrace } from '../pipeline/trace.js';
 import type { StoredRequest } from '../ports/request-store.js';
@@ -27,6 +29,8 @@ export interface RequestView {
   status: string;
   connection: string;
   statement: string;
+  /** The bound parameters (`$1`, `$2`, ...), content-scanned: see shownParams. */
+  params: string[];
   createdAt: string;
   updatedAt: string;
   expiresAt: string;
@@ -66,16 +70,17 @@ function workflow(deps: UseCaseDeps): WorkflowDeps {
  * most common values, an index's real bounds), so showing it would answer what the approval
  * guards; the approvers see it to judge the request.
  */
-function requesterView(r: StoredRequest): RequestView {
-  return { ...view(r), estimatedRows: null };
+function requesterView(masker: Masker, r: StoredRequest): RequestView {
+  return { ...view(masker, r), estimatedRows: null };
 }
 
-function view(r: StoredRequest): RequestView {
+function view(masker: Masker, r: StoredRequest): RequestView {
   return {
     id: r.id,
     status: r.status,
     connection: r.connection,
     statement: r.statement,
+    params: shownParams(r.params, masker),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     expiresAt: r.expiresAt,
@@ -137,7 +142,10 @@ export function requestStatus(
       throw notFound();
     trace.connection = r.connection;
     return {
-      value: { requestId: trace.requestId, request: isApprover(principal, r) ? view(r) : requesterView(r) },
+      value: {
+        requestId: trace.requestId,
+        request: isApprover(principal, r) ? view(deps.masker, r) : requesterView(deps.masker, r),
+      },
       end: { rowsReturned: 1, truncated: false },
     };
   });
@@ -328,7 +336,7 @@ export function listApprovals(
         !isExpired(r, deps.now()),
     );
     return {
-      value: { requestId: trace.requestId, requests: mine.map(view), truncated },
+      value: { requestId: trace.requestId, requests: mine.map((r) => view(deps.masker, r)), truncated },
       end: { rowsReturned: mine.length, truncated },
     };
   });

@@ -104,9 +104,13 @@ describe('approval page in headless Chromium (local host)', { skip: SKIP }, () =
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
   }
 
-  async function askForApproval(agent: string, sql: string, purpose: string) {
+  async function askForApproval(agent: string, sql: string, purpose: string, params?: unknown[]) {
     const token = await host.issuer.mint({ agent });
-    const r = await call(token, 'POST', '/api/v1/connections/demo/query', { sql, purpose });
+    const r = await call(token, 'POST', '/api/v1/connections/demo/query', {
+      sql,
+      purpose,
+      ...(params ? { params } : {}),
+    });
     assert.equal(r.status, 202, JSON.stringify(r.json));
     assert.equal((r.json.error as { code: string }).code, 'approval_required');
     const id = (r.json.approval as { approvalRequestId: string }).approvalRequestId;
@@ -170,6 +174,24 @@ describe('approval page in headless Chromium (local host)', { skip: SKIP }, () =
     for (const row of rows.slice(0, 50))
       assert.match(row.email, /^.\*\*\*@/, 'emails are masked for the agent');
     assert.ok((result.json.masking as { cellsMasked: number }).cellsMasked >= rows.length);
+  });
+
+  test('the page shows the bound parameters: what runs is the statement with them', async () => {
+    // Red-team round 14: approvers saw `ssn < $1` and never the value bound to it.
+    const { id } = await askForApproval(
+      'page-agent-params',
+      'select id from customers where ssn < $1 and city <> $2',
+      'params check',
+      ['5', 'card 4111 1111 1111 1111'],
+    );
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, id, 'dana', 'data-owners');
+    await page.waitForSelector('#request:not([hidden])');
+    const items = await page.locator('#params li').allTextContents();
+    // Content-scanned like any value the caller wrote: the card is masked here too.
+    assert.deepEqual(items, ['$1 = "5"', '$2 = "card ************1111"']);
+    await context.close();
   });
 
   test('a person outside the approver group sees nothing and cannot decide', async () => {

@@ -16,6 +16,7 @@ export function notice(overrides: Partial<ApprovalNotice> = {}): ApprovalNotice 
       onBehalfOf: { id: 'u-1', name: 'Alice Example' },
     },
     statement: 'SELECT id, email FROM customers WHERE region = $1',
+    params: ['"emea"'],
     tables: ['public.customers'],
     estimatedRows: 120_000,
     policyIds: ['bulk-read-needs-approval'],

@@ -55,6 +55,18 @@ describe('buildApprovalCard', () => {
     assert.doesNotMatch(JSON.stringify(message), /Action\.(Submit|Execute)/);
   });
 
+  it('lists the bound parameters under the statement, at most ten, each cut to 100 characters', () => {
+    assert.match(shown(buildApprovalCard(notice())), /Parameters\n\$1 = "emea"/);
+    const many = Array.from({ length: 12 }, (_, i) => (i === 0 ? `"${'x'.repeat(300)}"` : String(i)));
+    const text = shown(buildApprovalCard(notice({ params: many })));
+    assert.match(text, /\$1 = "x{99}…/);
+    assert.match(text, /\$10 = 9\n/);
+    assert.doesNotMatch(text, /\$11 = /);
+    assert.match(text, /and 2 more on the approval page/);
+    // No parameters, no heading.
+    assert.doesNotMatch(shown(buildApprovalCard(notice({ params: [] }))), /Parameters/);
+  });
+
   it('tells who asks, what, where, how much, why, for what and until when', () => {
     const text = shown(buildApprovalCard(notice({ quorum: 2 })));
     for (const expected of [
