@@ -3,8 +3,13 @@ import { LIMITS } from '../limits.js';
 
 /** Inputs of the use cases, validated the same way whichever transport carried them. */
 
+// A NUL cannot be in PostgreSQL text, and `pg` sends it inside the wire message, which the
+// server then reads as malformed: refused here as the caller's error, not a target outage.
+const noNul = (s: string) => !s.includes('\u0000');
+const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
+
 export const paramValueSchema = z.union([
-  z.string().max(LIMITS.paramChars),
+  z.string().max(LIMITS.paramChars).refine(noNul, NUL_MESSAGE),
   z.number(),
   z.boolean(),
   z.null(),
@@ -12,7 +17,7 @@ export const paramValueSchema = z.union([
 
 export const queryBodySchema = z
   .object({
-    sql: z.string().min(1).max(LIMITS.statementChars),
+    sql: z.string().min(1).max(LIMITS.statementChars).refine(noNul, NUL_MESSAGE),
     params: z.array(paramValueSchema).max(LIMITS.params).optional(),
     maxRows: z.number().int().min(1).max(LIMITS.maxRows).optional(),
     purpose: z.string().max(LIMITS.purposeChars).optional(),

@@ -109,6 +109,20 @@ async function screenDecideRun(
   }
 }
 
+/**
+ * PostgreSQL binds exactly as many values as the highest `$n`; another count is refused by
+ * the server as a protocol violation, which would read as the target failing (502). The
+ * caller's mistake is told as one before anything reaches the target.
+ */
+function refuseParamCountMismatch(conn: ConnectionConfig, wanted: number, given: number): void {
+  if (conn.engine !== 'postgres' || wanted === given) return;
+  throw new GatewayError(
+    'bad_request',
+    `${wanted === 0 ? 'The statement uses no parameters' : `The statement uses ${wanted} parameter${wanted === 1 ? '' : 's'} ($1 to $${wanted})`} and ${given} ${given === 1 ? 'was' : 'were'} given; nothing ran.`,
+    { details: { paramsExpected: wanted, paramsGiven: given } },
+  );
+}
+
 /** The connector with its estimate and read going through one session. */
 function throughSession(connector: Connector, session: ReadSession): Connector {
   const bound: Pick<Connector, 'estimateRows' | 'execute'> = {
@@ -127,6 +141,7 @@ async function screen(deps: UseCaseDeps, trace: RequestTrace, principal: Princip
     analyse({ connection: conn, connector, catalogs: deps.catalogs, sql: input.sql, principal }),
   );
   trace.facts = analysis.facts;
+  refuseParamCountMismatch(conn, analysis.facts.paramCount ?? 0, input.params?.length ?? 0);
   const refused = allowlistRefusal(principal, analysis.facts, analysis.unexposed);
   if (refused) requireAllow(trace, refused);
   const {
@@ -186,6 +201,16 @@ async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInpu
       const floor = await decide(trace, plan.decideFn, 0, 'actual');
       if (floor.outcome !== 'allow') throw refusalFor(floor);
     }
+    // The estimate of a statement that filters on masked columns is read from their
+    // statistics, and planning it runs the caller's operators on their stored values. It is
+    // made only where some estimate lets the read run (its rows then tell more than the
+    // estimate): otherwise the approvals it picks, their caps and its timing would answer
+    // questions about the masked values (`ssn < '5'` held as a bulk read or not). Decided as
+    // 0 rows, the same for every value, and held without touching the target.
+    if (plan.estimateReadsMasked) {
+      const standIn = await decide(trace, plan.decideFn, 0);
+      if (standIn.outcome !== 'allow') throw refusalFor(standIn);
+    }
     const limits = { maxRows: conn.maxRows, statementTimeoutMs: conn.statementTimeoutMs };
     // An agent's statement over the cost cap is not even run to be counted.
     const capped = plan.principal.kind === 'agent' ? { maxPlanCost: conn.maxPlanCost } : {};
@@ -208,7 +233,7 @@ async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInpu
       plan.onTargetError,
     );
     cost = estimated.cost;
-    decision = await decideOnEstimate(trace, plan, estimated.rows);
+    decision = await decide(trace, plan.decideFn, estimated.rows);
   }
   if (decision.outcome === 'approval' && !plan.rowPreserving && facts.provenance !== undefined) {
     const small = plan.decideFn(1, 'actual');
@@ -221,22 +246,6 @@ async function decideBeforeRun(trace: RequestTrace, plan: Plan, input: QueryInpu
   // Policy allows it; what the plan costs may still send it to people before it runs.
   holdCostlyPlan(trace, plan.principal, conn, cost);
   return { decision, counted: false, planSources };
-}
-
-/**
- * The decision after the estimate. An estimate read from masked columns' statistics decides
- * only where some estimate lets the read run (its rows then tell more than the estimate):
- * otherwise which approvals it needs, their row caps and the policies named would answer
- * questions about the masked values (`ssn < '5'` held as a bulk read or not), so it is decided
- * as if the estimate were 0 rows, the same for every value. The estimate itself stays on the
- * trace for the approvers.
- */
-async function decideOnEstimate(trace: RequestTrace, plan: Plan, rows: number | null): Promise<Decision> {
-  if (plan.estimateReadsMasked) {
-    const standIn = await decide(trace, plan.decideFn, 0);
-    if (standIn.outcome !== 'allow') return standIn;
-  }
-  return decide(trace, plan.decideFn, rows);
 }
 
 async function runAllowed(

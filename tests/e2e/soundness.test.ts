@@ -373,6 +373,13 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     }
     assert.equal(seen.size, 1, [...seen].join('\n'));
     assert.deepEqual(JSON.parse([...seen][0] as string)[0], ['agent-predicate-on-masked-approval']);
+    // Not estimated at all (no EXPLAIN, so no planning time either): approvers see it unknown.
+    const owner = await host.issuer.mint({ user: 'dana', groups: ['data-owners'] });
+    const { json } = await send(probes[0] as string, name);
+    const statusUrl = (json.error as { statusUrl: string }).statusUrl;
+    const res = await fetch(`${host.url}${statusUrl}`, { headers: { authorization: `Bearer ${owner}` } });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { request: { estimatedRows: unknown } }).request.estimatedRows, null);
   });
 
   test("the content scan tokenises nothing: the caller's own names are no token oracle", async () => {

@@ -215,12 +215,19 @@ describe('gateway query pipeline (fail closed)', () => {
       [{ sql: 'select 1', extra: true }, 400, 'invalid_body'],
       [{ sql: 'select 1', maxRows: -1 }, 400, 'invalid_body'],
       [{ sql: 'select 1', params: [{ nested: 'object' }] }, 400, 'invalid_body'],
+      // Red-team round 14: these reached PostgreSQL and came back as a target outage (502).
+      [{ sql: 'select id from customers where id < 2 -- \u0000' }, 400, 'invalid_body'],
+      [{ sql: 'select id from customers where city = $1', params: ['a\u0000b'] }, 400, 'invalid_body'],
+      [{ sql: 'select id, $1 from customers where id < 2', params: [1, 2, 3] }, 400, 'bad_request'],
+      [{ sql: 'select id from customers where city = $1' }, 400, 'bad_request'],
+      [{ sql: 'select id from customers where id < 2', params: ['x'] }, 400, 'bad_request'],
     ];
     for (const [body, status, code] of cases) {
       const res = await f.gateway.query(queryRequest(f.agentToken, body));
       assert.equal(res.status, status, JSON.stringify(body));
       assert.equal((res.body as { error: { code: string } }).error.code, code);
     }
+    assert.deepEqual(f.connector.executed, [], 'none of them reached the target');
   });
 
   test('a missing token is 401 without an audit record; a JWT-shaped bad token is audited', async () => {
