@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DEMO_TABLE_BUDGETS } from '../../../cli/dev/demo-exposure.js';
+import { DEMO_FILES_CONNECTION } from '../../../cli/dev/demo-files.js';
+import { parseConfig } from '../../../shared/config/connections.js';
 import { type BlobFixture, blobFixture, principal, start } from '../../support/blob-fixture.js';
 import { MemoryBudgetStore } from '../../support/memory-budget-store.js';
 
@@ -26,6 +29,16 @@ const read = (who = agent) =>
   });
 
 describe('blob byte budgets', () => {
+  it("the demo's customers export spends a budget as tight as the customers table's", () => {
+    // Red-team round 14: the export holds the table's people, and had no budget at all.
+    const table = DEMO_TABLE_BUDGETS['public.customers'];
+    const blob = parseConfig({ connections: [DEMO_FILES_CONNECTION] }).blobConnections?.[0]?.budget;
+    assert.ok(blob !== undefined);
+    assert.ok(
+      blob.rows <= table.rows && blob.bytes <= table.bytes && blob.windowSeconds >= table.windowSeconds,
+    );
+  });
+
   it('releases reads until the window is spent, then sends the next to approval with nothing released', async () => {
     // Released bytes per read, as audited; the budget takes exactly those.
     const released: number[] = [];
