@@ -18,7 +18,7 @@ export interface BudgetLeft extends Left {
 }
 
 /**
- * Budgets are per principal (`principalKey`: tenant and id, else issuer and id) and connection, or connection and table;
+ * Budgets are per principal (`principalKey`: tenant and id, else issuer and id) and connection, or data source and table;
  * hashed so any id is a valid item id. A connection budget's key is unchanged by tables.
  */
 export function budgetKey(principal: Principal, connection: string, table?: string): string {
@@ -33,6 +33,20 @@ export function budgetKey(principal: Principal, connection: string, table?: stri
 
 type Spend = (key: string, limits: BudgetLimits, what: string) => Promise<Left>;
 
+/**
+ * Where a table budget is counted: the data, not the connection. Two connections to the same
+ * database (`demo` and `sandbox` on the embedded demo; a prod and a reporting entry for one
+ * server) read the same rows, and keyed by connection each would give its own budget of them
+ * (red-team round 15). Host names are compared as written: aliases of one server (a name and
+ * its IP) are not recognised as the same database.
+ */
+export function tableBudgetScope(conn: ConnectionConfig): string {
+  const t = conn.target;
+  const where = t === 'embedded-demo' ? [t] : [t.host.toLowerCase(), t.port, t.database];
+  // `:` is in no connection id, so a scope never equals a connection's own key.
+  return `target:${JSON.stringify([conn.engine, ...where])}`;
+}
+
 /** Spends from each budgeted table the read touched, before the connection's own budget. */
 async function spendTables(
   conn: ConnectionConfig,
@@ -43,7 +57,12 @@ async function spendTables(
   const left: Record<string, Left> = {};
   for (const table of [...new Set(tables)].sort()) {
     const limits = conn.tableBudgets[table];
-    if (limits) left[table] = await spend(budgetKey(principal, conn.id, table), limits, `table ${table}`);
+    if (limits)
+      left[table] = await spend(
+        budgetKey(principal, tableBudgetScope(conn), table),
+        limits,
+        `table ${table}`,
+      );
   }
   return left;
 }

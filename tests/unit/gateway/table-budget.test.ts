@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { BudgetLedger, type BudgetSpender } from '../../../shared/budget/index.js';
 import { parseConfig } from '../../../shared/config/connections.js';
 import { GatewayError } from '../../../shared/errors.js';
-import { budgetKey, checkRelease } from '../../../shared/pipeline/release.js';
+import { budgetKey, checkRelease, tableBudgetScope } from '../../../shared/pipeline/release.js';
 import { newTrace } from '../../../shared/pipeline/trace.js';
 import type { Principal } from '../../../shared/types.js';
 import { MemoryBudgetStore } from '../../support/memory-budget-store.js';
@@ -126,6 +126,32 @@ describe('per-table budgets', () => {
     assert.notEqual(budgetKey(v1, 'demo'), budgetKey({ ...v1, tenantId: 'another-tenant' }, 'demo'));
     // Without a tenant the issuer still tells principals apart.
     assert.notEqual(budgetKey(AGENT, 'demo'), budgetKey({ ...AGENT, issuer: 'https://other.test' }, 'demo'));
+  });
+
+  test('two connections to one database spend one table budget; another database has its own', async () => {
+    // Red-team round 15: demo and sandbox are the same embedded database, and each gave 3,000
+    // customers rows an hour.
+    const limits = { tableBudgets: { 'public.customers': { rows: 1000 } } };
+    const demo = connection(limits);
+    const sandbox = { ...connection(limits), id: 'sandbox' };
+    const budgets = new BudgetLedger(new MemoryBudgetStore(), { now: NOW });
+    await release(demo, budgets, 600, ['public.customers']);
+    const left = await release(sandbox, budgets, 400, ['public.customers']);
+    assert.equal(left?.tables?.['public.customers']?.rowsLeft, 0);
+    await overBudget(release(sandbox, budgets, 1, ['public.customers']));
+    await overBudget(release(demo, budgets, 1, ['public.customers']));
+    const server = (host: string, database = 'sales') => ({
+      ...connection(limits),
+      target: { host, port: 5432, database, user: 'r', auth: 'entra' as const, ssl: true, pool: { max: 5 } },
+    });
+    assert.equal(tableBudgetScope(server('DB.example.com')), tableBudgetScope(server('db.example.com')));
+    assert.notEqual(
+      tableBudgetScope(server('db.example.com')),
+      tableBudgetScope(server('db.example.com', 'hr')),
+    );
+    assert.notEqual(tableBudgetScope(server('db.example.com')), tableBudgetScope(demo));
+    const other = await release(server('db.example.com'), budgets, 1000, ['public.customers']);
+    assert.equal(other?.tables?.['public.customers']?.rowsLeft, 0);
   });
 
   test('a table budget works without a connection budget', async () => {
