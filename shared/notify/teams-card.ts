@@ -84,10 +84,17 @@ function requesterLine(r: ApprovalNotice['requester']): string {
   return parts.join(', ');
 }
 
-/** `$1 = "emea"`, one per line: what runs is the statement with these values. */
+/**
+ * `$1 = "emea"`, one per line: what runs is the statement with these values. The card holds
+ * ten, each cut to 100 characters; when any is cut or left out it says so, since a part past
+ * the cut may be what decides what runs, and the approval page shows them all whole.
+ */
 function paramsLines(params: string[]): string {
   const lines = params.slice(0, CAP.params).map((p, i) => `$${i + 1} = ${cut(p, CAP.param)}`);
-  if (params.length > CAP.params) lines.push(`and ${params.length - CAP.params} more on the approval page`);
+  if (params.length > CAP.params) lines.push(`and ${params.length - CAP.params} more`);
+  const partial = params.length > CAP.params || params.some((p) => Array.from(p).length > CAP.param);
+  if (partial)
+    lines.push('Parameters cut for the card: open the approval page to see every one whole before deciding.');
   return lines.join('\n');
 }
 

@@ -15,14 +15,23 @@ export const APPROVAL_CLIENT_SCRIPT = String.raw`(function () {
   function el(id) { return document.getElementById(id); }
   function show(id, on) { var e = el(id); if (e) e.hidden = !on; }
   function say(text, kind) { var m = el('message'); m.textContent = text; m.className = kind || ''; }
-  function shown(v) { return v === null || v === undefined || v === '' ? '\u2014' : String(v); }
+  // Characters that reorder or hide text (bidi controls, zero-width and tag characters,
+  // blank-looking letters) and controls other than tab and newline are written as a code, so
+  // the statement and parameters an approver reads are the ones that run.
+  var INVISIBLE = /(?![\t\n])[\p{Cc}\p{Cf}\u2028\u2029\u115F\u1160\u3164\uFFA0\u2800\u034F\u17B4\u17B5]/gu;
+  function visible(v) {
+    return String(v).replace(INVISIBLE, function (c) {
+      return '[U+' + c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0') + ']';
+    });
+  }
+  function shown(v) { return v === null || v === undefined || v === '' ? '\u2014' : visible(v); }
   function setField(name, v) { var e = el('f-' + name); if (e) e.textContent = shown(v); }
   function list(id, items) {
     var ul = el(id);
     ul.replaceChildren();
     (items.length ? items : ['none']).forEach(function (s) {
       var li = document.createElement('li');
-      li.textContent = String(s);
+      li.textContent = visible(s);
       ul.appendChild(li);
     });
   }
@@ -52,7 +61,7 @@ export const APPROVAL_CLIENT_SCRIPT = String.raw`(function () {
       'createdAt', 'expiresAt'].forEach(function (k) { setField(k, r[k]); });
     var q = r.requester || {};
     setField('requester', shown(q.kind) + ' ' + shown(q.id) + (q.name ? ' (' + q.name + ')' : ''));
-    el('statement').textContent = String(r.statement);
+    el('statement').textContent = visible(r.statement);
     list('params', (r.params || []).map(function (p, i) { return '$' + (i + 1) + ' = ' + p; }));
     list('reasons', r.reasons || []);
     list('policies', r.policyIds || []);

@@ -194,6 +194,29 @@ describe('approval page in headless Chromium (local host)', { skip: SKIP }, () =
     await context.close();
   });
 
+  test('every parameter is shown whole, and characters that hide or reorder text are written as codes', async () => {
+    // Red-team round 16: a cut at 500 characters hid ",2,...,7" behind 520 spaces, the 51st
+    // parameter was "and 1 more", and a bidi override reordered what the page showed.
+    const hidden = `1${' '.repeat(520)},2,3,4,5,6,7`;
+    const params: unknown[] = [
+      hidden,
+      ...Array.from({ length: 50 }, (_, i) => `p${i + 2}`),
+      '\u202eeoD enaJ',
+    ];
+    const sql = `select id from customers where ssn is not null and city <> $1 and city <> $51 and city <> $52 and ${Array.from({ length: 49 }, (_, i) => `$${i + 2}::text <> ''`).join(' and ')}`;
+    const { id } = await askForApproval('page-agent-long', sql, 'long params', params);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, id, 'dana', 'data-owners');
+    await page.waitForSelector('#request:not([hidden])');
+    const items = await page.locator('#params li').allTextContents();
+    assert.equal(items.length, 52);
+    assert.equal(items[0], `$1 = ${JSON.stringify(hidden)}`);
+    assert.equal(items[50], '$51 = "p51"');
+    assert.equal(items[51], '$52 = "[U+202E]eoD enaJ"');
+    await context.close();
+  });
+
   test('a person outside the approver group sees nothing and cannot decide', async () => {
     const { id } = await askForApproval('page-agent-2', 'select id, city from customers', 'monthly report');
     const context = await browser.newContext();

@@ -62,7 +62,15 @@ describe('buildApprovalCard', () => {
     assert.match(text, /\$1 = "x{99}…/);
     assert.match(text, /\$10 = 9\n/);
     assert.doesNotMatch(text, /\$11 = /);
-    assert.match(text, /and 2 more on the approval page/);
+    assert.match(text, /and 2 more\n/);
+    assert.match(text, /Parameters cut for the card: open the approval page/);
+    // Whole parameters, ten or fewer: nothing to warn about.
+    assert.doesNotMatch(shown(buildApprovalCard(notice())), /cut for the card/);
+    // A long one alone is cut, and the card says so (red-team round 16: 520 spaces hid the rest).
+    assert.match(
+      shown(buildApprovalCard(notice({ params: [`"1${' '.repeat(520)},2,3"`] }))),
+      /cut for the card/,
+    );
     // No parameters, no heading.
     assert.doesNotMatch(shown(buildApprovalCard(notice({ params: [] }))), /Parameters/);
   });
