@@ -8,6 +8,7 @@ import type {
   StoredRequest,
   Versioned,
 } from '../ports/request-store.js';
+import { cosmosCanHoldId } from './cosmos-id.js';
 import { withDeadline } from './deadline.js';
 
 /** Fields Cosmos adds to every item, never part of a StoredRequest. */
@@ -63,6 +64,7 @@ export class CosmosRequestStore implements RequestStore {
   }
 
   async get(id: string): Promise<Versioned<StoredRequest> | null> {
+    if (!cosmosCanHoldId(id)) return null;
     try {
       const response = await withDeadline(this.#timeoutMs, (abortSignal) =>
         this.#container.item(id, id).read<Record<string, unknown>>({ abortSignal }),

@@ -10,6 +10,7 @@ import type {
   ResultWriter,
   StoredResult,
 } from '../ports/result-store.js';
+import { cosmosCanHoldId } from './cosmos-id.js';
 import { withDeadline } from './deadline.js';
 import { checkLayout, type PageSpan, pageSpan } from './result-page-span.js';
 import { ResultText, ROW_MARK_EVERY } from './result-text.js';
@@ -158,6 +159,7 @@ export class CosmosResultStore implements ResultStore {
   }
 
   async get(id: string, now: Date): Promise<StoredResult | null> {
+    if (!cosmosCanHoldId(id)) return null;
     let head: HeadItem | undefined;
     let chunks: Array<ChunkItem | undefined>;
     try {
@@ -220,6 +222,7 @@ export class CosmosResultStore implements ResultStore {
    * layout (written before it) is read whole.
    */
   async getPage(id: string, now: Date, offset: number, limit: number): Promise<ResultPage | null> {
+    if (!cosmosCanHoldId(id)) return null;
     const head = await this.#head(id, now);
     if (head === undefined) return null;
     const layout = checkLayout(head);

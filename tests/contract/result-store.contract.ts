@@ -128,6 +128,10 @@ export function runResultStoreContract(name: string, setup: () => Promise<Result
     it('answers null for an unknown id', () =>
       withStore(async ({ store }) => {
         assert.equal(await store.get('nope', during), null);
+        for (const id of ['a/b', 'a\\b', 'a?b#c', '\ud800']) {
+          assert.equal(await store.get(id, during), null, id);
+          assert.equal(await store.getPage(id, during, 0, 10), null, id);
+        }
       }));
 
     it('answers null from expiresAt on, and not a moment before', () =>
