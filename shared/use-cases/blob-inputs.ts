@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_BLOB_PATH } from '../connectors/blob/path.js';
 import { LIMITS } from '../limits.js';
+import { purposeSchema } from './inputs.js';
 
 /**
  * Inputs of the blob use cases, the same whichever transport carried them. Numbers may come
@@ -15,7 +16,7 @@ export const listBlobsQuerySchema = z
     /** `container/folder/` to list; the exposed roots when absent. */
     prefix: z.string().min(1).max(MAX_BLOB_PATH).optional(),
     continuation: z.string().min(1).max(LIMITS.continuationChars).optional(),
-    purpose: z.string().max(LIMITS.purposeChars).optional(),
+    purpose: purposeSchema.optional(),
   })
   .strict();
 
@@ -33,7 +34,7 @@ export const readBlobQuerySchema = z
     /** Rows (records, lines) skipped before the first one returned. */
     rowOffset: count(100_000_000).optional(),
     maxRows: count(LIMITS.maxRows).pipe(z.number().min(1)).optional(),
-    purpose: z.string().max(LIMITS.purposeChars).optional(),
+    purpose: purposeSchema.optional(),
   })
   .strict();
 

@@ -4,12 +4,16 @@ import { LIMITS } from '../limits.js';
 /** Inputs of the use cases, validated the same way whichever transport carried them. */
 
 // A NUL cannot be in PostgreSQL text, and `pg` sends it inside the wire message, which the
-// server then reads as malformed: refused here as the caller's error, not a target outage.
-const noNul = (s: string) => !s.includes('\u0000');
-const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
+// server then reads as malformed; a lone surrogate (JSON allows `"\ud800"`) is no text at all
+// and made Cedar fail on a purpose (red-team round 16). Refused here as the caller's error.
+const textOnly = (s: string) => !/\u0000|\p{Cs}/u.test(s);
+const TEXT_MESSAGE = 'must be text without NUL (U+0000) or unpaired surrogates';
+
+/** A caller's stated purpose: shown to approvers and given to policy as context. */
+export const purposeSchema = z.string().max(LIMITS.purposeChars).refine(textOnly, TEXT_MESSAGE);
 
 export const paramValueSchema = z.union([
-  z.string().max(LIMITS.paramChars).refine(noNul, NUL_MESSAGE),
+  z.string().max(LIMITS.paramChars).refine(textOnly, TEXT_MESSAGE),
   z.number(),
   z.boolean(),
   z.null(),
@@ -17,12 +21,12 @@ export const paramValueSchema = z.union([
 
 export const queryBodySchema = z
   .object({
-    sql: z.string().min(1).max(LIMITS.statementChars).refine(noNul, NUL_MESSAGE),
+    sql: z.string().min(1).max(LIMITS.statementChars).refine(textOnly, TEXT_MESSAGE),
     params: z.array(paramValueSchema).max(LIMITS.params).optional(),
     maxRows: z.number().int().min(1).max(LIMITS.maxRows).optional(),
-    purpose: z.string().max(LIMITS.purposeChars).optional(),
+    purpose: purposeSchema.optional(),
     /** Where agentgate POSTs a signed notice if the request waits for approval (allowlisted hosts). */
-    callbackUrl: z.string().min(1).max(2048).optional(),
+    callbackUrl: z.string().min(1).max(2048).refine(textOnly, TEXT_MESSAGE).optional(),
   })
   .strict();
 

@@ -219,6 +219,9 @@ describe('gateway query pipeline (fail closed)', () => {
       [{ sql: 'select id from customers where id < 2 -- \u0000' }, 400, 'invalid_body'],
       [{ sql: 'select id from customers where city = $1', params: ['a\u0000b'] }, 400, 'invalid_body'],
       [{ sql: 'select id, $1 from customers where id < 2', params: [1, 2, 3] }, 400, 'bad_request'],
+      // Round 16: a lone surrogate in the purpose read as the policy failing to evaluate (403).
+      [{ sql: 'select id from customers where id = 1', purpose: '\ud800' }, 400, 'invalid_body'],
+      [{ sql: "select id from customers where city = '\udc00'" }, 400, 'invalid_body'],
       [{ sql: 'select id from customers where city = $1' }, 400, 'bad_request'],
       [{ sql: 'select id from customers where id < 2', params: ['x'] }, 400, 'bad_request'],
     ];
