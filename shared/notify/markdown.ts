@@ -13,7 +13,8 @@ const MARKDOWN_SIGNIFICANT = /[\\`*_~[\](){}#+\-.!<>|:&=]/g;
 // Characters that reorder or hide text (Trojan Source bidi controls, zero-width and tag
 // characters, letters that print as blanks) and controls other than tab and newline: shown
 // as a visible code instead, so the statement an approver reads is the one that runs.
-const INVISIBLE = /(?![\t\n])[\p{Cc}\p{Cf}\u2028\u2029\u115F\u1160\u3164\uFFA0\u2800\u034F\u17B4\u17B5]/gu;
+const INVISIBLE =
+  /(?![\t\n])(?:[\p{Cc}\p{Cf}\u2028\u2029\u115F\u1160\u3164\uFFA0\u2800]|\u034F|\u17B4|\u17B5)/gu;
 
 function showInvisible(text: string): string {
   return text.replace(

@@ -18,7 +18,7 @@ export const APPROVAL_CLIENT_SCRIPT = String.raw`(function () {
   // Characters that reorder or hide text (bidi controls, zero-width and tag characters,
   // blank-looking letters) and controls other than tab and newline are written as a code, so
   // the statement and parameters an approver reads are the ones that run.
-  var INVISIBLE = /(?![\t\n])[\p{Cc}\p{Cf}\u2028\u2029\u115F\u1160\u3164\uFFA0\u2800\u034F\u17B4\u17B5]/gu;
+  var INVISIBLE = /(?![\t\n])(?:[\p{Cc}\p{Cf}\u2028\u2029\u115F\u1160\u3164\uFFA0\u2800]|\u034F|\u17B4|\u17B5)/gu;
   function visible(v) {
     return String(v).replace(INVISIBLE, function (c) {
       return '[U+' + c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0') + ']';

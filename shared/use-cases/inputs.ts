@@ -6,7 +6,7 @@ import { LIMITS } from '../limits.js';
 // A NUL cannot be in PostgreSQL text, and `pg` sends it inside the wire message, which the
 // server then reads as malformed; a lone surrogate (JSON allows `"\ud800"`) is no text at all
 // and made Cedar fail on a purpose (red-team round 16). Refused here as the caller's error.
-const textOnly = (s: string) => !/\u0000|\p{Cs}/u.test(s);
+const textOnly = (s: string) => !s.includes('\u0000') && !/\p{Cs}/u.test(s);
 const TEXT_MESSAGE = 'must be text without NUL (U+0000) or unpaired surrogates';
 
 /** A caller's stated purpose: shown to approvers and given to policy as context. */
