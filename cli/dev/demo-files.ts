@@ -1,7 +1,7 @@
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../shared/connectors/blob/azure-blob-connector.js';
 import { type DemoCustomer, generateDemoData } from './demo-data.js';
-import { DEMO_TABLE_BUDGETS } from './demo-exposure.js';
+import { DEMO_BUDGET } from './demo-exposure.js';
 
 /**
  * The demo storage account: a container of files that carry PII on purpose (the same fake
@@ -32,10 +32,10 @@ export const DEMO_FILES_CONNECTION = {
   },
   maxRows: 1000,
   approvalBytes: 5_000_000,
-  // The export holds the customers table's people: as many of its rows per agent per hour as
-  // the table's own budget allows over SQL (red-team round 14: without one it was the way
-  // around that budget).
-  budget: DEMO_TABLE_BUDGETS['public.customers'],
+  // What one agent may read of these files per hour, whatever the file (red-team round 14:
+  // there was no budget). The local host's demo config also has the customers export spend
+  // the customers table's own budget (tableBudgets), which names the SQL connection.
+  budget: DEMO_BUDGET,
 } as const;
 
 function csvCell(value: unknown): string {

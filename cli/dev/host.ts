@@ -129,7 +129,12 @@ export function demoConfig(): GatewayConfig {
           budget: DEMO_BUDGET,
           tableBudgets: DEMO_TABLE_BUDGETS,
         },
-        DEMO_FILES_CONNECTION,
+        {
+          ...DEMO_FILES_CONNECTION,
+          // The export holds the customers table's people: reading it spends the table's budget
+          // (red-team round 16: a budget of the connection's own doubled what an agent got).
+          tableBudgets: { 'exports/customers.csv': { connection: 'demo', table: 'public.customers' } },
+        },
       ],
       // Callback receivers on this machine only (the local host allows http on loopback).
       approvals: { callbacks: { allowedHosts: ['localhost', '127.0.0.1', '::1'] } },

@@ -112,6 +112,17 @@ export const blobConnectionSchema = z
     /** Keep the first rows of each typed read for replay (shared/config/replay.ts); off when absent. */
     replay: replaySchema.optional(),
     /**
+     * Blobs that hold rows of a SQL table (an export): pattern -> the SQL connection and the
+     * table whose table budget a read of them spends too, under the same key as the table's
+     * own reads, so that the export is no way around the table's budget.
+     */
+    tableBudgets: z
+      .record(
+        z.string().min(1).max(512),
+        z.object({ connection: z.string().min(1).max(63), table: z.string().min(1).max(256) }).strict(),
+      )
+      .default({}),
+    /**
      * What one agent may be given through this connection per window (rows, and bytes of the
      * masked rows released); a read over it goes to approval, as for SQL budgets.
      */

@@ -239,6 +239,7 @@ export const configFileSchema = z
     const sqlOnly = cfg.connections.map((c) => (c.kind === 'blob' ? { id: c.id, classification: {} } : c));
     checkMasking({ ...cfg, connections: sqlOnly }, ctx);
     checkBlobClasses(cfg, ctx);
+    checkBlobTableBudgets(cfg, ctx);
   })
   // Blob connections take their own use cases (shared/use-cases/blobs.ts); the SQL pipeline
   // only ever sees SQL connections.
@@ -250,6 +251,28 @@ export const configFileSchema = z
 
 function isSql<C extends { kind: string }>(c: C): c is Exclude<C, { kind: 'blob' }> {
   return c.kind !== 'blob';
+}
+
+/**
+ * A blob's table budget names a SQL connection and one of its table budgets: a name that
+ * matches none would leave the export unbudgeted without a word, so it is a config error.
+ */
+function checkBlobTableBudgets(
+  cfg: { connections: ReadonlyArray<{ kind: string; id: string; tableBudgets?: Record<string, unknown> }> },
+  ctx: z.RefinementCtx,
+): void {
+  cfg.connections.forEach((c, i) => {
+    if (c.kind !== 'blob') return;
+    for (const [pattern, ref] of Object.entries((c as BlobConnectionConfig).tableBudgets)) {
+      const sql = cfg.connections.find((s) => s.kind !== 'blob' && s.id === ref.connection);
+      if (sql?.tableBudgets?.[ref.table] !== undefined) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connections', i, 'tableBudgets', pattern],
+        message: `no SQL connection ${ref.connection} with a table budget for ${ref.table}`,
+      });
+    }
+  });
 }
 
 /** The same refusal of unknown classes as for SQL columns; `text.free` means "scan only". */

@@ -355,7 +355,11 @@ async function readBody(
     }),
   );
   // Read but not released: a read past the agent's budget goes to people instead.
-  const over = await overBlobBudget(deps, trace, principal, conn, { rows: read.rowCount, bytes: read.bytes });
+  const over = await overBlobBudget(deps, trace, principal, conn, {
+    rows: read.rowCount,
+    bytes: read.bytes,
+    name: path.name,
+  });
   if (over) {
     trace.decision = over;
     if (trace.blob) trace.blob.bytesRead = read.bytesRead;

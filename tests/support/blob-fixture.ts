@@ -40,6 +40,8 @@ export async function blobFixture(
     budgets?: BudgetStore;
     /** The approved results' store (default: in memory). */
     results?: ResultStore;
+    /** Fields of the fixture's SQL connection `demo` (a table budget a blob shares, say). */
+    demo?: Record<string, unknown>;
     /** Wraps the real Azurite connector (a test injecting a failure part-way). */
     wrapConnector?: (connector: BlobConnector) => BlobConnector;
   } = {},
@@ -50,7 +52,7 @@ export async function blobFixture(
   const issuer = await loadOrCreateDevIssuer({ dir, issuer: 'http://localhost/agentgate-dev' });
   const config = parseConfig({
     connections: [
-      { id: 'demo', engine: 'postgres', environment: 'prod', target: 'embedded-demo' },
+      { id: 'demo', engine: 'postgres', environment: 'prod', target: 'embedded-demo', ...parts.demo },
       { ...DEMO_FILES_CONNECTION, approvalBytes: 20_000, ...overrides },
     ],
   });

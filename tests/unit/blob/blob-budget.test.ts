@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DEMO_TABLE_BUDGETS } from '../../../cli/dev/demo-exposure.js';
 import { DEMO_FILES_CONNECTION } from '../../../cli/dev/demo-files.js';
+import { demoConfig } from '../../../cli/dev/host.js';
+import { BudgetLedger } from '../../../shared/budget/index.js';
 import { parseConfig } from '../../../shared/config/connections.js';
+import { budgetKey, tableBudgetScope } from '../../../shared/pipeline/release.js';
 import { type BlobFixture, blobFixture, principal, start } from '../../support/blob-fixture.js';
 import { MemoryBudgetStore } from '../../support/memory-budget-store.js';
 
@@ -29,13 +31,78 @@ const read = (who = agent) =>
   });
 
 describe('blob byte budgets', () => {
-  it("the demo's customers export spends a budget as tight as the customers table's", () => {
-    // Red-team round 14: the export holds the table's people, and had no budget at all.
-    const table = DEMO_TABLE_BUDGETS['public.customers'];
-    const blob = parseConfig({ connections: [DEMO_FILES_CONNECTION] }).blobConnections?.[0]?.budget;
-    assert.ok(blob !== undefined);
-    assert.ok(
-      blob.rows <= table.rows && blob.bytes <= table.bytes && blob.windowSeconds >= table.windowSeconds,
+  it("the local host's customers export spends the customers table's own budget", () => {
+    // Red-team rounds 14 and 16: the export holds the table's people; without a budget, and
+    // then with one of its own, it was a way around the table's.
+    const files = demoConfig().blobConnections?.find((c) => c.id === 'demo-files');
+    assert.deepEqual(files?.tableBudgets, {
+      'exports/customers.csv': { connection: 'demo', table: 'public.customers' },
+    });
+    assert.ok(files?.budget !== undefined, 'and a budget of its own for every file');
+  });
+
+  it("a read of the export spends the SQL table's budget, under the key the table's own reads use", async () => {
+    const store = new MemoryBudgetStore();
+    const table = { rows: 100, bytes: 1_000_000, windowSeconds: 3600 };
+    const shared = await blobFixture(
+      { tableBudgets: { 'exports/customers.csv': { connection: 'demo', table: 'public.customers' } } },
+      { budgets: store, demo: { tableBudgets: { 'public.customers': table } } },
+    );
+    try {
+      const who = principal('agent', 'shared-budget-agent');
+      const readCsv = (as: typeof who) =>
+        shared.gateway.useCases.readBlob(start(), as, {
+          connection: 'demo-files',
+          path: 'demo-files/exports/customers.csv',
+          maxRows: 5,
+        });
+      // Another agent, with the table's budget untouched, reads the export.
+      const fresh = await readCsv(principal('agent', 'fresh-agent'));
+      assert.equal(fresh.kind, 'allowed', JSON.stringify(fresh));
+      // This one's SQL reads spent all 100 of the table's rows (the SQL path's key, same store).
+      const sqlConn = parseConfig({
+        connections: [
+          {
+            id: 'demo',
+            engine: 'postgres',
+            environment: 'prod',
+            target: 'embedded-demo',
+            tableBudgets: { 'public.customers': table },
+          },
+        ],
+      }).connections[0];
+      assert.ok(sqlConn);
+      const ledger = new BudgetLedger(store, { now: () => new Date() });
+      const key = budgetKey(who, tableBudgetScope(sqlConn), 'public.customers');
+      assert.ok((await ledger.spend(key, { rows: 100, bytes: 0 }, table)).ok);
+      const held = await readCsv(who);
+      assert.equal(held.kind, 'pending', JSON.stringify(held));
+      assert.deepEqual((await shared.requests.get(held.requestId))?.value.policyIds, ['gateway-budget']);
+      // Files that hold no table's rows spend only the connection's budget (none here).
+      const events = await shared.gateway.useCases.readBlob(start(), who, {
+        connection: 'demo-files',
+        path: 'demo-files/events/2026-12-01.ndjson',
+        maxRows: 5,
+      });
+      assert.equal(events.kind, 'allowed');
+    } finally {
+      await shared.stop();
+    }
+  });
+
+  it('a blob table budget naming no such SQL table budget is a config error', () => {
+    assert.throws(
+      () =>
+        parseConfig({
+          connections: [
+            { id: 'demo', engine: 'postgres', environment: 'prod', target: 'embedded-demo' },
+            {
+              ...DEMO_FILES_CONNECTION,
+              tableBudgets: { 'exports/*.csv': { connection: 'demo', table: 'public.customers' } },
+            },
+          ],
+        }),
+      /no SQL connection demo with a table budget for public\.customers/,
     );
   });
 
