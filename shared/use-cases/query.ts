@@ -116,9 +116,15 @@ async function screenDecideRun(
  */
 function refuseParamCountMismatch(conn: ConnectionConfig, wanted: number, given: number): void {
   if (conn.engine !== 'postgres' || wanted === given) return;
+  const uses =
+    wanted === 0
+      ? 'no parameters'
+      : wanted === 1
+        ? '1 parameter ($1)'
+        : `${wanted} parameters ($1 to $${wanted})`;
   throw new GatewayError(
     'bad_request',
-    `${wanted === 0 ? 'The statement uses no parameters' : `The statement uses ${wanted} parameter${wanted === 1 ? '' : 's'} ($1 to $${wanted})`} and ${given} ${given === 1 ? 'was' : 'were'} given; nothing ran.`,
+    `The statement uses ${uses} and ${given} ${given === 1 ? 'was' : 'were'} given; nothing ran.`,
     { details: { paramsExpected: wanted, paramsGiven: given } },
   );
 }

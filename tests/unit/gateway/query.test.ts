@@ -231,6 +231,13 @@ describe('gateway query pipeline (fail closed)', () => {
       assert.equal((res.body as { error: { code: string } }).error.code, code);
     }
     assert.deepEqual(f.connector.executed, [], 'none of them reached the target');
+    const count = await f.gateway.query(
+      queryRequest(f.agentToken, { sql: 'select id, $1 from customers where id < 2', params: [1, 2, 3] }),
+    );
+    assert.equal(
+      (count.body as { error: { message: string } }).error.message,
+      'The statement uses 1 parameter ($1) and 3 were given; nothing ran.',
+    );
   });
 
   test('a missing token is 401 without an audit record; a JWT-shaped bad token is audited', async () => {
