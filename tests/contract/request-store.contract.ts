@@ -162,32 +162,12 @@ export function runRequestStoreContract(name: string, setup: () => Promise<Reque
         await store.create(by(2, 'agent-2'));
         await store.create(by(3, 'agent-1', 'https://other.test'));
         await store.create(by(4, 'agent-1'));
-        const mine = await store.list({
-          status: 'pending',
-          limit: 10,
-          requester: { issuer: 'https://issuer.test', id: 'agent-1' },
-        });
-        assert.deepEqual(
-          mine.map((r) => r.id),
-          ['apr-1', 'apr-4'],
-        );
-        const one = await store.list({
-          status: 'pending',
-          limit: 1,
-          requester: { issuer: 'https://issuer.test', id: 'agent-1' },
-        });
-        assert.deepEqual(
-          one.map((r) => r.id),
-          ['apr-1'],
-        );
-        assert.deepEqual(
-          await store.list({
-            status: 'approved',
-            limit: 10,
-            requester: { issuer: 'https://issuer.test', id: 'agent-1' },
-          }),
-          [],
-        );
+        const agent1 = { issuer: 'https://issuer.test', id: 'agent-1' };
+        const ids = async (status: 'pending' | 'approved', limit: number) =>
+          (await store.list({ status, limit, requester: agent1 })).map((r) => r.id);
+        assert.deepEqual(await ids('pending', 10), ['apr-1', 'apr-4']);
+        assert.deepEqual(await ids('pending', 1), ['apr-1']);
+        assert.deepEqual(await ids('approved', 10), []);
       }));
 
     it('hands out copies: changing a returned value changes nothing stored', () =>
