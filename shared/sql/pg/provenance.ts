@@ -157,7 +157,22 @@ class ProvenancePass implements ExprHost {
 
   // ---------- queries ----------
 
+  /**
+   * Every SELECT body, whatever its form (plain, set operation, VALUES), ends in the same
+   * ORDER BY and LIMIT/OFFSET, and each may carry a WITH: those are traced here once, so no
+   * form can skip them (red-team round 17: a LIMIT subquery on a VALUES list, or on a set
+   * operation under WITH RECURSIVE, was never traced, and computed on masked columns freely).
+   */
   private select(body: Body, level: Level): Field[] {
+    this.allowedKeys(body);
+    this.withClause(child(body, 'withClause'), level);
+    const outputs = this.selectCore(body, level);
+    this.orderBy(items(body, 'sortClause'), outputs, level);
+    this.limits(body, level);
+    return outputs;
+  }
+
+  private allowedKeys(body: Body): void {
     for (const key of Object.keys(body)) {
       if (!SELECT_KEYS.has(key)) {
         const what =
@@ -165,19 +180,13 @@ class ProvenancePass implements ExprHost {
         this.violation('construct', `${what} is not allowed for agents.`);
       }
     }
-    this.withClause(child(body, 'withClause'), level);
-    if (text(body, 'op') !== undefined && text(body, 'op') !== 'SETOP_NONE') {
+  }
+
+  private selectCore(body: Body, level: Level): Field[] {
+    if (isSetOperation(body)) {
       const left = this.select(child(body, 'larg') ?? {}, new Level(level));
       const right = this.select(child(body, 'rarg') ?? {}, new Level(level));
-      const outputs = mergeByPosition(left, right);
-      // Only UNION ALL keeps rows without comparing them: the others answer with fewer rows
-      // when values are equal, so every output is tested.
-      if (text(body, 'op') !== 'SETOP_UNION' || body.all !== true) {
-        for (const o of outputs) this.predicate(o.prov);
-      }
-      this.orderBy(items(body, 'sortClause'), outputs, level);
-      this.limits(body, level);
-      return outputs;
+      return this.setOperationCompares(body, mergeByPosition(left, right));
     }
     if (body.valuesLists !== undefined)
       return this.noteComputed(this.values(items(body, 'valuesLists'), level));
@@ -197,8 +206,17 @@ class ProvenancePass implements ExprHost {
       const def = bodyOf(item, 'WindowDef');
       if (def) this.expr.window(def, level);
     }
-    this.orderBy(items(body, 'sortClause'), outputs, level);
-    this.limits(body, level);
+    return outputs;
+  }
+
+  /**
+   * Only UNION ALL keeps rows without comparing them: the others answer with fewer rows when
+   * values are equal, so every output is tested.
+   */
+  private setOperationCompares(body: Body, outputs: Field[]): Field[] {
+    if (text(body, 'op') !== 'SETOP_UNION' || body.all !== true) {
+      for (const o of outputs) this.predicate(o.prov);
+    }
     return outputs;
   }
 
@@ -279,7 +297,7 @@ class ProvenancePass implements ExprHost {
         level.ctes.set(name, []);
         continue;
       }
-      if (recursive && text(query.body, 'op') !== undefined && text(query.body, 'op') !== 'SETOP_NONE') {
+      if (recursive && isSetOperation(query.body)) {
         this.recursiveCte(name, query.body, aliases, level);
       } else {
         level.ctes.set(name, this.renamed(this.select(query.body, new Level(level)), aliases));
@@ -293,19 +311,27 @@ class ProvenancePass implements ExprHost {
    * so every column carries rows, like string_agg: counted as the rows the statement reads.
    */
   private recursiveCte(name: string, body: Body, aliases: string[], level: Level): void {
-    this.recursiveFixpoint(name, body, aliases, level);
-    const fields = level.ctes.get(name) ?? [];
+    // The set operation's own clauses, as select() traces them: its WITH scopes both terms,
+    // and its ORDER BY, LIMIT and comparisons (UNION, INTERSECT) read the columns traced.
+    this.allowedKeys(body);
+    const inner = new Level(level);
+    this.withClause(child(body, 'withClause'), inner);
+    this.recursiveFixpoint(name, body, aliases, level, inner);
+    const fields = this.setOperationCompares(body, level.ctes.get(name) ?? []);
+    this.orderBy(items(body, 'sortClause'), fields, inner);
+    this.limits(body, inner);
     level.ctes.set(
       name,
       fields.map((f) => ({ ...f, prov: withRows(f.prov) })),
     );
   }
 
-  private recursiveFixpoint(name: string, body: Body, aliases: string[], level: Level): void {
-    let fields = this.renamed(this.select(child(body, 'larg') ?? {}, new Level(level)), aliases);
+  /** Sets the CTE's fields on `level`; the terms are traced under `inner` (the body's WITH). */
+  private recursiveFixpoint(name: string, body: Body, aliases: string[], level: Level, inner: Level): void {
+    let fields = this.renamed(this.select(child(body, 'larg') ?? {}, new Level(inner)), aliases);
     level.ctes.set(name, fields);
     for (let pass = 0; pass < RECURSIVE_PASSES; pass++) {
-      const step = this.select(child(body, 'rarg') ?? {}, new Level(level));
+      const step = this.select(child(body, 'rarg') ?? {}, new Level(inner));
       const next = this.renamed(mergeByPosition(fields, step), aliases);
       const stable = next.length === fields.length && next.every((f, i) => sameProv(f.prov, fields[i].prov));
       fields = next;
@@ -658,4 +684,9 @@ function mergeByPosition(left: Field[], right: Field[]): Field[] {
       out.push({ name: (l ?? r).name, prov: { ...(l ?? r).prov, opaque: true }, exposed: true, ...unsure });
   }
   return out;
+}
+
+function isSetOperation(body: Body): boolean {
+  const op = text(body, 'op');
+  return op !== undefined && op !== 'SETOP_NONE';
 }

@@ -209,6 +209,50 @@ describe('provenance: aggregates and volume', () => {
     assert.ok(p.violations.some((v) => v.rule === 'construct'));
   });
 
+  test('every form of SELECT body traces its own ORDER BY, LIMIT and OFFSET (red-team round 17)', async () => {
+    const ascii = '(select ascii(substr(ssn, 1, 1)) from customers where id = 1)';
+    for (const sql of [
+      // A set operation under WITH RECURSIVE (the keyword alone took the recursive path).
+      `with recursive x(n) as (select n from generate_series(1, 300) n union all select 0 limit ${ascii}) select count(*) from x`,
+      `with recursive x(n) as (select 1 union all select n + 1 from x where n < 3 order by ${ascii}) select n from x`,
+      `with recursive x(n) as (select 1 union all select 2 offset ${ascii}) select n from x`,
+      // A VALUES list.
+      `select count(*) from (values (1), (2) limit ${ascii}) v`,
+      `select count(*) from (values (1), (2) order by ${ascii}) v`,
+      `select count(*) from (values (1), (2) offset ${ascii}) v`,
+      // A plain set operation.
+      `select count(*) from (select 1 union all select 2 offset ${ascii}) v`,
+    ]) {
+      const p = await prov(sql);
+      assert.ok(p.predicateColumns.includes(`${C}.ssn`), sql);
+      assert.ok(p.computedColumns.includes(`${C}.ssn`), sql);
+    }
+  });
+
+  test('WITH RECURSIVE: UNION and INTERSECT compare what they read, as outside it', async () => {
+    for (const sql of [
+      "with recursive x(v) as (select ssn from customers where id = 1 intersect select '748-93-8418') select count(*) from x",
+      "with recursive r(v) as (select email from customers where id = 1 union select 'a@b.c' from r) select count(*) from r",
+      "with recursive r(v) as (select email from customers where id = 1 except select 'a@b.c') select count(*) from r",
+    ]) {
+      assert.ok(
+        (await prov(sql)).predicateColumns.some((c) => c === `${C}.ssn` || c === `${C}.email`),
+        sql,
+      );
+    }
+    const all = await prov(
+      'with recursive r(n, e) as (select 1, email from customers where id = 1 union all select n + 1, e from r where n < 3) select n from r',
+    );
+    assert.ok(!all.predicateColumns.includes(`${C}.email`), 'UNION ALL compares nothing');
+  });
+
+  test('WITH RECURSIVE: a WITH on the set operation scopes both terms and is traced', async () => {
+    const p = await prov(
+      'with recursive x(n) as (with y as (select ascii(ssn) a from customers) select a from y union all select n from x where n < 0) select count(*) from x',
+    );
+    assert.ok(p.computedColumns.includes(`${C}.ssn`));
+  });
+
   for (const sql of [
     "select string_agg(email, ',') from customers",
     'select array_agg(id) from customers',
