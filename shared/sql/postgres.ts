@@ -8,9 +8,11 @@ import { fingerprintPostgres } from './pg/fingerprint.js';
 import { asNode, bodyOf, items } from './pg/node.js';
 import { parsePostgres } from './pg/parse.js';
 import { analyseProvenance } from './pg/provenance.js';
+import { PG_SHAPE } from './pg/shape.js';
 import { recordLimit, recordWhere } from './pg/top.js';
 import { PgWalker } from './pg/walker.js';
 import { withProvenance } from './provenance-facts.js';
+import { checkStatementShape } from './shape.js';
 
 export interface AnalyseOptions {
   /** Schema of unqualified table names; `public` on Postgres. */
@@ -23,7 +25,9 @@ export interface AnalyseOptions {
 /** Facts about a Postgres statement, from the real PostgreSQL grammar (libpg-query). */
 export async function analysePostgres(sql: string, options: AnalyseOptions = {}): Promise<StatementFacts> {
   checkStatementSize(sql);
-  const tree = bodyOf({ ParseResult: await parsePostgres(sql) }, 'ParseResult');
+  const parsed = await parsePostgres(sql);
+  checkStatementShape(parsed, PG_SHAPE);
+  const tree = bodyOf({ ParseResult: parsed }, 'ParseResult');
   const raws = items(tree, 'stmts').map(stmtOnly);
   const statements = raws.map((stmt) => asNode(stmt));
   if (statements.length === 0) {

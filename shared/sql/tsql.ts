@@ -3,8 +3,10 @@ import { GatewayError } from '../errors.js';
 import type { StatementFacts } from '../types.js';
 import { FactsCollector } from './collector.js';
 import { checkStatementSize } from './limits.js';
+import { checkStatementShape } from './shape.js';
 import { fingerprintTsql } from './tsql/fingerprint.js';
 import { refuseDangerousTsql } from './tsql/guard.js';
+import { TSQL_SHAPE } from './tsql/shape.js';
 import { tokenize } from './tsql/tokens.js';
 import { TsqlWalker } from './tsql/walker.js';
 
@@ -26,6 +28,7 @@ export async function analyseTsql(sql: string, options: AnalyseTsqlOptions = {})
   const tokens = tokenize(sql);
   refuseDangerousTsql(tokens);
   const statements = parseTsql(sql);
+  checkStatementShape(statements, TSQL_SHAPE);
   if (statements.length === 0) throw new GatewayError('unparseable_statement', 'The statement is empty.');
 
   const facts = new FactsCollector('tsql');

@@ -456,6 +456,55 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     }
   });
 
+  test('round 17: no form of SELECT body hides a LIMIT, ORDER BY or comparison from the analysis', async () => {
+    const ascii = '(select ascii(substr(ssn, 1, 1)) from customers where id = 1)';
+    for (const sql of [
+      `with recursive x(n) as (select n from generate_series(1, 300) n union all select 0 limit ${ascii}) select count(*) from x`,
+      `select count(*) from (values (1), (2), (3) limit ${ascii}) v`,
+      `select count(*) from (values (1), (2), (3) order by ${ascii}) v`,
+      "with recursive x(v) as (select ssn from customers where id = 1 intersect select '748-93-8418') select count(*) from x",
+      "with recursive r(v) as (select email from customers where id = 1 union select 'a@b.c' from r) select count(*) from r",
+    ]) {
+      const { status, json } = await send(sql);
+      assert.notEqual(status, 200, `${sql}: ${JSON.stringify(json).slice(0, 200)}`);
+    }
+    // An ordinary recursive CTE still answers.
+    const { status, json } = await send(
+      'with recursive n(i) as (select 1 union all select i + 1 from n where i < 5) select i from n',
+    );
+    assert.equal(status, 200, JSON.stringify(json.error));
+    assert.equal((json.rows as unknown[]).length, 5);
+  });
+
+  test('round 18: shapes whose analysis or planning outgrow their text are refused before either, and audited', async () => {
+    const cases: Array<[string, RegExp]> = [
+      [
+        Array(5_200).fill('select 1').join(' union all '),
+        /UNION, INTERSECT or EXCEPT than .* \(at most 127\)/,
+      ],
+      [
+        `select t0.id from ${Array.from({ length: 2_000 }, (_, i) => `customers t${i}`).join(', ')}`,
+        /in FROM than .* \(at most 64\)/,
+      ],
+      [
+        `with ${Array.from({ length: 3_000 }, (_, i) => `q${i} as (select ${i === 0 ? 'id from customers' : `id from q${i - 1}`})`).join(', ')} select id from q2999`,
+        /WITH queries than .* \(at most 32\)/,
+      ],
+    ];
+    const auditor = await host.issuer.mint({ user: 'audrey', groups: ['auditors'] });
+    for (const [sql, message] of cases) {
+      assert.ok(sql.length < 100 * 1024, `${sql.length} bytes`);
+      const { status, json } = await send(sql);
+      assert.equal(status, 400);
+      assert.equal(errorOf(json).code, 'statement_refused');
+      assert.match(errorOf(json).message, message);
+      const trail = await fetch(`${host.url}/api/v1/audit/${json.requestId}`, {
+        headers: { authorization: `Bearer ${auditor}` },
+      });
+      assert.equal(trail.status, 200, 'the refusal is in the audit trail');
+    }
+  });
+
   test('audited statements are whole, with parameters and what was released', async () => {
     const padding = ' '.repeat(25_000);
     const sql = `select id, city from customers where id = $1 /*${padding}*/ and city <> 'secret-tail'`;

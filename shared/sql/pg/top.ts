@@ -13,14 +13,14 @@ export function recordWhere(kind: string, body: Body, facts: FactsCollector): vo
   facts.whereTriviallyTrue = wheres.some((w) => w !== undefined && constantTruth(w) === true);
 }
 
-function branchWheres(kind: string, body: Body): unknown[] {
+function branchWheres(kind: string, body: Body, into: unknown[] = []): unknown[] {
   if (kind !== 'SelectStmt' || text(body, 'op') === 'SETOP_NONE' || text(body, 'op') === undefined) {
-    return kind === 'SelectStmt' || kind === 'UpdateStmt' || kind === 'DeleteStmt' ? [body.whereClause] : [];
+    if (kind === 'SelectStmt' || kind === 'UpdateStmt' || kind === 'DeleteStmt') into.push(body.whereClause);
+    return into;
   }
-  return [
-    ...branchWheres('SelectStmt', child(body, 'larg') ?? {}),
-    ...branchWheres('SelectStmt', child(body, 'rarg') ?? {}),
-  ];
+  // Into one array: spreading each level's branches again is quadratic in a long UNION chain.
+  branchWheres('SelectStmt', child(body, 'larg') ?? {}, into);
+  return branchWheres('SelectStmt', child(body, 'rarg') ?? {}, into);
 }
 
 /** A constant LIMIT / FETCH FIRST; LIMIT ALL, parameters and expressions give null. */
