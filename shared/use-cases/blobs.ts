@@ -20,6 +20,7 @@ import { type ReadResult, readBinary, readTyped } from './blob-read.js';
 import { type Concluded, conclude } from './conclude.js';
 import type { BlobPorts, UseCaseDeps } from './deps.js';
 import type { Outcome } from './outcome.js';
+import { scannedPurpose } from './purpose.js';
 import { keepForReplay } from './replay-keep.js';
 
 export interface BlobListValue {
@@ -141,8 +142,9 @@ export function listBlobs(
   deps: BlobDeps,
   base: Omit<RequestStart, 'action' | 'connection'>,
   principal: Principal,
-  input: ListBlobsInput,
+  given: ListBlobsInput,
 ): Promise<Outcome<BlobListValue>> {
+  const input = scannedPurpose(given, deps.masker);
   const trace = start(base, 'blobs.list', input.connection);
   trace.principal = principal;
   trace.purpose = input.purpose ?? null;
@@ -222,8 +224,9 @@ export function readBlob(
   deps: BlobDeps,
   base: Omit<RequestStart, 'action' | 'connection'>,
   principal: Principal,
-  input: ReadBlobInput,
+  given: ReadBlobInput,
 ): Promise<Outcome<BlobReadValue>> {
+  const input = scannedPurpose(given, deps.masker);
   const trace = start(base, 'blobs.read', input.connection);
   trace.principal = principal;
   trace.purpose = input.purpose ?? null;

@@ -20,6 +20,7 @@ import { type Concluded, conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
 import type { QueryInput } from './inputs.js';
 import type { Outcome } from './outcome.js';
+import { scannedPurpose } from './purpose.js';
 import { withRowsJson } from './released-json.js';
 import { keepForReplay } from './replay-keep.js';
 import { requestApproval } from './request-approval.js';
@@ -65,8 +66,9 @@ export function query(
   deps: UseCaseDeps,
   start: Omit<RequestStart, 'action' | 'connection'>,
   principal: Principal,
-  input: QueryInput,
+  given: QueryInput,
 ): Promise<Outcome<QueryValue>> {
+  const input = scannedPurpose(given, deps.masker);
   const trace = newTrace({ ...start, action: 'query', connection: boundedRouteValue(input.connection) });
   trace.principal = principal;
   trace.statement = input.sql;

@@ -169,6 +169,36 @@ describe('approvals end to end (local host)', () => {
       assert.ok(kinds.includes(k), k);
   });
 
+  test("the caller's purpose is content-scanned before anyone sees it (red-team round 18)", async () => {
+    const clear = ['4012-8888-8888-1881', '4012888888881881', '123-45-6789', 'ana.lopez@contoso.com'];
+    const purpose = `card ${clear[0]} ssn ${clear[2]} for ${clear[3]}, quarterly review`;
+    const requester = await host.issuer.mint({ agent: 'purpose-agent' });
+    const id = await bulkRead(requester, { purpose });
+    const seen: Array<[string, string]> = [];
+    seen.push(['requester view', JSON.stringify(await statusOf(id, requester))]);
+    seen.push(['approver view', JSON.stringify(await statusOf(id, alice))]);
+    seen.push(['approver inbox', JSON.stringify((await call('GET', '/api/v1/approvals', alice)).json)]);
+    let card = '';
+    for (let i = 0; i < 50 && !card.includes(id); i++) {
+      card = JSON.stringify(
+        ((await (await fetch(`${host.url}/api/inbox`)).json()) as { cards: unknown[] }).cards,
+      );
+      if (!card.includes(id)) await new Promise((r) => setTimeout(r, 100));
+    }
+    seen.push(['Teams card', card]);
+    seen.push(['approval page', await (await fetch(`${host.url}/api/approve/${id}`)).text()]);
+    seen.push(['audit trail', JSON.stringify(await eventsOf(id))]);
+    const search = await call('GET', `/api/v1/audit?limit=200&principal=agent:purpose-agent`, auditor);
+    seen.push(['audit search', JSON.stringify(search.json)]);
+    assert.ok(seen[6]?.[1].includes(id), 'the search found the request');
+    for (const [where, text] of seen) {
+      for (const value of clear) assert.ok(!text.includes(value), `${value} in clear in the ${where}`);
+    }
+    // What is not sensitive in it still reads as written.
+    assert.match(seen[1]?.[1] ?? '', /quarterly review/);
+    assert.match(card, /quarterly review/);
+  });
+
   test('agents, outsiders and the human an agent acts for may not approve', async () => {
     const delegated = await host.issuer.mint({ agent: 'helper-agent', onBehalfOf: 'bob' });
     const id = await bulkRead(delegated);

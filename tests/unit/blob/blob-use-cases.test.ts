@@ -157,6 +157,31 @@ describe('blob reads on Azurite', () => {
     assert.equal(Buffer.from(String(v.rows[0].base64), 'base64')[1], 0x50);
   });
 
+  it("keeps the caller's purpose content-scanned in the audit trail and the held request", async () => {
+    const purpose = 'card 4012-8888-8888-1881 for ana.lopez@contoso.com, audit prep';
+    const listed = allowed<BlobListValue>(await list({ purpose }));
+    const read1 = allowed<BlobReadValue>(await read({ path: 'demo-files/exports/customers.csv', purpose }));
+    for (const id of [listed.requestId, read1.requestId]) {
+      const stored = (await eventOf(id)).purpose ?? '';
+      assert.doesNotMatch(stored, /4012-8888-8888-1881|ana\.lopez@/, stored);
+      assert.match(stored, /audit prep/);
+    }
+    const big = await blobFixture({ approvalBytes: 1024 });
+    try {
+      const p = await big.gateway.useCases.readBlob(start(), agent, {
+        connection: 'demo-files',
+        path: 'demo-files/exports/customers.csv',
+        purpose,
+      });
+      assert.equal(p.kind, 'pending', JSON.stringify(p));
+      const stored = (await big.requests.get(p.requestId))?.value;
+      assert.doesNotMatch(JSON.stringify(stored), /4012-8888-8888-1881|ana\.lopez@/);
+      assert.match(stored?.purpose ?? '', /audit prep/);
+    } finally {
+      await big.stop();
+    }
+  });
+
   it('sends a read over the byte threshold to approval, stored, with nothing read', async () => {
     const o = await read({ path: 'demo-files/exports/customers.csv', maxRows: 10 }, agent);
     // 50 customers are ~5 KB: under the fixture's 20 KB threshold, so this one is allowed...
