@@ -1,5 +1,5 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { GatewayError, InvalidTokenError } from '../errors.js';
+import { type ErrorCode, GatewayError, InvalidTokenError } from '../errors.js';
 import type { TokenVerifier } from '../identity/index.js';
 import { LIMITS } from '../limits.js';
 import { authenticate, looksLikeBearerJwt } from '../pipeline/authenticate.js';
@@ -49,22 +49,33 @@ function originAllowed(origin: string | null, allowed: readonly string[]): boole
   return origin === null || allowed.includes(origin);
 }
 
-/** Origin, method and protocol version: refused before anything else is read. */
+/** An exchange refused before the MCP server runs: what the caller is answered, and what is audited. */
+interface Refusal {
+  response: ApiResponse;
+  error: GatewayError;
+}
+
+function refusal(
+  status: number,
+  rpcCode: number,
+  code: ErrorCode,
+  message: string,
+  ids: Record<string, string>,
+): Refusal {
+  return { response: rpcError(status, rpcCode, message, ids), error: new GatewayError(code, message) };
+}
+
+/** Origin and protocol version, checked once the caller is known so that the refusal is audited. */
 function screen(req: ApiRequest, options: McpEndpointDeps['options'], ids: Record<string, string>) {
   if (!originAllowed(req.headers.get('origin'), options.allowedOrigins ?? [])) {
-    return rpcError(403, -32000, 'Forbidden: this Origin is not allowed.', ids);
-  }
-  if (req.method.toUpperCase() !== 'POST') {
-    return rpcError(405, -32000, 'Method not allowed: this server is stateless and streams nothing.', {
-      ...ids,
-      allow: 'POST',
-    });
+    return refusal(403, -32000, 'forbidden', 'Forbidden: this Origin is not allowed.', ids);
   }
   const version = req.headers.get('mcp-protocol-version');
   if (version !== null && !MCP_PROTOCOL_VERSIONS.includes(version)) {
-    return rpcError(
+    return refusal(
       400,
       -32000,
+      'bad_request',
       `Bad Request: unsupported MCP-Protocol-Version (supported: ${MCP_PROTOCOL_VERSIONS.join(', ')}).`,
       ids,
     );
@@ -119,19 +130,19 @@ async function authorize(
   return { principal };
 }
 
-/** The JSON-RPC body, bounded; a response when it cannot be read. */
+/** The JSON-RPC body, bounded; a refusal when it cannot be read. */
 async function readRpcBody(
   req: ApiRequest,
   ids: Record<string, string>,
-): Promise<{ parsed: unknown } | { response: ApiResponse }> {
+): Promise<{ parsed: unknown } | Refusal> {
   const text = await req.text();
   if (Buffer.byteLength(text) > LIMITS.bodyBytes) {
-    return { response: rpcError(413, -32000, 'The request body is too large.', ids) };
+    return refusal(413, -32000, 'payload_too_large', 'The request body is too large.', ids);
   }
   try {
     return { parsed: JSON.parse(text) as unknown };
   } catch {
-    return { response: rpcError(400, -32700, 'Parse error: the body is not JSON.', ids) };
+    return refusal(400, -32700, 'invalid_body', 'Parse error: the body is not JSON.', ids);
   }
 }
 
@@ -206,8 +217,12 @@ export function createMcpApi(deps: McpEndpointDeps): McpApi {
     async endpoint(req) {
       const requestId = deps.newId();
       const ids = { 'x-request-id': requestId };
-      const refused = screen(req, options, ids);
-      if (refused) return refused;
+      if (req.method.toUpperCase() !== 'POST') {
+        return rpcError(405, -32000, 'Method not allowed: this server is stateless and streams nothing.', {
+          ...ids,
+          allow: 'POST',
+        });
+      }
       const clock = new StageClock();
       const start: RequestStart = {
         requestId,
@@ -219,10 +234,14 @@ export function createMcpApi(deps: McpEndpointDeps): McpApi {
       };
       const who = await authorize(deps, req, start, ids);
       if ('response' in who) return who.response;
-      const read = await readRpcBody(req, ids);
-      if ('response' in read) return read.response;
-      if (Array.isArray(read.parsed)) return refuseBatch(deps, start, who.principal, ids);
-      return serve(deps, req, who.principal, read.parsed, ids);
+      // Every exchange past authentication leaves an audit record, the refused ones too.
+      const body = screen(req, options, ids) ?? (await readRpcBody(req, ids));
+      if ('error' in body) {
+        await deps.useCases.refuse(start, body.error, who.principal);
+        return body.response;
+      }
+      if (Array.isArray(body.parsed)) return refuseBatch(deps, start, who.principal, ids);
+      return serve(deps, req, who.principal, body.parsed, ids);
     },
     async resourceMetadata(req) {
       return jsonResponse(200, resourceMetadata(req.url, options), { 'cache-control': 'max-age=300' });

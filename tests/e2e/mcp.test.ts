@@ -336,6 +336,7 @@ describe('MCP over Streamable HTTP (local host)', () => {
     const auth = { authorization: `Bearer ${agentToken}` };
     const evil = await post(initialize(LATEST_PROTOCOL_VERSION), { ...auth, origin: 'http://evil.example' });
     assert.equal(evil.status, 403);
+    calls.set(evil.headers.get('x-request-id') ?? '', '(refused 403)');
     await assert.rejects(connect(agentToken, { origin: 'http://localhost.evil.example' }));
     const ok = await post(initialize(LATEST_PROTOCOL_VERSION), { ...auth, origin: ALLOWED_ORIGIN });
     assert.equal(ok.status, 200);
@@ -361,6 +362,16 @@ describe('MCP over Streamable HTTP (local host)', () => {
     assert.equal(unsupported.status, 400);
     const bogus = await post(list, { ...auth, 'mcp-protocol-version': '1999-01-01' });
     assert.equal(bogus.status, 400);
+    // Refused before the MCP server runs, and audited all the same (red-team round 18).
+    calls.set(bogus.headers.get('x-request-id') ?? '', '(refused 400)');
+    const truncated = await fetch(`${host.url}/mcp`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: '{"jsonrpc":"2.0","id":3,"method":"tools/li',
+    });
+    assert.equal(truncated.status, 400);
+    assert.equal(((await truncated.json()) as { error: { code: number } }).error.code, -32700);
+    calls.set(truncated.headers.get('x-request-id') ?? '', '(refused 400)');
     const served = await post(list, { ...auth, 'mcp-protocol-version': '2025-06-18' });
     assert.equal(served.status, 200);
     assert.equal((await fetch(`${host.url}/mcp`, { headers: auth })).status, 405);
@@ -495,8 +506,8 @@ describe('MCP over Streamable HTTP (local host)', () => {
       const record = body.records.find((r) => r.requestId === requestId && r.kind === 'request');
       assert.ok(record, `audit record for ${tool} ${requestId}`);
       assert.equal(record.transport, 'mcp');
-      if (tool === '(refused)') {
-        assert.equal(record.status, 401);
+      if (tool.startsWith('(refused')) {
+        assert.equal(record.status, Number(/\d+/.exec(tool)?.[0] ?? 401), tool);
         assert.equal(record.tool, undefined);
       } else {
         assert.equal(record.tool, tool);
