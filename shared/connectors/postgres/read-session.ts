@@ -19,7 +19,7 @@ import {
   transactionSetup,
 } from './read-only-transaction.js';
 import type { PgResultColumn } from './result-shape.js';
-import { restartMeter } from './wire-meter.js';
+import { restartMeter, trippedMeter } from './wire-meter.js';
 
 /**
  * One pooled client and one READ ONLY transaction for a request's estimate and the read it
@@ -156,6 +156,11 @@ class PgReadSession {
     try {
       return await Promise.race([running, deadline]);
     } catch (e) {
+      const tooLarge = trippedMeter(this.#client);
+      if (tooLarge) {
+        this.#destroy = true;
+        throw tooLarge;
+      }
       if (breaksConnection(e) && !(e instanceof RollbackFailed)) this.#destroy = true;
       if (e instanceof RollbackFailed) {
         this.#destroy = true;

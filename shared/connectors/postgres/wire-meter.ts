@@ -17,6 +17,8 @@ export const DEFAULT_MAX_READ_BYTES = 64 * 1024 * 1024;
 interface Meter {
   received: number;
   readonly limit: number;
+  /** Set when the bound destroyed the socket: what any later failure on this client means. */
+  tripped?: GatewayError;
 }
 
 const meters = new WeakMap<PoolClient, Meter>();
@@ -50,7 +52,10 @@ export function meterPool(pool: Pool, limit: number): void {
     meters.set(client, meter);
     socket.on('data', (chunk) => {
       meter.received += chunk.length;
-      if (meter.received > meter.limit) socket.destroy(resultTooLarge(meter.limit));
+      if (meter.received > meter.limit && meter.tripped === undefined) {
+        meter.tripped = resultTooLarge(meter.limit);
+        socket.destroy(meter.tripped);
+      }
     });
   });
   pool.on('acquire', restartMeter);
@@ -60,4 +65,13 @@ export function meterPool(pool: Pool, limit: number): void {
 export function restartMeter(client: PoolClient | undefined): void {
   const meter = client === undefined ? undefined : meters.get(client);
   if (meter !== undefined) meter.received = 0;
+}
+
+/**
+ * The bound's error when it destroyed this client's socket. A chunk that crosses the bound may
+ * also complete the statement, so the destroyed socket fails the next one instead, with the
+ * driver's "not queryable" error (red-team round 17: a 502 where 422 was meant).
+ */
+export function trippedMeter(client: PoolClient | undefined): GatewayError | undefined {
+  return client === undefined ? undefined : meters.get(client)?.tripped;
 }

@@ -213,6 +213,43 @@ describe('postgres read session (real server)', { skip: skipUnlessRealPostgres()
     }
   });
 
+  test('an answer just over maxReadBytes is result_too_large too, never target_unavailable (round 17)', async () => {
+    const limit = 1_048_576;
+    const small = createPostgresConnector({
+      host: server.host,
+      port: server.port,
+      database: server.database,
+      user: DEMO_READER_ROLE,
+      password,
+      ssl: false,
+      poolMax: 1,
+      maxReadBytes: limit,
+    });
+    const seen = new Set<string>();
+    try {
+      assert.ok(small.openRead);
+      // Around the bound, one of these crosses it in the chunk that also completes the
+      // statement, so the destroyed socket fails the next statement of the session instead.
+      for (let size = limit - 1_500; size <= limit + 300; size += 25) {
+        const sql = `select repeat('x', ${size}) as t`;
+        const session = small.openRead(5000);
+        try {
+          await session.estimateRows(sql, [], options);
+          await session.execute(sql, [], options);
+          seen.add('ok');
+        } catch (e) {
+          assert.ok(e instanceof GatewayError && e.code === 'result_too_large', `${size}: ${String(e)}`);
+          seen.add('result_too_large');
+        } finally {
+          await session.end().catch(() => undefined);
+        }
+      }
+    } finally {
+      await small.close();
+    }
+    assert.deepEqual([...seen].sort(), ['ok', 'result_too_large']);
+  });
+
   test('the old path, for comparison, costs more round trips and two transactions', async () => {
     wire.reset();
     await connector.estimateRows(POINT, [7], options);
