@@ -476,6 +476,25 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     assert.equal((json.rows as unknown[]).length, 5);
   });
 
+  test('round 19: grouping sets group by what they name; nested WITH RECURSIVE is refused quickly', async () => {
+    for (const sql of [
+      'select ssn, count(*), min(id) from customers where id < 8 group by rollup(1)',
+      "select card_number, count(*) n, min(src) from (select card_number, 'c'||id src from customers where id < 4 union all select card_number, 'p'||id from payments where id < 40) t group by rollup(1) order by 2 desc",
+      'select t.* from customers c cross join lateral (select p.card_number as city, count(*) n, min(p.id) m from payments p where p.id < 40 group by rollup(city)) t where c.id = 1 order by n desc',
+    ]) {
+      const { status, json } = await send(sql);
+      assert.notEqual(status, 200, `${sql}: ${JSON.stringify(json).slice(0, 200)}`);
+    }
+    const level = (k: number): string =>
+      k === 0
+        ? '1'
+        : `(with recursive r${k}(a,b,c,d,e,f) as (select 1,1,1,1,1,id from customers where id = 1 union all select b,c,d,e,f, ${level(k - 1)} from r${k} where a < 0) select a from r${k} limit 1)`;
+    const { status, json } = await send(`select ${level(10)}`);
+    assert.equal(status, 400);
+    assert.equal(errorOf(json).code, 'statement_refused');
+    assert.equal((await send('select city, count(*) from customers group by rollup(city)')).status, 200);
+  });
+
   test('round 18: shapes whose analysis or planning outgrow their text are refused before either, and audited', async () => {
     const cases: Array<[string, RegExp]> = [
       [

@@ -38,6 +38,8 @@ export interface ExprHost {
   failurePoint(prov: Prov): void;
   /** How many failure points have been seen so far (to tell whether a branch holds one). */
   failurePoints(): number;
+  /** One unit of the pass's work: the pass refuses the statement past its budget. */
+  work(): void;
 }
 
 /** SQL value functions that reveal only the date and time. */
@@ -67,6 +69,7 @@ export class ExpressionEvaluator {
   constructor(private readonly host: ExprHost) {}
 
   eval(value: unknown, level: Level): Value {
+    this.host.work();
     const node = asNode(value);
     if (!node) {
       if (Array.isArray(value)) return { prov: derived(...value.map((v) => flatten(this.eval(v, level)))) };

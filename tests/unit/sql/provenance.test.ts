@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { isGatewayError } from '../../../shared/errors.js';
 import { catalogOf } from '../../../shared/sql/catalog.js';
 import { functionPolicy } from '../../../shared/sql/pg/allowlist.js';
+import { MAX_PROVENANCE_WORK } from '../../../shared/sql/pg/provenance.js';
 import { analysePostgres } from '../../../shared/sql/postgres.js';
 import type { ProvenanceFacts } from '../../../shared/types.js';
 import { DEMO_CATALOG, DEMO_TABLES } from '../../support/demo-catalog.js';
@@ -244,6 +246,39 @@ describe('provenance: aggregates and volume', () => {
       'with recursive r(n, e) as (select 1, email from customers where id = 1 union all select n + 1, e from r where n < 3) select n from r',
     );
     assert.ok(!all.predicateColumns.includes(`${C}.email`), 'UNION ALL compares nothing');
+  });
+
+  test('ROLLUP, CUBE and GROUPING SETS read positions and output names as GROUP BY does (round 19)', async () => {
+    for (const sql of [
+      'select ssn, count(*), min(id) from customers where id < 8 group by rollup(1)',
+      'select ssn, count(*) from customers group by cube(1)',
+      'select ssn, count(*) from customers group by grouping sets ((1), ())',
+      'select city, ssn, count(*) from customers group by rollup(1, (1, 2))',
+      'select ssn, count(*) from customers group by grouping sets (cube(1))',
+      // A name that is an output alias here and a column only further out.
+      'select t.* from customers c cross join lateral (select p.ssn as city, count(*) n from customers p where p.id < 40 group by rollup(city)) t where c.id = 1',
+    ]) {
+      assert.ok((await prov(sql)).predicateColumns.includes(`${C}.ssn`), sql);
+    }
+    const plain = await prov('select city, count(*) from customers group by rollup(city)');
+    assert.deepEqual(plain.predicateColumns, [`${C}.city`]);
+  });
+
+  test('the pass has a work budget: nested WITH RECURSIVE is refused, not traced for seconds (round 19)', async () => {
+    const level = (k: number): string =>
+      k === 0
+        ? '1'
+        : `(with recursive r${k}(a, b, c, d, e, f) as (select 1, 1, 1, 1, 1, id from customers where id = 1 union all select b, c, d, e, f, ${level(k - 1)} from r${k} where a < 0) select a from r${k} limit 1)`;
+    await assert.rejects(analysePostgres(`select ${level(10)}`, { catalog: DEMO_CATALOG }), (e: unknown) => {
+      assert.ok(isGatewayError(e), String(e));
+      assert.equal(e.code, 'statement_refused');
+      assert.deepEqual(e.details, { limit: 'provenanceWork', max: MAX_PROVENANCE_WORK });
+      return true;
+    });
+    // Two levels, and a 15,000-value IN list, are well inside it.
+    assert.deepEqual((await prov(`select ${level(2)}`)).violations, []);
+    const list = Array.from({ length: 15_000 }, (_, i) => i).join(',');
+    assert.deepEqual((await prov(`select id from customers where id in (${list})`)).violations, []);
   });
 
   test('WITH RECURSIVE: a WITH on the set operation scopes both terms and is traced', async () => {
