@@ -74,8 +74,9 @@ export const ERROR_DOCS = {
     action: 'Fix the SQL; the message gives the parser error and position.',
   },
   statement_refused: {
-    meaning: 'The statement is too long, or uses a T-SQL construct outside the allowlist.',
-    action: 'Shorten it or rewrite it without the construct.',
+    meaning:
+      'The statement is too long, too large or deeply nested to analyse (details name the bound), or uses a T-SQL construct outside the allowlist.',
+    action: 'Split it into smaller statements, or rewrite it without the construct.',
   },
   callback_refused: {
     meaning:
