@@ -495,6 +495,21 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     assert.equal((await send('select city, count(*) from customers group by rollup(city)')).status, 200);
   });
 
+  test('round 20: a name meant for an output the gateway could not name is traced to it', async () => {
+    for (const sql of [
+      "select c.id, x.m from customers c, lateral (select (select * from (select c.ssn as city) s), 1 as m union all select '500-00-0000', 2 order by city limit 1) x(a, m) where c.id < 12 order by c.id",
+      'select id, (select * from (select c2.ssn as city from customers c2 where c2.id = c.id) s) from customers c where id < 12 order by city',
+      'select count(*) from (select distinct on (city) (select * from (select p.card_number as city) s) from payments p, (values (1)) z(city) order by city) d',
+    ]) {
+      const { status, json } = await send(sql);
+      assert.notEqual(status, 200, `${sql}: ${JSON.stringify(json).slice(0, 200)}`);
+    }
+    const many = `select ${Array(7_000).fill('t.x').join(',')} from rows from (${Array(6_500).fill('pi()').join(',')}) t`;
+    const { status, json } = await send(many);
+    assert.equal(status, 400);
+    assert.equal(errorOf(json).code, 'statement_refused');
+  });
+
   test('round 18: shapes whose analysis or planning outgrow their text are refused before either, and audited', async () => {
     const cases: Array<[string, RegExp]> = [
       [

@@ -38,8 +38,8 @@ export interface ExprHost {
   failurePoint(prov: Prov): void;
   /** How many failure points have been seen so far (to tell whether a branch holds one). */
   failurePoints(): number;
-  /** One unit of the pass's work: the pass refuses the statement past its budget. */
-  work(): void;
+  /** Units of the pass's work (one by default): the pass refuses the statement past its budget. */
+  work(units?: number): void;
 }
 
 /** SQL value functions that reveal only the date and time. */
@@ -268,6 +268,9 @@ export class ExpressionEvaluator {
    * only when every candidate is that one column (`chosen`) or reads nothing more than it.
    */
   private candidates(fields: Field[], chosen: Field | undefined): Value {
+    // Each candidate is read and merged: thousands of unsure columns (`rows from (pi(), ...)`)
+    // times thousands of references was seconds of work in one unit each (red-team round 20).
+    this.host.work(fields.length);
     const provs = fields.map((f) => this.fieldValue(f).prov);
     const extra =
       chosen === undefined ? provs : provs.filter((p, i) => fields[i] !== chosen && p.src.size > 0);

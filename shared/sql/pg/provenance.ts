@@ -165,8 +165,8 @@ class ProvenancePass implements ExprHost {
     return this.failureCount;
   }
 
-  work(): void {
-    this.workDone += 1;
+  work(units = 1): void {
+    this.workDone += units;
     if (this.workDone > MAX_PROVENANCE_WORK) {
       throw new GatewayError(
         'statement_refused',
@@ -467,9 +467,14 @@ class ProvenancePass implements ExprHost {
     const ref = items(bodyOf(item, 'ColumnRef'), 'fields');
     const name = ref.length === 1 ? stringValue(ref[0]) : undefined;
     const output = name === undefined ? undefined : outputs.find((o) => o.name === name);
-    if (output && !this.resolvesQuietly(name ?? '', level)) return output.prov;
+    // A bare name may also be an output whose name the pass only guessed: the server names
+    // `(select * from (select ssn as city) s)` `city`, the pass `?column?`, and ORDER BY city
+    // sorted by the SSN (red-team round 20). So the name is traced to every such output too.
+    const unsure = name === undefined ? [] : outputs.filter((o) => o.unsureName && o !== output);
+    const maybe = unsure.map((o) => o.prov);
+    if (output && !this.resolvesQuietly(name ?? '', level)) return derived(output.prov, ...maybe);
     const value = flatten(this.expr.eval(item, level));
-    return output ? derived(value, output.prov) : value;
+    return output ? derived(value, output.prov, ...maybe) : derived(value, ...maybe);
   }
 
   private resolvesQuietly(column: string, level: Level): boolean {
