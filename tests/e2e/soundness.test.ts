@@ -510,6 +510,20 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     assert.equal(errorOf(json).code, 'statement_refused');
   });
 
+  test('round 21: GROUP BY a name that is also a FROM column of guessed name groups by that column', async () => {
+    for (const sql of [
+      "select count(*) as groups from (select 1 as one, 'z' as k from customers c join lateral (select (select * from (select c.full_name as k) s)) x on true group by k) g",
+      "select string_agg(c.id::text, ',' order by c.id) as ids, 'z' as k from customers c join lateral (select (select * from (select c.ssn as k) s)) x on true where c.id <= 10 group by k",
+      "select 'z' as k, count(*) from (select card_number from customers union all select card_number from payments) u join lateral (select (select * from (select u.card_number as k) s)) x on true group by k having count(*) > 1",
+    ]) {
+      const { status, json } = await send(sql);
+      assert.notEqual(status, 200, `${sql}: ${JSON.stringify(json).slice(0, 200)}`);
+    }
+    // An ordinary GROUP BY over an output alias still runs.
+    const { status, json } = await send('select upper(city) as k, count(*) from customers group by k');
+    assert.equal(status, 200, JSON.stringify(json).slice(0, 300));
+  });
+
   test('round 18: shapes whose analysis or planning outgrow their text are refused before either, and audited', async () => {
     const cases: Array<[string, RegExp]> = [
       [

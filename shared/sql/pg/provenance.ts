@@ -477,9 +477,17 @@ class ProvenancePass implements ExprHost {
     return output ? derived(value, output.prov, ...maybe) : derived(value, ...maybe);
   }
 
+  /**
+   * Whether the name may also be an input column. PostgreSQL's GROUP BY takes the input column
+   * before the output of that name, so a FROM column whose name the pass only guessed counts:
+   * the server named `(select * from (select ssn as k) s)` `k` and grouped by the SSN under an
+   * output `'z' as k` (red-team round 21).
+   */
   private resolvesQuietly(column: string, level: Level): boolean {
     for (let l: Level | undefined = level; l; l = l.parent) {
-      if (l.using.has(column) || l.rels.some((r) => r.fields.some((f) => f.name === column))) return true;
+      if (l.using.has(column)) return true;
+      if (l.rels.some((r) => r.unknown || r.fields.some((f) => f.name === column || f.unsureName)))
+        return true;
     }
     return false;
   }

@@ -294,6 +294,33 @@ describe('provenance: aggregates and volume', () => {
     assert.deepEqual(sure.predicateColumns, [`${C}.id`]);
   });
 
+  test('GROUP BY reads a FROM column of guessed name before an output of that name (round 21)', async () => {
+    for (const [sql, column] of [
+      [
+        "select count(*) as groups from (select 1 as one, 'z' as k from customers c join lateral (select (select * from (select c.full_name as k) s)) x on true group by k) g",
+        `${C}.full_name`,
+      ],
+      [
+        "select string_agg(c.id::text, ',' order by c.id) as ids, 'z' as k from customers c join lateral (select (select * from (select c.ssn as k) s)) x on true where c.id <= 10 group by k",
+        `${C}.ssn`,
+      ],
+      [
+        "select 'z' as k, count(*) from (select card_number from customers union all select card_number from payments) u join lateral (select (select * from (select u.card_number as k) s)) x on true group by k having count(*) > 1",
+        'public.payments.card_number',
+      ],
+      [
+        "select 'z' as k, count(*) from customers c join lateral (select (select * from (select c.ssn as k) s)) x on true group by rollup(k)",
+        `${C}.ssn`,
+      ],
+      [
+        "select 'z' as k from customers c, lateral (select (select * from (select c.ssn as k) s)) x order by k",
+        `${C}.ssn`,
+      ],
+    ] as const) {
+      assert.ok((await prov(sql)).predicateColumns.includes(column), sql);
+    }
+  });
+
   test('candidate columns are work: thousands of unsure columns times thousands of references is refused', async () => {
     const sql = `select ${Array(7_000).fill('t.x').join(',')} from rows from (${Array(6_500).fill('pi()').join(',')}) t`;
     await assert.rejects(analysePostgres(sql, { catalog: DEMO_CATALOG }), (e: unknown) => {
