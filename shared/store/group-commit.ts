@@ -35,6 +35,10 @@ export interface GroupCommitOptions {
 
 interface Waiting<T> {
   item: T;
+  /** Its group, known when it is queued: an item the writer cannot place fails its own append. */
+  key: string;
+  /** Its size, measured only once another item may join it (a lone write never needs it). */
+  size?: number;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -73,22 +77,34 @@ export function groupCommit<T>(
     );
   };
 
+  const measured = (w: Waiting<T>): number => {
+    w.size ??= sizeOf(w.item);
+    return w.size;
+  };
+
+  /** The oldest item and those of its group behind it, up to the batch's count and bytes. */
+  const takeGroup = (): Waiting<T>[] => {
+    const first = queue.shift() as Waiting<T>;
+    const group = [first];
+    let bytes = queue.length > 0 ? measured(first) : 0;
+    for (let i = 0; i < queue.length && group.length < maxBatch; ) {
+      const w = queue[i] as Waiting<T>;
+      if (w.key !== first.key) {
+        i++;
+        continue;
+      }
+      const size = measured(w);
+      if (bytes + size > maxBytes) break;
+      group.push(w);
+      bytes += size;
+      queue.splice(i, 1);
+    }
+    return group;
+  };
+
   const pump = () => {
     while (queue.length > 0 && inFlight < maxInFlight) {
-      const first = queue[0] as Waiting<T>;
-      const key = writer.groupOf(first.item);
-      const group: Waiting<T>[] = [];
-      let bytes = 0;
-      for (let i = 0; i < queue.length && group.length < maxBatch; ) {
-        const w = queue[i] as Waiting<T>;
-        const size = sizeOf(w.item);
-        if (group.length > 0 && bytes + size > maxBytes) break;
-        if (writer.groupOf(w.item) === key) {
-          group.push(w);
-          bytes += size;
-          queue.splice(i, 1);
-        } else i++;
-      }
+      const group = takeGroup();
       inFlight++;
       void writeGroup(group).finally(() => {
         inFlight--;
@@ -99,7 +115,7 @@ export function groupCommit<T>(
 
   return (item) =>
     new Promise<void>((resolve, reject) => {
-      queue.push({ item, resolve, reject });
+      queue.push({ item, key: writer.groupOf(item), resolve, reject });
       pump();
     });
 }

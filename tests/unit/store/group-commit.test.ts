@@ -49,6 +49,36 @@ describe('group commit', () => {
     await done;
   });
 
+  test('a lone append is never measured; an item the writer cannot place fails its own append only', async () => {
+    const { writer, calls, releaseAll } = heldWriter();
+    const measured: number[] = [];
+    const append = groupCommit(
+      {
+        ...writer,
+        sizeOf: (item) => {
+          measured.push(item);
+          return 1;
+        },
+        groupOf: (item) => {
+          if (item === 13) throw new TypeError('no day');
+          return writer.groupOf(item);
+        },
+      },
+      { maxInFlight: 1 },
+    );
+    const first = append(1);
+    assert.deepEqual(measured, [], 'alone, its size is not needed');
+    await assert.rejects(append(13), TypeError);
+    const rest = [append(2), append(3)];
+    await releaseAll();
+    await Promise.all([first, ...rest]);
+    assert.deepEqual(calls, [
+      { kind: 'one', items: [1] },
+      { kind: 'many', items: [2, 3] },
+    ]);
+    assert.deepEqual(measured.sort(), [2, 3]);
+  });
+
   test('appends arriving while the store is busy go together, each answered once its batch lands', async () => {
     const { writer, calls, releaseAll } = heldWriter();
     const append = groupCommit(writer, { maxInFlight: 1 });
