@@ -11,8 +11,40 @@ import pg, { type CustomTypesConfig } from 'pg';
 const TIMESTAMPTZ_OID = 1184;
 
 // What PostgreSQL prints for a timestamptz when the session's TimeZone is UTC, for years
-// 1000-9999: anything else (another zone, BC, infinity, a five-digit year) is read by pg.
-const UTC_TEXT = /^([1-9]\d{3})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d{1,6})?\+00$/;
+// 1000-9999: `YYYY-MM-DD HH:MM:SS[.f{1,6}]+00`. Anything else (another zone, BC, infinity, a
+// five-digit year) is read by pg. Read by position, not by a regular expression: a wide read
+// meets one per row.
+const PLAIN_LENGTH = 22;
+const SEPARATORS: ReadonlyArray<[number, number]> = [
+  [4, 45], // -
+  [7, 45], // -
+  [10, 32], // space
+  [13, 58], // :
+  [16, 58], // :
+];
+
+/** The number written by `len` ASCII digits at `at`, or -1 where any is not a digit. */
+function digitsAt(text: string, at: number, len: number): number {
+  let value = 0;
+  for (let i = at; i < at + len; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/** Whether the text has the shape PostgreSQL prints in UTC (its fields not yet range-checked). */
+function utcShape(text: string): boolean {
+  const n = text.length;
+  // Without a fraction, or with one of one to six digits after the point at 19.
+  if (n !== PLAIN_LENGTH && (n < PLAIN_LENGTH + 2 || n > PLAIN_LENGTH + 7)) return false;
+  if (text.charCodeAt(n - 3) !== 43 || text.charCodeAt(n - 2) !== 48 || text.charCodeAt(n - 1) !== 48)
+    return false;
+  for (const [at, code] of SEPARATORS) if (text.charCodeAt(at) !== code) return false;
+  if (n === PLAIN_LENGTH) return true;
+  return text.charCodeAt(19) === 46 && digitsAt(text, 20, n - 23) >= 0;
+}
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -30,29 +62,35 @@ function throughPg(text: string): unknown {
  * PostgreSQL prints in UTC, and through pg's Date for every other form.
  */
 export function timestamptzValue(text: string): unknown {
-  const m = UTC_TEXT.exec(text);
-  if (m === null) return throughPg(text);
-  const [, year, month, day, hour, minute, second, fraction] = m as unknown as string[];
-  const mo = Number(month);
-  const d = Number(day);
-  // PostgreSQL prints only real instants; a field out of range is not its text, and a Date
-  // would roll it over, so pg's own path decides.
+  if (!utcShape(text)) return throughPg(text);
+  const year = digitsAt(text, 0, 4);
+  const mo = digitsAt(text, 5, 2);
+  const d = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  // PostgreSQL prints only real instants; a field out of range (or not digits: -1) is not its
+  // text, and a Date would roll it over, so pg's own path decides.
   if (
+    year < 1000 ||
     mo < 1 ||
     mo > 12 ||
     d < 1 ||
     d > (DAYS_IN_MONTH[mo - 1] as number) ||
-    (mo === 2 && d === 29 && !isLeap(Number(year))) ||
-    Number(hour) > 23 ||
-    Number(minute) > 59 ||
-    Number(second) > 59
+    (mo === 2 && d === 29 && !isLeap(year)) ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59
   ) {
     return throughPg(text);
   }
   // pg makes milliseconds of the fraction as a float and the Date cuts them to a whole one:
   // for every fraction of up to six digits that is its first three (the test checks all).
-  const ms = fraction === undefined ? '000' : `${fraction.slice(1)}00`.slice(0, 3);
-  return `${year}-${month}-${day}T${hour}:${minute}:${second}.${ms}Z`;
+  const ms = text.length === PLAIN_LENGTH ? '000' : `${text.slice(20, text.length - 3)}00`.slice(0, 3);
+  return `${text.slice(0, 10)}T${text.slice(11, 19)}.${ms}Z`;
 }
 
 function isLeap(year: number): boolean {
