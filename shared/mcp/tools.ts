@@ -91,7 +91,7 @@ export const TOOL_SPECS: readonly ToolSpec[] = [
     name: 'list_connections',
     title: 'List connections',
     description:
-      'The data connections you may query through agentgate, with their engine, environment and row cap.',
+      'The data connections you may query through agentgate, with their engine, environment and row cap; a storage account (kind blob, for list_blobs and read_blob) also gives its containers and the name prefixes each exposes.',
     input: listConnectionsInput,
     output: connectionListSchema,
     action: 'connections.list',

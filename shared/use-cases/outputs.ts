@@ -46,6 +46,10 @@ export const connectionSummarySchema = z.object({
   description: z.string(),
   tags: z.array(z.string()),
   maxRows: z.number().int(),
+  containers: z
+    .array(z.object({ name: z.string(), prefixes: z.array(z.string()) }))
+    .optional()
+    .describe('For a storage account (kind blob): the containers and name prefixes it exposes.'),
 });
 
 export const connectionListSchema = z.object({

@@ -137,7 +137,7 @@ describe('MCP over Streamable HTTP (local host)', () => {
     const list = await client.callTool({ name: 'list_connections', arguments: {} });
     assert.notEqual(list.isError, true);
     const listed = list.structuredContent as { requestId: string; connections: Array<{ id: string }> };
-    assert.deepEqual(listed.connections.map((c) => c.id).sort(), ['demo', 'sandbox']);
+    assert.deepEqual(listed.connections.map((c) => c.id).sort(), ['demo', 'demo-files', 'sandbox']);
     assert.deepEqual(textOf(list), listed);
     calls.set(listed.requestId, 'list_connections');
 

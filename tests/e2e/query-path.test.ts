@@ -136,7 +136,7 @@ describe('query path end to end (local host)', () => {
     });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { connections: Array<{ id: string }> };
-    assert.deepEqual(body.connections.map((c) => c.id).sort(), ['demo', 'sandbox']);
+    assert.deepEqual(body.connections.map((c) => c.id).sort(), ['demo', 'demo-files', 'sandbox']);
     const health = await fetch(`${host.url}/api/health`);
     assert.equal(health.status, 200);
     const jwks = (await (await fetch(`${host.url}/.well-known/jwks.json`)).json()) as {

@@ -60,6 +60,28 @@ describe('blob REST routes', () => {
     assert.match(error.statusUrl, /^\/api\/v1\/requests\//);
   });
 
+  it('lists the storage account among the connections, with what it exposes', async () => {
+    const req = new HttpRequest({
+      method: 'GET',
+      url: 'http://localhost/api/v1/connections',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const res = await fx.gateway.api.listConnections(req);
+    assert.equal(res.status, 200);
+    const { connections } = res.body as { connections: Array<Record<string, unknown>> };
+    const files = connections.find((c) => c.id === 'demo-files');
+    assert.ok(files, JSON.stringify(connections));
+    assert.deepEqual([files.kind, files.engine], ['blob', 'blob']);
+    assert.deepEqual(files.containers, [
+      { name: 'demo-files', prefixes: ['exports/', 'events/', 'logs/', 'media/'] },
+    ]);
+    assert.equal(
+      connections.find((c) => c.id === 'demo')?.containers,
+      undefined,
+      'a SQL connection has no containers',
+    );
+  });
+
   it('refuses unknown query parameters', async () => {
     assert.equal((await get('blobs/content', 'path=demo-files/exports/customers.csv&sas=x')).status, 400);
   });
