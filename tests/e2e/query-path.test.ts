@@ -316,6 +316,16 @@ describe('query path end to end (local host)', () => {
     assert.ok(!message.includes(name), `the error must not carry ${name}: ${message}`);
   });
 
+  test('an internal error the statement causes is its failure (422), not a target outage', async () => {
+    const { res, json } = await query('demo', {
+      sql: "select r.* from (select (row(c.city, 'x')).* from customers c where c.id < 3) r",
+    });
+    assert.equal(res.status, 422, JSON.stringify(json));
+    const error = json.error as { code: string; message: string };
+    assert.equal(error.code, 'query_failed');
+    assert.doesNotMatch(error.message, /conversion function/);
+  });
+
   test('a value computed from a masked column is redacted whole, so it cannot be inferred', async () => {
     const sql =
       "select id, case when card_number like '4%' then 'visa' else 'other' end as brand, length(email) as n from customers where id < 40 order by id";

@@ -62,6 +62,16 @@ export function toConnectorError(e: unknown): GatewayError {
       details: { sqlstate: state },
     });
   }
+  // An internal error (XX000) at ERROR severity is the server failing one statement it was
+  // sent, with the session intact: a caller can cause it at will (`(row(x, 'y')).*` read from
+  // a subquery: "failed to find conversion function"), so it is not a target outage to alert
+  // on. The server's internal message is not passed on.
+  if (state === 'XX000' && e.severity === 'ERROR') {
+    return new GatewayError('query_failed', 'The target could not run this statement (an internal error).', {
+      cause: e,
+      details: { sqlstate: state },
+    });
+  }
   if (breaksConnection(e) || UNAVAILABLE_CLASSES.has(state.slice(0, 2))) return unavailable(e);
   const position = e.position === undefined ? undefined : Number(e.position);
   return new GatewayError('query_failed', e.message, {

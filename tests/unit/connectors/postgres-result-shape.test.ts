@@ -72,6 +72,8 @@ describe('postgres error mapping', () => {
     ['3D000', 'target_unavailable'],
     ['08006', 'target_unavailable'],
     ['57P01', 'target_unavailable'],
+    ['XX000', 'query_failed'],
+    ['XX001', 'target_unavailable'],
   ];
   for (const [state, code] of cases) {
     it(`SQLSTATE ${state} -> ${code}`, () => {
@@ -90,6 +92,15 @@ describe('postgres error mapping', () => {
     assert.equal(mapped.code, 'target_unavailable');
     assert.doesNotMatch(mapped.message, /10\.0\.0\.4/);
     assert.equal(mapped.cause, refused);
+  });
+
+  it('an internal error of one statement is its failure, without the server message; a fatal one is an outage', () => {
+    const failed = toConnectorError(
+      dbError('XX000', 'failed to find conversion function from unknown to text'),
+    );
+    assert.equal(failed.code, 'query_failed');
+    assert.doesNotMatch(failed.message, /conversion function/);
+    assert.equal(toConnectorError(dbError('XX000', 'internal', 'FATAL')).code, 'target_unavailable');
   });
 
   it('keeps an existing GatewayError', () => {
