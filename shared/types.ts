@@ -123,6 +123,13 @@ export interface StatementFacts {
   provenance?: ProvenanceFacts;
   /** Highest positional parameter (`$n` on Postgres, distinct `@name` parameters on T-SQL). */
   paramCount?: number;
+  /**
+   * Per table, how many of its rows one result row may carry at most: its FROM items (and
+   * other references), a CTE's counted at each reference, the branches of a set operation
+   * taking the most of theirs. A self-join of ten copies makes one result row ten customers
+   * (red-team round 23), so volume is counted as rows times this. Absent: one per table.
+   */
+  tableReads?: Record<string, number>;
 }
 
 // ---------- policy ----------

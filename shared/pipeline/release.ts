@@ -31,10 +31,10 @@ export function budgetKey(principal: Principal, connection: string, table?: stri
   return createHash('sha256').update(who).digest('hex');
 }
 
-type Spend = (key: string, limits: BudgetLimits, what: string) => Promise<Left>;
+type Spend = (key: string, limits: BudgetLimits, what: string, rows: number) => Promise<Left>;
 
 /**
- * Where a table budget is counted: the data, not the connection. Two connections to the same
+ * Where a connection's or a table's budget is counted: the data, not the connection entry. Two connections to the same
  * database (`demo` and `sandbox` on the embedded demo; a prod and a reporting entry for one
  * server) read the same rows, and keyed by connection each would give its own budget of them
  * (red-team round 15). Host names are compared as written: aliases of one server (a name and
@@ -53,6 +53,7 @@ async function spendTables(
   tables: readonly string[],
   spend: Spend,
   principal: Principal,
+  rowsOf: (table: string) => number,
 ) {
   const left: Record<string, Left> = {};
   for (const table of [...new Set(tables)].sort()) {
@@ -62,6 +63,7 @@ async function spendTables(
         budgetKey(principal, tableBudgetScope(conn), table),
         limits,
         `table ${table}`,
+        rowsOf(table),
       );
   }
   return left;
@@ -83,6 +85,8 @@ export async function checkRelease(input: {
   spentRows: number;
   /** Tables the statement reads (`schema.table`), for per-table budgets. */
   tables?: readonly string[];
+  /** Rows each table is charged, where not `spentRows` (the rows of it the result carries). */
+  tableRows?: Readonly<Record<string, number>>;
 }): Promise<BudgetLeft | undefined> {
   const { trace, principal, connection: conn, bytes } = input;
   if (principal.kind !== 'agent') return undefined;
@@ -98,10 +102,9 @@ export async function checkRelease(input: {
   }
   const store = input.budgets;
   if (!store) return undefined;
-  const spent = input.spentRows;
   // Over any one budget is the approval outcome; budgets spent before it stay spent, which
   // errs on the side of releasing less.
-  const spend: Spend = async (key, limits, what) => {
+  const spend: Spend = async (key, limits, what, spent) => {
     const outcome = await trace.clock.run('budget', () => store.spend(key, { rows: spent, bytes }, limits));
     if (!outcome.ok) {
       requireAllow(
@@ -119,11 +122,19 @@ export async function checkRelease(input: {
       windowSeconds: limits.windowSeconds,
     };
   };
-  const tables = await spendTables(conn, input.tables ?? [], spend, principal);
+  const rowsOf = (table: string) => input.tableRows?.[table] ?? input.spentRows;
+  const tables = await spendTables(conn, input.tables ?? [], spend, principal, rowsOf);
   const hasTables = Object.keys(tables).length > 0;
   const budget = conn.budget;
   if (!budget) return hasTables ? { ...tightest(Object.values(tables)), tables } : undefined;
-  const left = await spend(budgetKey(principal, conn.id), budget, 'connection');
+  // Counted where the data is, like table budgets: two entries for one database (demo and
+  // sandbox) gave one agent two connection budgets of the same rows (red-team round 23).
+  const left = await spend(
+    budgetKey(principal, tableBudgetScope(conn)),
+    budget,
+    'connection',
+    input.spentRows,
+  );
   return hasTables ? { ...left, tables } : left;
 }
 

@@ -21,6 +21,8 @@ export class FactsCollector {
   private readonly dangerous = new Set<string>();
   private readonly starTables = new Set<string>();
   private readonly predicates = new Set<string>();
+  /** Reads per table of the part being walked: the statement, or a CTE body apart. */
+  private reads = new Map<string, number>();
 
   constructor(readonly engine: Engine) {}
 
@@ -46,6 +48,44 @@ export class FactsCollector {
     this.selectStar = true;
     this.starTables.add(table);
     this.addColumn(table, '*');
+  }
+
+  /** One more reference that reads rows of `table` (a FROM item, a DML target). */
+  countRead(table: string): void {
+    this.reads.set(table, (this.reads.get(table) ?? 0) + 1);
+  }
+
+  /** Adds reads counted apart (a CTE's body, at each reference to it). */
+  addReads(reads: ReadonlyMap<string, number> | undefined): void {
+    for (const [table, n] of reads ?? []) this.reads.set(table, (this.reads.get(table) ?? 0) + n);
+  }
+
+  /** Walks `part` with its reads counted apart, and returns them beside its result. */
+  readsApart<T>(part: () => T): [T, Map<string, number>] {
+    const outer = this.reads;
+    this.reads = new Map();
+    try {
+      const value = part();
+      return [value, this.reads];
+    } finally {
+      this.reads = outer;
+    }
+  }
+
+  /**
+   * The branches of a set operation: a result row comes from one of them, so it carries the
+   * most any one branch reads of each table, not their sum.
+   */
+  branches<T>(parts: Array<() => T>): T[] {
+    const values: T[] = [];
+    const most = new Map<string, number>();
+    for (const part of parts) {
+      const [value, reads] = this.readsApart(part);
+      values.push(value);
+      for (const [table, n] of reads) most.set(table, Math.max(most.get(table) ?? 0, n));
+    }
+    this.addReads(most);
+    return values;
   }
 
   addFunction(name: string, dangerous: boolean): void {
@@ -78,6 +118,7 @@ export class FactsCollector {
       into: this.into,
       predicateColumns: sorted(this.predicates),
       outputs: this.outputs,
+      tableReads: Object.fromEntries([...this.reads].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       fingerprint,
       paramCount: this.paramCount,
     };

@@ -16,6 +16,8 @@ export interface Relation {
 export interface Cte {
   /** Undefined while a recursive CTE's own body is being walked. */
   outputs: OutputColumn[] | undefined;
+  /** The base-table reads of its body, added at each reference (see FactsCollector). */
+  reads?: ReadonlyMap<string, number>;
 }
 
 export class Scope {

@@ -14,7 +14,7 @@ import { type BudgetLeft, checkRelease } from '../pipeline/release.js';
 import { targetErrorHandler } from '../pipeline/target-error.js';
 import { newTrace, type RequestStart, type RequestTrace } from '../pipeline/trace.js';
 import { allowlistRefusal } from '../query/exposure.js';
-import type { Decision, Principal } from '../types.js';
+import type { Decision, Principal, StatementFacts } from '../types.js';
 import { refuseBadCallbackUrl } from './callbacks.js';
 import { type Concluded, conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
@@ -176,12 +176,16 @@ async function screen(deps: UseCaseDeps, trace: RequestTrace, principal: Princip
     masker: deps.masker,
   });
   const rowPreserving = analysis.facts.provenance?.rowPreserving ?? false;
+  // A counted read (rowPreserving) counts the rows every step read; any other carries at most
+  // this many rows of one table in each of its rows, and is decided as that many.
+  const perRow = rowPreserving ? 1 : rowsPerRow(analysis.facts);
   return {
     connection: conn,
     connector,
     analysis,
     clear,
-    decideFn,
+    decideFn:
+      perRow === 1 ? decideFn : (rows, source) => decideFn(rows === null ? null : rows * perRow, source),
     onTargetError,
     rowPreserving,
     estimateReadsMasked: maskedPredicates.length > 0,
@@ -319,9 +323,14 @@ async function release(
     bytes,
     digest: resultDigest(columns, rowsJson),
   };
+  const reads = plan.analysis.facts.tableReads ?? {};
   const spentRows = plan.rowPreserving
     ? Math.max(rows.length, Math.ceil(trace.estimatedRows ?? 0))
-    : rows.length;
+    : rows.length * rowsPerRow(plan.analysis.facts);
+  // Each table is charged the rows of it the result carries (a self-join: each copy's).
+  const tableRows = plan.rowPreserving
+    ? undefined
+    : Object.fromEntries(Object.entries(reads).map(([t, n]) => [t, rows.length * Math.max(1, n)]));
   const budget = await checkRelease({
     trace,
     principal,
@@ -330,6 +339,7 @@ async function release(
     rows: rows.length,
     bytes,
     spentRows,
+    ...(tableRows ? { tableRows } : {}),
     tables: plan.analysis.facts.tables,
   });
   keepForReplay(deps, trace, { replay: plan.connection.replay, columns, rows, masking: report });
@@ -345,4 +355,12 @@ async function release(
   };
   // The transports send the rows as digested, without serialising them again.
   return withRowsJson(value, rowsJson);
+}
+
+/**
+ * The most rows of one table a result row carries (at least one): a self-join of ten copies
+ * gives ten customers per row, and is counted as ten rows for each (red-team round 23).
+ */
+function rowsPerRow(facts: StatementFacts): number {
+  return Math.max(1, ...Object.values(facts.tableReads ?? {}));
 }

@@ -530,6 +530,41 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     }
   });
 
+  test('round 23: rows carried, not rows returned, are what a read costs', async () => {
+    // Ten copies of customers in one join: 300 rows that are 3,000 customers, the whole table.
+    const copies = Array.from({ length: 9 }, (_, i) => i + 1);
+    const selfJoin = `select a0.id, a0.card_number, ${copies.map((k) => `a${k}.id i${k}, a${k}.card_number k${k}`).join(', ')} from customers a0 ${copies.map((k) => `join customers a${k} on a${k}.id = a0.id + ${k * 300}`).join(' ')} where a0.id <= 300`;
+    // Eleven scalar subqueries of 999 rows each: every InitPlan's rows were read.
+    const initPlans = `select ${Array.from({ length: 11 }, (_, k) => `(select string_agg(id::text || ':' || city, ',') from customers where id > ${k * 999} and id <= ${(k + 1) * 999}) c${k}`).join(', ')}`;
+    for (const sql of [selfJoin, initPlans]) {
+      const { status, json } = await sendUnchecked(sql, `agent-${agent++}`);
+      assert.notEqual(status, 200, `${sql.slice(0, 80)}: ${JSON.stringify(json).slice(0, 300)}`);
+    }
+    // A two-way join of different tables still counts as its rows.
+    const join = await send(
+      'select o.id, c.city from orders o join customers c on c.id = o.customer_id where o.id <= 50',
+    );
+    assert.equal(join.status, 200, JSON.stringify(join.json).slice(0, 300));
+    const left = (join.json.budget as { rowsLeft: number }).rowsLeft;
+    assert.equal(left, 4000 - 50);
+  });
+
+  test('round 23: demo and sandbox, one database, spend one connection budget', async () => {
+    const name = `agent-${agent++}`;
+    const token = await host.issuer.mint({ agent: name });
+    const page = (connection: string, offset: number) =>
+      fetch(`${host.url}/api/v1/connections/${connection}/query`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          sql: `select id, amount from orders order by id limit 1000 offset ${offset}`,
+        }),
+      });
+    for (let i = 0; i < 4; i++) assert.equal((await page('demo', i * 1000)).status, 200);
+    const other = await page('sandbox', 4000);
+    assert.equal(other.status, 202, 'the same rows through another entry are over the same budget');
+  });
+
   test('round 18: shapes whose analysis or planning outgrow their text are refused before either, and audited', async () => {
     const cases: Array<[string, RegExp]> = [
       [

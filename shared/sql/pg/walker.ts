@@ -106,8 +106,10 @@ export class PgWalker {
     this.withClause(child(body, 'withClause'), ctx);
 
     if (text(body, 'op') !== undefined && text(body, 'op') !== 'SETOP_NONE') {
-      const left = this.select(child(body, 'larg') ?? {}, ctx);
-      const right = this.select(child(body, 'rarg') ?? {}, ctx);
+      const [left, right] = this.facts.branches([
+        () => this.select(child(body, 'larg') ?? {}, ctx),
+        () => this.select(child(body, 'rarg') ?? {}, ctx),
+      ]) as [OutputColumn[], OutputColumn[]];
       // ORDER BY of a set operation names its output columns, not any table's.
       this.orderBy(items(body, 'sortClause'), left, predicate);
       this.visitRest(body, ['withClause', 'op', 'larg', 'rarg', 'sortClause'], ctx);
@@ -196,10 +198,16 @@ export class PgWalker {
         this.visit(item, ctx);
         continue;
       }
-      const entry = { outputs: undefined as OutputColumn[] | undefined };
+      const entry = {
+        outputs: undefined as OutputColumn[] | undefined,
+        reads: undefined as Map<string, number> | undefined,
+      };
       if (recursive) ctx.scope.ctes.set(name, entry);
-      const outputs = this.query(cte.ctequery, ctx);
+      // Read where it is referenced, as often as it is: a recursive CTE's own reference adds
+      // nothing (each of its rows is one step's reads).
+      const [outputs, reads] = this.facts.readsApart(() => this.query(cte.ctequery, ctx));
       entry.outputs = renameOutputs(outputs, names(items(cte, 'aliascolnames')));
+      entry.reads = reads;
       ctx.scope.ctes.set(name, entry);
       this.visitRest(cte, ['ctename', 'ctequery', 'aliascolnames'], ctx);
     }
@@ -297,9 +305,13 @@ export class PgWalker {
     if (relname === undefined) return undefined;
     const alias = text(child(body, 'alias'), 'aliasname')?.toLowerCase() ?? relname;
     const cte = text(body, 'schemaname') === undefined ? ctx.scope.findCte(relname) : undefined;
-    if (cte) return { alias, outputs: cte.outputs ?? [] };
+    if (cte) {
+      this.facts.addReads(cte.reads);
+      return { alias, outputs: cte.outputs ?? [] };
+    }
     const table = this.qualify(body);
     this.facts.addTable(table);
+    this.facts.countRead(table);
     return { alias, table };
   }
 

@@ -104,6 +104,17 @@ export class TsqlWalker {
   }
 
   private select(ast: Obj, outer: Context): OutputColumn[] {
+    if (!isObj(ast._next)) return this.selectOne(ast, outer);
+    const next = ast._next;
+    // A result row comes from one branch of the set operation: it reads what that one does.
+    const [outputs, right] = this.facts.branches([
+      () => this.selectOne(ast, outer),
+      () => this.query(next, outer),
+    ]) as [OutputColumn[], OutputColumn[]];
+    return outputs.map((o, i) => (right[i] ? mergeOutputs(o, right[i]) : o));
+  }
+
+  private selectOne(ast: Obj, outer: Context): OutputColumn[] {
     const scope = new Scope(outer.scope);
     const ctx: Context = { scope, predicate: false };
     const into = ast.into;
@@ -114,8 +125,9 @@ export class TsqlWalker {
     for (const cte of list(ast, 'with')) {
       const c = isObj(cte) ? cte : undefined;
       const name = str(isObj(c?.name) ? c.name : undefined, 'value')?.toLowerCase();
-      const outputs = this.query(subqueryAst(c?.stmt), ctx);
-      if (name !== undefined) scope.ctes.set(name, { outputs });
+      // Its reads count where it is referenced, as often as it is.
+      const [outputs, reads] = this.facts.readsApart(() => this.query(subqueryAst(c?.stmt), ctx));
+      if (name !== undefined) scope.ctes.set(name, { outputs, reads });
     }
     for (const item of list(ast, 'from')) this.fromItem(item, ctx);
     const outputs: OutputColumn[] = [];
@@ -127,10 +139,6 @@ export class TsqlWalker {
       ['type', 'with', 'into', 'from', 'columns', 'where', 'groupby', 'having', 'orderby', '_next'],
       ctx,
     );
-    if (isObj(ast._next)) {
-      const right = this.query(ast._next, outer);
-      return outputs.map((o, i) => (right[i] ? mergeOutputs(o, right[i]) : o));
-    }
     return outputs;
   }
 
@@ -181,9 +189,13 @@ export class TsqlWalker {
     if (db !== undefined && schema !== undefined) refuse('cross-database reference');
     const owner = schema ?? db;
     const cte = owner === undefined ? ctx.scope.findCte(name) : undefined;
-    if (cte) return { alias: alias ?? name, outputs: cte.outputs ?? [] };
+    if (cte) {
+      this.facts.addReads(cte.reads);
+      return { alias: alias ?? name, outputs: cte.outputs ?? [] };
+    }
     const table = `${owner ?? this.defaultSchema}.${name}`;
     this.facts.addTable(table);
+    this.facts.countRead(table);
     return { alias: alias ?? name, table };
   }
 

@@ -154,6 +154,45 @@ describe('per-table budgets', () => {
     assert.equal(other?.tables?.['public.customers']?.rowsLeft, 0);
   });
 
+  test('two connections to one database spend one connection budget too (round 23)', async () => {
+    const limits = { budget: { rows: 1000 } };
+    const demo = connection(limits);
+    const sandbox = { ...connection(limits), id: 'sandbox' };
+    const budgets = new BudgetLedger(new MemoryBudgetStore(), { now: NOW });
+    await release(demo, budgets, 700, ['public.orders']);
+    const left = await release(sandbox, budgets, 300, ['public.orders']);
+    assert.equal(left?.rowsLeft, 0);
+    await overBudget(release(sandbox, budgets, 1, ['public.orders']));
+  });
+
+  test('each table is charged the rows of it the result carries', async () => {
+    const conn = connection({
+      budget: { rows: 100_000 },
+      tableBudgets: { 'public.customers': { rows: 3000 } },
+    });
+    const budgets = new BudgetLedger(new MemoryBudgetStore(), { now: NOW });
+    const trace = newTrace({
+      requestId: 'r',
+      time: NOW(),
+      transport: 'rest',
+      action: 'query',
+      connection: 'demo',
+    });
+    const left = await checkRelease({
+      trace,
+      principal: AGENT,
+      connection: conn,
+      budgets,
+      rows: 200,
+      bytes: 2000,
+      spentRows: 2000,
+      tableRows: { 'public.customers': 2000, 'public.orders': 200 },
+      tables: ['public.customers', 'public.orders'],
+    });
+    assert.equal(left?.tables?.['public.customers']?.rowsLeft, 1000);
+    assert.equal(left?.rowsLeft, 98_000);
+  });
+
   test('a table budget works without a connection budget', async () => {
     const only = connection({ tableBudgets: { 'public.customers': { rows: 100 } } });
     const budgets = new BudgetLedger(new MemoryBudgetStore(), { now: NOW });

@@ -129,6 +129,25 @@ describe('postgres dangerous functions', () => {
 });
 
 describe('postgres facts', () => {
+  it('counts the rows of each table one result row may carry (round 23)', async () => {
+    const cases: Array<[string, Record<string, number>]> = [
+      ['select * from customers', { 'public.customers': 1 }],
+      ['select a.id, b.id from customers a join customers b on b.id = a.id + 1', { 'public.customers': 2 }],
+      ['select id from customers union all select id from customers', { 'public.customers': 1 }],
+      ['with x as (select * from customers) select * from x a, x b', { 'public.customers': 2 }],
+      ['with x as (select * from customers) select 1', {}],
+      [
+        'select (select city from customers d where d.id = c.id + 1), (select 1 from orders) from customers c',
+        { 'public.customers': 2, 'public.orders': 1 },
+      ],
+      [
+        'with recursive r(n) as (select 1 union all select n + 1 from r, orders where n < 5) select * from r, r r2',
+        { 'public.orders': 2 },
+      ],
+    ];
+    for (const [sql, reads] of cases) assert.deepEqual((await facts(sql)).tableReads, reads, sql);
+  });
+
   it('qualifies tables, respects aliases and schemas, excludes CTE names', async () => {
     const f = await facts(
       'with recent as (select * from orders) select c.email from sales.customers c join recent r on r.cid = c.id',

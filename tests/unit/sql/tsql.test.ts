@@ -77,6 +77,21 @@ describe('tsql effect', () => {
 });
 
 describe('tsql facts', () => {
+  it('counts the rows of each table one result row may carry (round 23)', async () => {
+    const cases: Array<[string, Record<string, number>]> = [
+      [
+        'select a.id, b.id from dbo.customers a join dbo.customers b on b.id = a.id + 1',
+        { 'dbo.customers': 2 },
+      ],
+      ['select id from dbo.customers union all select id from dbo.customers', { 'dbo.customers': 1 }],
+      [
+        'with x as (select id from dbo.customers) select a.id from x a join x b on a.id = b.id',
+        { 'dbo.customers': 2 },
+      ],
+    ];
+    for (const [sql, reads] of cases) assert.deepEqual((await facts(sql)).tableReads, reads, sql);
+  });
+
   it('describes a plain select', async () => {
     const f = await facts(
       'select top 10 c.email, upper(c.card_number) as card from dbo.customers c ' +
