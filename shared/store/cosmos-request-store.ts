@@ -8,7 +8,7 @@ import type {
   StoredRequest,
   Versioned,
 } from '../ports/request-store.js';
-import { cosmosCanHoldId } from './cosmos-id.js';
+import { cosmosCanHoldId, isItemFor } from './cosmos-id.js';
 import { withDeadline } from './deadline.js';
 
 /** Fields Cosmos adds to every item, never part of a StoredRequest. */
@@ -71,6 +71,7 @@ export class CosmosRequestStore implements RequestStore {
       );
       // The SDK answers a missing item with status 404 and no resource rather than throwing.
       if (response.statusCode === 404 || response.resource === undefined) return null;
+      if (!isItemFor(response.resource, id)) return null;
       return toVersioned(response.resource);
     } catch (e) {
       if (statusOf(e) === 404) return null;

@@ -10,7 +10,7 @@ import type {
   ResultWriter,
   StoredResult,
 } from '../ports/result-store.js';
-import { cosmosCanHoldId } from './cosmos-id.js';
+import { cosmosCanHoldId, isItemFor } from './cosmos-id.js';
 import { withDeadline } from './deadline.js';
 import { checkLayout, type PageSpan, pageSpan } from './result-page-span.js';
 import { ResultText, ROW_MARK_EVERY } from './result-text.js';
@@ -334,7 +334,8 @@ export class CosmosResultStore implements ResultStore {
   ): Promise<T | undefined> {
     try {
       const response = await this.#container.item(itemId, partition).read<T>({ abortSignal });
-      return response.statusCode === 404 ? undefined : response.resource;
+      if (response.statusCode === 404 || !isItemFor(response.resource, itemId)) return undefined;
+      return response.resource;
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw e;

@@ -12,6 +12,9 @@ export interface RequestStoreFixture {
 const BASE = Date.UTC(2026, 0, 5, 9, 0, 0);
 
 /** A complete pending request; `n` spaces creation times a minute apart. */
+/** Ids a URL parser reads as `.` or `..` path segments, and the empty id. */
+export const DOT_IDS = ['.', '..', '...', '%2e%2e', '.%2E', '.\t.', '.\n.', ''];
+
 export function storedRequest(n: number, overrides: Partial<StoredRequest> = {}): StoredRequest {
   const statement = `SELECT id, email FROM public.customers WHERE region = $1 -- ${n}`;
   const params = ['emea'];
@@ -74,6 +77,10 @@ export function runRequestStoreContract(name: string, setup: () => Promise<Reque
         assert.equal(await store.get('apr-nope'), null);
         // Ids no store could hold (Cosmos DB refuses these characters): nothing, not an error.
         for (const id of ['a/b', 'a\\b', 'a?b#c', '\ud800']) assert.equal(await store.get(id), null, id);
+        // Dot segments, however written, name no item: not the container, not every item
+        // (red-team round 24: `..` read the container's definition, `.` all of its items).
+        assert.equal((await store.create(storedRequest(7))).ok, true);
+        for (const id of DOT_IDS) assert.equal(await store.get(id), null, JSON.stringify(id));
       }));
 
     it('refuses a second create with the same id and keeps the first', () =>
