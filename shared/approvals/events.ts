@@ -29,7 +29,22 @@ export function envelope(
   };
 }
 
-/** Same issuer and same id: the only test of "the same party" (ids are unique per issuer only). */
-export function sameParty(a: { issuer?: string; id: string }, b: { issuer?: string; id: string }): boolean {
-  return a.issuer !== undefined && a.issuer !== '' && a.issuer === b.issuer && a.id === b.id;
+/** Who a party is: issuer and id, and for a whole principal its kind and whom it acts for. */
+export interface Party {
+  issuer?: string;
+  id: string;
+  kind?: string;
+  onBehalfOf?: { id: string };
+}
+
+/**
+ * Same issuer and same id (ids are unique per issuer only); and, where both sides are whole
+ * principals (a kind each), the same kind and the same person acted for. An agent's id is its
+ * app for every user it works for, so without this an agent acting for bob fetched what it was
+ * approved for alice, and a token of another kind with the same id did too (red-team round 24).
+ */
+export function sameParty(a: Party, b: Party): boolean {
+  if (a.issuer === undefined || a.issuer === '' || a.issuer !== b.issuer || a.id !== b.id) return false;
+  if (a.kind === undefined || b.kind === undefined) return true;
+  return a.kind === b.kind && a.onBehalfOf?.id === b.onBehalfOf?.id;
 }

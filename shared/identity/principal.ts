@@ -99,11 +99,18 @@ function refuseGroupsOverage(claims: JWTPayload): void {
 
 /**
  * A human only when the token is clearly delegated (`scp`) and nothing marks an app or an
- * agent. Anything else, including an app-only token without roles, is an agent: the more
- * restricted kind is the safe default.
+ * agent: the actor facet, or the subject facet (an agent's own user account signing in with
+ * delegated scopes was a person to the gateway, and could approve and read the audit trail:
+ * red-team round 24). Anything else, including an app-only token without roles, is an agent:
+ * the more restricted kind is the safe default.
  */
 function isAgent(c: Claims, scopes: string[]): boolean {
-  return c.idtyp === 'app' || scopes.length === 0 || hasFacet(c.xms_act_fct, AGENT_FACET);
+  return (
+    c.idtyp === 'app' ||
+    scopes.length === 0 ||
+    hasFacet(c.xms_act_fct, AGENT_FACET) ||
+    hasFacet(c.xms_sub_fct, AGENT_FACET)
+  );
 }
 
 /** A delegated token whose actor is an agent and whose subject is not: an agent working for a user. */

@@ -41,6 +41,11 @@ describe('fetchResult', () => {
       alice,
       { ...reportBot, issuer: 'https://evil.test/' },
       { ...reportBot, issuer: undefined },
+      // The same agent acting for another person, or on its own, or a person with its id
+      // (red-team round 24): not the party that asked.
+      { ...reportBot, onBehalfOf: { id: 'bob' } },
+      (({ onBehalfOf: _, ...own }) => own)(reportBot),
+      { ...reportBot, kind: 'human' as const, onBehalfOf: undefined },
     ]) {
       assert.deepEqual(await fetchResult(deps, request.id, caller), { kind: 'not_found' });
     }

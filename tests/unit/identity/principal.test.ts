@@ -51,6 +51,17 @@ describe('principalFromClaims: agent or human', () => {
     }
   });
 
+  it('makes a delegated token whose subject is an agent an agent (round 24)', () => {
+    for (const xms_sub_fct of ['11', [3, 11]]) {
+      const p = principalFromClaims(
+        { sub: 's', oid: 'agent-user', scp: 'Query.Read', groups: ['data-owners'], xms_sub_fct },
+        ISSUER,
+      );
+      assert.equal(p.kind, 'agent');
+      assert.equal(p.id, 'agent-user');
+    }
+  });
+
   it('does not read 11 inside another facet value (e.g. 111)', () => {
     const p = principalFromClaims({ sub: 's', scp: 'Query.Read', xms_act_fct: '111 3' }, ISSUER);
     assert.equal(p.kind, 'human');
