@@ -130,6 +130,11 @@ export interface StatementFacts {
    * (red-team round 23), so volume is counted as rows times this. Absent: one per table.
    */
   tableReads?: Record<string, number>;
+  /**
+   * Calls that give a result row another input row's value (selecting aggregates, `lag` and
+   * the like): each may bring one more row of every table into a result row. Absent: none.
+   */
+  rowValueCalls?: number;
 }
 
 // ---------- policy ----------

@@ -20,6 +20,18 @@ export function unexposedReads(facts: StatementFacts, early: string[]): string[]
 }
 
 /**
+ * Reviewed functions whose value changes from one run of a statement to the next, within one
+ * transaction. A read that folds rows into one cell (string_agg, ARRAY(...)) is counted by a
+ * run of its own before the read: `where (select random()) < 0.5` read nothing when counted
+ * and the whole table when read, for one row of budget (red-team round 25).
+ */
+const VOLATILE = new Set(['random', 'random_normal', 'gen_random_uuid', 'setseed']);
+
+function bare(name: string): string {
+  return name.slice(name.lastIndexOf('.') + 1);
+}
+
+/**
  * For agents the allowlist is not a policy choice: a statement that reads what is not
  * exposed, calls what is not reviewed, or has a shape the analyser cannot follow is refused
  * here, whatever the policies say. Humans are judged by policy (`human-exposure`).
@@ -42,6 +54,15 @@ export function allowlistRefusal(
       rule: 'construct',
       message:
         'The gateway cannot trace what this statement reads on this connection, so agents may not run it.',
+    });
+  }
+  const volatile = facts.provenance?.rowPreserving
+    ? facts.functions.filter((f) => VOLATILE.has(bare(f)))
+    : [];
+  if (volatile.length > 0) {
+    violations.push({
+      rule: 'function',
+      message: `${volatile.join(', ')} in a read that folds rows into one cell: such a read is counted by running it, and a value that changes between that run and the read makes the count say nothing.`,
     });
   }
   if (violations.length === 0) return undefined;

@@ -2,6 +2,26 @@ import type { Effect, Engine, OutputColumn, StatementFacts } from '../types.js';
 import { worstEffect } from './effect.js';
 
 /**
+ * Calls whose value is one input row's value: selecting aggregates (`max(city) filter (where
+ * id % 100 = k)` a hundred times over is a hundred customers per row) and window functions that
+ * read another row (`lag(city, 19) over w`). Each may bring one more row into a result row, so
+ * a result row carries at most (1 + their count) rows of each copy of a table (red-team round
+ * 25). `count`, `sum` and the like give no row's value; folding ones are counted apart.
+ */
+const ROW_VALUE_CALLS = new Set([
+  'min',
+  'max',
+  'mode',
+  'percentile_disc',
+  'any_value',
+  'lag',
+  'lead',
+  'first_value',
+  'last_value',
+  'nth_value',
+]);
+
+/**
  * Accumulates what an engine's walk finds. Both analysers fill one of these so the two
  * engines cannot drift apart in how facts are shaped, ordered or de-duplicated.
  */
@@ -21,6 +41,8 @@ export class FactsCollector {
   private readonly dangerous = new Set<string>();
   private readonly starTables = new Set<string>();
   private readonly predicates = new Set<string>();
+  /** Calls that give one row another row's value (see ROW_VALUE_CALLS). */
+  private rowValueCalls = 0;
   /** Reads per table of the part being walked: the statement, or a CTE body apart. */
   private reads = new Map<string, number>();
 
@@ -89,6 +111,7 @@ export class FactsCollector {
   }
 
   addFunction(name: string, dangerous: boolean): void {
+    if (ROW_VALUE_CALLS.has(name.slice(name.lastIndexOf('.') + 1))) this.rowValueCalls++;
     this.functions.add(name);
     if (dangerous) this.dangerous.add(name);
   }
@@ -118,6 +141,7 @@ export class FactsCollector {
       into: this.into,
       predicateColumns: sorted(this.predicates),
       outputs: this.outputs,
+      rowValueCalls: this.rowValueCalls,
       tableReads: Object.fromEntries([...this.reads].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       fingerprint,
       paramCount: this.paramCount,

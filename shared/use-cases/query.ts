@@ -45,6 +45,8 @@ interface Plan {
   decideFn: DecideFn;
   onTargetError: (e: unknown) => never;
   rowPreserving: boolean;
+  /** Rows of one table a result row may carry (rowsPerRow); 1 for a counted read. */
+  perRow: number;
   /**
    * The statement filters, joins, sorts or computes on columns masked for this caller, so
    * the planner's estimate is read from their statistics (histograms, most common values, an
@@ -188,6 +190,7 @@ async function screen(deps: UseCaseDeps, trace: RequestTrace, principal: Princip
       perRow === 1 ? decideFn : (rows, source) => decideFn(rows === null ? null : rows * perRow, source),
     onTargetError,
     rowPreserving,
+    perRow,
     estimateReadsMasked: maskedPredicates.length > 0,
     principal,
   } satisfies Plan;
@@ -277,7 +280,9 @@ async function runAllowed(
     decision.obligations.maxRows ?? Infinity,
   );
   const recount = async (result: { rows: unknown[]; truncated: boolean }) => {
-    if (!(decided.counted || result.truncated) || plan.rowPreserving) return;
+    // Rows that carry others are decided again as what they carry: the estimate cannot know
+    // how many a filter over a window's rows keeps (`where id % 20 = 0`, red-team round 25).
+    if (!(decided.counted || result.truncated || plan.perRow > 1) || plan.rowPreserving) return;
     const fetched = result.truncated ? maxRows + 1 : result.rows.length;
     const again = await decide(trace, plan.decideFn, fetched, 'actual');
     trace.estimatedRows = Math.max(trace.estimatedRows ?? 0, fetched);
@@ -330,7 +335,9 @@ async function release(
   // Each table is charged the rows of it the result carries (a self-join: each copy's).
   const tableRows = plan.rowPreserving
     ? undefined
-    : Object.fromEntries(Object.entries(reads).map(([t, n]) => [t, rows.length * Math.max(1, n)]));
+    : Object.fromEntries(
+        Object.entries(reads).map(([t, n]) => [t, rows.length * copiesOf(plan.analysis.facts, n)]),
+      );
   const budget = await checkRelease({
     trace,
     principal,
@@ -359,8 +366,15 @@ async function release(
 
 /**
  * The most rows of one table a result row carries (at least one): a self-join of ten copies
- * gives ten customers per row, and is counted as ten rows for each (red-team round 23).
+ * gives ten customers per row, and is counted as ten rows for each (red-team round 23); each
+ * call that gives a row another row's value (`lag`, a filtered `max`) may bring one more of
+ * each copy (round 25).
  */
 function rowsPerRow(facts: StatementFacts): number {
-  return Math.max(1, ...Object.values(facts.tableReads ?? {}));
+  return copiesOf(facts, Math.max(1, ...Object.values(facts.tableReads ?? {})));
+}
+
+/** Rows of a table one result row carries, for `reads` copies of it in the statement. */
+function copiesOf(facts: StatementFacts, reads: number): number {
+  return Math.max(1, reads) * (1 + (facts.rowValueCalls ?? 0));
 }

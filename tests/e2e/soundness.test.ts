@@ -549,6 +549,37 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     assert.equal(left, 4000 - 50);
   });
 
+  test('round 25: a row that carries other rows is counted for them; a counted read cannot change between runs', async () => {
+    const lags = Array.from({ length: 19 }, (_, k) => `lag(city, ${k + 1}) over w as c${k + 1}`).join(', ');
+    const pivot = Array.from(
+      { length: 100 },
+      (_, k) => `max(city) filter (where id % 100 = ${k}) as c${k}`,
+    ).join(', ');
+    for (const sql of [
+      `select * from (select id, city, ${lags} from customers window w as (order by id)) s where id % 20 = 0`,
+      `select id / 100 as g, ${pivot} from customers group by id / 100`,
+    ]) {
+      const { status, json } = await sendUnchecked(sql, `agent-${agent++}`);
+      assert.notEqual(status, 200, `${sql.slice(0, 80)}: ${JSON.stringify(json).slice(0, 300)}`);
+    }
+    // Counted by one run and read by another, a fold over random() read nothing when counted
+    // and everything when read, one time in four: refused before either run.
+    const coin = await send(
+      "select string_agg(id || ':' || city, ';') as s from customers where (select random()) < 0.5",
+    );
+    assert.equal(coin.status, 403, JSON.stringify(coin.json).slice(0, 300));
+    assert.match(errorOf(coin.json).message, /random in a read that folds rows/);
+    // Ordinary grouped and windowed reads still answer.
+    for (const sql of [
+      'select city, count(*), max(created_at) from customers group by city',
+      'select id, lag(amount) over (order by id) from orders where id <= 100',
+      'select count(*) from customers',
+    ]) {
+      const { status, json } = await send(sql);
+      assert.equal(status, 200, `${sql}: ${JSON.stringify(json).slice(0, 300)}`);
+    }
+  });
+
   test('round 23: demo and sandbox, one database, spend one connection budget', async () => {
     const name = `agent-${agent++}`;
     const token = await host.issuer.mint({ agent: name });

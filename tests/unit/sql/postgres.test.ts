@@ -148,6 +148,19 @@ describe('postgres facts', () => {
     for (const [sql, reads] of cases) assert.deepEqual((await facts(sql)).tableReads, reads, sql);
   });
 
+  it('counts the calls that give a row another row’s value (round 25)', async () => {
+    const cases: Array<[string, number]> = [
+      ['select city, count(*), sum(id) from customers group by city', 0],
+      ['select max(city) filter (where id % 2 = 0), pg_catalog.min(city) from customers', 2],
+      [
+        'select id, lag(city) over w, lead(city, 2) over w, row_number() over w from customers window w as (order by id)',
+        2,
+      ],
+      ['select first_value(city) over (), nth_value(city, 3) over () from customers', 2],
+    ];
+    for (const [sql, n] of cases) assert.equal((await facts(sql)).rowValueCalls, n, sql);
+  });
+
   it('qualifies tables, respects aliases and schemas, excludes CTE names', async () => {
     const f = await facts(
       'with recent as (select * from orders) select c.email from sales.customers c join recent r on r.cid = c.id',
