@@ -2,23 +2,52 @@ import type { Effect, Engine, OutputColumn, StatementFacts } from '../types.js';
 import { worstEffect } from './effect.js';
 
 /**
- * Calls whose value is one input row's value: selecting aggregates (`max(city) filter (where
- * id % 100 = k)` a hundred times over is a hundred customers per row) and window functions that
- * read another row (`lag(city, 19) over w`). Each may bring one more row into a result row, so
- * a result row carries at most (1 + their count) rows of each copy of a table (red-team round
- * 25). `count`, `sum` and the like give no row's value; folding ones are counted apart.
+ * Calls whose value may be one input row's value: aggregates (`max(city) filter (where id % 100
+ * = k)` a hundred times over is a hundred customers per row; a `sum` over a group or a filter
+ * of one row is that row's amount) and window functions (`lag(city, 19) over w`, or any
+ * aggregate over a frame of one other row). Each may bring one more row into a result row, so a
+ * result row carries at most (1 + their count) rows of each copy of a table (red-team round
+ * 25). Counts, ranks and truth values give no row's value.
  */
 const ROW_VALUE_CALLS = new Set([
+  'sum',
+  'avg',
   'min',
   'max',
+  'bit_and',
+  'bit_or',
+  'stddev',
+  'stddev_pop',
+  'stddev_samp',
+  'variance',
+  'var_pop',
+  'var_samp',
+  'regr_avgx',
+  'regr_avgy',
   'mode',
   'percentile_disc',
+  'percentile_cont',
   'any_value',
   'lag',
   'lead',
   'first_value',
   'last_value',
   'nth_value',
+]);
+
+/** Calls that give no row's value even over a window frame. */
+const NO_ROW_VALUE = new Set([
+  'count',
+  'row_number',
+  'rank',
+  'dense_rank',
+  'percent_rank',
+  'cume_dist',
+  'ntile',
+  'bool_and',
+  'bool_or',
+  'every',
+  'regr_count',
 ]);
 
 /**
@@ -110,8 +139,10 @@ export class FactsCollector {
     return values;
   }
 
-  addFunction(name: string, dangerous: boolean): void {
-    if (ROW_VALUE_CALLS.has(name.slice(name.lastIndexOf('.') + 1))) this.rowValueCalls++;
+  /** A call; `windowed` when it has an OVER clause (any aggregate over a frame may select a row). */
+  addFunction(name: string, dangerous: boolean, windowed = false): void {
+    const bare = name.slice(name.lastIndexOf('.') + 1);
+    if (ROW_VALUE_CALLS.has(bare) || (windowed && !NO_ROW_VALUE.has(bare))) this.rowValueCalls++;
     this.functions.add(name);
     if (dangerous) this.dangerous.add(name);
   }

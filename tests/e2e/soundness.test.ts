@@ -558,6 +558,10 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     for (const sql of [
       `select * from (select id, city, ${lags} from customers window w as (order by id)) s where id % 20 = 0`,
       `select id / 100 as g, ${pivot} from customers group by id / 100`,
+      // A sum over a filter of one row is that row's amount; a window aggregate over a frame
+      // of one other row is that row's value.
+      `select id / 100 as g, ${pivot.replaceAll('max(city)', 'sum(amount)')} from orders group by id / 100`,
+      `select * from (select id, ${Array.from({ length: 19 }, (_, k) => `sum(amount) over (order by id rows between ${k + 1} following and ${k + 1} following) as a${k}`).join(', ')} from orders) s where id % 20 = 0`,
     ]) {
       const { status, json } = await sendUnchecked(sql, `agent-${agent++}`);
       assert.notEqual(status, 200, `${sql.slice(0, 80)}: ${JSON.stringify(json).slice(0, 300)}`);

@@ -402,7 +402,7 @@ export class PgWalker {
     // SQL-syntax forms (SUBSTRING ... FROM) arrive as pg_catalog.x although nobody wrote that.
     if (text(body, 'funcformat') === 'COERCE_SQL_SYNTAX' && parts[0] === 'pg_catalog') parts = parts.slice(1);
     const name = parts.join('.');
-    if (name !== '') this.facts.addFunction(name, isDangerousFunction(name));
+    if (name !== '') this.facts.addFunction(name, isDangerousFunction(name), body.over !== undefined);
     const predicate = { ...ctx, predicate: true, sources: undefined };
     this.visit(body.over, predicate);
     this.visit(body.agg_filter, predicate);

@@ -150,13 +150,19 @@ describe('postgres facts', () => {
 
   it('counts the calls that give a row another row’s value (round 25)', async () => {
     const cases: Array<[string, number]> = [
-      ['select city, count(*), sum(id) from customers group by city', 0],
+      ['select city, count(*), bool_or(id > 3) from customers group by city', 0],
       ['select max(city) filter (where id % 2 = 0), pg_catalog.min(city) from customers', 2],
       [
         'select id, lag(city) over w, lead(city, 2) over w, row_number() over w from customers window w as (order by id)',
         2,
       ],
       ['select first_value(city) over (), nth_value(city, 3) over () from customers', 2],
+      ['select id / 100, sum(amount) filter (where id % 100 = 1), avg(amount) from orders group by 1', 2],
+      [
+        'select count(*) over (), rank() over (order by id), sum(id) over (rows between 1 following and 1 following) from orders',
+        1,
+      ],
+      ["select string_agg(city, ',') over (rows between 1 following and 1 following) from customers", 1],
     ];
     for (const [sql, n] of cases) assert.equal((await facts(sql)).rowValueCalls, n, sql);
   });
