@@ -131,10 +131,10 @@ export interface StatementFacts {
    */
   tableReads?: Record<string, number>;
   /**
-   * Calls that give a result row another input row's value (selecting aggregates, `lag` and
-   * the like): each may bring one more row of every table into a result row. Absent: none.
+   * Calls that may give a result row another input row's value (shared/sql/row-carriers.ts):
+   * each may bring one more row of every table into a result row. Absent: none.
    */
-  rowValueCalls?: number;
+  rowCarriers?: { aggregates: number; windows: number };
 }
 
 // ---------- policy ----------

@@ -1,54 +1,6 @@
 import type { Effect, Engine, OutputColumn, StatementFacts } from '../types.js';
 import { worstEffect } from './effect.js';
-
-/**
- * Calls whose value may be one input row's value: aggregates (`max(city) filter (where id % 100
- * = k)` a hundred times over is a hundred customers per row; a `sum` over a group or a filter
- * of one row is that row's amount) and window functions (`lag(city, 19) over w`, or any
- * aggregate over a frame of one other row). Each may bring one more row into a result row, so a
- * result row carries at most (1 + their count) rows of each copy of a table (red-team round
- * 25). Counts, ranks and truth values give no row's value.
- */
-const ROW_VALUE_CALLS = new Set([
-  'sum',
-  'avg',
-  'min',
-  'max',
-  'bit_and',
-  'bit_or',
-  'stddev',
-  'stddev_pop',
-  'stddev_samp',
-  'variance',
-  'var_pop',
-  'var_samp',
-  'regr_avgx',
-  'regr_avgy',
-  'mode',
-  'percentile_disc',
-  'percentile_cont',
-  'any_value',
-  'lag',
-  'lead',
-  'first_value',
-  'last_value',
-  'nth_value',
-]);
-
-/** Calls that give no row's value even over a window frame. */
-const NO_ROW_VALUE = new Set([
-  'count',
-  'row_number',
-  'rank',
-  'dense_rank',
-  'percent_rank',
-  'cume_dist',
-  'ntile',
-  'bool_and',
-  'bool_or',
-  'every',
-  'regr_count',
-]);
+import { type CallShape, countCarrier, type RowCarriers } from './row-carriers.js';
 
 /**
  * Accumulates what an engine's walk finds. Both analysers fill one of these so the two
@@ -70,8 +22,8 @@ export class FactsCollector {
   private readonly dangerous = new Set<string>();
   private readonly starTables = new Set<string>();
   private readonly predicates = new Set<string>();
-  /** Calls that give one row another row's value (see ROW_VALUE_CALLS). */
-  private rowValueCalls = 0;
+  /** Calls that may give a result row another row's value (see row-carriers.ts). */
+  private readonly carriers: RowCarriers = { aggregates: 0, windows: 0 };
   /** Reads per table of the part being walked: the statement, or a CTE body apart. */
   private reads = new Map<string, number>();
 
@@ -139,10 +91,13 @@ export class FactsCollector {
     return values;
   }
 
-  /** A call; `windowed` when it has an OVER clause (any aggregate over a frame may select a row). */
-  addFunction(name: string, dangerous: boolean, windowed = false): void {
-    const bare = name.slice(name.lastIndexOf('.') + 1);
-    if (ROW_VALUE_CALLS.has(bare) || (windowed && !NO_ROW_VALUE.has(bare))) this.rowValueCalls++;
+  /** A call, with what the walker knows of its shape (unknown: it may select a row). */
+  addFunction(
+    name: string,
+    dangerous: boolean,
+    shape: CallShape = { windowed: false, filtered: false, conditional: true },
+  ): void {
+    countCarrier(this.carriers, name.slice(name.lastIndexOf('.') + 1), shape);
     this.functions.add(name);
     if (dangerous) this.dangerous.add(name);
   }
@@ -172,7 +127,7 @@ export class FactsCollector {
       into: this.into,
       predicateColumns: sorted(this.predicates),
       outputs: this.outputs,
-      rowValueCalls: this.rowValueCalls,
+      rowCarriers: { ...this.carriers },
       tableReads: Object.fromEntries([...this.reads].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       fingerprint,
       paramCount: this.paramCount,

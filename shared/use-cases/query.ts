@@ -14,6 +14,7 @@ import { type BudgetLeft, checkRelease } from '../pipeline/release.js';
 import { targetErrorHandler } from '../pipeline/target-error.js';
 import { newTrace, type RequestStart, type RequestTrace } from '../pipeline/trace.js';
 import { allowlistRefusal } from '../query/exposure.js';
+import { rowsPerCopy } from '../sql/row-carriers.js';
 import type { Decision, Principal, StatementFacts } from '../types.js';
 import { refuseBadCallbackUrl } from './callbacks.js';
 import { type Concluded, conclude } from './conclude.js';
@@ -366,9 +367,9 @@ async function release(
 
 /**
  * The most rows of one table a result row carries (at least one): a self-join of ten copies
- * gives ten customers per row, and is counted as ten rows for each (red-team round 23); each
- * call that gives a row another row's value (`lag`, a filtered `max`) may bring one more of
- * each copy (round 25).
+ * gives ten customers per row, and is counted as ten rows for each (red-team round 23); a
+ * call that may give a row another row's value (`lag`, a filtered `max`, a conditional
+ * `regr_slope`) may bring more of each copy (rounds 25 and 26, shared/sql/row-carriers.ts).
  */
 function rowsPerRow(facts: StatementFacts): number {
   return copiesOf(facts, Math.max(1, ...Object.values(facts.tableReads ?? {})));
@@ -376,5 +377,5 @@ function rowsPerRow(facts: StatementFacts): number {
 
 /** Rows of a table one result row carries, for `reads` copies of it in the statement. */
 function copiesOf(facts: StatementFacts, reads: number): number {
-  return Math.max(1, reads) * (1 + (facts.rowValueCalls ?? 0));
+  return Math.max(1, reads) * rowsPerCopy(facts.rowCarriers);
 }

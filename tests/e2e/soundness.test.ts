@@ -584,6 +584,29 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     }
   });
 
+  test('round 26: an aggregate narrowed to chosen rows carries them; a plain summary does not', async () => {
+    const slopes = Array.from(
+      { length: 100 },
+      (_, k) => `regr_slope(amount, case when id % 100 = ${k} then 1 else 0 end) as s${k}`,
+    ).join(', ');
+    const counts = Array.from(
+      { length: 500 },
+      (_, k) => `count(*) filter (where id = ${k + 1}) as c${k + 1}`,
+    ).join(', ');
+    for (const sql of [
+      `select id / 100 as g, count(*) as n, regr_intercept(amount, case when id % 100 = 1 then 1 else 0 end) as i0, ${slopes} from orders where id < 5000 group by 1`,
+      `select city, ${counts} from customers where id <= 500 group by city`,
+    ]) {
+      const { status, json } = await sendUnchecked(sql, `agent-${agent++}`);
+      assert.notEqual(status, 200, `${sql.slice(0, 80)}: ${JSON.stringify(json).slice(0, 300)}`);
+    }
+    // A daily report of plain summaries (and one max per day) is an ordinary read.
+    const daily = await send(
+      'select created_at::date as day, count(*), sum(amount), avg(amount), max(amount) from orders group by 1 order by 1 limit 500',
+    );
+    assert.equal(daily.status, 200, JSON.stringify(daily.json).slice(0, 300));
+  });
+
   test('round 23: demo and sandbox, one database, spend one connection budget', async () => {
     const name = `agent-${agent++}`;
     const token = await host.issuer.mint({ agent: name });

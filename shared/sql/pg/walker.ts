@@ -402,7 +402,13 @@ export class PgWalker {
     // SQL-syntax forms (SUBSTRING ... FROM) arrive as pg_catalog.x although nobody wrote that.
     if (text(body, 'funcformat') === 'COERCE_SQL_SYNTAX' && parts[0] === 'pg_catalog') parts = parts.slice(1);
     const name = parts.join('.');
-    if (name !== '') this.facts.addFunction(name, isDangerousFunction(name), body.over !== undefined);
+    if (name !== '') {
+      this.facts.addFunction(name, isDangerousFunction(name), {
+        windowed: body.over !== undefined,
+        filtered: body.agg_filter !== undefined,
+        conditional: !plainArguments(items(body, 'args')),
+      });
+    }
     const predicate = { ...ctx, predicate: true, sources: undefined };
     this.visit(body.over, predicate);
     this.visit(body.agg_filter, predicate);
@@ -416,6 +422,37 @@ export class PgWalker {
     for (const output of outputs) for (const s of output.sources) ctx.sources?.add(s);
     this.visitRest(body, ['testexpr', 'subselect'], ctx);
   }
+}
+
+/** Kinds a plain argument may be made of: one column, constants, casts and arithmetic. */
+const PLAIN_KINDS = new Set(['ColumnRef', 'A_Const', 'TypeCast', 'TypeName', 'String', 'Integer', 'A_Expr']);
+const ARITHMETIC = new Set(['+', '-', '*', '/']);
+
+/**
+ * Whether a call's arguments read at most one column, with nothing but constants, casts and
+ * `+ - * /` around it: such an aggregate summarises its group and selects no row of it (see
+ * shared/sql/row-carriers.ts). Anything else may pick rows out, so it is not plain.
+ */
+function plainArguments(args: readonly unknown[]): boolean {
+  let columns = 0;
+  const stack: unknown[] = [...args];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) {
+      stack.push(...value);
+      continue;
+    }
+    const node = asNode(value);
+    if (!node) continue;
+    if (!PLAIN_KINDS.has(node.kind)) return false;
+    if (node.kind === 'ColumnRef' && ++columns > 1) return false;
+    if (node.kind === 'A_Expr') {
+      const op = names(items(node.body, 'name')).join('.');
+      if (text(node.body, 'kind') !== 'AEXPR_OP' || !ARITHMETIC.has(op)) return false;
+    }
+    for (const v of Object.values(node.body)) if (typeof v === 'object' && v !== null) stack.push(v);
+  }
+  return true;
 }
 
 /** Qualifier of a `*` / `t.*` column reference, or undefined when the value is not a star. */

@@ -250,7 +250,15 @@ export class TsqlWalker {
         .filter((p): p is string => p !== undefined)
         .join('.');
     }
-    if (text) this.facts.addFunction(text.toLowerCase(), false);
+    // The T-SQL tree is not read for narrowed inputs: every aggregate counts as one that
+    // may select a row (shared/sql/row-carriers.ts), which errs on the side of counting more.
+    if (text) {
+      this.facts.addFunction(text.toLowerCase(), false, {
+        windowed: isObj(value.over),
+        filtered: false,
+        conditional: true,
+      });
+    }
   }
 
   private resolve(table: string | undefined, column: string, ctx: Context): void {

@@ -148,23 +148,45 @@ describe('postgres facts', () => {
     for (const [sql, reads] of cases) assert.deepEqual((await facts(sql)).tableReads, reads, sql);
   });
 
-  it('counts the calls that give a row another row’s value (round 25)', async () => {
-    const cases: Array<[string, number]> = [
-      ['select city, count(*), bool_or(id > 3) from customers group by city', 0],
-      ['select max(city) filter (where id % 2 = 0), pg_catalog.min(city) from customers', 2],
+  it('counts the calls that may give a row another row’s value (rounds 25 and 26)', async () => {
+    const cases: Array<[string, { aggregates: number; windows: number }]> = [
+      [
+        'select city, count(*), sum(id), avg(id * 1.5), count(distinct email) from customers group by city',
+        { aggregates: 0, windows: 0 },
+      ],
+      [
+        'select max(city) filter (where id % 2 = 0), pg_catalog.min(city) from customers',
+        { aggregates: 2, windows: 0 },
+      ],
       [
         'select id, lag(city) over w, lead(city, 2) over w, row_number() over w from customers window w as (order by id)',
-        2,
+        { aggregates: 0, windows: 2 },
       ],
-      ['select first_value(city) over (), nth_value(city, 3) over () from customers', 2],
-      ['select id / 100, sum(amount) filter (where id % 100 = 1), avg(amount) from orders group by 1', 2],
+      [
+        'select first_value(city) over (), nth_value(city, 3) over () from customers',
+        { aggregates: 0, windows: 2 },
+      ],
+      [
+        'select id / 100, sum(amount) filter (where id % 100 = 1), avg(amount) from orders group by 1',
+        { aggregates: 1, windows: 0 },
+      ],
       [
         'select count(*) over (), rank() over (order by id), sum(id) over (rows between 1 following and 1 following) from orders',
-        1,
+        { aggregates: 0, windows: 1 },
       ],
-      ["select string_agg(city, ',') over (rows between 1 following and 1 following) from customers", 1],
+      // Narrowed inputs: a filter, a condition, two columns, an indicator built of arithmetic.
+      [
+        'select city, count(*) filter (where id = 7) from customers group by city',
+        { aggregates: 1, windows: 0 },
+      ],
+      [
+        'select regr_slope(amount, case when id = 3 then 1 else 0 end), corr(amount, id) from orders',
+        { aggregates: 2, windows: 0 },
+      ],
+      ['select sum(amount * (1 - sign(abs(id - 3)))) from orders', { aggregates: 1, windows: 0 }],
+      ['select sum(amount * (id / 3)) from orders', { aggregates: 1, windows: 0 }],
     ];
-    for (const [sql, n] of cases) assert.equal((await facts(sql)).rowValueCalls, n, sql);
+    for (const [sql, n] of cases) assert.deepEqual((await facts(sql)).rowCarriers, n, sql);
   });
 
   it('qualifies tables, respects aliases and schemas, excludes CTE names', async () => {

@@ -1,0 +1,110 @@
+/**
+ * Calls that may put another input row's value into a result row, so that one result row
+ * carries more base rows than it seems to (red-team rounds 25 and 26):
+ * - window functions, but ranks and counts: `lag(city, 19) over w`, or any aggregate over a
+ *   frame of one other row (`sum(amount) over (rows between 3 following and 3 following)`);
+ *   a running total gives away the rows an outer filter drops;
+ * - aggregates that select a row (`min`, `max`, `mode`, `percentile_disc`, ...);
+ * - any aggregate whose input is narrowed to chosen rows: a FILTER (`count(*) filter (where id
+ *   = k)` says which group row k is in), or an argument built from more than one column, or
+ *   from anything but constants and arithmetic (`regr_slope(amount, case when id = 3 then 1
+ *   else 0 end)` is row 3's amount, `sum(amount * (1 - sign(abs(id - 3))))` too).
+ * A plain summary (`sum(amount)`, `count(*)`, `avg(x * 1.1)`) over a group gives no row's value.
+ */
+
+/** What the walkers know of a call. */
+export interface CallShape {
+  /** It has an OVER clause. */
+  windowed: boolean;
+  /** It has a FILTER clause. */
+  filtered: boolean;
+  /** Its arguments read more than one column, or compute anything but arithmetic on one. */
+  conditional: boolean;
+}
+
+export interface RowCarriers {
+  /** Aggregate calls, each of which may give a group's result row one input row's value. */
+  aggregates: number;
+  /** Window calls, each of which may give a row one other row's value. */
+  windows: number;
+}
+
+const RANKS_AND_COUNTS = new Set([
+  'count',
+  'row_number',
+  'rank',
+  'dense_rank',
+  'percent_rank',
+  'cume_dist',
+  'ntile',
+]);
+
+const SELECTING = new Set(['min', 'max', 'mode', 'percentile_disc', 'any_value']);
+
+/** Aggregates (PostgreSQL's and T-SQL's names alike) whose input may be narrowed. */
+const AGGREGATES = new Set([
+  ...SELECTING,
+  'count',
+  'count_big',
+  'sum',
+  'avg',
+  'bool_and',
+  'bool_or',
+  'every',
+  'bit_and',
+  'bit_or',
+  'bit_xor',
+  'stddev',
+  'stddev_pop',
+  'stddev_samp',
+  'stdev',
+  'stdevp',
+  'variance',
+  'var',
+  'varp',
+  'var_pop',
+  'var_samp',
+  'corr',
+  'covar_pop',
+  'covar_samp',
+  'regr_avgx',
+  'regr_avgy',
+  'regr_count',
+  'regr_intercept',
+  'regr_r2',
+  'regr_slope',
+  'regr_sxx',
+  'regr_sxy',
+  'regr_syy',
+  'percentile_cont',
+  'array_agg',
+  'string_agg',
+  'json_agg',
+  'jsonb_agg',
+  'json_object_agg',
+  'jsonb_object_agg',
+]);
+
+/** Adds what the call `name` (lower case, bare) of this shape may carry. */
+export function countCarrier(carriers: RowCarriers, name: string, shape: CallShape): void {
+  if (shape.windowed) {
+    if (!RANKS_AND_COUNTS.has(name)) carriers.windows++;
+    return;
+  }
+  if (name === 'lag' || name === 'lead' || name.endsWith('_value')) {
+    carriers.windows++;
+    return;
+  }
+  if (SELECTING.has(name) || (AGGREGATES.has(name) && (shape.filtered || shape.conditional))) {
+    carriers.aggregates++;
+  }
+}
+
+/**
+ * Rows of one copy of a table a result row may carry: a grouped row carries one input row
+ * per aggregate that may select one (at least one, for the group), a plain row itself; and
+ * each window call one more.
+ */
+export function rowsPerCopy(carriers: RowCarriers | undefined): number {
+  return Math.max(1, carriers?.aggregates ?? 0) + (carriers?.windows ?? 0);
+}
