@@ -332,7 +332,7 @@ async function release(
   const reads = plan.analysis.facts.tableReads ?? {};
   const spentRows = plan.rowPreserving
     ? Math.max(rows.length, Math.ceil(trace.estimatedRows ?? 0))
-    : rows.length * rowsPerRow(plan.analysis.facts);
+    : rows.length * plan.perRow;
   // Each table is charged the rows of it the result carries (a self-join: each copy's).
   const tableRows = plan.rowPreserving
     ? undefined
