@@ -357,6 +357,28 @@ describe('maskResult', () => {
   });
 });
 
+describe('timestamptz cells', () => {
+  test("an instant in the connector's form is passed on unscanned; any other text in the column is scanned", () => {
+    const masker = createMasker({ tokenKey: KEY });
+    const columns: ResultColumn[] = [{ name: 'at', type: 'timestamptz' }];
+    const rows: Row[] = [
+      { at: '2024-09-23T01:31:39.575Z' },
+      { at: 'ana@contoso.com' },
+      { at: '2024-09-23T01:31:39.575Z ana@contoso.com' },
+    ];
+    const { rows: out, report } = masker.maskResult({
+      columns,
+      rows,
+      plan: [{ kind: 'scan', column: 'at' }],
+      unmasked: new Set(),
+    });
+    assert.equal(out[0], rows[0]);
+    assert.doesNotMatch(String(out[1]?.at), /ana@/);
+    assert.doesNotMatch(String(out[2]?.at), /ana@/);
+    assert.equal(report.cellsMasked, 2);
+  });
+});
+
 describe('bounded scanning', () => {
   test('a cell past the per-row scan bound is withheld whole, unscanned; text and JSON alike', () => {
     const masker = createMasker({ tokenKey: KEY });
