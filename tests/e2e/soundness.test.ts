@@ -607,6 +607,25 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     assert.equal(daily.status, 200, JSON.stringify(daily.json).slice(0, 300));
   });
 
+  test('round 28: ordinary reports over summaries and parts of values answer', async () => {
+    for (const sql of [
+      'select avg(n) from (select customer_id, count(*) n from orders group by customer_id) t',
+      'with t as (select customer_id, sum(amount) ltv from orders group by 1) select count(*), avg(ltv), stddev(ltv) from t',
+      'select avg(extract(hour from o.created_at)), avg(length(c.city)) from orders o join customers c on c.id = o.customer_id',
+      'select status, sum(amount) / sum(sum(amount)) over () as share from orders group by status',
+      'select sum(greatest(amount, 0)) from orders',
+    ]) {
+      const { status, json } = await send(sql);
+      assert.equal(status, 200, `${sql}: ${JSON.stringify(json).slice(0, 300)}`);
+    }
+    // A weight per row is still a fold, counted by the rows it read.
+    const packed = await sendUnchecked(
+      'select sum(s * 10 ^ id) from (select id, sum(amount) s from orders group by id) t',
+      `agent-${agent++}`,
+    );
+    assert.notEqual(packed.status, 200, JSON.stringify(packed.json).slice(0, 300));
+  });
+
   test('round 23: demo and sandbox, one database, spend one connection budget', async () => {
     const name = `agent-${agent++}`;
     const token = await host.issuer.mint({ agent: name });

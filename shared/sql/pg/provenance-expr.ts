@@ -363,9 +363,11 @@ export class ExpressionEvaluator {
     // so does a percentile of anything but one constant fraction (an array of 10,000
     // fractions answers 10,000 of the sorted values).
     const packed =
-      (kind === 'summary' && packsRows(name, argList, (ref) => this.eval(ref, level).prov.direct)) ||
+      (kind === 'summary' && packsRows(name, argList, (ref) => plainSummand(this.eval(ref, level).prov))) ||
       (kind === 'ordered' && argList.length > 0 && !(argList.length === 1 && isNumberConstant(argList[0])));
-    const value = callValue(packed ? 'collection' : kind, args, order);
+    const called = callValue(packed ? 'collection' : kind, args, order);
+    const value =
+      !packed && !over && (kind === 'count' || kind === 'summary') ? { ...called, summary: true } : called;
     return fails ? failing(value) : value;
   }
 
@@ -476,6 +478,11 @@ function isNumberConstant(arg: unknown): boolean {
 }
 
 /** What a call's value reveals, by the kind of function. */
+/** A column a sum may add as it is: a base column, or one plain summary's output. */
+function plainSummand(prov: Prov): boolean {
+  return prov.direct || prov.summary === true;
+}
+
 function callValue(kind: FunctionKind | undefined, args: Prov, order: Prov): Prov {
   switch (kind) {
     case 'count':

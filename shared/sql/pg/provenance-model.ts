@@ -13,6 +13,12 @@ export interface Prov {
    * (also through a CTE or subquery column, which PostgreSQL may inline) decides a failure.
    */
   fails: boolean;
+  /**
+   * Exactly one plain summary's output (`count(*)`, `sum(amount)`, not windowed, packing
+   * nothing): a summand as plain as a base column, so `avg(n)` over per-customer counts packs
+   * no rows (red-team round 28). Anything computed from it is not (derived drops it).
+   */
+  summary?: boolean;
 }
 
 /** One column of a relation or composite value. */

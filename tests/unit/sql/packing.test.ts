@@ -32,8 +32,13 @@ describe('arithmetic packing: a sum that weights each row differently carries th
       'select sum(amount / id) from orders',
       'select sum(amount * amount) from orders',
       'select sum(amount % 7) from orders',
-      'select sum(length(order_ref)) from orders',
+      "select sum(length(repeat('x', id))) from orders",
+      'select sum(extract(epoch from created_at) * 10 ^ id) from orders',
       'select sum(x) from (select amount * 2 ^ id x from orders) s',
+      // The output of a plain summary is plain as it is, not once weighted.
+      'select sum(s) from (select id, sum(amount) * 10 ^ (8 * id) as s from orders group by id) t',
+      'select sum(s * 10 ^ id) from (select id, sum(amount) s from orders group by id) t',
+      'select id, sum(sum(amount * 10 ^ id)) over () from orders group by id',
       'select sum(x) from (select amount + 1 x from orders) s',
       'select sum(amount) over (), sum(amount * 4 ^ id) over () from orders',
       'select sum(case when id=1 then 1 when id=2 then 2 when id=3 then 4 when id=4 then 8 else 0 end) from orders',
@@ -63,6 +68,14 @@ describe('arithmetic packing: a sum that weights each row differently carries th
       'select max(amount * 10::numeric ^ (8*id)) from orders',
       'select bit_or(id), bool_or(id > 3) from orders',
       'select sum(amount) over (partition by customer_id) from orders where id < 5',
+      // Red-team round 28: ordinary reports that were counted as folds and held.
+      'select sum(length(order_ref)), avg(length(city)) from orders join customers c on c.id = orders.customer_id',
+      "select avg(extract(hour from created_at)), avg(date_part('day', created_at)) from orders",
+      'select sum(greatest(amount, 0)), avg(extract(epoch from (now() - created_at))) from orders',
+      'select avg(n) from (select customer_id, count(*) n from orders group by customer_id) t',
+      'select stddev(total) from (select customer_id, sum(amount) total from orders group by customer_id) t',
+      'with t as (select customer_id, sum(amount) ltv from orders group by 1) select count(*), avg(ltv) from t',
+      'select status, sum(amount) / sum(sum(amount)) over (), sum(count(*)) over () from orders group by status',
     ]) {
       assert.equal(await rowPreserving(sql), false, sql);
     }
