@@ -53,8 +53,17 @@ export type IsDirect = (columnRef: unknown) => boolean;
  */
 export function packsRows(name: string, args: readonly unknown[], isDirect: IsDirect): boolean {
   if (SELECTING.has(name.toLowerCase())) return false;
+  return !plainArguments(args, isDirect);
+}
+
+/**
+ * Whether every argument is a plain summand, with few constants in all. A selecting aggregate
+ * packs nothing itself, but its output is plain only over plain arguments: `max(amount * 10 ^
+ * id)` per id is each row's weighted amount, and a sum of those packs them all.
+ */
+export function plainArguments(args: readonly unknown[], isDirect: IsDirect): boolean {
   const constants = new Set<string>();
-  return !args.every((a) => plain(a, isDirect, constants)) || constants.size > MAX_CONSTANTS;
+  return args.every((a) => plain(a, isDirect, constants)) && constants.size <= MAX_CONSTANTS;
 }
 
 function plain(value: unknown, isDirect: IsDirect, constants: Set<string>): boolean {

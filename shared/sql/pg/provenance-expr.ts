@@ -1,7 +1,7 @@
 import type { ViolationRule } from '../../types.js';
 import { type FunctionKind, type FunctionPolicy, isAllowedCastType, isAllowedOperator } from './allowlist.js';
 import { asNode, type Body, bodyOf, child, items, names, stringValue, text } from './node.js';
-import { packsRows } from './packing.js';
+import { packsRows, plainArguments } from './packing.js';
 import {
   derived,
   EMPTY,
@@ -362,12 +362,14 @@ export class ExpressionEvaluator {
     // A sum whose argument weights each row differently carries the rows, like string_agg;
     // so does a percentile of anything but one constant fraction (an array of 10,000
     // fractions answers 10,000 of the sorted values).
+    const isPlain = (ref: unknown) => plainSummand(this.eval(ref, level).prov);
     const packed =
-      (kind === 'summary' && packsRows(name, argList, (ref) => plainSummand(this.eval(ref, level).prov))) ||
+      (kind === 'summary' && packsRows(name, argList, isPlain)) ||
       (kind === 'ordered' && argList.length > 0 && !(argList.length === 1 && isNumberConstant(argList[0])));
     const called = callValue(packed ? 'collection' : kind, args, order);
-    const value =
-      !packed && !over && (kind === 'count' || kind === 'summary') ? { ...called, summary: true } : called;
+    // A count is a count whatever it counts; a summary's output is plain over plain arguments.
+    const summary = !over && (kind === 'count' || (kind === 'summary' && plainArguments(argList, isPlain)));
+    const value = summary ? { ...called, summary: true } : called;
     return fails ? failing(value) : value;
   }
 

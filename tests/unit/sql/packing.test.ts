@@ -39,6 +39,8 @@ describe('arithmetic packing: a sum that weights each row differently carries th
       'select sum(s) from (select id, sum(amount) * 10 ^ (8 * id) as s from orders group by id) t',
       'select sum(s * 10 ^ id) from (select id, sum(amount) s from orders group by id) t',
       'select id, sum(sum(amount * 10 ^ id)) over () from orders group by id',
+      'select sum(m) from (select id, max(amount * 10 ^ id) m from orders group by id) t',
+      'select sum(m) from (select id, min(amount * 2 ^ id) m from orders group by id) t',
       'select sum(x) from (select amount + 1 x from orders) s',
       'select sum(amount) over (), sum(amount * 4 ^ id) over () from orders',
       'select sum(case when id=1 then 1 when id=2 then 2 when id=3 then 4 when id=4 then 8 else 0 end) from orders',
