@@ -21,11 +21,26 @@ const NUMBER_TEXT = /^[+-]?(\d*)(?:\.(\d*))?$/;
 export function significantDigits(value: unknown): number {
   const text = typeof value === 'bigint' ? value.toString() : typeof value === 'string' ? value.trim() : '';
   const m = NUMBER_TEXT.exec(text);
-  if (!m || text === '' || text === '.') return 0;
+  if (!m || text === '' || text === '.') {
+    // A number inside a text ('x' || sum(...)) is one too (red-team round 29): the longest.
+    return typeof value === 'string' ? longestNumberIn(value) : 0;
+  }
   const digits = `${m[1]}${m[2] ?? ''}`.replace(/^0+/, '').replace(/0+$/, '');
   // Trailing zeros of the integer part are still places: count them as the magnitude.
   const integer = m[1].replace(/^0+/, '');
   return Math.max(digits.length, integer.length);
+}
+
+const NUMBER_RUN = /\d+(?:\.\d+)?/g;
+
+/** Significant digits of the longest number written in a text. */
+function longestNumberIn(text: string): number {
+  let most = 0;
+  for (const run of text.match(NUMBER_RUN) ?? []) {
+    if (run.length <= most) continue;
+    most = Math.max(most, significantDigits(run));
+  }
+  return most;
 }
 
 /** Rows with every over-long number redacted, and the report counting them. */

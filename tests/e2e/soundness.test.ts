@@ -626,6 +626,32 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     assert.notEqual(packed.status, 200, JSON.stringify(packed.json).slice(0, 300));
   });
 
+  test('round 29: a weight per CASE arm is a fold past two factors, and counted per arm below', async () => {
+    // A chain of one constant built a weight per arm: 216 amounts in a cell for 1 row.
+    const chain = (k: number) => `amount${'*1e6'.repeat(k)}`;
+    const arms = Array.from({ length: 12 }, (_, k) => `when id = ${k + 1} then ${chain(k)}`).join(' ');
+    const folded = await sendUnchecked(
+      `select 'x' || sum(case ${arms} end) as p from orders`,
+      `agent-${agent++}`,
+    );
+    assert.notEqual(folded.status, 200, JSON.stringify(folded.json).slice(0, 300));
+    // At most two factors: each arm may still be a row, and each is charged as one.
+    const weights = ['amount', 'amount*1e6', 'amount*1e12', 'amount*1e18', 'amount*1e6*1e6'];
+    const columns = Array.from(
+      { length: 20 },
+      (_, c) =>
+        `sum(case ${weights.map((w, k) => `when id = ${c * 5 + k + 1} then ${w}`).join(' ')} end) as c${c}`,
+    ).join(', ');
+    const name = `agent-${agent++}`;
+    const charged = await sendUnchecked(`select ${columns} from orders`, name);
+    assert.equal(charged.status, 200, JSON.stringify(charged.json).slice(0, 300));
+    assert.equal((charged.json.budget as { rowsLeft: number }).rowsLeft, 4000 - 20 * 5);
+    // A long number written inside a text is withheld like a long number.
+    const text = await send("select 'x' || (10::numeric ^ 60)::text as t");
+    assert.equal(text.status, 200);
+    assert.equal((text.json.rows as Array<{ t: string }>)[0]?.t, '[REDACTED]');
+  });
+
   test('round 23: demo and sandbox, one database, spend one connection budget', async () => {
     const name = `agent-${agent++}`;
     const token = await host.issuer.mint({ agent: name });

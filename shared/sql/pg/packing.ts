@@ -66,7 +66,17 @@ export function plainArguments(args: readonly unknown[], isDirect: IsDirect): bo
   return args.every((a) => plain(a, isDirect, constants)) && constants.size <= MAX_CONSTANTS;
 }
 
-function plain(value: unknown, isDirect: IsDirect, constants: Set<string>): boolean {
+/** Constant factors a plain summand may have on one path (`amount * 1.2 / 100`). */
+const MAX_FACTORS = 2;
+
+/**
+ * `factors`: how many constants the value is already multiplied or divided by on the way here.
+ * More than MAX_FACTORS is refused: constants are told apart by their text, so a chain `amount
+ * * 1e6 * 1e6 * 1e6` built a different weight per CASE branch out of one constant, and a sum of
+ * such branches packed 216 rows into a cell (red-team round 29). Two factors each, of at most
+ * three distinct constants, leave a CASE at most ten distinct weights (row-carriers.ts).
+ */
+function plain(value: unknown, isDirect: IsDirect, constants: Set<string>, factors = 0): boolean {
   if (isConstant(value)) {
     constants.add(canonical(value));
     return true;
@@ -74,14 +84,16 @@ function plain(value: unknown, isDirect: IsDirect, constants: Set<string>): bool
   const node = asNode(value);
   if (!node) return false;
   const { kind, body } = node;
-  const sub = (v: unknown) => plain(v, isDirect, constants);
+  const sub = (v: unknown) => plain(v, isDirect, constants, factors);
+  const factor =
+    factors >= MAX_FACTORS ? undefined : (v: unknown) => plain(v, isDirect, constants, factors + 1);
   switch (kind) {
     case 'ColumnRef':
       return isDirect(value);
     case 'TypeCast':
       return sub(body.arg);
     case 'A_Expr':
-      return plainOperator(body, sub, (v) => constantOperand(v, constants));
+      return plainOperator(body, sub, factor, (v) => constantOperand(v, constants));
     case 'CaseExpr':
       // The conditions may read anything: they choose, and the choices are few and plain.
       return (
@@ -100,7 +112,12 @@ function plain(value: unknown, isDirect: IsDirect, constants: Set<string>): bool
   }
 }
 
-function plainOperator(body: Body, sub: (v: unknown) => boolean, constant: (v: unknown) => boolean): boolean {
+function plainOperator(
+  body: Body,
+  sub: (v: unknown) => boolean,
+  factor: ((v: unknown) => boolean) | undefined,
+  constant: (v: unknown) => boolean,
+): boolean {
   const kind = text(body, 'kind');
   if (kind === 'AEXPR_NULLIF') return sub(body.lexpr) && constant(body.rexpr);
   if (kind !== 'AEXPR_OP') return false;
@@ -111,9 +128,10 @@ function plainOperator(body: Body, sub: (v: unknown) => boolean, constant: (v: u
     case '-':
       return (lexpr === undefined || sub(lexpr)) && sub(rexpr);
     case '*':
-      return (constant(lexpr) && sub(rexpr)) || (sub(lexpr) && constant(rexpr));
+      if (!factor) return false;
+      return (constant(lexpr) && factor(rexpr)) || (factor(lexpr) && constant(rexpr));
     case '/':
-      return sub(lexpr) && constant(rexpr);
+      return factor !== undefined && factor(lexpr) && constant(rexpr);
     default:
       return false;
   }

@@ -407,6 +407,7 @@ export class PgWalker {
         windowed: body.over !== undefined,
         filtered: body.agg_filter !== undefined,
         conditional: !plainArguments(items(body, 'args')),
+        choices: choicesIn(items(body, 'args')),
       });
     }
     const predicate = { ...ctx, predicate: true, sources: undefined };
@@ -453,6 +454,26 @@ function plainArguments(args: readonly unknown[]): boolean {
     for (const v of Object.values(node.body)) if (typeof v === 'object' && v !== null) stack.push(v);
   }
   return true;
+}
+
+/** Results the arguments choose among: CASE arms (ELSE too), GREATEST/LEAST/COALESCE arguments. */
+function choicesIn(args: readonly unknown[]): number {
+  let choices = 0;
+  const stack: unknown[] = [...args];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) {
+      stack.push(...value);
+      continue;
+    }
+    const node = asNode(value);
+    if (!node) continue;
+    if (node.kind === 'CaseExpr') choices += items(node.body, 'args').length + (node.body.defresult ? 1 : 0);
+    if (node.kind === 'MinMaxExpr' || node.kind === 'CoalesceExpr')
+      choices += items(node.body, 'args').length;
+    for (const v of Object.values(node.body)) if (typeof v === 'object' && v !== null) stack.push(v);
+  }
+  return Math.max(1, choices);
 }
 
 /** Qualifier of a `*` / `t.*` column reference, or undefined when the value is not a star. */

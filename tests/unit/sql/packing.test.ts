@@ -40,6 +40,11 @@ describe('arithmetic packing: a sum that weights each row differently carries th
       'select sum(s * 10 ^ id) from (select id, sum(amount) s from orders group by id) t',
       'select id, sum(sum(amount * 10 ^ id)) over () from orders group by id',
       'select sum(m) from (select id, max(amount * 10 ^ id) m from orders group by id) t',
+      // Red-team round 29: a weight per CASE arm, chained from one constant.
+      'select sum(case when id=1 then amount when id=2 then amount*1e6 when id=3 then amount*1e6*1e6*1e6 end) from orders',
+      "select 'x' || sum(case when id=1 then amount when id=2 then amount*1e6*1e36*1e216 end) from orders",
+      'select sum(case when id=1 then (id-id+1) when id=2 then (id-id+1)*10*10*10 end) from orders',
+      'select sum(amount * 1e6 * 1e6 * 1e6) from orders',
       'select sum(m) from (select id, min(amount * 2 ^ id) m from orders group by id) t',
       'select sum(x) from (select amount + 1 x from orders) s',
       'select sum(amount) over (), sum(amount * 4 ^ id) over () from orders',
@@ -78,6 +83,7 @@ describe('arithmetic packing: a sum that weights each row differently carries th
       'select stddev(total) from (select customer_id, sum(amount) total from orders group by customer_id) t',
       'with t as (select customer_id, sum(amount) ltv from orders group by 1) select count(*), avg(ltv) from t',
       'select status, sum(amount) / sum(sum(amount)) over (), sum(count(*)) over () from orders group by status',
+      'select sum(amount * 1.2 / 100) from orders',
     ]) {
       assert.equal(await rowPreserving(sql), false, sql);
     }
@@ -91,7 +97,10 @@ describe('release backstop: numbers longer than any plain sum are withheld', () 
     assert.equal(significantDigits('-1000'), 4);
     assert.equal(significantDigits(12345678901234567890n), 20);
     assert.equal(significantDigits('abc'), 0);
-    assert.equal(significantDigits('1e400'), 0);
+    assert.equal(significantDigits('1e400'), 3);
+    // A number written inside a text counts as that number (red-team round 29: 'x' || sum(...)).
+    assert.equal(significantDigits(`x${'12'.repeat(30)}`), 60);
+    assert.equal(significantDigits('order 12345, shipped 2024-07-14'), 5);
     assert.equal(significantDigits(`1${'0'.repeat(80)}`), 81);
     assert.equal(significantDigits(`0.${'7'.repeat(41)}`), 41);
   });

@@ -181,7 +181,7 @@ describe('postgres facts', () => {
       ],
       [
         'select regr_slope(amount, case when id = 3 then 1 else 0 end), corr(amount, id) from orders',
-        { aggregates: 2, windows: 0 },
+        { aggregates: 3, windows: 0 },
       ],
       ['select sum(amount * (1 - sign(abs(id - 3)))) from orders', { aggregates: 1, windows: 0 }],
       ['select sum(amount * (id / 3)) from orders', { aggregates: 1, windows: 0 }],
