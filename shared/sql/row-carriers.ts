@@ -22,16 +22,11 @@ export interface CallShape {
   conditional: boolean;
   /**
    * Results its arguments choose among (CASE arms, GREATEST/LEAST/COALESCE arguments); 1 when
-   * none. A sum over a CASE of k arms, each its own weight, may add k rows into one value.
+   * none. Plain summands give arms no weights of their own (packing.ts), but sums of arms built
+   * up by addition can still tell a few rows apart: each arm is counted as a row it may carry.
    */
   choices?: number;
 }
-
-/**
- * The most distinct weights a plain summand can give its arms (packing.ts: at most two constant
- * factors on a path, of at most three distinct constants: 1, three single, six pairs).
- */
-const MAX_WEIGHTS = 10;
 
 export interface RowCarriers {
   /** Aggregate calls, each of which may give a group's result row one input row's value. */
@@ -107,7 +102,7 @@ export function countCarrier(carriers: RowCarriers, name: string, shape: CallSha
     return;
   }
   if (SELECTING.has(name) || (AGGREGATES.has(name) && (shape.filtered || shape.conditional))) {
-    carriers.aggregates += Math.min(Math.max(1, shape.choices ?? 1), MAX_WEIGHTS);
+    carriers.aggregates += Math.max(1, shape.choices ?? 1);
   }
 }
 

@@ -626,7 +626,7 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     assert.notEqual(packed.status, 200, JSON.stringify(packed.json).slice(0, 300));
   });
 
-  test('round 29: a weight per CASE arm is a fold past two factors, and counted per arm below', async () => {
+  test('rounds 29 and 30: a weight per CASE arm is a fold; arms of one value are counted a row each', async () => {
     // A chain of one constant built a weight per arm: 216 amounts in a cell for 1 row.
     const chain = (k: number) => `amount${'*1e6'.repeat(k)}`;
     const arms = Array.from({ length: 12 }, (_, k) => `when id = ${k + 1} then ${chain(k)}`).join(' ');
@@ -635,17 +635,29 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       `agent-${agent++}`,
     );
     assert.notEqual(folded.status, 200, JSON.stringify(folded.json).slice(0, 300));
-    // At most two factors: each arm may still be a row, and each is charged as one.
-    const weights = ['amount', 'amount*1e6', 'amount*1e12', 'amount*1e18', 'amount*1e6*1e6'];
+    // Round 30: arms of their own weights are a fold however the weights are made, windowed
+    // or a level out; arms of one value are charged a row each.
+    for (const sql of [
+      'select sum(case when id=1 then amount when id=2 then amount*1e7 when id=3 then amount*1e7*1e7 end) over () as p from orders limit 1',
+      "select sum(case status when 'paid' then (id-id+1) when 'shipped' then (id-id+1+1) when 'delivered' then (id-id+1+1+1) end) from orders",
+      'select sum(case g when 1 then s when 2 then s * 1e133 end) from (select id / 10 g, sum(amount) s from orders group by 1) t',
+    ]) {
+      const { status, json } = await sendUnchecked(sql, `agent-${agent++}`);
+      assert.notEqual(status, 200, `${sql.slice(0, 80)}: ${JSON.stringify(json).slice(0, 300)}`);
+    }
     const columns = Array.from(
       { length: 20 },
       (_, c) =>
-        `sum(case ${weights.map((w, k) => `when id = ${c * 5 + k + 1} then ${w}`).join(' ')} end) as c${c}`,
+        `sum(case ${[1, 2, 3, 4, 5].map((k) => `when id = ${c * 5 + k} then amount`).join(' ')} end) as c${c}`,
     ).join(', ');
-    const name = `agent-${agent++}`;
-    const charged = await sendUnchecked(`select ${columns} from orders`, name);
+    const charged = await sendUnchecked(`select ${columns} from orders`, `agent-${agent++}`);
     assert.equal(charged.status, 200, JSON.stringify(charged.json).slice(0, 300));
     assert.equal((charged.json.budget as { rowsLeft: number }).rowsLeft, 4000 - 20 * 5);
+    // An ordinary pivot by status is a plain read.
+    const pivot = await send(
+      "select status, sum(amount), avg(amount), sum(case when status = 'paid' then amount else 0 end) from orders group by status",
+    );
+    assert.equal(pivot.status, 200, JSON.stringify(pivot.json).slice(0, 300));
     // A long number written inside a text is withheld like a long number.
     const text = await send("select 'x' || (10::numeric ^ 60)::text as t");
     assert.equal(text.status, 200);

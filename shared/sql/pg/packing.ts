@@ -63,8 +63,17 @@ export function packsRows(name: string, args: readonly unknown[], isDirect: IsDi
  */
 export function plainArguments(args: readonly unknown[], isDirect: IsDirect): boolean {
   const constants = new Set<string>();
-  return args.every((a) => plain(a, isDirect, constants)) && constants.size <= MAX_CONSTANTS;
+  const ok = args.every((a) => plain(a, isDirect, constants));
+  const chooses = constants.delete(CHOICE);
+  const scales = constants.delete(SCALED);
+  // A choice in a scaled summand gives rows their own weights (`case when id = 1 then amount
+  // else 0 end + case when id = 2 then amount * 1e8 else 0 end`): one or the other, not both.
+  return ok && constants.size <= MAX_CONSTANTS && !(chooses && scales);
 }
+
+/** Marks in the constants' set (no constant's text starts with `#`). */
+const CHOICE = '#choice';
+const SCALED = '#scaled';
 
 /** Constant factors a plain summand may have on one path (`amount * 1.2 / 100`). */
 const MAX_FACTORS = 2;
@@ -92,24 +101,65 @@ function plain(value: unknown, isDirect: IsDirect, constants: Set<string>, facto
       return isDirect(value);
     case 'TypeCast':
       return sub(body.arg);
-    case 'A_Expr':
+    case 'A_Expr': {
+      const op = names(items(body, 'name')).join('.');
+      if (op === '*' || op === '/') constants.add(SCALED);
+      if (text(body, 'kind') === 'AEXPR_NULLIF') constants.add(CHOICE);
       return plainOperator(body, sub, factor, (v) => constantOperand(v, constants));
+    }
     case 'CaseExpr':
-      // The conditions may read anything: they choose, and the choices are few and plain.
-      return (
-        items(body, 'args').every((w) => sub(asNode(w)?.body.result)) &&
-        (body.defresult === undefined || sub(body.defresult))
+      constants.add(CHOICE);
+      // The conditions may read anything: they choose which rows count, not how much.
+      return oneChoice(
+        [
+          ...items(body, 'args').map((w) => asNode(w)?.body.result),
+          ...(body.defresult === undefined ? [] : [body.defresult]),
+        ],
+        sub,
       );
     case 'CoalesceExpr':
-      return items(body, 'args').every(sub);
     case 'MinMaxExpr':
-      // GREATEST and LEAST choose among their arguments, as CASE does.
-      return items(body, 'args').every(sub);
+      // COALESCE, GREATEST and LEAST choose among their arguments, as CASE does.
+      constants.add(CHOICE);
+      return oneChoice(items(body, 'args'), sub);
     case 'FuncCall':
       return plainCall(body, sub, (v) => constantOperand(v, constants));
     default:
       return false;
   }
+}
+
+/**
+ * What a choice (CASE arms, COALESCE, GREATEST, LEAST, NULLIF) may choose among in a plain
+ * summand: one value, and the units 0, 1, -1 and NULL. Arms of different weights give each row
+ * its own place in the sum: `case when id = k then amount * w_k end` packed 1,080 amounts into
+ * five cells, with weights made of one constant (`1e6 * 1e6`), of none (`id - id + 1 + 1`), or
+ * of a summary weighted again a level out (red-team rounds 29 and 30). One value in every arm
+ * chooses which rows count, never how much.
+ */
+function oneChoice(alternatives: readonly unknown[], sub: (v: unknown) => boolean): boolean {
+  const values = new Set<string>();
+  for (const alt of alternatives) {
+    if (isUnit(alt)) continue;
+    if (!sub(alt)) return false;
+    values.add(canonical(alt));
+  }
+  return values.size <= 1;
+}
+
+/** 0, 1, -1 or NULL, cast or not: a choice of whether a row counts, or of its sign. */
+function isUnit(value: unknown): boolean {
+  const node = asNode(value);
+  if (!node) return false;
+  if (node.kind === 'TypeCast') return isUnit(node.body.arg);
+  if (node.kind !== 'A_Const') return false;
+  if (node.body.isnull === true) return true;
+  // The parse tree writes 0 as an empty `ival`, and decimals as text (`fval`).
+  const ival = node.body.ival as { ival?: unknown } | undefined;
+  const fval = node.body.fval as { fval?: unknown } | undefined;
+  const n =
+    ival !== undefined ? (ival.ival ?? 0) : typeof fval?.fval === 'string' ? Number(fval.fval) : Number.NaN;
+  return n === 0 || n === 1 || n === -1;
 }
 
 function plainOperator(

@@ -45,6 +45,13 @@ describe('arithmetic packing: a sum that weights each row differently carries th
       "select 'x' || sum(case when id=1 then amount when id=2 then amount*1e6*1e36*1e216 end) from orders",
       'select sum(case when id=1 then (id-id+1) when id=2 then (id-id+1)*10*10*10 end) from orders',
       'select sum(amount * 1e6 * 1e6 * 1e6) from orders',
+      // Red-team round 30: arms of different weights, however the weights are made.
+      'select sum(case when id=1 then amount when id=2 then amount*1e7 end) over () from orders',
+      "select sum(case status when 'paid' then (id-id+1) when 'shipped' then (id-id+1+1) end) from orders",
+      'select sum(case when id=1 then amount when id=2 then amount+amount end) from orders',
+      'select sum(greatest(amount, amount * 1e7)) from orders',
+      'select sum(s) from (select id / 10 g, sum(case id % 10 when 0 then amount when 1 then amount * 1e7 end) s from orders group by 1) t',
+      'select sum(case when id = 1 then amount else 0 end + case when id = 2 then amount * 1e8 else 0 end) from orders',
       'select sum(m) from (select id, min(amount * 2 ^ id) m from orders group by id) t',
       'select sum(x) from (select amount + 1 x from orders) s',
       'select sum(amount) over (), sum(amount * 4 ^ id) over () from orders',
@@ -84,6 +91,7 @@ describe('arithmetic packing: a sum that weights each row differently carries th
       'with t as (select customer_id, sum(amount) ltv from orders group by 1) select count(*), avg(ltv) from t',
       'select status, sum(amount) / sum(sum(amount)) over (), sum(count(*)) over () from orders group by status',
       'select sum(amount * 1.2 / 100) from orders',
+      "select sum(case when status = 'paid' then amount else 0.0 end), sum(case when id < 10 then amount end) from orders",
     ]) {
       assert.equal(await rowPreserving(sql), false, sql);
     }
