@@ -645,6 +645,16 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       const { status, json } = await sendUnchecked(sql, `agent-${agent++}`);
       assert.notEqual(status, 200, `${sql.slice(0, 80)}: ${JSON.stringify(json).slice(0, 300)}`);
     }
+    // Round 31: var_samp over {x, 0} squares x, and a chain of them packed 200 amounts into a
+    // cell for 29 rows of budget. A variance's output is never a plain summand: the read is a
+    // fold, charged every row its scans read.
+    const squares = await sendUnchecked(
+      "select translate(sum(v)::text, '0123456789', 'klmnopqrst') from (select t.id, var_samp(case when x.b = 1 then t.v + t.v else 0 end) v from (select o.id, var_samp(case when x.b = 1 then o.id + o.id else 0 end) v from orders o cross join (values (0), (1)) x(b) where o.id <= 200 group by o.id) t cross join (values (0), (1)) x(b) group by t.id) s",
+      `agent-${agent++}`,
+    );
+    assert.equal(squares.status, 200, JSON.stringify(squares.json).slice(0, 300));
+    const left = (squares.json.budget as { rowsLeft: number }).rowsLeft;
+    assert.ok(left <= 4000 - 200, `charged ${4000 - left} rows for 200 rows read`);
     const columns = Array.from(
       { length: 20 },
       (_, c) =>

@@ -367,8 +367,14 @@ export class ExpressionEvaluator {
       (kind === 'summary' && packsRows(name, argList, isPlain)) ||
       (kind === 'ordered' && argList.length > 0 && !(argList.length === 1 && isNumberConstant(argList[0])));
     const called = callValue(packed ? 'collection' : kind, args, order);
-    // A count is a count whatever it counts; a summary's output is plain over plain arguments.
-    const summary = !over && (kind === 'count' || (kind === 'summary' && plainArguments(argList, isPlain)));
+    // A count is a count whatever it counts; a linear summary's output is plain over plain
+    // arguments. A variance squares (var_samp over {x, 0} is x^2 / 2), so nesting it twelve
+    // deep built weights of 2^4096 and packed 200 amounts into a cell (red-team round 31):
+    // stddev, variance, covariance, correlation and regression outputs are never plain.
+    const summary =
+      !over &&
+      (kind === 'count' ||
+        (kind === 'summary' && LINEAR_SUMMARIES.has(name) && plainArguments(argList, isPlain)));
     const value = summary ? { ...called, summary: true } : called;
     return fails ? failing(value) : value;
   }
@@ -480,6 +486,19 @@ function isNumberConstant(arg: unknown): boolean {
 }
 
 /** What a call's value reveals, by the kind of function. */
+/** Summaries whose output is a sum, mean, choice or bitwise mix of their inputs, never a power. */
+const LINEAR_SUMMARIES = new Set([
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'bool_and',
+  'bool_or',
+  'every',
+  'bit_and',
+  'bit_or',
+]);
+
 /** A column a sum may add as it is: a base column, or one plain summary's output. */
 function plainSummand(prov: Prov): boolean {
   return prov.direct || prov.summary === true;

@@ -52,6 +52,9 @@ describe('arithmetic packing: a sum that weights each row differently carries th
       'select sum(greatest(amount, amount * 1e7)) from orders',
       'select sum(s) from (select id / 10 g, sum(case id % 10 when 0 then amount when 1 then amount * 1e7 end) s from orders group by 1) t',
       'select sum(case when id = 1 then amount else 0 end + case when id = 2 then amount * 1e8 else 0 end) from orders',
+      // Round 31: a variance squares; nested, it builds weights of any size.
+      'select sum(v) from (select o.id, var_samp(case when x.b = 1 then o.amount else 0 end) v from orders o cross join (values (0), (1)) x(b) group by o.id) t',
+      'select var_samp(case when x.b = 1 then t.v + t.v else 0 end) from (select o.id, stddev(o.amount) v from orders o group by o.id) t cross join (values (0), (1)) x(b) group by t.id',
       'select sum(m) from (select id, min(amount * 2 ^ id) m from orders group by id) t',
       'select sum(x) from (select amount + 1 x from orders) s',
       'select sum(amount) over (), sum(amount * 4 ^ id) over () from orders',
