@@ -4,10 +4,11 @@ import { asNode, type Body, isBody, items, names, text } from './node.js';
  * Arithmetic packing: a summarising aggregate that adds or ORs its inputs carries every row
  * in one number when each row gets its own weight (`sum(amount * 10::numeric ^ (8*id))`,
  * `bit_or(1::bigint << id)`). What decides is the argument's shape, so it is an allowlist:
- * a plain summand is a base column, a constant, or sums, constant multiples and quotients
- * of those, casts of them, and CASE / COALESCE / NULLIF choosing among them, with only a
- * few distinct constants in all (a weight per row chosen by a condition needs many). Any
- * other argument makes the call row-carrying: counted as the rows it reads.
+ * a plain summand is a base column (or a linear summary's output), a constant, or sums,
+ * constant multiples and quotients of those, casts of them, a few functions of a value's part
+ * or size, and CASE / COALESCE / GREATEST / LEAST / NULLIF choosing between one value and the
+ * units (whether a row counts, never how much), with only a few distinct constants in all.
+ * Any other argument makes the call row-carrying: counted as the rows it reads.
  */
 
 /** Summaries that return one of their inputs (or one bit): no argument can pack rows. */
@@ -82,8 +83,8 @@ const MAX_FACTORS = 2;
  * `factors`: how many constants the value is already multiplied or divided by on the way here.
  * More than MAX_FACTORS is refused: constants are told apart by their text, so a chain `amount
  * * 1e6 * 1e6 * 1e6` built a different weight per CASE branch out of one constant, and a sum of
- * such branches packed 216 rows into a cell (red-team round 29). Two factors each, of at most
- * three distinct constants, leave a CASE at most ten distinct weights (row-carriers.ts).
+ * such branches packed 216 rows into a cell (red-team round 29). A choice is not scaled at all
+ * (oneChoice, plainArguments): the factors only scale the whole summand, the same for every row.
  */
 function plain(value: unknown, isDirect: IsDirect, constants: Set<string>, factors = 0): boolean {
   if (isConstant(value)) {
