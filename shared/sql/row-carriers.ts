@@ -1,3 +1,5 @@
+import { COLLECTION, ORDERED, SUMMARY } from './pg/allowlist.js';
+
 /**
  * Calls that may put another input row's value into a result row, so that one result row
  * carries more base rows than it seems to (red-team rounds 25 and 26):
@@ -47,48 +49,22 @@ const RANKS_AND_COUNTS = new Set([
 
 const SELECTING = new Set(['min', 'max', 'mode', 'percentile_disc', 'any_value']);
 
-/** Aggregates (PostgreSQL's and T-SQL's names alike) whose input may be narrowed. */
-const AGGREGATES = new Set([
+/**
+ * Aggregates whose input may be narrowed: the PostgreSQL allowlist's, and T-SQL's own names
+ * of the same (its walker passes no argument shapes, so every one of them counts).
+ */
+const AGGREGATES = new Set<string>([
   ...SELECTING,
+  ...SUMMARY,
+  ...COLLECTION,
+  ...ORDERED,
   'count',
   'count_big',
-  'sum',
-  'avg',
-  'bool_and',
-  'bool_or',
-  'every',
-  'bit_and',
-  'bit_or',
   'bit_xor',
-  'stddev',
-  'stddev_pop',
-  'stddev_samp',
   'stdev',
   'stdevp',
-  'variance',
   'var',
   'varp',
-  'var_pop',
-  'var_samp',
-  'corr',
-  'covar_pop',
-  'covar_samp',
-  'regr_avgx',
-  'regr_avgy',
-  'regr_count',
-  'regr_intercept',
-  'regr_r2',
-  'regr_slope',
-  'regr_sxx',
-  'regr_sxy',
-  'regr_syy',
-  'percentile_cont',
-  'array_agg',
-  'string_agg',
-  'json_agg',
-  'jsonb_agg',
-  'json_object_agg',
-  'jsonb_object_agg',
 ]);
 
 /** Adds what the call `name` (lower case, bare) of this shape may carry. */

@@ -165,7 +165,8 @@ const SCALAR = [
   'gen_random_uuid',
 ] as const;
 
-const SUMMARY = [
+/** Summarising aggregates (exported for shared/sql/row-carriers.ts). */
+export const SUMMARY = [
   'sum',
   'avg',
   'min',
@@ -195,7 +196,7 @@ const SUMMARY = [
   'regr_syy',
 ] as const;
 
-const COLLECTION = [
+export const COLLECTION = [
   'array_agg',
   'string_agg',
   'json_agg',
@@ -204,7 +205,7 @@ const COLLECTION = [
   'jsonb_object_agg',
 ] as const;
 
-const ORDERED = ['percentile_cont', 'percentile_disc', 'mode'] as const;
+export const ORDERED = ['percentile_cont', 'percentile_disc', 'mode'] as const;
 
 const WINDOW = [
   'row_number',

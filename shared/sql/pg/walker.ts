@@ -436,30 +436,33 @@ const ARITHMETIC = new Set(['+', '-', '*', '/']);
  */
 function plainArguments(args: readonly unknown[]): boolean {
   let columns = 0;
-  const stack: unknown[] = [...args];
-  while (stack.length > 0) {
-    const value = stack.pop();
-    if (Array.isArray(value)) {
-      stack.push(...value);
-      continue;
-    }
-    const node = asNode(value);
-    if (!node) continue;
+  return everyNode(args, (node) => {
     if (!PLAIN_KINDS.has(node.kind)) return false;
     if (node.kind === 'ColumnRef' && ++columns > 1) return false;
-    if (node.kind === 'A_Expr') {
-      const op = names(items(node.body, 'name')).join('.');
-      if (text(node.body, 'kind') !== 'AEXPR_OP' || !ARITHMETIC.has(op)) return false;
-    }
-    for (const v of Object.values(node.body)) if (typeof v === 'object' && v !== null) stack.push(v);
-  }
-  return true;
+    if (node.kind !== 'A_Expr') return true;
+    const op = names(items(node.body, 'name')).join('.');
+    return text(node.body, 'kind') === 'AEXPR_OP' && ARITHMETIC.has(op);
+  });
 }
 
 /** Results the arguments choose among: CASE arms (ELSE too), GREATEST/LEAST/COALESCE arguments. */
 function choicesIn(args: readonly unknown[]): number {
   let choices = 0;
-  const stack: unknown[] = [...args];
+  everyNode(args, (node) => {
+    if (node.kind === 'CaseExpr') choices += items(node.body, 'args').length + (node.body.defresult ? 1 : 0);
+    if (node.kind === 'MinMaxExpr' || node.kind === 'CoalesceExpr')
+      choices += items(node.body, 'args').length;
+    return true;
+  });
+  return Math.max(1, choices);
+}
+
+/** Visits every node under `values`, without recursion; stops at the first `false`. */
+function everyNode(
+  values: readonly unknown[],
+  visit: (node: NonNullable<ReturnType<typeof asNode>>) => boolean,
+): boolean {
+  const stack: unknown[] = [...values];
   while (stack.length > 0) {
     const value = stack.pop();
     if (Array.isArray(value)) {
@@ -468,12 +471,10 @@ function choicesIn(args: readonly unknown[]): number {
     }
     const node = asNode(value);
     if (!node) continue;
-    if (node.kind === 'CaseExpr') choices += items(node.body, 'args').length + (node.body.defresult ? 1 : 0);
-    if (node.kind === 'MinMaxExpr' || node.kind === 'CoalesceExpr')
-      choices += items(node.body, 'args').length;
+    if (!visit(node)) return false;
     for (const v of Object.values(node.body)) if (typeof v === 'object' && v !== null) stack.push(v);
   }
-  return Math.max(1, choices);
+  return true;
 }
 
 /** Qualifier of a `*` / `t.*` column reference, or undefined when the value is not a star. */
