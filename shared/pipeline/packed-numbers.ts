@@ -31,16 +31,80 @@ export function significantDigits(value: unknown): number {
   return Math.max(digits.length, integer.length);
 }
 
-const NUMBER_RUN = /\d+(?:\.\d+)?/g;
+// Digits of any script: `translate` to Arabic-Indic or fullwidth digits is still a number.
+const NUMBER_RUN = /\p{Nd}+(?:\.\p{Nd}+)?/gu;
+const ASCII_NUMBER = /^[0-9]+(?:\.[0-9]+)?$/;
 
 /** Significant digits of the longest number written in a text. */
 function longestNumberIn(text: string): number {
+  return Math.max(longestDigitRun(text), disguisedNumberIn(text, true));
+}
+
+function longestDigitRun(text: string): number {
   let most = 0;
   for (const run of text.match(NUMBER_RUN) ?? []) {
     if (run.length <= most) continue;
-    most = Math.max(most, significantDigits(run));
+    // Another script's digits count as places, each of them (their zeros too).
+    most = Math.max(most, ASCII_NUMBER.test(run) ? significantDigits(run) : [...run].length - 1);
   }
   return most;
+}
+
+function longestAsciiDigits(text: string): number {
+  let most = 0;
+  for (const run of text.match(/[0-9]+(?:\.[0-9]+)?/g) ?? []) most = Math.max(most, significantDigits(run));
+  return most;
+}
+
+const MAX_NUMBER_SYMBOLS = 12;
+
+/** Runs of letters and digits with nothing between them, and runs of base64 or hex. */
+const WORD_RUN = /[\p{L}\p{N}]{41,}/gu;
+// What a decoded run is read for: bytes that are not text decode to latin-1 letters at random.
+const ASCII_WORD_RUN = /[A-Za-z0-9]{41,}/g;
+const CODED_RUN = /[A-Za-z0-9+/_-]{41,}={0,2}/g;
+const HEX = /^(?:[0-9a-fA-F]{2})+$/;
+
+/**
+ * A packed number in an easy disguise (red-team rounds 29 to 31 wrote them as letters): a
+ * long run written with twelve symbols or fewer (ten digits, a point, a sign) is a number in another alphabet, and a long
+ * base64 or hex run is read again as the text it encodes. What ordinary text holds (words,
+ * hashes, ids, URLs) uses more symbols than that, or is shorter than a packed number.
+ */
+function disguisedNumberIn(text: string, decode: boolean): number {
+  let most = 0;
+  for (const run of text.match(decode ? WORD_RUN : ASCII_WORD_RUN) ?? []) {
+    const symbols = new Set(run).size;
+    if (symbols >= 2 && symbols <= MAX_NUMBER_SYMBOLS) most = Math.max(most, [...run].length);
+  }
+  if (!decode) return most;
+  for (const run of text.match(CODED_RUN) ?? []) {
+    const bytes = HEX.test(run) ? Buffer.from(run, 'hex') : Buffer.from(run, 'base64');
+    const inner = bytes.toString('latin1');
+    // Digits of the decoded text are read as ASCII only, for the same reason.
+    most = Math.max(most, longestAsciiDigits(inner), disguisedNumberIn(inner, false));
+  }
+  return most;
+}
+
+/**
+ * Whether a cell holds an over-long number: as itself, or in any string (value or key) of a
+ * JSON cell, which the driver hands over parsed (`json_build_object('v', ...)`).
+ */
+function isPacked(value: unknown): boolean {
+  if (typeof value === 'string') {
+    // A text has no more digits than characters: most cells are let through unparsed.
+    return value.length > MAX_SIGNIFICANT_DIGITS && significantDigits(value) > MAX_SIGNIFICANT_DIGITS;
+  }
+  if (typeof value === 'bigint') return significantDigits(value) > MAX_SIGNIFICANT_DIGITS;
+  if (typeof value !== 'object' || value === null || value instanceof Date) return false;
+  if (Array.isArray(value)) return value.some(isPacked);
+  // Buffers (bytea) are read as their bytes' latin-1 text: a packed number sent as bytes.
+  if (ArrayBuffer.isView(value)) {
+    return isPacked(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1'));
+  }
+  for (const [k, v] of Object.entries(value)) if (isPacked(k) || isPacked(v)) return true;
+  return false;
 }
 
 /** Rows with every over-long number redacted, and the report counting them. */
@@ -53,10 +117,7 @@ export function withholdPackedNumbers(
     let copy: Row | undefined;
     for (const key in row) {
       const value = row[key];
-      // A text has no more digits than characters: most cells are let through unparsed.
-      if (typeof value === 'string' ? value.length <= MAX_SIGNIFICANT_DIGITS : typeof value !== 'bigint')
-        continue;
-      if (significantDigits(value) <= MAX_SIGNIFICANT_DIGITS) continue;
+      if (!isPacked(value)) continue;
       copy ??= { ...row };
       // Defined, not assigned: a column named `__proto__` must be withheld like any other.
       setOwn(copy, key, REDACTED);
@@ -69,7 +130,7 @@ export function withholdPackedNumbers(
   for (const row of rows) {
     for (const [key, value] of Object.entries(row)) {
       // Under its report key: a `__proto__` column would be lost from the audit record.
-      if (significantDigits(value) > MAX_SIGNIFICANT_DIGITS) columns[reportKey(key)] = PACKED_CLASS;
+      if (isPacked(value)) columns[reportKey(key)] = PACKED_CLASS;
     }
   }
   return {

@@ -89,6 +89,33 @@ describe('agents cannot pack rows into one number (local host)', () => {
     assert.ok(!JSON.stringify(json).includes(packed.slice(0, 30)));
   });
 
+  test('a packed number in disguise (letters, other digits, base64, JSON, bytes) is withheld', async () => {
+    const n = `(select sum(amount * 10::numeric ^ (8*id))::text from orders where id <= 20)`;
+    const disguises = {
+      letters: `translate(${n}, '0123456789.', 'abcdefghijk')`,
+      arabic: `translate(${n}, '0123456789', '٠١٢٣٤٥٦٧٨٩')`,
+      base64: `encode(convert_to(${n}, 'UTF8'), 'base64')`,
+      json: `json_build_object('v', translate(${n}, '0123456789', 'QWERTYUIOP'))`,
+      bytes: `convert_to(translate(${n}, '0123456789', 'abcdefghij'), 'UTF8')`,
+    };
+    // The analysis charges the read 20 rows and lets it run: the backstop is what holds here.
+    let released = 0;
+    for (const [name, expression] of Object.entries(disguises)) {
+      const sql = `select ${expression} as p`;
+      const { status, json } = await send(sql);
+      if (process.env.PACKING_DEBUG) console.log(name, status, JSON.stringify(json).slice(0, 300));
+      if (status !== 200) {
+        assert.equal(status, 202, name);
+        continue;
+      }
+      released++;
+      const [row] = json.rows as Record<string, unknown>[];
+      assert.equal(row?.p, '[REDACTED]', `${name}: ${JSON.stringify(json).slice(0, 200)}`);
+      assert.deepEqual((json.masking as { columns: object }).columns, { p: 'gateway.packed_number' }, name);
+    }
+    assert.ok(released > 0, 'the backstop was not reached');
+  });
+
   test('a counted estimate never runs what a masked value could make fail', async () => {
     const [[first]] = (await truth('select substr(ssn, 1, 1) from customers where id = 1')) as string[][];
     const other = first === '7' ? '6' : '7';
