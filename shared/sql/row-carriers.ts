@@ -3,10 +3,17 @@ import { COLLECTION, ORDERED, SUMMARY } from './pg/allowlist.js';
 /**
  * Calls that may put another input row's value into a result row, so that one result row
  * carries more base rows than it seems to (red-team rounds 25 and 26):
- * - window functions, but ranks and counts: `lag(city, 19) over w`, or any aggregate over a
- *   frame of one other row (`sum(amount) over (rows between 3 following and 3 following)`);
- *   a running total gives away the rows an outer filter drops;
- * - aggregates that select a row (`min`, `max`, `mode`, `percentile_disc`, ...);
+ * - window functions: `lag(city, 19) over w`, or any aggregate over a frame of one other row
+ *   (`sum(amount) over (rows between 3 following and 3 following)`); a running total gives
+ *   away the rows an outer filter drops. A rank or count too, once it is more than the one
+ *   plain numbering of a statement: over a frame of one other row, with a FILTER or an
+ *   argument, `count` is a bit of that row (`count(*) filter (where city = 'Geneva') over
+ *   (order by id rows between 1 following and 1 following)`, red-team round 32), and every
+ *   further numbering (partitioned by another expression) is one more bit of the rows an
+ *   outer filter drops;
+ * - hypothetical-set aggregates (`rank(3) within group (order by ...)`), a filtered count;
+ * - aggregates that select a row (`min`, `max`, `mode`, `percentile_disc`, `percentile_cont`:
+ *   each fraction is another row of the group, red-team round 32);
  * - any aggregate whose input is narrowed to chosen rows: a FILTER (`count(*) filter (where id
  *   = k)` says which group row k is in), or an argument built from more than one column, or
  *   from anything but constants and arithmetic (`regr_slope(amount, case when id = 3 then 1
@@ -28,6 +35,11 @@ export interface CallShape {
    * up by addition can still tell a few rows apart: each arm is counted as a row it may carry.
    */
   choices?: number;
+  /**
+   * A window call that is only a numbering of the rows: no FILTER, no argument but constants,
+   * the default frame, an inline window partitioned and ordered by columns alone.
+   */
+  plainWindow?: boolean;
 }
 
 export interface RowCarriers {
@@ -35,6 +47,8 @@ export interface RowCarriers {
   aggregates: number;
   /** Window calls, each of which may give a row one other row's value. */
   windows: number;
+  /** Plain numberings (`row_number() over (order by id)`): the first of a statement is free. */
+  numberings?: number;
 }
 
 const RANKS_AND_COUNTS = new Set([
@@ -47,7 +61,7 @@ const RANKS_AND_COUNTS = new Set([
   'ntile',
 ]);
 
-const SELECTING = new Set(['min', 'max', 'mode', 'percentile_disc', 'any_value']);
+const SELECTING = new Set(['min', 'max', 'mode', 'percentile_disc', 'percentile_cont', 'any_value']);
 
 /**
  * Aggregates whose input may be narrowed: the PostgreSQL allowlist's, and T-SQL's own names
@@ -70,7 +84,14 @@ const AGGREGATES = new Set<string>([
 /** Adds what the call `name` (lower case, bare) of this shape may carry. */
 export function countCarrier(carriers: RowCarriers, name: string, shape: CallShape): void {
   if (shape.windowed) {
-    if (!RANKS_AND_COUNTS.has(name)) carriers.windows++;
+    if (RANKS_AND_COUNTS.has(name) && shape.plainWindow === true && !shape.filtered) {
+      carriers.numberings = (carriers.numberings ?? 0) + 1;
+    } else carriers.windows++;
+    return;
+  }
+  // A rank without OVER is a hypothetical-set aggregate: how many rows sort before a value.
+  if (RANKS_AND_COUNTS.has(name) && name !== 'count') {
+    carriers.aggregates++;
     return;
   }
   if (name === 'lag' || name === 'lead' || name.endsWith('_value')) {
@@ -88,5 +109,6 @@ export function countCarrier(carriers: RowCarriers, name: string, shape: CallSha
  * each window call one more.
  */
 export function rowsPerCopy(carriers: RowCarriers | undefined): number {
-  return Math.max(1, carriers?.aggregates ?? 0) + (carriers?.windows ?? 0);
+  const numberings = Math.max(0, (carriers?.numberings ?? 0) - 1);
+  return Math.max(1, carriers?.aggregates ?? 0) + (carriers?.windows ?? 0) + numberings;
 }

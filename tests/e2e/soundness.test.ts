@@ -674,6 +674,39 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     assert.equal((text.json.rows as Array<{ t: string }>)[0]?.t, '[REDACTED]');
   });
 
+  test('round 32: a count over a frame of one other row, and each percentile fraction, carry a row', async () => {
+    const cities = ['Geneva', 'Zurich', 'Lisbon', 'Istanbul', 'Warsaw'];
+    const bits = Array.from({ length: 20 }, (_, k) =>
+      cities.map(
+        (c, b) =>
+          `count(*) filter (where city = '${c}') over (order by id rows between ${k} following and ${k} following) c${k}_${b}`,
+      ),
+    ).flat();
+    const fractions = Array.from(
+      { length: 100 },
+      (_, k) => `percentile_cont(${k / 100}) within group (order by id * 1000 + length(city)) p${k}`,
+    );
+    for (const sql of [
+      `select * from (select id, city, ${bits.join(', ')} from customers) s where id % 20 = 1`,
+      `select * from (select id, ${bits.map((b) => b.replace(/count\(\*\) filter \(where (city = '\w+')\)/, 'count(nullif($1, false))')).join(', ')} from customers) s where id % 20 = 1`,
+      `select (id - 1) / 50 g, ${fractions.join(', ')} from customers group by 1`,
+      `select (id - 1) / 50 g, ${fractions.map((f, k) => f.replace(/percentile_cont\([^)]*\)/, `rank(${k * 50}) `)).join(', ')} from customers group by 1`,
+    ]) {
+      const { status, json } = await sendUnchecked(sql, `agent-${agent++}`);
+      assert.notEqual(status, 200, `${sql.slice(0, 120)}: ${JSON.stringify(json).slice(0, 300)}`);
+    }
+    // One numbering, a median, and a count per city are ordinary.
+    for (const sql of [
+      'select id, row_number() over (order by id) from customers where id <= 50',
+      'select id, rank() over (partition by city order by id), count(*) over (partition by city) from customers where id <= 50',
+      'select city, percentile_cont(0.5) within group (order by id) from customers group by city',
+      'select id, ntile(4) over (order by created_at) from orders where id <= 100',
+    ]) {
+      const { status, json } = await send(sql);
+      assert.equal(status, 200, `${sql}: ${JSON.stringify(json).slice(0, 300)}`);
+    }
+  });
+
   test('round 23: demo and sandbox, one database, spend one connection budget', async () => {
     const name = `agent-${agent++}`;
     const token = await host.issuer.mint({ agent: name });

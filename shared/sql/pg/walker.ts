@@ -408,6 +408,7 @@ export class PgWalker {
         filtered: body.agg_filter !== undefined,
         conditional: !plainArguments(items(body, 'args')),
         choices: choicesIn(items(body, 'args')),
+        plainWindow: plainWindow(body),
       });
     }
     const predicate = { ...ctx, predicate: true, sources: undefined };
@@ -443,6 +444,27 @@ function plainArguments(args: readonly unknown[]): boolean {
     const op = names(items(node.body, 'name')).join('.');
     return text(node.body, 'kind') === 'AEXPR_OP' && ARITHMETIC.has(op);
   });
+}
+
+/** FRAMEOPTION_NONDEFAULT: the call names its own frame (ROWS, RANGE or GROUPS ...). */
+const FRAME_NONDEFAULT = 1;
+
+/**
+ * A window call that numbers rows and reads nothing of them (row-carriers.ts): arguments
+ * that are constants only, an inline window (a named one is not looked up, and counts), the
+ * default frame, and PARTITION BY and ORDER BY of plain columns.
+ */
+function plainWindow(body: Body): boolean {
+  const w = child(body, 'over');
+  if (!w || body.agg_filter !== undefined) return false;
+  if (!items(body, 'args').every((a) => asNode(a)?.kind === 'A_Const')) return false;
+  if (w.name !== undefined || w.refname !== undefined) return false;
+  if ((Number(w.frameOptions) & FRAME_NONDEFAULT) !== 0) return false;
+  const keys = [
+    ...items(w, 'partitionClause'),
+    ...items(w, 'orderClause').map((s) => bodyOf(s, 'SortBy')?.node),
+  ];
+  return keys.every((k) => asNode(k)?.kind === 'ColumnRef');
 }
 
 /** Results the arguments choose among: CASE arms (ELSE too), GREATEST/LEAST/COALESCE arguments. */
