@@ -7,6 +7,7 @@ import { compareClasses } from '../masking/classes.js';
 import type { ColumnPlan, Masker, MaskingReport } from '../masking/index.js';
 import { FREE_TEXT_CLASS, PUBLIC_CLASS } from '../masking/provenance-plan.js';
 import type { Row } from '../types.js';
+import { ContentKeys } from './blob-keys.js';
 
 /** Counts the bytes that pass (what was read from the storage account). */
 export class ByteCounter extends Transform {
@@ -40,6 +41,19 @@ function columnOf(key: string, flat: boolean): string | undefined {
 }
 
 /**
+ * A field name as a classification matches it: case, width, spaces and punctuation aside. A
+ * file's header is written by whoever exported it (`Full_Name`, `EMAIL`, `phone `, `ssn_` for
+ * the classified `full_name`, `email`, `phone`, `ssn`; red-team round 33), and two columns
+ * that match one key are both masked, which errs on the side of masking.
+ */
+function looseName(name: string): string {
+  return name
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
+}
+
+/**
  * The masking plan of a batch: a column named by a matching pattern is masked with its class
  * (several matching patterns give several candidates; the masker picks the one that reveals
  * least); a whole-content class covers every column; everything else is content-scanned,
@@ -59,13 +73,14 @@ export function blobPlan(
       const column = columnOf(key, flat);
       if (column === undefined) continue;
       names.add(column);
-      byColumn.set(column, [...(byColumn.get(column) ?? []), ...planned(cls)]);
+      const spelled = looseName(column);
+      byColumn.set(spelled, [...(byColumn.get(spelled) ?? []), ...planned(cls)]);
     }
   }
   const plan: ColumnPlan[] = [];
   for (const column of names) {
     const candidates = [
-      ...(byColumn.get(column) ?? []),
+      ...(byColumn.get(looseName(column)) ?? []),
       ...classes.flatMap((c) => (exempt.has(column) ? [] : planned(c.whole))),
     ];
     if (candidates.length === 0) plan.push({ kind: 'scan', column });
@@ -178,6 +193,8 @@ export interface MaskRowsInput {
   /** Awaited after each batch is emitted: where a stream writes it out (its backpressure). */
   flushed?: () => Promise<void>;
   batchRows?: number;
+  /** The names fields are released under (blob-keys.ts); one per read, shared with its columns. */
+  keys?: ContentKeys;
 }
 
 export interface MaskedRows {
@@ -238,7 +255,8 @@ export async function maskRows(input: MaskRowsInput): Promise<MaskedRows> {
     return true;
   };
   const size = input.batchRows ?? 500;
-  for await (const row of input.rows) {
+  const keys = input.keys ?? new ContentKeys(input.masker, input.unmasked);
+  for await (const row of keys.rows(input.rows)) {
     if (state.skipped < input.rowOffset) {
       state.skipped++;
       continue;
@@ -260,6 +278,7 @@ export async function maskRows(input: MaskRowsInput): Promise<MaskedRows> {
     flush();
     await input.flushed?.();
   }
+  keys.report(report);
   return {
     columns: [...columns].map(([name, type]) => ({ name, type })),
     rowCount: state.count,

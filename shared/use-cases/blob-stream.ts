@@ -5,6 +5,7 @@ import { rowsOf } from '../connectors/blob/parse.js';
 import { GatewayError } from '../errors.js';
 import type { Row } from '../types.js';
 import { ByteCounter, maskRows } from './blob-content.js';
+import { ContentKeys } from './blob-keys.js';
 import { headerOf, type ReadRun, readBinary } from './blob-read.js';
 
 /** Most distinct top-level fields an NDJSON or JSON export may have (its columns). */
@@ -103,7 +104,12 @@ export async function streamApprovedRead(
     counted(h.bytes);
     head = h.header;
   }
-  const known = run.format === 'ndjson' || run.format === 'json' ? await fieldsOf(run, counted) : undefined;
+  // The fields are named as the rows will be (blob-keys.ts), by the same instance.
+  const keys = new ContentKeys(run.masker, run.unmasked);
+  const known =
+    run.format === 'ndjson' || run.format === 'json'
+      ? (await fieldsOf(run, counted)).map((k) => keys.nameOf(k))
+      : undefined;
   let columns: Array<{ name: string; type: string }> | undefined;
   let named = new Set<string>();
   let writer: ReturnType<OpenResult> | undefined;
@@ -115,6 +121,7 @@ export async function streamApprovedRead(
     flat: run.format === 'csv' || run.format === 'text',
     masker: run.masker,
     unmasked: run.unmasked,
+    keys,
     rowOffset: 0,
     maxRows: run.maxRows,
     maxBytes: Number.MAX_SAFE_INTEGER,
