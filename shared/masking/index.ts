@@ -28,3 +28,13 @@ export function maskValue(value: unknown, dataClass: string): unknown {
   keyless ??= createMasker();
   return keyless.maskValue(value, dataClass);
 }
+
+/**
+ * Text masked by the content detectors with the default operators, for what a caller typed
+ * where no caller's posture applies (a route value written into the audit record); `null`
+ * when the operators null it.
+ */
+export function maskTextDefault(text: string): string | null {
+  keyless ??= createMasker();
+  return keyless.maskText(text);
+}

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AuditEvent, PrincipalSnapshot, RequestEvent } from '../audit/event.js';
 import { eventId } from '../audit/event.js';
 import { GatewayError } from '../errors.js';
+import { maskTextDefault } from '../masking/index.js';
 import type { AuditStore } from '../store/audit-store.js';
 import type { Principal } from '../types.js';
 import type { RequestTrace } from './trace.js';
@@ -34,6 +35,15 @@ export function principalSnapshot(p: Principal): PrincipalSnapshot {
   };
 }
 
+/**
+ * A route value as the caller typed it (a connection id no connection has, a tool name no tool
+ * has): masked before it is written, so an agent cannot put a card number into the audit
+ * trail in clear (red-team round 33). A configured id passes unchanged.
+ */
+function typed(value: string): string {
+  return maskTextDefault(value) ?? '[withheld]';
+}
+
 /** The request's own event (seq 0): what was asked, what was decided, what left. */
 export function requestEvent(trace: RequestTrace, end: RequestEnd): RequestEvent {
   const f = trace.facts;
@@ -44,7 +54,7 @@ export function requestEvent(trace: RequestTrace, end: RequestEnd): RequestEvent
     ...(trace.kept ? { replay: { ...trace.kept.link } } : {}),
     ...(trace.targetMessage === undefined ? {} : { targetMessage: trace.targetMessage }),
     ...(trace.approvalRequestId ? { approvalRequestId: trace.approvalRequestId } : {}),
-    ...(trace.tool ? { tool: trace.tool } : {}),
+    ...(trace.tool ? { tool: typed(trace.tool) } : {}),
     ...(trace.blob ? { blob: { ...trace.blob } } : {}),
     ...(trace.authFailure ? { authFailure: trace.authFailure } : {}),
     ...(trace.estimateError ? { estimateError: trace.estimateError } : {}),
@@ -67,7 +77,7 @@ export function requestEvent(trace: RequestTrace, end: RequestEnd): RequestEvent
     time: trace.time.toISOString(),
     principal: trace.principal ? principalSnapshot(trace.principal) : null,
     transport: trace.transport,
-    connection: trace.connection,
+    connection: trace.connection === null ? null : typed(trace.connection),
     action: trace.action,
     // Kept whole: requests are capped at 100,000 characters, well inside one Cosmos item.
     statement: trace.statement,
