@@ -294,12 +294,17 @@ function characters(text: string, b: Builder): void {
 
 // `%40`, `&#64;`, `&#x40;`, `&commat;` and their `.` counterparts; the `;` is often left out.
 const ENCODED = /%40|%2e|&(?:#0*64|#x0*40|commat|#0*46|#x0*2e|period);?/iy;
+// `\u0040`, `\x40` and their `.` counterparts written out in a text (red-team round 33).
+const ESCAPED = /\\(?:u0040|x40|u002e|x2e)/iy;
 // `(at)`, `[ dot ]`, `{at}`, any case, spaces inside allowed.
-const BRACKETED = /[([{] *(at|dot) *[)\]}]/iy;
+// `(@)` and `[.]` too (red-team round 33).
+const BRACKETED = /[([{] *(at|dot|@|\.) *[)\]}]/iy;
 // ` at `, ` dot ` between two words.
 const SPELLED = / (at|dot) (?=[A-Za-z0-9])/iy;
 // `@` with spaces around it.
 const SPACED_AT = / *@ */y;
+// ` . ` with spaces around it, between two words (`example . com`, red-team round 33).
+const SPACED_DOT = / +\. +/y;
 
 function isWordChar(c: number): boolean {
   return (
@@ -321,11 +326,11 @@ function execAt(pattern: RegExp, s: string, j: number): RegExpExecArray | null {
 
 /** `at` becomes `@`, `dot` becomes `.`, whatever case or bracket. */
 function symbolOf(word: string): string {
-  return word.length === 2 ? '@' : '.';
+  return word.length === 2 || word === '@' ? '@' : '.';
 }
 
 // A cheap test for the second pass: most texts in a view hold no marker at all.
-const ANY_MARKER = /[%&([{@]| (?:at|dot) /i;
+const ANY_MARKER = /[%&([{@\\]| (?:at|dot) | \. /i;
 
 /** Second pass over the first's output `p`: the markers of an address. */
 function markers(p: Builder, b: Builder): void {
@@ -344,6 +349,12 @@ function markers(p: Builder, b: Builder): void {
         len = m[0].length;
         const v = m[0].toLowerCase();
         symbol = v === '%40' || v.includes('64') || v.includes('40') || v.includes('commat') ? '@' : '.';
+      }
+    } else if (c === 92) {
+      const m = execAt(ESCAPED, s, j);
+      if (m !== null) {
+        len = m[0].length;
+        symbol = m[0].endsWith('40') ? '@' : '.';
       }
     } else if (c === 40 || c === 91 || c === 123) {
       const m = execAt(BRACKETED, s, j);
@@ -364,6 +375,13 @@ function markers(p: Builder, b: Builder): void {
         if (at !== null && isWordChar(s.charCodeAt(j + at[0].length))) {
           len = at[0].length;
           symbol = '@';
+        }
+      }
+      if (len === 0 && (next === 46 || next === 32)) {
+        const dot = execAt(SPACED_DOT, s, j);
+        if (dot !== null && isWordChar(s.charCodeAt(j + dot[0].length))) {
+          len = dot[0].length;
+          symbol = '.';
         }
       }
     } else if (c === 64 && s.charCodeAt(j + 1) === 32) {

@@ -193,18 +193,28 @@ function isMarker(text: string, i: number): boolean {
       return (
         text.charCodeAt(i + 1) === 35 || wordAt(text, i + 1, 'commat;') || wordAt(text, i + 1, 'period;')
       );
+    case 92:
+      // `\u0040`, `\x40` and their `.` (red-team round 33).
+      return (
+        wordAt(text, i + 1, 'u0040') ||
+        wordAt(text, i + 1, 'x40') ||
+        wordAt(text, i + 1, 'u002e') ||
+        wordAt(text, i + 1, 'x2e')
+      );
     default: {
       let k = i + 1;
       while (text.charCodeAt(k) === 32) k++;
-      return wordAt(text, k, 'at') || wordAt(text, k, 'dot');
+      const c = text.charCodeAt(k);
+      // `(@)` and `[.]` as well as `(at)` and `[dot]`.
+      return wordAt(text, k, 'at') || wordAt(text, k, 'dot') || c === 64 || c === 46;
     }
   }
 }
 
-/** `J` (of `eyJ`), `[`, `{` or a character that is not ASCII at `i`: what it adds to `found`. */
+/** `J` (of `eyJ`), `[`, `\`, `{` or a character that is not ASCII at `i`: what it adds to `found`. */
 function aboveLetters(text: string, i: number, c: number, found: number): number {
   if (c >= 128) return (found & DISGUISE) === 0 && needsNormalising(text, i) ? DISGUISE : 0;
-  if (c === 91 || c === 123) return isMarker(text, i) ? DISGUISE : 0;
+  if (c === 91 || c === 92 || c === 123) return isMarker(text, i) ? DISGUISE : 0;
   return c === 74 && i >= 2 && text.charCodeAt(i - 1) === 121 && text.charCodeAt(i - 2) === 101 ? JWT : 0;
 }
 
@@ -258,7 +268,7 @@ export function prescan(text: string): number {
     const c = text.charCodeAt(i);
     if (c >= 65) {
       // Letters are skipped without a table read; above them only `J`, `[`, `{` and non-ASCII.
-      if (c < 123 && c !== 74 && c !== 91) continue;
+      if (c < 123 && c !== 74 && c !== 91 && c !== 92) continue;
       found |= aboveLetters(text, i, c, found);
       continue;
     }
@@ -320,6 +330,8 @@ export function prescan(text: string): number {
   if (n - word >= 16) found |= TOKEN;
   // ` dot ` only stands for `.` in an address: with an `@` or a spelled-out ` at `.
   if ((found & DOT_WORD) !== 0 && (found & (AT_WORD | AT)) !== 0) found |= DISGUISE;
+  // A spaced ` . ` in an address (`bob@example . com`, red-team round 33).
+  if ((found & AT) !== 0 && (found & DISGUISE) === 0 && text.includes(' . ')) found |= DISGUISE;
   found &= ~(AT_WORD | DOT_WORD);
   return colons >= 7 ? found | IPV6 : found;
 }

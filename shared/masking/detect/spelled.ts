@@ -60,7 +60,8 @@ for (const w of WORD_DIGITS.keys()) {
 // Digits with look-alike letters (O or o for 0; I or l for 1) in a card's four groups of four.
 const LOOKALIKE = /(?<![A-Za-z0-9])[0-9OoIl]{4}(?:[ -][0-9OoIl]{4}){3}(?![A-Za-z0-9])/g;
 // A card's groups (4-4-4-4, 4-4-4-4-3, 4-6-5) joined by one to four other characters each.
-const GROUP_SEP = '[^0-9A-Za-z]{1,4}';
+// A short word may join them too (`4111x1111x1111x1111`, `4111 and 1111 ...`: red-team round 33).
+const GROUP_SEP = '(?:[^0-9A-Za-z]{1,4}|[^0-9A-Za-z]{0,2}[A-Za-z]{1,3}[^0-9A-Za-z]{0,2})';
 const ANY_SEP_CARD = new RegExp(
   `(?<![0-9A-Za-z])\\d{4}(?:${GROUP_SEP}\\d{4}){3}(?:${GROUP_SEP}\\d{3})?(?![0-9A-Za-z])|(?<![0-9A-Za-z])\\d{4}${GROUP_SEP}\\d{6}${GROUP_SEP}\\d{5}(?![0-9A-Za-z])`,
   'g',
@@ -69,7 +70,9 @@ const ANY_SEP_CARD = new RegExp(
 // are paths and ratios), and one written backwards (`9876-54-321`) after a word saying SSN.
 // One and the same separator, and not a date or an amount beside a year (`335.11.2024` is a
 // day of the year, `262.71|2024-05-16` an amount and a date: red-team round 12).
-const ODD_SSN = /(?<![0-9A-Za-z./|])\d{3}([.|])\d{2}\1(?!19|20)\d{4}(?![0-9A-Za-z/|-]|[.,]\d)/g;
+// Spaced dashes, en and em dashes and an `x` are disguises too (`123 - 45 - 6789`, round 33).
+const ODD_SSN =
+  /(?<![0-9A-Za-z./|])\d{3}([.|\u2013\u2014x]| ?[\u2013\u2014] ?| - )\d{2}\1(?!19|20)\d{4}(?![0-9A-Za-z/|-]|[.,]\d)/g;
 // (A first group of 19xx or 20xx is a year: `2024-05-123` is an invoice, not an SSN.)
 const REVERSED_SSN = /(?<![0-9A-Za-z.])(?!19|20)\d{4}([- ])\d{2}\1\d{3}(?![0-9A-Za-z]|[.,]\d)/g;
 // Digits escaped one by one: `%34`, `\u0034`, `\x34`, `&#52;`, `&#x34;`.
@@ -188,7 +191,9 @@ function mixedGroupDigits(text: string): string[] {
   const seps = text.split(/[0-9]+/).slice(1, -1);
   const same = seps.every((sp) => sp === seps[0]);
   if (same && PRINTED_SEPS.has(seps[0] ?? '')) return [];
-  if (seps.every((sp) => LIST_SEP.test(sp))) return [];
+  // A list as people write one: spaced, or mixed (`4051, 4052; 4053, 4058`). The same bare `;`
+  // each time is a card's groups joined otherwise (`4111;1111;1111;1111`, red-team round 33).
+  if (!(same && !/\s/.test(seps[0] ?? '')) && seps.every((sp) => LIST_SEP.test(sp))) return [];
   const digits = text.replace(/[^0-9]/g, '');
   // Grouped as printed, so read forwards only (a reversed number keeps no printed grouping),
   // and 4-6-5 is American Express's alone.
@@ -260,7 +265,7 @@ const groups: GroupState = { last: 0, before: 0, third: 0, fours: 0, gap: 99, se
 
 /** Records a digit group of `len` ending here and answers the bits its shape sets. */
 function endGroup(g: GroupState, len: number, sepBefore: number): number {
-  const joined = g.gap >= 1 && g.gap <= 4;
+  const joined = g.gap >= 1 && g.gap <= 7;
   const first = !joined || g.fours === 0;
   g.fours = len === 4 ? (joined ? g.fours + 1 : 1) : 0;
   // The separator before this group, when one printed character; -1 for anything else.
@@ -358,7 +363,8 @@ function hintsOf(text: string): number {
         words = isNumberWord(text, start, i) ? words + 1 : 0;
       if (words >= 9) hints |= NUMBER_WORDS;
       hints |= wordEdges(text, start, i);
-      g.gap = 99;
+      // A short word between digit groups may join them (`4111x1111`, `123x45x6789`).
+      g.gap = i - start <= 3 && g.gap < 99 ? g.gap + i - start : 99;
       continue;
     }
     if (kind === DIGIT) {

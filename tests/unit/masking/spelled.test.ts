@@ -117,6 +117,46 @@ describe('numbers spelled otherwise', () => {
     assert.deepEqual(detect('PO 3104-05-117 shipped, batch 7001-02-003'), []);
   });
 
+  test('round 33: groups joined by a bare semicolon, a short word, spaced or long dashes', () => {
+    const groups = (sep: string) =>
+      [CARD.slice(0, 4), CARD.slice(4, 8), CARD.slice(8, 12), CARD.slice(12)].join(sep);
+    for (const sep of [';', 'x', 'o', ' and ', ' or ']) {
+      const text = `paid with ${groups(sep)} today`;
+      const masked = masker.maskText(text) ?? '';
+      assert.ok(!masked.replace(/[^0-9]/g, '').includes(CARD.slice(0, 12)), `${text} -> ${masked}`);
+      assert.ok(
+        detect(text).some((f) => f.dataClass === 'pci.pan'),
+        text,
+      );
+    }
+    for (const text of [
+      '123 - 45 - 6789',
+      '123x45x6789',
+      '123\u201345\u20136789',
+      'ssn 123 \u2014 45 \u2014 6789',
+    ]) {
+      assert.ok(
+        detect(text).some((f) => f.dataClass === 'pii.ssn'),
+        text,
+      );
+      assert.ok(!(masker.maskText(text) ?? '').includes('6789'), text);
+    }
+  });
+
+  test('round 33: an address with a bracketed or escaped @, or a spaced dot', () => {
+    for (const text of [
+      'write to bob@example . com',
+      'write to bob(@)example.com',
+      'write to bob[@]example[.]com',
+      'write to bob\\u0040example.com',
+      'write to bob\\x40example\\x2ecom',
+    ]) {
+      const masked = masker.maskText(text) ?? '';
+      assert.ok(!/bob/.test(masked), `${text} -> ${masked}`);
+    }
+    assert.equal(masker.maskText('It was late . Then we left'), 'It was late . Then we left');
+  });
+
   test('printed shapes keep their own masking: a card shows its last four', () => {
     assert.equal(masker.maskText(`card ${CARD}`), 'card ************1881');
     assert.equal(masker.maskText('card 4012 8888 8888 1881'), 'card ************1881');
