@@ -64,7 +64,10 @@ export interface ProvenanceFacts {
   computedColumns: string[];
   /** Tables read through a whole-row reference (`c`, `row_to_json(c)`, `c::text`). */
   wholeRowTables: string[];
-  /** Some output carries many rows in one cell: volume is the rows read, not returned. */
+  /**
+   * Some output carries many rows in one cell, or rows are repeated as many times as a column
+   * says: volume is the rows read and made, not returned.
+   */
   rowPreserving: boolean;
   /** Tables and columns read that the connection does not expose. */
   unexposed: string[];
@@ -83,6 +86,12 @@ export interface OutputColumn {
   sources: string[];
   /** True when the output is a plain column reference (no expression around it). */
   direct: boolean;
+  /**
+   * True when it is a base table's column through every level below (a derived table's
+   * `case ... end as a` is direct where it is named, and not plain): what a call's argument
+   * must be to read nothing but one column (shared/sql/row-carriers.ts).
+   */
+  plain?: boolean;
 }
 
 export interface StatementFacts {

@@ -126,7 +126,8 @@ export class FactsCollector {
       limit: this.limit,
       into: this.into,
       predicateColumns: sorted(this.predicates),
-      outputs: this.outputs,
+      // `plain` is the walkers' own (row carriers); the facts name what the result shows.
+      outputs: this.outputs.map(({ plain: _plain, ...o }) => o),
       rowCarriers: { ...this.carriers },
       tableReads: Object.fromEntries([...this.reads].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       fingerprint,

@@ -707,6 +707,37 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     }
   });
 
+  test('round 34: a condition moved into a derived table is still a condition; rows repeated by a column are counted', async () => {
+    const bools = Array.from({ length: 60 }, (_, k) =>
+      Array.from({ length: 5 }, (_, b) => `(id = ${k + 1} and (ascii(city) >> ${b}) & 1 = 1) b${k}_${b}`),
+    ).flat();
+    const counts = Array.from({ length: 200 }, (_, k) => `case when c.id = ${k + 1} then 1 end a${k}`);
+    // 60 customers' cities as bits: charged a row per call, so at least the 60 it carries.
+    const bits = await sendUnchecked(
+      `select ${bools.map((b) => `bool_or(${b.split(' ').at(-1)})`).join(', ')} from (select ${bools.join(', ')} from customers where id <= 60) t`,
+      `agent-${agent++}`,
+    );
+    if (bits.status === 200) assert.ok((bits.json.budget as { rowsLeft: number }).rowsLeft <= 4000 - 60);
+    for (const sql of [
+      `select ${counts.map((_, k) => `count(a${k})`).join(', ')} from (select ${counts.join(', ')} from customers c, generate_series(1, ascii(c.city) - 64) g where c.id <= 200) t`,
+      'select (c.id - 1) / 4 as grp, count(*) as n from customers c, generate_series(1, (ascii(c.city) - 65) * power(26, (c.id - 1) % 4)::int) g where c.id <= 400 group by 1',
+      // One free numbering, partitioned by a derived expression: a bit of every dropped row.
+      `select * from (select id, ${Array.from({ length: 5 }, (_, k) => `count(*) over (partition by g${k} order by id) n${k}`).join(', ')} from (select id, ${Array.from({ length: 5 }, (_, k) => `(ascii(city) >> ${k}) & 1 = 1 as g${k}`).join(', ')} from customers) t) u where id % 2 = 0`,
+    ]) {
+      const { status, json } = await sendUnchecked(sql, `agent-${agent++}`);
+      assert.notEqual(status, 200, `${sql.slice(0, 120)}: ${JSON.stringify(json).slice(0, 300)}`);
+    }
+    // Plain derived columns and constant series stay plain.
+    for (const sql of [
+      'select count(city), count(distinct city) from (select id, city from customers) t',
+      'select id, row_number() over (order by id) from (select id from customers where id <= 50) t',
+      'select c.id, g from customers c, generate_series(1, 3) g where c.id <= 10',
+    ]) {
+      const { status, json } = await send(sql);
+      assert.equal(status, 200, `${sql}: ${JSON.stringify(json).slice(0, 300)}`);
+    }
+  });
+
   test('round 23: demo and sandbox, one database, spend one connection budget', async () => {
     const name = `agent-${agent++}`;
     const token = await host.issuer.mint({ agent: name });

@@ -83,6 +83,8 @@ class ProvenancePass implements ExprHost {
   private wholeRowRefs = 0;
   private readonly unexposedNames = new Set<string>();
   private readonly readStack: Set<string>[] = [];
+  /** A set-returning function in FROM takes its arguments from the rows it joins. */
+  private rowsMultiplied = false;
 
   constructor(private readonly options: ProvenanceOptions) {
     this.functions = options.functions ?? DEFAULT_FUNCTIONS;
@@ -111,7 +113,7 @@ class ProvenancePass implements ExprHost {
       failureColumns: [...this.failures].sort(),
       computedColumns: [...this.computed].sort(),
       wholeRowTables: [...this.wholeRows].sort(),
-      rowPreserving: out.some((o) => o.aggregatesRows),
+      rowPreserving: this.rowsMultiplied || out.some((o) => o.aggregatesRows),
       unexposed: [...this.unexposedNames].sort(),
     };
   }
@@ -676,6 +678,10 @@ class ProvenancePass implements ExprHost {
       }
       // The arguments decide how many rows the function returns: they are tested.
       for (const p of provs) this.predicate(p);
+      // Rows repeated as many times as a column says (`generate_series(1, ascii(city))`)
+      // pack that column into any count over them (red-team round 34): the read is counted
+      // by the rows it made, like a fold.
+      if (provs.some((p) => p.src.size > 0)) this.rowsMultiplied = true;
       // As the server names them: declared output names, else one column named after the
       // FROM item's alias when it has one (`unnest(a) u` is column `u`), else the function.
       const single = functions.length === 1 && aliasName !== undefined ? aliasName : name;

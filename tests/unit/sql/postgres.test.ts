@@ -186,6 +186,20 @@ describe('postgres facts', () => {
         'select rank(3) within group (order by id), percentile_cont(0.5) within group (order by id), percentile_disc(0.5) within group (order by id) from orders',
         { aggregates: 3, windows: 0 },
       ],
+      // A derived table's expression column is not a plain argument, nor a plain window key
+      // (red-team round 34); its plain column is, through any number of levels.
+      [
+        "select count(a), bool_or(b), count(c) from (select case when id = 1 then 1 end a, id = 2 and city = 'x' b, city c from customers) t",
+        { aggregates: 2, windows: 0 },
+      ],
+      [
+        "select count(*) over (partition by g order by id) from (select id, city = 'x' g from customers) t",
+        { aggregates: 0, windows: 1 },
+      ],
+      [
+        'select count(city), row_number() over (partition by city order by id) from (select * from (select id, city from customers) u) t group by city, id',
+        { aggregates: 0, windows: 0, numberings: 1 },
+      ],
       // Narrowed inputs: a filter, a condition, two columns, an indicator built of arithmetic.
       [
         'select city, count(*) filter (where id = 7) from customers group by city',
