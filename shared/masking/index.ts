@@ -9,7 +9,7 @@ import type { Masker, Span } from './types.js';
 export { BUILTIN_CLASSES, DEFAULT_OPERATORS } from './classes.js';
 export { createMasker } from './masker.js';
 export { type Operator, parseOperator } from './operators.js';
-export { type SuggestInput, type Suggestion, suggestClasses } from './suggest.js';
+export { classByName, type SuggestInput, type Suggestion, suggestClasses } from './suggest.js';
 export { type TraceInput, traceColumns } from './trace.js';
 export type { ColumnPlan, Masker, MaskerOptions, MaskingReport, MaskResultInput, Span } from './types.js';
 

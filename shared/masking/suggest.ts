@@ -61,6 +61,11 @@ function words(column: string): { words: string[]; joined: string } {
   return { words: joined.split('_').filter(Boolean), joined };
 }
 
+/** The class a field's name says it holds (`ssn`, `cardNumber`, `e-mail`), if any. */
+export function classByName(column: string): string | undefined {
+  return byName(column);
+}
+
 function byName(column: string): string | undefined {
   const { words: w, joined } = words(column);
   return NAME_RULES.find((r) => r.test(w, joined))?.dataClass;

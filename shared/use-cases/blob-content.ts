@@ -4,7 +4,7 @@ import type { BlobClassification } from '../config/blob-connection.js';
 import { canonicalPath, type PathSegment, parseFieldPath, topLevelField } from '../config/field-path.js';
 import { GatewayError } from '../errors.js';
 import { compareClasses } from '../masking/classes.js';
-import type { ColumnPlan, Masker, MaskingReport } from '../masking/index.js';
+import { type ColumnPlan, classByName, type Masker, type MaskingReport } from '../masking/index.js';
 import { FREE_TEXT_CLASS, PUBLIC_CLASS } from '../masking/provenance-plan.js';
 import type { Row } from '../types.js';
 import { ContentKeys } from './blob-keys.js';
@@ -83,7 +83,13 @@ export function blobPlan(
       ...(byColumn.get(looseName(column)) ?? []),
       ...classes.flatMap((c) => (exempt.has(column) ? [] : planned(c.whole))),
     ];
-    if (candidates.length === 0) plan.push({ kind: 'scan', column });
+    // A field no classification names, but whose name says what it holds (`ssn`, `email`), is
+    // masked as that: a JSON number `{"ssn": 123456789}` has no shape the detectors could
+    // know (red-team round 33). The caller's posture still decides per class.
+    const named = candidates.length === 0 && !exempt.has(column) ? classByName(column) : undefined;
+    if (named !== undefined)
+      plan.push({ kind: 'classified', column, dataClass: named, candidates: [named], via: 'source' });
+    else if (candidates.length === 0) plan.push({ kind: 'scan', column });
     else plan.push({ kind: 'classified', column, dataClass: candidates[0], candidates, via: 'source' });
   }
   return plan;

@@ -25,6 +25,10 @@ const FILES: Record<string, { body: string; type: string }> = {
     body: `${JSON.stringify({ [CARD]: `card ${CARD}`, city: 'Bern' })}\n${JSON.stringify({ [CARD]: 'x', other: EMAIL })}\n`,
     type: 'application/x-ndjson',
   },
+  'events/keys/named.ndjson': {
+    body: `${JSON.stringify({ ssn: 123456789, customerPhone: 41446681800, note: 'fine', n: 7 })}\n`,
+    type: 'application/x-ndjson',
+  },
   'exports/renamed.csv': {
     body: 'id,Full_Name,EMAIL,phone ,ssn_\n1,Xavier Quinn,x@example.org,+41 44 668 18 00,123-45-6789\n',
     type: 'text/csv',
@@ -132,6 +136,21 @@ describe('classified columns match however the header spells them', () => {
     const masking = body.masking as { columns: Record<string, string> };
     assert.equal(masking.columns.Full_Name, 'pii.name');
     assert.equal(masking.columns.EMAIL, 'pii.email');
+  });
+});
+
+describe('a field whose name says what it holds is masked as that', () => {
+  it('an unclassified ssn held as a JSON number, and a phone, are masked; other fields are not', async () => {
+    const { status, body } = await read(`${DEMO_CONTAINER}/events/keys/named.ndjson`);
+    assert.equal(status, 200, JSON.stringify(body));
+    const [row] = body.rows as Array<Record<string, unknown>>;
+    assert.ok(!JSON.stringify(row).includes('123456789'), JSON.stringify(row));
+    assert.ok(!JSON.stringify(row).includes('41446681800'), JSON.stringify(row));
+    assert.equal(row?.note, 'fine');
+    assert.equal(row?.n, 7);
+    const masking = body.masking as { columns: Record<string, string> };
+    assert.equal(masking.columns.ssn, 'pii.ssn');
+    assert.equal(masking.columns.customerPhone, 'pii.phone');
   });
 });
 
