@@ -254,6 +254,15 @@ function afterRun(text: string, i: number, d: number): number {
   return p === 40 && isMarker(text, i - 1) ? DISGUISE : 0;
 }
 
+/** DISGUISE for the marks of an address that only an `@` or ` at ` elsewhere makes one. */
+function addressDisguise(text: string, found: number): number {
+  // ` dot ` only stands for `.` in an address: with an `@` or a spelled-out ` at `.
+  if ((found & DOT_WORD) !== 0 && (found & (AT_WORD | AT)) !== 0) return found | DISGUISE;
+  // A spaced ` . ` in an address (`bob@example . com`, red-team round 33).
+  if ((found & AT) !== 0 && (found & DISGUISE) === 0 && text.includes(' . ')) return found | DISGUISE;
+  return found;
+}
+
 /** Which detectors could match `text`; the runs worth reading are left in `numberRuns`. */
 export function prescan(text: string): number {
   const n = text.length;
@@ -328,11 +337,7 @@ export function prescan(text: string): number {
     }
   }
   if (n - word >= 16) found |= TOKEN;
-  // ` dot ` only stands for `.` in an address: with an `@` or a spelled-out ` at `.
-  if ((found & DOT_WORD) !== 0 && (found & (AT_WORD | AT)) !== 0) found |= DISGUISE;
-  // A spaced ` . ` in an address (`bob@example . com`, red-team round 33).
-  if ((found & AT) !== 0 && (found & DISGUISE) === 0 && text.includes(' . ')) found |= DISGUISE;
-  found &= ~(AT_WORD | DOT_WORD);
+  found = addressDisguise(text, found) & ~(AT_WORD | DOT_WORD);
   return colons >= 7 ? found | IPV6 : found;
 }
 
