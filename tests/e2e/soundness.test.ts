@@ -738,6 +738,39 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     }
   });
 
+  test('round 35: an outer name counted inside a subquery, and rows repeated by a select-list series or a range join', async () => {
+    const n = 300;
+    const arms = Array.from({ length: n }, (_, k) => `case when id = ${k + 1} then 1 end as a${k + 1}`);
+    const counted = Array.from({ length: n }, (_, k) => `count(a${k + 1})`);
+    const weight = 'case (id - 1) % 3 when 0 then 1 when 1 then 27 else 729 end';
+    for (const sql of [
+      `select city, (select array[${counted.join(', ')}] from orders limit 1) as v from (select city, ${arms.join(', ')} from customers where id <= ${n}) s group by city`,
+      `select g, count(*) as n from (select (id - 1) / 3 as g, generate_series(1, (ascii(city) - 64) * ${weight}) from customers where id <= 600) s group by g`,
+      `select (c.id - 1) / 3 as g, count(*) as n from customers c join generate_series(1, 19683) q on q <= (ascii(c.city) - 64) * ${weight.replaceAll('id', 'c.id')} where c.id <= 600 group by 1`,
+      `select (c.id - 1) / 3 as g, count(*) from customers c join orders o on o.id <= (ascii(c.city) - 64) * ${weight.replaceAll('id', 'c.id')} where c.id <= 600 group by 1`,
+    ]) {
+      const { status, json } = await sendUnchecked(sql, `agent-${agent++}`);
+      if (process.env.SOUND_DEBUG) console.log(status, JSON.stringify(json.budget ?? json.error).slice(0, 200));
+      if (status !== 200) continue;
+      // Allowed only if charged at least the customers it carries.
+      const left = (json.budget as { tables?: Record<string, { rowsLeft: number }> }).tables?.[
+        'public.customers'
+      ];
+      assert.ok(
+        left === undefined || left.rowsLeft <= 3000 - n,
+        `${sql.slice(0, 120)}: ${JSON.stringify(json).slice(0, 300)}`,
+      );
+    }
+    // An ordinary report over an equi-join, and a selective range join, still answer.
+    for (const sql of [
+      'select sum(length(order_ref)), avg(length(city)) from orders join customers c on c.id = orders.customer_id',
+      'select c.city, count(*) from customers c join orders o on o.customer_id = c.id and o.amount > 100 where c.id <= 20 group by c.city',
+    ]) {
+      const { status, json } = await send(sql);
+      assert.equal(status, 200, `${sql}: ${JSON.stringify(json).slice(0, 300)}`);
+    }
+  });
+
   test('round 23: demo and sandbox, one database, spend one connection budget', async () => {
     const name = `agent-${agent++}`;
     const token = await host.issuer.mint({ agent: name });

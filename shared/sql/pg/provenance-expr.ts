@@ -31,6 +31,8 @@ export interface ExprHost {
   beginReads(): void;
   endReads(): Set<string>;
   predicate(prov: Prov): void;
+  /** A call that makes rows (an SRF), or one that counts or summarises them, was seen. */
+  callSeen(kind: 'srf' | 'aggregate', readsColumns: boolean): void;
   /**
    * One construct that can fail (or, for a subquery, cost time) on some input: what it
    * reads decides whether the statement succeeds, so it is tested like a filter.
@@ -359,6 +361,8 @@ export class ExpressionEvaluator {
     if (over) this.window(over, level);
     // A set-returning call decides how many rows there are from its arguments.
     if (kind === 'srf') this.host.predicate(args);
+    if (kind === 'srf') this.host.callSeen('srf', args.src.size > 0);
+    else if (kind !== undefined && kind !== 'scalar') this.host.callSeen('aggregate', false);
     // A sum whose argument weights each row differently carries the rows, like string_agg;
     // so does a percentile of anything but one constant fraction (an array of 10,000
     // fractions answers 10,000 of the sorted values).

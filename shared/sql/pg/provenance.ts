@@ -3,7 +3,7 @@ import type { ProvenanceFacts, Violation } from '../../types.js';
 import type { Catalog } from '../catalog.js';
 import { DEFAULT_FUNCTIONS, type FunctionPolicy, SRF_COLUMNS } from './allowlist.js';
 import { nameIsKnown, outputName } from './names.js';
-import { asNode, type Body, bodyOf, child, items, names, stringValue, text } from './node.js';
+import { asNode, type Body, bodyOf, child, isBody, items, names, stringValue, text } from './node.js';
 import { ExpressionEvaluator, type ExprHost, isStarRef } from './provenance-expr.js';
 import {
   derived,
@@ -83,8 +83,15 @@ class ProvenancePass implements ExprHost {
   private wholeRowRefs = 0;
   private readonly unexposedNames = new Set<string>();
   private readonly readStack: Set<string>[] = [];
-  /** A set-returning function in FROM takes its arguments from the rows it joins. */
+  /** A set-returning function takes its arguments from the rows it joins. */
   private rowsMultiplied = false;
+  /**
+   * Some level joins FROM items on a range of one by another's data (`o.id <= ascii(c.city)`),
+   * or a set-returning function makes rows.
+   */
+  private rowsCombined = false;
+  /** Some call counts, summarises or collects rows (with OVER or without). */
+  private aggregates = false;
 
   constructor(private readonly options: ProvenanceOptions) {
     this.functions = options.functions ?? DEFAULT_FUNCTIONS;
@@ -113,12 +120,25 @@ class ProvenancePass implements ExprHost {
       failureColumns: [...this.failures].sort(),
       computedColumns: [...this.computed].sort(),
       wholeRowTables: [...this.wholeRows].sort(),
-      rowPreserving: this.rowsMultiplied || out.some((o) => o.aggregatesRows),
+      rowPreserving:
+        this.rowsMultiplied || (this.aggregates && this.rowsCombined) || out.some((o) => o.aggregatesRows),
       unexposed: [...this.unexposedNames].sort(),
     };
   }
 
   // ---------- ExprHost ----------
+
+  /**
+   * A count or sum over rows whose number a row's data decides packs that data: rows repeated
+   * by `generate_series(1, ascii(city))`, in FROM or in a select list, or joined to a series or
+   * a table on a condition (`join generate_series(1, 19683) q on q <= f(city)`, `join orders o on
+   * o.id <= f(city)`; red-team rounds 34 and 35). Such reads are counted by the rows they made.
+   */
+  callSeen(kind: 'srf' | 'aggregate', readsColumns: boolean): void {
+    if (kind === 'aggregate') this.aggregates = true;
+    else this.rowsCombined = true;
+    if (readsColumns) this.rowsMultiplied = true;
+  }
 
   violation(rule: Violation['rule'], message: string): void {
     if (this.violations.size < MAX_VIOLATIONS) this.violations.set(message, { rule, message });
@@ -217,6 +237,7 @@ class ProvenancePass implements ExprHost {
 
     // `*` expands over the FROM items in order, a USING join giving its merged columns first.
     for (const item of items(body, 'fromClause')) level.star.push(...this.fromItem(item, level));
+    if (level.rels.length >= 2 && joinsOnRanges(body)) this.rowsCombined = true;
     const outputs = this.noteComputed(this.targets(items(body, 'targetList'), level));
     if (body.whereClause !== undefined) this.predicate(flatten(this.expr.eval(body.whereClause, level)));
     if (body.havingClause !== undefined) this.predicate(flatten(this.expr.eval(body.havingClause, level)));
@@ -681,7 +702,10 @@ class ProvenancePass implements ExprHost {
       // Rows repeated as many times as a column says (`generate_series(1, ascii(city))`)
       // pack that column into any count over them (red-team round 34): the read is counted
       // by the rows it made, like a fold.
-      if (provs.some((p) => p.src.size > 0)) this.rowsMultiplied = true;
+      this.callSeen(
+        'srf',
+        provs.some((p) => p.src.size > 0),
+      );
       // As the server names them: declared output names, else one column named after the
       // FROM item's alias when it has one (`unnest(a) u` is column `u`), else the function.
       const single = functions.length === 1 && aliasName !== undefined ? aliasName : name;
@@ -737,4 +761,55 @@ function mergeByPosition(left: Field[], right: Field[]): Field[] {
 function isSetOperation(body: Body): boolean {
   const op = text(body, 'op');
   return op !== undefined && op !== 'SETOP_NONE';
+}
+
+const RANGE_OPS = new Set(['<', '<=', '>', '>=', '<>', '!=']);
+
+/**
+ * Whether a level's join conditions or WHERE compare columns on both sides other than by
+ * equality of two columns: such a join gives each row as many partners as its data says (a
+ * weight), where an equi-join gives it the partners the data has. Conservative: nothing tells
+ * here which FROM item a column is of, so any comparison with columns on both sides counts.
+ */
+function joinsOnRanges(select: Body): boolean {
+  const stack: unknown[] = [select.whereClause, ...items(select, 'fromClause')];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) {
+      stack.push(...value);
+      continue;
+    }
+    const node = asNode(value);
+    if (!node) {
+      if (isBody(value)) stack.push(...Object.values(value));
+      continue;
+    }
+    // A subquery is a level of its own, looked at when it is walked.
+    if (node.kind === 'SubLink' || node.kind === 'RangeSubselect' || node.kind === 'SelectStmt') continue;
+    if (node.kind === 'A_Expr' && comparesByRange(node.body)) return true;
+    stack.push(...Object.values(node.body));
+  }
+  return false;
+}
+
+function comparesByRange(expr: Body): boolean {
+  const kind = text(expr, 'kind');
+  const op = names(items(expr, 'name')).join('.');
+  const sides = [expr.lexpr, expr.rexpr];
+  if (!sides.every(readsColumn)) return false;
+  if (kind === 'AEXPR_OP' && op === '=') return !sides.every((side) => asNode(side)?.kind === 'ColumnRef');
+  return (kind === 'AEXPR_OP' && RANGE_OPS.has(op)) || (kind?.startsWith('AEXPR_BETWEEN') ?? false);
+}
+
+function readsColumn(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) stack.push(...v);
+    else if (isBody(v)) {
+      if (asNode(v)?.kind === 'ColumnRef') return true;
+      stack.push(...Object.values(v));
+    }
+  }
+  return false;
 }

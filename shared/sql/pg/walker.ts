@@ -366,17 +366,32 @@ export class PgWalker {
     if (parts.length === 0 || parts.some((p) => p === undefined)) return false;
     const column = parts.pop() as string;
     const qualifier = parts as string[];
-    const relations =
-      qualifier.length > 0 ? ctx.scope.findQualified(qualifier) : ctx.scope.candidatesFor(column);
-    if (relations.length === 0) return false;
-    return relations.every((r) => {
+    const plainIn = (r: Relation) => {
       if (r.table) return true;
       const outputs = r.outputs ?? [];
       const named = outputs.find((o) => o.name.toLowerCase() === column);
       if (named) return named.plain === true;
       // Through a derived `*` of base tables, as sourcesOf reads it.
       return outputs.some((o) => o.name === '*' && o.plain === true);
-    });
+    };
+    if (qualifier.length > 0) {
+      const relations = ctx.scope.findQualified(qualifier);
+      return relations.length > 0 && relations.every(plainIn);
+    }
+    if (ctx.scope.candidatesFor(column).length === 0) return false;
+    // Unqualified, the name may be an outer level's (the server looks outwards when no relation
+    // of a level has the column, and which base tables have it is not known here): plain only
+    // if no relation of any level could give it as something else (red-team round 35, a
+    // derived `case ... end as a1` counted inside `(select count(a1) from orders)`).
+    for (let scope: Scope | undefined = ctx.scope; scope; scope = scope.parent) {
+      for (const r of scope.relations) {
+        const outputs = r.outputs ?? [];
+        const mayGive =
+          r.table !== undefined || outputs.some((o) => o.name.toLowerCase() === column || o.name === '*');
+        if (mayGive && !plainIn(r)) return false;
+      }
+    }
+    return true;
   }
 
   private sourcesOf(relation: Relation, column: string): string[] {
