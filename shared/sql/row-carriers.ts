@@ -49,6 +49,11 @@ export interface RowCarriers {
   windows: number;
   /** Plain numberings (`row_number() over (order by id)`): the first of a statement is free. */
   numberings?: number;
+  /**
+   * Plain summaries (`sum(amount)`), which carry no row alone; beside a selecting aggregate they
+   * give one more (`min` and `sum` over a pair are both its values; red-team round 35).
+   */
+  summaries?: number;
 }
 
 const RANKS_AND_COUNTS = new Set([
@@ -100,6 +105,8 @@ export function countCarrier(carriers: RowCarriers, name: string, shape: CallSha
   }
   if (SELECTING.has(name) || (AGGREGATES.has(name) && (shape.filtered || shape.conditional))) {
     carriers.aggregates += Math.max(1, shape.choices ?? 1);
+  } else if (AGGREGATES.has(name) && name !== 'count' && name !== 'count_big') {
+    carriers.summaries = (carriers.summaries ?? 0) + 1;
   }
 }
 
@@ -110,5 +117,7 @@ export function countCarrier(carriers: RowCarriers, name: string, shape: CallSha
  */
 export function rowsPerCopy(carriers: RowCarriers | undefined): number {
   const numberings = Math.max(0, (carriers?.numberings ?? 0) - 1);
-  return Math.max(1, carriers?.aggregates ?? 0) + (carriers?.windows ?? 0) + numberings;
+  const selecting = carriers?.aggregates ?? 0;
+  const besides = selecting > 0 && (carriers?.summaries ?? 0) > 0 ? 1 : 0;
+  return Math.max(1, selecting + besides) + (carriers?.windows ?? 0) + numberings;
 }

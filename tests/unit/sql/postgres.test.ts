@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { isGatewayError } from '../../../shared/errors.js';
 import { analyseStatement } from '../../../shared/sql/analyse.js';
 import { analysePostgres } from '../../../shared/sql/postgres.js';
+import { rowsPerCopy } from '../../../shared/sql/row-carriers.js';
 
 const facts = (sql: string) => analysePostgres(sql);
 
@@ -149,7 +150,9 @@ describe('postgres facts', () => {
   });
 
   it('counts the calls that may give a row another row’s value (rounds 25 and 26)', async () => {
-    const cases: Array<[string, { aggregates: number; windows: number; numberings?: number }]> = [
+    const cases: Array<
+      [string, { aggregates: number; windows: number; numberings?: number; summaries?: number }]
+    > = [
       [
         'select city, count(*), sum(id), avg(id * 1.5), count(distinct email) from customers group by city',
         { aggregates: 0, windows: 0 },
@@ -212,7 +215,22 @@ describe('postgres facts', () => {
       ['select sum(amount * (1 - sign(abs(id - 3)))) from orders', { aggregates: 1, windows: 0 }],
       ['select sum(amount * (id / 3)) from orders', { aggregates: 1, windows: 0 }],
     ];
-    for (const [sql, n] of cases) assert.deepEqual((await facts(sql)).rowCarriers, n, sql);
+    for (const [sql, n] of cases) {
+      const got: Record<string, number | undefined> = { ...(await facts(sql)).rowCarriers };
+      if (!('summaries' in n)) delete got.summaries;
+      assert.deepEqual(got, n, sql);
+    }
+    // A plain summary carries no row alone; beside a selecting aggregate it carries one more
+    // (min and sum of a pair are both its values: red-team round 35).
+    const pair = (await facts('select id / 2, min(amount), sum(amount) from orders group by 1')).rowCarriers;
+    assert.deepEqual(pair, { aggregates: 1, windows: 0, summaries: 1 });
+    assert.equal(rowsPerCopy(pair), 2);
+    assert.equal(
+      rowsPerCopy(
+        (await facts('select id / 2, sum(amount), avg(amount) from orders group by 1')).rowCarriers,
+      ),
+      1,
+    );
   });
 
   it('qualifies tables, respects aliases and schemas, excludes CTE names', async () => {
