@@ -251,8 +251,9 @@ export function scanValue(value: unknown, ctx: ScanContext, depth = 0): unknown 
       spend(ctx, value.length);
       return scanString(value, ctx);
     case 'number': {
-      if (!Number.isInteger(value) || Math.abs(value) < MIN_SCANNED_INTEGER) return value;
-      const text = String(value);
+      if (!(Math.abs(value) >= MIN_SCANNED_INTEGER)) return value;
+      // A fraction does not hide the integer part: `4111111111111111.5` is a card (round 36).
+      const text = Number.isInteger(value) || Math.abs(value) >= 1e21 ? String(value) : String(Math.trunc(value));
       const masked = scanString(text, ctx);
       return masked === text ? value : masked;
     }

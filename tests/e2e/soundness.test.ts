@@ -750,7 +750,8 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       `select (c.id - 1) / 3 as g, count(*) from customers c join orders o on o.id <= (ascii(c.city) - 64) * ${weight.replaceAll('id', 'c.id')} where c.id <= 600 group by 1`,
     ]) {
       const { status, json } = await sendUnchecked(sql, `agent-${agent++}`);
-      if (process.env.SOUND_DEBUG) console.log(status, JSON.stringify(json.budget ?? json.error).slice(0, 200));
+      if (process.env.SOUND_DEBUG)
+        console.log(status, JSON.stringify(json.budget ?? json.error).slice(0, 200));
       if (status !== 200) continue;
       // Allowed only if charged at least the customers it carries.
       const left = (json.budget as { tables?: Record<string, { rowsLeft: number }> }).tables?.[

@@ -81,6 +81,9 @@ const LOOKALIKE_LETTERS: ReadonlyMap<number, string> = new Map(
     ['Τ', 'T'],
     ['Υ', 'Y'],
     ['Χ', 'X'],
+    // Full stops of other scripts (red-team round 36: `ana@contoso。com`).
+    ['。', '.'],
+    ['｡', '.'],
   ].map(([from, to]) => [(from as string).charCodeAt(0), to as string]),
 );
 
@@ -298,11 +301,11 @@ const ENCODED = /%40|%2e|&(?:#0*64|#x0*40|commat|#0*46|#x0*2e|period);?/iy;
 const ESCAPED = /\\(?:u0040|x40|u002e|x2e)/iy;
 // `(at)`, `[ dot ]`, `{at}`, any case, spaces inside allowed.
 // `(@)` and `[.]` too (red-team round 33).
-const BRACKETED = /[([{] *(at|dot|@|\.) *[)\]}]/iy;
+const BRACKETED = /[([{<] *(at|dot|@|\.) *[)\]}>]/iy;
 // ` at `, ` dot ` between two words.
 const SPELLED = / (at|dot) (?=[A-Za-z0-9])/iy;
 // `@` with spaces around it.
-const SPACED_AT = / *@ */y;
+const SPACED_AT = /[ \t]*@[ \t]*/y;
 // ` . ` with spaces around it, between two words (`example . com`, red-team round 33).
 const SPACED_DOT = / +\. +/y;
 
@@ -330,7 +333,7 @@ function symbolOf(word: string): string {
 }
 
 // A cheap test for the second pass: most texts in a view hold no marker at all.
-const ANY_MARKER = /[%&([{@\\]| (?:at|dot) | \. /i;
+const ANY_MARKER = /[%&([{<@\\]| (?:at|dot) | \. /i;
 
 /** Second pass over the first's output `p`: the markers of an address. */
 function markers(p: Builder, b: Builder): void {
@@ -356,20 +359,21 @@ function markers(p: Builder, b: Builder): void {
         len = m[0].length;
         symbol = m[0].endsWith('40') ? '@' : '.';
       }
-    } else if (c === 40 || c === 91 || c === 123) {
+    } else if (c === 40 || c === 91 || c === 123 || c === 60) {
       const m = execAt(BRACKETED, s, j);
       if (m !== null) {
         len = m[0].length;
         symbol = symbolOf(m[1]);
         spaced = true;
       }
-    } else if (c === 32 && j > 0 && isWordChar(s.charCodeAt(j - 1))) {
+    } else if ((c === 32 || c === 9) && j > 0 && isWordChar(s.charCodeAt(j - 1))) {
       const next = s.charCodeAt(j + 1) | 32;
       const m = next === 97 || next === 100 ? execAt(SPELLED, s, j) : null;
       if (m !== null) {
         len = m[0].length;
         symbol = symbolOf(m[1]);
-      } else if (next === 96 || next === 32) {
+      } else if (next === 96 || next === 32 || next === 41) {
+        // (`@` is 64, a space 32 and a tab 9, each read `| 32` here: 96, 32 and 41.)
         // `@` (64, read as 96 here) or more spaces before one.
         const at = execAt(SPACED_AT, s, j);
         if (at !== null && isWordChar(s.charCodeAt(j + at[0].length))) {
@@ -384,7 +388,7 @@ function markers(p: Builder, b: Builder): void {
           symbol = '.';
         }
       }
-    } else if (c === 64 && s.charCodeAt(j + 1) === 32) {
+    } else if (c === 64 && (s.charCodeAt(j + 1) === 32 || s.charCodeAt(j + 1) === 9)) {
       const at = execAt(SPACED_AT, s, j);
       if (at !== null && isWordChar(s.charCodeAt(j + at[0].length))) {
         len = at[0].length;
@@ -429,4 +433,14 @@ export function normalise(text: string, level: 0 | 1 = 0): NormalisedView | unde
     view = second;
   }
   return view.text === text ? undefined : view;
+}
+
+/**
+ * A name as the view would read it, for comparing names (blob-content.ts): NFKC, and the
+ * Cyrillic and Greek look-alikes as the Latin letters they pretend to be.
+ */
+export function lookalikeFolded(text: string): string {
+  let out = '';
+  for (const ch of text.normalize('NFKC')) out += LOOKALIKE_LETTERS.get(ch.charCodeAt(0)) ?? ch;
+  return out;
 }

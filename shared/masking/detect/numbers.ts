@@ -338,10 +338,12 @@ function matchInternational(s: string, a: number, g: number, out: Span[]): numbe
 }
 
 /**
- * North American `(415) 555-0132`, `415-555-0132`, `415.555.0132`, `415 555 0132`, and the
- * disguised `415_555_0132` and `415/555/0132`.
+ * North American `(415) 555-0132`, `415-555-0132`, `415.555.0132`, `415 555 0132`, `415 555-0132`,
+ * the disguised `415_555_0132` and `415/555/0132`, and `(415)5550132` or `415-5550132` with the
+ * last seven together (red-team round 36).
  */
 function matchNanp(s: string, a: number, g: number, out: Span[]): number {
+  if (a + 1 < g && len(a) === 3 && len(a + 1) === 7) return matchNanpSeven(s, a, out);
   if (a + 2 >= g || len(a) !== 3 || len(a + 1) !== 3 || len(a + 2) !== 4) return -1;
   if (digitAt(s, gs[a]) < 2 || digitAt(s, gs[a + 1]) < 2) return -1;
   const paren = at(s, gs[a] - 1) === 40;
@@ -349,10 +351,21 @@ function matchNanp(s: string, a: number, g: number, out: Span[]): number {
   const s2 = sep[a + 1];
   const ok = paren
     ? (s1 === PAREN || s1 === PAREN_SPACE || s1 === PAREN_DASH) && (s2 === DASH || s2 === SPACE || s2 === DOT)
-    : s1 === s2 && (s1 === DASH || s1 === DOT || s1 === SPACE || s1 === UNDERSCORE || s1 === SLASH);
+    : (s1 === s2 && (s1 === DASH || s1 === DOT || s1 === SPACE || s1 === UNDERSCORE || s1 === SLASH)) ||
+      (s1 === SPACE && s2 === DASH);
   if (!ok) return -1;
   const disguised = s1 === UNDERSCORE || s1 === SLASH;
   return emit(s, paren ? gs[a] - 1 : gs[a], ge[a + 2], 'pii.phone', out, disguised) ? a + 2 : -1;
+}
+
+/** `(415)5550132`, `415-5550132`, `415 5550132`: an area code, then the number in one group. */
+function matchNanpSeven(s: string, a: number, out: Span[]): number {
+  if (digitAt(s, gs[a]) < 2 || digitAt(s, gs[a + 1]) < 2) return -1;
+  const paren = at(s, gs[a] - 1) === 40;
+  const s1 = sep[a];
+  const ok = paren ? s1 === PAREN || s1 === PAREN_SPACE || s1 === PAREN_DASH : s1 === DASH || s1 === SPACE;
+  if (!ok) return -1;
+  return emit(s, paren ? gs[a] - 1 : gs[a], ge[a + 1], 'pii.phone', out) ? a + 1 : -1;
 }
 
 /** National numbers with a trunk 0: `020 7946 0958`, `(0161) 496 0000`, `06 12 34 56 78`. */
@@ -414,7 +427,7 @@ function analyseRun(s: string, g: number, total: number, out: Span[]): void {
     const ssnOrNanp = first === 3 && a + 2 < g;
     let b = ssnOrNanp ? matchSsn(s, a, g, out) : -1;
     if (b < 0 && a === 0) b = matchInternational(s, a, g, out);
-    if (b < 0 && ssnOrNanp) b = matchNanp(s, a, g, out);
+    if (b < 0 && (ssnOrNanp || (first === 3 && a + 1 < g && len(a + 1) === 7))) b = matchNanp(s, a, g, out);
     if (b < 0 && first >= 2 && first <= 5 && digitAt(s, gs[a]) === 0) b = matchTrunk(s, a, g, out);
     if (b < 0 && a + 3 < g && sep[a] === DOT) b = matchIpv4(s, a, g, out);
     if (b < 0 && first >= 9 && first <= 11) b = matchBare(s, a, g, out);

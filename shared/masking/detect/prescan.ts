@@ -36,7 +36,7 @@ for (let c = 48; c <= 57; c++) STOP[c] = STOP_DIGIT;
 STOP[45] = STOP_DASH;
 for (const ch of ':=@J') STOP[ch.charCodeAt(0)] = STOP_MARK;
 STOP[32] = STOP_SPACE;
-for (const ch of '%&(') STOP[ch.charCodeAt(0)] = STOP_MARKER;
+for (const ch of '%&(<') STOP[ch.charCodeAt(0)] = STOP_MARKER;
 
 // Inside a digit run, besides digits: separators that may sit inside a number (space - . ( ) +),
 // or that a disguise puts between its digits (_ / ,).
@@ -369,7 +369,9 @@ function padding(text: string, i: number): number {
   return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) ? 0 : TOKEN;
 }
 
-/** `ana @ contoso.com`: an `@` with a space beside it and words around. */
+/** `ana @ contoso.com`: an `@` with a space (or a tab) beside it and words around. */
 function spacedAt(text: string, i: number): number {
-  return text.charCodeAt(i - 1) === 32 || text.charCodeAt(i + 1) === 32 ? DISGUISE : 0;
+  const before = text.charCodeAt(i - 1);
+  const after = text.charCodeAt(i + 1);
+  return before === 32 || after === 32 || before === 9 || after === 9 ? DISGUISE : 0;
 }

@@ -71,10 +71,18 @@ const ANY_SEP_CARD = new RegExp(
 // One and the same separator, and not a date or an amount beside a year (`335.11.2024` is a
 // day of the year, `262.71|2024-05-16` an amount and a date: red-team round 12).
 // Spaced dashes, en and em dashes and an `x` are disguises too (`123 - 45 - 6789`, round 33).
+// Any dash-like character too (U+2010 to U+2015, minus signs, fullwidth, katakana long vowel:
+// red-team round 36).
 const ODD_SSN =
-  /(?<![0-9A-Za-z./|])\d{3}([.|\u2013\u2014x]| ?[\u2013\u2014] ?| - )\d{2}\1(?!19|20)\d{4}(?![0-9A-Za-z/|-]|[.,]\d)/g;
+  /(?<![0-9A-Za-z./|])\d{3}([.|\u2010-\u2015\u2212\uFE63\uFF0D\u30FCx]| ?[\u2010-\u2015\u2212\uFE63\uFF0D] ?| - )\d{2}\1(?!19|20)\d{4}(?![0-9A-Za-z/|-]|[.,]\d)/g;
+// Semicolons join CSV fields as often as an SSN's groups: only after a word saying SSN.
+const SEMI_SSN = /(?<![0-9A-Za-z])\d{3}( ?; ?)\d{2}\1\d{4}(?![0-9A-Za-z]|[.,]\d)/g;
 // (A first group of 19xx or 20xx is a year: `2024-05-123` is an invoice, not an SSN.)
 const REVERSED_SSN = /(?<![0-9A-Za-z.])(?!19|20)\d{4}([- ])\d{2}\1\d{3}(?![0-9A-Za-z]|[.,]\d)/g;
+// A card written as one number with thousands separators (`4,012,888,888,881,881`, `4 012 888
+// ...`, `4'012'...`) or in scientific notation (`4.012888888881881e15`): red-team round 36.
+const THOUSANDS = /(?<![0-9A-Za-z.,'])\d{1,3}([,. '])\d{3}(?:\1\d{3}){3,5}(?![0-9A-Za-z]|[.,']\d)/g;
+const SCIENTIFIC = /(?<![0-9A-Za-z.])\d\.\d{6,18}[eE]\+?1[2-8](?![0-9A-Za-z.])/g;
 // Digits escaped one by one: `%34`, `\u0034`, `\x34`, `&#52;`, `&#x34;`.
 const ESCAPE = '(?:%3[0-9]|\\\\u003[0-9]|\\\\x3[0-9]|&#(?:4[89]|5[0-7]);|&#x3[0-9];)';
 const ESCAPED = new RegExp(`${ESCAPE}(?:[^0-9A-Za-z%\\\\&]{0,3}${ESCAPE}){8,}`, 'gi');
@@ -178,6 +186,11 @@ function radixDigits(text: string): string[] {
   }
 }
 
+function scientificDigits(text: string): string[] {
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? [String(value)] : [];
+}
+
 function reversedDigits(text: string): string[] {
   return [[...text.replace(/[^0-9]/g, '')].reverse().join('')];
 }
@@ -224,6 +237,8 @@ const LOOKALIKE_HINT = 8; // O, o, I or l next to a digit
 const GROUPS = 16; // four groups of four digits (or 4-6-5) joined by a few other characters
 const SSN_GROUPS = 32; // groups of 3-2-4 or 4-2-3 digits joined by single characters
 const RADIX_HINT = 64; // `0x` or `0o`
+const THOUSANDS_HINT = 128; // five or more groups of at most three digits joined by one character
+const SCIENTIFIC_HINT = 256; // a lone `e` between digits
 
 /** text[start, start + word.length) is `word` (lower case) in any case. */
 function wordAt(text: string, start: number, word: string): boolean {
@@ -253,6 +268,8 @@ interface GroupState {
   gap: number; // characters since the last group ended (letters make it large)
   /** The one printed separator (its code) joining the run of fours so far; -1 once they differ. */
   sep: number;
+  /** Groups of at most three digits joined one after another by single characters. */
+  threes: number;
 }
 
 /** A card's groups joined as numbers.ts reads them: one and the same of these each time. */
@@ -261,13 +278,14 @@ function printedSep(c: number): boolean {
 }
 
 // Reused: detection is synchronous, so no two loops interleave.
-const groups: GroupState = { last: 0, before: 0, third: 0, fours: 0, gap: 99, sep: 0 };
+const groups: GroupState = { last: 0, before: 0, third: 0, fours: 0, gap: 99, sep: 0, threes: 0 };
 
 /** Records a digit group of `len` ending here and answers the bits its shape sets. */
 function endGroup(g: GroupState, len: number, sepBefore: number): number {
   const joined = g.gap >= 1 && g.gap <= 7;
   const first = !joined || g.fours === 0;
   g.fours = len === 4 ? (joined ? g.fours + 1 : 1) : 0;
+  g.threes = len <= 3 ? (joined && g.gap === 1 && g.threes > 0 ? g.threes + 1 : 1) : 0;
   // The separator before this group, when one printed character; -1 for anything else.
   const sep = g.gap === 1 && printedSep(sepBefore) ? sepBefore : -1;
   if (first) g.sep = 0;
@@ -288,6 +306,7 @@ function endGroup(g: GroupState, len: number, sepBefore: number): number {
   if ((g.third === 3 && g.before === 2 && len === 4) || (g.third === 4 && g.before === 2 && len === 3)) {
     hints |= SSN_GROUPS;
   }
+  if (g.threes >= 5) hints |= THOUSANDS_HINT;
   return hints;
 }
 
@@ -319,6 +338,7 @@ function wordEdges(text: string, start: number, end: number): number {
     if (isLookalike(text.charCodeAt(start))) hints |= LOOKALIKE_HINT;
     const first = text.charCodeAt(start) | 32;
     if ((first === 120 || first === 111) && text.charCodeAt(start - 1) === 48) hints |= RADIX_HINT;
+    if (first === 101 && end - start === 1) hints |= SCIENTIFIC_HINT;
   }
   if (end < text.length && kindAt(text, end) === DIGIT && isLookalike(text.charCodeAt(end - 1))) {
     hints |= LOOKALIKE_HINT;
@@ -346,6 +366,7 @@ function hintsOf(text: string): number {
   g.fours = 0;
   g.gap = 99;
   g.sep = 0;
+  g.threes = 0;
   let hints = 0;
   let run = 0; // letters of a-j in the current run of words
   let words = 0; // number words in the current run of them
@@ -399,6 +420,9 @@ export function detectSpelled(text: string, out: Finding[]): void {
   if (hints & SSN_GROUPS) {
     each(text, ODD_SSN, (m) => [m.replace(/[^0-9]/g, '')], out);
     each(text, REVERSED_SSN, (m, at) => (saysSsn(text, at) ? reversedDigits(m) : []), out);
+    each(text, SEMI_SSN, (m, at) => (saysSsn(text, at) ? [m.replace(/[^0-9]/g, '')] : []), out);
   }
   if (hints & RADIX_HINT) each(text, RADIX, radixDigits, out);
+  if (hints & THOUSANDS_HINT) each(text, THOUSANDS, (m) => [m.replace(/[^0-9]/g, '')], out);
+  if (hints & SCIENTIFIC_HINT) each(text, SCIENTIFIC, scientificDigits, out);
 }

@@ -157,6 +157,52 @@ describe('numbers spelled otherwise', () => {
     assert.equal(masker.maskText('It was late . Then we left'), 'It was late . Then we left');
   });
 
+  test('round 36: phones with mixed or no separators, SSNs with other dashes, cards in one grouped number', () => {
+    const cases: Array<[string, string]> = [
+      ['call 206 555-0123', '555'],
+      ['phone (206)5550123', '5550123'],
+      ['phone 206-5550123', '5550123'],
+      ['536\u201022\u20101234', '1234'],
+      ['536\uff0d22\uff0d1234', '1234'],
+      ['x 536\u221222\u22121234', '1234'],
+      ['ssn 536;22;1234', '1234'],
+      ['ssn 536 ; 22 ; 1234', '1234'],
+      ['paid 4,012,888,888,881,881', '888,881'],
+      ['paid 4 012 888 888 881 881', '888 881'],
+      ["paid 4'012'888'888'881'881", "888'881"],
+      ['paid 4.012888888881881e15', '888881'],
+      ['write to ana.silva\t@\tcontoso.com', 'silva'],
+      ['write to ana.silva <at> contoso <dot> com', 'silva'],
+      ['write to ana.silva@contoso\u3002com', 'silva'],
+    ];
+    for (const [text, clear] of cases) {
+      const masked = masker.maskText(text) ?? '';
+      assert.ok(!masked.includes(clear), `${text} -> ${masked}`);
+    }
+    // Ordinary numbers stay: amounts with thousands, a semicolon row without a word saying SSN.
+    for (const text of [
+      'total 1,234,567,890 EUR',
+      'pop 7,900,000,000,000',
+      '536;22;1234',
+      'if a < b and c > d',
+    ]) {
+      assert.equal(masker.maskText(text), text);
+    }
+  });
+
+  test('round 36: a JSON number with a fraction is scanned by its integer part', () => {
+    const out = masker.maskResult({
+      columns: [{ name: 'j', type: 'json' }],
+      rows: [{ j: { card: 4111111111111111.5, small: 12.5 } }],
+      plan: [],
+      unmasked: new Set(),
+    });
+    const j = (out.rows[0] as { j: { card: unknown; small: unknown } }).j;
+    assert.notEqual(j.card, 4111111111111111.5);
+    assert.ok(!String(j.card).includes('41111111'));
+    assert.equal(j.small, 12.5);
+  });
+
   test('printed shapes keep their own masking: a card shows its last four', () => {
     assert.equal(masker.maskText(`card ${CARD}`), 'card ************1881');
     assert.equal(masker.maskText('card 4012 8888 8888 1881'), 'card ************1881');
