@@ -153,7 +153,11 @@ function isLoopback(url: string): boolean {
 
 export type BlobConnectionConfig = z.output<typeof blobConnectionSchema>;
 
-/** Whether a glob pattern matches a blob name (both relative to the container). */
+/**
+ * Whether a glob pattern matches a blob name (both relative to the container), case aside: a
+ * pattern decides what is masked and charged, and `exports/*.csv` must cover `up.CSV` too
+ * (red-team round 36), so matching more errs on the side of masking.
+ */
 export function matchesPattern(pattern: string, name: string): boolean {
   let re = '^';
   for (let i = 0; i < pattern.length; i++) {
@@ -167,7 +171,7 @@ export function matchesPattern(pattern: string, name: string): boolean {
     else if (ch === '?') re += '[^/]';
     else re += ch.replace(/[.+^${}()|[\]\\]/gu, (c) => `\\${c}`);
   }
-  return new RegExp(`${re}$`, 'u').test(name);
+  return new RegExp(`${re}$`, 'iu').test(name);
 }
 
 /** What the classification says of one blob: a whole-content class and/or per-field classes. */

@@ -253,7 +253,8 @@ export function scanValue(value: unknown, ctx: ScanContext, depth = 0): unknown 
     case 'number': {
       if (!(Math.abs(value) >= MIN_SCANNED_INTEGER)) return value;
       // A fraction does not hide the integer part: `4111111111111111.5` is a card (round 36).
-      const text = Number.isInteger(value) || Math.abs(value) >= 1e21 ? String(value) : String(Math.trunc(value));
+      const text =
+        Number.isInteger(value) || Math.abs(value) >= 1e21 ? String(value) : String(Math.trunc(value));
       const masked = scanString(text, ctx);
       return masked === text ? value : masked;
     }

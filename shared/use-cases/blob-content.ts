@@ -4,6 +4,7 @@ import type { BlobClassification } from '../config/blob-connection.js';
 import { canonicalPath, type PathSegment, parseFieldPath, topLevelField } from '../config/field-path.js';
 import { GatewayError } from '../errors.js';
 import { compareClasses } from '../masking/classes.js';
+import { lookalikeFolded } from '../masking/detect/normalise.js';
 import { type ColumnPlan, classByName, type Masker, type MaskingReport } from '../masking/index.js';
 import { FREE_TEXT_CLASS, PUBLIC_CLASS } from '../masking/provenance-plan.js';
 import type { Row } from '../types.js';
@@ -47,10 +48,25 @@ function columnOf(key: string, flat: boolean): string | undefined {
  * that match one key are both masked, which errs on the side of masking.
  */
 function looseName(name: string): string {
-  return name
-    .normalize('NFKC')
+  // Look-alike letters of other scripts read as the Latin ones (`full_nаme` with a Cyrillic а).
+  return lookalikeFolded(name)
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]/gu, '');
+}
+
+/**
+ * The classification of content read as lines of text: fields cannot be told apart in a line,
+ * so a classification that names fields (a CSV's columns, stored as text/plain) classes every
+ * line as the field class that reveals least (red-team round 36 read a classified name column
+ * in clear through a CSV stored as text).
+ */
+export function classesForText(classes: readonly BlobClassification[]): BlobClassification[] {
+  return classes.map((c) => {
+    const named = [...Object.values(c.fields), ...(c.whole === undefined ? [] : [c.whole])]
+      .flatMap(planned)
+      .sort(compareClasses);
+    return named.length === 0 ? c : { whole: named[0], fields: {} };
+  });
 }
 
 /**

@@ -6,7 +6,7 @@ import type { BlobPath } from '../connectors/blob/path.js';
 import type { BlobConnector, BlobRange } from '../connectors/blob/port.js';
 import type { Masker, MaskingReport } from '../masking/index.js';
 import type { Row } from '../types.js';
-import { ByteCounter, maskRows } from './blob-content.js';
+import { ByteCounter, classesForText, maskRows } from './blob-content.js';
 
 /** A CSV header is looked for in this many bytes at the start of the blob. */
 const HEADER_BYTES = 65_536;
@@ -76,7 +76,10 @@ export async function readTyped(run: ReadRun): Promise<ReadResult> {
         ...(head ? { header: head.header } : {}),
         maxDocumentBytes: run.connection.approvalBytes,
       }),
-      classes: classificationFor(run.connection, run.path.name),
+      classes:
+        run.format === 'text'
+          ? classesForText(classificationFor(run.connection, run.path.name))
+          : classificationFor(run.connection, run.path.name),
       ...(run.format === 'text' ? { exempt: new Set(['line']) } : {}),
       flat: run.format === 'csv' || run.format === 'text',
       masker: run.masker,

@@ -4,7 +4,7 @@ import { classificationFor } from '../config/blob-connection.js';
 import { rowsOf } from '../connectors/blob/parse.js';
 import { GatewayError } from '../errors.js';
 import type { Row } from '../types.js';
-import { ByteCounter, maskRows } from './blob-content.js';
+import { ByteCounter, classesForText, maskRows } from './blob-content.js';
 import { ContentKeys } from './blob-keys.js';
 import { headerOf, type ReadRun, readBinary } from './blob-read.js';
 
@@ -116,7 +116,10 @@ export async function streamApprovedRead(
   let pending: unknown[][] = [];
   const masked = await maskRows({
     rows: pass(run, head, counted),
-    classes: classificationFor(run.connection, run.path.name),
+    classes:
+      run.format === 'text'
+        ? classesForText(classificationFor(run.connection, run.path.name))
+        : classificationFor(run.connection, run.path.name),
     ...(run.format === 'text' ? { exempt: new Set(['line']) } : {}),
     flat: run.format === 'csv' || run.format === 'text',
     masker: run.masker,

@@ -29,6 +29,18 @@ const FILES: Record<string, { body: string; type: string }> = {
     body: `${JSON.stringify({ ssn: 123456789, customerPhone: 41446681800, note: 'fine', n: 7 })}\n`,
     type: 'application/x-ndjson',
   },
+  'exports/lookalike.csv': {
+    body: 'id,full_n\u0430me,notes\n1,Xavier Quinn,hello\n',
+    type: 'text/csv',
+  },
+  'exports/upper.CSV': {
+    body: 'id,full_name\n1,Xavier Quinn\n',
+    type: 'text/csv',
+  },
+  'exports/astext.csv': {
+    body: 'id,full_name\n1,Xavier Quinn\n',
+    type: 'text/plain',
+  },
   'exports/renamed.csv': {
     body: 'id,Full_Name,EMAIL,phone ,ssn_\n1,Xavier Quinn,x@example.org,+41 44 668 18 00,123-45-6789\n',
     type: 'text/csv',
@@ -152,6 +164,16 @@ describe('a field whose name says what it holds is masked as that', () => {
     assert.equal(masking.columns.ssn, 'pii.ssn');
     assert.equal(masking.columns.customerPhone, 'pii.phone');
   });
+});
+
+describe('a classified column is masked however the file dresses it (round 36)', () => {
+  for (const name of ['lookalike.csv', 'upper.CSV', 'astext.csv']) {
+    it(`exports/${name}`, async () => {
+      const { status, body } = await read(`${DEMO_CONTAINER}/exports/${name}`);
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.ok(!JSON.stringify(body.rows).includes('Xavier'), JSON.stringify(body.rows));
+    });
+  }
 });
 
 describe('ContentKeys', () => {
