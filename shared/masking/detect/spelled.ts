@@ -82,6 +82,9 @@ const REVERSED_SSN = /(?<![0-9A-Za-z.])(?!19|20)\d{4}([- ])\d{2}\1\d{3}(?![0-9A-
 // A card written as one number with thousands separators (`4,012,888,888,881,881`, `4 012 888
 // ...`, `4'012'...`) or in scientific notation (`4.012888888881881e15`): red-team round 36.
 const THOUSANDS = /(?<![0-9A-Za-z.,'])\d{1,3}([,. '])\d{3}(?:\1\d{3}){3,5}(?![0-9A-Za-z]|[.,']\d)/g;
+// A card's digits in groups of any length but one, each joined by the same single space, dash
+// or dot (`40128888 88881881`, `4012 88888888 1881`, `40 12 88 ...`): red-team round 36.
+const ANY_GROUPS = /(?<![0-9A-Za-z.,-])\d{2,16}([ .-])\d{2,16}(?:\1\d{2,16}){0,7}(?![0-9A-Za-z]|[.,-]\d)/g;
 const SCIENTIFIC = /(?<![0-9A-Za-z.])\d\.\d{6,18}[eE]\+?1[2-8](?![0-9A-Za-z.])/g;
 // Digits escaped one by one: `%34`, `\u0034`, `\x34`, `&#52;`, `&#x34;`.
 const ESCAPE = '(?:%3[0-9]|\\\\u003[0-9]|\\\\x3[0-9]|&#(?:4[89]|5[0-7]);|&#x3[0-9];)';
@@ -186,6 +189,12 @@ function radixDigits(text: string): string[] {
   }
 }
 
+/** A card's digits, however grouped; only a card (an SSN or a phone has shapes of its own). */
+function groupedCardDigits(text: string): string[] {
+  const digits = text.replace(/[^0-9]/g, '');
+  return digits.length >= 13 && digits.length <= 19 ? [digits] : [];
+}
+
 function scientificDigits(text: string): string[] {
   const value = Number(text);
   return Number.isSafeInteger(value) ? [String(value)] : [];
@@ -239,6 +248,7 @@ const SSN_GROUPS = 32; // groups of 3-2-4 or 4-2-3 digits joined by single chara
 const RADIX_HINT = 64; // `0x` or `0o`
 const THOUSANDS_HINT = 128; // five or more groups of at most three digits joined by one character
 const SCIENTIFIC_HINT = 256; // a lone `e` between digits
+const ANY_GROUPS_HINT = 512; // 13 or more digits in groups of two or more joined by single characters
 
 /** text[start, start + word.length) is `word` (lower case) in any case. */
 function wordAt(text: string, start: number, word: string): boolean {
@@ -270,6 +280,8 @@ interface GroupState {
   sep: number;
   /** Groups of at most three digits joined one after another by single characters. */
   threes: number;
+  /** Digits of the groups of two or more joined one after another by single characters. */
+  digits: number;
 }
 
 /** A card's groups joined as numbers.ts reads them: one and the same of these each time. */
@@ -278,7 +290,16 @@ function printedSep(c: number): boolean {
 }
 
 // Reused: detection is synchronous, so no two loops interleave.
-const groups: GroupState = { last: 0, before: 0, third: 0, fours: 0, gap: 99, sep: 0, threes: 0 };
+const groups: GroupState = {
+  last: 0,
+  before: 0,
+  third: 0,
+  fours: 0,
+  gap: 99,
+  sep: 0,
+  threes: 0,
+  digits: 0,
+};
 
 /** Records a digit group of `len` ending here and answers the bits its shape sets. */
 function endGroup(g: GroupState, len: number, sepBefore: number): number {
@@ -286,6 +307,7 @@ function endGroup(g: GroupState, len: number, sepBefore: number): number {
   const first = !joined || g.fours === 0;
   g.fours = len === 4 ? (joined ? g.fours + 1 : 1) : 0;
   g.threes = len <= 3 ? (joined && g.gap === 1 && g.threes > 0 ? g.threes + 1 : 1) : 0;
+  g.digits = len >= 2 ? (joined && g.gap === 1 && g.digits > 0 ? g.digits + len : len) : 0;
   // The separator before this group, when one printed character; -1 for anything else.
   const sep = g.gap === 1 && printedSep(sepBefore) ? sepBefore : -1;
   if (first) g.sep = 0;
@@ -307,6 +329,7 @@ function endGroup(g: GroupState, len: number, sepBefore: number): number {
     hints |= SSN_GROUPS;
   }
   if (g.threes >= 5) hints |= THOUSANDS_HINT;
+  if (g.digits >= 13 && g.digits > len) hints |= ANY_GROUPS_HINT;
   return hints;
 }
 
@@ -367,6 +390,7 @@ function hintsOf(text: string): number {
   g.gap = 99;
   g.sep = 0;
   g.threes = 0;
+  g.digits = 0;
   let hints = 0;
   let run = 0; // letters of a-j in the current run of words
   let words = 0; // number words in the current run of them
@@ -425,4 +449,5 @@ export function detectSpelled(text: string, out: Finding[]): void {
   if (hints & RADIX_HINT) each(text, RADIX, radixDigits, out);
   if (hints & THOUSANDS_HINT) each(text, THOUSANDS, (m) => [m.replace(/[^0-9]/g, '')], out);
   if (hints & SCIENTIFIC_HINT) each(text, SCIENTIFIC, scientificDigits, out);
+  if (hints & ANY_GROUPS_HINT) each(text, ANY_GROUPS, groupedCardDigits, out);
 }
