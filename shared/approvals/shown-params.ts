@@ -12,3 +12,13 @@ import type { Masker } from '../masking/index.js';
 export function shownParams(params: readonly unknown[], masker: Masker): string[] {
   return params.map((value) => masker.maskText(JSON.stringify(value) ?? 'null') ?? '[REDACTED]');
 }
+
+/**
+ * The held statement as approvers and the requester see it: content-scanned like its
+ * parameters, so a card number written as a literal is masked on a Teams card (which travels
+ * to the whole channel) as it would be in a parameter (red-team round 38). The shape stays
+ * readable; what runs is the statement as stored, whose digest the audit keeps.
+ */
+export function shownStatement(statement: string, masker: Masker): string {
+  return masker.maskText(statement) ?? '[REDACTED]';
+}

@@ -9,6 +9,7 @@ import {
   reserveSeqs,
   type StreamedRun,
   shownParams,
+  shownStatement,
   updateRequest,
 } from '../approvals/index.js';
 import type { ApprovalNotifiedEvent, PrincipalSnapshot } from '../audit/event.js';
@@ -249,7 +250,7 @@ function noticeOf(deps: WorkflowDeps, request: StoredRequest): ApprovalNotice {
       ...(r.appId ? { appId: r.appId } : {}),
       ...(r.onBehalfOf ? { onBehalfOf: r.onBehalfOf } : {}),
     },
-    statement: request.statement,
+    statement: shownStatement(request.statement, deps.masker),
     params: shownParams(request.params, deps.masker),
     tables: request.tables,
     estimatedRows: request.estimatedRows,

@@ -7,6 +7,7 @@ import {
   isExpired,
   sameParty,
   shownParams,
+  shownStatement,
 } from '../approvals/index.js';
 import { GatewayError } from '../errors.js';
 import { LIMITS } from '../limits.js';
@@ -79,7 +80,7 @@ function view(masker: Masker, r: StoredRequest): RequestView {
     id: r.id,
     status: r.status,
     connection: r.connection,
-    statement: r.statement,
+    statement: shownStatement(r.statement, masker),
     params: shownParams(r.params, masker),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,

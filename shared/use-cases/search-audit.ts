@@ -1,8 +1,10 @@
+import type { MaskingSummary } from '../audit/event.js';
 import type { AuditRecord } from '../audit/record.js';
 import { WITHHELD } from '../db-error-message.js';
 import { unmaskedClasses } from '../decide-query.js';
 import { GatewayError } from '../errors.js';
 import { BUILTIN_CLASSES } from '../masking/index.js';
+import { setOwn } from '../own-property.js';
 import { newTrace, type RequestStart, type RequestTrace } from '../pipeline/trace.js';
 import type { AuditFilter } from '../store/audit-store.js';
 import type { Principal } from '../types.js';
@@ -38,14 +40,35 @@ export function maskForReader(deps: UseCaseDeps, principal: Principal): (record:
   const clear = unmaskedClasses(deps.policy, principal, BUILTIN_CLASSES);
   const text = (v: string) => deps.masker.maskText(v, clear) ?? WITHHELD;
   return (record) => {
+    if (record.kind === 'statement.executed' && record.masking) {
+      return { ...record, masking: maskedReport(record.masking, text) };
+    }
     if (record.kind !== 'request') return record;
+    // Names from the statement (an alias, a table or column it named) are the caller's text
+    // too, wherever the record repeats them (red-team round 38): the masking report's keys,
+    // the decision's reasons and the tables of the facts.
     return {
       ...record,
       statement: record.statement === null ? null : text(record.statement),
       ...(record.params ? { params: record.params.map((p) => (typeof p === 'string' ? text(p) : p)) } : {}),
       ...(record.targetMessage === undefined ? {} : { targetMessage: text(record.targetMessage) }),
+      decision: { ...record.decision, reasons: record.decision.reasons.map(text) },
+      facts: record.facts ? { ...record.facts, tables: record.facts.tables.map(text) } : null,
+      masking: record.masking ? maskedReport(record.masking, text) : null,
     };
   };
+}
+
+/** A masking report with its column names masked; two that mask alike stay apart. */
+function maskedReport(report: MaskingSummary, text: (v: string) => string): MaskingSummary {
+  const columns: Record<string, string> = {};
+  let n = 0;
+  for (const [name, dataClass] of Object.entries(report.columns)) {
+    let shown = text(name);
+    while (Object.hasOwn(columns, shown)) shown = `${text(name)} (${++n})`;
+    setOwn(columns, shown, dataClass);
+  }
+  return { ...report, columns };
 }
 
 export function searchAudit(

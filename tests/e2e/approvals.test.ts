@@ -169,11 +169,20 @@ describe('approvals end to end (local host)', () => {
       assert.ok(kinds.includes(k), k);
   });
 
-  test("the caller's purpose is content-scanned before anyone sees it (red-team round 18)", async () => {
-    const clear = ['4012-8888-8888-1881', '4012888888881881', '123-45-6789', 'ana.lopez@contoso.com'];
+  test("the caller's purpose and the statement's literals are content-scanned before anyone sees them (red-team rounds 18 and 38)", async () => {
+    const clear = [
+      '4012-8888-8888-1881',
+      '4012888888881881',
+      '123-45-6789',
+      'ana.lopez@contoso.com',
+      '5105105105105100',
+    ];
     const purpose = `card ${clear[0]} ssn ${clear[2]} for ${clear[3]}, quarterly review`;
     const requester = await host.issuer.mint({ agent: 'purpose-agent' });
-    const id = await bulkRead(requester, { purpose });
+    const id = await bulkRead(requester, {
+      purpose,
+      sql: `select id, city, email from customers where city <> '${clear[4]}'`,
+    });
     const seen: Array<[string, string]> = [];
     seen.push(['requester view', JSON.stringify(await statusOf(id, requester))]);
     seen.push(['approver view', JSON.stringify(await statusOf(id, alice))]);

@@ -148,6 +148,28 @@ describe('query path end to end (local host)', () => {
     );
   });
 
+  test('names an agent typed (an alias, a table, a column) reach the auditor masked, like the statement', async () => {
+    const card = '4012888888881881';
+    const ids: string[] = [];
+    for (const sql of [
+      `select 'bob@example.com' as "${card}" from customers where id = 1`,
+      `select "${card}" from orders where id = 1`,
+      `select 1 as a from "${card}"`,
+    ]) {
+      const { json } = await query('demo', { sql });
+      ids.push(String(json.requestId));
+    }
+    for (const id of ids) {
+      const res = await fetch(`${host.url}/api/v1/audit/${id}`, {
+        headers: { authorization: `Bearer ${auditorToken}` },
+      });
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      assert.ok(!text.includes(card), text.slice(0, 600));
+      assert.ok(!text.includes('bob@example.com'), text.slice(0, 600));
+    }
+  });
+
   test('every request above left an audit record with the matching decision', async () => {
     const expected: Record<string, { outcome: string; status: number }> = {
       allow: { outcome: 'allow', status: 200 },
