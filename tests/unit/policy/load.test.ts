@@ -28,6 +28,7 @@ const SHIPPED_IDS = [
   'human-blob-read',
   'human-exposure',
   'human-no-admin-exec',
+  'human-predicate-on-masked-approval',
   'human-read',
   'human-write-approval',
   'secrets-never-unmask',
