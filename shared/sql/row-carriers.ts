@@ -66,6 +66,9 @@ const RANKS_AND_COUNTS = new Set([
   'ntile',
 ]);
 
+/** Variances, deviations, covariances, correlations and regressions: second moments. */
+const QUADRATIC = /^(?:stddev|stdev|var|variance|covar|corr|regr_)/;
+
 const SELECTING = new Set(['min', 'max', 'mode', 'percentile_disc', 'percentile_cont', 'any_value']);
 
 /**
@@ -104,7 +107,11 @@ export function countCarrier(carriers: RowCarriers, name: string, shape: CallSha
     return;
   }
   if (SELECTING.has(name) || (AGGREGATES.has(name) && (shape.filtered || shape.conditional))) {
-    carriers.aggregates += Math.max(1, shape.choices ?? 1);
+    // A second moment of an argument built from two columns holds two terms of its group
+    // (`var_samp(id * 1000 + hour)` over three rows: the spread, and the difference of the
+    // ends; red-team round 37): one carried row for each.
+    const terms = shape.conditional && QUADRATIC.test(name) ? 2 : 1;
+    carriers.aggregates += Math.max(1, shape.choices ?? 1) * terms;
   } else if (AGGREGATES.has(name) && name !== 'count' && name !== 'count_big') {
     carriers.summaries = (carriers.summaries ?? 0) + 1;
   }

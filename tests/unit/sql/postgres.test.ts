@@ -209,8 +209,9 @@ describe('postgres facts', () => {
         { aggregates: 1, windows: 0 },
       ],
       [
+        // A second moment of two columns holds two terms of its group (red-team round 37).
         'select regr_slope(amount, case when id = 3 then 1 else 0 end), corr(amount, id) from orders',
-        { aggregates: 3, windows: 0 },
+        { aggregates: 6, windows: 0 },
       ],
       ['select sum(amount * (1 - sign(abs(id - 3)))) from orders', { aggregates: 1, windows: 0 }],
       ['select sum(amount * (id / 3)) from orders', { aggregates: 1, windows: 0 }],
@@ -231,6 +232,11 @@ describe('postgres facts', () => {
       ),
       1,
     );
+    // A second moment of two columns holds two terms of its group (red-team round 37).
+    const moments = await facts(
+      'select (id - 1) / 3, var_samp(id * 1000 + extract(hour from created_at)) from orders group by 1',
+    );
+    assert.equal(rowsPerCopy(moments.rowCarriers), 2);
   });
 
   it('qualifies tables, respects aliases and schemas, excludes CTE names', async () => {
