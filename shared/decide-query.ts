@@ -73,6 +73,8 @@ export interface QueryDecisionInput {
    * predicate, as it does in the output. Without one (offline checks) only classes count.
    */
   catalog?: Catalog;
+  /** How the statement came (`rest`, `mcp`): the context's `transport`. */
+  transport?: string;
 }
 
 /** The class a base column stands for in a predicate; undefined when it is not masked content. */
@@ -121,6 +123,7 @@ export function prepareQueryDecision(input: QueryDecisionInput) {
         onBehalfOf: principal.onBehalfOf !== undefined,
         unexposed: input.unexposed ?? [],
         ...(rowsSource ? { rowsSource } : {}),
+        ...(input.transport === undefined ? {} : { transport: input.transport }),
       }),
     });
   return { clear, maskedPredicates, decide };

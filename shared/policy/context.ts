@@ -13,6 +13,8 @@ export interface QueryContextExtra {
   unexposed?: string[];
   /** Where `estimatedRows` comes from. */
   rowsSource?: 'none' | 'estimate' | 'actual';
+  /** How the statement came (`rest`, `mcp`); empty when it is decided apart from a request. */
+  transport?: string;
 }
 
 /**
@@ -45,6 +47,7 @@ export function queryContext(facts: StatementFacts, extra: QueryContextExtra): R
     violations: unique((facts.provenance?.violations ?? []).map((v) => v.rule)),
     rowPreserving: facts.provenance?.rowPreserving ?? false,
     rowsSource: extra.rowsSource ?? (extra.estimatedRows === null ? 'none' : 'estimate'),
+    transport: extra.transport ?? '',
   };
 }
 

@@ -168,6 +168,7 @@ async function screen(deps: UseCaseDeps, trace: RequestTrace, principal: Princip
     purpose: input.purpose,
     now: trace.time,
     unexposed: analysis.unexposed,
+    transport: trace.transport,
     ...(analysis.catalog ? { catalog: analysis.catalog } : {}),
   });
   trace.unmaskedClasses = [...clear].sort();

@@ -206,6 +206,35 @@ describe('MCP over Streamable HTTP (local host)', () => {
     calls.set(body.requestId, 'query');
   });
 
+  test("over MCP a person's filter on a column masked for them waits for approval; over REST, or for a steward, it runs", async () => {
+    const arguments_ = {
+      connection: 'demo',
+      sql: 'select id from customers where id = 1 and ssn like $1',
+      params: ['7%'],
+    };
+    const hank = await host.issuer.mint({ user: 'hank' });
+    const result = await (await connect(hank)).callTool({ name: 'query', arguments: arguments_ });
+    assert.notEqual(result.isError, true, JSON.stringify(result.content));
+    const held = result.structuredContent as {
+      status: string;
+      rows?: unknown;
+      approval: { policyIds: string[] };
+    };
+    assert.equal(held.status, 'pending', JSON.stringify(held));
+    assert.equal(held.rows, undefined);
+    assert.ok(held.approval.policyIds.includes('human-predicate-on-masked-approval'), JSON.stringify(held));
+    const steward = await host.issuer.mint({ user: 'stella', groups: ['data-stewards'] });
+    const clear = await (await connect(steward)).callTool({ name: 'query', arguments: arguments_ });
+    assert.equal((clear.structuredContent as { status?: string }).status, 'completed', JSON.stringify(clear));
+    assert.ok(Array.isArray((clear.structuredContent as { rows?: unknown }).rows), JSON.stringify(clear));
+    const rest = await fetch(`${host.url}/api/v1/connections/demo/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hank}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: arguments_.sql, params: arguments_.params }),
+    });
+    assert.equal(rest.status, 200);
+  });
+
   test('a bulk read is held for approval: pending with a request id; request_status and fetch_result follow it', async () => {
     const client = await connect();
     const result = await client.callTool({

@@ -148,20 +148,6 @@ describe('query path end to end (local host)', () => {
     );
   });
 
-  test('a person for whom a column is masked may not filter on it without approval; a steward may', async () => {
-    const body = { sql: 'select id from customers where id = 1 and ssn like $1', params: ['7%'] };
-    const hank = await host.issuer.mint({ user: 'hank' });
-    const plain = await query('demo', body, hank);
-    assert.equal(plain.res.status, 202, JSON.stringify(plain.json));
-    assert.ok(!('rows' in plain.json));
-    const steward = await host.issuer.mint({ user: 'stella', groups: ['data-stewards'] });
-    const clear = await query('demo', body, steward);
-    assert.equal(clear.res.status, 200, JSON.stringify(clear.json));
-    // Reading a masked column, as opposed to testing it, stays an ordinary read.
-    const read = await query('demo', { sql: 'select id, ssn from customers where id = 1' }, hank);
-    assert.equal(read.res.status, 200, JSON.stringify(read.json));
-  });
-
   test('names an agent typed (an alias, a table, a column) reach the auditor masked, like the statement', async () => {
     const card = '4012888888881881';
     const ids: string[] = [];

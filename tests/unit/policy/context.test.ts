@@ -43,6 +43,7 @@ describe('queryContext', () => {
       violations: [],
       rowPreserving: false,
       rowsSource: 'none',
+      transport: '',
     });
   });
 
