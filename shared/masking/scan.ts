@@ -5,6 +5,7 @@ import { detect } from './detect/detect.js';
 import { isSecretKeyName } from './detect/pairs.js';
 import type { Finding } from './detect/span.js';
 import type { Operator, OperatorTable } from './operators.js';
+import { classByName } from './suggest.js';
 import type { Tokenize } from './token.js';
 import type { Span } from './types.js';
 
@@ -177,6 +178,33 @@ function maskSecretMember(value: unknown, ctx: ScanContext): unknown {
   return applyToValue(value, ctx.operators.forClass('secret'), ctx.tokenize);
 }
 
+/**
+ * A member whose key says what it holds (`"ssn": "536221234"`, `"phone": 2065550123`): a bare
+ * nine or ten digits have no shape the detectors can tell from any other number, and the key is
+ * the context a text would have written before them (red-team round 40). Masked as that class
+ * unless the caller may see it; objects and empty values are scanned as any other.
+ */
+function namedMember(key: string, value: unknown, ctx: ScanContext): unknown {
+  if (value === null || value === '' || typeof value === 'object' || typeof value === 'boolean')
+    return undefined;
+  const dataClass = keyClass(key);
+  if (dataClass === undefined || ctx.unmasked.has(dataClass)) return undefined;
+  hit(ctx, dataClass);
+  return applyToValue(value, ctx.operators.forClass(dataClass), ctx.tokenize);
+}
+
+const KEY_CLASSES = new Map<string, string | undefined>();
+
+/** The class a JSON key names, remembered per key (keys repeat across a result's rows). */
+function keyClass(key: string): string | undefined {
+  if (key.length > 64) return undefined;
+  if (!KEY_CLASSES.has(key)) {
+    if (KEY_CLASSES.size > 10_000) KEY_CLASSES.clear();
+    KEY_CLASSES.set(key, classByName(key));
+  }
+  return KEY_CLASSES.get(key);
+}
+
 function scanObject(value: object, ctx: ScanContext, depth: number): unknown {
   if (depth > MAX_DEPTH) throw new RangeError('JSON value nested too deeply to scan');
   if (Array.isArray(value)) {
@@ -203,7 +231,7 @@ function scanObject(value: object, ctx: ScanContext, depth: number): unknown {
     const key = keys[i];
     const item = record[key];
     spend(ctx, 1 + key.length);
-    let masked = isSecretKeyName(key) ? maskSecretMember(item, ctx) : undefined;
+    let masked = isSecretKeyName(key) ? maskSecretMember(item, ctx) : namedMember(key, item, ctx);
     if (masked === undefined) masked = scanValue(item, ctx, depth + 1);
     if (masked !== item) {
       copy ??= { ...record };

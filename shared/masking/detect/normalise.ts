@@ -296,7 +296,8 @@ function characters(text: string, b: Builder): void {
 }
 
 // `%40`, `&#64;`, `&#x40;`, `&commat;` and their `.` counterparts; the `;` is often left out.
-const ENCODED = /%40|%2e|&(?:#0*64|#x0*40|commat|#0*46|#x0*2e|period);?/iy;
+// `%20` and `%2d` too: a card's groups joined by an encoded space or dash (red-team round 40).
+const ENCODED = /%40|%2e|%20|%2d|&(?:#0*64|#x0*40|commat|#0*46|#x0*2e|period);?/iy;
 // `\u0040`, `\x40` and their `.` counterparts written out in a text (red-team round 33).
 const ESCAPED = /\\(?:u0040|x40|u002e|x2e)/iy;
 // `(at)`, `[ dot ]`, `{at}`, any case, spaces inside allowed.
@@ -351,7 +352,14 @@ function markers(p: Builder, b: Builder): void {
       if (m !== null) {
         len = m[0].length;
         const v = m[0].toLowerCase();
-        symbol = v === '%40' || v.includes('64') || v.includes('40') || v.includes('commat') ? '@' : '.';
+        symbol =
+          v === '%20'
+            ? ' '
+            : v === '%2d'
+              ? '-'
+              : v === '%40' || v.includes('64') || v.includes('40') || v.includes('commat')
+                ? '@'
+                : '.';
       }
     } else if (c === 92) {
       const m = execAt(ESCAPED, s, j);

@@ -188,7 +188,12 @@ function spelledWord(text: string, i: number): number {
 function isMarker(text: string, i: number): boolean {
   switch (text.charCodeAt(i)) {
     case 37:
-      return text.startsWith('40', i + 1) || wordAt(text, i + 1, '2e');
+      return (
+        text.startsWith('40', i + 1) ||
+        text.startsWith('20', i + 1) ||
+        wordAt(text, i + 1, '2e') ||
+        wordAt(text, i + 1, '2d')
+      );
     case 38:
       return (
         text.charCodeAt(i + 1) === 35 || wordAt(text, i + 1, 'commat;') || wordAt(text, i + 1, 'period;')

@@ -174,6 +174,10 @@ describe('numbers spelled otherwise', () => {
       ['card 40128888 88881881', '88881881'],
       ['card 4012 88888888 1881', '88888888'],
       ['card 40 12 88 88 88 88 18 81', '88 88 18'],
+      ['4111%201111%201111%201111', '1111%20'],
+      ['3782|822463|10005', '822463'],
+      ['41111111|11111111', '41111111'],
+      ['ssn 536\t22\t1234', '1234'],
       ['write to ana.silva\t@\tcontoso.com', 'silva'],
       ['write to ana.silva <at> contoso <dot> com', 'silva'],
       ['write to ana.silva@contoso\u3002com', 'silva'],
@@ -191,6 +195,19 @@ describe('numbers spelled otherwise', () => {
     ]) {
       assert.equal(masker.maskText(text), text);
     }
+  });
+
+  test('round 40: a JSON member whose key says what it holds is masked as that, at any depth', () => {
+    const out = masker.maskResult({
+      columns: [{ name: 'j', type: 'json' }],
+      rows: [{ j: { ssn: '536221234', customer: { phone: 2065550123, note: 'ok' }, n: 5 } }],
+      plan: [],
+      unmasked: new Set(),
+    });
+    const text = JSON.stringify(out.rows);
+    assert.ok(!text.includes('536221234') && !text.includes('2065550123'), text);
+    assert.match(text, /"note":"ok"/);
+    assert.match(text, /"n":5/);
   });
 
   test('round 36: a JSON number with a fraction is scanned by its integer part', () => {
