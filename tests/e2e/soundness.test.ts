@@ -772,6 +772,24 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     }
   });
 
+  test('round 39: rows weighted by a joined VALUES list or a range written with ANY are counted', async () => {
+    const cities = ['Geneva', 'Zurich', 'Lisbon', 'Istanbul', 'Warsaw', 'Berlin'];
+    const repeated = cities.flatMap((c, i) => Array.from({ length: i }, () => `('${c}')`)).join(', ');
+    for (const sql of [
+      `select c.id / 3 as g, sum(c.id) s from customers c join (values ${repeated}) m(city) on m.city = c.city where c.id <= 300 group by 1`,
+      'select c.id, count(*) n from customers c join orders o on o.id <= any(array[ascii(c.city) * 40]) where c.id <= 30 group by 1',
+    ]) {
+      const { status, json } = await sendUnchecked(sql, `agent-${agent++}`);
+      if (status !== 200) continue;
+      // Counted by the rows the join made, so charged more than the groups it returned.
+      const left = (json.budget as { rowsLeft: number }).rowsLeft;
+      assert.ok(
+        4000 - left > (json.rowCount as number) * 2,
+        `${sql.slice(0, 100)}: ${JSON.stringify(json).slice(0, 300)}`,
+      );
+    }
+  });
+
   test('round 23: demo and sandbox, one database, spend one connection budget', async () => {
     const name = `agent-${agent++}`;
     const token = await host.issuer.mint({ agent: name });

@@ -11,6 +11,8 @@ export interface Rel {
   fields: Field[];
   /** A relation the pass refused (not exposed); references to it add no further violations. */
   unknown?: boolean;
+  /** A subquery with no FROM, VALUES or set operation: one row for each row it is joined to. */
+  single?: boolean;
 }
 
 /** One query level: its FROM relations, what `*` expands to, USING columns and CTEs. */

@@ -237,7 +237,10 @@ class ProvenancePass implements ExprHost {
 
     // `*` expands over the FROM items in order, a USING join giving its merged columns first.
     for (const item of items(body, 'fromClause')) level.star.push(...this.fromItem(item, level));
-    if (level.rels.length >= 2 && joinsOnRanges(body)) this.rowsCombined = true;
+    // Joined to a VALUES list, a subquery, a CTE or a function, a row's partners are what that
+    // relation was made to hold (a city listed i times weights it by i, red-team round 39).
+    const made = level.rels.some((r) => r.table === undefined && r.single !== true);
+    if (level.rels.length >= 2 && (made || joinsOnRanges(body))) this.rowsCombined = true;
     const outputs = this.noteComputed(this.targets(items(body, 'targetList'), level));
     if (body.whereClause !== undefined) this.predicate(flatten(this.expr.eval(body.whereClause, level)));
     if (body.havingClause !== undefined) this.predicate(flatten(this.expr.eval(body.havingClause, level)));
@@ -543,7 +546,13 @@ class ProvenancePass implements ExprHost {
           this.subquery(node.body.subquery, scope),
           names(items(alias, 'colnames')),
         );
-        return this.push(level, { alias: text(alias, 'aliasname') ?? '', explicitAlias: true, fields });
+        const single = isSingleRow(node.body.subquery);
+        return this.push(level, {
+          alias: text(alias, 'aliasname') ?? '',
+          explicitAlias: true,
+          fields,
+          ...(single ? { single } : {}),
+        });
       }
       case 'RangeFunction':
         return this.push(level, this.rangeFunction(node.body, level));
@@ -798,7 +807,10 @@ function comparesByRange(expr: Body): boolean {
   const sides = [expr.lexpr, expr.rexpr];
   if (!sides.every(readsColumn)) return false;
   if (kind === 'AEXPR_OP' && op === '=') return !sides.every((side) => asNode(side)?.kind === 'ColumnRef');
-  return (kind === 'AEXPR_OP' && RANGE_OPS.has(op)) || (kind?.startsWith('AEXPR_BETWEEN') ?? false);
+  if (kind === 'AEXPR_OP') return RANGE_OPS.has(op);
+  // Every other comparison (ANY, ALL, IN, IS DISTINCT FROM, LIKE, BETWEEN, ...) with columns
+  // on both sides: `o.id <= any(array[f(c.city)])` is a range (red-team round 39).
+  return true;
 }
 
 function readsColumn(value: unknown): boolean {
@@ -812,4 +824,15 @@ function readsColumn(value: unknown): boolean {
     }
   }
   return false;
+}
+
+/** A SELECT without FROM, VALUES or a set operation: one row (its SRFs are counted apart). */
+function isSingleRow(subquery: unknown): boolean {
+  const select = bodyOf(subquery, 'SelectStmt');
+  return (
+    select !== undefined &&
+    items(select, 'fromClause').length === 0 &&
+    select.valuesLists === undefined &&
+    !isSetOperation(select)
+  );
 }
