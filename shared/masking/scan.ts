@@ -189,8 +189,11 @@ function namedMember(key: string, value: unknown, ctx: ScanContext): unknown {
     return undefined;
   const dataClass = keyClass(key);
   if (dataClass === undefined || ctx.unmasked.has(dataClass)) return undefined;
+  const masked = applyToValue(value, ctx.operators.forClass(dataClass), ctx.tokenize);
+  // Already masked as that (a classified path the blob reader masked first): counted once.
+  if (masked === value) return undefined;
   hit(ctx, dataClass);
-  return applyToValue(value, ctx.operators.forClass(dataClass), ctx.tokenize);
+  return masked;
 }
 
 const KEY_CLASSES = new Map<string, string | undefined>();

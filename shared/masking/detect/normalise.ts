@@ -336,6 +336,71 @@ function symbolOf(word: string): string {
 // A cheap test for the second pass: most texts in a view hold no marker at all.
 const ANY_MARKER = /[%&([{<@\\]| (?:at|dot) | \. /i;
 
+/** The marker `readMarker` found: its length, the character it stands for, and whether spaces around it belong to it. */
+const marker = { len: 0, symbol: '', spaced: false };
+
+/** Whether a marker of an address starts at `j` of `s`; what it is goes to `marker`. */
+function readMarker(s: string, j: number): boolean {
+  const c = s.charCodeAt(j);
+  marker.len = 0;
+  marker.spaced = false;
+  if (c === 37 || c === 38) {
+    const m = execAt(ENCODED, s, j);
+    if (m !== null) {
+      const v = m[0].toLowerCase();
+      marker.len = m[0].length;
+      marker.symbol =
+        v === '%20'
+          ? ' '
+          : v === '%2d'
+            ? '-'
+            : v === '%40' || v.includes('64') || v.includes('40') || v.includes('commat')
+              ? '@'
+              : '.';
+    }
+  } else if (c === 92) {
+    const m = execAt(ESCAPED, s, j);
+    if (m !== null) {
+      marker.len = m[0].length;
+      marker.symbol = m[0].endsWith('40') ? '@' : '.';
+    }
+  } else if (c === 40 || c === 91 || c === 123 || c === 60) {
+    const m = execAt(BRACKETED, s, j);
+    if (m !== null) {
+      marker.len = m[0].length;
+      marker.symbol = symbolOf(m[1]);
+      marker.spaced = true;
+    }
+  } else if ((c === 32 || c === 9) && j > 0 && isWordChar(s.charCodeAt(j - 1))) {
+    spacedMarker(s, j);
+  } else if (c === 64 && (s.charCodeAt(j + 1) === 32 || s.charCodeAt(j + 1) === 9)) {
+    spacedSymbol(s, j, SPACED_AT, '@');
+  }
+  return marker.len > 0;
+}
+
+/** At a space or tab after a word: ` at `, ` dot `, a spaced `@` or a spaced ` . `. */
+function spacedMarker(s: string, j: number): void {
+  const next = s.charCodeAt(j + 1) | 32;
+  const m = next === 97 || next === 100 ? execAt(SPELLED, s, j) : null;
+  if (m !== null) {
+    marker.len = m[0].length;
+    marker.symbol = symbolOf(m[1]);
+    return;
+  }
+  // `@` is 64, a space 32 and a tab 9, each read `| 32` here: 96, 32 and 41.
+  if (next === 96 || next === 32 || next === 41) spacedSymbol(s, j, SPACED_AT, '@');
+  if (marker.len === 0 && (next === 46 || next === 32)) spacedSymbol(s, j, SPACED_DOT, '.');
+}
+
+function spacedSymbol(s: string, j: number, pattern: RegExp, symbol: string): void {
+  const m = execAt(pattern, s, j);
+  if (m !== null && isWordChar(s.charCodeAt(j + m[0].length))) {
+    marker.len = m[0].length;
+    marker.symbol = symbol;
+  }
+}
+
 /** Second pass over the first's output `p`: the markers of an address. */
 function markers(p: Builder, b: Builder): void {
   const s = p.text;
@@ -343,76 +408,16 @@ function markers(p: Builder, b: Builder): void {
   // Text since the last marker, copied when the next one is met.
   let copied = 0;
   for (let j = 0; j < n; ) {
-    const c = s.charCodeAt(j);
-    let len = 0;
-    let symbol = '';
-    let spaced = false;
-    if (c === 37 || c === 38) {
-      const m = execAt(ENCODED, s, j);
-      if (m !== null) {
-        len = m[0].length;
-        const v = m[0].toLowerCase();
-        symbol =
-          v === '%20'
-            ? ' '
-            : v === '%2d'
-              ? '-'
-              : v === '%40' || v.includes('64') || v.includes('40') || v.includes('commat')
-                ? '@'
-                : '.';
-      }
-    } else if (c === 92) {
-      const m = execAt(ESCAPED, s, j);
-      if (m !== null) {
-        len = m[0].length;
-        symbol = m[0].endsWith('40') ? '@' : '.';
-      }
-    } else if (c === 40 || c === 91 || c === 123 || c === 60) {
-      const m = execAt(BRACKETED, s, j);
-      if (m !== null) {
-        len = m[0].length;
-        symbol = symbolOf(m[1]);
-        spaced = true;
-      }
-    } else if ((c === 32 || c === 9) && j > 0 && isWordChar(s.charCodeAt(j - 1))) {
-      const next = s.charCodeAt(j + 1) | 32;
-      const m = next === 97 || next === 100 ? execAt(SPELLED, s, j) : null;
-      if (m !== null) {
-        len = m[0].length;
-        symbol = symbolOf(m[1]);
-      } else if (next === 96 || next === 32 || next === 41) {
-        // (`@` is 64, a space 32 and a tab 9, each read `| 32` here: 96, 32 and 41.)
-        // `@` (64, read as 96 here) or more spaces before one.
-        const at = execAt(SPACED_AT, s, j);
-        if (at !== null && isWordChar(s.charCodeAt(j + at[0].length))) {
-          len = at[0].length;
-          symbol = '@';
-        }
-      }
-      if (len === 0 && (next === 46 || next === 32)) {
-        const dot = execAt(SPACED_DOT, s, j);
-        if (dot !== null && isWordChar(s.charCodeAt(j + dot[0].length))) {
-          len = dot[0].length;
-          symbol = '.';
-        }
-      }
-    } else if (c === 64 && (s.charCodeAt(j + 1) === 32 || s.charCodeAt(j + 1) === 9)) {
-      const at = execAt(SPACED_AT, s, j);
-      if (at !== null && isWordChar(s.charCodeAt(j + at[0].length))) {
-        len = at[0].length;
-        symbol = '@';
-      }
-    }
-    if (len === 0) {
+    if (!readMarker(s, j)) {
       j++;
       continue;
     }
     b.copyView(p, copied, j);
     // Spaces around a bracketed marker belong to it: `ana (at) contoso` is one address.
-    const start = spaced ? b.dropSpaces(p.starts[j]) : p.starts[j];
-    let end = j + len;
-    if (spaced) while (end < n && s.charCodeAt(end) === 32) end++;
-    b.push(symbol, start, p.ends[end - 1]);
+    const start = marker.spaced ? b.dropSpaces(p.starts[j]) : p.starts[j];
+    let end = j + marker.len;
+    if (marker.spaced) while (end < n && s.charCodeAt(end) === 32) end++;
+    b.push(marker.symbol, start, p.ends[end - 1]);
     j = end;
     copied = end;
   }
