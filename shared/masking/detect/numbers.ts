@@ -471,6 +471,8 @@ function joinGroups(s: string, runs: NumberRuns, from: number, to: number, out: 
       runBase = out.length;
       analyseRun(s, g, total, out);
     }
+    // Cut at MAX_GROUPS with more joined groups to come: the next window overlaps (readRuns).
+    if (g === MAX_GROUPS && k < to && readSep(s, ge[g - 1]) !== 0) k -= RUN_OVERLAP;
   }
 }
 
@@ -502,6 +504,11 @@ function readRuns(s: string, from: number, to: number, out: Span[]): void {
       runBase = out.length;
       analyseRun(s, g, total, out);
     }
-    i = j;
+    // A run cut at MAX_GROUPS goes on from a window that overlaps this one, so a card spaced
+    // out across the cut is read whole (red-team round 40: one after 29 short numbers was not).
+    i = g === MAX_GROUPS && j < to && readSep(s, j) !== 0 ? gs[MAX_GROUPS - RUN_OVERLAP] : j;
   }
 }
+
+/** Groups a cut run's next window shares with it: the longest shape (a card spaced out digit by digit). */
+const RUN_OVERLAP = 20;

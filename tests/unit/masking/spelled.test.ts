@@ -197,6 +197,15 @@ describe('numbers spelled otherwise', () => {
     }
   });
 
+  test('round 40: a card after many short numbers is read across the cut of a long run', () => {
+    for (const k of [26, 29, 30, 31, 60]) {
+      const text = `${'12 '.repeat(k)}4111 1111 1111 1111`;
+      assert.ok(!(masker.maskText(text) ?? '').includes('4111 1111'), `${k} numbers before it`);
+    }
+    const spaced = `${'12 '.repeat(40)}4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 ${'7 '.repeat(20)}`;
+    assert.ok(!(masker.maskText(spaced) ?? '').includes('4 1 1 1 1 1 1 1'), 'spaced out');
+  });
+
   test('round 40: a JSON member whose key says what it holds is masked as that, at any depth', () => {
     const out = masker.maskResult({
       columns: [{ name: 'j', type: 'json' }],
