@@ -8,6 +8,11 @@ export function isUpper(c: number): boolean {
   return c >= 65 && c <= 90;
 }
 
+/** An ASCII letter of either case. */
+export function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
 export function isAlnum(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }

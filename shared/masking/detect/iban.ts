@@ -1,5 +1,5 @@
 import type { Span } from '../types.js';
-import { isAlnum, isDigit, isUpper } from './chars.js';
+import { isAlnum, isDigit, isLetter } from './chars.js';
 import type { Finding } from './span.js';
 
 /**
@@ -98,8 +98,12 @@ const LENGTHS: Record<string, number> = {
   YE: 30,
 };
 
+/**
+ * Either case: an IBAN is printed in capitals, but `gb82west…` is the same account number
+ * (mod 97 reads letters case-blind), and lowercasing it was a way past the scan.
+ */
 function isIbanChar(c: number): boolean {
-  return isUpper(c) || isDigit(c);
+  return isAlnum(c);
 }
 
 /** ISO 13616 check: move the first four characters to the end, letters to 10..35, mod 97 == 1. */
@@ -107,7 +111,7 @@ function mod97IsOne(s: string, start: number, end: number, separator: number): b
   let r = 0;
   const step = (c: number) => {
     if (c === separator) return;
-    r = isDigit(c) ? (r * 10 + (c - 48)) % 97 : (r * 100 + (c - 55)) % 97;
+    r = isDigit(c) ? (r * 10 + (c - 48)) % 97 : (r * 100 + ((c | 32) - 87)) % 97;
   };
   for (let i = start + 4; i < end; i++) step(s.charCodeAt(i));
   for (let i = start; i < start + 4; i++) step(s.charCodeAt(i));
@@ -124,7 +128,7 @@ let separator = 0;
 
 /** End of an IBAN starting at `i` (country letters, check digits), or -1. */
 function matchAt(s: string, i: number): number {
-  const expected = LENGTHS[s.slice(i, i + 2)];
+  const expected = LENGTHS[s.slice(i, i + 2).toUpperCase()];
   if (expected === undefined) return -1;
   const limit = expected;
   let pos = i + 4;
@@ -153,7 +157,7 @@ function matchAt(s: string, i: number): number {
 
 export function detectIbans(s: string, out: Span[]): void {
   for (let i = 0; i + 15 <= s.length; i++) {
-    if (!isUpper(s.charCodeAt(i)) || !isUpper(s.charCodeAt(i + 1))) continue;
+    if (!isLetter(s.charCodeAt(i)) || !isLetter(s.charCodeAt(i + 1))) continue;
     if (!isDigit(s.charCodeAt(i + 2)) || !isDigit(s.charCodeAt(i + 3))) continue;
     if (i > 0 && isAlnum(s.charCodeAt(i - 1))) continue;
     const end = matchAt(s, i);

@@ -297,7 +297,9 @@ function characters(text: string, b: Builder): void {
 
 // `%40`, `&#64;`, `&#x40;`, `&commat;` and their `.` counterparts; the `;` is often left out.
 // `%20` and `%2d` too: a card's groups joined by an encoded space or dash (red-team round 40).
-const ENCODED = /%40|%2e|%20|%2d|&(?:#0*64|#x0*40|commat|#0*46|#x0*2e|period);?/iy;
+// Encoded again (`%2520`, `&amp;#64;`) and quoted-printable (`=20`, before a letter or digit) too.
+const ENCODED =
+  /%(?:25)*(?:40|2e|20|2d)|=(?:40|2e|20|2d)(?=[0-9a-z])|&(?:amp;)*(?:#0*64|#x0*40|commat|#0*46|#x0*2e|period);?/iy;
 // `\u0040`, `\x40` and their `.` counterparts written out in a text (red-team round 33).
 const ESCAPED = /\\(?:u0040|x40|u002e|x2e)/iy;
 // `(at)`, `[ dot ]`, `{at}`, any case, spaces inside allowed.
@@ -334,7 +336,7 @@ function symbolOf(word: string): string {
 }
 
 // A cheap test for the second pass: most texts in a view hold no marker at all.
-const ANY_MARKER = /[%&([{<@\\]| (?:at|dot) | \. /i;
+const ANY_MARKER = /[%&=([{<@\\]| (?:at|dot) | \. /i;
 
 /** The marker `readMarker` found: its length, the character it stands for, and whether spaces around it belong to it. */
 const marker = { len: 0, symbol: '', spaced: false };
@@ -344,10 +346,12 @@ function readMarker(s: string, j: number): boolean {
   const c = s.charCodeAt(j);
   marker.len = 0;
   marker.spaced = false;
-  if (c === 37 || c === 38) {
+  if (c === 37 || c === 38 || c === 61) {
     const m = execAt(ENCODED, s, j);
     if (m !== null) {
-      const v = m[0].toLowerCase();
+      const lower = m[0].toLowerCase();
+      // Read by its last code: `%2520` and `=20` are `%20`.
+      const v = lower.charCodeAt(0) === 38 ? lower : `%${lower.slice(-2)}`;
       marker.len = m[0].length;
       marker.symbol =
         v === '%20'

@@ -10,7 +10,7 @@ export const AT = 1; // an email, or a URL with a password
 export const EQ = 2; // a storage key or a `key=value` secret
 export const NUMBER = 4; // 9+ digits (8 after `+`) in one loosely separated run, or a dotted quad
 export const PAIR = 8; // `=` or `:` right after a letter that ends a secret key name, or a quote
-export const IBAN = 16; // two capitals followed by a digit
+export const IBAN = 16; // two letters followed by a digit
 export const JWT = 32; // `eyJ`
 export const IPV6 = 64; // `::`, or 7+ colons
 export const DASH = 128; // a PEM armour line
@@ -82,11 +82,6 @@ export const numberRuns: NumberRuns = {
 /** `://` at the colon at `i`. */
 function isScheme(text: string, i: number): boolean {
   return text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47;
-}
-
-function isUpperAt(text: string, i: number): boolean {
-  const c = text.charCodeAt(i);
-  return c >= 65 && c <= 90;
 }
 
 /**
@@ -184,20 +179,37 @@ function spelledWord(text: string, i: number): number {
   return text.charCodeAt(k) === 46 && isNameChar(text.charCodeAt(k + 1)) ? DISGUISE : AT_WORD;
 }
 
-/** `%40`, `%2e`, an HTML character reference, `(at)`, `[dot]`, `{at}` at `i`. */
+/**
+ * `%40`, `%20`, `%2e`, `%2d` at `i`, encoded again any number of times (`%2520`), or the same
+ * codes quoted-printable (`=20`) before a letter or digit: each joins a card's groups or an
+ * address's parts as the character it encodes.
+ */
+function encodedMark(text: string, i: number): boolean {
+  let k = i + 1;
+  if (text.charCodeAt(i) === 37) while (text.startsWith('25', k)) k += 2;
+  else if (!isAlnumAt(text, k + 2)) return false;
+  return (
+    text.startsWith('40', k) || text.startsWith('20', k) || wordAt(text, k, '2e') || wordAt(text, k, '2d')
+  );
+}
+
+function isAlnumAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122);
+}
+
+/** `%40`, `%2e`, `=20`, an HTML character reference, `(at)`, `[dot]`, `{at}` at `i`. */
 function isMarker(text: string, i: number): boolean {
   switch (text.charCodeAt(i)) {
     case 37:
-      return (
-        text.startsWith('40', i + 1) ||
-        text.startsWith('20', i + 1) ||
-        wordAt(text, i + 1, '2e') ||
-        wordAt(text, i + 1, '2d')
-      );
-    case 38:
-      return (
-        text.charCodeAt(i + 1) === 35 || wordAt(text, i + 1, 'commat;') || wordAt(text, i + 1, 'period;')
-      );
+    case 61:
+      return encodedMark(text, i);
+    case 38: {
+      // `&amp;#64;`: a reference escaped again.
+      let k = i + 1;
+      while (wordAt(text, k, 'amp;')) k += 4;
+      return text.charCodeAt(k) === 35 || wordAt(text, k, 'commat;') || wordAt(text, k, 'period;');
+    }
     case 92:
       // `\u0040`, `\x40` and their `.` (red-team round 33).
       return (
@@ -226,7 +238,7 @@ function aboveLetters(text: string, i: number, c: number, found: number): number
 /** What the digit at `i` that starts a run adds to `found`, read with what stands before it. */
 function runStart(text: string, i: number, found: number): number {
   // Only the digit that starts a run can follow a letter.
-  if (i >= 2 && isUpperAt(text, i - 1) && isUpperAt(text, i - 2)) found |= IBAN;
+  if (i >= 2 && isLetterAt(text, i - 1) && isLetterAt(text, i - 2)) found |= IBAN;
   if ((found & TOKEN) === 0 && i > 0) {
     const before = text.charCodeAt(i - 1);
     if ((before >= 65 || before === 45) && gluedDigit(text, i)) found |= TOKEN;
@@ -238,7 +250,7 @@ function runStart(text: string, i: number, found: number): number {
 function markAt(text: string, i: number, c: number): number {
   if (c === 64) return AT | spacedAt(text, i);
   const pair = i > 0 && keyBefore(text, i) ? PAIR : 0;
-  if (c === 61) return EQ | padding(text, i) | pair;
+  if (c === 61) return EQ | padding(text, i) | pair | (encodedMark(text, i) ? DISGUISE : 0);
   const ipv6 = i > 0 && text.charCodeAt(i - 1) === 58 ? IPV6 : 0;
   return pair | ipv6 | (isScheme(text, i) ? SCHEME : 0);
 }
@@ -250,7 +262,7 @@ function markAt(text: string, i: number, c: number): number {
  */
 function afterRun(text: string, i: number, d: number): number {
   if (d === 58) return isScheme(text, i) ? SCHEME : 0;
-  if (d === 61) return EQ | padding(text, i);
+  if (d === 61) return EQ | padding(text, i) | (encodedMark(text, i) ? DISGUISE : 0);
   if (d === 64) return AT | spacedAt(text, i);
   if ((d | 32) !== 97 && (d | 32) !== 100) return 0;
   // The run took the space or `(` of ` at ` or `(at)`.

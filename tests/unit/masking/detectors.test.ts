@@ -31,6 +31,22 @@ describe('IBAN', () => {
     assert.equal(masker.maskText('IBAN GB82 WEST 1234 5698 7654 32'), 'IBAN ******************5432');
   });
 
+  test('lowercase and mixed-case IBANs are found (mod 97 reads letters case-blind)', () => {
+    for (const iban of [
+      'gb82west12345698765432',
+      'gb82 west 1234 5698 7654 32',
+      'Gb82WeSt12345698765432',
+      'de89370400440532013000',
+      'nl91abna0417164300',
+    ]) {
+      assert.deepEqual(found(`pay to ${iban}, thanks`, 'pii.iban'), [iban], iban);
+    }
+    assert.equal(masker.maskText('iban gb82west12345698765432'), 'iban ******************5432');
+    for (const text of ['gb82west12345698765433', 'xgb82west12345698765432', 'md5 ab12cdef3456ghij7890kl']) {
+      assert.deepEqual(found(text, 'pii.iban'), [], text);
+    }
+  });
+
   test('wrong check digits, wrong lengths and glued tokens are not IBANs', () => {
     for (const text of [
       'GB82 WEST 1234 5698 7654 33',

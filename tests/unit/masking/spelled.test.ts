@@ -197,6 +197,34 @@ describe('numbers spelled otherwise', () => {
     }
   });
 
+  test('encoded twice, quoted-printable, and lowercase: the separators and marks read as what they encode', () => {
+    const cases: Array<[string, string]> = [
+      ['4111%25201111%25201111%25201111', '1111%25'],
+      ['4111%252D1111%252D1111%252D1111', '1111%25'],
+      ['4111%2525201111%2525201111%2525201111', '1111%25'],
+      ['4111=201111=201111=201111', '1111=20'],
+      ['536=2D22=2D1234 ssn', '22=2D'],
+      ['write to ana.silva%2540contoso.com', 'silva'],
+      ['write to ana.silva=40contoso.com', 'silva'],
+      ['write to ana.silva&amp;#64;contoso.com', 'silva'],
+      ['write to ana.silva&amp;amp;#64;contoso&amp;#46;com', 'silva'],
+    ];
+    for (const [text, clear] of cases) {
+      const masked = masker.maskText(text) ?? '';
+      assert.ok(!masked.includes(clear), `${text} -> ${masked}`);
+    }
+    // What only looks encoded stays: a limit, an exponent, a percentage, a query string.
+    for (const text of [
+      'limit=20 and x=2e5',
+      'rate 25%2520',
+      'a=20&b=40',
+      'growth 20%25 in 2024',
+      '?page=2&size=20',
+    ]) {
+      assert.equal(masker.maskText(text), text);
+    }
+  });
+
   test('round 40: a card after many short numbers is read across the cut of a long run', () => {
     for (const k of [26, 29, 30, 31, 60]) {
       const text = `${'12 '.repeat(k)}4111 1111 1111 1111`;
