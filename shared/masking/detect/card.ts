@@ -104,3 +104,18 @@ export function reversedCard(s: string, start: number, end: number, digits: numb
   const first = lastFourReversed(s, start, end);
   return plausibleIssuer(first) && issuerLength(first, digits) && luhnValidReversed(s, start, end);
 }
+
+/**
+ * True when s[start, end), all digits, is a card number with zeros put in front: Luhn does not
+ * see leading zeros, so `0004111111111111111` checks as the card it pads (a way past a scan
+ * that wants a card to start with its issuer). What follows the zeros must start with an
+ * issuer and have that issuer's length, as a reversal must, since nothing printed vouches for it.
+ */
+export function paddedCard(s: string, start: number, end: number): boolean {
+  let from = start;
+  while (from < end && s.charCodeAt(from) === 48) from++;
+  const digits = end - from;
+  if (from === start || digits < 13 || digits > 19) return false;
+  const first = firstFourDigits(s, from, end);
+  return plausibleIssuer(first) && issuerLength(first, digits) && luhnValid(s, from, end);
+}

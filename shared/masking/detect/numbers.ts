@@ -1,5 +1,5 @@
 import type { Span } from '../types.js';
-import { firstFourDigits, luhnValid, plausibleIssuer, reversedCard } from './card.js';
+import { firstFourDigits, luhnValid, paddedCard, plausibleIssuer, reversedCard } from './card.js';
 import { digitAt, isAlnum, isDigit, isHex } from './chars.js';
 import { saysPhone, saysSsn } from './context.js';
 import type { NumberRuns } from './prescan.js';
@@ -209,6 +209,11 @@ function matchCard(s: string, a: number, g: number, out: Span[]): number {
   return emit(s, gs[a], ge[best], 'pci.pan', out, disguised) ? best : -1;
 }
 
+/** One group of digits that is a card with zeros in front (card.ts `paddedCard`): masked whole. */
+function matchPadded(s: string, a: number, out: Span[]): number {
+  return paddedCard(s, gs[a], ge[a]) && emit(s, gs[a], ge[a], 'pci.pan', out, true) ? a : -1;
+}
+
 /** Nine digits of s from `i` in the ranges the SSA issues (area not 000, 666 or 9xx; no zero part). */
 export function ssnDigits(s: string, i: number): boolean {
   const area = num(s, i, i + 3);
@@ -416,7 +421,8 @@ function matchIpv4(s: string, a: number, g: number, out: Span[]): number {
 function analyseRun(s: string, g: number, total: number, out: Span[]): void {
   if (total >= 13) {
     for (let a = 0; a < g; a++) {
-      const b = matchCard(s, a, g, out);
+      let b = matchCard(s, a, g, out);
+      if (b < 0 && len(a) >= 14 && digitAt(s, gs[a]) === 0) b = matchPadded(s, a, out);
       if (b >= 0) a = b;
     }
   }

@@ -148,3 +148,41 @@ test('fuzz: random timestamps, UUIDs and amounts never trigger number detectors'
     { numRuns: 500 },
   );
 });
+
+test('a card with zeros put in front is still a card (Luhn does not see leading zeros)', () => {
+  for (const padded of [
+    '0004111111111111111',
+    '000000004111111111111111',
+    '05500000000000004',
+    '0378282246310005',
+  ]) {
+    assert.deepEqual(
+      detect(`ref ${padded} ok`).map((s) => s.dataClass),
+      ['pci.pan'],
+      padded,
+    );
+    assert.ok(!(masker.maskText(`ref ${padded}`) ?? '').includes('1111111111'), padded);
+  }
+  // Zero-padded numbers that are not a card stay: no issuer, the wrong length, Luhn fails.
+  for (const plain of [
+    '0000000000012345678',
+    '0001234567890123456',
+    '0004111111111111112',
+    '00041111111111111',
+  ]) {
+    assert.deepEqual(detect(`ref ${plain} ok`), [], plain);
+  }
+});
+
+test('zero-padded cards: property over generated cards and pads', () => {
+  fc.assert(
+    fc.property(cardNumber, fc.integer({ min: 1, max: 12 }), (card, zeros) => {
+      // Nothing printed vouches for a padded number, so it must have its issuer's length
+      // (Visa prints 13, 16 or 19 digits), as a reversed one must.
+      fc.pre(!card.startsWith('4') || [13, 16, 19].includes(card.length));
+      const padded = '0'.repeat(zeros) + card;
+      const masked = masker.maskText(`acct ${padded}.`) ?? '';
+      return !masked.includes(card.slice(0, 10));
+    }),
+  );
+});
