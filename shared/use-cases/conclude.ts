@@ -3,6 +3,7 @@ import { type RequestEnd, record } from '../pipeline/record.js';
 import type { RequestTrace } from '../pipeline/trace.js';
 import type { UseCaseDeps } from './deps.js';
 import { type Failure, failureOf, type Outcome, outcomeOfError, type PendingApproval } from './outcome.js';
+import { prepareReleasedJson, worthPreparing } from './released-json.js';
 import { startKeptWrite } from './replay-keep.js';
 
 /** What `conclude` needs: the audit and the log, and the replay keeper when there is one. */
@@ -66,6 +67,19 @@ export async function refuse<T>(
   return outcomeOfError(trace.requestId, e);
 }
 
+/**
+ * Runs `work` once the append has gone out: the store's client takes a few promise steps to
+ * put its request on the wire, and work done before them would only delay it.
+ */
+function afterSent(work: () => void): Promise<void> {
+  return new Promise((resolve) =>
+    setImmediate(() => {
+      work();
+      resolve();
+    }),
+  );
+}
+
 /** What a use case body ends with: a value to release, or a request stored for approval. */
 export type Concluded<T> =
   | { value: T; end: Omit<RequestEnd, 'status' | 'errorCode'> }
@@ -92,7 +106,16 @@ export async function conclude<T>(
       ? { status: 202, errorCode: null, rowsReturned: 0, truncated: false }
       : { status: 200, errorCode: null, ...done.end };
   try {
-    await record(deps.audit, trace, end);
+    const recorded = record(deps.audit, trace, end);
+    // Its failure is read below, after the turn of the loop: handled now, so it is not
+    // reported as unhandled meanwhile.
+    recorded.catch(() => undefined);
+    // While the event's round trip is out: the value's JSON, which does not depend on it
+    // (held until the event is durable, like the value; sent only if it is).
+    if (!('pending' in done) && worthPreparing(done.value)) {
+      await afterSent(() => prepareReleasedJson(done.value));
+    }
+    await recorded;
   } catch (e) {
     const failure = toGatewayError(e);
     report(deps, trace.requestId, failure);
