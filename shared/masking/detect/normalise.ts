@@ -87,9 +87,23 @@ const LOOKALIKE_LETTERS: ReadonlyMap<number, string> = new Map(
   ].map(([from, to]) => [(from as string).charCodeAt(0), to as string]),
 );
 
+/**
+ * The plain Latin letter an accented one is made of (`é` is `e` and an acute accent), or
+ * undefined: number words are written with accents (`zéro`, `fünf`, `três`: red-team round 41)
+ * and an address or a key name reads the same with them.
+ */
+function latinBase(ch: string): string | undefined {
+  const parts = ch.normalize('NFD');
+  const base = parts.charCodeAt(0);
+  if (parts.length < 2 || !((base | 32) >= 97 && (base | 32) <= 122)) return undefined;
+  return COMBINING_ONLY.test(parts.slice(1)) ? parts.charAt(0) : undefined;
+}
+const COMBINING_ONLY = /^\p{M}+$/u;
+
 function classify(cp: number): number {
   if (LOOKALIKE_LETTERS.has(cp)) return CHANGE;
   const ch = String.fromCodePoint(cp);
+  if (latinBase(ch) !== undefined) return CHANGE;
   if (SPACE.test(ch)) return SPACE_LIKE;
   if (DECIMAL.test(ch) || INVISIBLE.test(ch)) return CHANGE;
   if (COMBINING.test(ch)) return MARK;
@@ -153,7 +167,7 @@ const REPLACEMENTS = new Map<number, string>();
 function replacement(cp: number): string {
   let r = REPLACEMENTS.get(cp);
   if (r !== undefined) return r;
-  const letter = LOOKALIKE_LETTERS.get(cp);
+  const letter = LOOKALIKE_LETTERS.get(cp) ?? latinBase(String.fromCodePoint(cp));
   if (letter !== undefined) {
     REPLACEMENTS.set(cp, letter);
     return letter;
@@ -453,11 +467,12 @@ export function normalise(text: string, level: 0 | 1 = 0): NormalisedView | unde
 }
 
 /**
- * A name as the view would read it, for comparing names (blob-content.ts): NFKC, and the
- * Cyrillic and Greek look-alikes as the Latin letters they pretend to be.
+ * A name as the view would read it, for comparing names (blob-content.ts): NFKC, the
+ * Cyrillic and Greek look-alikes as the Latin letters they pretend to be, accents dropped.
  */
 export function lookalikeFolded(text: string): string {
   let out = '';
-  for (const ch of text.normalize('NFKC')) out += LOOKALIKE_LETTERS.get(ch.charCodeAt(0)) ?? ch;
+  for (const ch of text.normalize('NFKC'))
+    out += LOOKALIKE_LETTERS.get(ch.charCodeAt(0)) ?? latinBase(ch) ?? ch;
   return out;
 }

@@ -342,7 +342,9 @@ export function prescan(text: string): number {
       word = i;
       // The character that ended the run may be a mark, or what is looked at like any other.
       if (d === 58) colons++;
-      if (d >= 128 || d === 37 || d === 38 || d === 91 || d === 123) i--;
+      // A marker's first character (`%40`, `&#64;`, `[at]`, `{at}`, `<at>`, `\u0040`) is read
+      // again by the loop: an address's local part may end in a digit (red-team round 41).
+      if (d >= 128 || d === 37 || d === 38 || d === 60 || d === 91 || d === 92 || d === 123) i--;
       else found |= afterRun(text, i, d);
     } else if (stop === STOP_DASH) {
       found |= DASH;

@@ -32,18 +32,19 @@ const LETTERS = new RegExp(
   'g',
 );
 // Nine or more number words in a row (a card, an SSN, a phone number read out), in English,
-// French, German or Spanish (unaccented), joined by spaces, punctuation or `and`.
+// French, German, Spanish, Italian, Portuguese or Dutch, joined by spaces, punctuation or
+// `and`. Accents are dropped by the normalised view (`zéro`, `fünf`, `três`: red-team round 41).
 const NUMBER_WORDS_BY_DIGIT = [
-  ['zero', 'oh', 'null', 'cero'],
-  ['one', 'un', 'eins', 'uno'],
-  ['two', 'deux', 'zwei', 'dos'],
-  ['three', 'trois', 'drei', 'tres'],
-  ['four', 'quatre', 'vier', 'cuatro'],
-  ['five', 'cinq', 'funf', 'fuenf', 'cinco'],
-  ['six', 'sechs', 'seis'],
-  ['seven', 'sept', 'sieben', 'siete'],
-  ['eight', 'huit', 'acht', 'ocho'],
-  ['nine', 'neuf', 'neun', 'nueve'],
+  ['zero', 'oh', 'null', 'cero', 'nul'],
+  ['one', 'un', 'eins', 'uno', 'um', 'een'],
+  ['two', 'deux', 'zwei', 'dos', 'due', 'dois', 'twee'],
+  ['three', 'trois', 'drei', 'tres', 'tre', 'drie'],
+  ['four', 'quatre', 'vier', 'cuatro', 'quattro', 'quatro'],
+  ['five', 'cinq', 'funf', 'fuenf', 'cinco', 'cinque', 'vijf'],
+  ['six', 'sechs', 'seis', 'sei', 'zes'],
+  ['seven', 'sept', 'sieben', 'siete', 'sette', 'sete', 'zeven'],
+  ['eight', 'huit', 'acht', 'ocho', 'otto', 'oito'],
+  ['nine', 'neuf', 'neun', 'nueve', 'nove', 'negen'],
 ];
 const WORD_DIGITS: ReadonlyMap<string, string> = new Map(
   NUMBER_WORDS_BY_DIGIT.flatMap((list, digit) => list.map((w) => [w, String(digit)] as [string, string])),
@@ -88,6 +89,14 @@ const THOUSANDS = /(?<![0-9A-Za-z.,'])\d{1,3}([,. '])\d{3}(?:\1\d{3}){3,5}(?![0-
 // first groups, `62800981-9881-5062-a000-...`, are no card) (`40128888 88881881`, `4012 88888888 1881`, `40 12 88 ...`): red-team round 36.
 const ANY_GROUPS =
   /(?<![0-9A-Za-z.,\-|:/_~*#+]|[0-9A-Za-z][.,\-|:/_~*#+])\d{2,16}([ .\-|:/_~*#+\t])\d{2,16}(?:\1\d{2,16}){0,7}(?![0-9A-Za-z]|[.,\-|:/_~*#+][0-9A-Za-z])/g;
+// A card's or a phone number's digits one by one, each joined by the same mark that numbers.ts
+// does not read inside a number (`5|5|5|...`, `5:5:...`, `;`, a tab, a line break, or quoted as
+// list items, `"5","5",...`): red-team round 41. Ten digits at least: nine flags are no SSN.
+const DIGIT_MARK = '[|:~*#;\\t\\n]|["\'] ?[,;] ?["\']';
+const ONE_BY_ONE = new RegExp(
+  `(?<![0-9A-Za-z])(?<!\\d(?:${DIGIT_MARK}))\\d(${DIGIT_MARK})\\d(?:\\1\\d){8,17}(?![0-9A-Za-z]|(?:${DIGIT_MARK})\\d)`,
+  'g',
+);
 const SCIENTIFIC = /(?<![0-9A-Za-z.])\d\.\d{6,18}[eE]\+?1[2-8](?![0-9A-Za-z.])/g;
 // Digits escaped one by one: `%34`, `\u0034`, `\x34`, `&#52;`, `&#x34;`.
 const ESCAPE = '(?:%3[0-9]|\\\\u003[0-9]|\\\\x3[0-9]|&#(?:4[89]|5[0-7]);|&#x3[0-9];)';
@@ -252,6 +261,7 @@ const RADIX_HINT = 64; // `0x` or `0o`
 const THOUSANDS_HINT = 128; // five or more groups of at most three digits joined by one character
 const SCIENTIFIC_HINT = 256; // a lone `e` between digits
 const ANY_GROUPS_HINT = 512; // 13 or more digits in groups of two or more joined by single characters
+const ONE_BY_ONE_HINT = 1024; // 10 or more single digits, each joined by one to four characters
 
 /** text[start, start + word.length) is `word` (lower case) in any case. */
 function wordAt(text: string, start: number, word: string): boolean {
@@ -283,6 +293,8 @@ interface GroupState {
   sep: number;
   /** Groups of at most three digits joined one after another by single characters. */
   threes: number;
+  /** Single digits joined one after another by one to four characters. */
+  singles: number;
   /** Digits of the groups of two or more joined one after another by single characters. */
   digits: number;
 }
@@ -301,6 +313,7 @@ const groups: GroupState = {
   gap: 99,
   sep: 0,
   threes: 0,
+  singles: 0,
   digits: 0,
 };
 
@@ -311,6 +324,7 @@ function endGroup(g: GroupState, len: number, sepBefore: number): number {
   g.fours = len === 4 ? (joined ? g.fours + 1 : 1) : 0;
   g.threes = len <= 3 ? (joined && g.gap === 1 && g.threes > 0 ? g.threes + 1 : 1) : 0;
   g.digits = len >= 2 ? (joined && g.gap === 1 && g.digits > 0 ? g.digits + len : len) : 0;
+  g.singles = len === 1 ? (joined && g.gap <= 4 && g.singles > 0 ? g.singles + 1 : 1) : 0;
   // The separator before this group, when one printed character; -1 for anything else.
   const sep = g.gap === 1 && printedSep(sepBefore) ? sepBefore : -1;
   if (first) g.sep = 0;
@@ -335,6 +349,7 @@ function endGroup(g: GroupState, len: number, sepBefore: number): number {
   }
   if (g.threes >= 5) hints |= THOUSANDS_HINT;
   if (g.digits >= 13 && g.digits > len) hints |= ANY_GROUPS_HINT;
+  if (g.singles >= 10) hints |= ONE_BY_ONE_HINT;
   return hints;
 }
 
@@ -395,6 +410,7 @@ function hintsOf(text: string): number {
   g.gap = 99;
   g.sep = 0;
   g.threes = 0;
+  g.singles = 0;
   g.digits = 0;
   let hints = 0;
   let run = 0; // letters of a-j in the current run of words
@@ -455,4 +471,5 @@ export function detectSpelled(text: string, out: Finding[]): void {
   if (hints & THOUSANDS_HINT) each(text, THOUSANDS, (m) => [m.replace(/[^0-9]/g, '')], out);
   if (hints & SCIENTIFIC_HINT) each(text, SCIENTIFIC, scientificDigits, out);
   if (hints & ANY_GROUPS_HINT) each(text, ANY_GROUPS, groupedCardDigits, out);
+  if (hints & ONE_BY_ONE_HINT) each(text, ONE_BY_ONE, (m) => [m.replace(/[^0-9]/g, '')], out);
 }

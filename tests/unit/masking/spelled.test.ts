@@ -157,6 +157,20 @@ describe('numbers spelled otherwise', () => {
     assert.equal(masker.maskText('It was late . Then we left'), 'It was late . Then we left');
   });
 
+  test('round 41: an address whose local part ends in a digit, before an escaped or bracketed @', () => {
+    for (const text of [
+      'write to bob1\\u0040example.com',
+      'write to bob1\\x40example.com',
+      'write to bob1<at>example.com',
+      'write to bob1 <at> example.com',
+      'write to jósé.bob1@example.com',
+    ]) {
+      const masked = masker.maskText(text) ?? '';
+      assert.ok(!/bob/.test(masked), `${text} -> ${masked}`);
+    }
+    assert.equal(masker.maskText('if a 12<3 then C:\\dir1\\file2'), 'if a 12<3 then C:\\dir1\\file2');
+  });
+
   test('round 36: phones with mixed or no separators, SSNs with other dashes, cards in one grouped number', () => {
     const cases: Array<[string, string]> = [
       ['call 206 555-0123', '555'],
@@ -263,6 +277,61 @@ describe('numbers spelled otherwise', () => {
   test('printed shapes keep their own masking: a card shows its last four', () => {
     assert.equal(masker.maskText(`card ${CARD}`), 'card ************1881');
     assert.equal(masker.maskText('card 4012 8888 8888 1881'), 'card ************1881');
+  });
+
+  test('round 41: number words with accents, and in Italian, Portuguese or Dutch', () => {
+    const card = '5555551001146646';
+    const inWords = (list: string[]) => [...card].map((d) => list[Number(d)] as string).join(' ');
+    const french = ['zéro', 'un', 'deux', 'trois', 'quatre', 'cinq', 'six', 'sept', 'huit', 'neuf'];
+    const german = ['null', 'eins', 'zwei', 'drei', 'vier', 'fünf', 'sechs', 'sieben', 'acht', 'neun'];
+    const italian = ['zero', 'uno', 'due', 'tre', 'quattro', 'cinque', 'sei', 'sette', 'otto', 'nove'];
+    const portuguese = ['zero', 'um', 'dois', 'três', 'quatro', 'cinco', 'seis', 'sete', 'oito', 'nove'];
+    const dutch = ['nul', 'een', 'twee', 'drie', 'vier', 'vijf', 'zes', 'zeven', 'acht', 'negen'];
+    for (const list of [french, german, italian, portuguese, dutch]) {
+      const text = inWords(list);
+      assert.equal(masker.maskText(`card ${text} end`), 'card [REDACTED] end', text);
+    }
+    // Decomposed accents (`e` and a combining acute) read the same.
+    const decomposed = inWords(french).normalize('NFD');
+    assert.equal(masker.maskText(decomposed), '[REDACTED]');
+    // Accented prose is no number.
+    for (const text of ['Crème brûlée à la carte, 12 €', 'Müller, Köln: drei Zimmer, zwei Bäder']) {
+      assert.deepEqual(detect(text), [], text);
+    }
+  });
+
+  test('round 41: digits one by one behind a mark numbers do not hold (`|`, `:`, `;`, a tab, a line break, quoted items)', () => {
+    const card = '5555551001146646';
+    const one = (sep: string, quote = '') => [...card].map((d) => `${quote}${d}${quote}`).join(sep);
+    for (const text of [
+      one('|'),
+      one(':'),
+      one(';'),
+      one('\t'),
+      one('\n'),
+      one('~'),
+      one('*'),
+      one('#'),
+      `[${one(',', '"')}]`,
+      `[${one(', ', "'")}]`,
+      `${one('|')} and more`,
+    ]) {
+      assert.ok(!(masker.maskText(`x ${text} y`) ?? '').includes('5|5|5'), text);
+      assert.ok(
+        detect(text).some((f) => f.dataClass === 'pci.pan'),
+        text,
+      );
+    }
+    assert.ok(detect('2|0|6|5|5|5|0|1|2|3').some((f) => f.dataClass === 'pii.phone'));
+    // Not a card or phone either way, nine flags, or a longer list: nothing.
+    for (const text of [
+      '5|5|5|5|5|5|1|0|0|1|1|4|6|6|4|7',
+      '1|0|1|1|0|1|1|0|1',
+      '1|2|3|4|5|6|7|8|9|0|1|2|3|4|5|6|7|8|9|0|1|2',
+      `${one('|')}|1|2|3|4|5`,
+    ]) {
+      assert.deepEqual(detect(text), [], text);
+    }
   });
 
   test('ordinary text spells nothing', () => {
