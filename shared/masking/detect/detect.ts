@@ -73,7 +73,7 @@ function detectHinted(text: string, decode: boolean): Span[] {
   const hints = prescan(text);
   if (hints === 0 || (hints === DASH && text.length < 40)) return NONE;
   if ((hints & DISGUISE) !== 0) return detectDisguised(text, hints, decode);
-  return detectPlain(text, hints, decode, false);
+  return detectPlain(text, hints, decode);
 }
 
 /**
@@ -98,13 +98,13 @@ function withSpelled(text: string, spans: Span[]): Span[] {
  * and marked disguised where the original differs from what the view read.
  */
 function detectDisguised(text: string, hints: number, decode: boolean): Span[] {
-  const plain = detectPlain(text, hints, decode, false);
+  const plain = detectPlain(text, hints, decode);
   // Decoded text is read while a view may still be: it gets views of its own.
   const normalised = normalise(text, decode ? 0 : 1);
   if (normalised === undefined) return plain;
   const spans: Finding[] = plain.slice();
   const viewText = normalised.text;
-  const seenPlain = viewText.length < 3 ? NONE : detectPlain(viewText, prescan(viewText), decode, true);
+  const seenPlain = viewText.length < 3 ? NONE : detectPlain(viewText, prescan(viewText), decode);
   // Spelled shapes in the view too: a card's groups in Arabic-Indic digits joined by pipes.
   const seen = viewText.length < 9 ? seenPlain : withSpelled(viewText, seenPlain);
   for (const s of seen as Finding[]) {
@@ -120,7 +120,7 @@ function detectDisguised(text: string, hints: number, decode: boolean): Span[] {
   return found.length === 0 ? NONE : merge(found);
 }
 
-function detectPlain(text: string, scanned: number, decode: boolean, disguisedView: boolean): Span[] {
+function detectPlain(text: string, scanned: number, decode: boolean): Span[] {
   const n = text.length;
   let hints = scanned;
   // Tokens first, as decoding one scans its text with these same shared lists.
@@ -145,7 +145,7 @@ function detectPlain(text: string, scanned: number, decode: boolean, disguisedVi
     detectEmails(text, out, hints & SCHEME ? detectUrlCredentials(text, out) : undefined);
   }
   if (hints & IBAN && n >= 15) detectIbans(text, out);
-  if (hints & NUMBER) detectNumbers(text, numberRuns, out, disguisedView);
+  if (hints & NUMBER) detectNumbers(text, numberRuns, out);
   if (hints & IPV6) detectIpv6(text, out);
   return out.length === 0 ? NONE : merge(out);
 }

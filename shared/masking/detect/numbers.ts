@@ -124,8 +124,6 @@ function endsInHexToken(s: string, start: number, end: number): boolean {
 // in `out`; set per call. Findings of earlier runs end before the current run starts.
 let prior: SpanIndex | undefined;
 let runBase = 0;
-// Set per call: the text is a normalised view, where any number found was disguised.
-let disguisedView = false;
 // Set while a run of single digits is matched.
 let spacedOut = false;
 
@@ -194,10 +192,10 @@ function matchCard(s: string, a: number, g: number, out: Span[]): number {
       if (forward && luhnValid(s, gs[a], ge[b])) {
         best = b;
         reversed = false;
-      } else if ((!forward || disguisedView || odd) && reversedCard(s, gs[a], ge[b], total)) {
-        // Printed plainly, a number with an issuer's prefix that fails Luhn is a mistyped
-        // card, not a reversed one (look-alikes must stay); written backwards, a card ends
-        // in its issuer.
+      } else if (reversedCard(s, gs[a], ge[b], total)) {
+        // Written backwards, a card ends in its issuer. Whatever it starts with: a reversal
+        // that starts like a card (its check digit 2 to 6, half of all cards) was once taken
+        // for a mistyped card and released (red-team round 41).
         best = b;
         reversed = true;
       }
@@ -442,9 +440,8 @@ function analyseRun(s: string, g: number, total: number, out: Span[]): void {
 }
 
 /** Reads only the runs the pre-scan kept: text between them cannot hold a number shape. */
-export function detectNumbers(s: string, runs: NumberRuns, out: Span[], disguised = false): void {
+export function detectNumbers(s: string, runs: NumberRuns, out: Span[]): void {
   prior = out.length === 0 ? undefined : new SpanIndex(out);
-  disguisedView = disguised;
   for (let r = 0; r < runs.count; r++) {
     const to = runs.groupTo[r];
     if (to < 0) readRuns(s, runs.starts[r], runs.ends[r], out);

@@ -98,6 +98,9 @@ test('Luhn-invalid numbers are not cards', () => {
     fc.property(cardNumber, fc.integer({ min: 1, max: 9 }), (digits, delta) => {
       const last = (Number(digits.at(-1)) + delta) % 10;
       const broken = digits.slice(0, -1) + last;
+      // Unless it is a card written backwards (which is masked: red-team round 41).
+      const backwards = [...broken].reverse().join('');
+      fc.pre(luhnCheckDigit(backwards.slice(0, -1)) !== backwards.at(-1));
       assert.ok(!detect(`card ${broken} end`).some((s) => s.dataClass === 'pci.pan'));
     }),
     { numRuns: 300 },

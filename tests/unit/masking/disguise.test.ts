@@ -440,14 +440,26 @@ describe('where a disguised finding lands', () => {
     );
   });
 
-  test('a reversed number printed plainly that starts like a card is taken for a mistyped card', () => {
-    // `4000008042200035` backwards: it starts like a Mastercard and fails Luhn, as a typo does.
-    const backwards = reverse('4000008042200035');
-    assert.deepEqual(detect(`card ${backwards} end`), []);
-    // Spaced out, in other digits or behind odd separators, the reversal is a disguise.
-    for (const text of [spaced(backwards, ' '), script(backwards, 0x660), grouped(backwards, '.')]) {
-      assert.equal(mask(`card ${text} end`), 'card [REDACTED] end', text);
+  test('a card written backwards is masked even where its reversal starts like a card', () => {
+    // `4000008042200035` backwards starts like a Mastercard and fails Luhn forwards. It was
+    // taken for a mistyped card and released: every reversed card whose check digit is 2 to 6
+    // (about half of them, `4242424242424242` backwards too) went out (red-team round 41).
+    const cards = [
+      '4000008042200035',
+      '4242424242424242',
+      '4000056655665556',
+      '4000002500003155',
+      '2223003122003222',
+    ];
+    for (const card of cards) {
+      const backwards = reverse(card);
+      assert.equal(mask(`card ${backwards} end`), 'card [REDACTED] end', backwards);
+      for (const text of [spaced(backwards, ' '), script(backwards, 0x660), grouped(backwards, '.')]) {
+        assert.equal(mask(`card ${text} end`), 'card [REDACTED] end', text);
+      }
     }
+    // A number that is a card neither way is still no card.
+    assert.equal(mask('ref 4000008042200036 end'), 'ref 4000008042200036 end');
   });
 
   test('a disguised finding is redacted whole even where its class shows a part', () => {
