@@ -3,7 +3,7 @@ import { GatewayError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import type { Principal } from '../types.js';
 import type { Outcome, Start } from '../use-cases/index.js';
-import { describeIssues } from '../use-cases/inputs.js';
+import { describeIssues, wholeNumber } from '../use-cases/inputs.js';
 import { type ApiRequest, type ApiResponse, errorResponse, jsonResponse } from './http.js';
 import type { RestApiDeps } from './rest-api.js';
 
@@ -25,13 +25,13 @@ type Frame = (
   run: (start: Start, principal: Principal) => Promise<Outcome<unknown>>,
 ) => Promise<ApiResponse>;
 
-const index = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const index = wholeNumber(0, Number.MAX_SAFE_INTEGER);
 
 export const laneEventsQuerySchema = z
   .object({
     from: index.default(0),
     to: index.default(Number.MAX_SAFE_INTEGER),
-    limit: z.coerce.number().int().min(1).max(1000).default(1000),
+    limit: wholeNumber(1, 1000).default(1000),
   })
   .strict()
   .refine((q) => q.from <= q.to, { message: 'from must not be past to' });
@@ -39,7 +39,7 @@ export const laneEventsQuerySchema = z
 export const checkpointsQuerySchema = z
   .object({
     from: index.default(0),
-    limit: z.coerce.number().int().min(1).max(500).default(500),
+    limit: wholeNumber(1, 500).default(500),
   })
   .strict();
 
@@ -48,14 +48,14 @@ export const sessionsQuerySchema = z
     principal: z.string().min(1).max(LIMITS.auditFilterChars),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
-    limit: z.coerce.number().int().min(1).max(LIMITS.auditPageMax).default(100),
+    limit: wholeNumber(1, LIMITS.auditPageMax).default(100),
     continuation: z.string().min(1).max(LIMITS.continuationChars).optional(),
     /** `true`: the kept rows of each release (auditors group only). */
     rows: z.enum(['true', 'false']).optional(),
   })
   .strict();
 
-const laneParam = z.coerce.number().int().min(0).max(4095);
+const laneParam = wholeNumber(0, 4095);
 
 function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);

@@ -1,15 +1,13 @@
 import { z } from 'zod';
 import { MAX_BLOB_PATH } from '../connectors/blob/path.js';
 import { LIMITS } from '../limits.js';
-import { purposeSchema } from './inputs.js';
+import { purposeSchema, wholeNumber } from './inputs.js';
 
 /**
  * Inputs of the blob use cases, the same whichever transport carried them. Numbers may come
- * as query-string text, hence the coercion; paths are checked for safety by the use case
+ * as query-string text (decimal digits only); paths are checked for safety by the use case
  * (shared/connectors/blob/path.ts), not here, so that a refused path is audited.
  */
-
-const count = (max: number) => z.coerce.number().int().min(0).max(max);
 
 export const listBlobsQuerySchema = z
   .object({
@@ -28,12 +26,12 @@ export const readBlobQuerySchema = z
       .min(1)
       .max(MAX_BLOB_PATH * 4),
     /** First byte to read. */
-    offset: count(Number.MAX_SAFE_INTEGER).optional(),
+    offset: wholeNumber(0, Number.MAX_SAFE_INTEGER).optional(),
     /** Bytes to read from `offset`; the rest of the blob when absent. */
-    length: count(Number.MAX_SAFE_INTEGER).pipe(z.number().min(1)).optional(),
+    length: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
     /** Rows (records, lines) skipped before the first one returned. */
-    rowOffset: count(100_000_000).optional(),
-    maxRows: count(LIMITS.maxRows).pipe(z.number().min(1)).optional(),
+    rowOffset: wholeNumber(0, 100_000_000).optional(),
+    maxRows: wholeNumber(1, LIMITS.maxRows).optional(),
     purpose: purposeSchema.optional(),
   })
   .strict();

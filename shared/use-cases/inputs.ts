@@ -9,6 +9,19 @@ import { LIMITS } from '../limits.js';
 const textOnly = (s: string) => !s.includes('\u0000') && !/\p{Cs}/u.test(s);
 const TEXT_MESSAGE = 'must be text without NUL (U+0000) or unpaired surrogates';
 
+/**
+ * A whole number in [min, max], from JSON (a number) or a query string (decimal digits only).
+ * `z.coerce.number()` took `true`, `[1]`, `"0x200"`, `"1e3"` and `""` for numbers, past what the
+ * MCP tool list and the OpenAPI document say (red-team round 41).
+ */
+export function wholeNumber(min: number, max: number) {
+  const value = z.number().int().min(min).max(max);
+  const digits = z.string().regex(/^[0-9]{1,16}$/);
+  return z.union([value, digits.transform(Number).pipe(value)], {
+    error: `must be a whole number from ${min} to ${max}, in decimal digits`,
+  });
+}
+
 /** A caller's stated purpose: shown to approvers and given to policy as context. */
 export const purposeSchema = z.string().max(LIMITS.purposeChars).refine(textOnly, TEXT_MESSAGE);
 
@@ -49,7 +62,7 @@ export const auditQuerySchema = z
     approvalRequestId: z.string().min(1).max(LIMITS.routeValueChars).optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
-    limit: z.coerce.number().int().min(1).max(LIMITS.auditPageMax).default(50),
+    limit: wholeNumber(1, LIMITS.auditPageMax).default(50),
     continuation: z.string().min(1).max(LIMITS.continuationChars).optional(),
   })
   .strict();

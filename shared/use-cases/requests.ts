@@ -21,6 +21,7 @@ import { queueCallback } from './callbacks.js';
 import { conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
 import type { Start } from './index.js';
+import { wholeNumber } from './inputs.js';
 import type { Outcome } from './outcome.js';
 import { clearClassesOn, keepForReplay, replayOf } from './replay-keep.js';
 
@@ -155,7 +156,7 @@ export function requestStatus(
 /** A page of a result: `limit` rows at most, from the start or where `continuation` says. */
 export const resultPageQuerySchema = z
   .object({
-    limit: z.coerce.number().int().min(1).max(10_000).optional(),
+    limit: wholeNumber(1, 10_000).optional(),
     continuation: z.string().min(1).max(512).optional(),
   })
   .strict();

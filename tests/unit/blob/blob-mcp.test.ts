@@ -58,6 +58,25 @@ describe('blob MCP tools', () => {
     assert.match(event?.releasedDigest ?? '', /^[0-9a-f]{64}$/);
   });
 
+  it('read_blob takes whole numbers only, as its tool list says (red-team round 41)', async () => {
+    const path = 'demo-files/logs/support.log';
+    // `true`, `"0x200"`, `"1e3"`, `[1]` and `""` were read as numbers by a coercion.
+    for (const odd of [true, '0x200', '1e3', [1], '', 1.5, null]) {
+      for (const field of ['offset', 'length', 'maxRows', 'rowOffset']) {
+        const r = await tool('read_blob', { connection: 'demo-files', path, [field]: odd });
+        assert.equal(r.isError, true, `${field}: ${JSON.stringify(odd)} -> ${JSON.stringify(r)}`);
+      }
+    }
+    const fine = await tool('read_blob', {
+      connection: 'demo-files',
+      path,
+      offset: 0,
+      length: 512,
+      maxRows: 1,
+    });
+    assert.equal(fine.isError ?? false, false, JSON.stringify(fine));
+  });
+
   it('read_blob refuses traversal as a tool error', async () => {
     const r = await tool('read_blob', {
       connection: 'demo-files',
