@@ -1,4 +1,5 @@
 import { firstFourDigits, luhnValid, plausibleIssuer, reversedCard } from './card.js';
+import { isDigit } from './chars.js';
 import { saysSsn } from './context.js';
 import { nanpDigits, ssnDigits } from './numbers.js';
 import type { Finding } from './span.js';
@@ -61,8 +62,9 @@ for (const w of WORD_DIGITS.keys()) {
 // Digits with look-alike letters (O or o for 0; I or l for 1) in a card's four groups of four.
 const LOOKALIKE = /(?<![A-Za-z0-9])[0-9OoIl]{4}(?:[ -][0-9OoIl]{4}){3}(?![A-Za-z0-9])/g;
 // A card's groups (4-4-4-4, 4-4-4-4-3, 4-6-5) joined by one to four other characters each.
-// A short word may join them too (`4111x1111x1111x1111`, `4111 and 1111 ...`: red-team round 33).
-const GROUP_SEP = '(?:[^0-9A-Za-z]{1,4}|[^0-9A-Za-z]{0,2}[A-Za-z]{1,3}[^0-9A-Za-z]{0,2})';
+// A short word may join them too (`4111x1111x1111x1111`, `4111 and 1111 ...`: red-team round 33;
+// `4111 then 1111 ...`, up to five letters: round 41).
+const GROUP_SEP = '(?:[^0-9A-Za-z]{1,4}|[^0-9A-Za-z]{0,2}[A-Za-z]{1,5}[^0-9A-Za-z]{0,2})';
 const ANY_SEP_CARD = new RegExp(
   `(?<![0-9A-Za-z])\\d{4}(?:${GROUP_SEP}\\d{4}){3}(?:${GROUP_SEP}\\d{3})?(?![0-9A-Za-z])|(?<![0-9A-Za-z])\\d{4}${GROUP_SEP}\\d{6}${GROUP_SEP}\\d{5}(?![0-9A-Za-z])`,
   'g',
@@ -89,14 +91,11 @@ const THOUSANDS = /(?<![0-9A-Za-z.,'])\d{1,3}([,. '])\d{3}(?:\1\d{3}){3,5}(?![0-
 // first groups, `62800981-9881-5062-a000-...`, are no card) (`40128888 88881881`, `4012 88888888 1881`, `40 12 88 ...`): red-team round 36.
 const ANY_GROUPS =
   /(?<![0-9A-Za-z.,\-|:/_~*#+]|[0-9A-Za-z][.,\-|:/_~*#+])\d{2,16}([ .\-|:/_~*#+\t])\d{2,16}(?:\1\d{2,16}){0,7}(?![0-9A-Za-z]|[.,\-|:/_~*#+][0-9A-Za-z])/g;
-// A card's or a phone number's digits one by one, each joined by the same mark that numbers.ts
-// does not read inside a number (`5|5|5|...`, `5:5:...`, `;`, a tab, a line break, or quoted as
-// list items, `"5","5",...`): red-team round 41. Ten digits at least: nine flags are no SSN.
-const DIGIT_MARK = '[|:~*#;\\t\\n]|["\'] ?[,;] ?["\']';
-const ONE_BY_ONE = new RegExp(
-  `(?<![0-9A-Za-z])(?<!\\d(?:${DIGIT_MARK}))\\d(${DIGIT_MARK})\\d(?:\\1\\d){8,17}(?![0-9A-Za-z]|(?:${DIGIT_MARK})\\d)`,
-  'g',
-);
+// A card's or a phone number's digits one by one, each joined by the same one to eight other
+// characters (`5|5|5|...`, `5:5:...`, a tab, a line break, quoted list items `"5","5",...`,
+// markup `<d>5</d><d>5</d>...`, a letter `5q5q...`, a word `5 then 5 then ...`): red-team round
+// 41. Ten digits at least (nine flags are no SSN); a longer list is not cut into one (oneByOne).
+const ONE_BY_ONE = /(?<![0-9A-Za-z])\d([^0-9]{1,8}?)\d(?:\1\d){8,17}(?![0-9A-Za-z]|\1\d)/g;
 const SCIENTIFIC = /(?<![0-9A-Za-z.])\d\.\d{6,18}[eE]\+?1[2-8](?![0-9A-Za-z.])/g;
 // Digits escaped one by one: `%34`, `\u0034`, `\x34`, `&#52;`, `&#x34;`.
 const ESCAPE = '(?:%3[0-9]|\\\\u003[0-9]|\\\\x3[0-9]|&#(?:4[89]|5[0-7]);|&#x3[0-9];)';
@@ -207,6 +206,17 @@ function groupedCardDigits(text: string): string[] {
   return digits.length >= 13 && digits.length <= 19 ? [digits] : [];
 }
 
+/** The digits of a one-by-one match, unless it is the tail of a longer list of them. */
+function oneByOne(text: string, match: string, at: number): string[] {
+  let k = 1;
+  while (!isDigit(match.charCodeAt(k))) k++;
+  const sep = match.slice(1, k);
+  // `...4|5|5|5`: the same mark after a digit stands before it.
+  const before = at - sep.length;
+  if (before > 0 && text.startsWith(sep, before) && isDigit(text.charCodeAt(before - 1))) return [];
+  return [match.replace(/[^0-9]/g, '')];
+}
+
 function scientificDigits(text: string): string[] {
   const value = Number(text);
   return Number.isSafeInteger(value) ? [String(value)] : [];
@@ -261,7 +271,7 @@ const RADIX_HINT = 64; // `0x` or `0o`
 const THOUSANDS_HINT = 128; // five or more groups of at most three digits joined by one character
 const SCIENTIFIC_HINT = 256; // a lone `e` between digits
 const ANY_GROUPS_HINT = 512; // 13 or more digits in groups of two or more joined by single characters
-const ONE_BY_ONE_HINT = 1024; // 10 or more single digits, each joined by one to four characters
+const ONE_BY_ONE_HINT = 1024; // 10 or more single digits, each joined by one to eight characters
 
 /** text[start, start + word.length) is `word` (lower case) in any case. */
 function wordAt(text: string, start: number, word: string): boolean {
@@ -293,7 +303,7 @@ interface GroupState {
   sep: number;
   /** Groups of at most three digits joined one after another by single characters. */
   threes: number;
-  /** Single digits joined one after another by one to four characters. */
+  /** Single digits joined one after another by one to eight characters. */
   singles: number;
   /** Digits of the groups of two or more joined one after another by single characters. */
   digits: number;
@@ -324,7 +334,7 @@ function endGroup(g: GroupState, len: number, sepBefore: number): number {
   g.fours = len === 4 ? (joined ? g.fours + 1 : 1) : 0;
   g.threes = len <= 3 ? (joined && g.gap === 1 && g.threes > 0 ? g.threes + 1 : 1) : 0;
   g.digits = len >= 2 ? (joined && g.gap === 1 && g.digits > 0 ? g.digits + len : len) : 0;
-  g.singles = len === 1 ? (joined && g.gap <= 4 && g.singles > 0 ? g.singles + 1 : 1) : 0;
+  g.singles = len === 1 ? (g.gap >= 1 && g.gap <= 8 && g.singles > 0 ? g.singles + 1 : 1) : 0;
   // The separator before this group, when one printed character; -1 for anything else.
   const sep = g.gap === 1 && printedSep(sepBefore) ? sepBefore : -1;
   if (first) g.sep = 0;
@@ -430,7 +440,7 @@ function hintsOf(text: string): number {
       if (words >= 9) hints |= NUMBER_WORDS;
       hints |= wordEdges(text, start, i);
       // A short word between digit groups may join them (`4111x1111`, `123x45x6789`).
-      g.gap = i - start <= 3 && g.gap < 99 ? g.gap + i - start : 99;
+      g.gap = i - start <= 5 && g.gap < 99 ? g.gap + i - start : 99;
       continue;
     }
     if (kind === DIGIT) {
@@ -471,5 +481,5 @@ export function detectSpelled(text: string, out: Finding[]): void {
   if (hints & THOUSANDS_HINT) each(text, THOUSANDS, (m) => [m.replace(/[^0-9]/g, '')], out);
   if (hints & SCIENTIFIC_HINT) each(text, SCIENTIFIC, scientificDigits, out);
   if (hints & ANY_GROUPS_HINT) each(text, ANY_GROUPS, groupedCardDigits, out);
-  if (hints & ONE_BY_ONE_HINT) each(text, ONE_BY_ONE, (m) => [m.replace(/[^0-9]/g, '')], out);
+  if (hints & ONE_BY_ONE_HINT) each(text, ONE_BY_ONE, (m, at) => oneByOne(text, m, at), out);
 }

@@ -300,7 +300,7 @@ describe('numbers spelled otherwise', () => {
     }
   });
 
-  test('round 41: digits one by one behind a mark numbers do not hold (`|`, `:`, `;`, a tab, a line break, quoted items)', () => {
+  test('round 41: digits one by one behind the same mark, markup, letter or word; groups joined by longer words', () => {
     const card = '5555551001146646';
     const one = (sep: string, quote = '') => [...card].map((d) => `${quote}${d}${quote}`).join(sep);
     for (const text of [
@@ -315,6 +315,10 @@ describe('numbers spelled otherwise', () => {
       `[${one(',', '"')}]`,
       `[${one(', ', "'")}]`,
       `${one('|')} and more`,
+      one('</d><d>'),
+      one('q'),
+      one(' then '),
+      '5555 then 5510 then 0114 then 6646',
     ]) {
       assert.ok(!(masker.maskText(`x ${text} y`) ?? '').includes('5|5|5'), text);
       assert.ok(
@@ -329,6 +333,8 @@ describe('numbers spelled otherwise', () => {
       '1|0|1|1|0|1|1|0|1',
       '1|2|3|4|5|6|7|8|9|0|1|2|3|4|5|6|7|8|9|0|1|2',
       `${one('|')}|1|2|3|4|5`,
+      'rooms 1 and 2 and 3 and 4 and 5 and 6 and 7 and 8 and 9 and 0',
+      'scores 5 | 4 | 3 | 5 | 2 | 1 | 4 | 3 | 5 | 1 | 2 | 2',
     ]) {
       assert.deepEqual(detect(text), [], text);
     }
