@@ -1,8 +1,9 @@
 /**
  * The normalised view of a text: what a reader sees once the easy disguises are undone. NFKC
  * (fullwidth forms, `＠`, mathematical digits), the decimal digits of every script as 0-9,
- * invisible characters (zero-width spaces and joiners, soft hyphens, bidi controls) and
- * combining marks dropped, every other space a plain space, and the spelled-out or encoded
+ * invisible characters (zero-width spaces and joiners, soft hyphens, bidi controls, NUL and
+ * the other control characters but tab and line breaks) and combining marks dropped, accents
+ * dropped from Latin letters, every other space a plain space, and the spelled-out or encoded
  * `@` and `.` of an address (` at `, `(at)`, `[dot]`, `%40`, `&#64;`) as the characters.
  * Each character of the view knows the span of the original it came from, so a finding in
  * the view masks what the original holds there.
@@ -284,6 +285,15 @@ class Builder implements NormalisedView {
   }
 }
 
+/**
+ * A control character the view drops: C0 controls but tab, line feed and carriage return, and
+ * DEL. Text stored as UTF-16 and read as UTF-8 has a NUL beside every ASCII character
+ * (`4\u00001\u00001...`), which hid every address, SSN and phone number in it (red-team round 41).
+ */
+export function isDroppedControl(c: number): boolean {
+  return (c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 127;
+}
+
 /** First pass: characters; ASCII is copied a stretch at a time. */
 function characters(text: string, b: Builder): void {
   const n = text.length;
@@ -291,6 +301,11 @@ function characters(text: string, b: Builder): void {
   for (let i = 0; i < n; ) {
     const c = text.charCodeAt(i);
     if (c < 128) {
+      if (isDroppedControl(c)) {
+        if (ascii < i) b.copy(text, ascii, i);
+        b.push('', i, i + 1);
+        ascii = i + 1;
+      }
       i++;
       continue;
     }

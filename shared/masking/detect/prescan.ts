@@ -1,4 +1,4 @@
-import { needsNormalising } from './normalise.js';
+import { isDroppedControl, needsNormalising } from './normalise.js';
 
 /**
  * The pre-scan: one loop over a text that says which detectors could possibly match, and
@@ -31,7 +31,9 @@ const STOP_DASH = 2;
 const STOP_MARK = 3; // `:` `=` `@` `J`: looked at together with the characters before it
 const STOP_SPACE = 4; // ` at ` and ` dot ` stand for `@` and `.`
 const STOP_MARKER = 5; // `%40`, `&#64;`, `(at)`: see isMarker
+const STOP_CONTROL = 6; // a control character the normalised view drops (NUL of UTF-16 text)
 const STOP = new Uint8Array(65);
+for (let c = 0; c < 32; c++) if (isDroppedControl(c)) STOP[c] = STOP_CONTROL;
 for (let c = 48; c <= 57; c++) STOP[c] = STOP_DIGIT;
 STOP[45] = STOP_DASH;
 for (const ch of ':=@J') STOP[ch.charCodeAt(0)] = STOP_MARK;
@@ -230,6 +232,7 @@ function isMarker(text: string, i: number): boolean {
 
 /** `J` (of `eyJ`), `[`, `\`, `{` or a character that is not ASCII at `i`: what it adds to `found`. */
 function aboveLetters(text: string, i: number, c: number, found: number): number {
+  if (c === 127) return DISGUISE;
   if (c >= 128) return (found & DISGUISE) === 0 && needsNormalising(text, i) ? DISGUISE : 0;
   if (c === 91 || c === 92 || c === 123) return isMarker(text, i) ? DISGUISE : 0;
   return c === 74 && i >= 2 && text.charCodeAt(i - 1) === 121 && text.charCodeAt(i - 2) === 101 ? JWT : 0;
@@ -344,12 +347,24 @@ export function prescan(text: string): number {
       if (d === 58) colons++;
       // A marker's first character (`%40`, `&#64;`, `[at]`, `{at}`, `<at>`, `\u0040`) is read
       // again by the loop: an address's local part may end in a digit (red-team round 41).
-      if (d >= 128 || d === 37 || d === 38 || d === 60 || d === 91 || d === 92 || d === 123) i--;
+      if (
+        d >= 128 ||
+        d === 37 ||
+        d === 38 ||
+        d === 60 ||
+        d === 91 ||
+        d === 92 ||
+        d === 123 ||
+        isDroppedControl(d)
+      )
+        i--;
       else found |= afterRun(text, i, d);
     } else if (stop === STOP_DASH) {
       found |= DASH;
     } else if (stop === STOP_MARKER) {
       if (isMarker(text, i)) found |= DISGUISE;
+    } else if (stop === STOP_CONTROL) {
+      found |= DISGUISE;
     } else {
       if (c === 58) colons++;
       found |= markAt(text, i, c);

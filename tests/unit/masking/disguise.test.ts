@@ -426,6 +426,42 @@ describe('harmless look-alikes', () => {
   });
 });
 
+describe('text stored as UTF-16 and read as UTF-8 (red-team round 41)', () => {
+  // Every ASCII character has a NUL beside it: no address, SSN, phone or IBAN was found.
+  const asUtf16 = (text: string, bigEndian: boolean) => {
+    const bytes = Buffer.from(text, 'utf16le');
+    return (bigEndian ? bytes.swap16() : bytes).toString('utf8');
+  };
+  const values = [
+    'ana.silva@contoso.com',
+    '123-45-6789',
+    '(206) 555-0123',
+    'DE89370400440532013000',
+    '4111111111111111',
+  ];
+  test('what the NULs hide is found and masked', () => {
+    for (const value of values) {
+      for (const bigEndian of [false, true]) {
+        const text = asUtf16(`note ${value} end`, bigEndian);
+        const masked = masker.maskText(text) ?? '';
+        assert.ok(
+          masked.includes('[REDACTED]'),
+          `${value} ${bigEndian ? 'BE' : 'LE'} -> ${JSON.stringify(masked)}`,
+        );
+        assert.ok(!masked.replace(/\u0000/g, '').includes(value.slice(0, 6)), value);
+      }
+    }
+  });
+  test('other control characters between the characters are looked through too', () => {
+    for (const control of ['\u0001', '\u001f', '\u007f', '\u000b']) {
+      const text = [...'write ana.silva@contoso.com'].join(control);
+      assert.ok((masker.maskText(text) ?? '').includes('[REDACTED]'), JSON.stringify(control));
+    }
+    // Tabs and line breaks are what they are.
+    assert.equal(masker.maskText('a\tb\nc\r\nd'), 'a\tb\nc\r\nd');
+  });
+});
+
 describe('where a disguised finding lands', () => {
   test('the original span is replaced, whatever the view changed around it', () => {
     const text = `a ${script(CARD, 0x660)} b ana\u200b@contoso.com c`;
