@@ -283,6 +283,59 @@ function addressDisguise(text: string, found: number): number {
   return found;
 }
 
+// Characters that end a digit run and are read again by the main loop: a marker's first
+// character (`%40`, `&#64;`, `[at]`, `{at}`, `<at>`, `\u0040`; an address's local part may end
+// in a digit: red-team round 41) and a control character the view drops.
+const REREAD = new Uint8Array(128);
+for (const ch of '%&<[\\{') REREAD[ch.charCodeAt(0)] = 1;
+for (let c = 0; c < 128; c++) if (isDroppedControl(c)) REREAD[c] = 1;
+
+// What digitRun reads on and leaves: the bits found, the groups kept, the character after it.
+const run = { found: 0, groups: 0, end: 0 };
+
+/**
+ * The run of digit groups and separators from the digit at `start`, judged at its end; where
+ * it ends is returned. Reads and updates `run`.
+ */
+function digitRun(text: string, start: number): number {
+  const n = text.length;
+  let { found, groups } = run;
+  const firstGroup = groups;
+  let i = start;
+  let digits = 0;
+  let dots = 0;
+  let plus = false;
+  let d = 0;
+  // A group of digits, then the separators before the next group, until something else.
+  for (;;) {
+    const groupStart = i;
+    for (i++; i < n; i++) {
+      d = text.charCodeAt(i);
+      if (d < 48 || d > 57) break;
+    }
+    digits += i - groupStart;
+    if (i - groupStart >= 16 && hexOfText(text, groupStart)) found |= TOKEN;
+    if (groups < MAX_GROUPS) {
+      GROUP_STARTS[groups] = groupStart;
+      GROUP_ENDS[groups] = i;
+    }
+    groups++;
+    while (i < n && SEP[d] === 1) {
+      if (d === 46) dots++;
+      else if (d === 45) found |= DASH;
+      else if (d === 43) plus = true;
+      if (++i < n) d = text.charCodeAt(i);
+    }
+    if (i >= n || d < 48 || d > 57) break;
+  }
+  if (judgeRun(text, start, i, firstGroup, groups, digits, dots, plus)) found |= NUMBER;
+  else groups = firstGroup;
+  run.found = found;
+  run.groups = groups;
+  run.end = d;
+  return i;
+}
+
 /** Which detectors could match `text`; the runs worth reading are left in `numberRuns`. */
 export function prescan(text: string): number {
   const n = text.length;
@@ -311,53 +364,16 @@ export function prescan(text: string): number {
       continue;
     }
     if (stop === STOP_DIGIT) {
-      const start = i;
-      found = runStart(text, i, found);
-      const firstGroup = groups;
-      let digits = 0;
-      let dots = 0;
-      let plus = false;
-      let d = 0;
-      // A group of digits, then the separators before the next group, until something else.
-      for (;;) {
-        const groupStart = i;
-        for (i++; i < n; i++) {
-          d = text.charCodeAt(i);
-          if (d < 48 || d > 57) break;
-        }
-        digits += i - groupStart;
-        if (i - groupStart >= 16 && hexOfText(text, groupStart)) found |= TOKEN;
-        if (groups < MAX_GROUPS) {
-          GROUP_STARTS[groups] = groupStart;
-          GROUP_ENDS[groups] = i;
-        }
-        groups++;
-        while (i < n && SEP[d] === 1) {
-          if (d === 46) dots++;
-          else if (d === 45) found |= DASH;
-          else if (d === 43) plus = true;
-          if (++i < n) d = text.charCodeAt(i);
-        }
-        if (i >= n || d < 48 || d > 57) break;
-      }
-      if (judgeRun(text, start, i, firstGroup, groups, digits, dots, plus)) found |= NUMBER;
-      else groups = firstGroup;
+      run.found = runStart(text, i, found);
+      run.groups = groups;
+      i = digitRun(text, i);
+      found = run.found;
+      groups = run.groups;
+      const d = run.end;
       word = i;
       // The character that ended the run may be a mark, or what is looked at like any other.
       if (d === 58) colons++;
-      // A marker's first character (`%40`, `&#64;`, `[at]`, `{at}`, `<at>`, `\u0040`) is read
-      // again by the loop: an address's local part may end in a digit (red-team round 41).
-      if (
-        d >= 128 ||
-        d === 37 ||
-        d === 38 ||
-        d === 60 ||
-        d === 91 ||
-        d === 92 ||
-        d === 123 ||
-        isDroppedControl(d)
-      )
-        i--;
+      if (d >= 128 || REREAD[d] === 1) i--;
       else found |= afterRun(text, i, d);
     } else if (stop === STOP_DASH) {
       found |= DASH;

@@ -91,11 +91,13 @@ const THOUSANDS = /(?<![0-9A-Za-z.,'])\d{1,3}([,. '])\d{3}(?:\1\d{3}){3,5}(?![0-
 // first groups, `62800981-9881-5062-a000-...`, are no card) (`40128888 88881881`, `4012 88888888 1881`, `40 12 88 ...`): red-team round 36.
 const ANY_GROUPS =
   /(?<![0-9A-Za-z.,\-|:/_~*#+]|[0-9A-Za-z][.,\-|:/_~*#+])\d{2,16}([ .\-|:/_~*#+\t])\d{2,16}(?:\1\d{2,16}){0,7}(?![0-9A-Za-z]|[.,\-|:/_~*#+][0-9A-Za-z])/g;
-// A card's or a phone number's digits one by one, each joined by the same one to eight other
+// A card's digits one by one, each joined by the same one to eight other
 // characters (`5|5|5|...`, `5:5:...`, a tab, a line break, quoted list items `"5","5",...`,
 // markup `<d>5</d><d>5</d>...`, a letter `5q5q...`, a word `5 then 5 then ...`): red-team round
-// 41. Ten digits at least (nine flags are no SSN); a longer list is not cut into one (oneByOne).
-const ONE_BY_ONE = /(?<![0-9A-Za-z])\d([^0-9]{1,8}?)\d(?:\1\d){8,17}(?![0-9A-Za-z]|\1\d)/g;
+// 41. A card's 13 to 19 digits only: ten single digits are a survey's or a score's row as often
+// as a phone number (six rows in ten of 1-5 answers read as one: round 42). A longer list is
+// not cut into one (oneByOne).
+const ONE_BY_ONE = /(?<![0-9A-Za-z])\d([^0-9]{1,8}?)\d(?:\1\d){11,17}(?![0-9A-Za-z]|\1\d)/g;
 const SCIENTIFIC = /(?<![0-9A-Za-z.])\d\.\d{6,18}[eE]\+?1[2-8](?![0-9A-Za-z.])/g;
 // Digits escaped one by one: `%34`, `\u0034`, `\x34`, `&#52;`, `&#x34;`.
 const ESCAPE = '(?:%3[0-9]|\\\\u003[0-9]|\\\\x3[0-9]|&#(?:4[89]|5[0-7]);|&#x3[0-9];)';
@@ -271,7 +273,7 @@ const RADIX_HINT = 64; // `0x` or `0o`
 const THOUSANDS_HINT = 128; // five or more groups of at most three digits joined by one character
 const SCIENTIFIC_HINT = 256; // a lone `e` between digits
 const ANY_GROUPS_HINT = 512; // 13 or more digits in groups of two or more joined by single characters
-const ONE_BY_ONE_HINT = 1024; // 10 or more single digits, each joined by one to eight characters
+const ONE_BY_ONE_HINT = 1024; // 13 or more single digits, each joined by one to eight characters
 
 /** text[start, start + word.length) is `word` (lower case) in any case. */
 function wordAt(text: string, start: number, word: string): boolean {
@@ -359,7 +361,7 @@ function endGroup(g: GroupState, len: number, sepBefore: number): number {
   }
   if (g.threes >= 5) hints |= THOUSANDS_HINT;
   if (g.digits >= 13 && g.digits > len) hints |= ANY_GROUPS_HINT;
-  if (g.singles >= 10) hints |= ONE_BY_ONE_HINT;
+  if (g.singles >= 13) hints |= ONE_BY_ONE_HINT;
   return hints;
 }
 

@@ -326,7 +326,14 @@ describe('numbers spelled otherwise', () => {
         text,
       );
     }
-    assert.ok(detect('2|0|6|5|5|5|0|1|2|3').some((f) => f.dataClass === 'pii.phone'));
+    // Ten digits one by one are a survey's row as often as a phone number (round 42).
+    for (const row of [
+      '3|1|3|3|1|2|3|1|5|2',
+      '| 5 | 0 | 4 | 3 | 8 | 7 | 0 | 1 | 5 | 8 |',
+      '2|0|6|5|5|5|0|1|2|3',
+    ]) {
+      assert.deepEqual(detect(row), [], row);
+    }
     // Not a card or phone either way, nine flags, or a longer list: nothing.
     for (const text of [
       '5|5|5|5|5|5|1|0|0|1|1|4|6|6|4|7',
