@@ -329,15 +329,16 @@ function characters(text: string, b: Builder): void {
 // Encoded again (`%2520`, `&amp;#64;`) and quoted-printable (`=20`, before a letter or digit) too.
 const ENCODED =
   /%(?:25)*(?:40|2e|20|2d)|=(?:40|2e|20|2d)(?=[0-9a-z])|&(?:amp;)*(?:#0*64|#x0*40|commat|#0*46|#x0*2e|period);?/iy;
-// `\u0040`, `\x40` and their `.` counterparts written out in a text (red-team round 33).
-const ESCAPED = /\\(?:u0040|x40|u002e|x2e)/iy;
+// `\u0040`, `\x40` and their `.` counterparts written out in a text (red-team round 33), and
+// `\u{40}`, octal `\100` and theirs (round 42).
+const ESCAPED = /\\(?:u0040|x40|u\{0*40\}|100|u002e|x2e|u\{0*2e\}|056)/iy;
 // `(at)`, `[ dot ]`, `{at}`, any case, spaces inside allowed.
 // `(@)` and `[.]` too (red-team round 33).
 const BRACKETED = /[([{<] *(at|dot|@|\.) *[)\]}>]/iy;
 // ` at `, ` dot ` between two words.
 const SPELLED = / (at|dot) (?=[A-Za-z0-9])/iy;
-// `@` with spaces around it.
-const SPACED_AT = /[ \t]*@[ \t]*/y;
+// `@` with spaces around it, or a line broken after it (round 42).
+const SPACED_AT = /[ \t]*@[ \t\r\n]*/y;
 // ` . ` with spaces around it, between two words (`example . com`, red-team round 33).
 const SPACED_DOT = / +\. +/y;
 
@@ -395,7 +396,7 @@ function readMarker(s: string, j: number): boolean {
     const m = execAt(ESCAPED, s, j);
     if (m !== null) {
       marker.len = m[0].length;
-      marker.symbol = m[0].endsWith('40') ? '@' : '.';
+      marker.symbol = /(?:40\}?|100)$/.test(m[0]) ? '@' : '.';
     }
   } else if (c === 40 || c === 91 || c === 123 || c === 60) {
     const m = execAt(BRACKETED, s, j);
@@ -406,10 +407,15 @@ function readMarker(s: string, j: number): boolean {
     }
   } else if ((c === 32 || c === 9) && j > 0 && isWordChar(s.charCodeAt(j - 1))) {
     spacedMarker(s, j);
-  } else if (c === 64 && (s.charCodeAt(j + 1) === 32 || s.charCodeAt(j + 1) === 9)) {
+  } else if (c === 64 && isBlank(s.charCodeAt(j + 1))) {
     spacedSymbol(s, j, SPACED_AT, '@');
   }
   return marker.len > 0;
+}
+
+/** A space, a tab or a line break. */
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
 /** At a space or tab after a word: ` at `, ` dot `, a spaced `@` or a spaced ` . `. */

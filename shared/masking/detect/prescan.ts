@@ -213,12 +213,15 @@ function isMarker(text: string, i: number): boolean {
       return text.charCodeAt(k) === 35 || wordAt(text, k, 'commat;') || wordAt(text, k, 'period;');
     }
     case 92:
-      // `\u0040`, `\x40` and their `.` (red-team round 33).
+      // `\u0040`, `\x40` and their `.` (red-team round 33); `\u{40}`, `\100`, `\056` (round 42).
       return (
         wordAt(text, i + 1, 'u0040') ||
         wordAt(text, i + 1, 'x40') ||
         wordAt(text, i + 1, 'u002e') ||
-        wordAt(text, i + 1, 'x2e')
+        wordAt(text, i + 1, 'x2e') ||
+        wordAt(text, i + 1, 'u{') ||
+        text.startsWith('100', i + 1) ||
+        text.startsWith('056', i + 1)
       );
     default: {
       let k = i + 1;
@@ -419,9 +422,11 @@ function padding(text: string, i: number): number {
   return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122) ? 0 : TOKEN;
 }
 
-/** `ana @ contoso.com`: an `@` with a space (or a tab) beside it and words around. */
+/** `ana @ contoso.com`: an `@` with a space (or a tab) beside it, or a line break after it. */
 function spacedAt(text: string, i: number): number {
   const before = text.charCodeAt(i - 1);
   const after = text.charCodeAt(i + 1);
-  return before === 32 || after === 32 || before === 9 || after === 9 ? DISGUISE : 0;
+  return before === 32 || after === 32 || before === 9 || after === 9 || after === 10 || after === 13
+    ? DISGUISE
+    : 0;
 }

@@ -1,6 +1,6 @@
 import { firstFourDigits, luhnValid, plausibleIssuer, reversedCard } from './card.js';
 import { isDigit } from './chars.js';
-import { saysSsn } from './context.js';
+import { saysPhone, saysSsn } from './context.js';
 import { nanpDigits, ssnDigits } from './numbers.js';
 import type { Finding } from './span.js';
 
@@ -51,7 +51,10 @@ const WORD_DIGITS: ReadonlyMap<string, string> = new Map(
   NUMBER_WORDS_BY_DIGIT.flatMap((list, digit) => list.map((w) => [w, String(digit)] as [string, string])),
 );
 const WORD = `(?:${[...WORD_DIGITS.keys()].sort((a, b) => b.length - a.length).join('|')})`;
-const WORD_SEP = '(?:[\\s,.;/_-]+(?:and[\\s,]+)?)';
+// Any marks between the words (`five|five`, `five & five`, `"five","five"`: red-team round 42),
+// and a joining word in any of the languages (`cinq et cinq`, `fünf und fünf`, `five then five`).
+const JOINER = '(?:and|then|et|und|en|e|y)';
+const WORD_SEP = `(?:[^A-Za-z0-9]{1,6}(?:${JOINER}[^A-Za-z0-9]{1,6})?)`;
 const WORDS = new RegExp(`(?<![A-Za-z])${WORD}(?:${WORD_SEP}${WORD}){8,}(?![A-Za-z])`, 'gi');
 // Number words by first letter and length, for hintsOf's check without slicing.
 const WORDS_BY_START = new Map<number, string[]>();
@@ -80,6 +83,10 @@ const ODD_SSN =
   /(?<![0-9A-Za-z./|])\d{3}([.|\u2010-\u2015\u2212\uFE63\uFF0D\u30FCx]| ?[\u2010-\u2015\u2212\uFE63\uFF0D] ?| - )\d{2}\1(?!19|20)\d{4}(?![0-9A-Za-z/|-]|[.,]\d)/g;
 // Semicolons and tabs join CSV and TSV fields as often as an SSN's groups: only after a word
 // saying SSN.
+// A North American phone number's groups joined by a pipe or a tilde (`586|555|0199`), or by a
+// semicolon, colon or tab after a word saying phone (red-team round 42).
+const ODD_PHONE =
+  /(?<![0-9A-Za-z./|~:;-])(?:\+?1([|~:;\t]))?\d{3}([|~:;\t])\d{3}\2\d{4}(?![0-9A-Za-z/|~:;-]|[.,]\d)/g;
 const SEMI_SSN = /(?<![0-9A-Za-z])\d{3}( ?; ?|\t)\d{2}\1\d{4}(?![0-9A-Za-z]|[.,]\d)/g;
 // (A first group of 19xx or 20xx is a year: `2024-05-123` is an invoice, not an SSN.)
 const REVERSED_SSN = /(?<![0-9A-Za-z.])(?!19|20)\d{4}([- ])\d{2}\1\d{3}(?![0-9A-Za-z]|[.,]\d)/g;
@@ -219,6 +226,13 @@ function oneByOne(text: string, match: string, at: number): string[] {
   return [match.replace(/[^0-9]/g, '')];
 }
 
+/** A phone joined by `|` or `~`, or by `;`, `:` or a tab after a word saying phone. */
+function oddPhone(text: string, match: string, at: number): string[] {
+  if (!/[|~]/.test(match) && !saysPhone(text, at)) return [];
+  const digits = match.replace(/[^0-9]/g, '');
+  return nanpDigits(digits, digits.length - 10) ? [digits] : [];
+}
+
 function scientificDigits(text: string): string[] {
   const value = Number(text);
   return Number.isSafeInteger(value) ? [String(value)] : [];
@@ -268,7 +282,7 @@ const NUMBER_WORDS = 2; // 9+ number words in a row
 const ESCAPES = 4; // `%`, `\` or `&`
 const LOOKALIKE_HINT = 8; // O, o, I or l next to a digit
 const GROUPS = 16; // four groups of four digits (or 4-6-5) joined by a few other characters
-const SSN_GROUPS = 32; // groups of 3-2-4 or 4-2-3 digits joined by single characters
+const SSN_GROUPS = 32; // groups of 3-2-4 or 4-2-3 (or a phone's 3-3-4) digits joined by single characters
 const RADIX_HINT = 64; // `0x` or `0o`
 const THOUSANDS_HINT = 128; // five or more groups of at most three digits joined by one character
 const SCIENTIFIC_HINT = 256; // a lone `e` between digits
@@ -280,6 +294,14 @@ function wordAt(text: string, start: number, word: string): boolean {
   for (let k = 0; k < word.length; k++)
     if ((text.charCodeAt(start + k) | 32) !== word.charCodeAt(k)) return false;
   return true;
+}
+
+const JOINERS = ['and', 'then', 'et', 'und', 'en', 'e', 'y'];
+
+/** The letters text[start, end) are a word joining number words (`and`, `et`, `und`, ...). */
+function isJoiner(text: string, start: number, end: number): boolean {
+  for (const w of JOINERS) if (w.length === end - start && wordAt(text, start, w)) return true;
+  return false;
 }
 
 /** The letters text[start, end) are a number word, in any case; nothing is allocated. */
@@ -356,7 +378,8 @@ function endGroup(g: GroupState, len: number, sepBefore: number): number {
   // 4-6-5 is read by its separators in mixedGroupDigits: the fours' separator state does not
   // cover a group of six (`3782|822463|10005` passed, red-team round 40).
   let hints = (odd && g.fours >= 4) || (g.third === 4 && g.before === 6 && len === 5) ? GROUPS : 0;
-  if ((g.third === 3 && g.before === 2 && len === 4) || (g.third === 4 && g.before === 2 && len === 3)) {
+  const ssnOrPhone = g.third === 3 && (g.before === 2 || g.before === 3) && len === 4;
+  if (ssnOrPhone || (g.third === 4 && g.before === 2 && len === 3)) {
     hints |= SSN_GROUPS;
   }
   if (g.threes >= 5) hints |= THOUSANDS_HINT;
@@ -437,8 +460,7 @@ function hintsOf(text: string): number {
       run = allLettersToJ(text, start, i) ? run + i - start : 0;
       if (run >= 9) hints |= LETTER_RUN;
       // `and` between number words (`five three six and two two`) neither counts nor breaks.
-      if (!(i - start === 3 && wordAt(text, start, 'and')))
-        words = isNumberWord(text, start, i) ? words + 1 : 0;
+      if (!isJoiner(text, start, i)) words = isNumberWord(text, start, i) ? words + 1 : 0;
       if (words >= 9) hints |= NUMBER_WORDS;
       hints |= wordEdges(text, start, i);
       // A short word between digit groups may join them (`4111x1111`, `123x45x6789`).
@@ -457,7 +479,6 @@ function hintsOf(text: string): number {
     g.gap++;
     if (kind === ESCAPE_START) hints |= ESCAPES;
     if (kind !== JOIN) run = 0;
-    if (kind !== JOIN && kind !== LIST) words = 0;
   }
   return hints;
 }
@@ -475,6 +496,7 @@ export function detectSpelled(text: string, out: Finding[]): void {
     each(text, LOOKALIKE, (m) => (/[OoIl]/.test(m) ? [lookalikeToDigits(m)] : []), out);
   if (hints & GROUPS) each(text, ANY_SEP_CARD, mixedGroupDigits, out);
   if (hints & SSN_GROUPS) {
+    each(text, ODD_PHONE, (m, at) => oddPhone(text, m, at), out);
     each(text, ODD_SSN, (m) => [m.replace(/[^0-9]/g, '')], out);
     each(text, REVERSED_SSN, (m, at) => (saysSsn(text, at) ? reversedDigits(m) : []), out);
     each(text, SEMI_SSN, (m, at) => (saysSsn(text, at) ? [m.replace(/[^0-9]/g, '')] : []), out);

@@ -347,6 +347,58 @@ describe('numbers spelled otherwise', () => {
     }
   });
 
+  test('round 42: more escapes of @, number words behind any mark or joining word, phones joined by | or ~', () => {
+    for (const text of [
+      'mail ximena.zhang1\\u{40}example.com',
+      'mail ximena.zhang1\\100example.com',
+      'mail ana\\u{40}contoso\\u{2e}com',
+      'mail ximena.zhang1@\nexample.com',
+    ]) {
+      const masked = masker.maskText(text) ?? '';
+      assert.ok(!/zhang|ana/.test(masked), `${text} -> ${masked}`);
+    }
+    const card = '5555551001146646';
+    const words = (sep: string, list = WORDS) => [...card].map((d) => list[Number(d)] as string).join(sep);
+    const french = ['zéro', 'un', 'deux', 'trois', 'quatre', 'cinq', 'six', 'sept', 'huit', 'neuf'];
+    const german = ['null', 'eins', 'zwei', 'drei', 'vier', 'fünf', 'sechs', 'sieben', 'acht', 'neun'];
+    for (const text of [
+      words('|'),
+      words(':'),
+      words(' & '),
+      words(' + '),
+      `["${words('","')}"]`,
+      words(' then '),
+      words(' et ', french),
+      words(' und ', german),
+    ]) {
+      const masked = masker.maskText(`x ${text} y`) ?? '';
+      assert.ok(masked.includes('[REDACTED]') && !/five|cinq|fünf/.test(masked), `${text} -> ${masked}`);
+    }
+    for (const text of [
+      '586|555|0199',
+      '586~555~0199',
+      '1|586|555|0199',
+      'call 586;555;0199',
+      'tel: 586:555:0199',
+    ]) {
+      assert.ok(
+        detect(text).some((f) => f.dataClass === 'pii.phone'),
+        text,
+      );
+    }
+    // Times, ratios and rows of CSV numbers are no phone; nor is an escaped character in prose.
+    for (const text of [
+      '12:30:45',
+      'ratio 300:200:1000',
+      '586;555;0199',
+      '100|200|3000',
+      'price\\100 tag',
+      'hi @\nthere',
+    ]) {
+      assert.deepEqual(detect(text), [], text);
+    }
+  });
+
   test('ordinary text spells nothing', () => {
     for (const text of [
       '2024-03-05 12:34:56',
