@@ -78,9 +78,9 @@ const ANY_SEP_CARD = new RegExp(
 // day of the year, `262.71|2024-05-16` an amount and a date: red-team round 12).
 // Spaced dashes, en and em dashes and an `x` are disguises too (`123 - 45 - 6789`, round 33).
 // Any dash-like character too (U+2010 to U+2015, minus signs, fullwidth, katakana long vowel:
-// red-team round 36).
+// red-team round 36); a tilde, a doubled dash or a spaced dot (round 42).
 const ODD_SSN =
-  /(?<![0-9A-Za-z./|])\d{3}([.|\u2010-\u2015\u2212\uFE63\uFF0D\u30FCx]| ?[\u2010-\u2015\u2212\uFE63\uFF0D] ?| - )\d{2}\1(?!19|20)\d{4}(?![0-9A-Za-z/|-]|[.,]\d)/g;
+  /(?<![0-9A-Za-z./|~])\d{3}([.|~\u2010-\u2015\u2212\uFE63\uFF0D\u30FCx]| ?[\u2010-\u2015\u2212\uFE63\uFF0D] ?| - |--| \. )\d{2}\1(?!19|20)\d{4}(?![0-9A-Za-z/|~-]|[.,]\d)/g;
 // Semicolons and tabs join CSV and TSV fields as often as an SSN's groups: only after a word
 // saying SSN.
 // A North American phone number's groups joined by a pipe or a tilde (`586|555|0199`), or by a

@@ -386,6 +386,12 @@ describe('numbers spelled otherwise', () => {
         text,
       );
     }
+    for (const text of ['748~93~8418', '748--93--8418', '748 . 93 . 8418']) {
+      assert.ok(
+        detect(text).some((f) => f.dataClass === 'pii.ssn'),
+        text,
+      );
+    }
     // Times, ratios and rows of CSV numbers are no phone; nor is an escaped character in prose.
     for (const text of [
       '12:30:45',
