@@ -3,7 +3,7 @@ import { firstFourDigits, luhnValid, paddedCard, plausibleIssuer, reversedCard }
 import { digitAt, isAlnum, isDigit, isHex } from './chars.js';
 import { saysPhone, saysSsn } from './context.js';
 import type { NumberRuns } from './prescan.js';
-import { coveredBy, type Finding, overlapsAny, SpanIndex } from './span.js';
+import { coveredBy, type Finding, SpanIndex } from './span.js';
 
 /**
  * Payment cards, US SSNs, phone numbers and IPv4 addresses in one pass: the text is cut into
@@ -127,14 +127,16 @@ let runBase = 0;
 // Set while a run of single digits is matched.
 let spacedOut = false;
 
-function conflicts(out: Span[], start: number, end: number, card: boolean): boolean {
-  if (card) return (prior?.covers(start, end) ?? false) || coveredBy(out, start, end, runBase);
-  return (prior?.overlaps(start, end) ?? false) || overlapsAny(out, start, end, runBase);
+/** s[start, end) is already covered by what was found: nothing to add. */
+function conflicts(out: Span[], start: number, end: number): boolean {
+  return (prior?.covers(start, end) ?? false) || coveredBy(out, start, end, runBase);
 }
 
 /**
- * Cards come first (Luhn is the strongest evidence) and skip what earlier detectors already
- * cover; the weaker shapes give way to anything already found that they touch.
+ * Cards come first (Luhn is the strongest evidence); every shape skips what earlier findings
+ * already cover. A weaker shape that only overlaps one is kept, and the two are masked as one:
+ * it used to give way, and `+1-586-555-0199 5555 5510 0114 6646`, whose middle groups read as
+ * a card, went out with `+1-586-555-` in clear (red-team round 43).
  */
 function emit(
   s: string,
@@ -144,14 +146,14 @@ function emit(
   out: Span[],
   disguised = false,
 ): boolean {
-  if (conflicts(out, start, end, dataClass === 'pci.pan')) {
-    return dataClass === 'pci.pan';
-  }
+  if (conflicts(out, start, end)) return dataClass === 'pci.pan';
   // Weaker shapes must stand alone: `9e01 10000000` is a hex tail and an amount, not a phone.
   if (dataClass !== 'pci.pan' && (isAlnum(at(s, start - 1)) || isAlnum(at(s, end)))) return false;
   // Groups that run into a decimal point are numbers in a list, the last one an amount
-  // (`101 46 1357.30`, `3943,10000,1468.76`: red-team round 12), not one grouped number.
-  if (dataClass !== 'pii.ip' && intoDecimal(s, start, end)) return false;
+  // (`101 46 1357.30`, `3943,10000,1468.76`: red-team round 12), not one grouped number. Not
+  // where dashes or a `+` join them: no amount is written so, and `212-555-0100,7` (a CSV line's
+  // phone, then its next field) went out in clear (red-team round 43).
+  if (dataClass !== 'pii.ip' && intoDecimal(s, start, end) && !dashJoined(s, start, end)) return false;
   // Digits spaced out one by one (`6-5-0-...`) are no UUID or digest, dashes or not.
   if (dataClass === 'pci.pan' && !spacedOut && insideHexToken(s, start, end)) return false;
   if (dataClass !== 'pci.pan' && dataClass !== 'pii.ip' && endsInHexToken(s, start, end)) return false;
@@ -160,12 +162,37 @@ function emit(
   return true;
 }
 
-/** A separated span whose last group is the integer part of a decimal (`, 1357.30`). */
+/** s[start, end) starts with `+` or holds a dash or a parenthesis: a phone's or an SSN's print. */
+function dashJoined(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 45 || c === 43 || c === 40 || c === 41) return true;
+  }
+  return false;
+}
+
+/**
+ * A separated span whose last group is the integer part of a decimal (`, 1357.30`) or of an
+ * amount grouped in thousands (`724,000.00`). Any other comma after a span with no comma in it
+ * parts fields, as in a CSV line: `4111 1111 1111 1111,50` (a card, then an amount) and
+ * `586.555.0199,42` went out in clear (red-team round 43).
+ */
 function intoDecimal(s: string, start: number, end: number): boolean {
   const next = at(s, end);
   if ((next !== 46 && next !== 44) || !isDigit(at(s, end + 1))) return false;
-  for (let i = start; i < end; i++) if (!isDigit(s.charCodeAt(i))) return true;
-  return false;
+  let separated = false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 44) return true;
+    if (!isDigit(c)) separated = true;
+  }
+  // `724,000.00`: a comma before three digits groups an amount's thousands, after one to three
+  // (`1111,500` is a card's last group, then a field).
+  let last = 0;
+  while (last < 4 && isDigit(at(s, end - last - 1))) last++;
+  const thousands =
+    last <= 3 && isDigit(at(s, end + 2)) && isDigit(at(s, end + 3)) && !isDigit(at(s, end + 4));
+  return separated && (next === 46 || thousands);
 }
 
 /**
@@ -330,14 +357,36 @@ function spacedRuns(s: string, g: number, out: Span[]): void {
 /** `+` and 8–15 digits in any grouping (E.164). */
 function matchInternational(s: string, a: number, g: number, out: Span[]): number {
   if (a !== 0 || at(s, gs[0] - 1) !== 43 || s.charCodeAt(gs[0]) === 48) return -1;
+  // It must not take the first digits of the value after it as its own: `+1-586-555-0199,
+  // 748-93-8418` was masked to its last two digits, `48`, and the SSN went out but its first
+  // digit (red-team round 43). Country code 1 is the North American plan, 11 digits; a comma,
+  // slash or underscore, or a space after dashes, ends the number; an SSN's groups are not one's.
+  const most = digitAt(s, gs[0]) === 1 ? 11 : 15;
   let total = 0;
   let best = -1;
+  let dashed = false;
   for (let b = 0; b < g; b++) {
+    if (b > 0 && !phoneSep(sep[b - 1], dashed)) break;
+    if (b > 0 && sep[b - 1] === DASH) dashed = true;
+    if (b > 0 && b + 2 < g && len(b) === 3 && len(b + 1) === 2 && len(b + 2) === 4) break;
     total += len(b);
-    if (total > 15) break;
+    if (total > most) break;
     if (total >= 8) best = b;
   }
   return best >= 0 && emit(s, gs[0] - 1, ge[best], 'pii.phone', out) ? best : -1;
+}
+
+/** A separator inside an international number: a space (not after dashes), a dash, a dot, a parenthesis. */
+function phoneSep(code: number, dashed: boolean): boolean {
+  if (code === SPACE) return !dashed;
+  return (
+    code === DASH ||
+    code === DOT ||
+    code === PAREN ||
+    code === PAREN_SPACE ||
+    code === SPACE_PAREN ||
+    code === PAREN_DASH
+  );
 }
 
 /**
@@ -435,7 +484,9 @@ function analyseRun(s: string, g: number, total: number, out: Span[]): void {
     if (b < 0 && first >= 2 && first <= 5 && digitAt(s, gs[a]) === 0) b = matchTrunk(s, a, g, out);
     if (b < 0 && a + 3 < g && sep[a] === DOT) b = matchIpv4(s, a, g, out);
     if (b < 0 && first >= 9 && first <= 11) b = matchBare(s, a, g, out);
-    if (b >= 0) a = b;
+    // A shape may start inside the one just found (its groups then overlap, and are masked as
+    // one): `0114 6646 748` read as a national number took the first group of `748-93-8418`
+    // (red-team round 43). What is covered already is skipped by emit.
   }
 }
 
