@@ -105,6 +105,10 @@ const ANY_GROUPS =
 // as a phone number (six rows in ten of 1-5 answers read as one: round 42). A longer list is
 // not cut into one (oneByOne).
 const ONE_BY_ONE = /(?<![0-9A-Za-z])\d([^0-9]{1,8}?)\d(?:\1\d){11,17}(?![0-9A-Za-z]|\1\d)/g;
+// A card's digits as character codes, one by one behind the same mark: hex bytes (`35 35 31 ...`,
+// `0x35,0x35,...`) or decimal ASCII codes (`53 53 49 ...`, `053 053 ...`): red-team round 42.
+const CODES =
+  /(?<![0-9A-Za-z])(?:0x)?\d{2,3}([^0-9A-Za-z]{1,3})(?:(?:0x)?\d{2,3}\1){11,17}(?:0x)?\d{2,3}(?![0-9A-Za-z]|\1(?:0x)?\d)/gi;
 const SCIENTIFIC = /(?<![0-9A-Za-z.])\d\.\d{6,18}[eE]\+?1[2-8](?![0-9A-Za-z.])/g;
 // Digits escaped one by one: `%34`, `\u0034`, `\x34`, `&#52;`, `&#x34;`.
 const ESCAPE = '(?:%3[0-9]|\\\\u003[0-9]|\\\\x3[0-9]|&#(?:4[89]|5[0-7]);|&#x3[0-9];)';
@@ -226,6 +230,18 @@ function oneByOne(text: string, match: string, at: number): string[] {
   return [match.replace(/[^0-9]/g, '')];
 }
 
+/** The digits character codes spell: all hex bytes 30-39, or all decimal codes 48-57. */
+function codeDigits(match: string): string[] {
+  const codes = match
+    .toLowerCase()
+    .replaceAll('0x', '')
+    .split(/[^0-9]+/);
+  if (codes.every((c) => /^3[0-9]$/.test(c))) return [codes.map((c) => c[1]).join('')];
+  if (codes.every((c) => /^0?(?:4[89]|5[0-7])$/.test(c)))
+    return [codes.map((c) => String(Number(c) - 48)).join('')];
+  return [];
+}
+
 /** A phone joined by `|` or `~`, or by `;`, `:` or a tab after a word saying phone. */
 function oddPhone(text: string, match: string, at: number): string[] {
   if (!/[|~]/.test(match) && !saysPhone(text, at)) return [];
@@ -287,6 +303,7 @@ const RADIX_HINT = 64; // `0x` or `0o`
 const THOUSANDS_HINT = 128; // five or more groups of at most three digits joined by one character
 const SCIENTIFIC_HINT = 256; // a lone `e` between digits
 const ANY_GROUPS_HINT = 512; // 13 or more digits in groups of two or more joined by single characters
+const CODES_HINT = 2048; // 13 or more groups of two or three digits, each joined by one to three characters
 const ONE_BY_ONE_HINT = 1024; // 13 or more single digits, each joined by one to eight characters
 
 /** text[start, start + word.length) is `word` (lower case) in any case. */
@@ -331,6 +348,8 @@ interface GroupState {
   singles: number;
   /** Digits of the groups of two or more joined one after another by single characters. */
   digits: number;
+  /** Groups of two or three digits joined one after another by one to three characters. */
+  codes: number;
 }
 
 /** A card's groups joined as numbers.ts reads them: one and the same of these each time. */
@@ -349,6 +368,7 @@ const groups: GroupState = {
   threes: 0,
   singles: 0,
   digits: 0,
+  codes: 0,
 };
 
 /** Records a digit group of `len` ending here and answers the bits its shape sets. */
@@ -358,6 +378,14 @@ function endGroup(g: GroupState, len: number, sepBefore: number): number {
   g.fours = len === 4 ? (joined ? g.fours + 1 : 1) : 0;
   g.threes = len <= 3 ? (joined && g.gap === 1 && g.threes > 0 ? g.threes + 1 : 1) : 0;
   g.digits = len >= 2 ? (joined && g.gap === 1 && g.digits > 0 ? g.digits + len : len) : 0;
+  g.codes =
+    len === 2 || len === 3
+      ? g.gap >= 1 && g.gap <= 4 && g.codes > 0
+        ? g.codes + 1
+        : 1
+      : len === 1
+        ? g.codes
+        : 0;
   g.singles = len === 1 ? (g.gap >= 1 && g.gap <= 8 && g.singles > 0 ? g.singles + 1 : 1) : 0;
   // The separator before this group, when one printed character; -1 for anything else.
   const sep = g.gap === 1 && printedSep(sepBefore) ? sepBefore : -1;
@@ -385,6 +413,7 @@ function endGroup(g: GroupState, len: number, sepBefore: number): number {
   if (g.threes >= 5) hints |= THOUSANDS_HINT;
   if (g.digits >= 13 && g.digits > len) hints |= ANY_GROUPS_HINT;
   if (g.singles >= 13) hints |= ONE_BY_ONE_HINT;
+  if (g.codes >= 13) hints |= CODES_HINT;
   return hints;
 }
 
@@ -447,6 +476,7 @@ function hintsOf(text: string): number {
   g.threes = 0;
   g.singles = 0;
   g.digits = 0;
+  g.codes = 0;
   let hints = 0;
   let run = 0; // letters of a-j in the current run of words
   let words = 0; // number words in the current run of them
@@ -505,5 +535,6 @@ export function detectSpelled(text: string, out: Finding[]): void {
   if (hints & THOUSANDS_HINT) each(text, THOUSANDS, (m) => [m.replace(/[^0-9]/g, '')], out);
   if (hints & SCIENTIFIC_HINT) each(text, SCIENTIFIC, scientificDigits, out);
   if (hints & ANY_GROUPS_HINT) each(text, ANY_GROUPS, groupedCardDigits, out);
+  if (hints & CODES_HINT) each(text, CODES, codeDigits, out);
   if (hints & ONE_BY_ONE_HINT) each(text, ONE_BY_ONE, (m, at) => oneByOne(text, m, at), out);
 }

@@ -405,6 +405,34 @@ describe('numbers spelled otherwise', () => {
     }
   });
 
+  test('round 42: a card as character codes behind the same mark (hex bytes, decimal ASCII)', () => {
+    const card = '5555551001146646';
+    const hex = [...card].map((d) => `3${d}`);
+    const decimal = [...card].map((d) => String(48 + Number(d)));
+    for (const text of [
+      hex.join(' '),
+      hex.join(':'),
+      hex.map((c) => `0x${c}`).join(','),
+      hex.map((c) => `0x${c}`).join(' '),
+      decimal.join(' '),
+      decimal.map((c) => `0${c}`).join(' '),
+      decimal.join(','),
+      [...'4222222222222'].map((d) => `3${d}`).join(' '),
+    ]) {
+      assert.ok(
+        detect(text).some((f) => f.dataClass === 'pci.pan'),
+        text,
+      );
+    }
+    // Codes that spell no card, and ordinary lists of two-digit numbers, are nothing.
+    for (const text of [
+      '31 34 35 38 31 34 35 38 31 34 35 38 31 34 35 38',
+      '12 34 56 78 90 12 34 56 78 90 12 34 56 78',
+    ]) {
+      assert.deepEqual(detect(text), [], text);
+    }
+  });
+
   test('ordinary text spells nothing', () => {
     for (const text of [
       '2024-03-05 12:34:56',
