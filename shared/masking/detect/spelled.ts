@@ -33,8 +33,8 @@ const LETTERS = new RegExp(
   'g',
 );
 // Nine or more number words in a row (a card, an SSN, a phone number read out), in English,
-// French, German, Spanish, Italian, Portuguese or Dutch, joined by spaces, punctuation or
-// `and`. Accents are dropped by the normalised view (`zéro`, `fünf`, `três`: red-team round 41).
+// French, German, Spanish, Italian, Portuguese or Dutch, joined by any marks or a joining
+// word (WORD_SEP). Accents are dropped by the normalised view (`zéro`, `fünf`, `três`: red-team round 41).
 const NUMBER_WORDS_BY_DIGIT = [
   ['zero', 'oh', 'null', 'cero', 'nul'],
   ['one', 'un', 'eins', 'uno', 'um', 'een'],
@@ -53,8 +53,8 @@ const WORD_DIGITS: ReadonlyMap<string, string> = new Map(
 const WORD = `(?:${[...WORD_DIGITS.keys()].sort((a, b) => b.length - a.length).join('|')})`;
 // Any marks between the words (`five|five`, `five & five`, `"five","five"`: red-team round 42),
 // and a joining word in any of the languages (`cinq et cinq`, `fünf und fünf`, `five then five`).
-const JOINER = '(?:and|then|et|und|en|e|y)';
-const WORD_SEP = `(?:[^A-Za-z0-9]{1,6}(?:${JOINER}[^A-Za-z0-9]{1,6})?)`;
+const JOINERS = ['and', 'then', 'et', 'und', 'en', 'e', 'y'];
+const WORD_SEP = `(?:[^A-Za-z0-9]{1,6}(?:(?:${JOINERS.join('|')})[^A-Za-z0-9]{1,6})?)`;
 const WORDS = new RegExp(`(?<![A-Za-z])${WORD}(?:${WORD_SEP}${WORD}){8,}(?![A-Za-z])`, 'gi');
 // Number words by first letter and length, for hintsOf's check without slicing.
 const WORDS_BY_START = new Map<number, string[]>();
@@ -303,8 +303,8 @@ const RADIX_HINT = 64; // `0x` or `0o`
 const THOUSANDS_HINT = 128; // five or more groups of at most three digits joined by one character
 const SCIENTIFIC_HINT = 256; // a lone `e` between digits
 const ANY_GROUPS_HINT = 512; // 13 or more digits in groups of two or more joined by single characters
-const CODES_HINT = 2048; // 13 or more groups of two or three digits, each joined by one to three characters
 const ONE_BY_ONE_HINT = 1024; // 13 or more single digits, each joined by one to eight characters
+const CODES_HINT = 2048; // 13 or more groups of two or three digits, each joined by one to three characters
 
 /** text[start, start + word.length) is `word` (lower case) in any case. */
 function wordAt(text: string, start: number, word: string): boolean {
@@ -312,8 +312,6 @@ function wordAt(text: string, start: number, word: string): boolean {
     if ((text.charCodeAt(start + k) | 32) !== word.charCodeAt(k)) return false;
   return true;
 }
-
-const JOINERS = ['and', 'then', 'et', 'und', 'en', 'e', 'y'];
 
 /** The letters text[start, end) are a word joining number words (`and`, `et`, `und`, ...). */
 function isJoiner(text: string, start: number, end: number): boolean {
@@ -421,16 +419,14 @@ function endGroup(g: GroupState, len: number, sepBefore: number): number {
 const OTHER = 0;
 const LETTER = 1;
 const DIGIT = 2;
-const JOIN = 3; // a space or a dash: letters for digits and number words may sit either side
-const LIST = 4; // `,` `.` `;` `/` `_`, a tab or a line break: number words may sit either side
-const ESCAPE_START = 5; // `%`, `\`, `&`
+const JOIN = 3; // a space or a dash: letters for digits may sit either side (number words behind any mark)
+const ESCAPE_START = 4; // `%`, `\`, `&`
 const KIND = new Uint8Array(128);
 for (let c = 65; c <= 90; c++) KIND[c] = LETTER;
 for (let c = 97; c <= 122; c++) KIND[c] = LETTER;
 for (let c = 48; c <= 57; c++) KIND[c] = DIGIT;
 KIND[32] = JOIN;
 KIND[45] = JOIN;
-for (const c of [44, 9, 10, 13, 46, 59, 47, 95]) KIND[c] = LIST;
 for (const c of [37, 92, 38]) KIND[c] = ESCAPE_START;
 
 function kindAt(text: string, i: number): number {

@@ -16,6 +16,10 @@ const SSN = '123-45-6789';
 const LETTERS_0 = (s: string) => s.replace(/[0-9]/g, (d) => 'abcdefghij'[Number(d)] as string);
 const LETTERS_1 = (s: string) => s.replace(/[0-9]/g, (d) => 'jabcdefghi'[Number(d)] as string);
 const WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+// Red-team rounds 41 and 42 used the demo's first customer's card, and these number words.
+const card = '5555551001146646';
+const french = ['zéro', 'un', 'deux', 'trois', 'quatre', 'cinq', 'six', 'sept', 'huit', 'neuf'];
+const german = ['null', 'eins', 'zwei', 'drei', 'vier', 'fünf', 'sechs', 'sieben', 'acht', 'neun'];
 const words = (s: string, sep = ' ') =>
   [...s.replace(/\D/g, '')].map((d) => WORDS[Number(d)] as string).join(sep);
 
@@ -280,10 +284,7 @@ describe('numbers spelled otherwise', () => {
   });
 
   test('round 41: number words with accents, and in Italian, Portuguese or Dutch', () => {
-    const card = '5555551001146646';
     const inWords = (list: string[]) => [...card].map((d) => list[Number(d)] as string).join(' ');
-    const french = ['zéro', 'un', 'deux', 'trois', 'quatre', 'cinq', 'six', 'sept', 'huit', 'neuf'];
-    const german = ['null', 'eins', 'zwei', 'drei', 'vier', 'fünf', 'sechs', 'sieben', 'acht', 'neun'];
     const italian = ['zero', 'uno', 'due', 'tre', 'quattro', 'cinque', 'sei', 'sette', 'otto', 'nove'];
     const portuguese = ['zero', 'um', 'dois', 'três', 'quatro', 'cinco', 'seis', 'sete', 'oito', 'nove'];
     const dutch = ['nul', 'een', 'twee', 'drie', 'vier', 'vijf', 'zes', 'zeven', 'acht', 'negen'];
@@ -301,7 +302,6 @@ describe('numbers spelled otherwise', () => {
   });
 
   test('round 41: digits one by one behind the same mark, markup, letter or word; groups joined by longer words', () => {
-    const card = '5555551001146646';
     const one = (sep: string, quote = '') => [...card].map((d) => `${quote}${d}${quote}`).join(sep);
     for (const text of [
       one('|'),
@@ -357,10 +357,7 @@ describe('numbers spelled otherwise', () => {
       const masked = masker.maskText(text) ?? '';
       assert.ok(!/zhang|ana/.test(masked), `${text} -> ${masked}`);
     }
-    const card = '5555551001146646';
     const words = (sep: string, list = WORDS) => [...card].map((d) => list[Number(d)] as string).join(sep);
-    const french = ['zéro', 'un', 'deux', 'trois', 'quatre', 'cinq', 'six', 'sept', 'huit', 'neuf'];
-    const german = ['null', 'eins', 'zwei', 'drei', 'vier', 'fünf', 'sechs', 'sieben', 'acht', 'neun'];
     for (const text of [
       words('|'),
       words(':'),
@@ -406,7 +403,6 @@ describe('numbers spelled otherwise', () => {
   });
 
   test('round 42: a card as character codes behind the same mark (hex bytes, decimal ASCII)', () => {
-    const card = '5555551001146646';
     const hex = [...card].map((d) => `3${d}`);
     const decimal = [...card].map((d) => String(48 + Number(d)));
     for (const text of [
