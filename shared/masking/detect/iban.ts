@@ -155,7 +155,26 @@ function matchAt(s: string, i: number): number {
   return mod97IsOne(s, i, pos, separator) ? pos : -1;
 }
 
+/**
+ * IBANs written backwards (`00031023504400407398ED`, `23 4567 8965 4321 TSEW 28BG`): a token
+ * ending in two digits and two letters is read right to left as the printed form would be
+ * (red-team round 44). Always masked whole.
+ */
+function detectReversedIbans(s: string, out: Span[]): void {
+  for (let j = 4; j <= s.length; j++) {
+    if (j < s.length && isAlnum(s.charCodeAt(j))) continue;
+    if (!isLetter(s.charCodeAt(j - 1)) || !isLetter(s.charCodeAt(j - 2))) continue;
+    if (!isDigit(s.charCodeAt(j - 3)) || !isDigit(s.charCodeAt(j - 4))) continue;
+    const from = Math.max(0, j - 43);
+    let reversed = '';
+    for (let k = j - 1; k >= from; k--) reversed += s[k];
+    const end = matchAt(reversed, 0);
+    if (end > 0) out.push({ start: j - end, end: j, dataClass: 'pii.iban', disguised: true } as Finding);
+  }
+}
+
 export function detectIbans(s: string, out: Span[]): void {
+  detectReversedIbans(s, out);
   for (let i = 0; i + 15 <= s.length; i++) {
     if (!isLetter(s.charCodeAt(i)) || !isLetter(s.charCodeAt(i + 1))) continue;
     if (!isDigit(s.charCodeAt(i + 2)) || !isDigit(s.charCodeAt(i + 3))) continue;

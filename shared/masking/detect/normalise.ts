@@ -29,8 +29,12 @@ const DECIMAL = /\p{Nd}/u;
 const INVISIBLE = /\p{Cf}/u;
 const SPACE = /\p{Zs}/u;
 const COMBINING = /\p{M}/u;
-// What a detector reads: an NFKC form holding one of these is worth the view.
-const DETECTED = /[A-Za-z0-9@.]/;
+// What a detector reads: an NFKC form holding one of these is worth the view. Punctuation
+// too: a fullwidth `（415）555-0132` read as its ASCII form is a phone number (round 44).
+const DETECTED = /[!-~]/;
+// Dashes of every kind and the minus sign read as `-`: a phone joined by en dashes
+// (`415–555–0132`) was read by no detector (red-team round 44).
+const DASH_LIKE = /[\p{Pd}\u2212\u2043\uFE63]/u;
 
 /**
  * Letters of other scripts that look like Latin ones, as the view reads them: an address
@@ -85,6 +89,16 @@ const LOOKALIKE_LETTERS: ReadonlyMap<number, string> = new Map(
     // Full stops of other scripts (red-team round 36: `ana@contoso。com`).
     ['。', '.'],
     ['｡', '.'],
+    // Middle dots and bullets between groups read as a `.` (round 44: `415·555·0132`,
+    // `ana@contoso·com`).
+    ['\u00b7', '.'],
+    ['\u2022', '.'],
+    ['\u2027', '.'],
+    ['\u2219', '.'],
+    ['\u22c5', '.'],
+    ['\u2e33', '.'],
+    ['\u30fb', '.'],
+    ['\uff65', '.'],
   ].map(([from, to]) => [(from as string).charCodeAt(0), to as string]),
 );
 
@@ -104,6 +118,7 @@ const COMBINING_ONLY = /^\p{M}+$/u;
 function classify(cp: number): number {
   if (LOOKALIKE_LETTERS.has(cp)) return CHANGE;
   const ch = String.fromCodePoint(cp);
+  if (DASH_LIKE.test(ch)) return CHANGE;
   if (latinBase(ch) !== undefined) return CHANGE;
   if (SPACE.test(ch)) return SPACE_LIKE;
   if (DECIMAL.test(ch) || INVISIBLE.test(ch)) return CHANGE;
@@ -168,7 +183,9 @@ const REPLACEMENTS = new Map<number, string>();
 function replacement(cp: number): string {
   let r = REPLACEMENTS.get(cp);
   if (r !== undefined) return r;
-  const letter = LOOKALIKE_LETTERS.get(cp) ?? latinBase(String.fromCodePoint(cp));
+  const letter =
+    LOOKALIKE_LETTERS.get(cp) ??
+    (DASH_LIKE.test(String.fromCodePoint(cp)) ? '-' : latinBase(String.fromCodePoint(cp)));
   if (letter !== undefined) {
     REPLACEMENTS.set(cp, letter);
     return letter;
@@ -338,9 +355,14 @@ const BRACKETED = /[([{<] *(at|dot|@|\.) *[)\]}>]/iy;
 // ` at `, ` dot ` between two words.
 const SPELLED = / (at|dot) (?=[A-Za-z0-9])/iy;
 // `@` with spaces around it, or a line broken after it (round 42).
-const SPACED_AT = /[ \t]*@[ \t\r\n]*/y;
-// ` . ` with spaces around it, between two words (`example . com`, red-team round 33).
-const SPACED_DOT = / +\. +/y;
+const SPACED_AT = /[ \t\r\n]*@[ \t\r\n]*/y;
+// ` . ` with spaces around it, between two words (`example . com`, red-team round 33), or
+// before it only, a line break too (`example .com`, `example\n.com`: round 44).
+const SPACED_DOT = /[ \t\r\n]+\.[ \t\r\n]*/y;
+// `example. com`: a space after the dot only is how every sentence ends, so only before a
+// common top-level domain.
+const DOT_SPACED =
+  /\.[ \t\r\n]+(?=(?:com|org|net|edu|gov|mil|int|info|biz|io|co|uk|us|ca|au|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|pt|ie|eu|ru|cn|jp|in|br|mx)(?![A-Za-z0-9]))/iy;
 
 function isWordChar(c: number): boolean {
   return (
@@ -405,10 +427,12 @@ function readMarker(s: string, j: number): boolean {
       marker.symbol = symbolOf(m[1]);
       marker.spaced = true;
     }
-  } else if ((c === 32 || c === 9) && j > 0 && isWordChar(s.charCodeAt(j - 1))) {
+  } else if (isBlank(c) && j > 0 && isWordChar(s.charCodeAt(j - 1))) {
     spacedMarker(s, j);
   } else if (c === 64 && isBlank(s.charCodeAt(j + 1))) {
     spacedSymbol(s, j, SPACED_AT, '@');
+  } else if (c === 46 && isBlank(s.charCodeAt(j + 1)) && j > 0 && isWordChar(s.charCodeAt(j - 1))) {
+    spacedSymbol(s, j, DOT_SPACED, '.');
   }
   return marker.len > 0;
 }
@@ -418,18 +442,20 @@ function isBlank(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
-/** At a space or tab after a word: ` at `, ` dot `, a spaced `@` or a spaced ` . `. */
+/** At a blank after a word: ` at `, ` dot `, a spaced `@` or a spaced ` . `. */
 function spacedMarker(s: string, j: number): void {
   const next = s.charCodeAt(j + 1) | 32;
-  const m = next === 97 || next === 100 ? execAt(SPELLED, s, j) : null;
+  const m = s.charCodeAt(j) === 32 && (next === 97 || next === 100) ? execAt(SPELLED, s, j) : null;
   if (m !== null) {
     marker.len = m[0].length;
     marker.symbol = symbolOf(m[1]);
     return;
   }
-  // `@` is 64, a space 32 and a tab 9, each read `| 32` here: 96, 32 and 41.
-  if (next === 96 || next === 32 || next === 41) spacedSymbol(s, j, SPACED_AT, '@');
-  if (marker.len === 0 && (next === 46 || next === 32)) spacedSymbol(s, j, SPACED_DOT, '.');
+  let k = j + 1;
+  while (isBlank(s.charCodeAt(k))) k++;
+  const mark = s.charCodeAt(k);
+  if (mark === 64) spacedSymbol(s, j, SPACED_AT, '@');
+  else if (mark === 46) spacedSymbol(s, j, SPACED_DOT, '.');
 }
 
 function spacedSymbol(s: string, j: number, pattern: RegExp, symbol: string): void {

@@ -241,6 +241,27 @@ function aboveLetters(text: string, i: number, c: number, found: number): number
   return c === 74 && i >= 2 && text.charCodeAt(i - 1) === 121 && text.charCodeAt(i - 2) === 101 ? JWT : 0;
 }
 
+/**
+ * Two digits and two letters ending a token at `i`: how a reversed IBAN ends (`...98ED`, a
+ * reversed `DE89...`; red-team round 44).
+ */
+function reversedIbanEnd(text: string, i: number): boolean {
+  const after = text.charCodeAt(i + 2);
+  return (
+    isLetterAt(text, i) &&
+    isLetterAt(text, i + 1) &&
+    !isLetterAt(text, i + 2) &&
+    !(after >= 48 && after <= 57) &&
+    isDigitAt(text, i - 1) &&
+    isDigitAt(text, i - 2)
+  );
+}
+
+function isDigitAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
 /** What the digit at `i` that starts a run adds to `found`, read with what stands before it. */
 function runStart(text: string, i: number, found: number): number {
   // Only the digit that starts a run can follow a letter.
@@ -267,6 +288,7 @@ function markAt(text: string, i: number, c: number): number {
  * ends in a digit.
  */
 function afterRun(text: string, i: number, d: number): number {
+  if (reversedIbanEnd(text, i)) return IBAN;
   if (d === 58) return isScheme(text, i) ? SCHEME : 0;
   if (d === 61) return EQ | padding(text, i) | (encodedMark(text, i) ? DISGUISE : 0);
   if (d === 64) return AT | spacedAt(text, i);
@@ -277,12 +299,15 @@ function afterRun(text: string, i: number, d: number): number {
   return p === 40 && isMarker(text, i - 1) ? DISGUISE : 0;
 }
 
+const LOOSE_DOT = /\s\.|\.\s+[a-z]{2,4}(?![a-z0-9])/i;
+
 /** DISGUISE for the marks of an address that only an `@` or ` at ` elsewhere makes one. */
 function addressDisguise(text: string, found: number): number {
   // ` dot ` only stands for `.` in an address: with an `@` or a spelled-out ` at `.
   if ((found & DOT_WORD) !== 0 && (found & (AT_WORD | AT)) !== 0) return found | DISGUISE;
   // A spaced ` . ` in an address (`bob@example . com`, red-team round 33).
-  if ((found & AT) !== 0 && (found & DISGUISE) === 0 && text.includes(' . ')) return found | DISGUISE;
+  // A dot with a blank before it (`example .com`) or after it before a domain (round 44).
+  if ((found & AT) !== 0 && (found & DISGUISE) === 0 && LOOSE_DOT.test(text)) return found | DISGUISE;
   return found;
 }
 
@@ -426,7 +451,14 @@ function padding(text: string, i: number): number {
 function spacedAt(text: string, i: number): number {
   const before = text.charCodeAt(i - 1);
   const after = text.charCodeAt(i + 1);
-  return before === 32 || after === 32 || before === 9 || after === 9 || after === 10 || after === 13
+  return before === 32 ||
+    after === 32 ||
+    before === 9 ||
+    after === 9 ||
+    after === 10 ||
+    after === 13 ||
+    before === 10 ||
+    before === 13
     ? DISGUISE
     : 0;
 }

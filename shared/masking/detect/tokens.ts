@@ -197,6 +197,35 @@ function encodedFinding(
 }
 
 /**
+ * Hex behind its prefix: `0x3431...`, or PostgreSQL's own bytea text form `\x3431...` (the
+ * backslash is not a token character, so the token starts at the `x`). Red-team round 44.
+ */
+function prefixedHexFinding(
+  s: string,
+  start: number,
+  end: number,
+  scan: (text: string) => Span[],
+): string | undefined {
+  const c = s.charCodeAt(start);
+  const skip =
+    c === 48 && (s.charCodeAt(start + 1) | 32) === 120
+      ? 2
+      : (c | 32) === 120 && start > 0 && s.charCodeAt(start - 1) === 92
+        ? 1
+        : 0;
+  if (skip === 0 || end - start - skip < MIN_ENCODED) return undefined;
+  let all = HEX_OR_DASH | UPPER | LOWER;
+  let any = 0;
+  for (let k = start + skip; k < end; k++) {
+    const bits = tokenChar(s.charCodeAt(k));
+    all &= bits | UPPER | LOWER;
+    any |= bits;
+  }
+  if ((all & HEX_OR_DASH) === 0) return undefined;
+  return encodedFinding(s, start + skip, end, all, any, scan);
+}
+
+/**
  * Findings in the tokens of `s`: prefixed keys, and with `scan` the encoded tokens whose
  * decoded text `scan` finds something in. The list is the caller's; undefined when empty.
  */
@@ -232,7 +261,7 @@ export function scanTokens(s: string, scan: ((text: string) => Span[]) | undefin
     // Padding is part of the token, not of what it decodes to.
     let end = i;
     while (end < n && end - i < 2 && s.charCodeAt(end) === 61) end++;
-    const dataClass = encodedFinding(s, start, i, all, any, scan);
+    const dataClass = encodedFinding(s, start, i, all, any, scan) ?? prefixedHexFinding(s, start, i, scan);
     i = end;
     if (dataClass !== undefined) {
       out ??= [];

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createMasker } from '../../../shared/masking/index.js';
+
+/**
+ * Red-team round 44: punctuation of other scripts between a value's groups, hex behind its
+ * `0x` or bytea `\x` prefix, addresses broken by a blank before a dot or around the `@`, and
+ * IBANs written backwards. Each went out in clear.
+ */
+
+const masker = createMasker();
+
+function assertHidden(text: string, digits: string): void {
+  const out = masker.maskText(text) ?? '';
+  const flat = out.replace(/[^0-9A-Za-z]/g, '');
+  assert.ok(!flat.includes(digits), `${JSON.stringify(text)} -> ${JSON.stringify(out)} shows ${digits}`);
+}
+
+test('phones and SSNs joined by dashes of other scripts, the minus sign or middle dots are masked', () => {
+  for (const dash of ['\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2212', '\uFF0D', '\uFE63']) {
+    assertHidden(`call 415${dash}555${dash}0132`, '4155550');
+    assertHidden(`(415) 555${dash}0132`, '4155550');
+    assertHidden(`+1${dash}415${dash}555${dash}0132`, '4155550');
+    assertHidden(`ssn 078${dash}05${dash}1120`, '0780511');
+  }
+  for (const dot of ['\u00B7', '\u2027', '\u2022', '\u30FB', '\uFF65']) {
+    assertHidden(`415${dot}555${dot}0132`, '4155550');
+    assertHidden(`078${dot}05${dot}1120`, '0780511');
+  }
+});
+
+test('fullwidth brackets and digits of a phone are read as their ASCII forms', () => {
+  assertHidden('\uFF08415\uFF09555-0132', '4155550');
+  assertHidden('\uFF08\uFF14\uFF11\uFF15\uFF09\uFF15\uFF15\uFF15-\uFF10\uFF11\uFF13\uFF12', '4155550');
+});
+
+test('an address whose domain is joined by a middle dot is masked', () => {
+  const out = masker.maskText('mail alice@example\u00B7com') ?? '';
+  assert.ok(!out.includes('alice'), out);
+});
+
+test('hex behind a 0x or a bytea \\x prefix is decoded and masked', () => {
+  const hex = (s: string) => Buffer.from(s).toString('hex');
+  for (const [value, shown] of [
+    ['078-05-1120', '3037382d'],
+    ['4111 1111 1111 1111', '34313131'],
+    ['GB82WEST12345698765432', '47423832'],
+    ['alice@example.com', '616c6963'],
+  ] as const) {
+    for (const text of [`\\x${hex(value)}`, `0x${hex(value)}`, `0X${hex(value).toUpperCase()}`]) {
+      const out = masker.maskText(`v ${text}`) ?? '';
+      assert.ok(!out.toLowerCase().includes(shown), `${text} -> ${out}`);
+    }
+  }
+  // Hex that is no text stays as it is.
+  assert.equal(
+    masker.maskText('addr 0xdeadbeefcafebabe1234') ?? 'addr 0xdeadbeefcafebabe1234',
+    'addr 0xdeadbeefcafebabe1234',
+  );
+});
+
+test('addresses broken by blanks around the dot or a line break before the @ are masked', () => {
+  for (const text of [
+    'alice\n@example.com',
+    'alice\r\n@example.com',
+    'alice@example\n.com',
+    'alice@example .com',
+    'alice@example. com',
+    'alice @ example. com',
+  ]) {
+    const out = masker.maskText(text) ?? '';
+    assert.ok(!out.includes('alice'), `${JSON.stringify(text)} -> ${JSON.stringify(out)}`);
+  }
+  // A sentence after an address keeps its words.
+  assert.equal(
+    masker.maskText('Write to bob@contoso.com. Then call.'),
+    'Write to b***@contoso.com. Then call.',
+  );
+});
+
+test('IBANs written backwards are masked whole', () => {
+  for (const text of [
+    '00031023504400407398ED',
+    '23456789654321TSEW28BG',
+    '23 4567 8965 4321 TSEW 28BG',
+    'iban 23456789654321tsew28bg.',
+  ]) {
+    const out = masker.maskText(text) ?? '';
+    assert.ok(!/\d{4}/.test(out), `${text} -> ${out}`);
+  }
+  for (const text of ['ref 1234AB and 56CD', 'lot 2024 99XY'])
+    assert.equal(masker.maskText(text) ?? text, text);
+});
