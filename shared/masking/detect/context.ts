@@ -22,3 +22,11 @@ export function saysSsn(s: string, start: number): boolean {
 export function saysPhone(s: string, start: number): boolean {
   return PHONE_WORDS.test(before(s, start));
 }
+
+// Right before a dotted quad: `version 5.0.100.48`, `build: 10.0.19041.1` (red-team round 44).
+const VERSION_WORDS = /(?:^|[^a-z])(?:version|ver|v|build|release|rev|firmware|fw)[ \t:=#]*$/;
+
+/** The dotted number at `start` is a version, as the word right before it says. */
+export function saysVersion(s: string, start: number): boolean {
+  return VERSION_WORDS.test(before(s, start));
+}

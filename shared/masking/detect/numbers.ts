@@ -1,7 +1,7 @@
 import type { Span } from '../types.js';
 import { firstFourDigits, luhnValid, paddedCard, plausibleIssuer, reversedCard } from './card.js';
 import { digitAt, isAlnum, isDigit, isHex } from './chars.js';
-import { saysPhone, saysSsn } from './context.js';
+import { saysPhone, saysSsn, saysVersion } from './context.js';
 import type { NumberRuns } from './prescan.js';
 import { coveredBy, type Finding, SpanIndex } from './span.js';
 
@@ -196,10 +196,23 @@ function intoDecimal(s: string, start: number, end: number): boolean {
 }
 
 /**
+ * The 13 to 17 digits after the point of a double printed as text (`430.52875995635986`, as
+ * JSON and logs print them): one in ten read as a Luhn-valid card, and a float in a JSON
+ * column was masked (red-team round 44). Not with an exponent: `4.111111111111111e15` is a
+ * card written as a number.
+ */
+function floatFraction(s: string, a: number, g: number): boolean {
+  if (a === 0 || sep[a - 1] !== DOT || len(a - 1) > 6 || len(a) < 13 || len(a) > 17) return false;
+  if ((a >= 2 && sep[a - 2] === DOT) || (a + 1 < g && sep[a] === DOT)) return false;
+  return (at(s, ge[a]) | 32) !== 101 && !isDigit(at(s, gs[a - 1] - 1));
+}
+
+/**
  * 13–19 digits, ungrouped or grouped the way cards are printed (4-4-4-4, 4-6-5, 4-4-4-4-3):
  * a first group of 4, middle groups of 4–6, a last group of at most 6, one kind of separator.
  */
 function matchCard(s: string, a: number, g: number, out: Span[]): number {
+  if (floatFraction(s, a, g)) return -1;
   const sp = a + 1 < g ? sep[a] : 0;
   // Dots, underscores, slashes and commas between groups of four are a disguise, not print.
   const grouped = isSingleSep(sp) && len(a) === 4;
@@ -395,7 +408,7 @@ function phoneSep(code: number, dashed: boolean): boolean {
  * last seven together (red-team round 36).
  */
 function matchNanp(s: string, a: number, g: number, out: Span[]): number {
-  if (a + 1 < g && len(a) === 3 && len(a + 1) === 7) return matchNanpSeven(s, a, out);
+  if (a + 1 < g && len(a) === 3 && len(a + 1) === 7) return matchNanpSeven(s, a, g, out);
   if (a + 2 >= g || len(a) !== 3 || len(a + 1) !== 3 || len(a + 2) !== 4) return -1;
   if (digitAt(s, gs[a]) < 2 || digitAt(s, gs[a + 1]) < 2) return -1;
   const paren = at(s, gs[a] - 1) === 40;
@@ -411,12 +424,15 @@ function matchNanp(s: string, a: number, g: number, out: Span[]): number {
 }
 
 /** `(415)5550132`, `415-5550132`, `415 5550132`: an area code, then the number in one group. */
-function matchNanpSeven(s: string, a: number, out: Span[]): number {
+function matchNanpSeven(s: string, a: number, g: number, out: Span[]): number {
   if (digitAt(s, gs[a]) < 2 || digitAt(s, gs[a + 1]) < 2) return -1;
   const paren = at(s, gs[a] - 1) === 40;
   const s1 = sep[a];
   const ok = paren ? s1 === PAREN || s1 === PAREN_SPACE || s1 === PAREN_DASH : s1 === DASH || s1 === SPACE;
   if (!ok) return -1;
+  // Another long group after it is an id's (`814-2729890-6218844`, an order number: 8 in 10
+  // of them read as a phone, red-team round 44).
+  if (!paren && a + 2 < g && sep[a + 1] === s1 && len(a + 2) >= 4) return -1;
   return emit(s, paren ? gs[a] - 1 : gs[a], ge[a + 1], 'pii.phone', out) ? a + 1 : -1;
 }
 
@@ -462,6 +478,7 @@ function matchIpv4(s: string, a: number, g: number, out: Span[]): number {
   if (a + 3 >= g || sep[a] !== DOT || sep[a + 1] !== DOT || sep[a + 2] !== DOT) return -1;
   if ((a > 0 && sep[a - 1] === DOT) || (a + 4 < g && sep[a + 3] === DOT)) return -1;
   for (let k = a; k <= a + 3; k++) if (!octet(s, k)) return -1;
+  if (saysVersion(s, gs[a])) return -1;
   return emit(s, gs[a], ge[a + 3], 'pii.ip', out) ? a + 3 : -1;
 }
 

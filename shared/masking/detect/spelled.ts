@@ -214,7 +214,12 @@ function radixDigits(text: string): string[] {
 }
 
 /** A card's digits, however grouped; only a card (an SSN or a phone has shapes of its own). */
+const DECIMAL_NUMBER = /^(?:\d{1,3}\.\d+|\d{1,6}\.\d{13,})$/;
+
 function groupedCardDigits(text: string): string[] {
+  // Two groups joined by a point are a decimal number: a double printed as text
+  // (`430.52875995635986`) read as a card one time in ten (red-team round 44).
+  if (DECIMAL_NUMBER.test(text)) return [];
   const digits = text.replace(/[^0-9]/g, '');
   return digits.length >= 13 && digits.length <= 19 ? [digits] : [];
 }

@@ -328,7 +328,7 @@ describe('maskResult', () => {
     assert.ok(out.every((r, i) => r === rows[i]));
   });
 
-  test("a decimal column's fraction is not read as a card number; its integer part and text still are", () => {
+  test("a decimal's fraction is not read as a card number; its integer part still is", () => {
     // Found by red-team round 7: avg(amount) over a join printed 1329.4944508670520231, whose
     // 16 fractional digits pass Luhn, and the agent got 1329.************0231.
     const masker = createMasker({ tokenKey: KEY });
@@ -350,10 +350,12 @@ describe('maskResult', () => {
     });
     assert.equal(out[0]?.avg, value);
     assert.equal(out[0]?.approx, '-0.4111111111111111');
-    assert.notEqual(out[0]?.as_text, value, 'a text column is scanned whole');
+    // The same digits as text are a decimal too: a double printed as text (a JSON number, a
+    // log line) read as a card one time in ten (red-team round 44).
+    assert.equal(out[0]?.as_text, value, 'a decimal written as text is a decimal');
     assert.doesNotMatch(String(out[0]?.stored), /4111111111111111/, 'a number stored whole is still found');
     assert.match(String(out[0]?.stored), /\.50$/);
-    assert.deepEqual(report.columns, { as_text: 'pci.pan', stored: 'pci.pan' });
+    assert.deepEqual(report.columns, { stored: 'pci.pan' });
   });
 });
 

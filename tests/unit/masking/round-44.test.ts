@@ -91,3 +91,28 @@ test('IBANs written backwards are masked whole', () => {
   for (const text of ['ref 1234AB and 56CD', 'lot 2024 99XY'])
     assert.equal(masker.maskText(text) ?? text, text);
 });
+
+test('ordinary values that read as sensitive ones stay as they are', () => {
+  for (const text of [
+    // Doubles printed as text, as JSON and logs write them.
+    '430.52875995635986',
+    '631.3005983829498',
+    '1430.5287599563598',
+    '{"lat":37.77492948123456,"lng":-122.41941550000001}',
+    // Order numbers grouped 3-7-7.
+    '814-2729890-6218844',
+    'order 114-2729890-6218844',
+    // Versions.
+    'version 5.0.100.48',
+    'build: 10.0.19041.1',
+  ]) {
+    assert.equal(masker.maskText(text) ?? text, text);
+  }
+});
+
+test('the exemptions keep what they must not let through', () => {
+  assertHidden('card 4.111111111111111e15', '411111');
+  assertHidden('call 415-5550132', '4155550');
+  assertHidden('server 10.1.2.3 up', '10123');
+  assertHidden('card 4111.1111.1111.1111', '41111111');
+});
