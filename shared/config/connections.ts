@@ -111,7 +111,9 @@ const commonFields = {
   /**
    * Bytes of the target's answer the gateway reads for one request (one batch of a streamed
    * read); more fails the request with result_too_large. Rows are held whole before masking,
-   * so this bounds the gateway's memory; maxResponseBytes only sees what masking left.
+   * so this bounds the gateway's memory; maxResponseBytes only sees what masking left. Each
+   * request's bound falls at random in the last eighth below it, so it tells no masked
+   * value's length (shared/connectors/postgres/wire-meter.ts).
    */
   maxReadBytes: z
     .number()

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { GatewayError } from '../../errors.js';
 
@@ -14,9 +15,25 @@ import { GatewayError } from '../../errors.js';
 /** Default bytes of the target's answer one request may read (a step, for a streamed read). */
 export const DEFAULT_MAX_READ_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Where one request's bound trips: somewhere in the last eighth below the limit, drawn afresh
+ * at each checkout. The raw answer holds masked values at their full length, so a bound at a
+ * fixed byte let an agent pad a masked email with long numbers (which masking withholds, so
+ * the response stayed small) and binary-search the padding that tips 200 into 422: the email's
+ * exact length in 17 requests (red-team round 44). With the bound spread over limit/8 bytes, a
+ * byte of the value moves the odds of tripping by 8/limit, and reading it back takes on the
+ * order of (limit/8)^2 requests.
+ */
+export function drawThreshold(limit: number): number {
+  const spread = Math.max(1, Math.floor(limit / 8));
+  return limit - randomInt(spread);
+}
+
 interface Meter {
   received: number;
   readonly limit: number;
+  /** This checkout's bound (drawThreshold). */
+  threshold: number;
   /** Set when the bound destroyed the socket: what any later failure on this client means. */
   tripped?: GatewayError;
 }
@@ -38,7 +55,7 @@ function socketOf(client: PoolClient): Socketish | undefined {
 export function resultTooLarge(limit: number): GatewayError {
   return new GatewayError(
     'result_too_large',
-    `The target's answer was more than the ${limit} bytes this connection lets the gateway read for one request; nothing was released.`,
+    `The target's answer was more than this connection lets the gateway read for one request (maxReadBytes ${limit}; the bound falls at random in its last eighth); nothing was released.`,
   );
 }
 
@@ -48,11 +65,11 @@ export function meterPool(pool: Pool, limit: number): void {
   pool.on('connect', (client) => {
     const socket = socketOf(client);
     if (socket === undefined) return;
-    const meter: Meter = { received: 0, limit };
+    const meter: Meter = { received: 0, limit, threshold: drawThreshold(limit) };
     meters.set(client, meter);
     socket.on('data', (chunk) => {
       meter.received += chunk.length;
-      if (meter.received > meter.limit && meter.tripped === undefined) {
+      if (meter.received > meter.threshold && meter.tripped === undefined) {
         meter.tripped = resultTooLarge(meter.limit);
         socket.destroy(meter.tripped);
       }
@@ -64,7 +81,9 @@ export function meterPool(pool: Pool, limit: number): void {
 /** Starts the client's count again: a new request, or the next step of one. */
 export function restartMeter(client: PoolClient | undefined): void {
   const meter = client === undefined ? undefined : meters.get(client);
-  if (meter !== undefined) meter.received = 0;
+  if (meter === undefined) return;
+  meter.received = 0;
+  meter.threshold = drawThreshold(meter.limit);
 }
 
 /**

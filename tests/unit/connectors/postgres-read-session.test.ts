@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { generateDemoData } from '../../../cli/dev/demo-data.js';
 import { DEMO_READER_ROLE, loadDemoIntoPostgres } from '../../../cli/dev/demo-load-pg.js';
+import { drawThreshold } from '../../../shared/connectors/postgres/wire-meter.js';
 import { createPostgresConnector, type PostgresConnector } from '../../../shared/connectors/postgres.js';
 import { GatewayError } from '../../../shared/errors.js';
 import {
@@ -230,7 +231,9 @@ describe('postgres read session (real server)', { skip: skipUnlessRealPostgres()
       assert.ok(small.openRead);
       // Around the bound, one of these crosses it in the chunk that also completes the
       // statement, so the destroyed socket fails the next statement of the session instead.
-      for (let size = limit - 1_500; size <= limit + 300; size += 25) {
+      // The bound falls at random in [limit * 7/8, limit]: below it every read is answered,
+      // above the limit none is, and in between each crossing falls somewhere new.
+      for (let size = Math.floor((limit * 7) / 8) - 1_500; size <= limit + 300; size += 2_000) {
         const sql = `select repeat('x', ${size}) as t`;
         const session = small.openRead(5000);
         try {
@@ -248,6 +251,49 @@ describe('postgres read session (real server)', { skip: skipUnlessRealPostgres()
       await small.close();
     }
     assert.deepEqual([...seen].sort(), ['ok', 'result_too_large']);
+  });
+
+  test('where the bound trips is drawn per request: one size both passes and trips (round 44)', async () => {
+    // A fixed bound was a length oracle: an agent padded a masked email with numbers (which
+    // masking withholds) and binary-searched the padding that tipped 200 into 422.
+    const limit = 1_048_576;
+    const small = createPostgresConnector({
+      host: server.host,
+      port: server.port,
+      database: server.database,
+      user: DEMO_READER_ROLE,
+      password,
+      ssl: false,
+      poolMax: 1,
+      maxReadBytes: limit,
+    });
+    const outcomes = new Set<string>();
+    try {
+      const sql = `select repeat('x', ${Math.floor((limit * 15) / 16)}) as t`;
+      for (let i = 0; i < 30 && outcomes.size < 2; i++) {
+        try {
+          await small.execute(sql, [], options);
+          outcomes.add('ok');
+        } catch (e) {
+          assert.ok(e instanceof GatewayError && e.code === 'result_too_large', String(e));
+          outcomes.add('result_too_large');
+        }
+      }
+    } finally {
+      await small.close();
+    }
+    assert.deepEqual([...outcomes].sort(), ['ok', 'result_too_large']);
+  });
+
+  test('the bound is drawn in the last eighth below the limit', () => {
+    const limit = 1_048_576;
+    const seen = new Set<number>();
+    for (let i = 0; i < 2_000; i++) {
+      const t = drawThreshold(limit);
+      assert.ok(t > limit - limit / 8 && t <= limit, String(t));
+      seen.add(t);
+    }
+    assert.ok(seen.size > 1_900, `only ${seen.size} distinct bounds`);
   });
 
   test('the old path, for comparison, costs more round trips and two transactions', async () => {
