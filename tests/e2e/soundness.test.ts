@@ -79,6 +79,29 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     }
   });
 
+  test('(c).column reads that one column, masked like c.column; the whole row is still refused', async () => {
+    // Read as the whole row, it was refused as a select star (red-team rounds 43-44).
+    for (const [sql, column] of [
+      ['select (c).email from customers c where id = 1', 'email'],
+      ['select (customers).card_number from customers where id = 1', 'card_number'],
+      ['select ((c).full_name) from customers c where id = 1', 'full_name'],
+    ] as const) {
+      const { status, json } = await send(sql);
+      assert.equal(status, 200, `${sql}: ${JSON.stringify(json)}`);
+      const masking = json.masking as { columns: Record<string, string> };
+      assert.ok(masking.columns[column], `${sql}: ${JSON.stringify(json.masking)}`);
+    }
+    for (const sql of [
+      'select (c).nosuch from customers c where id = 1',
+      'select (c).* from customers c where id = 1',
+      "select id from customers c where (c).email like 'a%'",
+      'select (c).email, count(*) from customers c group by 1',
+    ]) {
+      const { status } = await send(sql);
+      assert.notEqual(status, 200, sql);
+    }
+  });
+
   test('field-selection and other disguised calls never run', async () => {
     for (const sql of [
       "select ('postgresql.conf'::text).pg_read_file",
