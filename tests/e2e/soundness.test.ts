@@ -102,6 +102,25 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
     }
   });
 
+  test('ORDER BY an output name sorts by that output, as PostgreSQL does; an input of the name is not read', async () => {
+    // Held for approval as a sort on the masked email (red-team round 44).
+    const ok = await send('select id as email from customers where id < 4 order by email desc');
+    assert.equal(ok.status, 200, JSON.stringify(ok.json));
+    assert.deepEqual(
+      (ok.json.rows as Array<{ email: number }>).map((r) => r.email),
+      [3, 2, 1],
+    );
+    for (const sql of [
+      'select email as id from customers where id < 4 order by id',
+      'select email as x, id as x from customers where id < 4 order by x',
+      "select id as email from customers where id < 4 order by email || ''",
+      'select id as email from customers where id < 4 group by email',
+    ]) {
+      const { status } = await send(sql);
+      assert.notEqual(status, 200, sql);
+    }
+  });
+
   test('field-selection and other disguised calls never run', async () => {
     for (const sql of [
       "select ('postgresql.conf'::text).pg_read_file",

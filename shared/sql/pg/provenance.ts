@@ -504,6 +504,21 @@ class ProvenancePass implements ExprHost {
   }
 
   /**
+   * ORDER BY a bare name that is one output's, for sure: PostgreSQL sorts by that output,
+   * before any input column of the name (GROUP BY is the other way round). `select id as email
+   * ... order by email` sorts by the id, and was held for approval as a sort on the masked email
+   * (red-team round 44). Undefined where the name is no such output, where two outputs have it,
+   * or where an output of a guessed name might have it too.
+   */
+  private outputFirst(item: unknown, outputs: Field[]): Prov | undefined {
+    const ref = items(bodyOf(item, 'ColumnRef'), 'fields');
+    const name = ref.length === 1 ? stringValue(ref[0]) : undefined;
+    if (name === undefined) return undefined;
+    const named = outputs.filter((o) => o.name === name || o.unsureName === true);
+    return named.length === 1 && named[0]?.unsureName !== true ? named[0]?.prov : undefined;
+  }
+
+  /**
    * Whether the name may also be an input column. PostgreSQL's GROUP BY takes the input column
    * before the output of that name, so a FROM column whose name the pass only guessed counts:
    * the server named `(select * from (select ssn as k) s)` `k` and grouped by the SSN under an
@@ -524,7 +539,7 @@ class ProvenancePass implements ExprHost {
       if (!sortBy) continue;
       if (items(sortBy, 'useOp').length > 0)
         this.violation('function', 'ORDER BY ... USING is not allowed for agents.');
-      this.predicate(this.byOutput(sortBy.node, outputs, level));
+      this.predicate(this.outputFirst(sortBy.node, outputs) ?? this.byOutput(sortBy.node, outputs, level));
     }
   }
 
