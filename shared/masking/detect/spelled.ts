@@ -56,18 +56,35 @@ const WORD = `(?:${[...WORD_DIGITS.keys()].sort((a, b) => b.length - a.length).j
 const JOINERS = ['and', 'then', 'et', 'und', 'en', 'e', 'y'];
 const WORD_SEP = `(?:[^A-Za-z0-9]{1,6}(?:(?:${JOINERS.join('|')})[^A-Za-z0-9]{1,6})?)`;
 const WORDS = new RegExp(`(?<![A-Za-z])${WORD}(?:${WORD_SEP}${WORD}){8,}(?![A-Za-z])`, 'gi');
+// Number words and digit groups mixed (`four 0 one 2 eight 8 ...`, `078 zero five 1120`,
+// `4012 eight eight eight eight 8888 ...`: red-team round 44); mixedWindows asks for two words.
+const ITEM = `(?:${WORD}|\\d{1,8})`;
+const MIXED = new RegExp(`(?<![A-Za-z0-9])${ITEM}(?:${WORD_SEP}${ITEM}){3,}(?![A-Za-z0-9])`, 'gi');
 // Number words by first letter and length, for hintsOf's check without slicing.
 const WORDS_BY_START = new Map<number, string[]>();
 for (const w of WORD_DIGITS.keys()) {
   const key = w.charCodeAt(0) * 8 + w.length;
   WORDS_BY_START.set(key, [...(WORDS_BY_START.get(key) ?? []), w]);
 }
-// Digits with look-alike letters (O or o for 0; I or l for 1) in a card's four groups of four.
-const LOOKALIKE = /(?<![A-Za-z0-9])[0-9OoIl]{4}(?:[ -][0-9OoIl]{4}){3}(?![A-Za-z0-9])/g;
-// A card's groups (4-4-4-4, 4-4-4-4-3, 4-6-5) joined by one to four other characters each.
+// Digits with look-alike letters (O or o for 0; I or l for 1; B for 8, S for 5, Z for 2) in a
+// card's four groups of four, joined by a space, a dash, a dot, an underscore or a slash, or
+// by nothing (`4O12.8888.8888.I88I`, `4O1288888888I88I`: red-team round 44).
+// One and the same separator each time: an optional one let a run of eight digits be cut into
+// two groups (`516Z 00000017-0012`, a timestamp's `Z` and a UUID's first groups, read as a card).
+const LOOKALIKE =
+  /(?<![A-Za-z0-9])[0-9OoIlBSZ]{4}([ \-._/]?)[0-9OoIlBSZ]{4}(?:\1[0-9OoIlBSZ]{4}){2}(?![A-Za-z0-9])/g;
+/** A look-alike reading: a letter for a digit, and at least eight digits as they are (no word). */
+function lookalikeCard(match: string): string[] {
+  if (!/[OoIlBSZ]/.test(match)) return [];
+  let digits = 0;
+  for (let i = 0; i < match.length; i++) if (isDigit(match.charCodeAt(i))) digits++;
+  return digits >= 8 ? [lookalikeToDigits(match)] : [];
+}
+// A card's groups (4-4-4-4, 4-4-4-4-3, 4-6-5) joined by one to six other characters each
+// (` ... ` between them: red-team round 44).
 // A short word may join them too (`4111x1111x1111x1111`, `4111 and 1111 ...`: red-team round 33;
 // `4111 then 1111 ...`, up to five letters: round 41).
-const GROUP_SEP = '(?:[^0-9A-Za-z]{1,4}|[^0-9A-Za-z]{0,2}[A-Za-z]{1,5}[^0-9A-Za-z]{0,2})';
+const GROUP_SEP = '(?:[^0-9A-Za-z]{1,6}|[^0-9A-Za-z]{0,2}[A-Za-z]{1,5}[^0-9A-Za-z]{0,2})';
 const ANY_SEP_CARD = new RegExp(
   `(?<![0-9A-Za-z])\\d{4}(?:${GROUP_SEP}\\d{4}){3}(?:${GROUP_SEP}\\d{3})?(?![0-9A-Za-z])|(?<![0-9A-Za-z])\\d{4}${GROUP_SEP}\\d{6}${GROUP_SEP}\\d{5}(?![0-9A-Za-z])`,
   'g',
@@ -140,6 +157,32 @@ function lettersToDigits(text: string, base: number): string {
   return out;
 }
 
+/**
+ * A mixed run's digits (a word as its digit, a group as it is), read whole: a card's 13 to 19,
+ * or an SSN's 9 and a phone's 10 where the text before says so. Not cut into windows: counts
+ * and years between words (`one 2024 two 2025 three`) read as a phone number.
+ */
+function mixedDigits(source: string, text: string, at: number): string[] {
+  let digits = '';
+  let words = 0;
+  let groups = 0;
+  for (const item of text.toLowerCase().match(/[a-z]+|[0-9]+/g) ?? []) {
+    const word = WORD_DIGITS.get(item);
+    if (word !== undefined) {
+      digits += word;
+      words++;
+    } else if (isDigit(item.charCodeAt(0))) {
+      digits += item;
+      groups++;
+    }
+  }
+  if (words < 2 || groups === 0) return [];
+  const n = digits.length;
+  if (n >= 13 && n <= 19) return [digits];
+  if (n === 9) return saysSsn(source, at) ? [digits] : [];
+  return (n === 10 || n === 11) && saysPhone(source, at) ? [digits] : [];
+}
+
 function wordsToDigits(text: string): string {
   let out = '';
   for (const word of text.toLowerCase().split(/[^a-z]+/)) out += WORD_DIGITS.get(word) ?? '';
@@ -165,6 +208,10 @@ const WINDOWS = [16, 15, 19, 18, 17, 14, 13, 10, 11, 9];
 function wordWindows(text: string): string[] {
   const digits = wordsToDigits(text);
   if (digits.length > 40) return [];
+  return windowsOf(digits);
+}
+
+function windowsOf(digits: string): string[] {
   const out = counting(digits) ? [] : [digits];
   for (const len of WINDOWS) {
     for (let i = 0; i + len <= digits.length && len < digits.length; i++) {
@@ -181,6 +228,9 @@ function lookalikeToDigits(text: string): string {
     if (ch >= '0' && ch <= '9') out += ch;
     else if (ch === 'O' || ch === 'o') out += '0';
     else if (ch === 'I' || ch === 'l') out += '1';
+    else if (ch === 'B') out += '8';
+    else if (ch === 'S') out += '5';
+    else if (ch === 'Z') out += '2';
   }
   return out;
 }
@@ -310,6 +360,7 @@ const SCIENTIFIC_HINT = 256; // a lone `e` between digits
 const ANY_GROUPS_HINT = 512; // 13 or more digits in groups of two or more joined by single characters
 const ONE_BY_ONE_HINT = 1024; // 13 or more single digits, each joined by one to eight characters
 const CODES_HINT = 2048; // 13 or more groups of two or three digits, each joined by one to three characters
+const MIXED_HINT = 4096; // two number words and a digit group in one run, nine digits or more
 
 /** text[start, start + word.length) is `word` (lower case) in any case. */
 function wordAt(text: string, start: number, word: string): boolean {
@@ -333,7 +384,7 @@ function isNumberWord(text: string, start: number, end: number): boolean {
 }
 
 function isLookalike(c: number): boolean {
-  return c === 79 || c === 111 || c === 73 || c === 108;
+  return c === 79 || c === 111 || c === 73 || c === 108 || c === 66 || c === 83 || c === 90;
 }
 
 /** Digit groups seen so far, for GROUPS and SSN_GROUPS: lengths of the last three, and the run of fours. */
@@ -478,6 +529,9 @@ function hintsOf(text: string): number {
   g.singles = 0;
   g.digits = 0;
   g.codes = 0;
+  mix.words = 0;
+  mix.digits = 0;
+  mix.groups = 0;
   let hints = 0;
   let run = 0; // letters of a-j in the current run of words
   let words = 0; // number words in the current run of them
@@ -491,7 +545,11 @@ function hintsOf(text: string): number {
       run = allLettersToJ(text, start, i) ? run + i - start : 0;
       if (run >= 9) hints |= LETTER_RUN;
       // `and` between number words (`five three six and two two`) neither counts nor breaks.
-      if (!isJoiner(text, start, i)) words = isNumberWord(text, start, i) ? words + 1 : 0;
+      if (!isJoiner(text, start, i)) {
+        const numberWord = isNumberWord(text, start, i);
+        words = numberWord ? words + 1 : 0;
+        hints |= mixItem(numberWord ? 1 : -1);
+      }
       if (words >= 9) hints |= NUMBER_WORDS;
       hints |= wordEdges(text, start, i);
       // A short word between digit groups may join them (`4111x1111`, `123x45x6789`).
@@ -502,6 +560,7 @@ function hintsOf(text: string): number {
       do i++;
       while (i < n && kindAt(text, i) === DIGIT);
       hints |= endGroup(g, i - start, start > 0 ? text.charCodeAt(start - 1) : -1);
+      hints |= mixItem(i - start <= 8 ? -2 - (i - start) : -1);
       run = 0;
       words = 0;
       continue;
@@ -514,6 +573,31 @@ function hintsOf(text: string): number {
   return hints;
 }
 
+/** A run of number words and digit groups, for MIXED_HINT: what hintsOf met since it began. */
+const mix = { words: 0, digits: 0, groups: 0 };
+
+/**
+ * The next item of a mixed run: 1 a number word, -2 - n a group of n digits (n at most 8),
+ * -1 anything that ends the run (another word, a longer group). The hint once the run holds
+ * two words, a group and nine digits.
+ */
+function mixItem(item: number): number {
+  if (item === -1) {
+    mix.words = 0;
+    mix.digits = 0;
+    mix.groups = 0;
+    return 0;
+  }
+  if (item === 1) {
+    mix.words++;
+    mix.digits++;
+  } else {
+    mix.groups++;
+    mix.digits += -2 - item;
+  }
+  return mix.words >= 2 && mix.groups > 0 && mix.digits >= 9 ? MIXED_HINT : 0;
+}
+
 /** Findings of numbers spelled otherwise in `text`, pushed to `out`, left to right per shape. */
 export function detectSpelled(text: string, out: Finding[]): void {
   const hints = hintsOf(text);
@@ -522,9 +606,9 @@ export function detectSpelled(text: string, out: Finding[]): void {
     each(text, LETTERS, (m) => [lettersToDigits(m, 0), lettersToDigits(m, 1), lettersToDigits(m, -1)], out);
   }
   if (hints & NUMBER_WORDS) each(text, WORDS, wordWindows, out);
+  if (hints & MIXED_HINT) each(text, MIXED, (m, at) => mixedDigits(text, m, at), out);
   if (hints & ESCAPES) each(text, ESCAPED, escapedDigits, out);
-  if (hints & LOOKALIKE_HINT)
-    each(text, LOOKALIKE, (m) => (/[OoIl]/.test(m) ? [lookalikeToDigits(m)] : []), out);
+  if (hints & LOOKALIKE_HINT) each(text, LOOKALIKE, lookalikeCard, out);
   if (hints & GROUPS) each(text, ANY_SEP_CARD, mixedGroupDigits, out);
   if (hints & SSN_GROUPS) {
     each(text, ODD_PHONE, (m, at) => oddPhone(text, m, at), out);

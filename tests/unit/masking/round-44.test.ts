@@ -116,3 +116,41 @@ test('the exemptions keep what they must not let through', () => {
   assertHidden('server 10.1.2.3 up', '10123');
   assertHidden('card 4111.1111.1111.1111', '41111111');
 });
+
+test('a card with look-alike letters behind any printed separator, or none, is masked', () => {
+  for (const text of [
+    '4O12.8888.8888.I88I',
+    '4O12_8888_8888_I88I',
+    '4O1288888888I88I',
+    '4O12/8888/8888/I88I',
+  ]) {
+    assert.equal(masker.maskText(text), '[REDACTED]', text);
+  }
+  // Mostly letters is a word, not a card.
+  assert.equal(masker.maskText('BOSS 2024 SIZE') ?? 'BOSS 2024 SIZE', 'BOSS 2024 SIZE');
+});
+
+test("a card's groups joined by an ellipsis are masked", () => {
+  assertHidden('4111 ... 1111 ... 1111 ... 1111', '41111111');
+  assertHidden('4111 1111 ... 1111 1111', '41111111');
+  const years = 'years 2019 ... 2020 ... 2021 ... 2022';
+  assert.equal(masker.maskText(years) ?? years, years);
+});
+
+test('number words and digits mixed in one run are read as the number they spell', () => {
+  for (const text of [
+    'four 0 one 2 eight 8 eight 8 eight 8 eight 8 one 8 eight 1',
+    '4012 eight eight eight eight 8888 one eight eight one',
+    'four zero one two 8888 8888 1881',
+    '4012 8888 8888 one eight eight one',
+    'ssn 0 seven 8 zero 5 one 1 two 0',
+    'phone 4 one 5 five 5 five 0 one 3 two',
+  ]) {
+    const out = masker.maskText(text) ?? text;
+    assert.ok(out.includes('[REDACTED]'), `${text} -> ${out}`);
+  }
+  // Counts and years between words are not a number.
+  for (const text of ['one 2024 two 2025 three', 'step one 2 three 4 five 6 seven 8 nine 10 eleven']) {
+    assert.equal(masker.maskText(text) ?? text, text);
+  }
+});
