@@ -399,25 +399,64 @@ describe('bounded scanning', () => {
     assert.doesNotMatch(String(rows[0]?.small), /4111 1111 1111 1111/);
     assert.equal(report.byClass['secret.unproven'], 2);
     assert.equal(report.columns.big, 'secret.unproven');
-    // The bound is per row: cells that fit are scanned; the one that would pass it is not.
-    const half = 'x'.repeat(MAX_SCANNED_PER_ROW / 2 - 20);
+    // Each scanned column has an equal share of the row's bound, whatever the other cells hold:
+    // a cell spending the bound for the next one made the next one's fate tell the first one's
+    // length (red-team round 44).
+    const share = Math.floor(MAX_SCANNED_PER_ROW / 3);
+    const fits = 'x'.repeat(share);
+    const over = 'x'.repeat(share + 1);
     const three = cols('a', 'b', 'c');
     const next = masker.maskResult({
       columns: three,
       rows: [
-        { a: half, b: half, c: half },
-        { a: small, b: half, c: half },
+        { a: fits, b: fits, c: fits },
+        { a: small, b: over, c: fits },
+        { a: over, b: small, c: fits },
       ],
       plan: three.map((c) => ({ kind: 'scan', column: c.name })),
       unmasked: new Set(),
     });
     assert.deepEqual(
-      next.rows.map((r) => [r.a === half, r.b === half, r.c]),
+      next.rows.map((r) => [r.a === fits, r.b === fits, r.c === fits]),
       [
-        [true, true, '[REDACTED]'],
-        [false, true, half],
+        [true, true, true],
+        [false, false, true],
+        [false, false, true],
       ],
     );
+    assert.equal(next.rows[1]?.b, '[REDACTED]');
+    assert.equal(next.rows[2]?.a, '[REDACTED]');
+    // A masked column takes no share: two scanned columns get half each.
+    const mixed = masker.maskResult({
+      columns: cols('pad', 'email', 'body'),
+      rows: [{ pad: 'x'.repeat(MAX_SCANNED_PER_ROW / 2), email: 'ana@contoso.com', body: 'short' }],
+      plan: [
+        { kind: 'scan', column: 'pad' },
+        classified('email', 'pii.email'),
+        { kind: 'scan', column: 'body' },
+      ],
+      unmasked: new Set(),
+    });
+    assert.equal(mixed.rows[0]?.pad, 'x'.repeat(MAX_SCANNED_PER_ROW / 2));
+    assert.equal(mixed.rows[0]?.body, 'short');
+  });
+
+  test("whether a cell is withheld does not depend on any other cell's length (round 44)", () => {
+    const masker = createMasker({ tokenKey: KEY });
+    const columns = cols('id', 'body', 'pad');
+    // Sized so that it fits beside a short body only when the row's bound is spent cell by cell.
+    const pad = `password=${'A'.repeat(MAX_SCANNED_PER_ROW - 120)}`;
+    const outcomes = new Set<string>();
+    for (const len of [10, 79, 1000, 100_000]) {
+      const { rows } = masker.maskResult({
+        columns,
+        rows: [{ id: '8', body: 'y'.repeat(len), pad }],
+        plan: columns.map((c) => ({ kind: 'scan', column: c.name })),
+        unmasked: new Set(),
+      });
+      outcomes.add(String(rows[0]?.pad));
+    }
+    assert.equal(outcomes.size, 1, [...outcomes].join(' | ').slice(0, 200));
   });
 
   test('masking in slices answers what the whole pass answers, and lets the event loop turn', async () => {
