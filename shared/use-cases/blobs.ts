@@ -211,12 +211,24 @@ export function listBlobs(
   });
 }
 
-/** The range asked for, checked against the blob's size. */
+/**
+ * Byte ranges are widened to whole KiB. A record is returned only when the range holds all of
+ * it, so with ranges to the byte the row count stepped at each record's last byte, and an agent
+ * read a CSV row's raw length, and so the length of the masked name and address in it, in
+ * seven requests (red-team round 44). At 1 KiB a step says only which record spans a KiB
+ * boundary: the sum of some ten records' lengths, never one.
+ */
+export const RANGE_GRAIN = 1024;
+
+/** The range asked for, widened to RANGE_GRAIN and checked against the blob's size. */
 function rangeOf(input: ReadBlobInput, size: number): BlobRange {
-  const offset = input.offset ?? 0;
-  if (offset > 0 && offset >= size)
+  const asked = input.offset ?? 0;
+  if (asked > 0 && asked >= size)
     throw new GatewayError('bad_request', 'The offset is past the end of the blob.');
-  return { offset, ...(input.length === undefined ? {} : { count: Math.min(input.length, size - offset) }) };
+  const offset = Math.floor(asked / RANGE_GRAIN) * RANGE_GRAIN;
+  if (input.length === undefined) return { offset };
+  const end = Math.min(size, Math.ceil((asked + input.length) / RANGE_GRAIN) * RANGE_GRAIN);
+  return { offset, count: end - offset };
 }
 
 /** Reads one blob: allowlist, properties, decision (approval over the threshold), read, mask, audit. */

@@ -122,6 +122,23 @@ describe('blob reads on Azurite', () => {
     assert.match(String(v.rows[0].id), /^\d+$/);
   });
 
+  it("byte ranges are widened to whole KiB, so where a row ends tells nothing of its masked fields' length", async () => {
+    // Ranges to the byte stepped the row count at each record's last byte (red-team round 44).
+    const counts = new Set<number>();
+    for (const length of [150, 174, 175, 176, 300, 1000, 1024]) {
+      const v = allowed<BlobReadValue>(
+        await read({ path: 'demo-files/exports/customers.csv', offset: 0, length }),
+      );
+      assert.deepEqual(v.range, { offset: 0, count: 1024 });
+      counts.add(v.rowCount);
+    }
+    assert.equal(counts.size, 1);
+    const shifted = allowed<BlobReadValue>(
+      await read({ path: 'demo-files/exports/customers.csv', offset: 1500, length: 10 }),
+    );
+    assert.deepEqual(shifted.range, { offset: 1024, count: 1024 });
+  });
+
   it('refuses traversal and encoded paths before the target, each refusal audited', async () => {
     for (const path of [
       'demo-files/exports/../private/payroll.csv',
