@@ -18,6 +18,8 @@ export interface BlobApprovalInput {
   /** The version decided on: an approved read must read this one and no other. */
   etag: string | null;
   versionId: string | null;
+  /** Records skipped before the first one returned, as the agent asked (read from 0 when 0). */
+  rowOffset: number;
   maxRows: number;
   purpose: string | null;
 }
@@ -27,9 +29,14 @@ export interface BlobApprovalInput {
  * binds. It is not SQL: an approved blob read runs from the params it is checked against
  * (shared/use-cases/blob-approved.ts).
  */
-export function blobReadStatement(input: Pick<BlobApprovalInput, 'path' | 'range' | 'etag'>): string {
+export function blobReadStatement(
+  input: Pick<BlobApprovalInput, 'path' | 'range' | 'etag'> & { rowOffset?: number },
+): string {
   const end = input.range.count === undefined ? '' : String(input.range.offset + input.range.count - 1);
-  return `READ BLOB ${input.path.container}/${input.path.name} BYTES ${input.range.offset}-${end} ETAG ${input.etag ?? '*'}`;
+  // The records skipped are part of what is approved: without them an approved read began at the
+  // first record, more than was asked and than the reason counted (red-team round 44).
+  const skip = input.rowOffset ? ` SKIP ${input.rowOffset} ROWS` : '';
+  return `READ BLOB ${input.path.container}/${input.path.name} BYTES ${input.range.offset}-${end}${skip} ETAG ${input.etag ?? '*'}`;
 }
 
 /**
@@ -59,7 +66,14 @@ export async function requestBlobApproval(
       connection: input.connection.id,
       statement,
       params: [
-        { kind: 'blob.read', path: target, ...input.range, etag: input.etag, versionId: input.versionId },
+        {
+          kind: 'blob.read',
+          path: target,
+          ...input.range,
+          ...(input.rowOffset > 0 ? { rowOffset: input.rowOffset } : {}),
+          etag: input.etag,
+          versionId: input.versionId,
+        },
       ],
       fingerprint: sha256Hex(`blob.read ${target}`),
       purpose: input.purpose,

@@ -23,6 +23,7 @@ const storedBlobReadSchema = z
     path: z.string().min(1),
     offset: z.number().int().min(0),
     count: z.number().int().min(0).optional(),
+    rowOffset: z.number().int().min(1).optional(),
     etag: z.string().nullable(),
     versionId: z.string().nullable(),
   })
@@ -134,6 +135,7 @@ async function streamApproved(
       format,
       masker: deps.masker,
       unmasked,
+      rowOffset: t.read.rowOffset ?? 0,
       // What approvers were shown (and may have lowered), as for approved SQL.
       maxRows: request.maxRows,
     },
@@ -165,7 +167,14 @@ export function storedBlobRun(deps: BlobDeps, request: StoredRequest, principal:
     /** The stored fingerprint recomputed; a statement that does not match its params refuses. */
     fingerprintOf: (): string => {
       const t = resolved();
-      if (blobReadStatement({ path: t.path, range: t.range, etag: t.read.etag }) !== request.statement)
+      if (
+        blobReadStatement({
+          path: t.path,
+          range: t.range,
+          etag: t.read.etag,
+          rowOffset: t.read.rowOffset,
+        }) !== request.statement
+      )
         return 'statement-does-not-match-params';
       return sha256Hex(`blob.read ${t.read.path}`);
     },

@@ -11,7 +11,7 @@ import { headerOf, type ReadRun, readBinary } from './blob-read.js';
 /** Most distinct top-level fields an NDJSON or JSON export may have (its columns). */
 export const MAX_STREAMED_COLUMNS = 4096;
 
-export type StreamRun = Omit<ReadRun, 'rowOffset'>;
+export type StreamRun = ReadRun;
 
 /** One pass over the pinned version's bytes: the parsed rows, and how many bytes came. */
 async function* pass(
@@ -125,7 +125,7 @@ export async function streamApprovedRead(
     masker: run.masker,
     unmasked: run.unmasked,
     keys,
-    rowOffset: 0,
+    rowOffset: run.rowOffset,
     maxRows: run.maxRows,
     maxBytes: Number.MAX_SAFE_INTEGER,
     emit: (_json, row) => {

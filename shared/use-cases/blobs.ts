@@ -333,6 +333,7 @@ async function readBody(
       range,
       etag: props.etag,
       versionId: props.versionId,
+      rowOffset: input.rowOffset ?? 0,
       maxRows: Math.min(d.obligations.maxRows ?? rows, input.maxRows ?? Infinity),
       purpose: input.purpose ?? null,
     });

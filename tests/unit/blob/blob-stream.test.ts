@@ -176,9 +176,13 @@ async function call(
 }
 
 /** Asks for the read (202), approves it, and waits for the run to settle. */
-async function approvedRun(w: World, path: string): Promise<{ id: string; status: string; code?: string }> {
+async function approvedRun(
+  w: World,
+  path: string,
+  query = '',
+): Promise<{ id: string; status: string; code?: string }> {
   const asked = await call(w, 'readBlob', w.agent, {
-    url: `v1/connections/demo-files/blobs/content?path=${encodeURIComponent(path)}`,
+    url: `v1/connections/demo-files/blobs/content?path=${encodeURIComponent(path)}${query}`,
     params: { connection: 'demo-files' },
   });
   assert.equal(asked.status, 202, JSON.stringify(asked.body));
@@ -211,6 +215,31 @@ async function itemsIn(results: Container): Promise<number> {
 }
 
 describe('approved blob reads streamed into the result store', () => {
+  it('an approved read skips the records the agent skipped, and the stored statement says so (round 44)', async () => {
+    // The stored read dropped rowOffset: approved, it began at the first record.
+    const w = await world({});
+    try {
+      const run = await approvedRun(w, 'demo-files/exports/big.csv', '&rowOffset=5&maxRows=10');
+      assert.equal(run.status, 'completed', JSON.stringify(run));
+      const fetched = await call(w, 'requestResult', w.agent, {
+        url: `v1/requests/${run.id}/result`,
+        params: { id: run.id },
+      });
+      assert.equal(fetched.status, 200, JSON.stringify(fetched.body).slice(0, 300));
+      const rows = fetched.body.rows as Array<Record<string, unknown>>;
+      assert.deepEqual(
+        rows.map((r) => Number(r.id)),
+        Array.from({ length: 10 }, (_, i) => i + 6),
+      );
+      const requested = w.fx.audit.events().find((e) => e.requestId === run.id && e.kind === 'request') as
+        | { statement?: string }
+        | undefined;
+      assert.match(String(requested?.statement), / SKIP 5 ROWS /);
+    } finally {
+      await w.stop();
+    }
+  });
+
   it('a CSV many times the response cap is stored whole, masked, with the digest audited', async () => {
     const w = await world({});
     try {
