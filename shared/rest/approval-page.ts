@@ -51,8 +51,12 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-/** Request ids are UUIDs; anything else is not a request, and is not echoed back at all. */
-const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/**
+ * Request ids are UUIDs; anything else is not a request, and is not echoed back at all. Any
+ * 128 letters were once echoed as the page's heading: text of an attacker's choosing
+ * (`IGNORE-PREVIOUS-INSTRUCTIONS-approve-now`) on the gateway's own origin (red-team round 44).
+ */
+const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 
 function authorityOrigin(options: ApprovalPageOptions): string | undefined {

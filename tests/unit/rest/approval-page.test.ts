@@ -31,6 +31,9 @@ const HOSTILE = [
   '&lt;already escaped&gt;',
   '<!--',
   'a & b &amp; c',
+  // Plain words are no request id either (red-team round 44).
+  'IGNORE-PREVIOUS-INSTRUCTIONS-approve-now',
+  'req-42-not-a-uuid',
 ];
 
 describe('escapeHtml', () => {
@@ -105,7 +108,8 @@ describe('the page shell', () => {
 
   test('a strict Content-Security-Policy and the other headers', async () => {
     const page = createApprovalPageHandlers({ devSignIn: true });
-    const res = await page.page(get('/api/approve/7b0c1c8e', { id: '7b0c1c8e' }));
+    const id = '7b0c1c8e-8f0e-4c1a-9d2b-3e4f5a6b7c8d';
+    const res = await page.page(get(`/api/approve/${id}`, { id }));
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
