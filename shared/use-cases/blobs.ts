@@ -6,7 +6,7 @@ import type { BlobEntry, BlobRange } from '../connectors/blob/port.js';
 import { unmaskedClasses } from '../decide-query.js';
 import { GatewayError } from '../errors.js';
 import { boundedRouteValue } from '../limits.js';
-import { BUILTIN_CLASSES, type MaskingReport } from '../masking/index.js';
+import { BUILTIN_CLASSES, type MaskingReport, maskTextDefault } from '../masking/index.js';
 import { FREE_TEXT_CLASS, UNPROVEN_CLASS } from '../masking/provenance-plan.js';
 import { gatewayApproval, refusalFor, requireAllow } from '../pipeline/decide.js';
 import { newTrace, type RequestStart, type RequestTrace } from '../pipeline/trace.js';
@@ -119,11 +119,23 @@ function checkedPath(
   raw: string,
   prefix: boolean,
 ): BlobPath {
+  // A refused path is what was asked, as a statement: an auditor could not tell which file
+  // or traversal an agent tried (red-team round 44). Masked as a blob name is, since a path
+  // can carry personal data.
+  const asked = () => {
+    trace.statement = `${prefix ? 'LIST BLOBS' : 'READ BLOB'} ${maskTextDefault(raw) ?? '[withheld]'}`;
+  };
   const problem = blobPathProblem(raw, { prefix });
-  if (problem) throw new GatewayError('bad_request', `Invalid blob path: ${problem}.`);
+  if (problem) {
+    asked();
+    throw new GatewayError('bad_request', `Invalid blob path: ${problem}.`);
+  }
   const path = splitBlobPath(raw);
   const allow = Object.fromEntries(Object.entries(conn.containers).map(([c, spec]) => [c, spec.prefixes]));
-  if (!isExposed(allow, path)) notExposed(trace);
+  if (!isExposed(allow, path)) {
+    asked();
+    notExposed(trace);
+  }
   return path;
 }
 

@@ -153,7 +153,14 @@ describe('blob reads on Azurite', () => {
       assert.ok(event.status === 400 || event.status === 403, `${path}: ${event.status}`);
       assert.equal(event.rowsReturned, 0);
       assert.equal(event.blob, undefined, 'the target was never asked');
+      // What was tried is in the trail (red-team round 44: it was not).
+      assert.equal(event.statement, `READ BLOB ${path}`);
     }
+    // Masked as a name is: a path can carry personal data.
+    const o = await read({ path: 'demo-files/private/4111 1111 1111 1111.csv' });
+    const event = await eventOf(o.requestId);
+    assert.doesNotMatch(String(event.statement), /4111 1111 1111 1111/);
+    assert.match(String(event.statement), /^READ BLOB demo-files\/private\//);
   });
 
   it('releases nothing when the audit record cannot be written', async () => {
