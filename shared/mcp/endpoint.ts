@@ -164,10 +164,96 @@ async function refuseBatch(
   return rpcError(400, -32600, message, ids);
 }
 
+/** The use cases, counting the calls made through them: an exchange that made none is audited apart. */
+function counting(useCases: UseCases): { useCases: UseCases; calls: () => number } {
+  let calls = 0;
+  const counted = new Proxy(useCases, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { useCases: counted, calls: () => calls };
+}
+
+// Methods named as they are in the audit; any other is `other` (the method is the caller's text).
+const KNOWN_METHODS = new Set([
+  'initialize',
+  'ping',
+  'tools/list',
+  'tools/call',
+  'notifications/initialized',
+  'notifications/cancelled',
+  'resources/list',
+  'resources/read',
+  'prompts/list',
+  'logging/setLevel',
+]);
+
+function methodOf(body: unknown): string {
+  const method = (body as { method?: unknown } | null)?.method;
+  return typeof method === 'string' && KNOWN_METHODS.has(method) ? method : 'other';
+}
+
+/**
+ * The body was JSON (it was parsed before the SDK saw it), so a message the SDK could not read
+ * as JSON-RPC is an Invalid Request (-32600), not the Parse error (-32700) it answers.
+ */
+function shapeError(body: unknown): unknown {
+  const error = rpcErrorOf(body);
+  if (error?.code !== -32700) return body;
+  return {
+    ...(body as object),
+    error: { code: -32600, message: 'Invalid Request: the body is not a JSON-RPC 2.0 message.' },
+  };
+}
+
+/** The JSON-RPC error of an answer, if it is one. */
+function rpcErrorOf(body: unknown): { code: number; message: string } | undefined {
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  return typeof error?.code === 'number'
+    ? { code: error.code, message: String(error.message ?? '') }
+    : undefined;
+}
+
+/**
+ * Records an exchange that ran no use case, as the SDK answered it: refused (its HTTP status or
+ * JSON-RPC error) or served. Undefined when recorded; the answer to send instead when the
+ * record could not be written.
+ */
+async function auditExchange(
+  deps: McpEndpointDeps,
+  start: RequestStart,
+  principal: Principal,
+  answer: { status: number; body?: unknown },
+  ids: Record<string, string>,
+): Promise<ApiResponse | undefined> {
+  const error = rpcErrorOf(answer.body);
+  if (answer.status >= 400 || error) {
+    const code: ErrorCode =
+      answer.status === 415 ? 'unsupported_media_type' : error?.code === -32601 ? 'not_found' : 'bad_request';
+    const outcome = await deps.useCases.refuse(
+      start,
+      new GatewayError(code, error?.message ?? 'Refused.'),
+      principal,
+    );
+    return outcome.kind === 'failed' && outcome.failure.code === 'audit_unavailable'
+      ? rpcError(503, -32000, outcome.failure.message, ids)
+      : undefined;
+  }
+  const outcome = await deps.useCases.exchange(start, principal);
+  return outcome.kind === 'failed' ? rpcError(503, -32000, outcome.failure.message, ids) : undefined;
+}
+
 /** One stateless exchange: a fresh server per request, the SDK's web-standard transport, JSON out. */
 async function serve(
   deps: McpEndpointDeps,
   req: ApiRequest,
+  start: RequestStart,
   principal: Principal,
   body: unknown,
   ids: Record<string, string>,
@@ -181,8 +267,9 @@ async function serve(
     sessionIdGenerator: undefined,
     enableJsonResponse: true,
   });
+  const used = counting(deps.useCases);
   const server = createMcpServer({
-    useCases: deps.useCases,
+    useCases: used.useCases,
     principal,
     now: deps.now,
     newId: deps.newId,
@@ -203,9 +290,19 @@ async function serve(
     res.headers.forEach((v, k) => {
       outHeaders[k] = v;
     });
-    return out.length === 0
-      ? { status: res.status, headers: outHeaders }
-      : { status: res.status, headers: outHeaders, body: JSON.parse(out) as unknown };
+    const answer =
+      out.length === 0 ? { status: res.status } : { status: res.status, body: shapeError(JSON.parse(out)) };
+    if (used.calls() === 0) {
+      const instead = await auditExchange(
+        deps,
+        { ...start, action: `mcp.${methodOf(body)}` },
+        principal,
+        answer,
+        ids,
+      );
+      if (instead) return instead;
+    }
+    return { ...answer, headers: outHeaders };
   } finally {
     await server.close().catch(() => {});
   }
@@ -241,7 +338,7 @@ export function createMcpApi(deps: McpEndpointDeps): McpApi {
         return body.response;
       }
       if (Array.isArray(body.parsed)) return refuseBatch(deps, start, who.principal, ids);
-      return serve(deps, req, who.principal, body.parsed, ids);
+      return serve(deps, req, start, who.principal, body.parsed, ids);
     },
     async resourceMetadata(req) {
       return jsonResponse(200, resourceMetadata(req.url, options), { 'cache-control': 'max-age=300' });

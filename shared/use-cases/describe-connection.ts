@@ -5,7 +5,7 @@ import type { Principal } from '../types.js';
 import { conclude } from './conclude.js';
 import type { UseCaseDeps } from './deps.js';
 import type { Outcome } from './outcome.js';
-import { mayQuery } from './visibility.js';
+import { visibility } from './visibility.js';
 
 export interface DescribedTable {
   name: string;
@@ -27,9 +27,17 @@ export function describeConnection(
   trace.principal = principal;
   return conclude(deps, trace, async () => {
     const conn = connectionId === null ? undefined : deps.connections.get(connectionId);
-    if (!conn || !mayQuery(deps, principal, conn)) {
+    const seen = conn ? visibility(deps, principal, conn) : undefined;
+    if (!conn || !seen || seen.outcome === 'deny') {
       throw new GatewayError('connection_not_found', 'No connection with that id exists.');
     }
+    // What made it visible, for the event: it was recorded as an error (red-team round 44).
+    trace.decision = {
+      outcome: 'allow',
+      policyIds: seen.policyIds,
+      reasons: ['The caller may query this connection, so its exposed schema is described.'],
+      obligations: {},
+    };
     const catalog = await trace.clock.run('execute', () =>
       deps.catalogs.catalogFor(conn, deps.connectorFor(conn)),
     );

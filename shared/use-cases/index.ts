@@ -25,7 +25,7 @@ import {
   submitDecision,
 } from './requests.js';
 import { auditTrace, searchAudit } from './search-audit.js';
-import { refuseRequest } from './unauthenticated.js';
+import { recordExchange, refuseRequest } from './unauthenticated.js';
 
 export type { GatewayLogEvent, UseCaseDeps } from './deps.js';
 export type { Failure, Outcome, PendingApproval } from './outcome.js';
@@ -71,6 +71,8 @@ export function createUseCases(deps: UseCaseDeps) {
     /** Records a request refused before a use case could run (bad token, unreadable input). */
     refuse: (start: RequestStart, error: unknown, principal?: Principal) =>
       refuseRequest(deps, start, error, principal ? { principal } : {}),
+    /** Records a protocol exchange that ran no use case (MCP `initialize`, `tools/list`). */
+    exchange: (start: RequestStart, principal: Principal) => recordExchange(deps, start, principal),
   };
 }
 

@@ -29,6 +29,14 @@ export function listConnections(
   trace.principal = principal;
   return conclude(deps, trace, async () => {
     const visible = deps.config.connections.filter((c) => mayQuery(deps, principal, c));
+    // A listing is allowed to all; what it holds was decided connection by connection. It
+    // was recorded as an error (red-team round 44).
+    trace.decision = {
+      outcome: 'allow',
+      policyIds: [],
+      reasons: ['Lists the connections the caller may query or list; the others are not mentioned.'],
+      obligations: {},
+    };
     const connections: ConnectionSummary[] = visible.map((c) => ({
       id: c.id,
       kind: c.kind,

@@ -1,7 +1,7 @@
 import type { ConnectionConfig } from '../config/connections.js';
 import { connectionResource } from '../decide-query.js';
 import { queryContext } from '../policy/index.js';
-import type { Principal, StatementFacts } from '../types.js';
+import type { Decision, Principal, StatementFacts } from '../types.js';
 import type { UseCaseDeps } from './deps.js';
 
 /** The statement facts of a plain one-row read, to ask whether a connection is visible. */
@@ -31,7 +31,16 @@ export function mayQuery(
   principal: Principal,
   c: ConnectionConfig,
 ): boolean {
-  const d = deps.policy.decide({
+  return visibility(deps, principal, c).outcome !== 'deny';
+}
+
+/** The decision on a plain one-row read of `c`, which says whether the caller sees it at all. */
+export function visibility(
+  deps: Pick<UseCaseDeps, 'policy' | 'now'>,
+  principal: Principal,
+  c: ConnectionConfig,
+): Decision {
+  return deps.policy.decide({
     principal,
     action: 'query',
     resource: connectionResource(c),
@@ -47,5 +56,4 @@ export function mayQuery(
       },
     ),
   });
-  return d.outcome !== 'deny';
 }

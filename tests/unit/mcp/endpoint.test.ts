@@ -176,6 +176,62 @@ describe('MCP adapter', () => {
     assert.equal(mayUseMcp({ ...base, roles: ['Auditor'] }, options), false);
   });
 
+  test('every exchange past authentication leaves one audit record, tool call or not (round 44)', async () => {
+    const auth = { authorization: `Bearer ${f.agentToken}` };
+    const cases: Array<{ body: unknown; headers?: Record<string, string>; action: string; status?: number }> =
+      [
+        { body: { jsonrpc: '2.0', id: 1, method: 'ping' }, action: 'mcp.ping', status: 200 },
+        { body: { jsonrpc: '2.0', id: 2, method: 'tools/list' }, action: 'mcp.tools/list', status: 200 },
+        { body: { jsonrpc: '2.0', id: null, method: 'ping' }, action: 'mcp.ping' },
+        { body: { jsonrpc: '1.0', id: 3, method: 'ping' }, action: 'mcp.ping' },
+        {
+          body: { jsonrpc: '2.0', id: 4, method: 'resources/read', params: { uri: 'x' } },
+          action: 'mcp.resources/read',
+        },
+        { body: { jsonrpc: '2.0', id: 5, method: 'no/such', params: {} }, action: 'mcp.other' },
+        { body: call('query', [1], 6), action: 'mcp.tools/call' },
+        {
+          body: { jsonrpc: '2.0', method: 'notifications/initialized' },
+          action: 'mcp.notifications/initialized',
+        },
+        {
+          body: { jsonrpc: '2.0', id: 7, method: 'ping' },
+          headers: { accept: 'application/json' },
+          action: 'mcp.ping',
+        },
+        {
+          body: { jsonrpc: '2.0', id: 8, method: 'ping' },
+          headers: { 'content-type': 'text/plain' },
+          action: 'mcp.ping',
+        },
+      ];
+    for (const c of cases) {
+      const before = f.audit.all().length;
+      const res = await f.composed.mcp.endpoint(request(c.body, { ...auth, ...c.headers }));
+      if (c.status !== undefined) assert.equal(res.status, c.status, JSON.stringify(c.body));
+      const all = f.audit.all();
+      // Newest first.
+      const added = all.slice(0, all.length - before);
+      assert.equal(
+        added.length,
+        1,
+        `${JSON.stringify(c.body)} ${JSON.stringify(c.headers ?? {})}: ${added.length}`,
+      );
+      assert.equal(added[0]?.action, c.action, JSON.stringify(c.body));
+      assert.equal(added[0]?.transport, 'mcp');
+      assert.ok(added[0]?.principal, 'the caller is named');
+    }
+    // A message that is JSON but not JSON-RPC is an Invalid Request, not a Parse error.
+    const { body } = await rpc({ jsonrpc: '1.0', id: 9, method: 'ping' });
+    assert.equal(body.error?.code, -32600);
+  });
+
+  test('an exchange whose record cannot be written is not answered', async () => {
+    f.audit.failNext();
+    const { res } = await rpc({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    assert.equal(res.status, 503);
+  });
+
   test('WWW-Authenticate values cannot be broken out of by a crafted URL', () => {
     const header = wwwAuthenticateMcp('http://h/x", error="none', 'insufficient_scope', {
       authorizationServers: [],
