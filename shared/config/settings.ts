@@ -15,7 +15,8 @@ export const SETTINGS = {
   AGENTGATE_DEV_ISSUER: 'Local development only: issuer URL of the dev token issuer to trust.',
   AGENTGATE_MASKING_KEY: 'Key for deterministic masking tokens (a Key Vault reference in Azure).',
   AGENTGATE_TEAMS_WEBHOOK_URL: 'Teams Workflows webhook for approval cards (a Key Vault reference in Azure).',
-  AGENTGATE_APPROVAL_BASE_URL: 'Public base URL used in approval links.',
+  AGENTGATE_APPROVAL_BASE_URL:
+    'Public base URL of the gateway: approval links, and the MCP resource in its metadata.',
   AGENTGATE_CALLBACK_KEY:
     'HMAC-SHA256 key that signs callback notices, 32+ characters (a Key Vault reference in Azure).',
   AGENTGATE_APPROVAL_CLIENT_ID: 'Client id of the Entra single-page app the approval page signs in with.',

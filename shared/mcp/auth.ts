@@ -121,5 +121,9 @@ export function mcpOptionsFromEnv(
           ? [`${fallback.audience}/.default`]
           : [],
     allowedOrigins: origins.data,
+    // The gateway's public URL names the resource, never the request's Host header: a forged
+    // Host put `http://evil.example/mcp` in the metadata, cached for five minutes (red-team
+    // round 44).
+    ...(settings.AGENTGATE_APPROVAL_BASE_URL ? { publicUrl: settings.AGENTGATE_APPROVAL_BASE_URL } : {}),
   };
 }

@@ -341,7 +341,10 @@ export function createMcpApi(deps: McpEndpointDeps): McpApi {
       return serve(deps, req, start, who.principal, body.parsed, ids);
     },
     async resourceMetadata(req) {
-      return jsonResponse(200, resourceMetadata(req.url, options), { 'cache-control': 'max-age=300' });
+      // Named from the request when no public URL is set: then no cache may keep it for others.
+      return jsonResponse(200, resourceMetadata(req.url, options), {
+        'cache-control': options.publicUrl ? 'max-age=300' : 'no-store',
+      });
     },
   };
 }

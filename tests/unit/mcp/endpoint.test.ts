@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { canonicalSha256 } from '../../../shared/audit/canonical.js';
-import { mayUseMcp, mcpOptionsFromEnv, wwwAuthenticateMcp } from '../../../shared/mcp/auth.js';
+import {
+  mayUseMcp,
+  mcpOptionsFromEnv,
+  resourceMetadata,
+  wwwAuthenticateMcp,
+} from '../../../shared/mcp/auth.js';
 import { toToolResult } from '../../../shared/mcp/results.js';
 import { TOOLS, TOOLS_DIGEST } from '../../../shared/mcp/tools.js';
 import type { ApiRequest } from '../../../shared/rest/http.js';
@@ -252,6 +257,16 @@ describe('MCP adapter', () => {
     assert.deepEqual(o.allowedOrigins, ['https://portal.example', 'http://localhost:3000']);
     assert.throws(() => mcpOptionsFromEnv({ AGENTGATE_MCP_ALLOWED_ORIGINS: 'https://portal.example/path' }));
     assert.throws(() => mcpOptionsFromEnv({ AGENTGATE_MCP_ALLOWED_ORIGINS: '*' }));
+  });
+
+  test("the resource is named from the gateway's public URL, never a forged Host (round 44)", async () => {
+    const o = mcpOptionsFromEnv({ AGENTGATE_APPROVAL_BASE_URL: 'https://agentgate.example.net/' });
+    assert.equal(o.publicUrl, 'https://agentgate.example.net/');
+    const forged = 'http://evil.example/.well-known/oauth-protected-resource/mcp';
+    assert.equal(resourceMetadata(forged, o).resource, 'https://agentgate.example.net/mcp');
+    // Without one, the metadata follows the request and no cache keeps it for another caller.
+    const res = await f.composed.mcp.resourceMetadata(request({}, { host: 'evil.example' }, 'GET'));
+    assert.equal(res.headers?.['cache-control'], 'no-store');
   });
 
   test('a stored approval is a pending result naming its absolute status URL, not an error', () => {
