@@ -14,7 +14,7 @@ import { StageClock } from '../pipeline/stage-clock.js';
 import type { Principal } from '../types.js';
 import type { ListBlobsQuery, ReadBlobQuery } from '../use-cases/blob-inputs.js';
 import type { Outcome, Start, UseCases } from '../use-cases/index.js';
-import { describeIssues, type QueryBody } from '../use-cases/inputs.js';
+import { attemptedStatement, describeIssues, type QueryBody } from '../use-cases/inputs.js';
 import { type ToolResult, toToolResult } from './results.js';
 import { TOOLS, TOOLS_DIGEST, TOOLS_DIGEST_META_KEY, type ToolName, toolSpec } from './tools.js';
 
@@ -99,6 +99,8 @@ export async function callTool(ctx: McpServerContext, name: string, args: unknow
         ...start,
         action: spec.action,
         connection: connection ? String((args as { connection: string }).connection) : null,
+        // What was tried, as REST records it (red-team round 44).
+        ...(attemptedStatement(args) === undefined ? {} : { statement: attemptedStatement(args) as string }),
       },
       new GatewayError('bad_request', `Invalid arguments: ${describeIssues(parsed.error, '(arguments)')}`),
       principal,

@@ -62,6 +62,8 @@ export interface RequestStart {
   clock?: StageClock;
   /** The MCP tool called (transport `mcp`). */
   tool?: string;
+  /** The statement sent, when the request was refused before a use case read it. */
+  statement?: string;
 }
 
 export function newTrace(start: RequestStart): RequestTrace {
@@ -72,7 +74,7 @@ export function newTrace(start: RequestStart): RequestTrace {
     action: start.action,
     principal: null,
     connection: start.connection,
-    statement: null,
+    statement: start.statement ?? null,
     facts: null,
     estimatedRows: null,
     decision: null,

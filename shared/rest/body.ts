@@ -11,6 +11,8 @@ export async function readJsonBody<S extends z.ZodType>(
   req: ApiRequest,
   schema: S,
   maxBytes: number,
+  /** Sees the parsed JSON before it is validated, so a refusal can say what was sent. */
+  sent?: (raw: unknown) => void,
 ): Promise<z.output<S>> {
   const type = req.headers.get('content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type.trim())) {
@@ -30,6 +32,7 @@ export async function readJsonBody<S extends z.ZodType>(
   } catch {
     throw new GatewayError('invalid_body', 'The request body is not valid JSON.');
   }
+  sent?.(raw);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     throw new GatewayError('invalid_body', `Invalid request body: ${describeIssues(parsed.error, '(body)')}`);

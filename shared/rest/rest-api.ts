@@ -8,7 +8,12 @@ import type { RequestStart } from '../pipeline/trace.js';
 import type { Principal } from '../types.js';
 import { listBlobsQuerySchema, readBlobQuerySchema } from '../use-cases/blob-inputs.js';
 import type { Outcome, Start, UseCases } from '../use-cases/index.js';
-import { auditQuerySchema, describeIssues, queryBodySchema } from '../use-cases/inputs.js';
+import {
+  attemptedStatement,
+  auditQuerySchema,
+  describeIssues,
+  queryBodySchema,
+} from '../use-cases/inputs.js';
 import { releasedJson } from '../use-cases/released-json.js';
 import { decisionBodySchema, resultPageQuerySchema } from '../use-cases/requests.js';
 import { type ApprovalPageOptions, createApprovalPageHandlers } from './approval-page.js';
@@ -173,7 +178,10 @@ export function createRestApi(deps: RestApiDeps): RestApi {
   return {
     query: (req) =>
       handle(deps, req, 'query', req.params.connection ?? null, async (start, principal) => {
-        const body = await readJsonBody(req, queryBodySchema, LIMITS.bodyBytes);
+        const body = await readJsonBody(req, queryBodySchema, LIMITS.bodyBytes, (raw) => {
+          const sql = attemptedStatement(raw);
+          if (sql !== undefined) start.statement = sql;
+        });
         return useCases.query(start, principal, { ...body, connection: req.params.connection ?? null });
       }),
     listConnections: (req) =>

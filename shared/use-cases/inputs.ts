@@ -10,6 +10,18 @@ const textOnly = (s: string) => !s.includes('\u0000') && !/\p{Cs}/u.test(s);
 const TEXT_MESSAGE = 'must be text without NUL (U+0000) or unpaired surrogates';
 
 /**
+ * The `sql` of a body refused as a whole (another field was invalid), when it could be stored:
+ * the audit names what was tried, as it does for a statement that was read (red-team round 44:
+ * `maxRows: 0` left the statement out of the record).
+ */
+export function attemptedStatement(raw: unknown): string | undefined {
+  const sql = raw !== null && typeof raw === 'object' ? (raw as { sql?: unknown }).sql : undefined;
+  return typeof sql === 'string' && sql.length > 0 && sql.length <= LIMITS.statementChars && textOnly(sql)
+    ? sql
+    : undefined;
+}
+
+/**
  * A whole number in [min, max], from JSON (a number) or a query string (decimal digits only).
  * `z.coerce.number()` took `true`, `[1]`, `"0x200"`, `"1e3"` and `""` for numbers, past what the
  * MCP tool list and the OpenAPI document say (red-team round 41).

@@ -46,6 +46,19 @@ describe('gateway query pipeline (fail closed)', () => {
     );
   });
 
+  test('a body refused for another field still records the statement that was sent (round 44)', async () => {
+    const sql = 'select id from customers where id = 7';
+    const res = await f.gateway.query(queryRequest(f.agentToken, { sql, maxRows: 0 }));
+    assert.equal(res.status, 400);
+    const [record] = f.audit.all();
+    assert.equal(record.errorCode, 'invalid_body');
+    assert.equal(record.statement, sql);
+    // One that could not be stored (NUL) is left out, and the body is refused all the same.
+    const nul = await f.gateway.query(queryRequest(f.agentToken, { sql: 'select 1\u0000', maxRows: 0 }));
+    assert.equal(nul.status, 400);
+    assert.equal(f.audit.all()[0]?.statement, null);
+  });
+
   test("a column the target's plan says reads a classified column is masked, whatever the analysis said", async () => {
     f.connector.result = {
       columns: cityColumns,
