@@ -89,8 +89,8 @@ const LOOKALIKE_LETTERS: ReadonlyMap<number, string> = new Map(
     // Full stops of other scripts (red-team round 36: `ana@contoso。com`).
     ['。', '.'],
     ['｡', '.'],
-    // Middle dots and bullets between groups read as a `.` (round 44: `415·555·0132`,
-    // `ana@contoso·com`).
+    // Middle dots and bullets read as a `.` between words (round 44: `ana@contoso·com`), and
+    // as a `-` before a digit (see MIDDLE_DOTS).
     ['\u00b7', '.'],
     ['\u2022', '.'],
     ['\u2027', '.'],
@@ -101,6 +101,20 @@ const LOOKALIKE_LETTERS: ReadonlyMap<number, string> = new Map(
     ['\uff65', '.'],
   ].map(([from, to]) => [(from as string).charCodeAt(0), to as string]),
 );
+
+/**
+ * Middle dots and bullets before a digit join a number's groups (`415·555·0132`: a phone), but
+ * are read as a dash, not a point: as a point, four small numbers of a list (`2·3·5·7`, a
+ * Japanese `第1・2・3・4章`) were all read as IP addresses (round 44).
+ */
+const MIDDLE_DOTS = new Set([0x00b7, 0x2022, 0x2027, 0x2219, 0x22c5, 0x2e33, 0x30fb, 0xff65]);
+
+/** A digit at `i`, spaces skipped: `46 • 83` joins numbers as much as `46•83` does. */
+function digitNext(text: string, i: number): boolean {
+  let k = i;
+  while (text.charCodeAt(k) === 32) k++;
+  return DECIMAL.test(text.charAt(k));
+}
 
 /**
  * The plain Latin letter an accented one is made of (`é` is `e` and an acute accent), or
@@ -330,8 +344,15 @@ function characters(text: string, b: Builder): void {
     const cp = text.codePointAt(i) ?? c;
     const width = cp > 0xffff ? 2 : 1;
     const kind = kindOf(cp);
+    const joinsDigits = MIDDLE_DOTS.has(cp) && digitNext(text, i + width);
     b.push(
-      kind === KEEP ? text.slice(i, i + width) : kind === SPACE_LIKE ? ' ' : replacement(cp),
+      kind === KEEP
+        ? text.slice(i, i + width)
+        : kind === SPACE_LIKE
+          ? ' '
+          : joinsDigits
+            ? '-'
+            : replacement(cp),
       i,
       i + width,
     );
@@ -356,13 +377,16 @@ const BRACKETED = /[([{<] *(at|dot|@|\.) *[)\]}>]/iy;
 const SPELLED = / (at|dot) (?=[A-Za-z0-9])/iy;
 // `@` with spaces around it, or a line broken after it (round 42).
 const SPACED_AT = /[ \t\r\n]*@[ \t\r\n]*/y;
+// Common top-level domains, in lower case: a loose dot joins an address only before one.
+const TLD =
+  '(?:com|org|net|edu|gov|mil|int|info|biz|io|co|uk|us|ca|au|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|pt|ie|eu|ru|cn|jp|in|br|mx)(?![A-Za-z0-9])';
 // ` . ` with spaces around it, between two words (`example . com`, red-team round 33), or
-// before it only, a line break too (`example .com`, `example\n.com`: round 44).
-const SPACED_DOT = /[ \t\r\n]+\.[ \t\r\n]*/y;
+// before it only, a line break too (`example .com`, `example\n.com`: round 44), then before a
+// domain only: `@bob .NET 8` and `@carol\n.env` are a mention and a word.
+const SPACED_DOT = new RegExp(`[ \\t\\r\\n]+\\.(?: +(?=[A-Za-z0-9])|[ \\t\\r\\n]*(?=${TLD}))`, 'y');
 // `example. com`: a space after the dot only is how every sentence ends, so only before a
-// common top-level domain.
-const DOT_SPACED =
-  /\.[ \t\r\n]+(?=(?:com|org|net|edu|gov|mil|int|info|biz|io|co|uk|us|ca|au|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|pt|ie|eu|ru|cn|jp|in|br|mx)(?![A-Za-z0-9]))/iy;
+// top-level domain in lower case (`at home. No problem` starts a sentence).
+const DOT_SPACED = new RegExp(`\\.[ \\t\\r\\n]+(?=${TLD})`, 'y');
 
 function isWordChar(c: number): boolean {
   return (

@@ -154,3 +154,26 @@ test('number words and digits mixed in one run are read as the number they spell
     assert.equal(masker.maskText(text) ?? text, text);
   }
 });
+
+test('lists joined by middle dots, and prose after a mention, stay as they are (round 44 sampler)', () => {
+  // Middle dots read as points made four small numbers an IP address, and a loose dot with any
+  // `@` in the text made a sentence an address; the false-positive sampler found both.
+  for (const text of [
+    'primes 2·3·5·7',
+    '第1・2・3・4章を読む',
+    '問題１・２・３・４は必須',
+    'dims 46 • 83 • 32 • 64',
+    'dims 2⋅8⋅18⋅10',
+    'score 0·9·9·1 · rank 741·651',
+    'thanks @bob .NET 8 is out',
+    'cc @carol\n.env file updated',
+    '@alice I am at work. No problem.',
+    'Thanks @bob! I was at lunch. In an hour',
+  ]) {
+    assert.equal(masker.maskText(text) ?? text, text);
+  }
+  assert.equal(
+    masker.maskText('contact: ops@example.org\nAll staff at home. De facto holiday.'),
+    'contact: o***@example.org\nAll staff at home. De facto holiday.',
+  );
+});
