@@ -129,10 +129,24 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       'select c.row_to_json from customers c where id = 1',
       "select 'customers'::regclass::oid",
       'select pg_catalog.version()',
+      // A FROM function of one column is a scalar: `(t).f` calls f on it (red-team round 44:
+      // ts_stat ran SQL the gateway never read, and returned every email in clear).
+      "select (t).ts_stat from unnest(array['select email::tsvector from customers where id < 4']) as t(ts_stat)",
+      "select (t).pg_read_file from btrim('PG_VERSION') as t(pg_read_file)",
+      "select (t).current_setting from unnest(array['data_directory']) as t(current_setting)",
+      "select (t).length from unnest(array['abc']) as t(length)",
     ]) {
       const { status, json } = await send(sql);
       assert.equal(status, 403, sql);
       assert.deepEqual(errorOf(json).policyIds, ['agent-allowlist'], sql);
+    }
+    // Of a function of two columns, or with ordinality, the name is a row and `(t).a` its field.
+    for (const sql of [
+      'select (t).a from unnest(array[1], array[2]) as t(a, b)',
+      "select (t).f from unnest(array['x']) with ordinality as t(f, n)",
+    ]) {
+      const { status } = await send(sql);
+      assert.equal(status, 200, sql);
     }
   });
 

@@ -316,6 +316,7 @@ export class ExpressionEvaluator {
     }
     this.host.wholeRow(rel);
     const fields = rel.fields.map((f) => ({ ...f }));
+    if (rel.scalar) return { prov: derived(...fields.map((f) => f.prov)) };
     return { prov: derived(...fields.map((f) => f.prov)), fields };
   }
 
@@ -342,7 +343,7 @@ export class ExpressionEvaluator {
     this.peeked = undefined;
     if (rel === undefined) return { value, from: 0 };
     // A guessed name may not be the server's, which would then call a function of the row.
-    const field = rel.fields.find((f) => f.name === first && f.unsureName !== true);
+    const field = rel.scalar ? undefined : rel.fields.find((f) => f.name === first && f.unsureName !== true);
     return field ? { value: this.fieldValue(field), from: 1 } : { value: this.wholeRow(rel), from: 0 };
   }
 
@@ -353,7 +354,8 @@ export class ExpressionEvaluator {
       const name = stringValue(step);
       const node = asNode(step);
       if (name !== undefined) {
-        const field = value.fields?.find((f) => f.name === name);
+        // Nor a guessed name here: were the server's another, `(value).name` would be a call.
+        const field = value.fields?.find((f) => f.name === name && f.unsureName !== true);
         if (!field) {
           this.host.violation(
             'function',

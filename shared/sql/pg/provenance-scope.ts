@@ -13,6 +13,12 @@ export interface Rel {
   unknown?: boolean;
   /** A subquery with no FROM, VALUES or set operation: one row for each row it is joined to. */
   single?: boolean;
+  /**
+   * A FROM function of one column (`unnest(a) as t(f)`): its bare name is the scalar value,
+   * with no fields, so `(t).f` is the call `f(value)` (red-team round 44: `(t).ts_stat` and
+   * `(t).pg_read_file` ran any function of one argument, read as the column `f`).
+   */
+  scalar?: boolean;
 }
 
 /** One query level: its FROM relations, what `*` expands to, USING columns and CTEs. */

@@ -748,6 +748,8 @@ class ProvenancePass implements ExprHost {
       alias: aliasName ?? firstName,
       explicitAlias: aliasName !== undefined,
       fields: this.renamed(fields, names(items(alias, 'colnames'))),
+      // One function of one column: the server reads the bare name as that scalar, not a row.
+      ...(functions.length === 1 && fields.length === 1 ? { scalar: true } : {}),
     };
   }
 }
