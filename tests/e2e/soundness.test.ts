@@ -110,11 +110,15 @@ describe('agents cannot talk their way around enforcement (local host)', () => {
       (ok.json.rows as Array<{ email: number }>).map((r) => r.email),
       [3, 2, 1],
     );
+    // DISTINCT ON reads names the same way.
+    const distinct = await send('select distinct on (email) id as email from customers where id < 4');
+    assert.equal(distinct.status, 200, JSON.stringify(distinct.json));
     for (const sql of [
       'select email as id from customers where id < 4 order by id',
       'select email as x, id as x from customers where id < 4 order by x',
       "select id as email from customers where id < 4 order by email || ''",
       'select id as email from customers where id < 4 group by email',
+      'select distinct on (id) email as id from customers where id < 4',
     ]) {
       const { status } = await send(sql);
       assert.notEqual(status, 200, sql);

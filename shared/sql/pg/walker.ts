@@ -118,9 +118,10 @@ export class PgWalker {
 
     for (const item of items(body, 'fromClause')) this.fromItem(item, ctx);
     const outputs = this.targets(items(body, 'targetList'), ctx);
-    for (const key of ['whereClause', 'groupClause', 'havingClause', 'windowClause', 'distinctClause']) {
+    for (const key of ['whereClause', 'groupClause', 'havingClause', 'windowClause']) {
       this.visit(body[key], predicate);
     }
+    this.distinctOn(items(body, 'distinctClause'), outputs, predicate);
     this.orderBy(items(body, 'sortClause'), outputs, predicate);
     this.visitRest(
       body,
@@ -237,6 +238,15 @@ export class PgWalker {
   }
 
   /** ORDER BY may name an output column or its position; that sorts by the columns behind it. */
+  /** DISTINCT ON names outputs as ORDER BY does (PostgreSQL reads both the same way). */
+  private distinctOn(list: unknown[], outputs: OutputColumn[], ctx: Context): void {
+    for (const item of list) {
+      const output = outputFor(item, outputs);
+      if (output) for (const source of output.sources) this.facts.addPredicate(source);
+      else this.visit(item, ctx);
+    }
+  }
+
   private orderBy(list: unknown[], outputs: OutputColumn[], ctx: Context): void {
     for (const item of list) {
       const sortBy = bodyOf(item, 'SortBy');
