@@ -18,6 +18,7 @@ import {
   numberRuns,
   PAIR,
   prescan,
+  REVERSED_IBAN,
   SCHEME,
   TOKEN,
 } from './prescan.js';
@@ -144,7 +145,7 @@ function detectPlain(text: string, scanned: number, decode: boolean): Span[] {
     // A password's closing `@` is not an address: URLs go first and tell the email detector.
     detectEmails(text, out, hints & SCHEME ? detectUrlCredentials(text, out) : undefined);
   }
-  if (hints & IBAN && n >= 15) detectIbans(text, out);
+  if (hints & IBAN && n >= 15) detectIbans(text, out, (hints & REVERSED_IBAN) !== 0);
   if (hints & NUMBER) detectNumbers(text, numberRuns, out);
   if (hints & IPV6) detectIpv6(text, out);
   return out.length === 0 ? NONE : merge(out);

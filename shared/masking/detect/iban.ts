@@ -106,8 +106,24 @@ function isIbanChar(c: number): boolean {
   return isAlnum(c);
 }
 
+/** What matchAt reads of a text: a string, or one read backwards (ReversedText). */
+interface Chars {
+  readonly length: number;
+  charCodeAt(i: number): number;
+}
+
+/** s[0, end) read right to left, without copying it. */
+class ReversedText implements Chars {
+  s = '';
+  length = 0;
+  charCodeAt(i: number): number {
+    return i < this.length ? this.s.charCodeAt(this.length - 1 - i) : Number.NaN;
+  }
+}
+const reversedText = new ReversedText();
+
 /** ISO 13616 check: move the first four characters to the end, letters to 10..35, mod 97 == 1. */
-function mod97IsOne(s: string, start: number, end: number, separator: number): boolean {
+function mod97IsOne(s: Chars, start: number, end: number, separator: number): boolean {
   let r = 0;
   const step = (c: number) => {
     if (c === separator) return;
@@ -127,8 +143,8 @@ function isGroupSeparator(c: number): boolean {
 let separator = 0;
 
 /** End of an IBAN starting at `i` (country letters, check digits), or -1. */
-function matchAt(s: string, i: number): number {
-  const expected = LENGTHS[s.slice(i, i + 2).toUpperCase()];
+function matchAt(s: Chars, i: number): number {
+  const expected = LENGTHS[String.fromCharCode(s.charCodeAt(i) & ~32, s.charCodeAt(i + 1) & ~32)];
   if (expected === undefined) return -1;
   const limit = expected;
   let pos = i + 4;
@@ -155,6 +171,11 @@ function matchAt(s: string, i: number): number {
   return mod97IsOne(s, i, pos, separator) ? pos : -1;
 }
 
+/** Whether two letters, in either case, are a country code of the registry. */
+export function isIbanCountry(first: number, second: number): boolean {
+  return LENGTHS[String.fromCharCode(first & ~32, second & ~32)] !== undefined;
+}
+
 /**
  * IBANs written backwards (`00031023504400407398ED`, `23 4567 8965 4321 TSEW 28BG`): a token
  * ending in two digits and two letters is read right to left as the printed form would be
@@ -165,16 +186,17 @@ function detectReversedIbans(s: string, out: Span[]): void {
     if (j < s.length && isAlnum(s.charCodeAt(j))) continue;
     if (!isLetter(s.charCodeAt(j - 1)) || !isLetter(s.charCodeAt(j - 2))) continue;
     if (!isDigit(s.charCodeAt(j - 3)) || !isDigit(s.charCodeAt(j - 4))) continue;
-    const from = Math.max(0, j - 43);
-    let reversed = '';
-    for (let k = j - 1; k >= from; k--) reversed += s[k];
-    const end = matchAt(reversed, 0);
+    // Most such endings are no country's code read backwards (a UUID's `...12ab-`).
+    if (!isIbanCountry(s.charCodeAt(j - 1), s.charCodeAt(j - 2))) continue;
+    reversedText.s = s;
+    reversedText.length = j;
+    const end = matchAt(reversedText, 0);
     if (end > 0) out.push({ start: j - end, end: j, dataClass: 'pii.iban', disguised: true } as Finding);
   }
 }
 
-export function detectIbans(s: string, out: Span[]): void {
-  detectReversedIbans(s, out);
+export function detectIbans(s: string, out: Span[], reversed: boolean): void {
+  if (reversed) detectReversedIbans(s, out);
   for (let i = 0; i + 15 <= s.length; i++) {
     if (!isLetter(s.charCodeAt(i)) || !isLetter(s.charCodeAt(i + 1))) continue;
     if (!isDigit(s.charCodeAt(i + 2)) || !isDigit(s.charCodeAt(i + 3))) continue;

@@ -22,6 +22,7 @@ const KEEP = 1; // the view keeps it as it is
 const CHANGE = 2; // the view changes it
 const MARK = 3; // a combining mark: dropped, which only matters after an ASCII character
 const SPACE_LIKE = 4; // a space other than ` `: only matters next to a digit, an `@` or `at`/`dot`
+const PUNCT_LIKE = 5; // punctuation whose NFKC form is ASCII: only matters next to a digit
 const KINDS = new Uint8Array(65536);
 const ASTRAL_KINDS = new Map<number, number>();
 
@@ -29,9 +30,12 @@ const DECIMAL = /\p{Nd}/u;
 const INVISIBLE = /\p{Cf}/u;
 const SPACE = /\p{Zs}/u;
 const COMBINING = /\p{M}/u;
-// What a detector reads: an NFKC form holding one of these is worth the view. Punctuation
-// too: a fullwidth `（415）555-0132` read as its ASCII form is a phone number (round 44).
-const DETECTED = /[!-~]/;
+// What a detector reads: an NFKC form holding one of these is worth the view.
+const DETECTED = /[A-Za-z0-9@.]/;
+// Punctuation whose NFKC form is one a number's print uses (fullwidth `（`, `＋`, `／`): read
+// as its ASCII form, since `（415）555-0132` is a phone number (round 44), but worth the view
+// only beside a digit. Not the colon, comma and other marks CJK prose puts before every figure.
+const PUNCTUATION = /^[()+/_|~#=[\]{}<>-]$/;
 // Dashes of every kind and the minus sign read as `-`: a phone joined by en dashes
 // (`415–555–0132`) was read by no detector (red-team round 44).
 const DASH_LIKE = /[\p{Pd}\u2212\u2043\uFE63]/u;
@@ -138,7 +142,9 @@ function classify(cp: number): number {
   if (DECIMAL.test(ch) || INVISIBLE.test(ch)) return CHANGE;
   if (COMBINING.test(ch)) return MARK;
   const nfkc = ch.normalize('NFKC');
-  return nfkc !== ch && DETECTED.test(nfkc) ? CHANGE : KEEP;
+  if (nfkc === ch) return KEEP;
+  if (DETECTED.test(nfkc)) return CHANGE;
+  return PUNCTUATION.test(nfkc) ? PUNCT_LIKE : KEEP;
 }
 
 function kindOf(cp: number): number {
@@ -178,7 +184,15 @@ export function needsNormalising(text: string, i: number): boolean {
       (i > 0 && mattersBeside(text.charCodeAt(i - 1), false)) || mattersBeside(text.charCodeAt(i + 1), true)
     );
   }
+  if (kind === PUNCT_LIKE) return digitAt(text, i - 1) || digitAt(text, i + 1);
   return kind === CHANGE;
+}
+
+/** A decimal digit of any script at `i`. */
+function digitAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c >= 48 && c <= 57) return true;
+  return c >= 128 && DECIMAL.test(text.charAt(i));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isIbanCountry } from './iban.js';
 import { isDroppedControl, needsNormalising } from './normalise.js';
 
 /**
@@ -19,6 +20,8 @@ export const DISGUISE = 512; // a character or marker the normalised view change
 // A token worth reading (tokens.ts): a digit glued to a letter, hex of digits, base64
 // padding, or 16 letters in a row.
 export const TOKEN = 1024;
+// Two digits and two letters of a country code ending a token: a reversed IBAN's end (iban.ts).
+export const REVERSED_IBAN = 2048;
 
 // What the main loop must stop for below `A` (above it only `J`, `[`, `{` and what is not
 // ASCII matter). Spaces may sit inside numbers, but the digit loop reads those itself, and
@@ -246,14 +249,15 @@ function aboveLetters(text: string, i: number, c: number, found: number): number
  * reversed `DE89...`; red-team round 44).
  */
 function reversedIbanEnd(text: string, i: number): boolean {
+  // The token's end first: a hex id's digits and letters go on (`...12ab34...`).
   const after = text.charCodeAt(i + 2);
+  if ((after >= 48 && after <= 57) || isLetterAt(text, i + 2)) return false;
   return (
     isLetterAt(text, i) &&
     isLetterAt(text, i + 1) &&
-    !isLetterAt(text, i + 2) &&
-    !(after >= 48 && after <= 57) &&
     isDigitAt(text, i - 1) &&
-    isDigitAt(text, i - 2)
+    isDigitAt(text, i - 2) &&
+    isIbanCountry(text.charCodeAt(i + 1), text.charCodeAt(i))
   );
 }
 
@@ -288,7 +292,7 @@ function markAt(text: string, i: number, c: number): number {
  * ends in a digit.
  */
 function afterRun(text: string, i: number, d: number): number {
-  if (reversedIbanEnd(text, i)) return IBAN;
+  if (reversedIbanEnd(text, i)) return IBAN | REVERSED_IBAN;
   if (d === 58) return isScheme(text, i) ? SCHEME : 0;
   if (d === 61) return EQ | padding(text, i) | (encodedMark(text, i) ? DISGUISE : 0);
   if (d === 64) return AT | spacedAt(text, i);
@@ -299,7 +303,33 @@ function afterRun(text: string, i: number, d: number): number {
   return p === 40 && isMarker(text, i - 1) ? DISGUISE : 0;
 }
 
-const LOOSE_DOT = /\s\.|\.\s+[a-z]{2,4}(?![a-z0-9])/i;
+/**
+ * A dot with a blank before it, or a blank after it and then a lower-case word of two to four
+ * letters (a domain's, as normalise.ts reads it): what makes a loose address. A loop over the
+ * dots, not a pattern over the whole text: every address has one.
+ */
+function looseDot(text: string): boolean {
+  for (let i = text.indexOf('.'); i !== -1; i = text.indexOf('.', i + 1)) {
+    if (isBlankCode(text.charCodeAt(i - 1))) return true;
+    let k = i + 1;
+    if (!isBlankCode(text.charCodeAt(k))) continue;
+    while (isBlankCode(text.charCodeAt(k))) k++;
+    let end = k;
+    while (isLowerCode(text.charCodeAt(end))) end++;
+    const after = text.charCodeAt(end);
+    if (end - k >= 2 && end - k <= 4 && !isLowerCode(after | 32) && !(after >= 48 && after <= 57))
+      return true;
+  }
+  return false;
+}
+
+function isBlankCode(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+function isLowerCode(c: number): boolean {
+  return c >= 97 && c <= 122;
+}
 
 /** DISGUISE for the marks of an address that only an `@` or ` at ` elsewhere makes one. */
 function addressDisguise(text: string, found: number): number {
@@ -307,7 +337,7 @@ function addressDisguise(text: string, found: number): number {
   if ((found & DOT_WORD) !== 0 && (found & (AT_WORD | AT)) !== 0) return found | DISGUISE;
   // A spaced ` . ` in an address (`bob@example . com`, red-team round 33).
   // A dot with a blank before it (`example .com`) or after it before a domain (round 44).
-  if ((found & AT) !== 0 && (found & DISGUISE) === 0 && LOOSE_DOT.test(text)) return found | DISGUISE;
+  if ((found & AT) !== 0 && (found & DISGUISE) === 0 && looseDot(text)) return found | DISGUISE;
   return found;
 }
 
