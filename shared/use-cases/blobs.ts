@@ -327,6 +327,31 @@ async function decideRead(
   return decision;
 }
 
+/**
+ * A bulk read goes to people whole: it is bounded by the bytes approved and by
+ * `maxApprovedRows`, not by the row cap of a direct answer (approvers may lower it).
+ */
+function blobToPeople(
+  deps: BlobDeps,
+  trace: RequestTrace,
+  principal: Principal,
+  input: ReadBlobInput,
+  b: Inspected,
+  d: Decision,
+  rows: number,
+): Promise<Concluded<never>> {
+  return requestBlobApproval({ ...deps, approvals: deps.approvals! }, trace, principal, {
+    connection: b.conn,
+    path: b.path,
+    range: b.range,
+    etag: b.props.etag,
+    versionId: b.props.versionId,
+    rowOffset: input.rowOffset ?? 0,
+    maxRows: Math.min(d.obligations.maxRows ?? rows, input.maxRows ?? Infinity),
+    purpose: input.purpose ?? null,
+  });
+}
+
 async function readBody(
   deps: BlobDeps,
   trace: RequestTrace,
@@ -336,19 +361,7 @@ async function readBody(
   const b = await inspect(deps, trace, principal, input);
   const { conn, path, props, format, range } = b;
   const decision = await decideRead(deps, trace, principal, input, b);
-  // A bulk read goes to people whole: it is bounded by the bytes approved and by
-  // `maxApprovedRows`, not by the row cap of a direct answer (approvers may lower it).
-  const toPeople = (d: Decision, rows: number) =>
-    requestBlobApproval({ ...deps, approvals: deps.approvals! }, trace, principal, {
-      connection: conn,
-      path,
-      range,
-      etag: props.etag,
-      versionId: props.versionId,
-      rowOffset: input.rowOffset ?? 0,
-      maxRows: Math.min(d.obligations.maxRows ?? rows, input.maxRows ?? Infinity),
-      purpose: input.purpose ?? null,
-    });
+  const toPeople = (d: Decision, rows: number) => blobToPeople(deps, trace, principal, input, b, d, rows);
   if (decision.outcome === 'approval' && deps.approvals) return toPeople(decision, conn.maxApprovedRows);
   if (decision.outcome !== 'allow') throw refusalFor(decision);
   const clear = unmaskedClasses(deps.policy, principal, [
