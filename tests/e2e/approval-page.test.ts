@@ -297,7 +297,7 @@ describe('approval page Entra sign-in (fake Entra, headless Chromium)', { skip: 
         res.writeHead(out.status, out.headers).end(out.text);
         return;
       }
-      if (url.pathname === '/api/v1/requests/req-1') {
+      if (url.pathname === '/api/v1/requests/0f8e6d4c-2b1a-4c3d-9e8f-7a6b5c4d3e2f') {
         seenAuth.push(req.headers.authorization ?? '');
         const ok = req.headers.authorization === `Bearer ${ACCESS_TOKEN}`;
         res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
@@ -307,7 +307,7 @@ describe('approval page Entra sign-in (fake Entra, headless Chromium)', { skip: 
               ? {
                   requestId: 'x',
                   request: {
-                    id: 'req-1',
+                    id: '0f8e6d4c-2b1a-4c3d-9e8f-7a6b5c4d3e2f',
                     status: 'pending',
                     connection: 'demo',
                     statement: HOSTILE_SQL,
@@ -422,7 +422,7 @@ describe('approval page Entra sign-in (fake Entra, headless Chromium)', { skip: 
       return route.fulfill({ status: 404, body: '' });
     });
 
-    await page.goto(`${origin}/api/approve/req-1`);
+    await page.goto(`${origin}/api/approve/0f8e6d4c-2b1a-4c3d-9e8f-7a6b5c4d3e2f`);
     await page.waitForSelector('#entra-signin:not([disabled])');
     await page.click('#entra-signin');
     await page.waitForSelector('#request:not([hidden])', { timeout: 30_000 });
