@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import { breaksConnection, timedOut, toConnectorError, unavailable } from './errors.js';
+import { trippedMeter } from './wire-meter.js';
 
 /**
  * Every statement the gateway sends runs here: one pooled client, a READ ONLY transaction
@@ -86,6 +87,11 @@ export async function inReadOnlyTransaction<T>(
   try {
     return await Promise.race([running, deadline]);
   } catch (e) {
+    // The read bound destroyed the socket, maybe in the chunk that also completed the
+    // statement, so that ROLLBACK failed instead: that is the bound's error, not the target's
+    // (red-team round 17 on read sessions; this path too, which round 44 made likelier).
+    const tripped = trippedMeter(client);
+    if (tripped) throw tripped;
     throw toConnectorError(e);
   } finally {
     clearTimeout(timer);
