@@ -264,6 +264,24 @@ function radixDigits(text: string): string[] {
 }
 
 /** A card's digits, however grouped; only a card (an SSN or a phone has shapes of its own). */
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/**
+ * Whether text[start, end) overlaps a UUID: its hex groups, joined by dashes and the letters
+ * between digits, read as a card's groups joined by short words (`6032-9744-bfa9311e3786`, the
+ * fuzz test's counterexample).
+ */
+function inUuid(text: string, start: number, end: number): boolean {
+  const from = Math.max(0, start - 36);
+  const window = text.slice(from, Math.min(text.length, end + 36));
+  UUID.lastIndex = 0;
+  for (let m = UUID.exec(window); m !== null; m = UUID.exec(window)) {
+    const a = from + m.index;
+    if (a < end && a + m[0].length > start) return true;
+  }
+  return false;
+}
+
 const DECIMAL_NUMBER = /^(?:\d{1,3}\.\d+|\d{1,6}\.\d{13,})$/;
 
 function groupedCardDigits(text: string): string[] {
@@ -609,7 +627,8 @@ export function detectSpelled(text: string, out: Finding[]): void {
   if (hints & MIXED_HINT) each(text, MIXED, (m, at) => mixedDigits(text, m, at), out);
   if (hints & ESCAPES) each(text, ESCAPED, escapedDigits, out);
   if (hints & LOOKALIKE_HINT) each(text, LOOKALIKE, lookalikeCard, out);
-  if (hints & GROUPS) each(text, ANY_SEP_CARD, mixedGroupDigits, out);
+  if (hints & GROUPS)
+    each(text, ANY_SEP_CARD, (m, at) => (inUuid(text, at, at + m.length) ? [] : mixedGroupDigits(m)), out);
   if (hints & SSN_GROUPS) {
     each(text, ODD_PHONE, (m, at) => oddPhone(text, m, at), out);
     each(text, ODD_SSN, (m) => [m.replace(/[^0-9]/g, '')], out);

@@ -177,3 +177,9 @@ test('lists joined by middle dots, and prose after a mention, stay as they are (
     'contact: o***@example.org\nAll staff at home. De facto holiday.',
   );
 });
+
+test("a UUID's hex groups are not a card's groups joined by short words (fuzz counterexample)", () => {
+  const text = '1971-01-01T00:00:00.000Z 00000000-0000-6032-9744-bfa9311e3786 0.00 ORD-2024-000000 0';
+  assert.equal(masker.maskText(text) ?? text, text);
+  assertHidden('ref 00000000-0000-6032-9744-bfa9311e3786 card 4111x1111x1111x1111', '41111111');
+});
